@@ -1,0 +1,25 @@
+"""Elicitation models: studies and their items, the panel, rounds, and answers."""
+
+from elicitation.models.answers import AnswerRevision, AreaResponse, Rating, Suggestion
+from elicitation.models.audit import AuditEvent
+from elicitation.models.panel import Expert, InvitationToken
+from elicitation.models.rounds import Participation, Round, RoundItem
+from elicitation.models.study import Area, AreaRevision, ConsensusRule, Criterion, Study
+
+__all__ = [
+    "AnswerRevision",
+    "Area",
+    "AreaResponse",
+    "AreaRevision",
+    "AuditEvent",
+    "ConsensusRule",
+    "Criterion",
+    "Expert",
+    "InvitationToken",
+    "Participation",
+    "Rating",
+    "Round",
+    "RoundItem",
+    "Study",
+    "Suggestion",
+]

@@ -1,0 +1,31 @@
+"""Shared fixtures: a cast of users, and the real services (PostgreSQL, Redis, a Celery worker)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.services import celery_worker_process, redis_client  # noqa: F401 - fixtures
+
+REQUIRE_SERVICES = os.environ.get("COOPSURVEY_REQUIRE_SERVICES") == "1"
+SERVICE_MARKERS = {"services", "browser"}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    """In CI a skipped service or browser test is a failure: a missing service must not pass silently."""
+    outcome = yield
+    report = outcome.get_result()
+    markers = {m.name for m in item.iter_markers()}
+    if REQUIRE_SERVICES and report.skipped and SERVICE_MARKERS & markers and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.longrepr = f"COOPSURVEY_REQUIRE_SERVICES=1 and this test was skipped: {reason}"
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> None:
+    from django.core.cache import cache
+
+    cache.clear()

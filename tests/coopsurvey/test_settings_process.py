@@ -1,0 +1,43 @@
+"""Settings as a fresh process reads them: start-up refuses bad configuration, and deploy checks pass."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "HTTPS"}}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_it_refuses_to_start_without_a_secret_key_when_debug_is_off():
+    result = run_manage("check", DEBUG="0")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_it_names_a_malformed_variable_at_start_up():
+    result = run_manage("check", DEBUG="0", SECRET_KEY="x" * 50, DB_CONN_MAX_AGE="forever")
+    assert result.returncode != 0
+    assert "DB_CONN_MAX_AGE must be a whole number" in result.stderr
+
+
+def test_deploy_checks_pass_with_production_settings():
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="0",
+        HTTPS="1",
+        SECRET_KEY="a-long-random-production-secret-" + "k3y" * 12,
+        ALLOWED_HOSTS="coopsurvey.example.org",
+        SITE_URL="https://coopsurvey.example.org",
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "no issues" in result.stdout

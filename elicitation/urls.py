@@ -1,7 +1,12 @@
-from django.urls import path
+"""Pages of the elicitation app, one URL module per area of work."""
+
+from django.urls import include, path
 
 from elicitation.views import home
 
 urlpatterns = [
     path("", home.study_list, name="study-list"),
+    path("studies/", include("elicitation.urls_study")),
+    path("studies/", include("elicitation.urls_rounds")),
+    path("", include("elicitation.urls_expert")),
 ]

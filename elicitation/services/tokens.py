@@ -1,0 +1,44 @@
+"""Personal invitation links: a random secret of 256 bits, stored only as a SHA-256 hash."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from elicitation.models import Expert, InvitationToken
+from elicitation.models.panel import hash_token
+
+
+def token_issue(*, expert: Expert) -> str:
+    """Create a link token for ``expert`` and return the secret; it is never stored in clear."""
+    secret = InvitationToken.new_secret()
+    InvitationToken.objects.create(
+        expert=expert,
+        token_hash=hash_token(secret),
+        expires_at=expert.study.end_date,
+    )
+    return secret
+
+
+def token_find(*, secret: str) -> InvitationToken | None:
+    """The usable token for ``secret``: unknown, expired, revoked and deactivated all give None alike."""
+    if not secret or len(secret) > 200:
+        return None
+    return (
+        InvitationToken.objects.usable()
+        .select_related("expert", "expert__study")
+        .filter(token_hash=hash_token(secret))
+        .first()
+    )
+
+
+@transaction.atomic
+def token_record_use(*, token: InvitationToken) -> None:
+    InvitationToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now(), use_count=F("use_count") + 1)
+
+
+@transaction.atomic
+def tokens_revoke(*, expert: Expert) -> int:
+    """Revoke every live link of ``expert`` at once; returns how many were revoked."""
+    return InvitationToken.objects.filter(expert=expert, revoked_at__isnull=True).update(revoked_at=timezone.now())

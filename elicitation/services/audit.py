@@ -21,7 +21,7 @@ def audit(
     return AuditEvent.objects.create(
         action=action,
         study=study,
-        actor_user=user if user is not None and user.is_authenticated else None,
+        actor_user_id=user.pk if user is not None and user.is_authenticated else None,
         actor_expert=expert,
         target=target[:200],
         detail=detail,

@@ -29,3 +29,43 @@ def _clear_cache() -> None:
     from django.core.cache import cache
 
     cache.clear()
+
+
+# The cast: two coordinators of two studies, experts of each, an outsider.
+@pytest.fixture
+def coordinator_a(db):  # type: ignore[no-untyped-def]
+    from tests.factories import make_user
+
+    return make_user("alice")
+
+
+@pytest.fixture
+def coordinator_b(db):  # type: ignore[no-untyped-def]
+    from tests.factories import make_user
+
+    return make_user("bob")
+
+
+@pytest.fixture
+def outsider(db):  # type: ignore[no-untyped-def]
+    from tests.factories import make_user
+
+    return make_user("mallory")
+
+
+@pytest.fixture
+def study_a(coordinator_a):  # type: ignore[no-untyped-def]
+    from tests.factories import make_experts, make_study
+
+    study = make_study(coordinator=coordinator_a, title="Study A")
+    make_experts(study, 8)
+    return study
+
+
+@pytest.fixture
+def study_b(coordinator_b):  # type: ignore[no-untyped-def]
+    from tests.factories import make_experts, make_study
+
+    study = make_study(coordinator=coordinator_b, title="Study B")
+    make_experts(study, 6)
+    return study

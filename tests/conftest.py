@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 
 import pytest
+from django.contrib.auth.models import User
 
+from elicitation.models import Study
 from tests.services import celery_worker_process, redis_client  # noqa: F401 - fixtures
 
 REQUIRE_SERVICES = os.environ.get("COOPSURVEY_REQUIRE_SERVICES") == "1"
@@ -33,28 +35,28 @@ def _clear_cache() -> None:
 
 # The cast: two coordinators of two studies, experts of each, an outsider.
 @pytest.fixture
-def coordinator_a(db):  # type: ignore[no-untyped-def]
+def coordinator_a(db: None) -> User:
     from tests.factories import make_user
 
     return make_user("alice")
 
 
 @pytest.fixture
-def coordinator_b(db):  # type: ignore[no-untyped-def]
+def coordinator_b(db: None) -> User:
     from tests.factories import make_user
 
     return make_user("bob")
 
 
 @pytest.fixture
-def outsider(db):  # type: ignore[no-untyped-def]
+def outsider(db: None) -> User:
     from tests.factories import make_user
 
     return make_user("mallory")
 
 
 @pytest.fixture
-def study_a(coordinator_a):  # type: ignore[no-untyped-def]
+def study_a(coordinator_a: User) -> Study:
     from tests.factories import make_experts, make_study
 
     study = make_study(coordinator=coordinator_a, title="Study A")
@@ -63,7 +65,7 @@ def study_a(coordinator_a):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def study_b(coordinator_b):  # type: ignore[no-untyped-def]
+def study_b(coordinator_b: User) -> Study:
     from tests.factories import make_experts, make_study
 
     study = make_study(coordinator=coordinator_b, title="Study B")

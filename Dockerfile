@@ -9,8 +9,9 @@ COPY requirements/base.txt requirements/base.txt
 RUN pip install -r requirements/base.txt
 
 COPY . .
-# Static files are built into the image; the secret is a throwaway for this step only.
+# Static files and compiled translations are built into the image; the secret is a throwaway for this step only.
 RUN SECRET_KEY=build-only DEBUG=0 python manage.py collectstatic --no-input \
+    && SECRET_KEY=build-only DEBUG=0 python manage.py compile_translations \
     && chown -R coopsurvey /app
 USER coopsurvey
 

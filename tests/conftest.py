@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import pytest
-from django.contrib.auth.models import User
 
-from elicitation.models import Study
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from elicitation.models import Study
 from tests.services import celery_worker_process, redis_client  # noqa: F401 - fixtures
 
 REQUIRE_SERVICES = os.environ.get("COOPSURVEY_REQUIRE_SERVICES") == "1"
@@ -28,6 +31,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
 
 @pytest.fixture(autouse=True)
 def _clear_cache() -> None:
+    from django.conf import settings
+
+    if not settings.configured:  # the pure metrics tests also run with `-p no:django`
+        return
     from django.core.cache import cache
 
     cache.clear()

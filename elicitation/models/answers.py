@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from elicitation.models.append_only import AppendOnlyModel
 from elicitation.models.panel import Expert
 from elicitation.models.rounds import Round
 from elicitation.models.study import Area, Criterion
@@ -90,7 +89,7 @@ class Suggestion(models.Model):
         return self.text[:60]
 
 
-class AnswerRevision(models.Model):
+class AnswerRevision(AppendOnlyModel):
     """Append-only history of every create or change of a rating, confidence or rationale.
 
     Model methods refuse updates and deletes, and database triggers (see
@@ -125,11 +124,3 @@ class AnswerRevision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.field}: {self.old_value!r} → {self.new_value!r}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise RuntimeError("Answer revisions are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise RuntimeError("Answer revisions are append-only")

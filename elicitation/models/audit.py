@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
+from elicitation.models.append_only import AppendOnlyModel
 
-class AuditEvent(models.Model):
+
+class AuditEvent(AppendOnlyModel):
     """Append-only record of a state change: who, what, when. Refused updates and deletes by trigger."""
 
     study = models.ForeignKey(
@@ -29,11 +29,3 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.target}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise RuntimeError("Audit events are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise RuntimeError("Audit events are append-only")

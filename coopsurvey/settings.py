@@ -110,6 +110,15 @@ CELERY_RESULT_BACKEND = CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+# Rounds: close rounds at their deadline, and send the automatic reminders before it.
+CELERY_BEAT_SCHEDULE["close-due-rounds"] = {
+    "task": "elicitation.close_due_rounds",
+    "schedule": env_int("ROUND_CLOSE_CHECK_SECONDS", 60, minimum=5),
+}
+CELERY_BEAT_SCHEDULE["remind-due-rounds"] = {
+    "task": "elicitation.remind_due_rounds",
+    "schedule": env_int("ROUND_REMINDER_CHECK_SECONDS", 900, minimum=30),
+}
 
 # The cache (rate limits, coalescing, health): CACHE_URL, else Redis when configured, else in-process memory.
 CACHE_URL = env_url("CACHE_URL", schemes={"redis", "rediss", "locmem"}, default=REDIS_URL or "locmem://")

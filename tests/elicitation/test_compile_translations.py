@@ -61,3 +61,10 @@ def test_fuzzy_and_untranslated_entries_fall_back_to_the_source_text():
 def test_a_malformed_line_is_reported_with_its_line_number():
     with pytest.raises(CommandError, match=r"x.po:3: cannot read"):
         parse_po('msgid "a"\nmsgstr "b"\nmsgstr oops\n', path="x.po")
+
+
+def test_a_header_marked_fuzzy_still_names_the_charset():
+    """makemessages marks the header fuzzy; dropping it would leave gettext reading UTF-8 as ASCII."""
+    po = "#, fuzzy\n" + PO.lstrip()
+    translations = gettext.GNUTranslations(io.BytesIO(write_mo(parse_po(po))))
+    assert translations.gettext("Submit my answers") == "提交我的答案"

@@ -78,5 +78,6 @@ def test_the_rule_in_words_names_every_part():
 
 
 def test_a_one_part_rule_and_no_rule_read_plainly():
-    assert rule_in_words(ConsensusRule(max_iqr=Decimal(1))) == "An item reaches consensus when the interquartile range is at most 1."
+    words = rule_in_words(ConsensusRule(max_iqr=Decimal(1)))
+    assert words == "An item reaches consensus when the interquartile range is at most 1."
     assert rule_in_words(None) == "No consensus rule is set."

@@ -20,7 +20,8 @@ def test_every_text_of_a_template_has_a_simplified_chinese_translation(key):
         assert set(area["translations"]["zh-hans"]) == {"title", "description"}
     for criterion in data["criteria"]:
         assert set(criterion["translations"]["zh-hans"]) == {"title", "description", "label_min", "label_max"}
-        assert criterion["label_min"] and criterion["label_max"]
+        assert criterion["label_min"]
+        assert criterion["label_max"]
         assert (criterion["scale_min"], criterion["scale_max"]) == (1, 9)
 
 

@@ -281,20 +281,21 @@ def items_import(*, study: Study, user: User | None, data: bytes) -> tuple[list[
                 language: {key: text for key, text in texts.items() if key in {"title", "description"}}
                 for language, texts in values["translations"].items()
             }
+        elif values["kind"] not in Criterion.Kind.values:
+            errors.setdefault("kind", []).append(_("Use “benefit” or “risk”."))
         code_key = (kind, values["code"].casefold())
         if code_key in codes_in_file:
             errors.setdefault("code", []).append(_("This code is also on line %(n)d.") % {"n": codes_in_file[code_key]})
         codes_in_file.setdefault(code_key, line)
         problems += _field_problems(line, errors, _column_name)
-        plan.append((line, kind, values))
-    if problems:
-        raise ImportFailed(_("Nothing was imported."), problems=problems[:MAX_PROBLEMS])
+        if not errors:
+            plan.append((line, kind, values))
     areas: list[Area] = []
     criteria: list[Criterion] = []
     for line, kind, values in plan:
         try:
-            # A savepoint per row keeps collecting problems after one; the outer transaction
-            # is rolled back as a whole below if any row failed.
+            # A savepoint per row, so the services' checks run on every row and report every problem;
+            # raising below rolls the whole import back.
             with transaction.atomic():
                 if kind == "area":
                     areas.append(items.area_create(study=study, user=user, **values))
@@ -303,6 +304,7 @@ def items_import(*, study: Study, user: User | None, data: bytes) -> tuple[list[
         except InvalidInput as exc:
             problems += _field_problems(line, exc.field_errors, _column_name)
     if problems:
+        problems.sort(key=lambda problem: problem[0])
         raise ImportFailed(_("Nothing was imported."), problems=problems[:MAX_PROBLEMS])
     audit(action="items.imported", study=study, user=user, areas=len(areas), criteria=len(criteria))
     return areas, criteria

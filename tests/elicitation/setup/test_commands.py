@@ -63,7 +63,7 @@ def test_load_demo_builds_the_demo_study_once(client, django_assert_max_num_quer
     assert study.experts.filter(language="zh-hans").exists()
     statuses = list(study.rounds.order_by("number").values_list("status", flat=True))
     assert statuses == [Round.Status.CLOSED, Round.Status.CLOSED, Round.Status.DRAFT]
-    assert study.current_rule().is_frozen
+    assert study.consensus_rules.get().is_frozen
     ratings = Rating.objects.filter(round__study=study)
     assert ratings.filter(cannot_judge=True).exists()
     value_revisions = AnswerRevision.objects.filter(round__study=study, field=AnswerRevision.Field.VALUE)
@@ -83,7 +83,7 @@ def test_the_demo_ratings_converge_from_round_one_to_two():
         rows = Rating.objects.filter(round__study=study, round__number=number, cannot_judge=False)
         by_item: dict[tuple[int, int], list[int]] = {}
         for area, criterion, value in rows.values_list("area_id", "criterion_id", "value"):
-            by_item.setdefault((area, criterion), []).append(value)
+            by_item.setdefault((area, criterion), []).append(int(value or 0))
         spreads.append(np.mean([np.subtract(*np.percentile(v, [75, 25])) for v in by_item.values()]))
     assert spreads[1] < spreads[0]
 

@@ -53,19 +53,19 @@ BAD_FILES = [
     ("gbk", HEADER.encode() + "a@example.org,王,China,,en,\n".encode("gbk"), [(2, "", "not valid UTF-8")]),
     ("utf-16", HEADER.encode("utf-16"), [(1, "", "UTF-16")]),
     ("nul byte", rows("a@example.org,A\x00,China,,en,"), [(2, "", "NUL")]),
-    ("missing column", b"email,name,bloc\na@example.org,A,China\n", [(1, "sector", "missing"), (1, "language", "missing")]),
-    ("unknown column", b"email,name,bloc,sector,language,shoe_size\na@example.org,A,China,,en,44\n", [(1, "shoe_size", "Unknown column")]),
-    ("expertise of an unknown area", b"email,name,bloc,sector,language,expertise_cooking\na@example.org,A,China,,en,3\n", [(1, "expertise_cooking", "Unknown column")]),
-    ("duplicate column", b"email,name,bloc,sector,language,name\na@example.org,A,China,,en,B\n", [(1, "name", "twice")]),
-    ("ragged row", rows("a@example.org,A,China,,en", "b@example.org,B,China,,en,1,extra"), [(2, "", "5 fields"), (3, "", "7 fields")]),
+    ("missing column", b"email,name,bloc\na@example.org,A,China\n", [(1, "sector", "missing"), (1, "language", "missing")]),  # noqa: E501
+    ("unknown column", b"email,name,bloc,sector,language,shoe_size\na@example.org,A,China,,en,44\n", [(1, "shoe_size", "Unknown column")]),  # noqa: E501
+    ("expertise of an unknown area", b"email,name,bloc,sector,language,expertise_cooking\na@example.org,A,China,,en,3\n", [(1, "expertise_cooking", "Unknown column")]),  # noqa: E501
+    ("duplicate column", b"email,name,bloc,sector,language,name\na@example.org,A,China,,en,B\n", [(1, "name", "twice")]),  # noqa: E501
+    ("ragged row", rows("a@example.org,A,China,,en", "b@example.org,B,China,,en,1,extra"), [(2, "", "5 fields"), (3, "", "7 fields")]),  # noqa: E501
     ("bad email", rows("not-an-email,A,China,,en,"), [(2, "email", "valid email")]),
     ("unknown bloc", rows("a@example.org,A,Atlantis,,en,"), [(2, "bloc", "Unknown bloc")]),
     ("unknown sector", rows("a@example.org,A,China,Military,en,"), [(2, "sector", "Unknown sector")]),
     ("unknown language", rows("a@example.org,A,China,,klingon,"), [(2, "language", "Unknown language")]),
     ("expertise out of range", rows("a@example.org,A,China,,en,9"), [(2, "expertise_verification", "1 to 5")]),
     ("expertise not a number", rows("a@example.org,A,China,,en,high"), [(2, "expertise_verification", "1 to 5")]),
-    ("duplicate in the file by case", rows("a@example.org,A,China,,en,", "A@Example.ORG,B,China,,en,"), [(3, "email", "also on line 2")]),
-    ("duplicate in the file by Unicode form", rows("a@b\u00fccher.example,A,China,,en,", "a@bu\u0308cher.example,B,China,,en,"), [(3, "email", "also on line 2")]),
+    ("duplicate in the file by case", rows("a@example.org,A,China,,en,", "A@Example.ORG,B,China,,en,"), [(3, "email", "also on line 2")]),  # noqa: E501
+    ("duplicate in the file by Unicode form", rows("a@b\u00fccher.example,A,China,,en,", "a@bu\u0308cher.example,B,China,,en,"), [(3, "email", "also on line 2")]),  # noqa: E501
     ("unterminated quote", rows('a@example.org,"A,China,,en,'), [(2, "", "")]),
 ]  # fmt: skip
 
@@ -107,7 +107,9 @@ def test_a_cell_that_is_too_long_is_located(study_a, coordinator_a):
     assert problems_of(study_a, coordinator_a, data)[0][:2] == (2, "name")
 
 
-ITEMS_HEADER = "type,code,title,description,kind,scale_min,scale_max,label_min,label_max,title_zh-hans,label_max_zh-hans\n"
+ITEMS_HEADER = (
+    "type,code,title,description,kind,scale_min,scale_max,label_min,label_max,title_zh-hans,label_max_zh-hans\n"  # noqa: E501
+)
 
 
 def test_areas_and_criteria_import_together(study_a, coordinator_a):

@@ -14,7 +14,9 @@ def test_both_templates_load():
 
 @pytest.mark.parametrize("key", ["ai_safety_cooperation", "jurisdictional_certification"])
 def test_every_text_of_a_template_has_a_simplified_chinese_translation(key):
-    data = get_template(key).data
+    template = get_template(key)
+    assert template is not None
+    data = template.data
     assert data["translations"]["zh-hans"]["title"]
     for area in data["areas"]:
         assert set(area["translations"]["zh-hans"]) == {"title", "description"}
@@ -26,7 +28,9 @@ def test_every_text_of_a_template_has_a_simplified_chinese_translation(key):
 
 
 def test_the_ai_safety_template_has_the_four_areas_and_six_criteria_of_the_paper():
-    data = get_template("ai_safety_cooperation").data
+    template = get_template("ai_safety_cooperation")
+    assert template is not None
+    data = template.data
     assert [a["title"] for a in data["areas"]] == [
         "Verification mechanisms",
         "Shared protocols",
@@ -51,6 +55,7 @@ def test_a_study_from_a_template_gets_its_items_rule_and_coordinator(coordinator
     criterion = study.criteria.get(code="R2")
     assert criterion.translations["zh-hans"]["label_max"] == "需要涉密或安全关键信息"
     rule = study.current_rule()
+    assert rule is not None
     assert (rule.version, rule.max_iqr, rule.band, rule.frozen_at) == (1, 1, "high", None)
     assert study.question.startswith("In which areas")
     assert AuditEvent.objects.filter(study=study, action="study.created").exists()

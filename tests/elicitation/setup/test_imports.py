@@ -108,7 +108,7 @@ def test_a_cell_that_is_too_long_is_located(study_a, coordinator_a):
 
 
 ITEMS_HEADER = (
-    "type,code,title,description,kind,scale_min,scale_max,label_min,label_max,title_zh-hans,label_max_zh-hans\n"  # noqa: E501
+    "type,code,title,description,kind,scale_min,scale_max,label_min,label_max,title_zh-hans,label_max_zh-hans\n"
 )
 
 

@@ -142,6 +142,8 @@ def area_update(*, area: Area, user: User | None, **changes: Any) -> Area:
         raise TypeError(f"unknown area fields: {sorted(set(changes) - set(AREA_FIELDS))}")
     values = {name: changes.get(name, getattr(area, name)) for name in AREA_FIELDS}
     values["code"] = str(values["code"]).strip()
+    if values["order"] is None:  # left empty on the form: keep the place
+        values["order"] = area.order
     values["translations"] = clean_translations(values["translations"])
     errors: dict[str, list[str]] = {}
     _text_errors(values, errors)
@@ -235,6 +237,8 @@ def criterion_update(*, criterion: Criterion, user: User | None, **changes: Any)
         raise TypeError(f"unknown criterion fields: {sorted(set(changes) - set(CRITERION_FIELDS))}")
     values = {name: changes.get(name, getattr(criterion, name)) for name in CRITERION_FIELDS}
     values["code"] = str(values["code"]).strip()
+    if values["order"] is None:  # left empty on the form: keep the place
+        values["order"] = criterion.order
     values["translations"] = clean_translations(values["translations"])
     errors: dict[str, list[str]] = {}
     _criterion_errors(values, errors)

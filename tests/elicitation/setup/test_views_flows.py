@@ -205,3 +205,32 @@ def test_an_items_file_is_imported(alice, study_a):
     assert response.status_code == 302
     assert study_a.areas.filter(code="new-area").exists()
     assert study_a.criteria.filter(code="F1", kind="benefit").exists()
+
+
+def test_an_edit_with_an_empty_order_keeps_the_place(alice, study_a):
+    criterion = study_a.criteria.get(code="B2")
+    data = {
+        "code": "B2",
+        "title": "Trust",
+        "kind": "benefit",
+        "scale_min": 1,
+        "scale_max": 9,
+        "order": "",
+        "is_active": "on",
+    }
+    response = alice.post(reverse("criterion-edit", args=[study_a.uuid, criterion.uuid]), data)
+    assert response.status_code == 302
+    criterion.refresh_from_db()
+    assert (criterion.title, criterion.order) == ("Trust", 1)
+    area = study_a.areas.get(code="protocols")
+    data = {"code": "protocols", "title": "Protocols", "order": "", "is_active": "on"}
+    assert alice.post(reverse("area-edit", args=[study_a.uuid, area.uuid]), data).status_code == 302
+    area.refresh_from_db()
+    assert (area.title, area.order) == ("Protocols", 1)
+
+
+def test_a_study_from_the_governance_template_is_bilingual(alice):
+    alice.post(reverse("study-create"), {"title": "Governance", "template": "jurisdictional_certification"})
+    study = Study.objects.get(title="Governance")
+    assert study.areas.count() == 5
+    assert study.areas.get(code="certification").localized("zh-hans")["title"] == "司法辖区认证"

@@ -268,3 +268,15 @@ def criterion_update(*, criterion: Criterion, user: User | None, **changes: Any)
 
 def criterion_set_active(*, criterion: Criterion, user: User | None, active: bool) -> Criterion:
     return criterion_update(criterion=criterion, user=user, is_active=active)
+
+
+def criterion_localized(criterion: Criterion, language: str | None) -> dict[str, str]:
+    """Title, description and end labels in ``language``, falling back field by field to the default text.
+
+    End labels are translated in ``translations[language]["label_min"|"label_max"]``.
+    """
+    texts = criterion.localized(language)
+    translated = criterion.translations.get(language or "", {}) if isinstance(criterion.translations, dict) else {}
+    texts["label_min"] = translated.get("label_min") or criterion.label_min
+    texts["label_max"] = translated.get("label_max") or criterion.label_max
+    return texts

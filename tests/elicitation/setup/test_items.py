@@ -121,3 +121,18 @@ def test_bad_criteria_are_refused(study_a, coordinator_a, fields, field):
         criterion_create(study=study_a, user=coordinator_a, **values)
     assert field in caught.value.field_errors
     assert study_a.criteria.count() == 6
+
+
+def test_criterion_texts_fall_back_field_by_field(study_a):
+    from elicitation.services.items import criterion_localized
+
+    criterion = study_a.criteria.get(code="B1")
+    criterion.translations = {"zh-hans": {"title": "降低风险", "label_max": "非常高"}}
+    texts = criterion_localized(criterion, "zh-hans")
+    assert texts == {
+        "title": "降低风险",
+        "description": criterion.description,
+        "label_min": "Very low",
+        "label_max": "非常高",
+    }
+    assert criterion_localized(criterion, None)["label_max"] == "Very high"

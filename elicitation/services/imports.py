@@ -42,6 +42,7 @@ ITEM_OPTIONAL = (
     "cannot_judge",
     "active",
 )
+DELIMITERS = (",", ";", "\t")
 TRUE_WORDS = {"1", "yes", "true", "y"}
 FALSE_WORDS = {"0", "no", "false", "n", ""}
 
@@ -91,15 +92,25 @@ def decode_csv(data: bytes) -> str:
     return text
 
 
+def guess_delimiter(text: str) -> str:
+    """Comma, or the semicolon or tab that spreadsheets in many locales use, judged by the header line."""
+    first = text.split("\n", 1)[0]
+    counts = {delimiter: first.count(delimiter) for delimiter in DELIMITERS}
+    best = max(DELIMITERS, key=lambda delimiter: counts[delimiter])
+    return best if counts[best] > 0 else ","
+
+
 def read_csv(data: bytes, *, required: tuple[str, ...], allowed: Callable[[str], bool], max_rows: int) -> CsvTable:
     """Parse a CSV upload into rows keyed by lower-case header names; raise ImportFailed with every problem."""
     text = decode_csv(data)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=guess_delimiter(text), strict=True)
     problems: list[Problem] = []
     try:
         header = [name.strip().casefold() for name in next(reader)]
     except (csv.Error, StopIteration) as exc:
         raise ImportFailed(_("The header cannot be read."), problems=[(1, "", str(exc))]) from None
+    while header and not header[-1]:  # spreadsheets often save empty trailing columns
+        header.pop()
     for index, name in enumerate(header):
         if not name:
             problems.append((1, f"#{index + 1}", _("This column has no name.")))
@@ -125,6 +136,8 @@ def read_csv(data: bytes, *, required: tuple[str, ...], allowed: Callable[[str],
         if len(rows) >= max_rows:
             problems.append((start, "", _("Too many rows: at most %(n)d.") % {"n": max_rows}))
             break
+        while len(cells) > len(header) and not cells[-1].strip():
+            cells.pop()
         if len(cells) != len(header):
             problems.append(
                 (

@@ -45,6 +45,21 @@ def test_windows_line_endings_are_fine(study_a, coordinator_a):
     assert len(experts_import(study=study_a, user=coordinator_a, data=data)) == 1
 
 
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_semicolon_and_tab_separated_files_are_read(study_a, coordinator_a, delimiter):
+    data = rows("a@example.org,Smith; Jane,China,,en,2").replace(b",", delimiter.encode())
+    if delimiter == ";":
+        data = data.replace(b"Smith; Jane", b'"Smith; Jane"')
+    experts = experts_import(study=study_a, user=coordinator_a, data=data)
+    assert experts[0].name == "Smith; Jane"
+    assert experts[0].expertise == {"verification": 2}
+
+
+def test_empty_trailing_columns_from_a_spreadsheet_are_ignored(study_a, coordinator_a):
+    data = b"email,name,bloc,sector,language,,\r\na@example.org,A,China,,en,,\r\nb@example.org,B,China,,en\r\n"
+    assert len(experts_import(study=study_a, user=coordinator_a, data=data)) == 2
+
+
 BAD_FILES = [
     ("empty", b"", [(1, "", "The file is empty.")]),
     ("only a BOM and spaces", b"\xef\xbb\xbf  \n", [(1, "", "The file is empty.")]),

@@ -234,3 +234,22 @@ def test_a_study_from_the_governance_template_is_bilingual(alice):
     study = Study.objects.get(title="Governance")
     assert study.areas.count() == 5
     assert study.areas.get(code="certification").localized("zh-hans")["title"] == "司法辖区认证"
+
+
+def test_rewording_an_area_of_the_open_round_is_a_409_and_changes_nothing(alice, study_a):
+    make_round(study_a, status="open")
+    area = study_a.areas.get(code="protocols")
+    data = {"code": "protocols", "title": "Changed mid-round", "order": 1, "is_active": "on"}
+    response = alice.post(reverse("area-edit", args=[study_a.uuid, area.uuid]), data)
+    assert response.status_code == 409
+    assert "reword it after the round closes" in response.content.decode()
+    area.refresh_from_db()
+    assert area.title == "Shared protocols"
+
+
+def test_a_file_in_another_encoding_is_refused_with_a_clear_message(alice, study_a):
+    content = "email,name,bloc,sector,language\na@example.org,José,China,,en\n".encode("cp1252")
+    upload = SimpleUploadedFile("panel.csv", content)
+    response = alice.post(reverse("study-panel-import", args=[study_a.uuid]), {"file": upload})
+    assert response.status_code == 400
+    assert "save the file as “CSV UTF-8”" in response.content.decode()

@@ -70,7 +70,10 @@ def test_load_demo_builds_the_demo_study_once(client, django_assert_max_num_quer
     assert value_revisions.count() == ratings.count()
     assert set(value_revisions.values_list("source", flat=True)) == {AnswerRevision.Source.SYSTEM}
     assert Participation.objects.filter(round__study=study, submitted_at__isnull=False).count() > 40
-    assert study.rounds.get(number=1).area_responses.exclude(rationale="").filter(rationale__contains="风险").exists()
+    first = study.rounds.get(number=1)
+    assert first.area_responses.exclude(rationale="").filter(rationale__contains="风险").exists()
+    assert first.area_responses.filter(hidden_at__isnull=False).count() == 1
+    assert first.suggestions.count() == 3
 
 
 def test_the_demo_ratings_converge_from_round_one_to_two():

@@ -30,6 +30,7 @@ def setup_urls(study: Study) -> list[str]:
         reverse("criterion-set-active", args=[study.uuid, criterion.uuid]),
         reverse("study-panel", args=[study.uuid]),
         reverse("study-panel-import", args=[study.uuid]),
+        reverse("study-panel-example", args=[study.uuid]),
         reverse("expert-create", args=[study.uuid]),
         reverse("expert-edit", args=[study.uuid, expert.uuid]),
         reverse("expert-set-active", args=[study.uuid, expert.uuid]),

@@ -253,3 +253,13 @@ def test_a_file_in_another_encoding_is_refused_with_a_clear_message(alice, study
     response = alice.post(reverse("study-panel-import", args=[study_a.uuid]), {"file": upload})
     assert response.status_code == 400
     assert "save the file as “CSV UTF-8”" in response.content.decode()
+
+
+def test_the_example_panel_file_imports_as_it_is(alice, study_a):
+    example = alice.get(reverse("study-panel-example", args=[study_a.uuid]))
+    assert example["Content-Type"] == "text/csv; charset=utf-8"
+    assert example.content.decode().splitlines()[0].startswith("email,name,bloc,sector,language,expertise_verification")
+    upload = SimpleUploadedFile("panel.csv", example.content)
+    response = alice.post(reverse("study-panel-import", args=[study_a.uuid]), {"file": upload})
+    assert response.status_code == 302
+    assert study_a.experts.filter(email="expert@example.org").exists()

@@ -8,6 +8,7 @@ locking contract (``locks.lock_open_round`` first, inside ``transaction.atomic``
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -32,7 +33,13 @@ def _postgresql_only() -> None:
 
 
 def save_rating(
-    *, round_id: int, expert_id: int, area_id: int, criterion_id: int, value: int, hold: Callable[[], None] = lambda: None
+    *,
+    round_id: int,
+    expert_id: int,
+    area_id: int,
+    criterion_id: int,
+    value: int,
+    hold: Callable[[], None] = lambda: None,
 ) -> Rating:
     """A minimal answer write under the locking contract; ``hold`` runs while the lock is held."""
     with transaction.atomic():
@@ -44,7 +51,8 @@ def save_rating(
             criterion_id=criterion_id,
             defaults={"value": value, "cannot_judge": False},
         )
-        hold()
+        if hold is not None:
+            hold()
         return rating
 
 
@@ -144,7 +152,7 @@ def test_many_concurrent_saves_and_a_close_lose_nothing(study_a, coordinator_a):
         round_close(round=round_, user=coordinator_a)
 
     results: dict[str, object] = {}
-    threads = [in_thread(lambda e=e: expert_saves(e), results, f"expert-{e}") for e in experts]
+    threads = [in_thread(functools.partial(expert_saves, e), results, f"expert-{e}") for e in experts]
     threads.append(in_thread(closer, results, "close"))
     for thread in threads:
         thread.join(60)

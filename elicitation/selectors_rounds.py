@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from elicitation.models import Area, AreaResponse, AreaRevision, Criterion, Participation, Round, Study, Suggestion
@@ -21,9 +21,16 @@ def rounds_for_study(study: Study) -> QuerySet[Round]:
 
 
 def round_of_study(study: Study, round_uuid: UUID | str) -> Round:
-    """The round if it belongs to ``study`` (already checked for the coordinator); otherwise 404."""
+    """The round if it belongs to ``study`` (already checked for the coordinator); otherwise 404.
+
+    ``followed`` says whether a later round exists (other than the next round's draft): then the
+    next round can no longer be planned from this one.
+    """
+    later = Round.objects.filter(study_id=OuterRef("study_id"), number__gt=OuterRef("number")).exclude(
+        number=OuterRef("number") + 1, status=Round.Status.DRAFT
+    )
     round_: Round = get_object_or_404(
-        Round.objects.select_related("consensus_rule").annotate(item_count=Count("items")),
+        Round.objects.select_related("consensus_rule").annotate(item_count=Count("items"), followed=Exists(later)),
         study=study,
         uuid=round_uuid,
     )

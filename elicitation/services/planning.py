@@ -59,7 +59,14 @@ def round_plan_next(
     """The next round, as a draft asking ``items``; or, if it is already drafted, its items replaced."""
     if closed_round.status != Round.Status.CLOSED:
         raise IllegalTransition(_("Plan the next round from a closed round."))
-    draft = closed_round.study.rounds.filter(number=closed_round.number + 1, status=Round.Status.DRAFT).first()
+    following = closed_round.study.rounds.filter(number__gt=closed_round.number).order_by("number")
+    draft = following.filter(number=closed_round.number + 1, status=Round.Status.DRAFT).first()
+    later = following.exclude(pk=draft.pk) if draft is not None else following
+    if later.exists():
+        raise IllegalTransition(
+            _("Round %(number)s is already followed by a later round; plan from the latest round.")
+            % {"number": closed_round.number}
+        )
     if draft is not None:
         return round_set_items(round=draft, items=items, user=user)
     return round_create(study=closed_round.study, deadline=deadline, items=items, user=user)

@@ -75,6 +75,12 @@ def round_plan(request: HttpRequest, study: UUID, round: UUID) -> HttpResponse:
         if target is not None:
             target.study = study_obj
         consensus = planning.items_reached_consensus(round_)
+        if getattr(round_, "followed", False):
+            error = IllegalTransition(
+                _("Round %(number)s is already followed by a later round; plan from the latest round.")
+                % {"number": round_.number}
+            )
+            return refused(request, study_obj, error, back=detail_url(round_))
     if target is not None:
         current = set(target.items.values_list("area_id", "criterion_id"))
     else:

@@ -199,12 +199,16 @@ def test_queries_per_page_do_not_grow_with_the_panel(client_a, study_a, name):
     status = Round.Status.OPEN if name == "round-close" else Round.Status.CLOSED
     round_ = make_round(study_a, status=status, deadline=timezone.now() + dt.timedelta(days=1))
 
+    areas = list(study_a.areas.all())
+
     def add_answers(experts):
-        for expert in experts:
-            Participation.objects.get_or_create(round=round_, expert=expert)
-            for area in study_a.areas.all():
-                AreaResponse.objects.create(round=round_, expert=expert, area=area, rationale=f"Because {expert.pk}")
-            Suggestion.objects.create(round=round_, expert=expert, text="A new area")
+        Participation.objects.bulk_create(
+            [Participation(round=round_, expert=e) for e in experts], ignore_conflicts=True
+        )
+        AreaResponse.objects.bulk_create(
+            AreaResponse(round=round_, expert=e, area=a, rationale=f"Because {e.pk}") for e in experts for a in areas
+        )
+        Suggestion.objects.bulk_create(Suggestion(round=round_, expert=e, text="A new area") for e in experts)
 
     add_answers(study_a.experts.all())
     path = url(name, study=study_a.uuid) if name == "round-list" else url(name, round_)

@@ -265,3 +265,17 @@ def test_another_coordinator_cannot_reword_or_add(client, coordinator_b, closed_
     assert client.post(reverse("round-area-add", kwargs={"study": study.uuid}), {"title": "x"}).status_code == 404
     assert not AreaRevision.objects.exists()
     assert study.areas.count() == 4
+
+
+def test_only_the_latest_round_plans_the_next(client_a, closed_round, coordinator_a):
+    later = make_round(closed_round.study, status=Round.Status.OPEN, deadline=timezone.now() + dt.timedelta(days=1))
+    with pytest.raises(IllegalTransition, match="already followed"):
+        round_plan_next(closed_round=closed_round, items=[], user=coordinator_a)
+    assert client_a.get(plan_url(closed_round)).status_code == 409
+    detail = reverse("round-detail", kwargs={"study": later.study.uuid, "round": closed_round.uuid})
+    assert plan_url(closed_round) not in client_a.get(detail).content.decode()
+
+
+def test_a_drafted_next_round_does_not_block_planning(client_a, closed_round):
+    round_create(study=closed_round.study)
+    assert client_a.get(plan_url(closed_round)).status_code == 200

@@ -11,7 +11,7 @@ from uuid import UUID
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -184,7 +184,3 @@ def round_remind(request: HttpRequest, study: UUID, round: UUID) -> HttpResponse
     else:
         messages.info(request, _("Nobody to remind: everyone invited has submitted or was reminded recently."))
     return see_detail(round_)
-
-
-def redirect_to_list(study: Study) -> HttpResponse:
-    return redirect("round-list", study=study.uuid)

@@ -146,3 +146,18 @@ def test_the_email_is_in_the_experts_language_and_time_zone(
     assert 'lang="zh-hans"' in html_part(chinese)
     assert "March 4, 2031" in english.body
     assert "noon" in english.body or "12:00" in english.body or "12 p.m." in english.body
+
+
+def test_the_greeting_uses_the_name_exactly_and_escaped_in_html(
+    open_round, coordinator_a, django_capture_on_commit_callbacks
+):
+    expert = open_round.study.experts.first()
+    expert.name = "李 <Li> & Ng"
+    expert.save()
+    open_round.study.experts.exclude(pk=expert.pk).update(name="")
+    send(open_round, coordinator_a, django_capture_on_commit_callbacks)
+    by_address = {m.to[0]: m for m in mail.outbox}
+    named = by_address.pop(expert.email)
+    assert "Dear 李 <Li> & Ng," in named.body
+    assert "Dear 李 &lt;Li&gt; &amp; Ng," in html_part(named)
+    assert all("Dear expert," in m.body for m in by_address.values())

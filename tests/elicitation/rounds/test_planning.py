@@ -279,3 +279,19 @@ def test_only_the_latest_round_plans_the_next(client_a, closed_round, coordinato
 def test_a_drafted_next_round_does_not_block_planning(client_a, closed_round):
     round_create(study=closed_round.study)
     assert client_a.get(plan_url(closed_round)).status_code == 200
+
+
+def test_rewording_twice_shows_the_wording_experts_last_saw(closed_round, coordinator_a):
+    area = closed_round.study.areas.get(code="verification")
+    first = area_reword(area=area, user=coordinator_a, title="Second wording", description="")
+    area_reword(area=area, user=coordinator_a, title="Third wording", description="")
+    next_round = round_create(study=closed_round.study)
+    shown = area_revisions_for_round(next_round)[area.pk]
+    assert shown == first
+    assert shown.old_title == "Verification mechanisms"
+
+
+def test_round_one_shows_no_rewording(study_a, coordinator_a):
+    draft = round_create(study=study_a)
+    area_reword(area=study_a.areas.first(), user=coordinator_a, title="Before anyone saw it", description="")
+    assert area_revisions_for_round(draft) == {}

@@ -66,7 +66,10 @@ def test_a_malformed_line_is_reported_with_its_line_number():
 def test_a_fuzzy_header_is_kept_as_msgfmt_does():
     """makemessages marks a new catalogue's header fuzzy; without it the charset is lost and
     every non-ASCII msgid fails to load."""
-    po = '#, fuzzy\nmsgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\nmsgid "Use “x”"\nmsgstr "用“x”"\n'
+    po = (
+        '#, fuzzy\nmsgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+        'msgid "Use “x”"\nmsgstr "用“x”"\n'
+    )
     catalog = parse_po(po)
     assert "charset=UTF-8" in catalog[""]
     translations = gettext.GNUTranslations(io.BytesIO(write_mo(catalog)))

@@ -14,8 +14,8 @@ import uuid
 
 import pytest
 from django.db import connection
-from django.test import override_settings
 from kombu import pools
+from django.test import override_settings
 
 from aggregation import jobs, services
 from aggregation.models import AggregationRun

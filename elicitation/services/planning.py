@@ -33,11 +33,20 @@ def no_consensus_known(round_: Round) -> set[Item]:
     return set()
 
 
+def panel_consensus_items(round_: Round) -> set[Item]:
+    """The items whose whole-panel result in ``round_``'s latest aggregation reached consensus under its rule."""
+    from aggregation.models import ItemResult
+
+    rows = ItemResult.objects.filter(round_id=round_.pk, group="", consensus=True)
+    return set(rows.values_list("area_id", "criterion_id"))
+
+
 def items_reached_consensus(round_: Round) -> set[Item]:
     """The (area_id, criterion_id) pairs of ``round_`` that reached consensus, as the aggregation reports.
 
     Pluggable: ``settings.ROUND_CONSENSUS_PROVIDER`` names a function ``(round) -> iterable of
-    (area_id, criterion_id)``; unset, no item is known to have reached consensus.
+    (area_id, criterion_id)`` (the settings name ``panel_consensus_items``, the aggregation's
+    whole-panel verdicts); unset, no item is known to have reached consensus.
     """
     path = getattr(settings, "ROUND_CONSENSUS_PROVIDER", "")
     provider: ConsensusProvider = import_string(path) if path else no_consensus_known

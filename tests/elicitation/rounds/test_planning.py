@@ -295,3 +295,24 @@ def test_round_one_shows_no_rewording(study_a, coordinator_a):
     draft = round_create(study=study_a)
     area_reword(area=study_a.areas.first(), user=coordinator_a, title="Before anyone saw it", description="")
     assert area_revisions_for_round(draft) == {}
+
+
+def test_by_default_the_aggregations_panel_verdicts_say_what_reached_consensus(study_a, client_a):
+    from aggregation.services import round_aggregate
+
+    round_ = make_round(study_a, status=Round.Status.CLOSED)
+    rate_everything(round_, [8])  # everyone agrees on every item…
+    split = round_.items.first()
+    ratings = Rating.objects.filter(round=round_, area_id=split.area_id, criterion_id=split.criterion_id)
+    for index, rating in enumerate(ratings.order_by("expert__number")):
+        rating.value = 1 if index % 2 else 9  # …except one, where the panel splits
+        rating.save()
+    round_aggregate(round_id=round_.pk)
+
+    reached = items_reached_consensus(round_)
+    asked = set(round_.items.values_list("area_id", "criterion_id"))
+    assert reached == asked - {(split.area_id, split.criterion_id)}
+    assert preselect_continuing_items(round_, reached) == {(split.area_id, split.criterion_id)}
+    body = client_a.get(plan_url(round_)).content.decode()
+    assert body.count(" checked") == 1
+    assert body.count('class="badge"') == 23

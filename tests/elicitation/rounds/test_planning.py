@@ -303,6 +303,7 @@ def test_by_default_the_aggregations_panel_verdicts_say_what_reached_consensus(s
     round_ = make_round(study_a, status=Round.Status.CLOSED)
     rate_everything(round_, [8])  # everyone agrees on every item…
     split = round_.items.first()
+    assert split is not None
     ratings = Rating.objects.filter(round=round_, area_id=split.area_id, criterion_id=split.criterion_id)
     for index, rating in enumerate(ratings.order_by("expert__number")):
         rating.value = 1 if index % 2 else 9  # …except one, where the panel splits

@@ -74,4 +74,3 @@ def test_a_fuzzy_header_is_kept_as_msgfmt_does():
     assert "charset=UTF-8" in catalog[""]
     translations = gettext.GNUTranslations(io.BytesIO(write_mo(catalog)))
     assert translations.gettext("Use “x”") == "用“x”"
-

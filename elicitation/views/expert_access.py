@@ -40,9 +40,12 @@ def session_expert(request: HttpRequest) -> Expert | None:
     marker = request.session.get(SESSION_KEY)
     if not isinstance(marker, dict):
         return None
+    token_id, expert_id = marker.get("token"), marker.get("expert")
+    if not isinstance(token_id, int) or not isinstance(expert_id, int):
+        return None
     token = (
         InvitationToken.objects.usable()
-        .filter(pk=marker.get("token"), expert_id=marker.get("expert"), expert__erased_at__isnull=True)
+        .filter(pk=token_id, expert_id=expert_id, expert__erased_at__isnull=True)
         .select_related("expert", "expert__study")
         .first()
     )

@@ -37,7 +37,10 @@ def link_open(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _open_round(expert: Expert) -> Round | None:
-    return Round.objects.filter(study_id=expert.study_id, status=Round.Status.OPEN).first()
+    round_ = Round.objects.filter(study_id=expert.study_id, status=Round.Status.OPEN).first()
+    if round_ is not None:
+        round_.study = expert.study  # loaded with the session's expert
+    return round_
 
 
 @require_GET

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -20,7 +21,7 @@ from tests.factories import make_round
 
 pytestmark = pytest.mark.django_db
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
+HTMX: dict[str, Any] = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
@@ -91,7 +92,7 @@ def test_the_form_shows_every_active_area_and_criterion_as_labelled_radio_groups
 
 
 def test_the_form_uses_the_experts_language_with_fallback(consented, expert_a, open_round):
-    area = open_round.items.first().area
+    area = open_round.items.all()[0].area
     area.translations = {"zh-hans": {"title": "核查机制"}}
     area.save()
     expert_a.refresh_from_db()
@@ -106,14 +107,14 @@ def test_the_form_uses_the_experts_language_with_fallback(consented, expert_a, o
 def test_a_reworded_area_is_flagged(consented, study_a):
     make_round(study_a, status=Round.Status.CLOSED)
     second = make_round(study_a, status=Round.Status.OPEN)
-    area = second.items.first().area
+    area = second.items.all()[0].area
     AreaRevision.objects.create(area=area, round_number=2, old_title="Old", new_title=area.title)
     body = consented.get("/e/round/").content.decode()
     assert body.count("The wording of this area changed since the last round.") == 1
 
 
 def test_autosave_saves_one_answer_and_reports_progress(consented, expert_a, open_round):
-    item = open_round.items.first()
+    item = open_round.items.all()[0]
     response = consented.post(f"/e/round/{open_round.uuid}/save/", {field(item): "7"}, **HTMX)
     assert response.status_code == 200
     body = response.content.decode()
@@ -127,7 +128,7 @@ def test_autosave_saves_one_answer_and_reports_progress(consented, expert_a, ope
 
 
 def test_autosave_of_cannot_judge_confidence_and_rationale(consented, open_round):
-    item = open_round.items.first()
+    item = open_round.items.all()[0]
     url = f"/e/round/{open_round.uuid}/save/"
     assert consented.post(url, {field(item): "cj"}, **HTMX).status_code == 200
     assert consented.post(url, {f"confidence-{item.area_id}": "4"}, **HTMX).status_code == 200
@@ -148,7 +149,7 @@ def test_autosave_of_cannot_judge_confidence_and_rationale(consented, open_round
     ],
 )
 def test_bad_autosaves_get_400_with_a_message_and_write_nothing(consented, open_round, data):
-    item = open_round.items.first()
+    item = open_round.items.all()[0]
     data = {key.format(a=item.area_id, c=item.criterion_id): value for key, value in data.items()}
     response = consented.post(f"/e/round/{open_round.uuid}/save/", data, **HTMX)
     assert response.status_code == 400
@@ -159,7 +160,7 @@ def test_bad_autosaves_get_400_with_a_message_and_write_nothing(consented, open_
 
 
 def test_an_answer_to_a_closed_round_gets_409_and_is_not_stored(consented, open_round):
-    item = open_round.items.first()
+    item = open_round.items.all()[0]
     Round.objects.filter(pk=open_round.pk).update(status=Round.Status.CLOSED, closed_at=timezone.now())
     response = consented.post(f"/e/round/{open_round.uuid}/save/", {field(item): "7"}, **HTMX)
     assert response.status_code == 409
@@ -171,7 +172,7 @@ def test_an_answer_to_a_closed_round_gets_409_and_is_not_stored(consented, open_
 
 def test_an_expert_of_study_a_cannot_touch_study_b(consented, study_b, open_round):
     round_b = make_round(study_b, status=Round.Status.OPEN)
-    item_b = round_b.items.first()
+    item_b = round_b.items.all()[0]
     assert consented.post(f"/e/round/{round_b.uuid}/save/", {field(item_b): "5"}, **HTMX).status_code == 404
     assert consented.post(f"/e/round/{round_b.uuid}/", {field(item_b): "5"}).status_code == 404
     # study B's items posted into study A's round are refused too
@@ -184,7 +185,7 @@ def test_an_expert_of_study_a_cannot_touch_study_b(consented, study_b, open_roun
 
 def test_the_plain_form_saves_everything_and_comes_back_with_the_answers(consented, open_round):
     data = every_answer(open_round, "6")
-    area_id = open_round.items.first().area_id
+    area_id = open_round.items.all()[0].area_id
     data |= {f"confidence-{area_id}": "3", f"rationale-{area_id}": "Because.", "action": "save"}
     response = consented.post(f"/e/round/{open_round.uuid}/", data)
     assert response.status_code == 302
@@ -198,7 +199,7 @@ def test_the_plain_form_saves_everything_and_comes_back_with_the_answers(consent
 
 def test_the_plain_form_is_all_or_nothing(consented, open_round):
     data = every_answer(open_round, "6")
-    item = open_round.items.last()
+    item = open_round.items.order_by("-id")[0]
     data[field(item)] = "12"
     response = consented.post(f"/e/round/{open_round.uuid}/", data)
     assert response.status_code == 400
@@ -210,7 +211,7 @@ def test_the_plain_form_is_all_or_nothing(consented, open_round):
 
 
 def test_submitting_needs_every_answer_then_thanks(consented, expert_a, open_round):
-    item = open_round.items.first()
+    item = open_round.items.all()[0]
     response = consented.post(f"/e/round/{open_round.uuid}/", {field(item): "5", "action": "submit"})
     assert response.status_code == 400
     assert "before submitting" in response.content.decode()
@@ -249,11 +250,13 @@ def test_autosave_needs_the_csrf_token(client, expert_a, link_a, open_round):
     strict.post("/e/consent/", {"consent": "yes"})  # refused without a token
     expert_a.consented_at = timezone.now()
     expert_a.save()
-    item = open_round.items.first()
+    item = open_round.items.all()[0]
     response = strict.post(f"/e/round/{open_round.uuid}/save/", {field(item): "5"}, **HTMX)
     assert response.status_code == 403
     page = strict.get("/e/round/").content.decode()
-    token = re.search(r'"X-CSRFToken": "([^"]+)"', page)[1]
+    match = re.search(r'"X-CSRFToken": "([^"]+)"', page)
+    assert match is not None
+    token = match[1]
     response = strict.post(f"/e/round/{open_round.uuid}/save/", {field(item): "5"}, HTTP_X_CSRFTOKEN=token, **HTMX)
     assert response.status_code == 200
 
@@ -263,6 +266,6 @@ def test_another_experts_link_replaces_the_session(client, study_a, open_round):
     client.get(f"/e/{token_issue(expert=first)}/")
     client.get(f"/e/{token_issue(expert=second)}/")
     client.post("/e/consent/", {"consent": "yes"})
-    item = open_round.items.first()
+    item = open_round.items.all()[0]
     client.post(f"/e/round/{open_round.uuid}/save/", {field(item): "5"}, **HTMX)
     assert Rating.objects.get().expert_id == second.pk

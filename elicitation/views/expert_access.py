@@ -65,6 +65,8 @@ def expert_required(
     def wrapped(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
         expert = session_expert(request)
         if expert is None:
+            if request.headers.get("HX-Request") == "true":  # autosave: a status line, not a whole page
+                return no_referrer(render(request, "elicitation/expert/_session_ended.html", status=403))
             return link_invalid(request, status=403)
         language = expert.language if translation.check_for_language(expert.language) else None
         with translation.override(language or translation.get_language()):

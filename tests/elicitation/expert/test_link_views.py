@@ -161,3 +161,16 @@ def test_the_settings_install_the_filter_on_the_request_and_server_loggers():
     for name in ("django.request", "django.server"):
         filters = logging.getLogger(name).filters
         assert any(type(f).__name__ == "RedactLinkTokens" for f in filters), name
+
+
+def test_an_autosave_after_the_session_ended_gets_a_short_message(client, expert_a, open_round, link_a):
+    client.get(link_a)
+    tokens_revoke(expert=expert_a)
+    item = open_round.items.all()[0]
+    response = client.post(
+        f"/e/round/{open_round.uuid}/save/", {f"r-{item.area_id}-{item.criterion_id}": "5"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "Your session has ended" in body
+    assert "<html" not in body

@@ -15,5 +15,6 @@ urlpatterns = [
     path("e/round/<uuid:round_uuid>/save/", expert.autosave, name="expert-autosave"),
     path("e/round/<uuid:round_uuid>/suggest/", expert.suggest, name="expert-suggest"),
     path("e/thanks/", expert.thanks, name="expert-thanks"),
+    path("e/language/", expert.language, name="expert-language"),
     path("e/<str:token>/", expert.link_open, name="expert-link"),
 ]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from elicitation.models import Expert, InvitationToken, Participation, Round
 from elicitation.services.audit import audit
+from elicitation.services.errors import InvalidInput
 from elicitation.services.tokens import token_find, token_record_use
 
 
@@ -33,4 +36,25 @@ def expert_consent(*, expert: Expert) -> Expert:
         expert.consented_at = timezone.now()
         Expert.objects.filter(pk=expert.pk, consented_at__isnull=True).update(consented_at=expert.consented_at)
         audit(action="expert.consented", study=expert.study, expert=expert, target=expert.pseudonym)
+    return expert
+
+
+@transaction.atomic
+def expert_language_set(*, expert: Expert, language: str) -> Expert:
+    """Show the expert's pages in one of the study's languages (and send later emails in it)."""
+    offered = {code for code, _name in settings.LANGUAGES} & set(expert.study.languages or [])
+    if language not in offered:
+        raise InvalidInput(_("This language is not offered."), field_errors={"language": [_("Not offered.")]})
+    if expert.language != language:
+        old = expert.language
+        expert.language = language
+        Expert.objects.filter(pk=expert.pk).update(language=language)
+        audit(
+            action="expert.language_set",
+            study=expert.study,
+            expert=expert,
+            target=expert.pseudonym,
+            old=old,
+            new=language,
+        )
     return expert

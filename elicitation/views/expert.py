@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -21,7 +21,7 @@ from elicitation.expert_form import (
 from elicitation.models import Criterion, Expert, Rating, Round, RoundItem
 from elicitation.services.answers import answers_save, area_response_save, round_submit, suggestion_add
 from elicitation.services.errors import InvalidInput, RoundNotOpen
-from elicitation.services.expert_access import expert_consent, expert_link_open
+from elicitation.services.expert_access import expert_consent, expert_language_set, expert_link_open
 from elicitation.services.feedback import round_feedback
 from elicitation.views.expert_access import expert_context, expert_required, link_invalid, no_referrer, session_start
 
@@ -221,3 +221,16 @@ def suggest(request: HttpRequest, expert: Expert, round_uuid: str) -> HttpRespon
 def thanks(request: HttpRequest, expert: Expert) -> HttpResponse:
     round_ = _open_round(expert)
     return render(request, "elicitation/expert/thanks.html", expert_context(expert, round=round_))
+
+
+@require_POST
+@expert_required
+def language(request: HttpRequest, expert: Expert) -> HttpResponse:
+    """Switch the expert's language among the study's; back to the page they came from on this site."""
+    try:
+        expert_language_set(expert=expert, language=request.POST.get("language", ""))
+    except InvalidInput:
+        return HttpResponseBadRequest(_("This language is not offered."))
+    next_url = request.POST.get("next", "")
+    pages = {reverse(name) for name in ("expert-start", "expert-round", "expert-thanks")}
+    return redirect(next_url if next_url in pages else reverse("expert-start"))

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, Concatenate, ParamSpec
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import translation
@@ -86,5 +87,17 @@ def expert_time_zone(expert: Expert) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo("UTC")
 
 
+def study_languages(expert: Expert) -> list[tuple[str, str]]:
+    """(code, name) of the languages the expert may choose: the study's, as the app knows them."""
+    offered = set(expert.study.languages or [])
+    return [(code, name) for code, name in settings.LANGUAGES if code in offered]
+
+
 def expert_context(expert: Expert, **extra: Any) -> dict[str, Any]:
-    return {"expert": expert, "study": expert.study, "expert_tz": expert_time_zone(expert), **extra}
+    return {
+        "expert": expert,
+        "study": expert.study,
+        "expert_tz": expert_time_zone(expert),
+        "study_languages": study_languages(expert),
+        **extra,
+    }

@@ -269,3 +269,31 @@ def test_another_experts_link_replaces_the_session(client, study_a, open_round):
     item = open_round.items.all()[0]
     client.post(f"/e/round/{open_round.uuid}/save/", {field(item): "5"}, **HTMX)
     assert Rating.objects.get().expert_id == second.pk
+
+
+def test_the_expert_can_switch_among_the_studys_languages(consented, expert_a, open_round):
+    body = consented.get("/e/round/").content.decode()
+    assert 'name="language"' in body
+    response = consented.post("/e/language/", {"language": "zh-hans", "next": "/e/round/"})
+    assert response["Location"] == "/e/round/"
+    expert_a.refresh_from_db()
+    assert expert_a.language == "zh-hans"
+    assert 'lang="zh-hans"' in consented.get("/e/round/").content.decode()
+    assert consented.post("/e/language/", {"language": "fr"}).status_code == 400
+    response = consented.post("/e/language/", {"language": "en", "next": "https://evil.example/"})
+    assert response["Location"] == "/e/"
+    assert AuditEvent.objects.filter(action="expert.language_set").count() == 2
+
+
+def test_an_item_new_in_this_round_says_so(consented, study_a):
+    from tests.factories import rate_everything
+
+    first = make_round(study_a, status=Round.Status.CLOSED)
+    new = first.items.all()[0]
+    new.delete()  # not asked in round 1, so nobody rated it
+    rate_everything(first)
+    study_a.feedback_timing = "before"
+    study_a.save()
+    make_round(study_a, status=Round.Status.OPEN)
+    body = consented.get("/e/round/").content.decode()
+    assert body.count("it is new in this round") == 1

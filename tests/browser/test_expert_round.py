@@ -111,3 +111,27 @@ def test_an_expert_rates_round_two_with_feedback_and_finds_the_answers_kept(brow
     context.close()
     assert problems == []
     assert Study.objects.get(pk=study.pk).experts.get(pk=expert.pk).participations.get(round=second).submitted_at
+
+
+def test_an_autosave_that_cannot_reach_the_server_says_so(browser, live_server):
+    from playwright.sync_api import expect
+
+    study = make_study(title="Offline study")
+    expert = make_experts(study, 1)[0]
+    round_ = make_round(study, status=Round.Status.OPEN)
+    item = round_.items.all()[0]
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{live_server.url}/e/{token_issue(expert=expert)}/")
+    page.get_by_label("I have read the above and agree to take part").check()
+    page.get_by_role("button", name="Agree and continue").click()
+    page.wait_for_url(f"{live_server.url}/e/round/")
+    expect(page.locator("#save-status")).to_be_empty()
+    context.set_offline(True)
+    page.locator(f'input[name="r-{item.area_id}-{item.criterion_id}"][value="4"]').check()
+    expect(page.locator("#save-status")).to_contain_text("Not saved: the connection was lost.")
+    context.set_offline(False)
+    page.locator(f'input[name="r-{item.area_id}-{item.criterion_id}"][value="5"]').check()
+    expect(page.locator("#save-status")).to_have_text("Saved. 1 of 24 answered.")
+    context.close()
+    assert Rating.objects.get(round=round_, expert=expert).value == 5

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from elicitation.expert_form import (
     PostedAnswers,
@@ -18,7 +18,7 @@ from elicitation.expert_form import (
     rating_field,
     round_form,
 )
-from elicitation.models import Criterion, Expert, Rating, Round, RoundItem
+from elicitation.models import Criterion, Expert, Participation, Rating, Round, RoundItem
 from elicitation.services.answers import answers_save, area_response_save, round_submit, suggestion_add
 from elicitation.services.errors import InvalidInput, RoundNotOpen
 from elicitation.services.expert_access import expert_consent, expert_language_set, expert_link_open
@@ -216,10 +216,15 @@ def suggest(request: HttpRequest, expert: Expert, round_uuid: str) -> HttpRespon
     return redirect(reverse("expert-round") + "#suggestions")
 
 
-@require_http_methods(["GET"])
+@require_GET
 @expert_required
 def thanks(request: HttpRequest, expert: Expert) -> HttpResponse:
+    """After submitting; anyone who has not submitted in the open round is sent back to the form."""
     round_ = _open_round(expert)
+    if round_ is not None:
+        submitted = Participation.objects.filter(round=round_, expert=expert, submitted_at__isnull=False).exists()
+        if not submitted:
+            return redirect("expert-round")
     return render(request, "elicitation/expert/thanks.html", expert_context(expert, round=round_))
 
 

@@ -211,6 +211,7 @@ def test_the_plain_form_is_all_or_nothing(consented, open_round):
 
 
 def test_submitting_needs_every_answer_then_thanks(consented, expert_a, open_round):
+    assert consented.get("/e/thanks/")["Location"] == "/e/round/", "no thanks before submitting"
     item = open_round.items.all()[0]
     response = consented.post(f"/e/round/{open_round.uuid}/", {field(item): "5", "action": "submit"})
     assert response.status_code == 400

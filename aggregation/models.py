@@ -1,0 +1,208 @@
+"""Stored aggregation results: one run record per job and the result rows it wrote.
+
+Every result row points at the run that produced it; the run names the consensus rule version, the
+quantile method and the code version, so a published number can always be traced back to its recipe.
+A round's result rows are replaced together in one transaction (see ``aggregation.services``).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from elicitation.models import Area, ConsensusRule, Criterion, Round
+
+
+class AggregationRun(models.Model):
+    """One request to (re)compute a round's results, from queueing to done or failed."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    class Trigger(models.TextChoices):
+        RATINGS = "ratings", _("New ratings")
+        CLOSE = "close", _("Round closed")
+        SWEEP = "sweep", _("Sweep of stale results")
+        COMMAND = "command", _("Management command")
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="aggregation_runs")
+    status = models.CharField(max_length=10, choices=Status, default=Status.QUEUED)
+    trigger = models.CharField(max_length=10, choices=Trigger, default=Trigger.RATINGS)
+    error = models.TextField(blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    requested_at = models.DateTimeField()
+    dispatched_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When the job reached the broker; empty while it could not be sent.")
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    consensus_rule = models.ForeignKey(
+        ConsensusRule, null=True, blank=True, on_delete=models.PROTECT, related_name="aggregation_runs"
+    )
+    rule_version = models.PositiveIntegerField(null=True, blank=True)
+    quantile_method = models.CharField(max_length=10, blank=True)
+    code_version = models.CharField(max_length=40, blank=True)
+    ratings_count = models.PositiveIntegerField(null=True, blank=True)
+    ratings_as_of = models.DateTimeField(
+        null=True, blank=True, help_text=_("The newest rating change the run saw (for staleness checks).")
+    )
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        indexes = [models.Index(fields=["round", "status", "-finished_at"], name="aggregation_run_round_status")]
+
+    def __str__(self) -> str:
+        return f"aggregation of {self.round_id} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {self.Status.DONE, self.Status.FAILED}
+
+
+class ResultRow(models.Model):
+    """Columns every result row shares: its round and the run that wrote it."""
+
+    run = models.ForeignKey(AggregationRun, on_delete=models.CASCADE, related_name="+")
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        abstract = True
+
+
+class ItemResult(ResultRow):
+    """Statistics of one (area, criterion) in one round, for the whole panel (group "") or one bloc."""
+
+    class RandClass(models.TextChoices):
+        APPROPRIATE = "appropriate", _("Appropriate (median 7–9)")
+        UNCERTAIN = "uncertain", _("Uncertain")
+        INAPPROPRIATE = "inappropriate", _("Inappropriate (median 1–3)")
+
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
+    criterion = models.ForeignKey(Criterion, on_delete=models.CASCADE, related_name="+")
+    group = models.CharField(max_length=100, blank=True, help_text=_('"" for the whole panel, else a bloc.'))
+    n = models.PositiveIntegerField()
+    n_cannot_judge = models.PositiveIntegerField()
+    suppressed = models.BooleanField(
+        default=False, help_text=_("Fewer than the study's minimum group size stand behind it: no statistics.")
+    )
+    mean = models.FloatField(null=True)
+    sd = models.FloatField(null=True)
+    median = models.FloatField(null=True)
+    q1 = models.FloatField(null=True)
+    q3 = models.FloatField(null=True)
+    iqr = models.FloatField(null=True)
+    cv = models.FloatField(null=True)
+    pct_low = models.FloatField(null=True)
+    pct_mid = models.FloatField(null=True)
+    pct_high = models.FloatField(null=True)
+    cns = models.FloatField(null=True, help_text=_("Tastle–Wierman consensus."))
+    vde_a = models.FloatField(null=True, help_text=_("van der Eijk agreement A."))
+    bimodality = models.FloatField(null=True)
+    p30 = models.FloatField(null=True)
+    p70 = models.FloatField(null=True)
+    ipr = models.FloatField(null=True)
+    ipras = models.FloatField(null=True)
+    rand_class = models.CharField(max_length=15, choices=RandClass, blank=True)
+    ipras_disagreement = models.BooleanField(null=True)
+    classic_disagreement = models.BooleanField(null=True)
+    consensus = models.BooleanField(null=True, help_text=_("Empty when the round has no consensus rule."))
+    stability_pairs = models.PositiveIntegerField(default=0)
+    delta_cv = models.FloatField(null=True)
+    wilcoxon_statistic = models.FloatField(null=True)
+    wilcoxon_p = models.FloatField(null=True)
+    changed_share = models.FloatField(null=True)
+
+    class Meta:
+        ordering = ["round", "area__order", "area_id", "criterion__order", "criterion_id", "group"]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "area", "criterion", "group"], name="item_result_unique"),
+            models.CheckConstraint(
+                condition=Q(suppressed=False) | Q(median__isnull=True), name="item_result_suppressed_is_empty"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round_id} {self.area_id}/{self.criterion_id} {self.group or 'panel'}"
+
+
+class CriterionAgreement(ResultRow):
+    """Per criterion across areas: Kendall's W of the experts' rankings and Krippendorff's alpha."""
+
+    criterion = models.ForeignKey(Criterion, on_delete=models.CASCADE, related_name="+")
+    n_areas = models.PositiveIntegerField()
+    kendall_w = models.FloatField(null=True)
+    kendall_chi2 = models.FloatField(null=True)
+    kendall_df = models.FloatField(null=True)
+    kendall_p = models.FloatField(null=True)
+    kendall_raters = models.PositiveIntegerField(default=0)
+    alpha_ordinal = models.FloatField(null=True)
+    alpha_interval = models.FloatField(null=True)
+
+    class Meta:
+        ordering = ["round", "criterion__order", "criterion_id"]
+        constraints = [models.UniqueConstraint(fields=["round", "criterion"], name="criterion_agreement_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.round_id} {self.criterion_id}: W={self.kendall_w}"
+
+
+class CrossBloc(ResultRow):
+    """Whether an item's consensus holds in the whole panel and within every bloc with at least k experts."""
+
+    class Verdict(models.TextChoices):
+        SHARED = "shared", _("Consensus in the panel and in every bloc")
+        DIVIDED = "divided", _("Panel consensus, but not in every bloc")
+        NO_CONSENSUS = "no_consensus", _("No panel consensus")
+        TOO_FEW_BLOCS = "too_few_blocs", _("Fewer than two blocs large enough to compare")
+        NO_RULE = "no_rule", _("No consensus rule")
+
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
+    criterion = models.ForeignKey(Criterion, on_delete=models.CASCADE, related_name="+")
+    panel_consensus = models.BooleanField(null=True)
+    consensus_in_every_bloc = models.BooleanField(null=True)
+    blocs_compared = models.JSONField(default=list, help_text=_("Blocs with at least k ratings, largest first."))
+    blocs_without_consensus = models.JSONField(default=list)
+    blocs_suppressed = models.PositiveIntegerField(default=0)
+    group_medians = models.JSONField(default=dict)
+    max_median_difference = models.FloatField(null=True)
+    bloc_a = models.CharField(max_length=100, blank=True)
+    bloc_b = models.CharField(max_length=100, blank=True)
+    mann_whitney_u = models.FloatField(null=True)
+    mann_whitney_p = models.FloatField(null=True)
+    verdict = models.CharField(max_length=15, choices=Verdict)
+
+    class Meta:
+        ordering = ["round", "area__order", "area_id", "criterion__order", "criterion_id"]
+        constraints = [models.UniqueConstraint(fields=["round", "area", "criterion"], name="cross_bloc_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.round_id} {self.area_id}/{self.criterion_id}: {self.verdict}"
+
+
+class AreaVerdict(ResultRow):
+    """The cooperation verdict for one area on the benefit x risk plane."""
+
+    class Verdict(models.TextChoices):
+        PROMISING = "promising", _("Promising for cooperation")
+        SAFEGUARDS = "safeguards", _("Cooperate with safeguards")
+        AVOID = "avoid", _("Avoid")
+        NO_CONSENSUS_YET = "no_consensus_yet", _("No consensus yet")
+
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
+    verdict = models.CharField(max_length=20, choices=Verdict)
+    min_benefit_median = models.FloatField(null=True)
+    max_risk_median = models.FloatField(null=True)
+    benefits_agreed = models.BooleanField(default=False, help_text=_("Every benefit criterion has consensus."))
+    risks_agreed = models.BooleanField(default=False, help_text=_("Every risk criterion has consensus."))
+    detail = models.JSONField(default=dict, help_text=_("Per criterion code: median and consensus."))
+
+    class Meta:
+        ordering = ["round", "area__order", "area_id"]
+        constraints = [models.UniqueConstraint(fields=["round", "area"], name="area_verdict_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.round_id} {self.area_id}: {self.verdict}"

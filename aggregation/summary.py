@@ -1,0 +1,322 @@
+"""The round summary: one row per (area, criterion, group) from a round's ratings, in one vectorised pass.
+
+No Django here. Input is a DataFrame of ratings with the columns of :data:`RATING_COLUMNS`:
+
+- ``area``, ``criterion``, ``expert``: any hashable ids;
+- ``bloc``: the expert's bloc (a string);
+- ``value``: the rating, NaN for "cannot judge";
+- ``scale_min``, ``scale_max``: the criterion's integer scale.
+
+:func:`summarize` returns one row per (area, criterion) for the whole panel (``group == ""``) and one per
+(area, criterion, bloc), with the columns of :data:`SUMMARY_COLUMNS`. Ratings are integers on a short scale,
+so every statistic is computed from an items x categories counts table built with one ``np.bincount``
+(sorting within groups reduces to counting): quantiles by walking the cumulative counts
+(``metrics.quantile_from_counts``), moments by matrix products, and the ordinal measures with the
+``metrics.*_rows`` functions. The only loop is over the distinct scales of the criteria (usually one).
+The numbers equal the scalar functions of :mod:`aggregation.metrics` (property-tested in
+``tests/aggregation/test_summary_vectorised.py``).
+
+Conventions are those of the metrics package: "cannot judge" is not in n; SD with n - 1; quartiles and
+RAND/UCLA percentiles by ``method`` (Hyndman-Fan type 6 "weibull" or type 7 "linear"); undefined numbers
+are NaN. RAND/UCLA columns exist only for 1-9 scales (NaN / "" / None elsewhere and for n = 0).
+
+Stability (``previous`` given): the same experts' paired ratings of the same item in both rounds, pairs
+with a missing side dropped, as :func:`aggregation.metrics.stability`. The Wilcoxon signed-rank test is
+computed vectorised with scipy's normal approximation (tie-corrected, no continuity correction) wherever
+scipy would use it (more than 50 pairs, or ties/zeros and more than 13 pairs). For the small items on
+which scipy computes an exact or permutation p-value, the pairs are handed to ``metrics.stability``: these
+are small panels only (at most 50 pairs), so the cost stays bounded.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from aggregation import metrics
+from aggregation.metrics._inputs import FloatArray, IntArray
+
+RATING_COLUMNS: Final = ("area", "criterion", "expert", "bloc", "value", "scale_min", "scale_max")
+STATISTIC_COLUMNS: Final = (
+    "mean", "sd", "median", "q1", "q3", "iqr", "cv", "pct_low", "pct_mid", "pct_high",
+    "cns", "vde_a", "bimodality", "p30", "p70", "ipr", "ipras",
+)  # fmt: skip
+STABILITY_COLUMNS: Final = ("stability_pairs", "delta_cv", "wilcoxon_statistic", "wilcoxon_p", "changed_share")
+SUMMARY_COLUMNS: Final = (
+    "area", "criterion", "group", "n", "n_cannot_judge",
+    *STATISTIC_COLUMNS,
+    "rand_class", "ipras_disagreement", "classic_disagreement",
+    *STABILITY_COLUMNS,
+)  # fmt: skip
+PANEL: Final = ""
+_IPRAS_TOLERANCE: Final = 1e-9  # as metrics.rand: a tie IPR == IPRAS is not disagreement
+_EXACT_WILCOXON_MAX: Final = 50  # scipy: exact p-value up to 50 pairs without ties or zeros
+_PERMUTATION_WILCOXON_MAX: Final = 13  # scipy: permutation p-value up to 13 pairs with ties or zeros
+
+
+class ItemKeys:
+    """Dense integer keys for (area, criterion, group): group 0 is the panel, 1.. the blocs (sorted)."""
+
+    def __init__(self, areas: pd.Index, criteria: pd.Index, blocs: pd.Index) -> None:
+        self.areas, self.criteria, self.blocs = areas, criteria, blocs
+        self.n_groups = len(blocs) + 1
+        self.size = len(areas) * len(criteria) * self.n_groups
+
+    @classmethod
+    def for_ratings(cls, ratings: pd.DataFrame) -> ItemKeys:
+        def sorted_unique(column: str) -> pd.Index:
+            return pd.Index(pd.unique(ratings[column])).sort_values()
+
+        return cls(sorted_unique("area"), sorted_unique("criterion"), sorted_unique("bloc"))
+
+    def item_codes(self, frame: pd.DataFrame) -> IntArray:
+        """(area, criterion) code of each row; -1 where the area or criterion is unknown here."""
+        area = self.areas.get_indexer(pd.Index(frame["area"]))
+        criterion = self.criteria.get_indexer(pd.Index(frame["criterion"]))
+        codes = area.astype(np.int64) * len(self.criteria) + criterion
+        return np.where((area < 0) | (criterion < 0), -1, codes)
+
+    def panel_and_bloc_keys(self, frame: pd.DataFrame) -> tuple[IntArray, IntArray]:
+        """Each row's key in the panel group and in its bloc's group (-1 for unknown items)."""
+        item = self.item_codes(frame)
+        bloc = self.blocs.get_indexer(pd.Index(frame["bloc"])).astype(np.int64) + 1
+        panel_key = np.where(item < 0, -1, item * self.n_groups)
+        bloc_key = np.where((item < 0) | (bloc < 1), -1, item * self.n_groups + bloc)
+        return panel_key, bloc_key
+
+    def frame(self, keys: IntArray) -> pd.DataFrame:
+        """The area, criterion and group columns of the given keys."""
+        item, group = np.divmod(keys, self.n_groups)
+        area, criterion = np.divmod(item, len(self.criteria))
+        group_names = np.concatenate([np.array([PANEL], dtype=object), self.blocs.to_numpy(dtype=object)])
+        return pd.DataFrame(
+            {
+                "area": self.areas.take(area).to_numpy(),
+                "criterion": self.criteria.take(criterion).to_numpy(),
+                "group": group_names[group],
+            }
+        )
+
+
+def summarize(ratings: pd.DataFrame, *, method: str = "weibull", previous: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Summary rows (see the module docstring) of one round's ratings, optionally with stability vs ``previous``.
+
+    ``previous`` holds the earlier round's ratings with the same columns (its blocs and scales are ignored:
+    pairs take the current round's). Rows are sorted by area, criterion and group (panel first).
+    """
+    missing = set(RATING_COLUMNS) - set(ratings.columns)
+    if missing:
+        raise ValueError(f"ratings lack the columns {sorted(missing)}")
+    metrics.quantile(np.array([1.0]), 0.5, method)  # validates the method name early
+    if ratings.empty:
+        return pd.DataFrame({column: pd.Series(dtype=object) for column in SUMMARY_COLUMNS})
+    keys = ItemKeys.for_ratings(ratings)
+    panel_key, bloc_key = keys.panel_and_bloc_keys(ratings)
+    all_keys = np.concatenate([panel_key, bloc_key])
+    values = np.tile(ratings["value"].to_numpy(dtype=np.float64), 2)
+    rated = ~np.isnan(values)
+    n = np.bincount(all_keys[rated], minlength=keys.size)
+    n_cannot_judge = np.bincount(all_keys[~rated], minlength=keys.size)
+    present = np.flatnonzero((n + n_cannot_judge) > 0)
+
+    columns: dict[str, np.ndarray] = {name: np.full(keys.size, np.nan) for name in STATISTIC_COLUMNS}
+    rand_class = np.full(keys.size, "", dtype=object)
+    ipras_disagreement = np.full(keys.size, None, dtype=object)
+    classic_disagreement = np.full(keys.size, None, dtype=object)
+
+    scale_min_all = np.tile(ratings["scale_min"].to_numpy(dtype=np.int64), 2)
+    scale_max_all = np.tile(ratings["scale_max"].to_numpy(dtype=np.int64), 2)
+    scales = ratings[["scale_min", "scale_max"]].drop_duplicates().to_numpy(dtype=np.int64)
+    for scale_min, scale_max in scales:
+        on_scale = rated & (scale_min_all == scale_min) & (scale_max_all == scale_max)
+        if not on_scale.any():
+            continue
+        rows = np.unique(all_keys[on_scale])
+        n_categories = int(scale_max - scale_min + 1)
+        cell = all_keys[on_scale] * n_categories + (values[on_scale].astype(np.int64) - scale_min)
+        counts = np.bincount(cell, minlength=keys.size * n_categories).reshape(keys.size, n_categories)[rows]
+        _fill_from_counts(columns, rows, counts.astype(np.float64), int(scale_min), int(scale_max), method)
+        if scale_min == 1 and scale_max == 9:
+            _fill_rand(columns, rand_class, ipras_disagreement, classic_disagreement, rows, counts, method)
+
+    result = keys.frame(present)
+    result["n"] = n[present]
+    result["n_cannot_judge"] = n_cannot_judge[present]
+    for name in STATISTIC_COLUMNS:
+        result[name] = columns[name][present]
+    result["rand_class"] = rand_class[present]
+    result["ipras_disagreement"] = ipras_disagreement[present]
+    result["classic_disagreement"] = classic_disagreement[present]
+    stability = _stability(keys, ratings, previous)
+    for name in STABILITY_COLUMNS:
+        result[name] = stability[name][present]
+    return result
+
+
+def _fill_from_counts(
+    columns: dict[str, np.ndarray],
+    rows: IntArray,
+    counts: FloatArray,
+    scale_min: int,
+    scale_max: int,
+    method: str,
+) -> None:
+    """Location, spread, thirds and ordinal consensus of the given keys from their category counts."""
+    categories = np.arange(scale_min, scale_max + 1, dtype=np.float64)
+    n = counts.sum(axis=1)
+    mean = counts @ categories / n
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sd = np.sqrt((counts * (categories - mean[:, np.newaxis]) ** 2).sum(axis=1) / (n - 1.0))
+        sd = np.where(n >= 2, sd, np.nan)
+        cv = np.where((n >= 2) & (mean != 0), sd / mean, np.nan)
+    q1 = metrics.quantile_from_counts(counts, 0.25, method, scale_min)
+    q3 = metrics.quantile_from_counts(counts, 0.75, method, scale_min)
+    span = scale_max - scale_min
+    low = 3 * (categories - scale_min) < span
+    high = 3 * (scale_max - categories) < span
+    n_low, n_high = counts[:, low].sum(axis=1), counts[:, high].sum(axis=1)
+    columns["mean"][rows] = mean
+    columns["sd"][rows] = sd
+    columns["cv"][rows] = cv
+    columns["median"][rows] = metrics.quantile_from_counts(counts, 0.5, method, scale_min)
+    columns["q1"][rows] = q1
+    columns["q3"][rows] = q3
+    columns["iqr"][rows] = q3 - q1
+    columns["pct_low"][rows] = 100.0 * n_low / n
+    columns["pct_mid"][rows] = 100.0 * (n - n_low - n_high) / n
+    columns["pct_high"][rows] = 100.0 * n_high / n
+    columns["cns"][rows] = metrics.tastle_wierman_rows(counts)
+    columns["vde_a"][rows] = metrics.van_der_eijk_rows(counts)
+    columns["bimodality"][rows] = metrics.bimodality_rows(counts)
+
+
+def _fill_rand(
+    columns: dict[str, np.ndarray],
+    rand_class: np.ndarray,
+    ipras_disagreement: np.ndarray,
+    classic_disagreement: np.ndarray,
+    rows: IntArray,
+    counts: IntArray,
+    method: str,
+) -> None:
+    """RAND/UCLA columns (Fitch et al. 2001, ch. 7) of keys on the 1-9 scale, as ``metrics.ipras`` and friends."""
+    p30 = metrics.quantile_from_counts(counts, 0.30, method, 1)
+    p70 = metrics.quantile_from_counts(counts, 0.70, method, 1)
+    ipr = p70 - p30
+    adjusted = 2.35 + 1.5 * np.abs(5.0 - (p30 + p70) / 2.0)
+    disagreement = ipr > adjusted + _IPRAS_TOLERANCE
+    n = counts.sum(axis=1)
+    needed = np.maximum(1, (n + 1) // 3)
+    classic = (n >= 2) & (counts[:, :3].sum(axis=1) >= needed) & (counts[:, 6:].sum(axis=1) >= needed)
+    median = columns["median"][rows]
+    label = np.where(median >= 7, "appropriate", np.where(median <= 3, "inappropriate", "uncertain"))
+    label = np.where(disagreement, "uncertain", label).astype(object)
+    columns["p30"][rows] = p30
+    columns["p70"][rows] = p70
+    columns["ipr"][rows] = ipr
+    columns["ipras"][rows] = adjusted
+    rand_class[rows] = label
+    ipras_disagreement[rows] = disagreement.astype(object)
+    classic_disagreement[rows] = classic.astype(object)
+
+
+def _stability(keys: ItemKeys, ratings: pd.DataFrame, previous: pd.DataFrame | None) -> dict[str, np.ndarray]:
+    """Stability columns per key (see ``metrics.stability``): NaN and 0 pairs without a previous round."""
+    result: dict[str, np.ndarray] = {name: np.full(keys.size, np.nan) for name in STABILITY_COLUMNS}
+    result["stability_pairs"] = np.zeros(keys.size, dtype=np.int64)
+    if previous is None or previous.empty:
+        return result
+    pairs = ratings[["area", "criterion", "expert", "bloc", "value"]].merge(
+        previous[["area", "criterion", "expert", "value"]], on=["area", "criterion", "expert"], suffixes=("", "_prev")
+    )
+    pairs = pairs[pairs["value"].notna() & pairs["value_prev"].notna()]
+    if pairs.empty:
+        return result
+    panel_key, bloc_key = keys.panel_and_bloc_keys(pairs)
+    key = np.concatenate([panel_key, bloc_key])
+    current = np.tile(pairs["value"].to_numpy(dtype=np.float64), 2)
+    before = np.tile(pairs["value_prev"].to_numpy(dtype=np.float64), 2)
+    n = np.bincount(key, minlength=keys.size)
+    result["stability_pairs"] = n
+    difference = current - before
+    changed = np.bincount(key, weights=(difference != 0).astype(np.float64), minlength=keys.size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        result["changed_share"] = np.where(n > 0, changed / n, np.nan)
+        result["delta_cv"] = _cv_by_key(key, current, n) - _cv_by_key(key, before, n)
+    statistic, p = _wilcoxon_by_key(key, difference, n)
+    result["wilcoxon_statistic"], result["wilcoxon_p"] = statistic, p
+    _exact_wilcoxon(result, key, current, before, n, difference)
+    return result
+
+
+def _cv_by_key(key: IntArray, values: FloatArray, n: IntArray) -> FloatArray:
+    """CV with the n - 1 SD per key (NaN for n < 2 or mean 0), deviations taken from each key's mean."""
+    size = n.size
+    mean = np.bincount(key, weights=values, minlength=size) / np.where(n > 0, n, 1)
+    squares = np.bincount(key, weights=(values - mean[key]) ** 2, minlength=size)
+    sd = np.sqrt(squares / np.where(n > 1, n - 1, 1))
+    return np.where((n >= 2) & (mean != 0), sd / np.where(mean != 0, mean, 1.0), np.nan)
+
+
+def _wilcoxon_by_key(key: IntArray, difference: FloatArray, n: IntArray) -> tuple[FloatArray, FloatArray]:
+    """Wilcoxon signed-rank statistic (smaller rank sum) and normal-approximation p per key.
+
+    As ``scipy.stats.wilcoxon(zero_method="wilcox", correction=False)``: zero differences are dropped, the
+    absolute differences get average ranks (computed from their counts: integer differences), the variance
+    is tie-corrected, p = 2 P(Z > |z|). Keys without a non-zero difference get statistic 0 and p 1.
+    """
+    size = n.size
+    nonzero = difference != 0
+    magnitude = np.abs(difference[nonzero]).astype(np.int64)
+    width = int(magnitude.max()) + 1 if magnitude.size else 1
+    cell = key[nonzero] * width + magnitude
+    counts = np.bincount(cell, minlength=size * width).reshape(size, width).astype(np.float64)
+    positive = np.bincount(cell[difference[nonzero] > 0], minlength=size * width).reshape(size, width)
+    average_rank = np.cumsum(counts, axis=1) - counts + (counts + 1.0) / 2.0
+    r_plus = (positive * average_rank).sum(axis=1)
+    r_minus = ((counts - positive) * average_rank).sum(axis=1)
+    m = counts.sum(axis=1)
+    ties = (counts**3 - counts).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        se = np.sqrt((m * (m + 1.0) * (2.0 * m + 1.0) - ties / 2.0) / 24.0)
+        z = (r_plus - m * (m + 1.0) / 4.0) / se
+    p = np.clip(2.0 * special.ndtr(-np.abs(z)), 0.0, 1.0)
+    statistic = np.minimum(r_plus, r_minus)
+    no_change = (n > 0) & (m == 0)
+    statistic = np.where(n > 0, np.where(no_change, 0.0, statistic), np.nan)
+    p = np.where(n > 0, np.where(no_change, 1.0, p), np.nan)
+    return statistic, p
+
+
+def _exact_wilcoxon(
+    result: dict[str, np.ndarray],
+    key: IntArray,
+    current: FloatArray,
+    before: FloatArray,
+    n: IntArray,
+    difference: FloatArray,
+) -> None:
+    """Replace the p-values of the small keys on which scipy uses an exact or permutation test."""
+    size = n.size
+    zeros = np.bincount(key, weights=(difference == 0).astype(np.float64), minlength=size)
+    magnitude = np.abs(difference).astype(np.int64)
+    width = int(magnitude.max()) + 1
+    cell = key * width + magnitude
+    per_magnitude = np.bincount(cell[difference != 0], minlength=size * width).reshape(size, width)
+    tied = (per_magnitude > 1).any(axis=1) | (zeros > 0)
+    changed = (n - zeros) > 0
+    small = changed & (n > 0) & np.where(tied, n <= _PERMUTATION_WILCOXON_MAX, n <= _EXACT_WILCOXON_MAX)
+    if not small.any():
+        return
+    chosen = small[key]
+    order = np.argsort(key[chosen], kind="stable")
+    chosen_keys = key[chosen][order]
+    starts = np.flatnonzero(np.r_[True, chosen_keys[1:] != chosen_keys[:-1]])
+    for start, end in zip(starts, np.r_[starts[1:], chosen_keys.size], strict=True):
+        pair_index = order[start:end]
+        found = metrics.stability(before[chosen][pair_index], current[chosen][pair_index])
+        result["wilcoxon_statistic"][chosen_keys[start]] = found["wilcoxon_statistic"]
+        result["wilcoxon_p"][chosen_keys[start]] = found["wilcoxon_p"]

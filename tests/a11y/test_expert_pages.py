@@ -35,7 +35,7 @@ def _assert_accessible(page: Any, where: str) -> None:
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
 def test_welcome_form_feedback_and_thanks_have_no_serious_violations(live_server, browser_page, console_log, language):
-    expert, second, token = _second_round_study(language)
+    _expert, second, token = _second_round_study(language)
     page = browser_page
     page.goto(f"{live_server.url}/e/{token}/")
     assert page.locator("html").get_attribute("lang") == language
@@ -45,7 +45,7 @@ def test_welcome_form_feedback_and_thanks_have_no_serious_violations(live_server
     page.wait_for_url(f"{live_server.url}/e/round/")
     _assert_accessible(page, "form before rating")
     # Rate the first item: its feedback from round 1 appears (feedback after one's own rating).
-    first = second.items.order_by("area__order", "criterion__order").first()
+    first = second.items.order_by("area__order", "criterion__order")[0]
     page.locator(f'input[name="r-{first.area_id}-{first.criterion_id}"][value="5"]').check()
     page.locator(f"#fb-item-{first.area_id}-{first.criterion_id} svg.chart").wait_for()
     _assert_accessible(page, "form with feedback")

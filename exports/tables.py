@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import F
 from django.db.models.functions import TruncDate
 
 from elicitation.models import Area, AreaResponse, Criterion, Expert, Rating, Round, RoundItem, Study
@@ -137,9 +138,9 @@ def ratings_table(scope: Scope) -> Table:
         look = _Lookups(scope)
         study, rounds, areas, criteria = look.study, look.rounds, look.areas, look.criteria
         if scope.strict:
-            strict_rows = queryset.order_by("round_id", "area_id", "criterion_id", "value").values_list(
-                "round_id", "area_id", "criterion_id", "value", "cannot_judge"
-            )
+            strict_rows = queryset.order_by(
+                "round_id", "area_id", "criterion_id", F("value").asc(nulls_last=True)
+            ).values_list("round_id", "area_id", "criterion_id", "value", "cannot_judge")
             for round_id, area_id, criterion_id, rating, cannot_judge in strict_rows.iterator(chunk_size=CHUNK_ROWS):
                 yield (study, rounds[round_id], areas[area_id], criteria[criterion_id], rating, cannot_judge)
             return

@@ -18,9 +18,10 @@ HOSTILE = ['=HYPERLINK("http://x.example","click")', "+1 more", "-2 fewer", "@SU
 
 
 @pytest.fixture(autouse=True)
-def _eager_tasks_and_files(settings: object, tmp_path: Path) -> Iterator[None]:
+def _eager_tasks_and_files(settings: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Export jobs run in-process here (a test with a real worker sets that up itself); files go to tmp."""
     settings.EXPORTS_ROOT = tmp_path / "exports"  # type: ignore[attr-defined]
+    monkeypatch.setenv("EXPORTS_ROOT", str(tmp_path / "exports"))  # for a worker process started by the test
     previous = app.conf.task_always_eager
     app.conf.task_always_eager = True
     yield
@@ -35,9 +36,9 @@ def add_responses(study: Study) -> None:
             for a_index, area in enumerate(study.areas.order_by("order")):
                 text = ""
                 if (e_index + a_index) % 3 == 0:
-                    text = HOSTILE[(e_index + a_index) % len(HOSTILE)]
+                    text = HOSTILE[((e_index + a_index) // 3 + 2 * round_.number - 2) % len(HOSTILE)]
                 elif (e_index + a_index) % 3 == 1:
-                    text = f'Because "trust", mostly,\nand verification ({expert.pseudonym})'
+                    text = f'Because "trust", mostly,\nand verification (point {e_index})'
                 AreaResponse.objects.create(
                     round=round_,
                     expert=expert,

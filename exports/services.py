@@ -16,13 +16,20 @@ from django.utils.translation import gettext as _
 
 from elicitation.models import Study
 from elicitation.services.audit import audit
-from elicitation.services.errors import InvalidInput
+from elicitation.services.errors import InvalidInput, ServiceError
 from exports.bundle import bundle_tables, write_bundle
 from exports.models import ExportJob
 from exports.tables import TABLE_NAMES, Scope, Table, build_table, scope_for
 from exports.writers import csv_chunks, json_chunks, write_csv, write_parquet, write_xlsx
 
 logger = logging.getLogger(__name__)
+
+
+class ExportNotReady(ServiceError):
+    """The job's file is not built yet, or failed, or was removed."""
+
+    status_code = 409
+
 
 STREAM_FORMATS = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
 FILE_TYPES = {
@@ -194,12 +201,12 @@ def _write(job: ExportJob, scope: Scope, tables: list[Table], path: Path, report
 
 
 def export_job_file(*, user: User, job: ExportJob) -> Path:
-    """The finished job's file, audited as a download; raises InvalidInput while it is not ready."""
+    """The finished job's file, audited as a download; raises ExportNotReady while there is none."""
     if job.status != ExportJob.Status.DONE or not job.file_name:
-        raise InvalidInput(_("This export is not ready."), field_errors={})
+        raise ExportNotReady(_("This export is not ready."))
     path = export_file_path(job)
     if not path.is_file():
-        raise InvalidInput(_("This export's file is gone; create the export again."), field_errors={})
+        raise ExportNotReady(_("This export's file is gone; create the export again."))
     audit(
         action="export.job_download",
         study=job.study,

@@ -18,12 +18,14 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import F
+from django.db.models import BooleanField, CharField, F, OuterRef, QuerySet, Subquery, Value
+from django.db.models.expressions import Case, When
 from django.db.models.functions import TruncDate
 
-from elicitation.models import Area, AreaResponse, Criterion, Expert, Rating, Round, RoundItem, Study
+from elicitation.models import AreaResponse, Expert, Rating, Round, RoundItem, Study
 from exports.aggregates import AGGREGATE_COLUMNS, aggregate_rows
 from exports.cells import neutralise
+from exports.expressions import neutralised, pseudonym
 from exports.panel import panel_rows
 
 CHUNK_ROWS = 5000
@@ -98,83 +100,68 @@ def build_table(name: str, scope: Scope) -> Table:
     return builders[name](scope)
 
 
-class _Lookups:
-    """Codes and pseudonyms by id, read once per export (a study has at most thousands of them)."""
+def _item_columns(scope: Scope) -> dict[str, Any]:
+    """Annotations shared by ratings and rationales: the study, round number and area code."""
+    return {
+        "x_study": Value(neutralise(str(scope.study.uuid)), output_field=CharField()),
+        "x_round": F("round__number"),
+        "x_area": neutralised("area__code"),
+    }
 
-    def __init__(self, scope: Scope) -> None:
-        study = scope.study
-        self.study = neutralise(str(study.uuid))
-        self.rounds = dict(Round.objects.filter(pk__in=scope.round_ids).values_list("pk", "number"))
-        self.areas = {pk: neutralise(code) for pk, code in Area.objects.filter(study=study).values_list("pk", "code")}
-        self.criteria = {
-            pk: neutralise(code) for pk, code in Criterion.objects.filter(study=study).values_list("pk", "code")
-        }
-        self.experts = {
-            pk: (f"E-{number:02d}", neutralise(bloc), neutralise(sector))
-            for pk, number, bloc, sector in Expert.objects.filter(study=study).values_list(
-                "pk", "number", "bloc", "sector"
-            )
-        }
 
-    def confidence(self, scope: Scope) -> dict[tuple[int, int, int], int | None]:
-        rows = AreaResponse.objects.filter(round_id__in=scope.round_ids, confidence__isnull=False).values_list(
-            "round_id", "expert_id", "area_id", "confidence"
-        )
-        return {(r, e, a): c for r, e, a, c in rows.iterator(chunk_size=CHUNK_ROWS)}
+def _person_columns() -> dict[str, Any]:
+    return {
+        "x_pseudonym": pseudonym("expert__number"),
+        "x_bloc": neutralised("expert__bloc"),
+        "x_sector": neutralised("expert__sector"),
+    }
+
+
+def _day() -> TruncDate:
+    return TruncDate("updated_at", tzinfo=dt.UTC)
 
 
 def ratings_table(scope: Scope) -> Table:
     value = Column(
-        "value", "int", 'The rating on the criterion\'s scale; empty for "cannot judge".', "scale_min–scale_max"
+        "value", "int", 'The rating on the criterion\'s scale; empty for "cannot judge".', "scale_min to scale_max"
     )
     cannot = Column("cannot_judge", "bool", 'Whether the expert answered "cannot judge".', CANNOT_JUDGE_CODES)
+    queryset = Rating.objects.filter(round_id__in=scope.round_ids)
+    annotated = queryset.annotate(**_item_columns(scope), x_criterion=neutralised("criterion__code"))
+    rows: QuerySet[Any, tuple[Any, ...]]
     if scope.strict:
         columns = [STUDY, ROUND, AREA, CRITERION, value, cannot]
+        rows = annotated.order_by("round_id", "area_id", "criterion_id", F("value").asc(nulls_last=True)).values_list(
+            "x_study", "x_round", "x_area", "x_criterion", "value", "cannot_judge"
+        )
     else:
         columns = [STUDY, ROUND, AREA, CRITERION, PSEUDONYM, BLOC, SECTOR, value, cannot, CONFIDENCE, DAY]
-    queryset = Rating.objects.filter(round_id__in=scope.round_ids)
-
-    def rows() -> Iterator[tuple[Any, ...]]:
-        look = _Lookups(scope)
-        study, rounds, areas, criteria = look.study, look.rounds, look.areas, look.criteria
-        if scope.strict:
-            strict_rows = queryset.order_by(
-                "round_id", "area_id", "criterion_id", F("value").asc(nulls_last=True)
-            ).values_list("round_id", "area_id", "criterion_id", "value", "cannot_judge")
-            for round_id, area_id, criterion_id, rating, cannot_judge in strict_rows.iterator(chunk_size=CHUNK_ROWS):
-                yield (study, rounds[round_id], areas[area_id], criteria[criterion_id], rating, cannot_judge)
-            return
-        experts = look.experts
-        confidence = look.confidence(scope)
-        full_rows = (
-            queryset.order_by("round_id", "expert_id", "area_id", "criterion_id")
-            .annotate(day=TruncDate("updated_at", tzinfo=dt.UTC))
-            .values_list("round_id", "expert_id", "area_id", "criterion_id", "value", "cannot_judge", "day")
-        )
-        for round_id, expert_id, area_id, criterion_id, rating, cannot_judge, day in full_rows.iterator(
-            chunk_size=CHUNK_ROWS
-        ):
-            pseudonym, bloc, sector = experts[expert_id]
-            yield (
-                study,
-                rounds[round_id],
-                areas[area_id],
-                criteria[criterion_id],
-                pseudonym,
-                bloc,
-                sector,
-                rating,
-                cannot_judge,
-                confidence.get((round_id, expert_id, area_id)),
-                day,
+        confidence = AreaResponse.objects.filter(
+            round_id=OuterRef("round_id"), expert_id=OuterRef("expert_id"), area_id=OuterRef("area_id")
+        ).values("confidence")[:1]
+        rows = (
+            annotated.annotate(**_person_columns(), x_confidence=Subquery(confidence), x_day=_day())
+            .order_by("round_id", "expert_id", "area_id", "criterion_id")
+            .values_list(
+                "x_study",
+                "x_round",
+                "x_area",
+                "x_criterion",
+                "x_pseudonym",
+                "x_bloc",
+                "x_sector",
+                "value",
+                "cannot_judge",
+                "x_confidence",
+                "x_day",
             )
-
+        )
     return Table(
         name="ratings",
         title="Ratings",
         description="Every rating in tidy long form: one row per round, area, criterion and expert.",
         columns=columns,
-        rows=rows,
+        rows=lambda: rows.iterator(chunk_size=CHUNK_ROWS),
         count=queryset.count,
     )
 
@@ -182,51 +169,35 @@ def ratings_table(scope: Scope) -> Table:
 def rationales_table(scope: Scope, *, include_hidden: bool) -> Table:
     text = Column("rationale", "string", "The expert's reasons, as written (formula-like starts neutralised).")
     hidden = Column(
-        "hidden", "bool", "Whether a coordinator hid the rationale from feedback.", "true = hidden; false = shown"
-    )
-    tail = [text, hidden] if include_hidden else [text]
-    columns = (
-        [STUDY, ROUND, AREA, *tail]
-        if scope.strict
-        else [STUDY, ROUND, AREA, PSEUDONYM, BLOC, SECTOR, CONFIDENCE, *tail, DAY]
+        "hidden", "bool", "Whether a coordinator hid the rationale from feedback.", "True = hidden; False = shown"
     )
     queryset = AreaResponse.objects.filter(round_id__in=scope.round_ids).exclude(rationale="")
     if not include_hidden:
         queryset = queryset.filter(hidden_at__isnull=True)
-
-    def rows() -> Iterator[tuple[Any, ...]]:
-        look = _Lookups(scope)
-        if scope.strict:
-            strict_rows = queryset.order_by("round_id", "area_id", "rationale").values_list(
-                "round_id", "area_id", "rationale", "hidden_at"
-            )
-            for round_id, area_id, rationale, hidden_at in strict_rows.iterator(chunk_size=CHUNK_ROWS):
-                flag = (hidden_at is not None,) if include_hidden else ()
-                yield (look.study, look.rounds[round_id], look.areas[area_id], neutralise(rationale), *flag)
-            return
-        full_rows = (
-            queryset.order_by("round_id", "area_id", "expert_id")
-            .annotate(day=TruncDate("updated_at", tzinfo=dt.UTC))
-            .values_list("round_id", "expert_id", "area_id", "confidence", "rationale", "hidden_at", "day")
+    annotated = queryset.annotate(
+        **_item_columns(scope),
+        x_rationale=neutralised("rationale"),
+        x_hidden=Case(
+            When(hidden_at__isnull=True, then=Value(False)), default=Value(True), output_field=BooleanField()
+        ),
+    )
+    tail = ["x_rationale", "x_hidden"] if include_hidden else ["x_rationale"]
+    tail_columns = [text, hidden] if include_hidden else [text]
+    rows: QuerySet[Any, tuple[Any, ...]]
+    if scope.strict:
+        columns = [STUDY, ROUND, AREA, *tail_columns]
+        rows = annotated.order_by("round_id", "area_id", "rationale", "id").values_list(
+            "x_study", "x_round", "x_area", *tail
         )
-        for round_id, expert_id, area_id, confidence, rationale, hidden_at, day in full_rows.iterator(
-            chunk_size=CHUNK_ROWS
-        ):
-            flag = (hidden_at is not None,) if include_hidden else ()
-            pseudonym, bloc, sector = look.experts[expert_id]
-            yield (
-                look.study,
-                look.rounds[round_id],
-                look.areas[area_id],
-                pseudonym,
-                bloc,
-                sector,
-                confidence,
-                neutralise(rationale),
-                *flag,
-                day,
+    else:
+        columns = [STUDY, ROUND, AREA, PSEUDONYM, BLOC, SECTOR, CONFIDENCE, *tail_columns, DAY]
+        rows = (
+            annotated.annotate(**_person_columns(), x_day=_day())
+            .order_by("round_id", "area_id", "expert_id")
+            .values_list(
+                "x_study", "x_round", "x_area", "x_pseudonym", "x_bloc", "x_sector", "confidence", *tail, "x_day"
             )
-
+        )
     if include_hidden:
         title, description = "Rationales (all)", "Every rationale, hidden ones included and flagged; for coordinators."
     else:
@@ -236,7 +207,7 @@ def rationales_table(scope: Scope, *, include_hidden: bool) -> Table:
         title=title,
         description=description,
         columns=columns,
-        rows=rows,
+        rows=lambda: rows.iterator(chunk_size=CHUNK_ROWS),
         count=queryset.count,
     )
 

@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from api.access import coordinated_study_ids, study_in_scope
 from api.views import STUDY_PARAMETER, UUID_PATTERN, ListFilters, Pagination
 from exports.models import ExportJob
+from exports.progress import with_live_progress
 from exports.services import FILE_TYPES, export_job_create, export_job_file, export_stream
 from exports.tables import TABLE_NAMES
 
@@ -32,6 +33,15 @@ class AnyFileRenderer(BaseRenderer):
 
     def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> Any:
         return data
+
+
+class LiveProgressListSerializer(serializers.ListSerializer[ExportJob]):
+    """Lists read the live progress of running jobs in one cache round trip."""
+
+    def to_representation(self, data: Any) -> list[Any]:
+        jobs = list(data.all() if isinstance(data, QuerySet) else data)
+        with_live_progress(jobs)
+        return super().to_representation(jobs)
 
 
 class ExportJobSerializer(serializers.ModelSerializer[ExportJob]):
@@ -59,6 +69,12 @@ class ExportJobSerializer(serializers.ModelSerializer[ExportJob]):
             "finished_at",
             "download_url",
         ]
+        list_serializer_class = LiveProgressListSerializer
+
+    def to_representation(self, instance: ExportJob) -> dict[str, Any]:
+        if not getattr(self, "parent", None):
+            with_live_progress([instance])
+        return super().to_representation(instance)
 
     def get_download_url(self, job: ExportJob) -> str | None:
         if job.status != ExportJob.Status.DONE:

@@ -23,6 +23,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -97,6 +98,9 @@ def setup() -> None:
                     for expert in experts:
                         for area in areas:
                             copy.write_row((round_.pk, expert.pk, area.pk, 1 + expert.pk % 5, "", now, now))
+    with connection.cursor() as cursor:  # fresh planner statistics after the bulk load
+        cursor.execute(f"ANALYZE {Rating._meta.db_table}")
+        cursor.execute(f"ANALYZE {AreaResponse._meta.db_table}")
     count = Rating.objects.filter(round__study=study).count()
     print(f"created {count:,} ratings in {time.perf_counter() - started:.0f} s")
 
@@ -130,7 +134,7 @@ class RssSampler(threading.Thread):
                 self.samples.append(int(statm.read().split()[1]) * self.page)
 
 
-def measure(fmt: str, fraction: float) -> dict[str, object]:
+def measure(fmt: str, fraction: float) -> dict[str, Any]:
     """Export the ratings table (or its first ``fraction`` of rounds) in one format; runs in a child process."""
     django_setup()
     from elicitation.models import Round, Study
@@ -144,9 +148,11 @@ def measure(fmt: str, fraction: float) -> dict[str, object]:
     full_rows = table.rows
     if fraction < 1:  # the first rows only: peak memory should not depend on how many rows are exported
         table.rows = lambda: itertools.islice(full_rows(), limit)
+    backend_pid = _backend_pid()
+    backend_cpu_before = _process_cpu_seconds(backend_pid)
+    cpu_before = time.process_time()
     sampler = RssSampler()
-    rss_before = Path("/proc/self/statm").read_text().split()[1]
-    rss_before = int(rss_before) * sampler.page
+    rss_before = int(Path("/proc/self/statm").read_text().split()[1]) * sampler.page
     sampler.start()
     started = time.perf_counter()
     written_bytes = 0
@@ -160,6 +166,8 @@ def measure(fmt: str, fraction: float) -> dict[str, object]:
             rows = write_xlsx(path, [table])
             written_bytes = path.stat().st_size
     seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu_before
+    backend_cpu = _process_cpu_seconds(backend_pid) - backend_cpu_before
     sampler.stopped.set()
     sampler.join()
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -170,6 +178,9 @@ def measure(fmt: str, fraction: float) -> dict[str, object]:
         "rows": rows,
         "seconds": round(seconds, 2),
         "rows_per_second": round(rows / seconds),
+        "cpu_seconds_python": round(cpu, 2),
+        "cpu_seconds_postgres": round(backend_cpu, 2),
+        "rows_per_cpu_second": round(rows / (cpu + backend_cpu)),
         "bytes": written_bytes,
         "rss_before_mib": round(rss_before / 2**20, 1),
         "rss_at_25_50_75_percent_mib": [round(q / 2**20, 1) for q in quarter],
@@ -177,8 +188,22 @@ def measure(fmt: str, fraction: float) -> dict[str, object]:
     }
 
 
+def _backend_pid() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return int(cursor.fetchone()[0])
+
+
+def _process_cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process on this machine (the PostgreSQL backend serving the export)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run(formats: list[str]) -> None:
-    results = []
+    results: list[dict[str, Any]] = []
     for fmt in formats:
         for fraction in (0.1, 1.0):
             out = subprocess.run(
@@ -192,12 +217,14 @@ def run(formats: list[str]) -> None:
             results.append(result)
             print(json.dumps(result), flush=True)
     print()
-    print("| format | rows | seconds | rows/s | output | RSS before | RSS at 25/50/75 % | peak RSS |")
-    print("|---|---:|---:|---:|---:|---:|---|---:|")
+    print("| format | rows | wall s | rows/s (wall) | CPU s Python + PostgreSQL | rows/CPU-s | output | RSS before | "
+          "RSS at 25/50/75 % | peak RSS |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---|---:|")
     for r in results:
-        quarters = " / ".join(f"{v:.0f}" for v in r["rss_at_25_50_75_percent_mib"])  # type: ignore[attr-defined]
+        quarters = " / ".join(f"{v:.0f}" for v in r["rss_at_25_50_75_percent_mib"])
         print(
             f"| {r['format']} | {r['rows']:,} | {r['seconds']} | {r['rows_per_second']:,} | "
+            f"{r['cpu_seconds_python']} + {r['cpu_seconds_postgres']} | {r['rows_per_cpu_second']:,} | "
             f"{int(r['bytes']) / 2**20:.0f} MiB | {r['rss_before_mib']:.0f} MiB | {quarters} MiB | "
             f"{r['peak_rss_mib']:.0f} MiB |"
         )

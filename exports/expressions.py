@@ -8,18 +8,17 @@ which a test checks on every starting character.
 
 from __future__ import annotations
 
-from django.db.models import CharField, F, Q, Value
+from django.db.models import CharField, F, Value
 from django.db.models.expressions import Case, Combinable, When
-from django.db.models.functions import Cast, Concat
+from django.db.models.functions import Cast, Concat, Left
+from django.db.models.lookups import In
 
 from exports.cells import FORMULA_STARTS
 
 
 def neutralised(field: str) -> Case:
     """The text of ``field`` with an apostrophe in front when it starts like a formula."""
-    starts_like_formula = Q()
-    for start in FORMULA_STARTS:
-        starts_like_formula |= Q(**{f"{field}__startswith": start})
+    starts_like_formula = In(Left(F(field), 1), list(FORMULA_STARTS))  # one test per cell, not six LIKEs
     return Case(
         When(starts_like_formula, then=Concat(Value("'"), F(field), output_field=CharField())),
         default=F(field),

@@ -19,6 +19,7 @@ from elicitation.services.audit import audit
 from elicitation.services.errors import InvalidInput, ServiceError
 from exports.bundle import bundle_tables, write_bundle
 from exports.models import ExportJob
+from exports.progress import clear_progress, record_progress
 from exports.tables import TABLE_NAMES, Scope, Table, build_table, scope_for
 from exports.writers import csv_chunks, json_chunks, write_csv, write_parquet, write_xlsx
 
@@ -156,7 +157,7 @@ def export_job_run(*, job_id: int) -> ExportJob:
         now = time.monotonic()
         if now - last_report[0] >= PROGRESS_INTERVAL_SECONDS:
             last_report[0] = now
-            ExportJob.objects.filter(pk=job.pk).update(rows_written=min(rows, total))
+            record_progress(job.pk, rows)
 
     try:
         written = _write(job, scope, tables, partial, progress)
@@ -164,6 +165,7 @@ def export_job_run(*, job_id: int) -> ExportJob:
     except Exception:
         logger.exception("export job %s failed", job.uuid)
         partial.unlink(missing_ok=True)
+        clear_progress(job.pk)
         ExportJob.objects.filter(pk=job.pk).update(
             status=ExportJob.Status.FAILED, finished_at=timezone.now(), error=_("The export failed; try again.")
         )
@@ -176,6 +178,7 @@ def export_job_run(*, job_id: int) -> ExportJob:
         file_name=relative,
         file_size=target.stat().st_size,
     )
+    clear_progress(job.pk)
     job.refresh_from_db()
     return job
 

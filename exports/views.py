@@ -17,6 +17,7 @@ from elicitation.selectors import study_for_coordinator
 from elicitation.services.errors import ServiceError
 from exports.forms import DownloadForm, JobForm
 from exports.models import ExportJob
+from exports.progress import with_live_progress
 from exports.services import FILE_TYPES, export_job_create, export_job_file, export_stream
 
 RECENT_JOBS = 20
@@ -27,6 +28,7 @@ def _page(
 ) -> HttpResponse:
     recent = ExportJob.objects.filter(study=study).select_related("study").order_by("-created_at", "-id")
     jobs = list(recent[:RECENT_JOBS])
+    with_live_progress(jobs)
     context = {
         "study": study,
         "download_form": download,
@@ -120,6 +122,7 @@ def export_job_download(request: HttpRequest, study_uuid: UUID, job_uuid: UUID) 
 @login_required
 def export_job_status(request: HttpRequest, study_uuid: UUID, job_uuid: UUID) -> JsonResponse:
     job = _job(request, study_uuid, job_uuid)
+    with_live_progress([job])
     return JsonResponse(
         {"status": job.status, "progress": job.progress_percent, "rows_written": job.rows_written, "error": job.error}
     )

@@ -93,6 +93,10 @@ def _xlsx_cell(value: Any) -> Any:
     return value
 
 
+def _xlsx_date(value: Any) -> Any:
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value  # a date cell, not text
+
+
 def write_xlsx(path: Path, tables: Sequence[Table], *, progress: Progress | None = None) -> int:
     """One sheet per table (continued on "name (2)" beyond Excel's row limit) and a codebook sheet."""
     workbook = Workbook(write_only=True)
@@ -101,6 +105,7 @@ def write_xlsx(path: Path, tables: Sequence[Table], *, progress: Progress | None
         sheet_number = 1
         sheet = workbook.create_sheet(title=table.name[:31])
         sheet.append(table.column_names)
+        converters = [_xlsx_date if c.type == "date" else _xlsx_cell for c in table.columns]
         in_sheet = 0
         for chunk in _chunks(table.rows(), CHUNK_ROWS):
             for row in chunk:
@@ -109,7 +114,7 @@ def write_xlsx(path: Path, tables: Sequence[Table], *, progress: Progress | None
                     sheet = workbook.create_sheet(title=f"{table.name[:25]} ({sheet_number})")
                     sheet.append(table.column_names)
                     in_sheet = 0
-                sheet.append([_xlsx_cell(v) for v in row])
+                sheet.append([convert(v) for convert, v in zip(converters, row, strict=True)])
                 in_sheet += 1
             written += len(chunk)
             if progress:
@@ -130,6 +135,12 @@ def arrow_schema(table: Table) -> pa.Schema:
     return pa.schema(fields, metadata={"table": table.name, "description": table.description})
 
 
+def _arrow_array(values: Sequence[Any], type_: pa.DataType) -> pa.Array:
+    if type_ == pa.date32() and any(isinstance(v, str) for v in values):
+        return pa.array(values, type=pa.string()).cast(pa.date32())  # days arrive as ISO text
+    return pa.array(values, type=type_)
+
+
 def write_parquet(path: Path, table: Table, *, progress: Progress | None = None) -> int:
     """A Parquet file with typed columns; the codebook text is kept in the schema's field metadata."""
     schema = arrow_schema(table)
@@ -137,7 +148,7 @@ def write_parquet(path: Path, table: Table, *, progress: Progress | None = None)
     with pq.ParquetWriter(path, schema, compression="zstd") as writer:
         for chunk in _chunks(table.rows(), PARQUET_BATCH_ROWS):
             columns = list(zip(*chunk, strict=True))
-            arrays = [pa.array(column, type=field.type) for column, field in zip(columns, schema, strict=True)]
+            arrays = [_arrow_array(column, field.type) for column, field in zip(columns, schema, strict=True)]
             writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=schema))
             written += len(chunk)
             if progress:

@@ -7,6 +7,7 @@ unmarked or untranslated. Study content is the study's own (given here in Chines
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -122,3 +123,16 @@ def test_the_chinese_flow_has_no_english_interface_text(client, chinese_expert, 
 
 def test_the_check_finds_english_left_in_a_page():
     assert leftovers("<p>Submit my answers</p>") == ["Submit my answers"]
+
+
+def test_deadlines_are_shown_in_the_experts_language_and_time_zone(client, chinese_expert, study_a):
+    deadline = dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.UTC)
+    second = make_round(study_a, status=Round.Status.OPEN, deadline=deadline)
+    chinese_expert.time_zone = "Asia/Shanghai"
+    chinese_expert.consented_at = deadline - dt.timedelta(days=3)
+    chinese_expert.save()
+    client.get(f"/e/{token_issue(expert=chinese_expert)}/")
+    html = client.get("/e/round/").content.decode()
+    assert second.deadline == deadline
+    assert "2026年12月1日 18:00" in html  # 10:00 UTC is 18:00 in Shanghai, in Chinese date order
+    assert "10:00" not in html

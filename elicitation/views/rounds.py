@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from elicitation.forms_rounds import DeadlineForm
 from elicitation.models import Expert, Round, Study
 from elicitation.selectors import study_for_coordinator
-from elicitation.selectors_rounds import participations_of_round, round_of_study, rounds_for_study
+from elicitation.selectors_rounds import experts_not_in_round, participations_of_round, round_of_study, rounds_for_study
 from elicitation.services import invitations, rounds
 from elicitation.services.errors import ServiceError
 
@@ -78,6 +78,7 @@ def render_detail(
             "submitted": sum(p.submitted_at is not None for p in participations),
         },
         "reminder_start": invitations.reminder_window_start(round_) if round_.is_open else None,
+        "not_yet_included": experts_not_in_round(round_) if round_.is_open else 0,
     }
     return render(request, "elicitation/rounds/detail.html", context, status=status)
 

@@ -216,3 +216,14 @@ def test_queries_per_page_do_not_grow_with_the_panel(client_a, study_a, name):
     add_answers(make_experts(study_a, 30))
     large = count_queries(client_a, path)
     assert small == large
+
+
+def test_experts_added_after_opening_are_pointed_out_and_invited(client_a, study_a, django_capture_on_commit_callbacks):
+    round_ = make_round(study_a, status=Round.Status.OPEN, deadline=timezone.now() + dt.timedelta(days=1))
+    late = make_experts(study_a, 2)
+    body = client_a.get(url("round-detail", round_)).content.decode()
+    assert "2 experts joined the panel after this round opened" in body
+    with django_capture_on_commit_callbacks(execute=True):
+        client_a.post(url("round-invite", round_))
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(e.email for e in late)
+    assert "joined the panel after" not in client_a.get(url("round-detail", round_)).content.decode()

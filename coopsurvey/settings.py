@@ -54,6 +54,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "coopsurvey.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -242,3 +243,10 @@ CELERY_BEAT_SCHEDULE["aggregation-sweep"] = {
     "task": "aggregation.sweep_stale_rounds",
     "schedule": float(AGGREGATION_SWEEP_SECONDS),
 }
+
+# Personal link tokens (/e/<token>/) never reach the logs: Django's request and server loggers and the
+# console handler rewrite them (elicitation.link_redaction); gunicorn uses coopsurvey.gunicorn_logging.
+LOGGING["filters"] = {"redact_link_tokens": {"()": "elicitation.link_redaction.RedactLinkTokens"}}
+LOGGING["handlers"]["console"]["filters"] = ["redact_link_tokens"]  # type: ignore[index]
+LOGGING["loggers"]["django.server"] = {"filters": ["redact_link_tokens"]}  # type: ignore[index]
+LOGGING["loggers"]["django.request"] = {"filters": ["redact_link_tokens"]}  # type: ignore[index]

@@ -230,3 +230,10 @@ def test_experts_added_after_opening_are_pointed_out_and_invited(client_a, study
         client_a.post(url("round-invite", round_))
     assert sorted(m.to[0] for m in mail.outbox) == sorted(e.email for e in late)
     assert "joined the panel after" not in client_a.get(url("round-detail", round_)).content.decode()
+
+
+def test_the_study_page_links_to_the_rounds(client_a, study_a):
+    round_ = make_round(study_a)
+    body = client_a.get(reverse("study-detail", kwargs={"study_uuid": study_a.uuid})).content.decode()
+    assert url("round-list", study_uuid=study_a.uuid) in body
+    assert url("round-detail", round_) in body

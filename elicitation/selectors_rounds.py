@@ -60,6 +60,15 @@ def participations_of_round(round_: Round) -> list[Participation]:
     )
 
 
+def experts_not_in_round(round_: Round) -> int:
+    """Active experts added after the round opened: they join it when invitations are sent."""
+    return (
+        round_.study.experts.filter(is_active=True, erased_at__isnull=True)
+        .exclude(participations__round=round_)
+        .count()
+    )
+
+
 @dataclass(frozen=True)
 class ItemGrid:
     """Areas × criteria with the pairs chosen, for the item-choice form."""

@@ -19,13 +19,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from elicitation.forms_rounds import DeadlineForm
 from elicitation.models import Expert, Round, Study
 from elicitation.selectors import study_for_coordinator
-from elicitation.selectors_rounds import participations_of_round, round_of_study, rounds_for_study
+from elicitation.selectors_rounds import experts_not_in_round, participations_of_round, round_of_study, rounds_for_study
 from elicitation.services import invitations, rounds
 from elicitation.services.errors import ServiceError
 
 
 def detail_url(round_: Round) -> str:
-    return reverse("round-detail", kwargs={"study": round_.study.uuid, "round": round_.uuid})
+    return reverse("round-detail", kwargs={"study_uuid": round_.study.uuid, "round_uuid": round_.uuid})
 
 
 def see_detail(round_: Round) -> HttpResponseRedirect:
@@ -40,8 +40,8 @@ def refused(request: HttpRequest, study: Study, error: ServiceError, *, back: st
 
 @login_required
 @require_GET
-def round_list(request: HttpRequest, study: UUID) -> HttpResponse:
-    study_obj = study_for_coordinator(request.user, study)
+def round_list(request: HttpRequest, study_uuid: UUID) -> HttpResponse:
+    study_obj = study_for_coordinator(request.user, study_uuid)
     round_rows = list(rounds_for_study(study_obj))
     unfinished = next((r for r in round_rows if r.status != Round.Status.CLOSED), None)
     context = {"study": study_obj, "rounds": round_rows, "can_create": unfinished is None}
@@ -50,12 +50,12 @@ def round_list(request: HttpRequest, study: UUID) -> HttpResponse:
 
 @login_required
 @require_POST
-def round_create(request: HttpRequest, study: UUID) -> HttpResponse:
-    study_obj = study_for_coordinator(request.user, study)
+def round_create(request: HttpRequest, study_uuid: UUID) -> HttpResponse:
+    study_obj = study_for_coordinator(request.user, study_uuid)
     try:
         round_ = rounds.round_create(study=study_obj, user=request.user)
     except ServiceError as error:
-        return refused(request, study_obj, error, back=reverse("round-list", kwargs={"study": study}))
+        return refused(request, study_obj, error, back=reverse("round-list", kwargs={"study_uuid": study_uuid}))
     messages.success(request, _("Round %(number)s created as a draft.") % {"number": round_.number})
     return see_detail(round_)
 
@@ -78,22 +78,23 @@ def render_detail(
             "submitted": sum(p.submitted_at is not None for p in participations),
         },
         "reminder_start": invitations.reminder_window_start(round_) if round_.is_open else None,
+        "not_yet_included": experts_not_in_round(round_) if round_.is_open else 0,
     }
     return render(request, "elicitation/rounds/detail.html", context, status=status)
 
 
 @login_required
 @require_GET
-def round_detail(request: HttpRequest, study: UUID, round: UUID) -> HttpResponse:
-    study_obj = study_for_coordinator(request.user, study)
-    return render_detail(request, study_obj, round_of_study(study_obj, round))
+def round_detail(request: HttpRequest, study_uuid: UUID, round_uuid: UUID) -> HttpResponse:
+    study_obj = study_for_coordinator(request.user, study_uuid)
+    return render_detail(request, study_obj, round_of_study(study_obj, round_uuid))
 
 
 @login_required
 @require_POST
-def round_open(request: HttpRequest, study: UUID, round: UUID) -> HttpResponse:
-    study_obj = study_for_coordinator(request.user, study)
-    round_ = round_of_study(study_obj, round)
+def round_open(request: HttpRequest, study_uuid: UUID, round_uuid: UUID) -> HttpResponse:
+    study_obj = study_for_coordinator(request.user, study_uuid)
+    round_ = round_of_study(study_obj, round_uuid)
     form = DeadlineForm(request.POST)
     if not form.is_valid():
         return render_detail(request, study_obj, round_, deadline_form=form, status=400)
@@ -107,9 +108,9 @@ def round_open(request: HttpRequest, study: UUID, round: UUID) -> HttpResponse:
 
 @login_required
 @require_POST
-def round_deadline(request: HttpRequest, study: UUID, round: UUID) -> HttpResponse:
-    study_obj = study_for_coordinator(request.user, study)
-    round_ = round_of_study(study_obj, round)
+def round_deadline(request: HttpRequest, study_uuid: UUID, round_uuid: UUID) -> HttpResponse:
+    study_obj = study_for_coordinator(request.user, study_uuid)
+    round_ = round_of_study(study_obj, round_uuid)
     form = DeadlineForm(request.POST)
     if not form.is_valid():
         return render_detail(request, study_obj, round_, deadline_form=form, status=400)
@@ -123,10 +124,10 @@ def round_deadline(request: HttpRequest, study: UUID, round: UUID) -> HttpRespon
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def round_close(request: HttpRequest, study: UUID, round: UUID) -> HttpResponse:
+def round_close(request: HttpRequest, study_uuid: UUID, round_uuid: UUID) -> HttpResponse:
     """GET asks for confirmation; POST closes the round."""
-    study_obj = study_for_coordinator(request.user, study)
-    round_ = round_of_study(study_obj, round)
+    study_obj = study_for_coordinator(request.user, study_uuid)
+    round_ = round_of_study(study_obj, round_uuid)
     if request.method == "GET":
         pending = round_.participations.filter(submitted_at__isnull=True, invited_at__isnull=False).count()
         context = {"study": study_obj, "round": round_, "pending": pending}
@@ -143,10 +144,10 @@ def round_close(request: HttpRequest, study: UUID, round: UUID) -> HttpResponse:
 
 @login_required
 @require_POST
-def round_invite(request: HttpRequest, study: UUID, round: UUID) -> HttpResponse:
+def round_invite(request: HttpRequest, study_uuid: UUID, round_uuid: UUID) -> HttpResponse:
     """Invite every expert not yet invited; with ``expert`` (a UUID), re-send to that one expert by hand."""
-    study_obj = study_for_coordinator(request.user, study)
-    round_ = round_of_study(study_obj, round)
+    study_obj = study_for_coordinator(request.user, study_uuid)
+    round_ = round_of_study(study_obj, round_uuid)
     expert_uuid = request.POST.get("expert", "")
     expert_ids: list[int] | None = None
     if expert_uuid:
@@ -172,9 +173,9 @@ def round_invite(request: HttpRequest, study: UUID, round: UUID) -> HttpResponse
 
 @login_required
 @require_POST
-def round_remind(request: HttpRequest, study: UUID, round: UUID) -> HttpResponse:
-    study_obj = study_for_coordinator(request.user, study)
-    round_ = round_of_study(study_obj, round)
+def round_remind(request: HttpRequest, study_uuid: UUID, round_uuid: UUID) -> HttpResponse:
+    study_obj = study_for_coordinator(request.user, study_uuid)
+    round_ = round_of_study(study_obj, round_uuid)
     try:
         count = invitations.reminders_send(round=round_, user=request.user)
     except ServiceError as error:

@@ -23,9 +23,9 @@ from elicitation.views.rounds import refused
 
 @login_required
 @require_GET
-def moderation(request: HttpRequest, study: UUID, round: UUID) -> HttpResponse:
-    study_obj = study_for_coordinator(request.user, study)
-    round_ = round_of_study(study_obj, round)
+def moderation(request: HttpRequest, study_uuid: UUID, round_uuid: UUID) -> HttpResponse:
+    study_obj = study_for_coordinator(request.user, study_uuid)
+    round_ = round_of_study(study_obj, round_uuid)
     responses = rationales_of_round(round_)
     context = {
         "study": study_obj,
@@ -40,11 +40,13 @@ def moderation(request: HttpRequest, study: UUID, round: UUID) -> HttpResponse:
 
 @login_required
 @require_POST
-def moderation_change(request: HttpRequest, study: UUID, round: UUID, response: int, action: str) -> HttpResponse:
-    study_obj = study_for_coordinator(request.user, study)
-    round_ = round_of_study(study_obj, round)
-    response_obj = get_object_or_404(AreaResponse, round=round_, pk=response)
-    back = reverse("round-moderation", kwargs={"study": study_obj.uuid, "round": round_.uuid})
+def moderation_change(
+    request: HttpRequest, study_uuid: UUID, round_uuid: UUID, response_id: int, action: str
+) -> HttpResponse:
+    study_obj = study_for_coordinator(request.user, study_uuid)
+    round_ = round_of_study(study_obj, round_uuid)
+    response_obj = get_object_or_404(AreaResponse, round=round_, pk=response_id)
+    back = reverse("round-moderation", kwargs={"study_uuid": study_obj.uuid, "round_uuid": round_.uuid})
     try:
         if action == "hide":
             form = HideForm(request.POST)

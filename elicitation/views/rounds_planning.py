@@ -22,7 +22,7 @@ from elicitation.views.rounds import detail_url, refused, see_detail
 
 
 def plan_url(round_: Round) -> str:
-    return reverse("round-plan", kwargs={"study": round_.study.uuid, "round": round_.uuid})
+    return reverse("round-plan", kwargs={"study_uuid": round_.study.uuid, "round_uuid": round_.uuid})
 
 
 def suggestion_choices(study: Study) -> tuple[list, list[tuple[int, str]]]:
@@ -58,10 +58,10 @@ def render_plan(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def round_plan(request: HttpRequest, study: UUID, round: UUID) -> HttpResponse:
+def round_plan(request: HttpRequest, study_uuid: UUID, round_uuid: UUID) -> HttpResponse:
     """On a closed round: plan the next one. On a draft round: choose its items."""
-    study_obj = study_for_coordinator(request.user, study)
-    round_ = round_of_study(study_obj, round)
+    study_obj = study_for_coordinator(request.user, study_uuid)
+    round_ = round_of_study(study_obj, round_uuid)
     if round_.status == Round.Status.OPEN:
         error = IllegalTransition(
             _("Round %(number)s is open; plan the next round after it closes.") % {"number": round_.number}
@@ -118,16 +118,16 @@ def back_to(request: HttpRequest, study: Study) -> str:
     except ValueError:
         round_ = None
     if round_ is None:
-        return reverse("round-list", kwargs={"study": study.uuid})
+        return reverse("round-list", kwargs={"study_uuid": study.uuid})
     round_.study = study
     return plan_url(round_)
 
 
 @login_required
 @require_POST
-def area_reword(request: HttpRequest, study: UUID, area: UUID) -> HttpResponse:
-    study_obj = study_for_coordinator(request.user, study)
-    area_obj = get_object_or_404(Area, study=study_obj, uuid=area)
+def area_reword(request: HttpRequest, study_uuid: UUID, area_uuid: UUID) -> HttpResponse:
+    study_obj = study_for_coordinator(request.user, study_uuid)
+    area_obj = get_object_or_404(Area, study=study_obj, uuid=area_uuid)
     back = back_to(request, study_obj)
     form = AreaTextForm(request.POST)
     if not form.is_valid():
@@ -147,8 +147,8 @@ def area_reword(request: HttpRequest, study: UUID, area: UUID) -> HttpResponse:
 
 @login_required
 @require_POST
-def area_add(request: HttpRequest, study: UUID) -> HttpResponse:
-    study_obj = study_for_coordinator(request.user, study)
+def area_add(request: HttpRequest, study_uuid: UUID) -> HttpResponse:
+    study_obj = study_for_coordinator(request.user, study_uuid)
     back = back_to(request, study_obj)
     _suggestions, choices = suggestion_choices(study_obj)
     form = AreaAddForm(request.POST, suggestion_choices=choices)

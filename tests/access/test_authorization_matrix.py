@@ -167,6 +167,7 @@ def world(study_a: Study, study_b: Study, coordinator_a, coordinator_b) -> dict[
         "round": round_a.uuid,
         "area": study_a.areas.earliest("order").uuid,
         "response": response.pk,
+        "response_id": response.pk,
         "study_uuid": study_a.uuid,
         "area_uuid": study_a.areas.earliest("order").uuid,
         "criterion_uuid": study_a.criteria.earliest("order").uuid,

@@ -52,11 +52,11 @@ def client_a(client, coordinator_a):
 
 
 def page_url(round_):
-    return reverse("round-moderation", kwargs={"study": round_.study.uuid, "round": round_.uuid})
+    return reverse("round-moderation", kwargs={"study_uuid": round_.study.uuid, "round_uuid": round_.uuid})
 
 
 def action_url(response, action):
-    kwargs = {"study": response.round.study.uuid, "round": response.round.uuid, "response": response.pk}
+    kwargs = {"study_uuid": response.round.study.uuid, "round_uuid": response.round.uuid, "response_id": response.pk}
     return reverse(f"round-moderation-{action}", kwargs=kwargs)
 
 
@@ -108,5 +108,5 @@ def test_another_coordinator_cannot_moderate(client, coordinator_b, responses):
 
 def test_a_response_of_another_round_is_404(client_a, responses, study_a):
     other = make_round(study_a, status=Round.Status.OPEN)
-    kwargs = {"study": study_a.uuid, "round": other.uuid, "response": responses[0].pk}
+    kwargs = {"study_uuid": study_a.uuid, "round_uuid": other.uuid, "response_id": responses[0].pk}
     assert client_a.post(reverse("round-moderation-hide", kwargs=kwargs)).status_code == 404

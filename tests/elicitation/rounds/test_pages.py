@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 def url(name, round_=None, **kwargs):
     if round_ is not None:
-        kwargs.update(study=round_.study.uuid, round=round_.uuid)
+        kwargs.update(study_uuid=round_.study.uuid, round_uuid=round_.uuid)
     return reverse(name, kwargs=kwargs)
 
 
@@ -40,7 +40,7 @@ def test_another_coordinator_gets_404_on_every_page(client, coordinator_b, study
     round_ = make_round(study_a, status=Round.Status.CLOSED)
     client.force_login(coordinator_b)
     assert client.get(url(name, round_)).status_code == 404
-    assert client.get(url("round-list", study=study_a.uuid)).status_code == 404
+    assert client.get(url("round-list", study_uuid=study_a.uuid)).status_code == 404
 
 
 @pytest.mark.parametrize("name", ROUND_ACTIONS)
@@ -57,11 +57,14 @@ def test_another_coordinator_cannot_act_on_a_round(client, coordinator_b, study_
 
 def test_a_round_of_another_study_under_my_study_is_404(client_a, study_a, study_b):
     other = make_round(study_b)
-    assert client_a.get(reverse("round-detail", kwargs={"study": study_a.uuid, "round": other.uuid})).status_code == 404
+    assert (
+        client_a.get(reverse("round-detail", kwargs={"study_uuid": study_a.uuid, "round_uuid": other.uuid})).status_code
+        == 404
+    )
 
 
 def test_anonymous_visitors_are_sent_to_log_in(client, study_a):
-    response = client.get(url("round-list", study=study_a.uuid))
+    response = client.get(url("round-list", study_uuid=study_a.uuid))
     assert response.status_code == 302
     assert "/accounts/login/" in response["Location"]
 
@@ -84,7 +87,7 @@ def test_actions_need_the_csrf_token(study_a, coordinator_a):
 
 
 def test_create_open_invite_remind_close_through_the_pages(client_a, study_a, django_capture_on_commit_callbacks):
-    response = client_a.post(url("round-create", study=study_a.uuid))
+    response = client_a.post(url("round-create", study_uuid=study_a.uuid))
     assert response.status_code == 303
     round_ = Round.objects.get(study=study_a)
     assert response["Location"] == url("round-detail", round_)
@@ -179,7 +182,7 @@ def test_strict_anonymity_hides_names_on_the_participation_page(client_a, study_
 def test_the_list_shows_every_round(client_a, study_a):
     make_round(study_a, status=Round.Status.CLOSED)
     make_round(study_a, status=Round.Status.OPEN, deadline=timezone.now() + dt.timedelta(days=1))
-    body = client_a.get(url("round-list", study=study_a.uuid)).content.decode()
+    body = client_a.get(url("round-list", study_uuid=study_a.uuid)).content.decode()
     assert "Round 1" in body
     assert "Round 2" in body
     assert "Create the next round" not in body  # a round is still open
@@ -211,8 +214,26 @@ def test_queries_per_page_do_not_grow_with_the_panel(client_a, study_a, name):
         Suggestion.objects.bulk_create(Suggestion(round=round_, expert=e, text="A new area") for e in experts)
 
     add_answers(study_a.experts.all())
-    path = url(name, study=study_a.uuid) if name == "round-list" else url(name, round_)
+    path = url(name, study_uuid=study_a.uuid) if name == "round-list" else url(name, round_)
     small = count_queries(client_a, path)
     add_answers(make_experts(study_a, 30))
     large = count_queries(client_a, path)
     assert small == large
+
+
+def test_experts_added_after_opening_are_pointed_out_and_invited(client_a, study_a, django_capture_on_commit_callbacks):
+    round_ = make_round(study_a, status=Round.Status.OPEN, deadline=timezone.now() + dt.timedelta(days=1))
+    late = make_experts(study_a, 2)
+    body = client_a.get(url("round-detail", round_)).content.decode()
+    assert "2 experts joined the panel after this round opened" in body
+    with django_capture_on_commit_callbacks(execute=True):
+        client_a.post(url("round-invite", round_))
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(e.email for e in late)
+    assert "joined the panel after" not in client_a.get(url("round-detail", round_)).content.decode()
+
+
+def test_the_study_page_links_to_the_rounds(client_a, study_a):
+    round_ = make_round(study_a)
+    body = client_a.get(reverse("study-detail", kwargs={"study_uuid": study_a.uuid})).content.decode()
+    assert url("round-list", study_uuid=study_a.uuid) in body
+    assert url("round-detail", round_) in body

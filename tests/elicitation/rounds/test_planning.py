@@ -167,7 +167,7 @@ def client_a(client, coordinator_a):
 
 
 def plan_url(round_):
-    return reverse("round-plan", kwargs={"study": round_.study.uuid, "round": round_.uuid})
+    return reverse("round-plan", kwargs={"study_uuid": round_.study.uuid, "round_uuid": round_.uuid})
 
 
 def test_the_plan_page_preselects_and_saves_the_next_round(client_a, closed_round):
@@ -223,14 +223,14 @@ def test_reword_and_add_through_the_pages(client_a, closed_round):
     area = study.areas.first()
     suggestion = Suggestion.objects.create(round=closed_round, expert=study.experts.first(), text="Chip registries")
     response = client_a.post(
-        reverse("round-area-reword", kwargs={"study": study.uuid, "area": area.uuid}),
+        reverse("round-area-reword", kwargs={"study_uuid": study.uuid, "area_uuid": area.uuid}),
         {"title": "Reworded", "description": "New text", "round": str(closed_round.uuid)},
     )
     assert response.status_code == 303
     assert response["Location"] == plan_url(closed_round)
     assert AreaRevision.objects.get(area=area).new_title == "Reworded"
     response = client_a.post(
-        reverse("round-area-add", kwargs={"study": study.uuid}),
+        reverse("round-area-add", kwargs={"study_uuid": study.uuid}),
         {
             "title": "Chip registries",
             "description": "",
@@ -247,10 +247,10 @@ def test_reword_and_add_through_the_pages(client_a, closed_round):
 
 def test_bad_area_input_is_a_400(client_a, closed_round):
     study = closed_round.study
-    response = client_a.post(reverse("round-area-add", kwargs={"study": study.uuid}), {"title": ""})
+    response = client_a.post(reverse("round-area-add", kwargs={"study_uuid": study.uuid}), {"title": ""})
     assert response.status_code == 400
     response = client_a.post(
-        reverse("round-area-add", kwargs={"study": study.uuid}), {"title": "Ok", "suggestions": ["999999"]}
+        reverse("round-area-add", kwargs={"study_uuid": study.uuid}), {"title": "Ok", "suggestions": ["999999"]}
     )
     assert response.status_code == 400
     assert study.areas.count() == 4
@@ -260,9 +260,9 @@ def test_another_coordinator_cannot_reword_or_add(client, coordinator_b, closed_
     client.force_login(coordinator_b)
     study = closed_round.study
     area = study.areas.first()
-    url = reverse("round-area-reword", kwargs={"study": study.uuid, "area": area.uuid})
+    url = reverse("round-area-reword", kwargs={"study_uuid": study.uuid, "area_uuid": area.uuid})
     assert client.post(url, {"title": "Mine now"}).status_code == 404
-    assert client.post(reverse("round-area-add", kwargs={"study": study.uuid}), {"title": "x"}).status_code == 404
+    assert client.post(reverse("round-area-add", kwargs={"study_uuid": study.uuid}), {"title": "x"}).status_code == 404
     assert not AreaRevision.objects.exists()
     assert study.areas.count() == 4
 
@@ -272,7 +272,7 @@ def test_only_the_latest_round_plans_the_next(client_a, closed_round, coordinato
     with pytest.raises(IllegalTransition, match="already followed"):
         round_plan_next(closed_round=closed_round, items=[], user=coordinator_a)
     assert client_a.get(plan_url(closed_round)).status_code == 409
-    detail = reverse("round-detail", kwargs={"study": later.study.uuid, "round": closed_round.uuid})
+    detail = reverse("round-detail", kwargs={"study_uuid": later.study.uuid, "round_uuid": closed_round.uuid})
     assert plan_url(closed_round) not in client_a.get(detail).content.decode()
 
 

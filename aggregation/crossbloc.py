@@ -26,7 +26,7 @@ import pandas as pd
 from scipy import special
 
 from aggregation import metrics
-from aggregation.summary import PANEL
+from aggregation.summary import PANEL, ItemKeys
 
 CROSS_BLOC_COLUMNS: Final = (
     "area", "criterion", "panel_consensus", "consensus_in_every_bloc", "blocs_compared",
@@ -102,18 +102,24 @@ def _mann_whitney(result: pd.DataFrame, ratings: pd.DataFrame) -> tuple[np.ndarr
     tested = (result["bloc_a"] != "").to_numpy()
     if not tested.any():
         return u, p
-    roles = pd.concat(
-        [
-            result.loc[tested, ["bloc_a"]].rename(columns={"bloc_a": "bloc"}).assign(role=0),
-            result.loc[tested, ["bloc_b"]].rename(columns={"bloc_b": "bloc"}).assign(role=1),
-        ]
-    )
-    roles["row"] = np.tile(np.flatnonzero(tested), 2)
-    rated = ratings[ratings["value"].notna()]
-    joined = rated.merge(roles.reset_index(), on=["area", "criterion", "bloc"])
-    category = (joined["value"] - joined["scale_min"]).to_numpy(dtype=np.int64)
+    # Each rating's (item, bloc) key, and which of the two compared blocs (role 0 or 1) of which result row
+    # that key is: integer lookups instead of a merge on area, criterion and bloc strings.
+    keys = ItemKeys.for_ratings(ratings)
+    _, bloc_key = keys.panel_and_bloc_keys(ratings)
+    rows = np.flatnonzero(tested)
+    item = keys.item_codes(result.index.to_frame(index=False)) * keys.n_groups
+    role_of = np.full(keys.size, -1, dtype=np.int64)
+    row_of = np.full(keys.size, -1, dtype=np.int64)
+    for which, column in enumerate(("bloc_a", "bloc_b")):
+        key = item[rows] + keys.blocs.get_indexer(pd.Index(result[column].to_numpy()[rows])) + 1
+        role_of[key] = which
+        row_of[key] = rows
+    values = ratings["value"].to_numpy(dtype=np.float64)
+    role = role_of[bloc_key]
+    chosen = (role >= 0) & ~np.isnan(values)
+    category = (values[chosen] - ratings["scale_min"].to_numpy()[chosen]).astype(np.int64)
     width = int(category.max()) + 1
-    cell = (joined["row"].to_numpy(dtype=np.int64) * 2 + joined["role"].to_numpy(dtype=np.int64)) * width + category
+    cell = (row_of[bloc_key[chosen]] * 2 + role[chosen]) * width + category
     counts = np.bincount(cell, minlength=size * 2 * width).reshape(size, 2, width).astype(np.float64)
     first, second = counts[:, 0, :], counts[:, 1, :]
     n_a, n_b = first.sum(axis=1), second.sum(axis=1)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from typing import Any
 
 import numpy as np
@@ -68,14 +69,18 @@ def thresholds_of(study: Study) -> Thresholds:
     )
 
 
-def compute_for_round(round_: Round) -> tuple[RoundResults, pd.DataFrame]:
-    """Load and compute (no writes): the results and the ratings they came from."""
+def compute_for_round(round_: Round, *, timings: dict[str, float] | None = None) -> tuple[RoundResults, pd.DataFrame]:
+    """Load and compute (no writes): the results and the ratings they came from; ``timings`` gets seconds."""
+    timings = {} if timings is None else timings
+    start = time.perf_counter()
     study = round_.study
     ratings = load_ratings(round_id=round_.pk, study_id=study.pk)
     earlier = previous_round(round_)
     previous = load_ratings(round_id=earlier.pk, study_id=study.pk) if earlier else None
     rule = RuleParts.from_rule(round_.consensus_rule) if round_.consensus_rule else None
     kinds: dict[object, str] = dict(Criterion.objects.filter(study=study).values_list("id", "kind"))
+    timings["read"] = time.perf_counter() - start
+    start = time.perf_counter()
     results = compute_round(
         ratings,
         method=study.quantile_method,
@@ -85,6 +90,7 @@ def compute_for_round(round_: Round) -> tuple[RoundResults, pd.DataFrame]:
         thresholds=thresholds_of(study),
         previous=previous,
     )
+    timings["compute"] = time.perf_counter() - start
     return results, ratings
 
 
@@ -94,9 +100,11 @@ def round_aggregate(
     """Compute and store the round's results; returns the run (done, or failed with the error and re-raised)."""
     round_ = Round.objects.select_related("study", "consensus_rule").get(pk=round_id)
     run = _start_run(round_, run_id=run_id, trigger=trigger)
+    timings: dict[str, float] = {}
     try:
         as_of = Rating.objects.filter(round_id=round_id).aggregate(latest=Max("updated_at"))["latest"]
-        results, ratings = compute_for_round(round_)
+        results, ratings = compute_for_round(round_, timings=timings)
+        start = time.perf_counter()
         with transaction.atomic():
             _lock_round_results(round_id)
             _replace_rows(run, results)
@@ -106,12 +114,21 @@ def round_aggregate(
             run.ratings_as_of = as_of
             run.error = ""
             run.save(update_fields=["status", "finished_at", "ratings_count", "ratings_as_of", "error"])
+        timings["write"] = time.perf_counter() - start
     except Exception as error:
         logger.exception("aggregation of round %s failed", round_id)
         AggregationRun.objects.filter(pk=run.pk).update(
             status=AggregationRun.Status.FAILED, finished_at=timezone.now(), error=f"{type(error).__name__}: {error}"
         )
         raise
+    logger.info(
+        "aggregated round %s: %d ratings; read %.2f s, compute %.2f s, write %.2f s",
+        round_id,
+        len(ratings),
+        timings["read"],
+        timings["compute"],
+        timings["write"],
+    )
     return run
 
 

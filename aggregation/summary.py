@@ -57,6 +57,17 @@ _EXACT_WILCOXON_MAX: Final = 50  # scipy: exact p-value up to 50 pairs without t
 _PERMUTATION_WILCOXON_MAX: Final = 13  # scipy: permutation p-value up to 13 pairs with ties or zeros
 
 
+def expert_blocs(frame: pd.DataFrame) -> tuple[IntArray, np.ndarray]:
+    """Each row's expert code, and the bloc of each expert code (an expert belongs to one bloc).
+
+    Looking the bloc up once per expert instead of once per rating keeps string work off the hot path.
+    """
+    codes, experts = pd.factorize(frame["expert"].to_numpy())
+    last_row = np.zeros(len(experts), dtype=np.int64)
+    last_row[codes] = np.arange(len(codes))
+    return codes.astype(np.int64), frame["bloc"].iloc[last_row].to_numpy(dtype=object)
+
+
 class ItemKeys:
     """Dense integer keys for (area, criterion, group): group 0 is the panel, 1.. the blocs (sorted)."""
 
@@ -67,10 +78,15 @@ class ItemKeys:
 
     @classmethod
     def for_ratings(cls, ratings: pd.DataFrame) -> ItemKeys:
-        def sorted_unique(column: str) -> pd.Index:
-            return pd.Index(pd.unique(ratings[column])).sort_values()
+        def sorted_unique(values: np.ndarray) -> pd.Index:
+            return pd.Index(pd.unique(values)).sort_values()
 
-        return cls(sorted_unique("area"), sorted_unique("criterion"), sorted_unique("bloc"))
+        _, blocs_of_experts = expert_blocs(ratings)
+        return cls(
+            sorted_unique(ratings["area"].to_numpy()),
+            sorted_unique(ratings["criterion"].to_numpy()),
+            sorted_unique(blocs_of_experts),
+        )
 
     def item_codes(self, frame: pd.DataFrame) -> IntArray:
         """(area, criterion) code of each row; -1 where the area or criterion is unknown here."""
@@ -82,7 +98,8 @@ class ItemKeys:
     def panel_and_bloc_keys(self, frame: pd.DataFrame) -> tuple[IntArray, IntArray]:
         """Each row's key in the panel group and in its bloc's group (-1 for unknown items)."""
         item = self.item_codes(frame)
-        bloc = self.blocs.get_indexer(pd.Index(frame["bloc"])).astype(np.int64) + 1
+        expert_codes, blocs_of_experts = expert_blocs(frame)
+        bloc = (self.blocs.get_indexer(pd.Index(blocs_of_experts)).astype(np.int64) + 1)[expert_codes]
         panel_key = np.where(item < 0, -1, item * self.n_groups)
         bloc_key = np.where((item < 0) | (bloc < 1), -1, item * self.n_groups + bloc)
         return panel_key, bloc_key
@@ -129,12 +146,13 @@ def summarize(ratings: pd.DataFrame, *, method: str = "weibull", previous: pd.Da
 
     scale_min_all = np.tile(ratings["scale_min"].to_numpy(dtype=np.int64), 2)
     scale_max_all = np.tile(ratings["scale_max"].to_numpy(dtype=np.int64), 2)
-    scales = ratings[["scale_min", "scale_max"]].drop_duplicates().to_numpy(dtype=np.int64)
+    scale_codes = pd.unique(scale_min_all[: len(ratings)] * 1000 + scale_max_all[: len(ratings)])  # hash, no sort
+    scales = [divmod(int(code), 1000) for code in scale_codes]
     for scale_min, scale_max in scales:
         on_scale = rated & (scale_min_all == scale_min) & (scale_max_all == scale_max)
         if not on_scale.any():
             continue
-        rows = np.unique(all_keys[on_scale])
+        rows = np.flatnonzero(np.bincount(all_keys[on_scale], minlength=keys.size))
         n_categories = int(scale_max - scale_min + 1)
         cell = all_keys[on_scale] * n_categories + (values[on_scale].astype(np.int64) - scale_min)
         counts = np.bincount(cell, minlength=keys.size * n_categories).reshape(keys.size, n_categories)[rows]
@@ -150,7 +168,7 @@ def summarize(ratings: pd.DataFrame, *, method: str = "weibull", previous: pd.Da
     result["rand_class"] = rand_class[present]
     result["ipras_disagreement"] = ipras_disagreement[present]
     result["classic_disagreement"] = classic_disagreement[present]
-    stability = _stability(keys, ratings, previous)
+    stability = _stability(keys, ratings, previous, panel_key, bloc_key)
     for name in STABILITY_COLUMNS:
         result[name] = stability[name][present]
     return result
@@ -223,22 +241,35 @@ def _fill_rand(
     classic_disagreement[rows] = classic.astype(object)
 
 
-def _stability(keys: ItemKeys, ratings: pd.DataFrame, previous: pd.DataFrame | None) -> dict[str, np.ndarray]:
-    """Stability columns per key (see ``metrics.stability``): NaN and 0 pairs without a previous round."""
+def _stability(
+    keys: ItemKeys, ratings: pd.DataFrame, previous: pd.DataFrame | None, panel_key: IntArray, bloc_key: IntArray
+) -> dict[str, np.ndarray]:
+    """Stability columns per key (see ``metrics.stability``): NaN and 0 pairs without a previous round.
+
+    Pairs are matched on one integer per (item, expert), looked up in a hash index of the previous round's
+    ratings (one rating per expert and item, a database invariant), instead of a three-column merge.
+    """
     result: dict[str, np.ndarray] = {name: np.full(keys.size, np.nan) for name in STABILITY_COLUMNS}
     result["stability_pairs"] = np.zeros(keys.size, dtype=np.int64)
     if previous is None or previous.empty:
         return result
-    pairs = ratings[["area", "criterion", "expert", "bloc", "value"]].merge(
-        previous[["area", "criterion", "expert", "value"]], on=["area", "criterion", "expert"], suffixes=("", "_prev")
-    )
-    pairs = pairs[pairs["value"].notna() & pairs["value_prev"].notna()]
-    if pairs.empty:
+    experts = pd.Index(pd.unique(ratings["expert"].to_numpy()))
+    current_item = panel_key // keys.n_groups
+    current_pair = current_item * len(experts) + experts.get_indexer(ratings["expert"].to_numpy())
+    previous_item = keys.item_codes(previous)
+    previous_expert = experts.get_indexer(previous["expert"].to_numpy())
+    known = (previous_item >= 0) & (previous_expert >= 0)
+    previous_pair = previous_item[known] * len(experts) + previous_expert[known]
+    position = pd.Index(previous_pair).get_indexer(current_pair)
+    matched = position >= 0
+    current_values = ratings["value"].to_numpy(dtype=np.float64)[matched]
+    before_values = previous["value"].to_numpy(dtype=np.float64)[known][position[matched]]
+    complete = ~np.isnan(current_values) & ~np.isnan(before_values)
+    if not complete.any():
         return result
-    panel_key, bloc_key = keys.panel_and_bloc_keys(pairs)
-    key = np.concatenate([panel_key, bloc_key])
-    current = np.tile(pairs["value"].to_numpy(dtype=np.float64), 2)
-    before = np.tile(pairs["value_prev"].to_numpy(dtype=np.float64), 2)
+    key = np.concatenate([panel_key[matched][complete], bloc_key[matched][complete]])
+    current = np.tile(current_values[complete], 2)
+    before = np.tile(before_values[complete], 2)
     n = np.bincount(key, minlength=keys.size)
     result["stability_pairs"] = n
     difference = current - before

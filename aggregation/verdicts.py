@@ -94,15 +94,15 @@ def area_verdicts(summary: pd.DataFrame, kinds: Mapping[Any, str], thresholds: T
         ["avoid", "promising", "safeguards"],
         default="no_consensus_yet",
     )
-    by_area: Any = frame.groupby("area", sort=False)
-    detail = by_area.apply(
-        lambda rows: {
-            str(criterion): {"median": _float_or_none(m), "consensus": c}
-            for criterion, m, c in zip(rows["criterion"], rows["median"], rows["consensus"], strict=True)
-        },
-        include_groups=False,
-    )
-    grouped["detail"] = detail
+    detail: dict[Any, dict[str, dict[str, Any]]] = {}
+    for area, criterion, median_value, agreed_value in zip(
+        frame["area"], frame["criterion"], frame["median"], frame["consensus"], strict=True
+    ):  # one pass over the panel rows (areas x criteria), not a Python function per group
+        detail.setdefault(area, {})[str(criterion)] = {
+            "median": _float_or_none(median_value),
+            "consensus": agreed_value,
+        }
+    grouped["detail"] = pd.Series([detail.get(area, {}) for area in grouped.index], index=grouped.index, dtype="object")
     result = grouped.reindex(areas)
     result["verdict"] = result["verdict"].fillna("no_consensus_yet")
     result["detail"] = result["detail"].apply(lambda d: d if isinstance(d, dict) else {})

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
-from elicitation.models import Round, Study
+if TYPE_CHECKING:
+    from elicitation.models import Round, Study
 
 
 @pytest.fixture
@@ -34,6 +36,7 @@ def panel_study(db: None) -> Study:
 
 @pytest.fixture
 def closed_round(panel_study: Study) -> Round:
+    from elicitation.models import Round
     from tests.factories import make_round, rate_everything
 
     round_ = make_round(panel_study, status=Round.Status.CLOSED)

@@ -44,8 +44,12 @@ def test_a_worker_aggregates_a_closed_round_from_postgresql(celery_worker_proces
     assert ItemResult.objects.filter(round=round_, group="").count() == 24
     assert CrossBloc.objects.filter(round=round_).count() == 24
     assert AreaVerdict.objects.filter(round=round_).count() == 4
-    log = celery_worker_process.log_path.read_text()
-    assert f"Task aggregation.aggregate_round[{run.task_id}] succeeded" in log
+    # The worker's main process logs success just after the run is stored: poll the log briefly.
+    succeeded = f"Task aggregation.aggregate_round[{run.task_id}] succeeded"
+    deadline = time.monotonic() + 15
+    while succeeded not in celery_worker_process.log_path.read_text() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert succeeded in celery_worker_process.log_path.read_text()
 
     # The worker's numbers are the ones this process computes from the same rows.
     expected, _ = compute_for_round(Round.objects.select_related("study", "consensus_rule").get(pk=round_.pk))

@@ -149,3 +149,17 @@ def test_a_failing_computation_does_not_reach_the_caller(
     run = AggregationRun.objects.get(round=open_round)
     assert run.status == AggregationRun.Status.FAILED
     assert "bad data" in run.error
+
+
+def test_a_cache_outage_is_logged_and_left_to_the_sweep(
+    open_round, django_capture_on_commit_callbacks, monkeypatch, caplog
+) -> None:
+    def cache_down(*args: object, **kwargs: object) -> bool:
+        raise ConnectionError("Redis is down")
+
+    monkeypatch.setattr(jobs.cache, "add", cache_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        request_aggregation(round_id=open_round.pk)  # the rating is saved; nothing raises
+    assert "could not request aggregation" in caplog.text
+    assert not AggregationRun.objects.exists()
+    assert jobs.stale_round_ids() == [open_round.pk]  # ratings without results: the sweep will send it

@@ -154,3 +154,23 @@ def test_invalid_jobs_answer_400_with_field_errors(
     assert set(body) == {"detail", "field_errors"}
     assert set(body["field_errors"]) == fields
     assert not ExportJob.objects.exists()
+
+
+def test_the_job_list_query_count_does_not_grow(rated: Study, coordinator_a: User) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = token_client(coordinator_a)
+    ExportJob.objects.create(study=rated, format="xlsx", table="all", status="running", rows_total=10)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/api/v1/exports/").status_code == 200
+        return len(queries)
+
+    count()
+    before = count()
+    for _ in range(5):
+        ExportJob.objects.create(study=rated, format="bundle", table="all", status="running", rows_total=10)
+        ExportJob.objects.create(study=rated, format="xlsx", table="all", status="done")
+    assert count() == before

@@ -12,12 +12,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.access import coordinated_study_ids, study_in_scope
+from api.schema import ErrorSerializer
 from api.views import STUDY_PARAMETER, UUID_PATTERN, ListFilters, Pagination
 from exports.models import ExportJob
 from exports.progress import with_live_progress
@@ -25,14 +26,14 @@ from exports.services import FILE_TYPES, export_job_create, export_job_file, exp
 from exports.tables import TABLE_NAMES
 
 
-class AnyFileRenderer(BaseRenderer):
-    """Lets a download answer any Accept header; the view returns the file itself, never rendered data."""
+class FileNegotiation(BaseContentNegotiation):
+    """Downloads answer any Accept header (and ignore ``?format=``); their errors are always JSON."""
 
-    media_type = "*/*"
-    format = "file"
+    def select_parser(self, request: Request, parsers: Any) -> Any:
+        return parsers[0] if parsers else None
 
-    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> Any:
-        return data
+    def select_renderer(self, request: Request, renderers: Any, format_suffix: str | None = None) -> tuple[Any, str]:
+        return renderers[0], renderers[0].media_type
 
 
 class LiveProgressListSerializer(serializers.ListSerializer[ExportJob]):
@@ -142,10 +143,10 @@ class ExportJobViewSet(
         summary="Download an export job's file",
         responses={
             (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description="The file."),
-            409: OpenApiResponse(description="The file is not ready (or failed)."),
+            409: OpenApiResponse(ErrorSerializer, description="The file is not ready (or failed)."),
         },
     )
-    @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, AnyFileRenderer])
+    @action(detail=True, methods=["get"], content_negotiation_class=FileNegotiation)
     def download(self, request: Request, uuid: UUID) -> FileResponse:
         job = self.get_object()
         path = export_job_file(user=request.user, job=job)
@@ -164,7 +165,7 @@ class TableQuery(serializers.Serializer[dict[str, Any]]):
 class StudyTableView(APIView):
     """One table of a study streamed as CSV or JSON, in constant memory however large."""
 
-    renderer_classes = [JSONRenderer, AnyFileRenderer]
+    content_negotiation_class = FileNegotiation
 
     @extend_schema(
         operation_id="studies_tables_retrieve",

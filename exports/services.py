@@ -138,7 +138,12 @@ def export_file_path(job: ExportJob) -> Path:
 
 
 def export_job_run(*, job_id: int) -> ExportJob:
-    """Build the job's file (again, if it ran before); the file replaces any earlier one atomically."""
+    """Build the job's file (again, if it ran before); the file replaces any earlier one atomically.
+
+    A failure is recorded on the job (status ``failed``, a message for the coordinator) and logged
+    with its traceback; it is not raised, so a failed export never breaks the request that queued it
+    when tasks run in-process.
+    """
     job = ExportJob.objects.select_related("study").get(pk=job_id)
     scope = export_scope(study=job.study, round_numbers=job.round_numbers)
     tables = bundle_tables(scope) if job.format == "bundle" else _job_tables(job, scope)
@@ -169,7 +174,8 @@ def export_job_run(*, job_id: int) -> ExportJob:
         ExportJob.objects.filter(pk=job.pk).update(
             status=ExportJob.Status.FAILED, finished_at=timezone.now(), error=_("The export failed; try again.")
         )
-        raise
+        job.refresh_from_db()
+        return job  # recorded and logged; retrying the same export would fail the same way
     ExportJob.objects.filter(pk=job.pk).update(
         status=ExportJob.Status.DONE,
         finished_at=timezone.now(),

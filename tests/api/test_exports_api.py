@@ -154,3 +154,42 @@ def test_invalid_jobs_answer_400_with_field_errors(
     assert set(body) == {"detail", "field_errors"}
     assert set(body["field_errors"]) == fields
     assert not ExportJob.objects.exists()
+
+
+def test_the_job_list_query_count_does_not_grow(rated: Study, coordinator_a: User) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = token_client(coordinator_a)
+    ExportJob.objects.create(study=rated, format="xlsx", table="all", status="running", rows_total=10)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/api/v1/exports/").status_code == 200
+        return len(queries)
+
+    count()
+    before = count()
+    for _ in range(5):
+        ExportJob.objects.create(study=rated, format="bundle", table="all", status="running", rows_total=10)
+        ExportJob.objects.create(study=rated, format="xlsx", table="all", status="done")
+    assert count() == before
+
+
+def test_a_session_post_without_csrf_is_refused(rated: Study, coordinator_a: User) -> None:
+    from rest_framework.test import APIClient
+
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(coordinator_a)
+    response = client.post("/api/v1/exports/", {"study": str(rated.uuid), "format": "xlsx"}, format="json")
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["detail"]
+    assert not ExportJob.objects.exists()
+
+
+def test_strict_studies_stream_ratings_without_pseudonyms(rated: Study, coordinator_a: User) -> None:
+    rated.anonymity = Study.Anonymity.STRICT
+    rated.save()
+    response = token_client(coordinator_a).get(f"/api/v1/studies/{rated.uuid}/tables/ratings/")
+    frame = pd.read_csv(io.BytesIO(streamed(response)))
+    assert list(frame.columns) == ["study", "round", "area", "criterion", "value", "cannot_judge"]

@@ -173,3 +173,18 @@ def test_aggregates_csv_matches_the_summary_of_the_ratings(rated_study: Study, c
         assert row["quantile_method"].item() == "weibull"
     cannot = ratings[ratings["cannot_judge"]].groupby(["round", "area", "criterion"]).size()
     assert frame["n_cannot_judge"].sum() == cannot.sum() > 0
+
+
+def test_xlsx_continues_a_table_on_a_new_sheet_beyond_the_row_limit(
+    rated_study: Study, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from exports import writers
+    from exports.tables import build_table, scope_for
+
+    monkeypatch.setattr(writers, "XLSX_MAX_DATA_ROWS", 100)
+    path = tmp_path / "split.xlsx"
+    written = writers.write_xlsx(path, [build_table("ratings", scope_for(rated_study))])
+    workbook = openpyxl.load_workbook(path, read_only=True)
+    assert workbook.sheetnames == ["ratings", "ratings (2)", "ratings (3)", "ratings (4)", "codebook"]
+    rows = [row for name in workbook.sheetnames[:-1] for row in list(workbook[name].iter_rows(values_only=True))[1:]]
+    assert len(rows) == written == 2 * 8 * 24

@@ -173,3 +173,22 @@ def test_a_real_worker_builds_the_file(celery_worker_process: object, coordinato
         time.sleep(0.3)
     assert job.status == ExportJob.Status.DONE, job.error
     assert job.rows_written == 8 * 24
+
+
+def test_a_failing_job_is_recorded_as_failed(
+    study_a: Study, coordinator_a: User, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: object
+) -> None:
+    from exports import services
+
+    def broken(*args: object, **kwargs: object) -> int:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(services, "write_xlsx", broken)
+    client = logged_in(coordinator_a)
+    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+        response = client.post(f"/studies/{study_a.uuid}/exports/jobs/", {"format": "xlsx", "table": "all"})
+    assert response.status_code == 302
+    job = ExportJob.objects.get()
+    assert job.status == ExportJob.Status.FAILED
+    assert job.error == "The export failed; try again."
+    assert "The export failed" in client.get(f"/studies/{study_a.uuid}/exports/").content.decode()

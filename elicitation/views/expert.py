@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -10,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from coopsurvey.ratelimit import rate_limited
 from elicitation.expert_form import (
     PostedAnswers,
     RoundForm,
@@ -26,6 +28,7 @@ from elicitation.services.feedback import round_feedback
 from elicitation.views.expert_access import expert_context, expert_required, link_invalid, no_referrer, session_start
 
 
+@rate_limited(scope="link", limit=settings.LINK_RATE_LIMIT, window_seconds=300, methods=("GET",))
 @require_GET
 def link_open(request: HttpRequest, token: str) -> HttpResponse:
     """Exchange a personal link for a session and move to a URL without the token."""

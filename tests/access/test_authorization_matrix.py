@@ -14,7 +14,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from elicitation.models import AuditEvent, Rating, Round, Study
+from elicitation.models import AreaResponse, AuditEvent, Rating, Round, Study
 from tests.access.routes import Route, all_routes
 from tests.factories import make_round, make_user
 
@@ -35,6 +35,10 @@ COORDINATOR_PAGE = {
 COORDINATOR_ACTION = COORDINATOR_PAGE | dict.fromkeys(USERS, "405")
 LOGGED_IN_PAGE = {"anonymous": "login", "expert_a": "login", "expert_b": "login"} | dict.fromkeys(USERS, "ok")
 SKIP = None  # checked by its own tests (a one-time secret in the URL)
+# An expert's pages: only with an expert's link session, and only for that expert's own study.
+NO_SESSION = "403"  # the same page whatever is asked for: nothing tells a stranger what exists
+EXPERT_PAGE = dict.fromkeys(ROLES, NO_SESSION) | {"expert_a": "ok", "expert_b": "ok"}
+EXPERT_ACTION = dict.fromkeys(ROLES, "405")  # POST-only; refused before any lookup
 
 EXPECTED: dict[str, dict[str, str] | None] = {
     "healthz": dict.fromkeys(ROLES, "ok|503"),  # public; 503 names what is down (no worker here)
@@ -68,6 +72,29 @@ EXPECTED: dict[str, dict[str, str] | None] = {
     "study-panel-example": COORDINATOR_PAGE,
     "expert-edit": COORDINATOR_PAGE,
     "expert-set-active": COORDINATOR_ACTION,
+    "round-list": COORDINATOR_PAGE,
+    "round-create": COORDINATOR_ACTION,
+    "round-detail": COORDINATOR_PAGE,
+    "round-open": COORDINATOR_ACTION,
+    "round-close": COORDINATOR_PAGE,  # GET asks to confirm
+    "round-deadline": COORDINATOR_ACTION,
+    "round-invite": COORDINATOR_ACTION,
+    "round-remind": COORDINATOR_ACTION,
+    "round-plan": COORDINATOR_PAGE | {"coordinator_a": "409"},  # planning starts from a closed round
+    "round-moderation": COORDINATOR_PAGE,
+    "round-moderation-hide": COORDINATOR_ACTION,
+    "round-moderation-unhide": COORDINATOR_ACTION,
+    "round-area-reword": COORDINATOR_ACTION,
+    "round-area-add": COORDINATOR_ACTION,
+    "expert-link": SKIP,
+    "expert-start": EXPERT_PAGE,
+    "expert-consent": EXPERT_ACTION,
+    "expert-language": EXPERT_ACTION,
+    "expert-round": EXPERT_PAGE,
+    "expert-thanks": EXPERT_PAGE,
+    "expert-round-post": EXPERT_ACTION,
+    "expert-autosave": EXPERT_ACTION,
+    "expert-suggest": EXPERT_ACTION,
 }
 
 # The expert's pages: only a personal link's session opens them (anyone else gets the same 403 page);
@@ -110,7 +137,14 @@ def world(study_a: Study, study_b: Study, coordinator_a, coordinator_b) -> dict[
     clients["staff"].force_login(staff)
     for role, expert in (("expert_a", expert_a), ("expert_b", expert_b)):
         log_in_expert(clients[role], expert)
+    response = AreaResponse.objects.create(
+        round=round_a, expert=expert_a, area=study_a.areas.earliest("order"), rationale="Because."
+    )
     values = {
+        "study": study_a.uuid,
+        "round": round_a.uuid,
+        "area": study_a.areas.earliest("order").uuid,
+        "response": response.pk,
         "study_uuid": study_a.uuid,
         "area_uuid": study_a.areas.earliest("order").uuid,
         "criterion_uuid": study_a.criteria.earliest("order").uuid,
@@ -164,18 +198,21 @@ def test_every_route_answers_every_visitor_as_the_matrix_says(world):
 
 @pytest.mark.django_db
 def test_visitors_who_may_not_act_change_nothing_by_posting(world):
-    """Every coordinator route refuses a POST from anyone but study A's coordinators, writing nothing."""
+    """Every coordinator route refuses a POST from anyone but study A's coordinators, writing nothing.
+
+    405 counts as refused: a read-only page rejects every POST before looking anything up.
+    """
     before = (Study.objects.count(), Rating.objects.count(), AuditEvent.objects.count())
     snapshot = dict(Study.objects.filter(pk=world["study"].pk).values().get())
     wrong = []
     for route in all_routes():
         expected = EXPECTED.get(route.name)
-        if expected not in (COORDINATOR_PAGE, COORDINATOR_ACTION):
+        if expected is None or expected["coordinator_b"] not in ("404", "405"):
             continue
         url = url_for(route, world["values"])
         for role in ("anonymous", "expert_a", "expert_b", "coordinator_b", "staff"):
             got = outcome(world["clients"][role].post(url, {"title": "pwned", "is_active": "0", "username": "mallory"}))
-            if got not in ("login", "404", "403"):
+            if got not in ("login", "404", "403", "405"):
                 wrong.append(f"POST {url} as {role}: got {got}")
     assert not wrong, "\n".join(wrong)
     assert (Study.objects.count(), Rating.objects.count(), AuditEvent.objects.count()) == before

@@ -187,6 +187,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 # Any request body larger than this is refused with 413 before it is read (CSV imports included).
 MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 10 * 1024 * 1024, minimum=1024)
 LOGIN_RATE_LIMIT = env_int("LOGIN_RATE_LIMIT", 10, minimum=1)  # failed or not, per client and 5 minutes
+LINK_RATE_LIMIT = env_int("LINK_RATE_LIMIT", 30, minimum=1)  # personal-link openings per client and 5 minutes
 
 vars().update(email_settings("EMAIL_URL"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "coopsurvey <noreply@localhost>")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -10,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from coopsurvey.ratelimit import rate_limited
 from elicitation.expert_form import (
     PostedAnswers,
     RoundForm,
@@ -18,7 +22,7 @@ from elicitation.expert_form import (
     rating_field,
     round_form,
 )
-from elicitation.models import Criterion, Expert, Participation, Rating, Round, RoundItem
+from elicitation.models import Criterion, Expert, Participation, Rating, Round, RoundItem, Study
 from elicitation.services.answers import answers_save, area_response_save, round_submit, suggestion_add
 from elicitation.services.errors import InvalidInput, RoundNotOpen
 from elicitation.services.expert_access import expert_consent, expert_language_set, expert_link_open
@@ -26,6 +30,7 @@ from elicitation.services.feedback import round_feedback
 from elicitation.views.expert_access import expert_context, expert_required, link_invalid, no_referrer, session_start
 
 
+@rate_limited(scope="link", limit=settings.LINK_RATE_LIMIT, window_seconds=300, methods=("GET",))
 @require_GET
 def link_open(request: HttpRequest, token: str) -> HttpResponse:
     """Exchange a personal link for a session and move to a URL without the token."""
@@ -174,6 +179,7 @@ def autosave(request: HttpRequest, expert: Expert, round_uuid: str) -> HttpRespo
     context = expert_context(expert, round=round_)
     if not posted.answers and not posted.areas:
         return render(request, template, {**context, "error": _("Nothing to save.")}, status=400)
+    answered_before = _answered_areas(expert, round_, posted)
     try:
         errors, _changed = _save_posted(expert, round_, posted)
     except RoundNotOpen:
@@ -196,7 +202,33 @@ def autosave(request: HttpRequest, expert: Expert, round_uuid: str) -> HttpRespo
             source_number, live = feedback.source.number, feedback.live
             refreshed.append({"feedback": item_feedback, "dom_id": f"item-{key[0]}-{key[1]}"})
     context.update(answered=answered, total=total, refreshed=refreshed, source_number=source_number, live=live)
+    context["completed_cards"] = _newly_completed_cards(expert, round_, posted, answered_before)
     return render(request, template, context)
+
+
+def _answered_areas(expert: Expert, round_: Round, posted: PostedAnswers) -> set[tuple[int, int]]:
+    """The posted items that already had an answer, to tell when a save completes an area."""
+    if not posted.answers or round_.study.feedback_timing != Study.FeedbackTiming.AFTER_OWN:
+        return set()
+    keys = {(answer.area_id, answer.criterion_id) for answer in posted.answers}
+    found = Rating.objects.filter(round=round_, expert=expert, area_id__in={area for area, _c in keys})
+    return set(found.values_list("area_id", "criterion_id")) & keys
+
+
+def _newly_completed_cards(
+    expert: Expert, round_: Round, posted: PostedAnswers, answered_before: set[tuple[int, int]]
+) -> dict[str, Any]:
+    """With "after own rating" timing, an area's rationales appear when its last criterion is rated."""
+    if round_.study.feedback_timing != Study.FeedbackTiming.AFTER_OWN:
+        return {}
+    new_areas = {a.area_id for a in posted.answers if (a.area_id, a.criterion_id) not in answered_before}
+    if not new_areas:
+        return {}
+    form = round_form(expert=expert, round_=round_)
+    if form.feedback.source is None:
+        return {}
+    cards = [card for card in form.cards if card.area_id in new_areas and card.show_rationales]
+    return {"form": form, "cards": cards} if cards else {}
 
 
 @require_POST

@@ -64,6 +64,24 @@ def test_after_own_timing_hides_feedback_until_the_item_is_rated(client, panel_r
     assert body.count('<svg class="chart"') == 1
 
 
+def test_the_panels_reasons_appear_when_the_last_criterion_of_an_area_is_rated(client, panel_round_two):
+    _study, _experts, second = panel_round_two
+    first_area = second.items.all()[0].area_id
+    items = list(second.items.filter(area_id=first_area))
+    fragments = []
+    for item in items:
+        url = f"/e/round/{second.uuid}/save/"
+        response = client.post(url, {f"r-{item.area_id}-{item.criterion_id}": "5"}, **HTMX)
+        fragments.append(response.content.decode())
+    assert all(f'id="rationales-{first_area}"' not in fragment for fragment in fragments[:-1])
+    assert f'id="rationales-{first_area}" hx-swap-oob="true"' in fragments[-1]
+    assert "&lt;i&gt;Trust&lt;/i&gt; first" in fragments[-1]
+    # changing an answer later does not swap (and close) the reasons again
+    item = items[0]
+    again = client.post(f"/e/round/{second.uuid}/save/", {f"r-{item.area_id}-{item.criterion_id}": "6"}, **HTMX)
+    assert f'id="rationales-{first_area}"' not in again.content.decode()
+
+
 def test_real_time_mode_shows_live_feedback_after_the_own_rating(client, panel_round_two):
     study, experts, second = panel_round_two
     Round.objects.filter(pk=second.pk).delete()
@@ -113,7 +131,7 @@ def test_the_form_page_takes_a_fixed_number_of_queries(client, size, django_asse
     assert response.status_code == 200
     assert response.content.decode().count('<svg class="chart"') == len(areas) * 5  # one in six: cannot judge
     item = second.items.all()[0]
-    # session, link and expert, round, 2 savepoints, lock, active, items, existing, update, revision,
-    # participation, 2 releases, progress x2, criterion, feedback x3
-    with django_assert_num_queries(20):
+    # session, link and expert, round, answered before, 2 savepoints, lock, active, items, existing, update,
+    # revision, participation, 2 releases, progress x2, criterion, feedback x3
+    with django_assert_num_queries(21):
         client.post(f"/e/round/{second.uuid}/save/", {f"r-{item.area_id}-{item.criterion_id}": "1"}, **HTMX)

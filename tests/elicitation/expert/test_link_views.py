@@ -174,3 +174,15 @@ def test_an_autosave_after_the_session_ended_gets_a_short_message(client, expert
     body = response.content.decode()
     assert "Your session has ended" in body
     assert "<html" not in body
+
+
+def test_guessing_links_is_rate_limited_without_logging_the_guess(client, settings, caplog):
+    guess = InvitationToken.new_secret()
+    for _ in range(settings.LINK_RATE_LIMIT):
+        assert client.get(f"/e/{guess}/").status_code == 404
+    with caplog.at_level(logging.DEBUG):
+        response = client.get(f"/e/{guess}/")
+    assert response.status_code == 429
+    assert response["Retry-After"] == "300"
+    assert "rate limit exceeded scope=link" in caplog.text
+    assert guess not in caplog.text

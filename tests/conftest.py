@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
     from elicitation.models import Study
+from tests.browser_support import browser, browser_page, console_log  # noqa: F401 - fixtures
 from tests.services import celery_worker_process, redis_client  # noqa: F401 - fixtures
 
 REQUIRE_SERVICES = os.environ.get("COOPSURVEY_REQUIRE_SERVICES") == "1"

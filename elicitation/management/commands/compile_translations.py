@@ -18,10 +18,12 @@ from django.core.management.base import BaseCommand, CommandError
 Catalog = dict[str, str]
 
 
-def parse_po(text: str, *, path: str = "<po>") -> Catalog:
+def parse_po(text: str, *, path: str = "<po>", keep_untranslated: bool = False) -> Catalog:
     """Entries of a .po file as {msgid (with context and plural joined as gettext does): msgstr}.
 
-    Fuzzy and obsolete entries and untranslated ones are left out, as msgfmt does.
+    Fuzzy and obsolete entries and untranslated ones are left out, as msgfmt does (with
+    ``keep_untranslated`` the untranslated and fuzzy ones stay, with an empty msgstr, so a check
+    can list them).
     """
     catalog: Catalog = {}
     entry: dict[str, Any] = {}
@@ -30,7 +32,7 @@ def parse_po(text: str, *, path: str = "<po>") -> Catalog:
 
     def finish() -> None:
         nonlocal entry, fuzzy
-        if "msgid" in entry and not fuzzy:
+        if "msgid" in entry and (keep_untranslated or not fuzzy):
             key = entry["msgid"]
             if "msgid_plural" in entry:
                 key = f"{key}\0{entry['msgid_plural']}"
@@ -42,7 +44,9 @@ def parse_po(text: str, *, path: str = "<po>") -> Catalog:
                 translated = bool(value)
             if "msgctxt" in entry:
                 key = f"{entry['msgctxt']}\x04{key}"
-            if translated or key == "":
+            if fuzzy:
+                value, translated = "", False
+            if translated or key == "" or keep_untranslated:
                 catalog[key] = value
         entry, fuzzy = {}, False
 

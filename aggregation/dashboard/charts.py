@@ -1,0 +1,217 @@
+"""Charts as SVG rendered on the server: no JavaScript library, no CDN, readable without scripts.
+
+Each chart is an ``<svg role="img">`` with a ``<title>`` and ``<desc>``; the page shows the same
+numbers in a data table next to it for screen readers. Every label is XML-escaped here, so study
+text (any script, any markup) can never become markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+
+# Verdict colours chosen to stay distinguishable for the common colour-vision deficiencies
+# (Okabe–Ito palette) and each point also carries a shape, so colour is never the only cue.
+VERDICT_STYLE = {
+    "promising": ("#009E73", "circle"),
+    "safeguards": ("#E69F00", "diamond"),
+    "avoid": ("#D55E00", "square"),
+    "no_consensus_yet": ("#56606B", "triangle"),
+}
+SERIES_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#7F6000")
+
+
+@dataclass(frozen=True)
+class MapPoint:
+    """One area on the benefit × risk plane: medians with interquartile whiskers."""
+
+    label: str
+    benefit: float
+    risk: float
+    benefit_q1: float
+    benefit_q3: float
+    risk_q1: float
+    risk_q3: float
+    verdict: str
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line of a line chart: a label and one value per x position (None where missing)."""
+
+    label: str
+    values: Sequence[float | None]
+
+
+def _num(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def _line(x1: float, y1: float, x2: float, y2: float, extra: str = "") -> str:
+    return f'<line x1="{_num(x1)}" y1="{_num(y1)}" x2="{_num(x2)}" y2="{_num(y2)}"{extra}/>'
+
+
+def _text(x: float, y: float, text: str, *, anchor: str = "start", extra: str = "") -> str:
+    return f'<text x="{_num(x)}" y="{_num(y)}" text-anchor="{anchor}"{extra}>{escape(text)}</text>'
+
+
+def _polygon(points: Sequence[tuple[float, float]], colour: str) -> str:
+    joined = " ".join(f"{_num(x)},{_num(y)}" for x, y in points)
+    return f'<polygon points="{joined}" fill="{colour}"/>'
+
+
+def _marker(shape: str, x: float, y: float, colour: str, r: float = 6) -> str:
+    if shape == "square":
+        size = _num(2 * r)
+        return f'<rect x="{_num(x - r)}" y="{_num(y - r)}" width="{size}" height="{size}" fill="{colour}"/>'
+    if shape == "diamond":
+        return _polygon([(x, y - r - 1), (x + r + 1, y), (x, y + r + 1), (x - r - 1, y)], colour)
+    if shape == "triangle":
+        return _polygon([(x, y - r - 1), (x + r + 1, y + r), (x - r - 1, y + r)], colour)
+    return f'<circle cx="{_num(x)}" cy="{_num(y)}" r="{_num(r)}" fill="{colour}"/>'
+
+
+class _Frame:
+    """Maps scale values to pixels inside a plot area with margins."""
+
+    def __init__(self, *, width: int, height: int, x_range: tuple[float, float], y_range: tuple[float, float]) -> None:
+        self.width, self.height = width, height
+        self.left, self.right, self.top, self.bottom = 56, 16, 16, 48
+        self.x_range, self.y_range = x_range, y_range
+
+    def x(self, value: float) -> float:
+        low, high = self.x_range
+        span = (high - low) or 1
+        return self.left + (value - low) / span * (self.width - self.left - self.right)
+
+    def y(self, value: float) -> float:
+        low, high = self.y_range
+        span = (high - low) or 1
+        return self.height - self.bottom - (value - low) / span * (self.height - self.top - self.bottom)
+
+
+def _open_svg(chart_id: str, width: int, height: int, title: str, desc: str) -> list[str]:
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" id="{escape(chart_id)}" class="chart" role="img" '
+        f'viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMidYMid meet" '
+        f'aria-labelledby="{escape(chart_id)}-title {escape(chart_id)}-desc" font-family="sans-serif" font-size="12">',
+        f'<title id="{escape(chart_id)}-title">{escape(title)}</title>',
+        f'<desc id="{escape(chart_id)}-desc">{escape(desc)}</desc>',
+        f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
+    ]
+
+
+def _axes(
+    frame: _Frame, *, x_ticks: Sequence[float], y_ticks: Sequence[float], x_label: str, y_label: str
+) -> list[str]:
+    x0, x1 = frame.x(frame.x_range[0]), frame.x(frame.x_range[1])
+    y0, y1 = frame.y(frame.y_range[0]), frame.y(frame.y_range[1])
+    parts = ['<g stroke="#c9d0d8" stroke-width="1">']
+    parts += [_line(x0, frame.y(tick), x1, frame.y(tick)) for tick in y_ticks]
+    parts.append('</g><g stroke="#1b1f24" stroke-width="1">')
+    parts += [_line(x0, y0, x1, y0), _line(x0, y0, x0, y1), '</g><g fill="#1b1f24">']
+    parts += [_text(frame.x(tick), y0 + 16, _num(tick), anchor="middle") for tick in x_ticks]
+    parts += [_text(x0 - 8, frame.y(tick) + 4, _num(tick), anchor="end") for tick in y_ticks]
+    parts.append(_text((x0 + x1) / 2, frame.height - 8, x_label, anchor="middle", extra=' font-weight="600"'))
+    parts.append(
+        f'<text transform="translate(14 {_num((y0 + y1) / 2)}) rotate(-90)" text-anchor="middle" '
+        f'font-weight="600">{escape(y_label)}</text>'
+    )
+    parts.append("</g>")
+    return parts
+
+
+def benefit_risk_map(
+    points: Sequence[MapPoint],
+    *,
+    chart_id: str,
+    title: str,
+    desc: str,
+    x_label: str,
+    y_label: str,
+    scale: tuple[int, int] = (1, 9),
+    benefit_threshold: float = 7,
+    risk_thresholds: Sequence[float] = (3, 7),
+    width: int = 640,
+    height: int = 480,
+) -> str:
+    """One point per area at (median benefit, median of its highest risk), whiskers for the IQRs.
+
+    Dashed lines mark the verdict thresholds, so the quadrants read directly off the chart.
+    """
+    frame = _Frame(width=width, height=height, x_range=scale, y_range=scale)
+    ticks = list(range(scale[0], scale[1] + 1))
+    parts = _open_svg(chart_id, width, height, title, desc)
+    parts += _axes(frame, x_ticks=ticks, y_ticks=ticks, x_label=x_label, y_label=y_label)
+    parts.append('<g stroke="#56606B" stroke-dasharray="4 4" stroke-width="1.5">')
+    bx = frame.x(benefit_threshold)
+    parts.append(_line(bx, frame.y(scale[0]), bx, frame.y(scale[1])))
+    for threshold in risk_thresholds:
+        ry = frame.y(threshold)
+        parts.append(_line(frame.x(scale[0]), ry, frame.x(scale[1]), ry))
+    parts.append("</g>")
+    for index, point in enumerate(points):
+        colour, shape = VERDICT_STYLE.get(point.verdict, VERDICT_STYLE["no_consensus_yet"])
+        x, y = frame.x(point.benefit), frame.y(point.risk)
+        parts.append(f'<g class="point" data-verdict="{escape(point.verdict)}">')
+        parts.append(f"<title>{escape(point.label)}</title>")
+        whisker = f' stroke="{colour}" stroke-width="2"'
+        parts.append(_line(frame.x(point.benefit_q1), y, frame.x(point.benefit_q3), y, whisker))
+        parts.append(_line(x, frame.y(point.risk_q1), x, frame.y(point.risk_q3), whisker))
+        parts.append(_marker(shape, x, y, colour))
+        # Alternate label offsets so neighbouring points' labels collide less often.
+        dy = -10 if index % 2 == 0 else 18
+        parts.append(_text(x + 8, y + dy, point.label, extra=' fill="#1b1f24"'))
+        parts.append("</g>")
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def line_chart(
+    series: Sequence[Series],
+    *,
+    x_labels: Sequence[str],
+    chart_id: str,
+    title: str,
+    desc: str,
+    x_label: str,
+    y_label: str,
+    y_range: tuple[float, float] | None = None,
+    width: int = 640,
+    height: int = 320,
+) -> str:
+    """Lines across rounds (e.g. the IQR or Cns of each item); gaps where an item was not asked."""
+    values = [v for s in series for v in s.values if v is not None]
+    if y_range is None:
+        low = min(values, default=0.0)
+        high = max(values, default=1.0)
+        y_range = (min(0.0, low), high if high > low else low + 1)
+    count = max(len(x_labels), 1)
+    frame = _Frame(width=width, height=height, x_range=(0, max(count - 1, 1)), y_range=y_range)
+    step = (y_range[1] - y_range[0]) / 4
+    y_ticks = [y_range[0] + step * i for i in range(5)]
+    parts = _open_svg(chart_id, width, height, title, desc)
+    parts += _axes(frame, x_ticks=[], y_ticks=y_ticks, x_label=x_label, y_label=y_label)
+    parts.append('<g fill="#1b1f24">')
+    for index, label in enumerate(x_labels):
+        parts.append(_text(frame.x(index), frame.y(y_range[0]) + 16, label, anchor="middle"))
+    parts.append("</g>")
+    for number, line in enumerate(series):
+        colour = SERIES_COLOURS[number % len(SERIES_COLOURS)]
+        parts.append(f'<g class="series" stroke="{colour}" fill="{colour}"><title>{escape(line.label)}</title>')
+        segment: list[str] = []
+        for index, value in enumerate(line.values):
+            if value is None:
+                if len(segment) > 1:
+                    parts.append(f'<polyline fill="none" stroke-width="2" points="{" ".join(segment)}"/>')
+                segment = []
+                continue
+            x, y = frame.x(index), frame.y(value)
+            segment.append(f"{_num(x)},{_num(y)}")
+            parts.append(f'<circle cx="{_num(x)}" cy="{_num(y)}" r="3"/>')
+        if len(segment) > 1:
+            parts.append(f'<polyline fill="none" stroke-width="2" points="{" ".join(segment)}"/>')
+        parts.append("</g>")
+    parts.append("</svg>")
+    return "".join(parts)

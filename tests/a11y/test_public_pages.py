@@ -1,0 +1,27 @@
+"""WCAG 2.2 A/AA audit (axe-core) of the pages anyone can reach, in both languages."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.a11y.axe import audit, describe
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_login_page_has_no_serious_accessibility_violations(live_server, browser_page, console_log, language):
+    browser_page.context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+    browser_page.goto(f"{live_server.url}/accounts/login/")
+    assert browser_page.locator("html").get_attribute("lang") == language
+    violations = audit(browser_page)
+    assert not violations, describe(violations)
+    assert console_log.errors == []
+
+
+def test_the_audit_reports_a_known_violation(browser_page):
+    """The audit can fail: an unlabelled button and a field without a label are caught."""
+    page = '<html lang="en"><title>t</title><body><main><button></button><input></main></body></html>'
+    browser_page.set_content(page)
+    ids = {violation["id"] for violation in audit(browser_page)}
+    assert {"button-name", "label"} <= ids

@@ -1,0 +1,99 @@
+"""The dashboard's SVG charts: well-formed, labelled for screen readers, escaped, and placed right."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from typing import Any
+
+from aggregation.dashboard.charts import MapPoint, Series, benefit_risk_map, line_chart
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _parse(svg: str) -> Any:  # Any: the checks below read attributes freely
+    return ET.fromstring(svg)  # noqa: S314 - our own output, parsed to check it is well-formed
+
+
+def _point(label: str = "Verification", verdict: str = "promising", **kw: float) -> MapPoint:
+    values = {"benefit": 8, "risk": 2, "benefit_q1": 7, "benefit_q3": 9, "risk_q1": 1, "risk_q3": 3} | kw
+    return MapPoint(label=label, verdict=verdict, **values)
+
+
+def _map(points: list[MapPoint]) -> Any:
+    svg = benefit_risk_map(
+        points, chart_id="map", title="Benefit and risk", desc="One point per area", x_label="Benefit", y_label="Risk"
+    )
+    return _parse(svg)
+
+
+def test_the_map_is_an_image_with_a_title_and_description_for_screen_readers():
+    root = _map([_point()])
+    assert root.get("role") == "img"
+    assert root.get("aria-labelledby") == "map-title map-desc"
+    assert root.find(f"{SVG}title").text == "Benefit and risk"
+    assert root.find(f"{SVG}desc").text == "One point per area"
+
+
+def test_hostile_labels_stay_text():
+    label = '<script>alert(1)</script>" onload="x'
+    svg = benefit_risk_map([_point(label=label)], chart_id="m", title="<b>t</b>", desc="&", x_label="<i>", y_label="'")
+    assert "<script>" not in svg
+    assert "<b>" not in svg
+    root = _parse(svg)
+    texts = [t.text for t in root.iter(f"{SVG}text")]
+    assert label in texts
+
+
+def test_a_point_sits_at_its_medians_with_whiskers_over_its_quartiles():
+    root = _map([_point(benefit=5, risk=5, benefit_q1=4, benefit_q3=6, risk_q1=3, risk_q3=7)])
+    group = next(g for g in root.iter(f"{SVG}g") if g.get("class") == "point")
+    circle = group.find(f"{SVG}circle")
+    # The plot spans x 56..624 and y 16..432 for the scale 1..9, so 5 is the middle of each.
+    assert float(circle.get("cx")) == 340
+    assert float(circle.get("cy")) == 224
+    horizontal, vertical = group.findall(f"{SVG}line")
+    assert (float(horizontal.get("x1")), float(horizontal.get("x2"))) == (269, 411)
+    assert (float(vertical.get("y1")), float(vertical.get("y2"))) == (328, 120)
+
+
+def test_each_verdict_has_its_own_shape_so_colour_is_not_the_only_cue():
+    verdicts = ["promising", "safeguards", "avoid", "no_consensus_yet"]
+    root = _map([_point(label=v, verdict=v) for v in verdicts])
+    shapes = {}
+    for group in root.iter(f"{SVG}g"):
+        if group.get("class") == "point":
+            marker = next(child for child in group if child.tag not in {f"{SVG}line", f"{SVG}title", f"{SVG}text"})
+            shapes[group.get("data-verdict")] = marker.tag
+    assert len(set(shapes.values())) == 3  # circle, rect, polygon (diamond and triangle)
+    assert set(shapes) == set(verdicts)
+
+
+def test_unknown_verdicts_are_drawn_as_no_consensus():
+    root = _map([_point(verdict="something-else")])
+    group = next(g for g in root.iter(f"{SVG}g") if g.get("class") == "point")
+    assert group.find(f"{SVG}polygon") is not None
+
+
+def test_line_chart_breaks_the_line_where_an_item_was_not_asked():
+    svg = line_chart(
+        [Series("A/B1", [2.0, None, 1.0, 0.5]), Series("A/B2", [3.0, 2.0, 1.0, 1.0])],
+        x_labels=["R1", "R2", "R3", "R4"],
+        chart_id="conv",
+        title="IQR by round",
+        desc="d",
+        x_label="Round",
+        y_label="IQR",
+    )
+    root = _parse(svg)
+    series = [g for g in root.iter(f"{SVG}g") if g.get("class") == "series"]
+    first, second = series
+    assert len(first.findall(f"{SVG}polyline")) == 1  # only R3–R4 is a segment; R1 stands alone
+    assert len(first.findall(f"{SVG}circle")) == 3
+    assert len(second.findall(f"{SVG}polyline")) == 1
+    assert len(second.findall(f"{SVG}circle")) == 4
+    assert [t.text for t in root.iter(f"{SVG}text")][-4:] == ["R1", "R2", "R3", "R4"]
+
+
+def test_line_chart_with_no_values_still_draws_empty_axes():
+    root = _parse(line_chart([], x_labels=[], chart_id="e", title="t", desc="d", x_label="x", y_label="y"))
+    assert root.find(f"{SVG}title").text == "t"

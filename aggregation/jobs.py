@@ -1,14 +1,155 @@
 """The seam between elicitation and aggregation: ask for a round's results to be (re)computed.
 
-Elicitation calls ``request_aggregation`` after a round closes (``immediate=True``) and after
-ratings arrive in an open round (coalesced to at most one job per interval). The aggregation
-issue implements the task, the run records and the coalescing behind this one function.
+Elicitation calls :func:`request_aggregation` after a round closes (``immediate=True``) and after ratings
+arrive in an open round (coalesced). Nothing here ever raises into the caller's request:
+
+- The job is sent only after the caller's transaction commits (``transaction.on_commit``), so the worker
+  sees the ratings that caused it.
+- ``immediate=True`` always sends a job at once.
+- Otherwise requests are coalesced to at most one job per ``Study.aggregation_interval_seconds`` per round:
+  an atomic ``cache.add`` of a per-round key (Redis SET NX) lets only the first request of an interval
+  through; that one sends the job with ``countdown`` = the interval, so it sees every rating of the burst.
+  The task deletes the key when it starts, so a rating that commits after it began reading asks for the
+  next job instead of being lost.
+- Every job sent has an ``AggregationRun`` (status queued). If the broker cannot be reached, the failure is
+  logged, the run stays queued without ``dispatched_at`` (the round is *pending*), the coalescing key is
+  released, and :func:`sweep` re-sends it later.
+
+:func:`sweep` (the periodic task ``aggregation.sweep_stale_rounds``) re-queues rounds whose results are
+missing or stale: pending runs never sent, runs queued or running for longer than ``STUCK_AFTER``, closed
+rounds without a done run finished after the close, and open rounds with ratings newer than the last done
+run's ``ratings_as_of``.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Exists, Max, OuterRef, Q
+from django.utils import timezone
+
+from aggregation.models import AggregationRun
+from elicitation.models import Rating, Round
+
+logger = logging.getLogger(__name__)
+
+STUCK_AFTER = timedelta(minutes=15)
+
+
+def coalescing_key(round_id: int) -> str:
+    return f"aggregation:round:{round_id}:scheduled"
+
 
 def request_aggregation(*, round_id: int, immediate: bool = False) -> None:
-    """Queue aggregation of ``round_id`` after the current transaction commits."""
-    # Implemented by the aggregation work (aggregation.tasks); until it lands there is nothing to compute.
-    return None
+    """Queue aggregation of ``round_id`` after the current transaction commits (never raises)."""
+    trigger = AggregationRun.Trigger.CLOSE if immediate else AggregationRun.Trigger.RATINGS
+    transaction.on_commit(lambda: _request_now(round_id, immediate=immediate, trigger=trigger), robust=True)
+
+
+def release_coalescing(round_id: int) -> None:
+    try:
+        cache.delete(coalescing_key(round_id))
+    except Exception:
+        logger.exception("could not release the coalescing key of round %s", round_id)
+
+
+def _request_now(round_id: int, *, immediate: bool, trigger: str) -> None:
+    try:
+        if immediate:
+            send(round_id, trigger=trigger)
+            return
+        interval = (
+            Round.objects.filter(pk=round_id).values_list("study__aggregation_interval_seconds", flat=True).first()
+        )
+        if interval is None:
+            return  # the round is gone
+        if not cache.add(coalescing_key(round_id), 1, timeout=max(1, interval)):
+            return  # a job is already scheduled for this interval
+        send(round_id, trigger=trigger, countdown=interval)
+    except Exception:
+        logger.exception("could not request aggregation of round %s", round_id)
+
+
+def send(round_id: int, *, trigger: str, countdown: int = 0) -> AggregationRun | None:
+    """Record a queued run and hand the task to the broker; on failure the run stays pending (never raises)."""
+    from aggregation.tasks import aggregate_round
+
+    run = AggregationRun.objects.create(round_id=round_id, trigger=trigger, requested_at=timezone.now())
+    try:
+        options: dict[str, Any] = {"countdown": countdown} if countdown else {}
+        result = aggregate_round.apply_async(args=(round_id,), kwargs={"run_id": run.pk}, **options)
+    except Exception as error:
+        run.refresh_from_db()
+        if run.status == AggregationRun.Status.QUEUED:  # the broker failed, not an eager run of the task
+            logger.exception("could not send aggregation of round %s; left pending for the sweep", round_id)
+            AggregationRun.objects.filter(pk=run.pk).update(error=f"not sent: {type(error).__name__}: {error}")
+            release_coalescing(round_id)
+        return run
+    AggregationRun.objects.filter(pk=run.pk, dispatched_at__isnull=True).update(
+        dispatched_at=timezone.now(), task_id=result.id or ""
+    )
+    return run
+
+
+def stale_round_ids(*, now: datetime | None = None) -> list[int]:
+    """Rounds (not drafts) whose results are missing, stale, or whose job was lost."""
+    now = now or timezone.now()
+    runs = AggregationRun.objects.filter(round=OuterRef("pk"))
+    done = runs.filter(status=AggregationRun.Status.DONE)
+    in_flight = runs.filter(
+        Q(status=AggregationRun.Status.QUEUED, dispatched_at__isnull=False) | Q(status=AggregationRun.Status.RUNNING),
+        requested_at__gte=now - STUCK_AFTER,
+    )
+    pending = runs.filter(status=AggregationRun.Status.QUEUED, dispatched_at__isnull=True)
+    rounds = (
+        Round.objects.exclude(status=Round.Status.DRAFT)
+        .annotate(
+            last_done=Max("aggregation_runs__finished_at", filter=Q(aggregation_runs__status="done")),
+            last_seen=Max("aggregation_runs__ratings_as_of", filter=Q(aggregation_runs__status="done")),
+            has_ratings=Exists(Rating.objects.filter(round=OuterRef("pk"))),
+            has_done=Exists(done),
+            in_flight=Exists(in_flight),
+            pending=Exists(pending),
+        )
+        .values(
+            "id", "status", "closed_at", "last_done", "last_seen", "has_ratings", "has_done", "in_flight", "pending"
+        )
+    )
+    newest = dict(
+        Rating.objects.filter(round__status=Round.Status.OPEN)
+        .values("round_id")
+        .annotate(latest=Max("updated_at"))
+        .values_list("round_id", "latest")
+    )
+    return [row["id"] for row in rounds if _is_stale(row, newest)]
+
+
+def _is_stale(row: Mapping[str, Any], newest: dict[int, datetime]) -> bool:
+    if row["pending"]:
+        return True  # a job that never reached the broker
+    if row["in_flight"] or not row["has_ratings"]:
+        return False
+    if not row["has_done"]:
+        return True
+    if row["status"] == Round.Status.CLOSED:
+        return bool(row["closed_at"] and row["last_done"] < row["closed_at"])
+    latest = newest.get(row["id"])
+    return latest is not None and (row["last_seen"] is None or latest > row["last_seen"])
+
+
+def sweep() -> list[int]:
+    """Re-send every stale round (see :func:`stale_round_ids`); pending runs are superseded by the new one."""
+    round_ids = stale_round_ids()
+    for round_id in round_ids:
+        AggregationRun.objects.filter(
+            round_id=round_id, status=AggregationRun.Status.QUEUED, dispatched_at__isnull=True
+        ).update(
+            status=AggregationRun.Status.FAILED, finished_at=timezone.now(), error="not sent; superseded by the sweep"
+        )
+        send(round_id, trigger=AggregationRun.Trigger.SWEEP)
+    return round_ids

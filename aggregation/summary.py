@@ -74,15 +74,15 @@ class ItemKeys:
 
     def item_codes(self, frame: pd.DataFrame) -> IntArray:
         """(area, criterion) code of each row; -1 where the area or criterion is unknown here."""
-        area = self.areas.get_indexer(frame["area"])
-        criterion = self.criteria.get_indexer(frame["criterion"])
+        area = self.areas.get_indexer(pd.Index(frame["area"]))
+        criterion = self.criteria.get_indexer(pd.Index(frame["criterion"]))
         codes = area.astype(np.int64) * len(self.criteria) + criterion
         return np.where((area < 0) | (criterion < 0), -1, codes)
 
     def panel_and_bloc_keys(self, frame: pd.DataFrame) -> tuple[IntArray, IntArray]:
         """Each row's key in the panel group and in its bloc's group (-1 for unknown items)."""
         item = self.item_codes(frame)
-        bloc = self.blocs.get_indexer(frame["bloc"]).astype(np.int64) + 1
+        bloc = self.blocs.get_indexer(pd.Index(frame["bloc"])).astype(np.int64) + 1
         panel_key = np.where(item < 0, -1, item * self.n_groups)
         bloc_key = np.where((item < 0) | (bloc < 1), -1, item * self.n_groups + bloc)
         return panel_key, bloc_key

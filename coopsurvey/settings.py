@@ -205,3 +205,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Aggregation: the periodic sweep re-queues rounds whose results are missing or stale (e.g. after the
+# broker was down). Seconds between sweeps.
+AGGREGATION_SWEEP_SECONDS = env_int("AGGREGATION_SWEEP_SECONDS", 300, minimum=10)
+CELERY_BEAT_SCHEDULE["aggregation-sweep"] = {
+    "task": "aggregation.sweep_stale_rounds",
+    "schedule": float(AGGREGATION_SWEEP_SECONDS),
+}

@@ -1,0 +1,81 @@
+"""Everything a round's results need, computed from plain DataFrames (no Django here).
+
+:func:`compute_round` chains the pure steps: the summary (``aggregation.summary``), consensus under the
+round's rule (``aggregation.rules``), cross-bloc consensus (``aggregation.crossbloc``), small-group
+suppression (``aggregation.suppression``), the area verdicts (``aggregation.verdicts``) and, per
+criterion across areas, Kendall's W and Krippendorff's alpha. The task in ``aggregation.services`` loads
+the inputs and writes the outputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from aggregation import metrics
+from aggregation.crossbloc import cross_bloc
+from aggregation.rules import RuleParts, consensus
+from aggregation.summary import summarize
+from aggregation.suppression import mark_suppressed
+from aggregation.verdicts import Thresholds, area_verdicts
+
+
+@dataclass(frozen=True)
+class RoundResults:
+    items: pd.DataFrame  # summary rows + consensus + suppressed
+    criteria: pd.DataFrame  # one row per criterion: Kendall's W and Krippendorff's alpha
+    cross_bloc: pd.DataFrame
+    verdicts: pd.DataFrame
+
+
+def compute_round(
+    ratings: pd.DataFrame,
+    *,
+    method: str,
+    rule: RuleParts | None,
+    min_group_size: int,
+    kinds: dict[object, str],
+    thresholds: Thresholds,
+    previous: pd.DataFrame | None = None,
+) -> RoundResults:
+    """All result tables of one round from its ratings (see ``aggregation.summary`` for the columns)."""
+    summary = summarize(ratings, method=method, previous=previous)
+    summary["consensus"] = consensus(summary, rule)
+    summary = mark_suppressed(summary, min_group_size)
+    crossing = cross_bloc(summary, ratings, min_group_size=min_group_size)
+    verdicts = area_verdicts(summary, kinds, thresholds)
+    return RoundResults(items=summary, criteria=criterion_agreement(ratings), cross_bloc=crossing, verdicts=verdicts)
+
+
+def criterion_agreement(ratings: pd.DataFrame) -> pd.DataFrame:
+    """Per criterion: Kendall's W of the experts' rankings of the areas and Krippendorff's alpha.
+
+    The areas x experts matrix of one criterion holds each expert's rating (NaN for cannot judge or no
+    answer). ``metrics.kendall_w`` keeps only the experts who rated every area; ``krippendorff_alpha``
+    uses all pairable values (experts as raters, areas as units), at the ordinal and interval levels.
+    """
+    columns = ["criterion", "n_areas", "kendall_w", "kendall_chi2", "kendall_df", "kendall_p", "kendall_raters"]
+    columns += ["alpha_ordinal", "alpha_interval"]
+    rows = []
+    for criterion, part in ratings.groupby("criterion", sort=True):  # one pass per criterion, not per item
+        area_codes, areas = pd.factorize(part["area"], sort=True)
+        expert_codes, experts = pd.factorize(part["expert"], sort=True)
+        matrix = np.full((len(areas), len(experts)), np.nan)
+        matrix[area_codes, expert_codes] = part["value"].to_numpy(dtype=np.float64)
+        kendall = metrics.kendall_w(matrix)
+        rows.append(
+            (
+                criterion,
+                len(areas),
+                kendall["w"],
+                kendall["chi2"],
+                float(kendall["df"]),
+                kendall["p"],
+                kendall["n_raters"],
+                metrics.krippendorff_alpha(matrix.T, level="ordinal"),
+                metrics.krippendorff_alpha(matrix.T, level="interval"),
+            )
+        )
+    return pd.DataFrame(rows, columns=columns)

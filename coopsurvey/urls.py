@@ -9,4 +9,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("elicitation.urls")),
+    # Coordinator dashboard (issue 6).
+    path("studies/<uuid:study>/dashboard/", include("aggregation.dashboard.urls")),
 ]

@@ -7,7 +7,7 @@ text (any script, any markup) can never become markup.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -20,6 +20,10 @@ VERDICT_STYLE = {
     "no_consensus_yet": ("#56606B", "triangle"),
 }
 SERIES_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#7F6000")
+# Each line also gets its own dash pattern, so series stay apart without colour (and in greyscale print).
+SERIES_DASHES = ("", "8 4", "2 3", "8 3 2 3", "12 4", "4 4", "1 2", "12 3 3 3")
+LEGEND_ITEM_WIDTH = 150
+LEGEND_ROW_HEIGHT = 18
 
 
 @dataclass(frozen=True)
@@ -133,12 +137,15 @@ def benefit_risk_map(
     scale: tuple[int, int] = (1, 9),
     benefit_threshold: float = 7,
     risk_thresholds: Sequence[float] = (3, 7),
+    previous: Mapping[str, tuple[float, float]] | None = None,
     width: int = 640,
     height: int = 480,
 ) -> str:
     """One point per area at (median benefit, median of its highest risk), whiskers for the IQRs.
 
     Dashed lines mark the verdict thresholds, so the quadrants read directly off the chart.
+    ``previous`` maps a point's label to its (benefit, risk) in the previous round: a faint hollow
+    ring marks where it was and an arrow shows where it moved (nothing when it did not move).
     """
     frame = _Frame(width=width, height=height, x_range=scale, y_range=scale)
     ticks = list(range(scale[0], scale[1] + 1))
@@ -151,6 +158,8 @@ def benefit_risk_map(
         ry = frame.y(threshold)
         parts.append(_line(frame.x(scale[0]), ry, frame.x(scale[1]), ry))
     parts.append("</g>")
+    if previous:
+        parts += _movements(frame, points, previous, chart_id)
     for index, point in enumerate(points):
         colour, shape = VERDICT_STYLE.get(point.verdict, VERDICT_STYLE["no_consensus_yet"])
         x, y = frame.x(point.benefit), frame.y(point.risk)
@@ -166,6 +175,58 @@ def benefit_risk_map(
         parts.append("</g>")
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _movements(
+    frame: _Frame, points: Sequence[MapPoint], previous: Mapping[str, tuple[float, float]], chart_id: str
+) -> list[str]:
+    """Faint rings at last round's positions and arrows to this round's, drawn under the points."""
+    arrow_id = f"{chart_id}-arrow"
+    parts = [
+        f'<defs><marker id="{escape(arrow_id)}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
+        'markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#56606B"/></marker></defs>'
+    ]
+    for point in points:
+        before = previous.get(point.label)
+        if before is None:
+            continue
+        x0, y0 = frame.x(before[0]), frame.y(before[1])
+        x1, y1 = frame.x(point.benefit), frame.y(point.risk)
+        parts.append(f'<g class="movement" data-label="{escape(point.label)}">')
+        parts.append(f'<circle cx="{_num(x0)}" cy="{_num(y0)}" r="6" fill="none" stroke="#8a939c" stroke-width="1.5"/>')
+        distance = ((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5
+        if distance > 12:  # shorten the arrow so its head stops at the marker's edge, not under it
+            shrink = 9 / distance
+            tip_x, tip_y = x1 - (x1 - x0) * shrink, y1 - (y1 - y0) * shrink
+            parts.append(
+                _line(x0, y0, tip_x, tip_y, f' stroke="#56606B" stroke-width="1.5" marker-end="url(#{escape(arrow_id)})"')
+            )
+        parts.append("</g>")
+    return parts
+
+
+def _legend(series: Sequence[Series], *, top: float, left: float, width: int) -> list[str]:
+    """Line samples with their labels, in rows under the plot."""
+    per_row = max(1, int((width - left) // LEGEND_ITEM_WIDTH))
+    parts = ['<g class="legend" fill="#1b1f24">']
+    for number, line in enumerate(series):
+        colour = SERIES_COLOURS[number % len(SERIES_COLOURS)]
+        dash = SERIES_DASHES[number % len(SERIES_DASHES)]
+        x = left + (number % per_row) * LEGEND_ITEM_WIDTH
+        y = top + (number // per_row) * LEGEND_ROW_HEIGHT
+        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+        parts.append(_line(x, y - 4, x + 24, y - 4, f' stroke="{colour}" stroke-width="2"{dash_attr}'))
+        label = line.label if len(line.label) <= 18 else line.label[:17] + "…"
+        parts.append(_text(x + 30, y, label))
+    parts.append("</g>")
+    return parts
+
+
+def legend_height(count: int, *, width: int = 640, left: int = 56) -> int:
+    if count == 0:
+        return 0
+    per_row = max(1, (width - left) // LEGEND_ITEM_WIDTH)
+    return 8 + -(-count // per_row) * LEGEND_ROW_HEIGHT
 
 
 def line_chart(
@@ -191,27 +252,32 @@ def line_chart(
     frame = _Frame(width=width, height=height, x_range=(0, max(count - 1, 1)), y_range=y_range)
     step = (y_range[1] - y_range[0]) / 4
     y_ticks = [y_range[0] + step * i for i in range(5)]
-    parts = _open_svg(chart_id, width, height, title, desc)
+    # The legend sits under the plot, so the plot's coordinates do not depend on how many lines there are.
+    parts = _open_svg(chart_id, width, height + legend_height(len(series), width=width), title, desc)
     parts += _axes(frame, x_ticks=[], y_ticks=y_ticks, x_label=x_label, y_label=y_label)
+    if series:
+        parts += _legend(series, top=height + 12, left=frame.left, width=width)
     parts.append('<g fill="#1b1f24">')
     for index, label in enumerate(x_labels):
         parts.append(_text(frame.x(index), frame.y(y_range[0]) + 16, label, anchor="middle"))
     parts.append("</g>")
     for number, line in enumerate(series):
         colour = SERIES_COLOURS[number % len(SERIES_COLOURS)]
+        dash = SERIES_DASHES[number % len(SERIES_DASHES)]
+        polyline = '<polyline fill="none" stroke-width="2"' + (f' stroke-dasharray="{dash}"' if dash else "")
         parts.append(f'<g class="series" stroke="{colour}" fill="{colour}"><title>{escape(line.label)}</title>')
         segment: list[str] = []
         for index, value in enumerate(line.values):
             if value is None:
                 if len(segment) > 1:
-                    parts.append(f'<polyline fill="none" stroke-width="2" points="{" ".join(segment)}"/>')
+                    parts.append(f'{polyline} points="{" ".join(segment)}"/>')
                 segment = []
                 continue
             x, y = frame.x(index), frame.y(value)
             segment.append(f"{_num(x)},{_num(y)}")
             parts.append(f'<circle cx="{_num(x)}" cy="{_num(y)}" r="3"/>')
         if len(segment) > 1:
-            parts.append(f'<polyline fill="none" stroke-width="2" points="{" ".join(segment)}"/>')
+            parts.append(f'{polyline} points="{" ".join(segment)}"/>')
         parts.append("</g>")
     parts.append("</svg>")
     return "".join(parts)

@@ -97,3 +97,57 @@ def test_line_chart_breaks_the_line_where_an_item_was_not_asked():
 def test_line_chart_with_no_values_still_draws_empty_axes():
     root = _parse(line_chart([], x_labels=[], chart_id="e", title="t", desc="d", x_label="x", y_label="y"))
     assert root.find(f"{SVG}title").text == "t"
+
+
+def _map_with_previous(previous: dict[str, tuple[float, float]]) -> Any:
+    svg = benefit_risk_map(
+        [_point(label="Verification", benefit=5, risk=5), _point(label="Protocols", benefit=8, risk=2)],
+        chart_id="moves",
+        title="t",
+        desc="d",
+        x_label="Benefit",
+        y_label="Risk",
+        previous=previous,
+    )
+    return _parse(svg)
+
+
+def test_the_map_marks_where_a_point_was_last_round_and_draws_an_arrow_to_where_it_is():
+    root = _map_with_previous({"Verification": (3, 7)})
+    moves = [g for g in root.iter(f"{SVG}g") if g.get("class") == "movement"]
+    assert [g.get("data-label") for g in moves] == ["Verification"]
+    ring = moves[0].find(f"{SVG}circle")
+    # 3 on the 1..9 scale is a quarter across: x 56 + 142 = 198; 7 is three quarters up: y 432 - 312 = 120.
+    assert (float(ring.get("cx")), float(ring.get("cy"))) == (198, 120)
+    assert ring.get("fill") == "none"
+    arrow = moves[0].find(f"{SVG}line")
+    assert arrow.get("marker-end") == "url(#moves-arrow)"
+    assert (float(arrow.get("x1")), float(arrow.get("y1"))) == (198, 120)
+    # The arrow stops short of the current point (340, 224) so its head stays visible.
+    assert 190 < float(arrow.get("x2")) < 340 and 120 < float(arrow.get("y2")) < 224
+    assert root.find(f"{SVG}defs/{SVG}marker").get("id") == "moves-arrow"
+
+
+def test_a_point_that_did_not_move_gets_a_ring_but_no_arrow():
+    root = _map_with_previous({"Protocols": (8, 2)})
+    move = next(g for g in root.iter(f"{SVG}g") if g.get("class") == "movement")
+    assert move.find(f"{SVG}line") is None
+
+
+def test_without_a_previous_round_nothing_extra_is_drawn():
+    root = _map_with_previous({})
+    assert not [g for g in root.iter(f"{SVG}g") if g.get("class") == "movement"]
+    assert root.find(f"{SVG}defs") is None
+
+
+def test_line_chart_names_every_series_in_a_legend_with_its_own_dash_pattern():
+    series = [Series(f"item {i}", [1.0, 2.0]) for i in range(5)]
+    root = _parse(line_chart(series, x_labels=["R1", "R2"], chart_id="c", title="t", desc="d", x_label="x", y_label="y"))
+    legend = next(g for g in root.iter(f"{SVG}g") if g.get("class") == "legend")
+    assert [t.text for t in legend.iter(f"{SVG}text")] == [f"item {i}" for i in range(5)]
+    dashes = [line.get("stroke-dasharray") for line in legend.iter(f"{SVG}line")]
+    assert len(set(dashes)) == 5
+    lines = [g.find(f"{SVG}polyline").get("stroke-dasharray") for g in root.iter(f"{SVG}g") if g.get("class") == "series"]
+    assert lines == dashes
+    # The legend adds height under the plot (four per row at 640 wide: two rows).
+    assert root.get("viewBox") == "0 0 640 364"

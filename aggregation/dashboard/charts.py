@@ -199,7 +199,9 @@ def _movements(
             shrink = 9 / distance
             tip_x, tip_y = x1 - (x1 - x0) * shrink, y1 - (y1 - y0) * shrink
             parts.append(
-                _line(x0, y0, tip_x, tip_y, f' stroke="#56606B" stroke-width="1.5" marker-end="url(#{escape(arrow_id)})"')
+                _line(
+                    x0, y0, tip_x, tip_y, f' stroke="#56606B" stroke-width="1.5" marker-end="url(#{escape(arrow_id)})"'
+                )
             )
         parts.append("</g>")
     return parts

@@ -160,7 +160,9 @@ def map_figure(study: Study, rows: Sequence[MapRow], round_: Round, *, scale: tu
     return Figure(chart_id="chart-map", title=title, svg=mark_safe(svg), slug="map")  # noqa: S308 - charts.py escapes
 
 
-def build_map(study: Study, rounds: Sequence[Round], round_: Round, language: str | None) -> tuple[list[MapRow], Figure]:
+def build_map(
+    study: Study, rounds: Sequence[Round], round_: Round, language: str | None
+) -> tuple[list[MapRow], Figure]:
     """The map of ``round_`` with arrows from the round before (four queries)."""
     before = selectors.previous_round(rounds, round_)
     areas, criteria = selectors.labels(study, language)
@@ -185,8 +187,7 @@ def convergence_rows(
     area: Label, criteria: Sequence[Label], rounds: Sequence[Round], history: dict[tuple[int, int, int], ItemResult]
 ) -> list[ConvergenceRow]:
     return [
-        ConvergenceRow(criterion=c, by_round=[history.get((r.number, area.id, c.id)) for r in rounds])
-        for c in criteria
+        ConvergenceRow(criterion=c, by_round=[history.get((r.number, area.id, c.id)) for r in rounds]) for c in criteria
     ]
 
 

@@ -33,7 +33,7 @@ class Cell:
 
     @property
     def verdict(self) -> str:
-        """"yes", "no" or "none" (no rule or no ratings): drives the icon, the words and the shade."""
+        """ "yes", "no" or "none" (no rule or no ratings): drives the icon, the words and the shade."""
         if self.row is None or self.row.consensus is None:
             return "none"
         return "yes" if self.row.consensus else "no"

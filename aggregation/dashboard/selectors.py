@@ -87,8 +87,8 @@ def default_round(rounds: Sequence[Round]) -> Round | None:
     for round_ in rounds:
         if round_.is_open:
             return round_
-    started = [r for r in rounds if r.status != Round.Status.DRAFT]
-    return (started or list(rounds) or [None])[-1]
+    started = [r for r in rounds if r.status != Round.Status.DRAFT] or list(rounds)
+    return started[-1] if started else None
 
 
 def previous_round(rounds: Sequence[Round], round_: Round) -> Round | None:
@@ -111,9 +111,7 @@ def labels(study: Study, language: str | None) -> tuple[list[Label], list[Label]
         for a in Area.objects.filter(study=study).order_by("order", "id")
     ]
     criteria = [
-        Label(
-            id=c.pk, code=c.code, title=c.localized(language)["title"], kind=c.kind, scale=(c.scale_min, c.scale_max)
-        )
+        Label(id=c.pk, code=c.code, title=c.localized(language)["title"], kind=c.kind, scale=(c.scale_min, c.scale_max))
         for c in Criterion.objects.filter(study=study).order_by("order", "id")
     ]
     return areas, criteria
@@ -127,10 +125,26 @@ def item_results(round_ids: Sequence[int], *, group: str = PANEL) -> dict[tuple[
 
 def panel_history(study: Study) -> dict[tuple[int, int, int], ItemResult]:
     """The panel rows of every round of the study, keyed by (round number, area id, criterion id) (one query)."""
-    rows = ItemResult.objects.filter(round__study=study, group=PANEL).select_related("round").only(
-        "round__number", "area_id", "criterion_id", "suppressed", "n", "median", "iqr", "cns", "consensus",
-        "stability_pairs", "delta_cv", "wilcoxon_p", "changed_share", "cv",
-    )  # fmt: skip
+    rows = (
+        ItemResult.objects.filter(round__study=study, group=PANEL)
+        .select_related("round")
+        .only(
+            "round__number",
+            "area_id",
+            "criterion_id",
+            "suppressed",
+            "n",
+            "median",
+            "iqr",
+            "cns",
+            "consensus",
+            "stability_pairs",
+            "delta_cv",
+            "wilcoxon_p",
+            "changed_share",
+            "cv",
+        )
+    )
     return {(r.round.number, r.area_id, r.criterion_id): r for r in rows}
 
 
@@ -191,14 +205,18 @@ def participation(study: Study) -> list[RoundParticipation]:
         Participation.objects.filter(round__study=study)
         .values("round__number", "expert__bloc", "expert__sector")
         .annotate(
-            invited=Count("invited_at"), opened=Count("opened_at"), started=Count("started_at"),
+            invited=Count("invited_at"),
+            opened=Count("opened_at"),
+            started=Count("started_at"),
             submitted=Count("submitted_at"),
-        )  # fmt: skip
+        )
         .order_by("round__number")
     )
     for row in counted:
         entry = rounds.setdefault(row["round__number"], RoundParticipation(number=row["round__number"]))
-        counts = Counts(*(row[stage] for stage in STAGES))
+        counts = Counts(
+            invited=row["invited"], opened=row["opened"], started=row["started"], submitted=row["submitted"]
+        )
         entry.total.add(counts)
         entry.by_bloc.setdefault(row["expert__bloc"], Counts()).add(counts)
         entry.by_sector.setdefault(row["expert__sector"], Counts()).add(counts)
@@ -213,7 +231,8 @@ def participation(study: Study) -> list[RoundParticipation]:
     ordered = [rounds[number] for number in sorted(rounds)]
     for before, entry in zip([None, *ordered], ordered, strict=False):
         if durations.get(entry.number):
-            entry.median_response = statistics.median(sorted(durations[entry.number]))
+            seconds = statistics.median(d.total_seconds() for d in durations[entry.number])
+            entry.median_response = timedelta(seconds=seconds)
         if before is not None and before.total.submitted:
             entry.attrition = 100.0 * (before.total.submitted - entry.total.submitted) / before.total.submitted
     return ordered

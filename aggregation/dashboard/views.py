@@ -156,10 +156,13 @@ def overview(request: HttpRequest, board: Dashboard) -> HttpResponse:
         verdicts = selectors.area_verdicts(round_.pk)
         labels = dict(AreaVerdict.Verdict.choices)
         context["verdicts"] = [
-            (area, verdicts[area.id].verdict if area.id in verdicts else "", labels.get(verdicts[area.id].verdict, "")
-             if area.id in verdicts else _("No results yet"))
+            (
+                area,
+                verdicts[area.id].verdict if area.id in verdicts else "",
+                labels.get(verdicts[area.id].verdict, "") if area.id in verdicts else _("No results yet"),
+            )
             for area in areas
-        ]  # fmt: skip
+        ]
         counts = selectors.cross_bloc_counts(round_.pk)
         context["cross_bloc"] = [(label, counts.get(value, 0)) for value, label in CrossBloc.Verdict.choices]
     return _page(request, board, "overview", context)

@@ -60,10 +60,15 @@ def rule_in_words(rule: Any | None) -> str:
     parts = rule_parts_in_words(rule)
     if not parts:
         return _("The consensus rule has no conditions, so no item is classified as reaching consensus.")
-    joined = parts[0] if len(parts) == 1 else _("%(first)s and %(last)s") % {
-        "first": pgettext("list separator", ", ").join(parts[:-1]),
-        "last": parts[-1],
-    }
+    joined = (
+        parts[0]
+        if len(parts) == 1
+        else _("%(first)s and %(last)s")
+        % {
+            "first": pgettext("list separator", ", ").join(parts[:-1]),
+            "last": parts[-1],
+        }
+    )
     return _("An item reaches consensus when %(conditions)s (rule version %(version)s).") % {
         "conditions": joined,
         "version": rule.version,

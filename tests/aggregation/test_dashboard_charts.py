@@ -124,7 +124,8 @@ def test_the_map_marks_where_a_point_was_last_round_and_draws_an_arrow_to_where_
     assert arrow.get("marker-end") == "url(#moves-arrow)"
     assert (float(arrow.get("x1")), float(arrow.get("y1"))) == (198, 120)
     # The arrow stops short of the current point (340, 224) so its head stays visible.
-    assert 190 < float(arrow.get("x2")) < 340 and 120 < float(arrow.get("y2")) < 224
+    assert 190 < float(arrow.get("x2")) < 340
+    assert 120 < float(arrow.get("y2")) < 224
     assert root.find(f"{SVG}defs/{SVG}marker").get("id") == "moves-arrow"
 
 
@@ -142,12 +143,16 @@ def test_without_a_previous_round_nothing_extra_is_drawn():
 
 def test_line_chart_names_every_series_in_a_legend_with_its_own_dash_pattern():
     series = [Series(f"item {i}", [1.0, 2.0]) for i in range(5)]
-    root = _parse(line_chart(series, x_labels=["R1", "R2"], chart_id="c", title="t", desc="d", x_label="x", y_label="y"))
+    root = _parse(
+        line_chart(series, x_labels=["R1", "R2"], chart_id="c", title="t", desc="d", x_label="x", y_label="y")
+    )
     legend = next(g for g in root.iter(f"{SVG}g") if g.get("class") == "legend")
     assert [t.text for t in legend.iter(f"{SVG}text")] == [f"item {i}" for i in range(5)]
     dashes = [line.get("stroke-dasharray") for line in legend.iter(f"{SVG}line")]
     assert len(set(dashes)) == 5
-    lines = [g.find(f"{SVG}polyline").get("stroke-dasharray") for g in root.iter(f"{SVG}g") if g.get("class") == "series"]
+    lines = [
+        g.find(f"{SVG}polyline").get("stroke-dasharray") for g in root.iter(f"{SVG}g") if g.get("class") == "series"
+    ]
     assert lines == dashes
     # The legend adds height under the plot (four per row at 640 wide: two rows).
     assert root.get("viewBox") == "0 0 640 364"

@@ -30,10 +30,22 @@ def make_run(round_: Round, *, status: str = AggregationRun.Status.DONE, minutes
 
 def _stats(median: float, iqr: float, **extra: Any) -> dict[str, Any]:
     return {
-        "n": 8, "n_cannot_judge": 0, "mean": median, "sd": iqr / 1.35, "median": median,
-        "q1": median - iqr / 2, "q3": median + iqr / 2, "iqr": iqr, "cv": 0.1, "pct_low": 10.0,
-        "pct_mid": 20.0, "pct_high": 70.0, "cns": 0.8, "consensus": iqr <= 1, **extra,
-    }  # fmt: skip
+        "n": 8,
+        "n_cannot_judge": 0,
+        "mean": median,
+        "sd": iqr / 1.35,
+        "median": median,
+        "q1": median - iqr / 2,
+        "q3": median + iqr / 2,
+        "iqr": iqr,
+        "cv": 0.1,
+        "pct_low": 10.0,
+        "pct_mid": 20.0,
+        "pct_high": 70.0,
+        "cns": 0.8,
+        "consensus": iqr <= 1,
+        **extra,
+    }
 
 
 def make_results(
@@ -56,14 +68,16 @@ def make_results(
     verdicts: list[AreaVerdict] = []
     for index, area in enumerate(study.areas.order_by("order")):
         for position, criterion in enumerate(study.criteria.order_by("order")):
-            if criterion.kind == "benefit":
-                median = 8 - shift
-            else:
-                median = min(9.0, 2 + shift + index)
+            median = 8 - shift if criterion.kind == "benefit" else min(9.0, 2 + shift + index)
             iqr = 1.0 if (index + position) % 3 else 2.0
             common = {"run": run, "round": round_, "area": area, "criterion": criterion}
-            items.append(ItemResult(**common, group="", **_stats(median, iqr, stability_pairs=6, delta_cv=-0.05,
-                                                                  wilcoxon_p=0.4, changed_share=25.0)))  # fmt: skip
+            items.append(
+                ItemResult(
+                    **common,
+                    group="",
+                    **_stats(median, iqr, stability_pairs=6, delta_cv=-0.05, wilcoxon_p=0.4, changed_share=25.0),
+                )
+            )
             for bloc in study.blocs:
                 if bloc == suppress_bloc:
                     items.append(ItemResult(**common, group=bloc, n=2, n_cannot_judge=0, suppressed=True))
@@ -89,15 +103,29 @@ def make_results(
             )
         verdict = [AreaVerdict.Verdict.PROMISING, AreaVerdict.Verdict.SAFEGUARDS, AreaVerdict.Verdict.AVOID][index % 3]
         verdicts.append(
-            AreaVerdict(run=run, round=round_, area=area, verdict=verdict, min_benefit_median=8 - shift,
-                        max_risk_median=2 + shift + index)  # fmt: skip
+            AreaVerdict(
+                run=run,
+                round=round_,
+                area=area,
+                verdict=verdict,
+                min_benefit_median=8 - shift,
+                max_risk_median=2 + shift + index,
+            )
         )
     ItemResult.objects.bulk_create(items)
     CrossBloc.objects.bulk_create(crossbloc)
     AreaVerdict.objects.bulk_create(verdicts)
     CriterionAgreement.objects.bulk_create(
-        CriterionAgreement(run=run, round=round_, criterion=c, n_areas=4, kendall_w=0.4, kendall_p=0.02,
-                           kendall_raters=8, alpha_ordinal=0.5)  # fmt: skip
+        CriterionAgreement(
+            run=run,
+            round=round_,
+            criterion=c,
+            n_areas=4,
+            kendall_w=0.4,
+            kendall_p=0.02,
+            kendall_raters=8,
+            alpha_ordinal=0.5,
+        )
         for c in study.criteria.all()
     )
     return run
@@ -115,10 +143,10 @@ def study_with_results(study: Study, *, rounds: int = 2) -> list[Round]:
         for position, participation in enumerate(participations):
             participation.invited_at = now - timedelta(days=3)
             participation.opened_at = now - timedelta(days=2)
-            if position % 4 != 3:
+            if position % 4 != 3 or number == 1:
                 participation.started_at = now - timedelta(days=2)
             if position % 4 < 2 or number == 1:
-                participation.submitted_at = now - timedelta(days=1)
+                participation.submitted_at = now - timedelta(days=1, hours=position)
             participation.save()
         made.append(round_)
     return made
@@ -127,8 +155,9 @@ def study_with_results(study: Study, *, rounds: int = 2) -> list[Round]:
 def big_study(coordinator: Any, *, areas: int, criteria: int, experts: int, rounds: int) -> Study:
     area_list = [(f"area{i}", f"Area {i}") for i in range(areas)]
     criterion_list = [(f"C{i}", f"Criterion {i}", "benefit" if i % 2 == 0 else "risk") for i in range(criteria)]
-    study = make_study(coordinator=coordinator, title=f"Study {areas}x{criteria}", areas=area_list,
-                       criteria=criterion_list)  # fmt: skip
+    study = make_study(
+        coordinator=coordinator, title=f"Study {areas}x{criteria}", areas=area_list, criteria=criterion_list
+    )
     make_experts(study, experts)
     study_with_results(study, rounds=rounds)
     return study

@@ -14,6 +14,7 @@ from functools import wraps
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -110,7 +111,8 @@ def _page(request: HttpRequest, board: Dashboard, page: str, context: dict[str, 
     """The full page, or only its results section when the live poller asks (``?partial=1``)."""
     study = board.study
     live = board.round is not None and board.round.is_open
-    poll = min(max(study.aggregation_interval_seconds, MIN_POLL_SECONDS), MAX_POLL_SECONDS)
+    shortest = getattr(settings, "DASHBOARD_MIN_POLL_SECONDS", MIN_POLL_SECONDS)
+    poll = min(max(study.aggregation_interval_seconds, shortest), MAX_POLL_SECONDS)
     query = request.GET.copy()
     query.pop("partial", None)
     live_query = query.copy()

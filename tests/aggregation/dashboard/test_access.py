@@ -55,7 +55,7 @@ def test_the_dashboard_only_reads(client, coordinator_a, study_a, results_a):
     ("query", "field"),
     [("round=abc", "round"), ("round=-1", "round"), ("round=9", "round"), ("bloc=Atlantis", "bloc")],
 )
-def test_parameters_that_make_no_sense_answer_400_with_the_field(
+def test_nonsense_parameters_answer_400_naming_the_field(
     client, coordinator_a, study_a, results_a, query, field
 ):
     client.force_login(coordinator_a)

@@ -55,9 +55,7 @@ def test_the_dashboard_only_reads(client, coordinator_a, study_a, results_a):
     ("query", "field"),
     [("round=abc", "round"), ("round=-1", "round"), ("round=9", "round"), ("bloc=Atlantis", "bloc")],
 )
-def test_nonsense_parameters_answer_400_naming_the_field(
-    client, coordinator_a, study_a, results_a, query, field
-):
+def test_nonsense_parameters_answer_400_naming_the_field(client, coordinator_a, study_a, results_a, query, field):
     client.force_login(coordinator_a)
     response = client.get(reverse("dashboard:consensus", args=[study_a.uuid]) + "?" + query)
     assert response.status_code == 400

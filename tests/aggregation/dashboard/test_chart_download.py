@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from typing import Any
 
 import pytest
 from django.urls import reverse
@@ -28,7 +29,7 @@ def test_the_map_downloads_as_an_svg_attachment(client, coordinator_a, study_a, 
     assert response.status_code == 200
     assert response["Content-Type"] == "image/svg+xml; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="study-a-round-2-map.svg"'
-    root = ET.fromstring(response.content)  # noqa: S314 - our own output, parsed to check it is well-formed
+    root: Any = ET.fromstring(response.content)  # noqa: S314 - our own output, parsed to check it is well-formed
     assert root.tag == f"{SVG}svg"
     assert root.find(f"{SVG}title").text == "Benefit and risk of each area, round 2"
     assert len([g for g in root.iter(f"{SVG}g") if g.get("class") == "point"]) == 4

@@ -21,7 +21,7 @@ from django.shortcuts import render
 from django.utils.text import slugify
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from aggregation.dashboard import figures, report, selectors
@@ -32,12 +32,12 @@ from elicitation.selectors import study_for_coordinator
 
 PANEL = selectors.PANEL
 PAGE_TITLES = {
-    "overview": _lazy("Overview and participation"),
-    "map": _lazy("Benefit × risk map"),
-    "consensus": _lazy("Consensus by item"),
-    "convergence": _lazy("Convergence and stability"),
-    "divided": _lazy("Items that divide the blocs"),
-    "report": _lazy("Report"),
+    "overview": gettext_lazy("Overview and participation"),
+    "map": gettext_lazy("Benefit × risk map"),
+    "consensus": gettext_lazy("Consensus by item"),
+    "convergence": gettext_lazy("Convergence and stability"),
+    "divided": gettext_lazy("Items that divide the blocs"),
+    "report": gettext_lazy("Report"),
 }
 MIN_POLL_SECONDS = 10
 MAX_POLL_SECONDS = 60

@@ -61,11 +61,14 @@ def cross_bloc(summary: pd.DataFrame, ratings: pd.DataFrame, *, min_group_size: 
     small = blocs[blocs["n"] < min_group_size].groupby(item, sort=False).size()
     result["blocs_suppressed"] = small.reindex(result.index, fill_value=0).astype(int)
     shown = compared[~compared["suppressed"].astype(bool) & compared["median"].notna()]
-    shown_by_item: Any = shown.groupby(item, sort=False)
-    medians = shown_by_item.apply(
-        lambda rows: dict(zip(rows["group"], rows["median"].astype(float), strict=True)), include_groups=False
+    medians: dict[Any, dict[str, float]] = {}
+    for key, group, median in zip(
+        zip(shown["area"], shown["criterion"], strict=True), shown["group"], shown["median"], strict=True
+    ):
+        medians.setdefault(key, {})[str(group)] = float(median)
+    result["group_medians"] = pd.Series(
+        [medians.get(key, {}) for key in result.index], index=result.index, dtype="object"
     )
-    result["group_medians"] = medians.reindex(result.index).apply(lambda m: m if isinstance(m, dict) else {})
     spread = shown.groupby(item, sort=False)["median"].agg(["max", "min", "count"])
     difference = (spread["max"] - spread["min"]).where(spread["count"] >= 2)
     result["max_median_difference"] = difference.reindex(result.index).astype(float)
@@ -73,7 +76,9 @@ def cross_bloc(summary: pd.DataFrame, ratings: pd.DataFrame, *, min_group_size: 
     every = result["blocs_without_consensus"].apply(len) == 0
     has_rule = result["panel_consensus"].notna()
     comparable = (has_rule & (n_compared >= 2)).to_numpy()
-    result["consensus_in_every_bloc"] = [bool(e) if c else None for e, c in zip(every, comparable, strict=True)]
+    result["consensus_in_every_bloc"] = pd.Series(
+        [bool(e) if c else None for e, c in zip(every, comparable, strict=True)], index=result.index, dtype="object"
+    )
     result["verdict"] = np.select(
         [~has_rule, result["panel_consensus"] == False, n_compared < 2, every],  # noqa: E712
         ["no_rule", "no_consensus", "too_few_blocs", "shared"],

@@ -32,3 +32,26 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
         return response
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse a request whose declared body exceeds MAX_REQUEST_BYTES with 413, before anything reads it.
+
+    Django's own DATA_UPLOAD_MAX_MEMORY_SIZE guards form fields; this guards every body, file
+    uploads included, at the door, so an oversized upload never reaches memory or disk.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.limit = settings.MAX_REQUEST_BYTES
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return HttpResponse("Bad Content-Length", status=400, content_type="text/plain")
+        if declared > self.limit:
+            return HttpResponse(
+                f"Request body too large: the limit is {self.limit} bytes.", status=413, content_type="text/plain"
+            )
+        return self.get_response(request)

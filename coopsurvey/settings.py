@@ -44,6 +44,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "coopsurvey.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "coopsurvey.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -99,7 +100,13 @@ if not CELERY_BROKER_URL and not CELERY_TASK_ALWAYS_EAGER:
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 3, "socket_connect_timeout": 3}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_timeout": 3,
+    "socket_connect_timeout": 3,
+    # A task taken by a worker that died without a word (SIGKILL, lost machine) goes back to the
+    # queue after this many seconds; every task is idempotent, so running it again is safe.
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1),
+}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -107,8 +114,24 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_BACKEND = CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else None
 CELERY_RESULT_EXPIRES = 3600
+# Pages never wait on task results (runs and export jobs keep their state in the database), so when
+# Redis is down a send must fail fast and leave the work to the sweep, not hold a request for 20 s
+# of result-backend reconnects (the default policy).
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+# Rounds: close rounds at their deadline, and send the automatic reminders before it.
+CELERY_BEAT_SCHEDULE["close-due-rounds"] = {
+    "task": "elicitation.close_due_rounds",
+    "schedule": env_int("ROUND_CLOSE_CHECK_SECONDS", 60, minimum=5),
+}
+CELERY_BEAT_SCHEDULE["remind-due-rounds"] = {
+    "task": "elicitation.remind_due_rounds",
+    "schedule": env_int("ROUND_REMINDER_CHECK_SECONDS", 900, minimum=30),
+}
 
 # The cache (rate limits, coalescing, health): CACHE_URL, else Redis when configured, else in-process memory.
 CACHE_URL = env_url("CACHE_URL", schemes={"redis", "rediss", "locmem"}, default=REDIS_URL or "locmem://")
@@ -156,6 +179,9 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 # Request size: refuse large bodies before reading them into memory.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, minimum=1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+# Any request body larger than this is refused with 413 before it is read (CSV imports included).
+MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 10 * 1024 * 1024, minimum=1024)
+LOGIN_RATE_LIMIT = env_int("LOGIN_RATE_LIMIT", 10, minimum=1)  # failed or not, per client and 5 minutes
 
 vars().update(email_settings("EMAIL_URL"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "coopsurvey <noreply@localhost>")
@@ -168,7 +194,8 @@ CSRF_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if HTTPS else 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
-if env_bool("BEHIND_PROXY", default=False):
+BEHIND_PROXY = env_bool("BEHIND_PROXY", default=False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -203,7 +230,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "coopsurvey.security": {"level": "INFO"}},
 }
 
 # Aggregation: the periodic sweep re-queues rounds whose results are missing or stale (e.g. after the

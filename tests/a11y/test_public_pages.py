@@ -25,3 +25,13 @@ def test_the_audit_reports_a_known_violation(browser_page):
     browser_page.set_content(page)
     ids = {violation["id"] for violation in audit(browser_page)}
     assert {"button-name", "label"} <= ids
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_accessibility_statement_is_itself_accessible(live_server, browser_page, console_log, language):
+    browser_page.context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+    browser_page.goto(f"{live_server.url}/accessibility/")
+    assert browser_page.locator("h1").count() == 1
+    violations = audit(browser_page)
+    assert not violations, describe(violations)
+    assert console_log.errors == []

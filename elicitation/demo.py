@@ -1,0 +1,252 @@
+"""The demo study: the AI-safety template, a simulated panel of 30 and two finished rounds.
+
+Ratings are simulated with a seeded random generator so every run gives the same
+study: round 1 is spread out, round 2 converges toward the panel's view, a few
+experts answer "cannot judge", and a few leave rationales (some in Chinese).
+Running it again leaves an existing demo study alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import numpy as np
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+
+from elicitation.models import (
+    AnswerRevision,
+    AreaResponse,
+    Expert,
+    Participation,
+    Rating,
+    Round,
+    RoundItem,
+    Study,
+)
+from elicitation.models.panel import email_key
+from elicitation.services.studies import study_create
+
+DEMO_USERNAME = "coordinator"
+DEMO_PASSWORD = "coopsurvey-demo"  # noqa: S105 - the README's run command prints it on purpose
+DEMO_TEMPLATE = "ai_safety_cooperation"
+DEMO_TITLE = "Demo: cooperation between rivals in technical AI safety"
+SEED = 20230815
+PANEL_SIZE = 30
+
+# Where the simulated panel leans, per area and criterion (1–9), following the paper's findings:
+# verification and shared protocols promising, infrastructure risky (backdoors), evaluations sensitive.
+CENTRES = {
+    "verification": {"B1": 7.5, "B2": 8.0, "B3": 7.0, "R1": 2.5, "R2": 4.5, "R3": 4.0},
+    "protocols": {"B1": 7.0, "B2": 7.5, "B3": 6.5, "R1": 1.5, "R2": 2.5, "R3": 2.5},
+    "infrastructure": {"B1": 5.5, "B2": 5.0, "B3": 6.5, "R1": 3.5, "R2": 4.5, "R3": 7.0},
+    "evaluations": {"B1": 7.0, "B2": 6.0, "B3": 6.0, "R1": 6.0, "R2": 7.5, "R3": 5.0},
+}
+# A small lean per bloc on risks, so that subgroup feedback has something to show.
+BLOC_RISK_LEAN = {"United States": 0.6, "China": 0.4, "Europe": -0.3, "Other": -0.4}
+NAMES = [
+    "Avery Johnson", "Maya Patel", "Daniel Kim", "Olivia Brooks", "Ethan Rivera", "Sofia Nguyen", "Noah Carter",
+    "王伟", "李娜", "张敏", "刘洋", "陈静", "杨帆", "赵磊", "黄婷",
+    "Lena Schmidt", "Pierre Dubois", "Giulia Rossi", "Jan de Vries", "Ana García", "Mikael Lindqvist", "Zofia Nowak",
+    "Amara Okafor", "Rahul Mehta", "ليلى حداد", "Kenji Tanaka", "Thandiwe Dlamini", "João Silva", "יעל כהן",
+    "Hana Novák",
+]  # fmt: skip
+BLOCS = ["United States"] * 7 + ["China"] * 8 + ["Europe"] * 7 + ["Other"] * 8
+RATIONALES = {
+    ("verification", 0): "Hardware-enabled mechanisms let each side check claims without trusting the other.",
+    ("verification", 8): "核查机制是建立互信的前提，但需要避免泄露芯片设计细节。",
+    ("protocols", 2): "Incident-reporting formats are low-risk and useful for every lab.",
+    ("protocols", 10): "共同的事件报告格式风险很低，值得优先推进。",
+    ("infrastructure", 4): "Shared tooling invites backdoors; every component would need independent audit.",
+    ("evaluations", 16): "Dangerous-capability evaluations touch national-security information.",
+    ("evaluations", 12): "评估方法可以共享，但具体测试结果涉及敏感信息。",
+}
+
+
+@dataclass
+class DemoResult:
+    study: Study
+    created: bool
+    username: str
+    password: str
+
+
+def ensure_demo_user() -> User:
+    user, created = get_user_model().objects.get_or_create(username=DEMO_USERNAME)
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+    return user
+
+
+def find_demo_study(user: User) -> Study | None:
+    return Study.objects.filter(template=DEMO_TEMPLATE, title=DEMO_TITLE, coordinators=user).first()
+
+
+def load_demo() -> DemoResult:
+    """Create the demo coordinator and demo study; an existing demo study is left as it is."""
+    user = ensure_demo_user()
+    existing = find_demo_study(user)
+    if existing is not None:
+        return DemoResult(study=existing, created=False, username=DEMO_USERNAME, password=DEMO_PASSWORD)
+    with transaction.atomic():
+        study = _build(user)
+    from aggregation.jobs import request_aggregation
+
+    for round_id in study.rounds.filter(status=Round.Status.CLOSED).values_list("pk", flat=True):
+        request_aggregation(round_id=round_id, immediate=True)
+    return DemoResult(study=study, created=True, username=DEMO_USERNAME, password=DEMO_PASSWORD)
+
+
+def _build(user: User) -> Study:
+    now = timezone.now()
+    study = study_create(user=user, title=DEMO_TITLE, template_key=DEMO_TEMPLATE)
+    study.end_date = now + timedelta(days=60)
+    study.save(update_fields=["end_date"])
+    experts = _panel(study)
+    rule = study.current_rule()
+    rounds = []
+    for number, (opened, closed) in enumerate([(42, 30), (24, 12)], start=1):
+        rounds.append(
+            Round.objects.create(
+                study=study,
+                number=number,
+                status=Round.Status.CLOSED,
+                opened_at=now - timedelta(days=opened),
+                deadline=now - timedelta(days=closed),
+                closed_at=now - timedelta(days=closed),
+                consensus_rule=rule,
+            )
+        )
+    if rule is not None:
+        rule.frozen_at = rounds[0].opened_at
+        rule.save(update_fields=["frozen_at"])
+    draft = Round.objects.create(study=study, number=3, status=Round.Status.DRAFT, consensus_rule=rule)
+    areas = list(study.areas.filter(is_active=True))
+    criteria = list(study.criteria.filter(is_active=True))
+    for round_ in [*rounds, draft]:
+        RoundItem.objects.bulk_create(RoundItem(round=round_, area=a, criterion=c) for a in areas for c in criteria)
+    _simulate(rounds, experts, areas, criteria)
+    return study
+
+
+def _panel(study: Study) -> list[Expert]:
+    sectors = study.sectors
+    experts = []
+    for index, (name, bloc) in enumerate(zip(NAMES, BLOCS, strict=True)):
+        number = index + 1
+        email = f"expert{number:02d}@demo.example.org"
+        experts.append(
+            Expert(
+                study=study,
+                number=number,
+                email=email,
+                email_key=email_key(email),
+                name=name,
+                bloc=bloc,
+                sector=sectors[index % len(sectors)],
+                language="zh-hans" if bloc == "China" and index % 4 != 3 else "en",
+                time_zone="Asia/Shanghai" if bloc == "China" else "",
+                expertise={"verification": 1 + index % 5, "evaluations": 1 + (index * 3) % 5},
+            )
+        )
+    return Expert.objects.bulk_create(experts)
+
+
+def _simulate(rounds: list[Round], experts: list[Expert], areas: list, criteria: list) -> None:
+    rng = np.random.default_rng(SEED)
+    previous: dict[tuple[int, int, int], int | None] = {}
+    # Who submitted: everybody in round 1 but two; round 2 loses three more (attrition).
+    submitted_by_round = [set(range(PANEL_SIZE)) - {5, 21}, set(range(PANEL_SIZE)) - {5, 21, 9, 17, 26}]
+    ratings: list[Rating] = []
+    responses: list[AreaResponse] = []
+    revisions: list[AnswerRevision] = []
+    participations: list[Participation] = []
+    for round_index, round_ in enumerate(rounds):
+        assert round_.opened_at is not None
+        for index, expert in enumerate(experts):
+            submitted = index in submitted_by_round[round_index]
+            participations.append(
+                Participation(
+                    round=round_,
+                    expert=expert,
+                    invited_at=round_.opened_at,
+                    opened_at=round_.opened_at + timedelta(hours=2 + index) if submitted or index == 21 else None,
+                    started_at=round_.opened_at + timedelta(hours=3 + index) if submitted or index == 21 else None,
+                    submitted_at=round_.opened_at + timedelta(days=3, hours=index) if submitted else None,
+                    reminder_count=0 if index % 3 else 1,
+                )
+            )
+            if not submitted:
+                continue
+            lean = BLOC_RISK_LEAN.get(expert.bloc, 0.0)
+            for area in areas:
+                for criterion in criteria:
+                    centre = CENTRES[area.code][criterion.code] + (lean if criterion.kind == "risk" else 0.0)
+                    key = (expert.pk, area.pk, criterion.pk)
+                    if round_index == 0:
+                        value = None if rng.random() < 0.04 else _clip(centre + rng.normal(0, 1.8))
+                    else:
+                        before = previous.get(key)
+                        base = centre if before is None else 0.45 * before + 0.55 * centre
+                        value = _clip(base + rng.normal(0, 0.7))
+                    previous[key] = value
+                    ratings.append(
+                        Rating(
+                            round=round_,
+                            expert=expert,
+                            area=area,
+                            criterion=criterion,
+                            value=value,
+                            cannot_judge=value is None,
+                        )
+                    )
+                    revisions.append(
+                        AnswerRevision(
+                            round=round_,
+                            expert=expert,
+                            area=area,
+                            criterion=criterion,
+                            field=AnswerRevision.Field.VALUE,
+                            old_value=None,
+                            new_value=None if value is None else str(value),
+                            source=AnswerRevision.Source.SYSTEM,
+                        )
+                    )
+                confidence = int(rng.integers(2, 6))
+                rationale = RATIONALES.get((area.code, index), "") if round_index == 0 else ""
+                responses.append(
+                    AreaResponse(round=round_, expert=expert, area=area, confidence=confidence, rationale=rationale)
+                )
+                revisions.append(
+                    AnswerRevision(
+                        round=round_,
+                        expert=expert,
+                        area=area,
+                        field=AnswerRevision.Field.CONFIDENCE,
+                        new_value=str(confidence),
+                        source=AnswerRevision.Source.SYSTEM,
+                    )
+                )
+                if rationale:
+                    revisions.append(
+                        AnswerRevision(
+                            round=round_,
+                            expert=expert,
+                            area=area,
+                            field=AnswerRevision.Field.RATIONALE,
+                            new_value=rationale,
+                            source=AnswerRevision.Source.SYSTEM,
+                        )
+                    )
+    Participation.objects.bulk_create(participations)
+    Rating.objects.bulk_create(ratings, batch_size=1000)
+    AreaResponse.objects.bulk_create(responses, batch_size=1000)
+    AnswerRevision.objects.bulk_create(revisions, batch_size=1000)
+
+
+def _clip(value: float) -> int:
+    return int(min(9, max(1, round(value))))

@@ -1,0 +1,310 @@
+"""Writing an expert's answers: ratings, confidence and rationale, suggestions, and the round submission.
+
+Every write first locks the open round (``locks.lock_open_round``), so it either commits before the
+round closes and counts, or is refused with ``RoundNotOpen``. Bad input raises ``InvalidInput`` with
+field errors before anything is written. Each create or change writes an append-only ``AnswerRevision``;
+saving an unchanged answer writes nothing. After a committed change, aggregation is requested (it
+coalesces requests, so one per save is fine).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from aggregation.jobs import request_aggregation
+from elicitation.models import AnswerRevision, AreaResponse, Expert, Participation, Rating, Round, RoundItem, Suggestion
+from elicitation.models.answers import RATIONALE_MAX_LENGTH, SUGGESTION_MAX_LENGTH
+from elicitation.services.audit import audit
+from elicitation.services.errors import InvalidInput
+from elicitation.services.locks import lock_open_round
+
+CANNOT_JUDGE = "cannot_judge"  # how "cannot judge" is written in a value revision; NULL means "no answer"
+CONFIDENCE_MIN, CONFIDENCE_MAX = 1, 5
+SUGGESTIONS_PER_EXPERT = 20
+
+Source = AnswerRevision.Source
+
+
+@dataclass(frozen=True)
+class AnswerInput:
+    """One rating to save: a value on the criterion's scale, or ``cannot_judge`` with no value."""
+
+    area_id: int
+    criterion_id: int
+    value: int | None
+    cannot_judge: bool = False
+
+
+def _lock_round_for(expert: Expert, round_id: int) -> Round:
+    """Lock the open round and check it is the expert's study and the expert may still answer."""
+    try:
+        round_ = lock_open_round(round_id=round_id)
+    except Round.DoesNotExist:
+        raise InvalidInput(_("This round does not exist."), field_errors={"round": [_("Unknown round.")]}) from None
+    if round_.study_id != expert.study_id:
+        raise InvalidInput(_("This round does not exist."), field_errors={"round": [_("Unknown round.")]})
+    still_active = Expert.objects.filter(pk=expert.pk, is_active=True, erased_at__isnull=True).exists()
+    if not still_active:
+        raise InvalidInput(_("This panel membership is no longer active."), field_errors={"expert": [_("Inactive.")]})
+    return round_
+
+
+def _mark_started(*, expert: Expert, round_: Round) -> None:
+    now = timezone.now()
+    updated = Participation.objects.filter(round=round_, expert=expert).update(
+        started_at=Coalesce("started_at", now), opened_at=Coalesce("opened_at", now)
+    )
+    if not updated:
+        Participation.objects.create(round=round_, expert=expert, opened_at=now, started_at=now)
+
+
+def _after_commit_aggregate(round_id: int) -> None:
+    transaction.on_commit(lambda: request_aggregation(round_id=round_id))
+
+
+def _value_text(value: int | None, cannot_judge: bool) -> str:
+    return CANNOT_JUDGE if cannot_judge else str(value)
+
+
+def _answer_problems(answer: AnswerInput, items: dict[tuple[int, int], RoundItem]) -> list[str]:
+    item = items.get((answer.area_id, answer.criterion_id))
+    if item is None:
+        return [_("This item is not asked in this round.")]
+    criterion = item.criterion
+    if answer.cannot_judge:
+        if not criterion.allow_cannot_judge:
+            return [_("“Cannot judge” is not offered for this criterion.")]
+        if answer.value is not None:
+            return [_("Give either a value or “cannot judge”, not both.")]
+        return []
+    if answer.value is None:
+        return [_("Choose a value or “cannot judge”.")]
+    if isinstance(answer.value, bool) or not isinstance(answer.value, int):
+        return [_("The rating must be a whole number.")]
+    if not criterion.scale_min <= answer.value <= criterion.scale_max:
+        bounds = {"min": criterion.scale_min, "max": criterion.scale_max}
+        return [_("The rating must be between %(min)d and %(max)d.") % bounds]
+    return []
+
+
+def answers_save(
+    *, expert: Expert, round_id: int, answers: Sequence[AnswerInput], source: str = Source.WEB
+) -> list[Rating]:
+    """Save a batch of ratings all-or-nothing; errors are keyed ``answers.<index>``. Returns the changed ratings."""
+    with transaction.atomic():
+        round_ = _lock_round_for(expert, round_id)
+        items = {
+            (item.area_id, item.criterion_id): item
+            for item in RoundItem.objects.filter(
+                round=round_, area__is_active=True, criterion__is_active=True
+            ).select_related("criterion")
+        }
+        field_errors: dict[str, list[str]] = {}
+        seen: set[tuple[int, int]] = set()
+        for index, answer in enumerate(answers):
+            problems = _answer_problems(answer, items)
+            key = (answer.area_id, answer.criterion_id)
+            if not problems and key in seen:
+                problems = [_("This item appears twice.")]
+            seen.add(key)
+            if problems:
+                field_errors[f"answers.{index}"] = problems
+        if field_errors:
+            raise InvalidInput(_("Some answers could not be saved."), field_errors=field_errors)
+        if not answers:
+            return []
+
+        existing = {
+            (rating.area_id, rating.criterion_id): rating
+            for rating in Rating.objects.select_for_update().filter(
+                round=round_, expert=expert, area_id__in={a.area_id for a in answers}
+            )
+        }
+        changed: list[Rating] = []
+        revisions: list[AnswerRevision] = []
+        for answer in answers:
+            value = None if answer.cannot_judge else answer.value
+            rating = existing.get((answer.area_id, answer.criterion_id))
+            old_text = None if rating is None else _value_text(rating.value, rating.cannot_judge)
+            new_text = _value_text(value, answer.cannot_judge)
+            if old_text == new_text:
+                continue
+            if rating is None:
+                rating = Rating(round=round_, expert=expert, area_id=answer.area_id, criterion_id=answer.criterion_id)
+            rating.value = value
+            rating.cannot_judge = answer.cannot_judge
+            rating.save()
+            changed.append(rating)
+            revisions.append(
+                AnswerRevision(
+                    round=round_,
+                    expert=expert,
+                    area_id=answer.area_id,
+                    criterion_id=answer.criterion_id,
+                    field=AnswerRevision.Field.VALUE,
+                    old_value=old_text,
+                    new_value=new_text,
+                    source=source,
+                )
+            )
+        if changed:
+            AnswerRevision.objects.bulk_create(revisions)
+            _mark_started(expert=expert, round_=round_)
+            _after_commit_aggregate(round_.pk)
+        return changed
+
+
+def answer_save(
+    *,
+    expert: Expert,
+    round_id: int,
+    area_id: int,
+    criterion_id: int,
+    value: int | None,
+    cannot_judge: bool = False,
+    source: str = Source.WEB,
+) -> Rating | None:
+    """Upsert one rating; returns it when it changed, None when it was already so. Errors are keyed ``value``."""
+    answer = AnswerInput(area_id=area_id, criterion_id=criterion_id, value=value, cannot_judge=cannot_judge)
+    try:
+        changed = answers_save(expert=expert, round_id=round_id, answers=[answer], source=source)
+    except InvalidInput as error:
+        if "answers.0" in error.field_errors:
+            raise InvalidInput(error.message, field_errors={"value": error.field_errors["answers.0"]}) from None
+        raise
+    return changed[0] if changed else None
+
+
+def _clean_rationale(rationale: str) -> str:
+    if not isinstance(rationale, str):
+        raise InvalidInput(_("The rationale must be text."), field_errors={"rationale": [_("Must be text.")]})
+    rationale = rationale.strip()
+    if "\x00" in rationale:
+        raise InvalidInput(_("The rationale contains a null character."), field_errors={"rationale": [_("Invalid.")]})
+    if len(rationale) > RATIONALE_MAX_LENGTH:
+        message = _("At most %(max)d characters.") % {"max": RATIONALE_MAX_LENGTH}
+        raise InvalidInput(_("The rationale is too long."), field_errors={"rationale": [message]})
+    return rationale
+
+
+def _clean_confidence(confidence: int | None) -> int | None:
+    if confidence is None:
+        return None
+    if isinstance(confidence, bool) or not isinstance(confidence, int):
+        raise InvalidInput(_("Confidence must be a whole number."), field_errors={"confidence": [_("Not a number.")]})
+    if not CONFIDENCE_MIN <= confidence <= CONFIDENCE_MAX:
+        message = _("Choose from %(min)d to %(max)d.") % {"min": CONFIDENCE_MIN, "max": CONFIDENCE_MAX}
+        raise InvalidInput(_("Confidence is out of range."), field_errors={"confidence": [message]})
+    return confidence
+
+
+def area_response_save(
+    *,
+    expert: Expert,
+    round_id: int,
+    area_id: int,
+    confidence: int | None,
+    rationale: str,
+    source: str = Source.WEB,
+) -> AreaResponse | None:
+    """Upsert the confidence (1–5 or none) and rationale for one area; returns it when it changed."""
+    with transaction.atomic():
+        round_ = _lock_round_for(expert, round_id)
+        confidence = _clean_confidence(confidence)
+        rationale = _clean_rationale(rationale)
+        asked = RoundItem.objects.filter(round=round_, area_id=area_id, area__is_active=True).exists()
+        if not asked:
+            raise InvalidInput(_("This area is not asked in this round."), field_errors={"area": [_("Unknown area.")]})
+        response = AreaResponse.objects.select_for_update().filter(round=round_, expert=expert, area_id=area_id).first()
+        old_confidence = None if response is None else response.confidence
+        old_rationale = None if response is None else response.rationale
+        revisions: list[tuple[str, int | str | None, int | str | None]] = []
+        if response is None or old_confidence != confidence:
+            revisions.append((AnswerRevision.Field.CONFIDENCE, old_confidence, confidence))
+        if response is None or old_rationale != rationale:
+            revisions.append((AnswerRevision.Field.RATIONALE, old_rationale, rationale))
+        if response is None and confidence is None and not rationale:
+            return None  # nothing given yet: no empty row, no history
+        if not revisions:
+            return None
+        if response is None:
+            response = AreaResponse(round=round_, expert=expert, area_id=area_id)
+        response.confidence = confidence
+        response.rationale = rationale
+        response.save()
+        AnswerRevision.objects.bulk_create(
+            AnswerRevision(
+                round=round_,
+                expert=expert,
+                area_id=area_id,
+                field=field,
+                old_value=None if old is None else str(old),
+                new_value=None if new is None else str(new),
+                source=source,
+            )
+            for field, old, new in revisions
+        )
+        _mark_started(expert=expert, round_=round_)
+        _after_commit_aggregate(round_.pk)
+        return response
+
+
+def suggestion_add(*, expert: Expert, round_id: int, text: str) -> Suggestion:
+    """Propose a new area in round 1 of a study that asks for suggestions."""
+    with transaction.atomic():
+        round_ = _lock_round_for(expert, round_id)
+        if round_.number != 1 or not round_.study.suggestions_enabled:
+            raise InvalidInput(_("This round does not take suggestions."), field_errors={"text": [_("Not offered.")]})
+        text = text.strip() if isinstance(text, str) else ""
+        if not text:
+            raise InvalidInput(_("The suggestion is empty."), field_errors={"text": [_("Write your suggestion.")]})
+        if "\x00" in text:
+            raise InvalidInput(_("The suggestion contains a null character."), field_errors={"text": [_("Invalid.")]})
+        if len(text) > SUGGESTION_MAX_LENGTH:
+            message = _("At most %(max)d characters.") % {"max": SUGGESTION_MAX_LENGTH}
+            raise InvalidInput(_("The suggestion is too long."), field_errors={"text": [message]})
+        if Suggestion.objects.filter(round=round_, expert=expert).count() >= SUGGESTIONS_PER_EXPERT:
+            message = _("At most %(max)d suggestions per expert.") % {"max": SUGGESTIONS_PER_EXPERT}
+            raise InvalidInput(_("Too many suggestions."), field_errors={"text": [message]})
+        suggestion = Suggestion.objects.create(round=round_, expert=expert, text=text)
+        _mark_started(expert=expert, round_=round_)
+        return suggestion
+
+
+def unanswered_items(*, expert: Expert, round_: Round) -> list[RoundItem]:
+    """The round's active items the expert has neither rated nor marked "cannot judge"."""
+    answered = set(Rating.objects.filter(round=round_, expert=expert).values_list("area_id", "criterion_id"))
+    items = RoundItem.objects.filter(round=round_, area__is_active=True, criterion__is_active=True).select_related(
+        "area", "criterion"
+    )
+    return [item for item in items if (item.area_id, item.criterion_id) not in answered]
+
+
+def round_submit(*, expert: Expert, round_id: int) -> Participation:
+    """Mark the expert's answers as submitted once every item is answered.
+
+    Answers can still change until the round closes; the submission stays (nothing is lost or re-marked).
+    """
+    with transaction.atomic():
+        round_ = _lock_round_for(expert, round_id)
+        missing = unanswered_items(expert=expert, round_=round_)
+        if missing:
+            raise InvalidInput(
+                _("Please answer every item (or choose “cannot judge”) before submitting."),
+                field_errors={f"item.{item.area_id}.{item.criterion_id}": [_("Not answered yet.")] for item in missing},
+            )
+        participation, _created = Participation.objects.select_for_update().get_or_create(round=round_, expert=expert)
+        if participation.submitted_at is None:
+            now = timezone.now()
+            participation.submitted_at = now
+            participation.started_at = participation.started_at or now
+            participation.opened_at = participation.opened_at or now
+            participation.save(update_fields=["submitted_at", "started_at", "opened_at"])
+            audit(action="round.submitted", study=round_.study, expert=expert, target=f"round {round_.number}")
+        return participation

@@ -1,0 +1,179 @@
+"""Between rounds: choose which items continue, reword an area, add areas (also from suggestions).
+
+Nothing here deletes an answer: a dropped item stays in the past rounds that asked it,
+a reworded area keeps its old wording in an ``AreaRevision``, and a new area keeps a
+link to the round-1 suggestions it came from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils.module_loading import import_string
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from elicitation.models import Area, AreaRevision, Round, RoundItem, Study, Suggestion
+from elicitation.services.audit import audit
+from elicitation.services.errors import IllegalTransition, InvalidInput
+from elicitation.services.rounds import Item, User, active_items, round_create, round_set_items
+
+TITLE_MAX_LENGTH = Area._meta.get_field("title").max_length or 200
+DESCRIPTION_MAX_LENGTH = 5000
+
+ConsensusProvider = Callable[[Round], Iterable[Item]]
+
+
+def no_consensus_known(round_: Round) -> set[Item]:
+    """The default provider: no aggregation results, so no item is known to have reached consensus."""
+    return set()
+
+
+def items_reached_consensus(round_: Round) -> set[Item]:
+    """The (area_id, criterion_id) pairs of ``round_`` that reached consensus, as the aggregation reports.
+
+    Pluggable: ``settings.ROUND_CONSENSUS_PROVIDER`` names a function ``(round) -> iterable of
+    (area_id, criterion_id)``; unset, no item is known to have reached consensus.
+    """
+    path = getattr(settings, "ROUND_CONSENSUS_PROVIDER", "")
+    provider: ConsensusProvider = import_string(path) if path else no_consensus_known
+    return {(int(a), int(c)) for a, c in provider(round_)}
+
+
+def preselect_continuing_items(round_: Round, reached_consensus: Iterable[Item] = ()) -> set[Item]:
+    """The items to ask again after ``round_``: its items minus those that reached consensus,
+    plus active items the round did not ask (areas added since)."""
+    asked = set(round_.items.values_list("area_id", "criterion_id"))
+    new_since = active_items(round_.study) - asked
+    return (asked - set(reached_consensus)) | new_since
+
+
+@transaction.atomic
+def round_plan_next(
+    *, closed_round: Round, items: Iterable[Item], user: User | None, deadline: dt.datetime | None = None
+) -> Round:
+    """The next round, as a draft asking ``items``; or, if it is already drafted, its items replaced."""
+    if closed_round.status != Round.Status.CLOSED:
+        raise IllegalTransition(_("Plan the next round from a closed round."))
+    draft = closed_round.study.rounds.filter(number=closed_round.number + 1, status=Round.Status.DRAFT).first()
+    if draft is not None:
+        return round_set_items(round=draft, items=items, user=user)
+    return round_create(study=closed_round.study, deadline=deadline, items=items, user=user)
+
+
+def next_round_number(study: Study) -> int:
+    """The number of the round a change made now first shows in: the draft round, else the one after the last."""
+    draft = study.rounds.filter(status=Round.Status.DRAFT).order_by("number").first()
+    if draft is not None:
+        return draft.number
+    return (study.rounds.aggregate(last=Max("number"))["last"] or 0) + 1
+
+
+def _clean_text(*, title: str, description: str) -> tuple[str, str]:
+    title = title.strip()
+    description = description.strip()
+    errors: dict[str, list[str]] = {}
+    if not title:
+        errors["title"] = [_("Enter a title.")]
+    elif len(title) > TITLE_MAX_LENGTH:
+        errors["title"] = [_("Keep the title under %(max)s characters.") % {"max": TITLE_MAX_LENGTH}]
+    if len(description) > DESCRIPTION_MAX_LENGTH:
+        errors["description"] = [_("Keep the description under %(max)s characters.") % {"max": DESCRIPTION_MAX_LENGTH}]
+    if errors:
+        raise InvalidInput(_("Please correct the marked fields."), field_errors=errors)
+    return title, description
+
+
+@transaction.atomic
+def area_reword(*, area: Area, user: User | None, title: str, description: str) -> AreaRevision:
+    """Reword an area between rounds; the old and new wording are kept and shown to experts.
+
+    Refused while the area is asked in an open round: experts would be answering a changed question.
+    """
+    title, description = _clean_text(title=title, description=description)
+    locked = Area.objects.select_for_update().select_related("study").get(pk=area.pk)
+    if RoundItem.objects.filter(area=locked, round__status=Round.Status.OPEN).exists():
+        raise IllegalTransition(_("This area is being asked in the open round; reword it after the round closes."))
+    if title == locked.title and description == locked.description:
+        raise InvalidInput(
+            _("The wording is unchanged."), field_errors={"title": [_("Change the title or description.")]}
+        )
+    revision = AreaRevision.objects.create(
+        area=locked,
+        round_number=next_round_number(locked.study),
+        old_title=locked.title,
+        old_description=locked.description,
+        new_title=title,
+        new_description=description,
+        changed_by_id=user.pk if user is not None and user.is_authenticated else None,
+    )
+    locked.title = title
+    locked.description = description
+    locked.save(update_fields=["title", "description"])
+    audit(
+        action="area.reword",
+        study=locked.study,
+        user=user,
+        target=f"area {locked.code}",
+        area_id=locked.pk,
+        round_number=revision.round_number,
+        old_title=revision.old_title,
+        new_title=title,
+    )
+    return revision
+
+
+def _unique_code(study: Study, title: str) -> str:
+    base = (slugify(title) or "area")[:32]
+    taken = set(study.areas.filter(code__startswith=base).values_list("code", flat=True))
+    code, n = base, 2
+    while code in taken:
+        code, n = f"{base}-{n}", n + 1
+    return code
+
+
+@transaction.atomic
+def area_add(
+    *,
+    study: Study,
+    user: User | None,
+    title: str,
+    description: str = "",
+    suggestion_ids: Iterable[int] = (),
+) -> Area:
+    """A new area after the existing ones, linked to the suggestions it came from.
+
+    If the next round is already drafted, the new area's items (with every active criterion) join it.
+    """
+    title, description = _clean_text(title=title, description=description)
+    wanted = {int(pk) for pk in suggestion_ids}
+    suggestions = list(Suggestion.objects.filter(pk__in=wanted, round__study=study))
+    if len(suggestions) != len(wanted):
+        raise InvalidInput(
+            _("Some chosen suggestions do not belong to this study."),
+            field_errors={"suggestions": [_("Choose suggestions of this study only.")]},
+        )
+    Study.objects.select_for_update().get(pk=study.pk)
+    order = (study.areas.aggregate(last=Max("order"))["last"] or 0) + 1
+    area = Area.objects.create(
+        study=study, code=_unique_code(study, title), title=title, description=description, order=order
+    )
+    area.suggestions.set(suggestions)
+    draft = study.rounds.filter(status=Round.Status.DRAFT).first()
+    if draft is not None:
+        criteria = study.criteria.filter(is_active=True).values_list("pk", flat=True)
+        RoundItem.objects.bulk_create(RoundItem(round=draft, area=area, criterion_id=pk) for pk in criteria)
+    audit(
+        action="area.add",
+        study=study,
+        user=user,
+        target=f"area {area.code}",
+        area_id=area.pk,
+        suggestion_ids=sorted(wanted),
+        added_to_round=draft.number if draft else None,
+    )
+    return area

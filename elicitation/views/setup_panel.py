@@ -1,0 +1,101 @@
+"""The coordinator's panel pages: list, add, edit, deactivate, reactivate, CSV import."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from elicitation.forms_setup import ExpertForm, ImportForm
+from elicitation.models import Expert
+from elicitation.selectors import study_for_coordinator
+from elicitation.selectors_study import panel_counts
+from elicitation.services import imports, panel
+from elicitation.services.errors import ServiceError
+from elicitation.views.setup_common import render_invalid, render_refused
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+@login_required
+def panel_list(request: HttpRequest, study_uuid: UUID) -> HttpResponse:
+    study = study_for_coordinator(request.user, study_uuid)
+    experts = list(study.experts.order_by("number"))
+    context = {"study": study, "experts": experts, "counts": panel_counts(study)}
+    return render(request, "elicitation/setup/panel.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def expert_form(request: HttpRequest, study_uuid: UUID, expert_uuid: UUID | None = None) -> HttpResponse:
+    study = study_for_coordinator(request.user, study_uuid)
+    expert = get_object_or_404(Expert, study=study, uuid=expert_uuid) if expert_uuid else None
+    template = "elicitation/setup/expert_form.html"
+    form = ExpertForm(request.POST or None, study=study, expert=expert)
+    context: dict[str, Any] = {"study": study, "expert": expert}
+    if request.method != "POST":
+        return render(request, template, {**context, "form": form})
+    if not form.is_valid():
+        return render_invalid(request, template, context, form)
+    try:
+        if expert is None:
+            saved = panel.expert_add(study=study, user=_user(request), **form.values())
+        else:
+            saved = panel.expert_update(expert=expert, user=_user(request), **form.values())
+    except ServiceError as exc:
+        return render_refused(request, template, context, form, exc)
+    messages.success(request, _("%(pseudonym)s was saved.") % {"pseudonym": saved.pseudonym})
+    return redirect("study-panel", study_uuid=study.uuid)
+
+
+@login_required
+@require_POST
+def expert_set_active(request: HttpRequest, study_uuid: UUID, expert_uuid: UUID) -> HttpResponse:
+    study = study_for_coordinator(request.user, study_uuid)
+    expert = get_object_or_404(Expert, study=study, uuid=expert_uuid)
+    try:
+        if request.POST.get("active") == "1":
+            panel.expert_reactivate(expert=expert, user=_user(request))
+            messages.success(request, _("%(p)s is back on the panel; send a new invitation.") % {"p": expert.pseudonym})
+        else:
+            panel.expert_deactivate(expert=expert, user=_user(request))
+            messages.success(request, _("%(p)s was deactivated; their links no longer work.") % {"p": expert.pseudonym})
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    return redirect("study-panel", study_uuid=study.uuid)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def panel_import(request: HttpRequest, study_uuid: UUID) -> HttpResponse:
+    study = study_for_coordinator(request.user, study_uuid)
+    template = "elicitation/setup/panel_import.html"
+    form = ImportForm(request.POST or None, request.FILES or None)
+    area_codes = list(study.areas.filter(is_active=True).values_list("code", flat=True))
+    context = {
+        "study": study,
+        "columns": imports.EXPERT_COLUMNS,
+        "expertise_columns": [f"{imports.EXPERTISE_PREFIX}{code}" for code in area_codes],
+        "max_rows": imports.MAX_EXPERT_ROWS,
+        "max_bytes": imports.MAX_IMPORT_BYTES,
+    }
+    if request.method != "POST":
+        return render(request, template, {**context, "form": form})
+    if not form.is_valid():
+        return render_invalid(request, template, context, form)
+    try:
+        experts = imports.experts_import(study=study, user=_user(request), data=form.read())
+    except ServiceError as exc:
+        return render_refused(request, template, context, form, exc)
+    messages.success(request, _("Imported %(n)d experts.") % {"n": len(experts)})
+    return redirect("study-panel", study_uuid=study.uuid)

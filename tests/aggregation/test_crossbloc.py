@@ -1,0 +1,129 @@
+"""Cross-bloc consensus: the panel and every bloc of at least k, with a bloc below k left out."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from aggregation.crossbloc import cross_bloc
+from aggregation.rules import RuleParts, consensus
+from aggregation.summary import summarize
+from aggregation.suppression import mark_suppressed
+
+RULE = RuleParts(max_iqr=1)
+
+
+def ratings(blocs: dict[str, list[float]], *, area: str = "v", criterion: str = "B1") -> pd.DataFrame:
+    rows = []
+    expert = 0
+    for bloc, values in blocs.items():
+        for value in values:
+            expert += 1
+            rows.append((area, criterion, expert, bloc, value, 1, 9))
+    return pd.DataFrame(rows, columns=["area", "criterion", "expert", "bloc", "value", "scale_min", "scale_max"])
+
+
+def crossing(frame: pd.DataFrame, k: int = 5, rule: RuleParts | None = RULE) -> pd.DataFrame:
+    summary = summarize(frame)
+    summary["consensus"] = consensus(summary, rule)
+    return cross_bloc(mark_suppressed(summary, k), frame, min_group_size=k)
+
+
+def test_consensus_shared_by_every_bloc_ignores_a_bloc_below_k() -> None:
+    # Blocs A and B (5 each) all rate 8; bloc C has only 2 experts, both rating 1. Panel: ten 8s and two 1s,
+    # Q1 at position 3.25 and Q3 at 9.75 are both 8: IQR 0, consensus. C is below k = 5: suppressed and
+    # not evidence either way, so the verdict is "shared".
+    row = crossing(ratings({"A": [8] * 5, "B": [8] * 5, "C": [1, 1]})).iloc[0]
+    assert row["panel_consensus"] is True
+    assert row["blocs_compared"] == ["A", "B"]
+    assert row["blocs_suppressed"] == 1
+    assert row["consensus_in_every_bloc"] is True
+    assert row["verdict"] == "shared"
+    # C is suppressed, so the smallest other bloc (A, tied with B and first by name) is hidden as well:
+    # only B's median is shown, and no difference can be computed.
+    assert row["group_medians"] == {"B": 8.0}
+    assert math.isnan(row["max_median_difference"])
+    # Mann-Whitney between the two largest blocs A and B: identical ratings, U = 25 / 2, p = 1.
+    assert (row["bloc_a"], row["bloc_b"]) == ("A", "B")
+    assert row["mann_whitney_u"] == 12.5
+    assert row["mann_whitney_p"] == 1.0
+
+
+def test_a_bloc_without_consensus_divides_the_item() -> None:
+    # Panel: fifteen 8s and two 1s: IQR 0. Bloc C rates 1, 1, 8, 8, 8: Q1 = 4.5, Q3 = 8, IQR 3.5 > 1.
+    row = crossing(ratings({"A": [8] * 6, "B": [8] * 6, "C": [1, 1, 8, 8, 8]})).iloc[0]
+    assert row["panel_consensus"] is True
+    assert row["blocs_without_consensus"] == ["C"]
+    assert row["consensus_in_every_bloc"] is False
+    assert row["verdict"] == "divided"
+    assert row["group_medians"] == {"A": 8.0, "B": 8.0, "C": 8.0}
+    assert row["max_median_difference"] == 0.0
+
+
+def test_opposed_blocs_have_no_panel_consensus_and_a_clear_test() -> None:
+    a, b = [7, 8, 8, 9, 8, 7], [2, 3, 2, 1, 3]
+    row = crossing(ratings({"A": a, "B": b})).iloc[0]
+    assert row["verdict"] == "no_consensus"
+    assert row["group_medians"] == {"A": 8.0, "B": 2.0}
+    assert row["max_median_difference"] == 6.0
+    expected = stats.mannwhitneyu(a, b, alternative="two-sided")
+    assert row["mann_whitney_u"] == pytest.approx(expected.statistic)
+    assert row["mann_whitney_p"] == pytest.approx(expected.pvalue)
+
+
+def test_one_bloc_of_k_is_too_few_to_compare() -> None:
+    row = crossing(ratings({"A": [8] * 5, "B": [8, 8]})).iloc[0]
+    assert row["blocs_compared"] == ["A"]
+    assert row["verdict"] == "too_few_blocs"
+    assert row["consensus_in_every_bloc"] is None
+    assert row["bloc_a"] == ""
+    assert math.isnan(row["mann_whitney_p"])
+
+
+def test_without_a_rule_there_is_no_verdict() -> None:
+    row = crossing(ratings({"A": [8] * 5, "B": [8] * 5}), rule=None).iloc[0]
+    assert row["verdict"] == "no_rule"
+    assert row["panel_consensus"] is None
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_mann_whitney_equals_scipy_on_random_blocs(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    frames = []
+    for item in range(8):
+        sizes = rng.integers(5, 40, size=3)
+        # Few distinct values in small blocs make the exact (no ties) path appear now and then.
+        spread = 9 if item % 2 else 3
+        blocs = {
+            name: list(rng.choice(np.arange(1, spread + 1), size=s).astype(float))
+            for name, s in zip("ABC", sizes, strict=True)
+        }
+        frame = ratings(blocs, area=f"a{item}")
+        frame["expert"] += 1000 * item
+        frames.append(frame)
+    frame = pd.concat(frames, ignore_index=True)
+    result = crossing(frame)
+    for _, row in result.iterrows():
+        item = frame[frame["area"] == row["area"]]
+        a = item.loc[item["bloc"] == row["bloc_a"], "value"].to_numpy()
+        b = item.loc[item["bloc"] == row["bloc_b"], "value"].to_numpy()
+        expected = stats.mannwhitneyu(a, b, alternative="two-sided")
+        assert row["mann_whitney_u"] == pytest.approx(expected.statistic, rel=1e-12)
+        assert row["mann_whitney_p"] == pytest.approx(expected.pvalue, rel=1e-9)
+
+
+def test_the_exact_small_sample_path_equals_scipy() -> None:
+    # No ties and blocs of 5: scipy uses the exact distribution.
+    a, b = [1.0, 2.0, 4.0, 6.0, 9.0], [3.0, 5.0, 7.0, 8.0, 0.5]
+    frame = ratings({"A": a, "B": b})
+    frame["scale_min"] = 0
+    frame["value"] = frame["value"].replace(0.5, 0.0)
+    b = [3.0, 5.0, 7.0, 8.0, 0.0]
+    row = crossing(frame).iloc[0]
+    expected = stats.mannwhitneyu(a, b, alternative="two-sided")
+    assert row["mann_whitney_u"] == expected.statistic
+    assert row["mann_whitney_p"] == pytest.approx(expected.pvalue)

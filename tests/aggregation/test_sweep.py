@@ -1,0 +1,73 @@
+"""The periodic sweep re-queues rounds whose results are missing or stale, and only those."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from aggregation import jobs
+from aggregation.models import AggregationRun, ItemResult
+from aggregation.services import round_aggregate
+from elicitation.models import Rating, Round, Study
+from tests.factories import make_round, rate_everything
+
+
+def test_a_closed_round_without_results_is_stale(closed_round: Round) -> None:
+    assert jobs.stale_round_ids() == [closed_round.pk]
+
+
+def test_a_round_aggregated_after_its_close_is_fresh(closed_round: Round) -> None:
+    round_aggregate(round_id=closed_round.pk)
+    assert jobs.stale_round_ids() == []
+
+
+def test_a_round_last_aggregated_before_its_close_is_stale(closed_round: Round) -> None:
+    round_aggregate(round_id=closed_round.pk)
+    Round.objects.filter(pk=closed_round.pk).update(closed_at=timezone.now() + timedelta(seconds=1))
+    assert jobs.stale_round_ids() == [closed_round.pk]
+
+
+def test_an_open_round_with_newer_ratings_is_stale(panel_study: Study) -> None:
+    round_ = make_round(panel_study, status=Round.Status.OPEN)
+    rate_everything(round_)
+    round_aggregate(round_id=round_.pk)
+    assert jobs.stale_round_ids() == []
+    rating = Rating.objects.filter(round=round_).first()
+    assert rating is not None
+    rating.value = 1
+    rating.save()  # updated_at moves past the run's ratings_as_of
+    assert jobs.stale_round_ids() == [round_.pk]
+
+
+def test_drafts_and_rounds_without_ratings_are_left_alone(panel_study: Study) -> None:
+    make_round(panel_study, status=Round.Status.DRAFT)
+    make_round(panel_study, status=Round.Status.CLOSED)
+    assert jobs.stale_round_ids() == []
+
+
+def test_a_job_in_flight_is_waited_for_unless_it_is_stuck(closed_round: Round) -> None:
+    now = timezone.now()
+    run = AggregationRun.objects.create(round=closed_round, requested_at=now, dispatched_at=now)
+    assert jobs.stale_round_ids() == []
+    AggregationRun.objects.filter(pk=run.pk).update(requested_at=now - jobs.STUCK_AFTER - timedelta(seconds=1))
+    assert jobs.stale_round_ids() == [closed_round.pk]
+
+
+def test_the_sweep_recomputes_the_stale_rounds(closed_round: Round, panel_study: Study, eager_celery: None) -> None:
+    fresh = make_round(panel_study, status=Round.Status.OPEN)
+    rate_everything(fresh)
+    round_aggregate(round_id=fresh.pk)
+    assert jobs.sweep() == [closed_round.pk]
+    run = AggregationRun.objects.get(round=closed_round)
+    assert (run.status, run.trigger) == (AggregationRun.Status.DONE, AggregationRun.Trigger.SWEEP)
+    assert ItemResult.objects.filter(round=closed_round).exists()
+    assert jobs.sweep() == []
+
+
+def test_the_sweep_is_scheduled() -> None:
+    entry = settings.CELERY_BEAT_SCHEDULE["aggregation-sweep"]
+    assert entry["task"] == "aggregation.sweep_stale_rounds"
+    assert entry["schedule"] == pytest.approx(300.0)

@@ -1,0 +1,157 @@
+"""The aggregation job: stores every result table, names its recipe, and is idempotent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.forms.models import model_to_dict
+from scipy import stats
+
+import coopsurvey
+from aggregation.models import AggregationRun, AreaVerdict, CriterionAgreement, CrossBloc, ItemResult
+from aggregation.services import round_aggregate
+from aggregation.tasks import aggregate_round
+from elicitation.models import ConsensusRule, Rating, Round, Study
+from tests.factories import make_round, rate_everything
+
+RESULT_MODELS = (ItemResult, CriterionAgreement, CrossBloc, AreaVerdict)
+
+
+def stored_rows(round_: Round) -> dict[str, list[dict[str, Any]]]:
+    """Every result row of the round without its id and run, in a stable order."""
+    rows = {}
+    for model in RESULT_MODELS:
+        found = [model_to_dict(row, exclude=["id", "run"]) for row in model.objects.filter(round=round_)]
+        rows[model.__name__] = sorted(found, key=repr)
+    return rows
+
+
+def test_it_stores_one_row_per_item_and_group(closed_round: Round, panel_study: Study) -> None:
+    run = round_aggregate(round_id=closed_round.pk)
+    assert run.status == AggregationRun.Status.DONE
+    assert run.ratings_count == Rating.objects.filter(round=closed_round).count() == 20 * 24
+    items = 4 * 6
+    assert ItemResult.objects.filter(round=closed_round, group="").count() == items
+    assert ItemResult.objects.filter(round=closed_round).count() == items * 5  # panel + four blocs of five
+    assert CriterionAgreement.objects.filter(round=closed_round).count() == 6
+    assert CrossBloc.objects.filter(round=closed_round).count() == items
+    assert AreaVerdict.objects.filter(round=closed_round).count() == 4
+    assert set(ItemResult.objects.filter(round=closed_round).values_list("run", flat=True)) == {run.pk}
+
+
+def test_running_twice_gives_identical_rows(closed_round: Round) -> None:
+    first_run = round_aggregate(round_id=closed_round.pk)
+    first = stored_rows(closed_round)
+    second_run = round_aggregate(round_id=closed_round.pk)
+    assert second_run.pk != first_run.pk
+    assert stored_rows(closed_round) == first
+    assert ItemResult.objects.filter(run=first_run).count() == 0  # replaced, not added
+
+
+def test_the_run_names_the_rule_version_method_and_code_version(closed_round: Round, panel_study: Study) -> None:
+    run = round_aggregate(round_id=closed_round.pk)
+    assert run.consensus_rule == closed_round.consensus_rule
+    assert run.rule_version == 1
+    assert run.quantile_method == "weibull"
+    assert run.code_version == coopsurvey.__version__
+    row = ItemResult.objects.select_related("run").filter(round=closed_round).first()
+    assert row is not None
+    assert (row.run.rule_version, row.run.quantile_method) == (1, "weibull")
+
+
+def test_a_later_rule_version_does_not_change_a_round_frozen_on_the_earlier_one(panel_study: Study) -> None:
+    round_1 = make_round(panel_study, status=Round.Status.CLOSED)
+    rate_everything(round_1, [8, 8, 8, 9, 7, 8, 3])
+    rule_1 = panel_study.current_rule()
+    assert rule_1 is not None
+    ConsensusRule.objects.filter(pk=rule_1.pk).update(frozen_at=round_1.opened_at)
+    # After round 1 the coordinator tightens the rule: a new version, used by round 2 only.
+    ConsensusRule.objects.create(study=panel_study, version=2, max_iqr=0, band="high", min_percent_in_band=95)
+    round_2 = make_round(panel_study, status=Round.Status.CLOSED)
+    rate_everything(round_2, [8, 8, 8, 9, 7, 8, 3])
+    run_1 = round_aggregate(round_id=round_1.pk)
+    run_2 = round_aggregate(round_id=round_2.pk)
+    assert (run_1.rule_version, run_2.rule_version) == (1, 2)
+    agreed_1 = ItemResult.objects.filter(round=round_1, group="", consensus=True).count()
+    agreed_2 = ItemResult.objects.filter(round=round_2, group="", consensus=True).count()
+    assert agreed_1 > agreed_2 == 0
+
+
+def test_stability_compares_with_the_previous_round(panel_study: Study) -> None:
+    # 24 items and a cycle of 4 values: every expert gives item i the value cycle[i % 4]. B1 of the first
+    # area moves from 6 to 7 for all twenty experts; B2 stays at 8.
+    round_1 = make_round(panel_study, status=Round.Status.CLOSED)
+    rate_everything(round_1, [6, 8, 8, 9])
+    round_2 = make_round(panel_study, status=Round.Status.CLOSED)
+    rate_everything(round_2, [7, 8, 8, 9])
+    round_aggregate(round_id=round_2.pk)
+    moved = ItemResult.objects.get(round=round_2, group="", area__code="verification", criterion__code="B1")
+    assert moved.stability_pairs == 20
+    assert moved.changed_share == 1.0
+    assert moved.delta_cv == 0.0  # no spread in either round
+    expected = stats.wilcoxon([7] * 20, [6] * 20, zero_method="wilcox")
+    assert moved.wilcoxon_statistic == expected.statistic
+    assert moved.wilcoxon_p == pytest.approx(expected.pvalue)
+    kept = ItemResult.objects.get(round=round_2, group="", area__code="verification", criterion__code="B2")
+    assert (kept.changed_share, kept.wilcoxon_p) == (0.0, 1.0)
+    bloc = ItemResult.objects.get(round=round_2, group="China", area__code="verification", criterion__code="B1")
+    assert bloc.stability_pairs == 5
+
+
+def test_small_blocs_are_stored_suppressed(study_a: Study) -> None:
+    # Study A: eight experts in four blocs of two, below k = 5: every bloc row is suppressed.
+    round_ = make_round(study_a, status=Round.Status.CLOSED)
+    rate_everything(round_)
+    round_aggregate(round_id=round_.pk)
+    blocs = ItemResult.objects.filter(round=round_).exclude(group="")
+    assert blocs.count() == 24 * 4
+    assert not blocs.filter(suppressed=False).exists()
+    assert not blocs.filter(median__isnull=False).exists()
+    assert set(CrossBloc.objects.filter(round=round_).values_list("verdict", flat=True)) <= {
+        "too_few_blocs",
+        "no_consensus",
+    }
+
+
+def test_a_failure_is_recorded_and_the_old_results_stay(closed_round: Round, monkeypatch: pytest.MonkeyPatch) -> None:
+    round_aggregate(round_id=closed_round.pk)
+    before = stored_rows(closed_round)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("aggregation.services._replace_rows", broken)
+    with pytest.raises(RuntimeError):
+        round_aggregate(round_id=closed_round.pk)
+    failed = AggregationRun.objects.filter(round=closed_round).order_by("-id").first()
+    assert failed is not None
+    assert failed.status == AggregationRun.Status.FAILED
+    assert "disk full" in failed.error
+    assert failed.finished_at is not None
+    assert stored_rows(closed_round) == before
+
+
+def test_the_task_is_idempotent_and_late_acknowledged(closed_round: Round, eager_celery: None) -> None:
+    assert aggregate_round.acks_late is True
+    assert aggregate_round.reject_on_worker_lost is True
+    run_id = aggregate_round.delay(closed_round.pk).get()
+    first = stored_rows(closed_round)
+    aggregate_round.delay(closed_round.pk, run_id=run_id).get()  # a redelivery of the same run
+    assert stored_rows(closed_round) == first
+    run = AggregationRun.objects.get(pk=run_id)
+    assert run.status == AggregationRun.Status.DONE
+
+
+def test_verdicts_follow_the_ratings(panel_study: Study) -> None:
+    # Every benefit rated 8 and every risk 2 by everyone: promising in every area.
+    round_ = make_round(panel_study, status=Round.Status.CLOSED)
+    ratings = []
+    for rating in rate_everything(round_, [5]):
+        rating.value = 8 if rating.criterion.kind == "benefit" else 2
+        ratings.append(rating)
+    Rating.objects.bulk_update(ratings, ["value"])
+    panel_study.consensus_rules.update(band="", min_percent_in_band=None)  # IQR <= 1 alone
+    round_aggregate(round_id=round_.pk)
+    assert set(AreaVerdict.objects.filter(round=round_).values_list("verdict", flat=True)) == {"promising"}
+    assert set(CrossBloc.objects.filter(round=round_).values_list("verdict", flat=True)) == {"shared"}

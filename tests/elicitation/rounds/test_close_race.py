@@ -1,0 +1,158 @@
+"""The round-close race on a real PostgreSQL: a rating committed before the close counts,
+one arriving after is refused with RoundNotOpen, and nothing accepted is lost.
+
+The expert's rating service is written elsewhere; ``save_rating`` below follows the same
+locking contract (``locks.lock_open_round`` first, inside ``transaction.atomic``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+from django.db import connection, connections, transaction
+from django.utils import timezone
+
+from elicitation.models import Rating, Round
+from elicitation.services.errors import RoundNotOpen
+from elicitation.services.locks import lock_open_round
+from elicitation.services.rounds import round_close
+from tests.factories import make_round
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services]
+
+
+@pytest.fixture(autouse=True)
+def _postgresql_only() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("the close race is tested on a real PostgreSQL; set DATABASE_URL")
+
+
+def save_rating(
+    *, round_id: int, expert_id: int, area_id: int, criterion_id: int, value: int, hold: Callable[[], None] = lambda: None
+) -> Rating:
+    """A minimal answer write under the locking contract; ``hold`` runs while the lock is held."""
+    with transaction.atomic():
+        lock_open_round(round_id=round_id)
+        rating, _ = Rating.objects.update_or_create(
+            round_id=round_id,
+            expert_id=expert_id,
+            area_id=area_id,
+            criterion_id=criterion_id,
+            defaults={"value": value, "cannot_judge": False},
+        )
+        hold()
+        return rating
+
+
+def in_thread(target: Callable[[], object], results: dict[str, object], key: str) -> threading.Thread:
+    def run() -> None:
+        try:
+            results[key] = target()
+        except Exception as exc:  # noqa: BLE001 - the test inspects what each thread raised
+            results[key] = exc
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run, name=key)
+    thread.start()
+    return thread
+
+
+def open_round(study):
+    return make_round(study, status=Round.Status.OPEN, deadline=timezone.now() + dt.timedelta(days=1))
+
+
+def test_a_save_committed_before_the_close_counts_and_one_after_is_refused(study_a, coordinator_a):
+    round_ = open_round(study_a)
+    first, second = list(study_a.experts.all()[:2])
+    item = round_.items.first()
+    keys = {"area_id": item.area_id, "criterion_id": item.criterion_id}
+    results: dict[str, object] = {}
+    saver_has_lock = threading.Event()
+    closer_has_lock = threading.Event()
+    times: dict[str, float] = {}
+
+    def hold_lock() -> None:
+        saver_has_lock.set()
+        time.sleep(0.5)  # the closer is now waiting on the round's row lock
+        times["saver_commits"] = time.monotonic()
+
+    def early_save() -> Rating:
+        return save_rating(round_id=round_.pk, expert_id=first.pk, value=7, hold=hold_lock, **keys)
+
+    def close() -> Round:
+        saver_has_lock.wait(5)
+        with transaction.atomic():
+            closed = round_close(round=round_, user=coordinator_a)
+            times["closer_locked"] = time.monotonic()
+            closer_has_lock.set()
+            time.sleep(0.5)  # the late saver is now waiting on the lock
+        return closed
+
+    def late_save() -> Rating:
+        closer_has_lock.wait(5)
+        times["late_starts"] = time.monotonic()
+        return save_rating(round_id=round_.pk, expert_id=second.pk, value=3, **keys)
+
+    threads = [in_thread(early_save, results, "early"), in_thread(close, results, "close")]
+    threads.append(in_thread(late_save, results, "late"))
+    for thread in threads:
+        thread.join(20)
+
+    assert isinstance(results["early"], Rating)
+    assert isinstance(results["close"], Round)
+    assert isinstance(results["late"], RoundNotOpen)
+    assert times["closer_locked"] >= times["saver_commits"]  # the close waited for the save
+    round_.refresh_from_db()
+    assert round_.status == Round.Status.CLOSED
+    stored = list(Rating.objects.filter(round=round_).values_list("expert_id", "value"))
+    assert stored == [(first.pk, 7)]
+
+
+def test_many_concurrent_saves_and_a_close_lose_nothing(study_a, coordinator_a):
+    round_ = open_round(study_a)
+    experts = list(study_a.experts.values_list("pk", flat=True))
+    items = list(round_.items.values_list("area_id", "criterion_id"))
+    accepted: list[tuple[int, int, int]] = []
+    refused: list[tuple[int, int, int]] = []
+    lock = threading.Lock()
+    start = threading.Barrier(len(experts) + 1)
+
+    def expert_saves(expert_id: int) -> None:
+        start.wait(10)
+        for area_id, criterion_id in items:
+            try:
+                save_rating(
+                    round_id=round_.pk, expert_id=expert_id, area_id=area_id, criterion_id=criterion_id, value=5
+                )
+            except RoundNotOpen:
+                with lock:
+                    refused.append((expert_id, area_id, criterion_id))
+            else:
+                with lock:
+                    accepted.append((expert_id, area_id, criterion_id))
+
+    def closer() -> None:
+        start.wait(10)
+        deadline = time.monotonic() + 10
+        while len(accepted) < len(experts) and time.monotonic() < deadline:
+            time.sleep(0.005)  # let some saves through first, then close in the middle of the others
+        round_close(round=round_, user=coordinator_a)
+
+    results: dict[str, object] = {}
+    threads = [in_thread(lambda e=e: expert_saves(e), results, f"expert-{e}") for e in experts]
+    threads.append(in_thread(closer, results, "close"))
+    for thread in threads:
+        thread.join(60)
+
+    assert not [r for r in results.values() if isinstance(r, Exception)]
+    stored = set(Rating.objects.filter(round=round_).values_list("expert_id", "area_id", "criterion_id"))
+    assert stored == set(accepted)  # every accepted save is kept
+    assert not stored & set(refused)  # no refused save was stored
+    assert len(accepted) + len(refused) == len(experts) * len(items)
+    assert accepted, "no save got in before the close: the test did not exercise the race"
+    assert refused, "every save got in before the close: the test did not exercise the race"

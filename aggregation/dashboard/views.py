@@ -19,16 +19,16 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.text import slugify
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from aggregation.dashboard import figures, report, selectors
-from aggregation.dashboard.words import quantile_method_in_words, rule_in_words
+from aggregation.dashboard.words import quantile_method_in_words
 from aggregation.models import AreaVerdict, CrossBloc
 from elicitation.models import Round, Study
 from elicitation.selectors import study_for_coordinator
+from elicitation.services.rules import rule_in_words
 
 PANEL = selectors.PANEL
 PAGE_TITLES = {
@@ -227,9 +227,11 @@ def divided(request: HttpRequest, board: Dashboard) -> HttpResponse:
 @dashboard_view
 def report_page(request: HttpRequest, board: Dashboard) -> HttpResponse:
     study, round_ = board.study, board.round
+    rule = round_.consensus_rule if round_ else study.current_rule()
     context: dict[str, Any] = {
         "quantile_words": quantile_method_in_words(study.quantile_method),
-        "rule_words": rule_in_words(round_.consensus_rule if round_ else study.current_rule()),
+        "rule": rule,
+        "rule_words": rule_in_words(rule),
     }
     composition = report.composition(study)
     context["panel_size"] = composition["panel_size"]

@@ -172,7 +172,8 @@ def test_report_states_the_rule_in_words_and_sorts_items_by_outcome(signed_in, s
     for area_id, criterion_id in dropped:
         RoundItem.objects.filter(round=round3, area_id=area_id, criterion_id=criterion_id).delete()
     html = _get(signed_in, study_a, "report", "round=2")
-    assert "An item reaches consensus when the interquartile range is at most 1 and at least 70% of the ratings" in html
+    assert "An item reaches consensus when all of these hold: the interquartile range is at most 1" in html
+    assert "Rule version 1." in html
     sections = html.split("<caption>")
     consensus = next(s for s in sections if s.startswith("Items that reached consensus"))
     dropped_table = next(s for s in sections if s.startswith("Items dropped after this round"))

@@ -216,3 +216,17 @@ def test_results_as_of_shows_the_latest_done_run_not_a_failed_newer_one(signed_i
     assert done.finished_at is not None
     assert f'datetime="{dateformat.format(timezone.localtime(done.finished_at), "c")}"' in html
     assert 'class="badge updating"' not in html
+
+
+def test_the_dashboard_speaks_chinese(signed_in, study_a, rounds_a):
+    signed_in.cookies["django_language"] = "zh-hans"
+    html = _get(signed_in, study_a)
+    assert '<html lang="zh-hans">' in html
+    assert "概览与参与情况" in html
+    assert "适合开展合作" in html  # the verdict labels come from the model's choices
+    assert "Overview and participation" not in html
+
+
+def test_the_study_page_links_to_its_dashboard(signed_in, study_a):
+    html = signed_in.get(reverse("study-detail", args=[study_a.uuid])).content.decode()
+    assert reverse("dashboard:overview", args=[study_a.uuid]) in html

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+import unicodedata
 from html import escape
 
 # Verdict colours chosen to stay distinguishable for the common colour-vision deficiencies
@@ -46,6 +47,11 @@ class Series:
 
     label: str
     values: Sequence[float | None]
+
+
+def text_width(text: str, font_size: float = 12) -> float:
+    """A generous estimate of a label's width: wide (CJK) characters count double."""
+    return sum(font_size * (1.0 if unicodedata.east_asian_width(ch) in "WF" else 0.6) for ch in text)
 
 
 def _num(value: float) -> str:
@@ -169,9 +175,13 @@ def benefit_risk_map(
         parts.append(_line(frame.x(point.benefit_q1), y, frame.x(point.benefit_q3), y, whisker))
         parts.append(_line(x, frame.y(point.risk_q1), x, frame.y(point.risk_q3), whisker))
         parts.append(_marker(shape, x, y, colour))
-        # Alternate label offsets so neighbouring points' labels collide less often.
+        # Alternate label offsets so neighbouring points' labels collide less often; a label that would
+        # run past the right edge goes on the point's left instead.
         dy = -10 if index % 2 == 0 else 18
-        parts.append(_text(x + 8, y + dy, point.label, extra=' fill="#1b1f24"'))
+        if x + 8 + text_width(point.label) > width - 4:
+            parts.append(_text(x - 8, y + dy, point.label, anchor="end", extra=' fill="#1b1f24"'))
+        else:
+            parts.append(_text(x + 8, y + dy, point.label, extra=' fill="#1b1f24"'))
         parts.append("</g>")
     parts.append("</svg>")
     return "".join(parts)
@@ -261,7 +271,13 @@ def line_chart(
         parts += _legend(series, top=height + 12, left=frame.left, width=width)
     parts.append('<g fill="#1b1f24">')
     for index, label in enumerate(x_labels):
-        parts.append(_text(frame.x(index), frame.y(y_range[0]) + 16, label, anchor="middle"))
+        # The first and last labels hug the plot's edges so they are never cut off.
+        anchor = "middle"
+        if len(x_labels) > 1 and index == 0:
+            anchor = "start"
+        elif len(x_labels) > 1 and index == len(x_labels) - 1:
+            anchor = "end"
+        parts.append(_text(frame.x(index), frame.y(y_range[0]) + 16, label, anchor=anchor))
     parts.append("</g>")
     for number, line in enumerate(series):
         colour = SERIES_COLOURS[number % len(SERIES_COLOURS)]

@@ -242,6 +242,7 @@ def report_page(request: HttpRequest, board: Dashboard) -> HttpResponse:
     context["participation"] = selectors.participation(study)
     if round_ is not None:
         context.update(report.round_report(study, board.rounds, round_, get_language()))
+        context["map_rows"], context["figure"] = figures.build_map(study, board.rounds, round_, get_language())
     return _page(request, board, "report", context)
 
 

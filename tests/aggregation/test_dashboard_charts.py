@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from aggregation.dashboard.charts import MapPoint, Series, benefit_risk_map, line_chart
+from aggregation.dashboard.charts import MapPoint, Series, benefit_risk_map, line_chart, text_width
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -156,3 +156,22 @@ def test_line_chart_names_every_series_in_a_legend_with_its_own_dash_pattern():
     assert lines == dashes
     # The legend adds height under the plot (four per row at 640 wide: two rows).
     assert root.get("viewBox") == "0 0 640 364"
+
+
+def test_a_label_near_the_right_edge_goes_on_the_left_of_its_point():
+    root = _map([_point(label="Verification mechanisms", benefit=9, risk=5), _point(label="Left", benefit=2, risk=5)])
+    labels = {t.text: t for t in root.iter(f"{SVG}text") if t.text in {"Verification mechanisms", "Left"}}
+    assert labels["Verification mechanisms"].get("text-anchor") == "end"
+    assert float(labels["Verification mechanisms"].get("x")) < 624
+    assert labels["Left"].get("text-anchor") == "start"
+
+
+def test_wide_characters_count_double_when_fitting_labels():
+    assert text_width("核查机制") == 2 * text_width("abcd") / 1.2
+
+
+def test_line_chart_keeps_its_first_and_last_round_labels_inside_the_plot():
+    svg = line_chart([Series("a", [1.0, 2.0, 3.0])], x_labels=["R1", "R2", "R3"], chart_id="c", title="t", desc="d",
+                     x_label="x", y_label="y")  # fmt: skip
+    texts = {t.text: t.get("text-anchor") for t in _parse(svg).iter(f"{SVG}text")}
+    assert (texts["R1"], texts["R2"], texts["R3"]) == ("start", "middle", "end")

@@ -16,7 +16,8 @@ EXPECTED = {
     "consensus": 9,  # + areas and criteria (2), the group's rows
     "convergence": 9,  # + areas and criteria (2), every round's panel rows
     "divided": 9,  # + areas and criteria (2), the divided items
-    "report": 16,  # + composition, participation (2), labels (2), rows, items asked, verdicts, agreement, divided
+    "report": 20,  # + composition, participation (2), labels (2), rows, items asked, verdicts, agreement, divided,
+    # and the map's four
     "chart-svg": 10,  # the map's
 }
 SIZES = [

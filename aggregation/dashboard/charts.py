@@ -7,9 +7,9 @@ text (any script, any markup) can never become markup.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-import unicodedata
 from html import escape
 
 # Verdict colours chosen to stay distinguishable for the common colour-vision deficiencies

@@ -299,3 +299,82 @@ def line_chart(
         parts.append("</g>")
     parts.append("</svg>")
     return "".join(parts)
+
+
+@dataclass(frozen=True)
+class DotRow:
+    """One item of a dot plot: its label and one value per group (groups without a value are left out)."""
+
+    label: str
+    values: Mapping[str, float]
+
+
+GROUP_SHAPES = ("circle", "square", "diamond", "triangle")
+DOT_ROW_HEIGHT = 28
+
+
+def group_dots(
+    rows: Sequence[DotRow],
+    *,
+    groups: Sequence[str],
+    chart_id: str,
+    title: str,
+    desc: str,
+    x_label: str,
+    scale: tuple[int, int] = (1, 9),
+    width: int = 640,
+    label_width: int = 200,
+) -> str:
+    """Each item on its own line with every group's median as a marker and a bar over the gap between them.
+
+    Groups differ by colour *and* shape; the legend under the plot names them.
+    """
+    plot_height = max(len(rows), 1) * DOT_ROW_HEIGHT
+    top, axis_gap = 8, 44
+    height = top + plot_height + axis_gap + legend_height(len(groups), width=width, left=label_width)
+    left, right = label_width, width - 16
+
+    def x(value: float) -> float:
+        return left + (value - scale[0]) / ((scale[1] - scale[0]) or 1) * (right - left)
+
+    parts = _open_svg(chart_id, width, height, title, desc)
+    axis_y = top + plot_height
+    parts.append('<g stroke="#c9d0d8" stroke-width="1">')
+    parts += [_line(x(tick), top, x(tick), axis_y) for tick in range(scale[0], scale[1] + 1)]
+    parts.append('</g><g fill="#1b1f24">')
+    parts.append(_line(left, axis_y, right, axis_y, ' stroke="#1b1f24"'))
+    parts += [_text(x(tick), axis_y + 16, str(tick), anchor="middle") for tick in range(scale[0], scale[1] + 1)]
+    parts.append(_text((left + right) / 2, axis_y + 36, x_label, anchor="middle", extra=' font-weight="600"'))
+    parts.append("</g>")
+    style = {
+        name: (SERIES_COLOURS[i % len(SERIES_COLOURS)], GROUP_SHAPES[i % len(GROUP_SHAPES)])
+        for i, name in enumerate(groups)
+    }
+    for index, row in enumerate(rows):
+        y = top + index * DOT_ROW_HEIGHT + DOT_ROW_HEIGHT / 2
+        label = row.label
+        while len(label) > 1 and text_width(label) > label_width - 12:
+            label = label[:-2] + "…"
+        parts.append(f'<g class="dot-row"><title>{escape(row.label)}</title>')
+        parts.append(_text(label_width - 8, y + 4, label, anchor="end", extra=' fill="#1b1f24"'))
+        shown = [(name, value) for name, value in row.values.items() if name in style]
+        if len(shown) > 1:
+            low, high = min(v for _, v in shown), max(v for _, v in shown)
+            parts.append(_line(x(low), y, x(high), y, ' stroke="#8a939c" stroke-width="4" stroke-linecap="round"'))
+        for name, value in shown:
+            colour, shape = style[name]
+            parts.append(f'<g class="dot" data-group="{escape(name)}">')
+            parts.append(f"<title>{escape(name)}: {_num(value)}</title>")
+            parts.append(_marker(shape, x(value), y, colour, r=5))
+            parts.append("</g>")
+        parts.append("</g>")
+    per_row = max(1, int((width - label_width) // LEGEND_ITEM_WIDTH))
+    parts.append('<g class="legend" fill="#1b1f24">')
+    for number, name in enumerate(groups):
+        colour, shape = style[name]
+        lx = label_width + (number % per_row) * LEGEND_ITEM_WIDTH
+        ly = axis_y + axis_gap + 12 + (number // per_row) * LEGEND_ROW_HEIGHT
+        parts.append(_marker(shape, lx + 6, ly - 4, colour, r=5))
+        parts.append(_text(lx + 18, ly, name))
+    parts.append("</g></svg>")
+    return "".join(parts)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from aggregation.dashboard import selectors
-from aggregation.dashboard.charts import MapPoint, Series, benefit_risk_map, line_chart
+from aggregation.dashboard import report, selectors
+from aggregation.dashboard.charts import DotRow, MapPoint, Series, benefit_risk_map, group_dots, line_chart
 from aggregation.dashboard.selectors import Label
 from aggregation.models import AreaVerdict, ItemResult
 from elicitation.models import Criterion, Round, Study
@@ -235,3 +235,40 @@ def build_convergence(
             (area, rows, convergence_figure(area, rows, shown, "iqr"), convergence_figure(area, rows, shown, "cns"))
         )
     return result
+
+
+def divided_figure(rows: Sequence[report.DividedRow], columns: Sequence[str], round_: Round) -> Figure:
+    """The divided items' bloc medians side by side on the rating scale, one line per item."""
+    dots = [
+        DotRow(
+            label=f"{row.area.title} / {row.criterion.code}",
+            values={name: median for name, median in zip(columns, row.medians, strict=True) if median is not None},
+        )
+        for row in rows
+    ]
+    shown = [name for index, name in enumerate(columns) if any(row.medians[index] is not None for row in rows)]
+    title = _("Bloc medians of the divided items, round %(number)s") % {"number": round_.number}
+    svg = group_dots(
+        dots,
+        groups=shown,
+        chart_id="chart-divided",
+        title=title,
+        desc=_(
+            "One line per divided item with each bloc's median as a marker (a different shape per bloc) and a "
+            "grey bar over the gap between them. Blocs with fewer than k ratings are not drawn. The table "
+            "below gives the same numbers."
+        ),
+        x_label=_("Median rating"),
+        scale=(1, 9),
+    )
+    return Figure(chart_id="chart-divided", title=title, svg=mark_safe(svg), slug="divided")  # noqa: S308
+
+
+def build_divided(
+    study: Study, round_: Round, language: str | None
+) -> tuple[list[report.DividedRow], list[str], Figure]:
+    """The round's divided items, their bloc columns and the dot plot (three queries)."""
+    areas, criteria = selectors.labels(study, language)
+    rows = report.divided_rows(selectors.divided_items(round_.pk), areas, criteria, study)
+    columns = report.bloc_columns(rows, study.blocs)
+    return rows, columns, divided_figure(rows, columns, round_)

@@ -218,9 +218,9 @@ def divided(request: HttpRequest, board: Dashboard) -> HttpResponse:
     study = board.study
     context: dict[str, Any] = {}
     if board.round is not None:
-        areas, criteria = selectors.labels(study, get_language())
-        context["divided"] = report.divided_rows(selectors.divided_items(board.round.pk), areas, criteria, study)
-        context["bloc_columns"] = report.bloc_columns(context["divided"], study.blocs)
+        context["divided"], context["bloc_columns"], context["figure"] = figures.build_divided(
+            study, board.round, get_language()
+        )
     return _page(request, board, "divided", context)
 
 
@@ -256,6 +256,8 @@ def chart_svg(request: HttpRequest, board: Dashboard, name: str) -> HttpResponse
     figure = None
     if name == "map":
         figure = figures.build_map(board.study, board.rounds, board.round, get_language())[1]
+    elif name == "divided":
+        figure = figures.build_divided(board.study, board.round, get_language())[2]
     elif name.startswith(("iqr-", "cns-")):
         for _area, _rows, iqr, cns in figures.build_convergence(board.study, board.rounds, get_language()):
             figure = next((f for f in (iqr, cns) if f.slug == name), figure)

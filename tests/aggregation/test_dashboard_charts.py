@@ -5,7 +5,15 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from aggregation.dashboard.charts import MapPoint, Series, benefit_risk_map, line_chart, text_width
+from aggregation.dashboard.charts import (
+    DotRow,
+    MapPoint,
+    Series,
+    benefit_risk_map,
+    group_dots,
+    line_chart,
+    text_width,
+)
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -175,3 +183,39 @@ def test_line_chart_keeps_its_first_and_last_round_labels_inside_the_plot():
                      x_label="x", y_label="y")  # fmt: skip
     texts = {t.text: t.get("text-anchor") for t in _parse(svg).iter(f"{SVG}text")}
     assert (texts["R1"], texts["R2"], texts["R3"]) == ("start", "middle", "end")
+
+
+def _dots(rows: list[DotRow], groups: list[str]) -> Any:
+    return _parse(group_dots(rows, groups=groups, chart_id="dots", title="t", desc="d", x_label="Median"))
+
+
+def test_group_dots_draw_one_marker_per_group_with_a_bar_over_the_gap():
+    root = _dots([DotRow("Verification / B1", {"United States": 9, "China": 6})], ["United States", "China", "Europe"])
+    dots = [g for g in root.iter(f"{SVG}g") if g.get("class") == "dot"]
+    assert [g.get("data-group") for g in dots] == ["United States", "China"]
+    # Different shapes, not only colours: a circle for the first group, a square for the second.
+    assert dots[0].find(f"{SVG}circle") is not None
+    assert dots[1].find(f"{SVG}rect") is not None
+    assert dots[0].find(f"{SVG}title").text == "United States: 9"
+    row = next(g for g in root.iter(f"{SVG}g") if g.get("class") == "dot-row")
+    gap = row.find(f"{SVG}line")
+    # The plot spans x 200..624 for 1..9: 6 sits at 465, 9 at 624.
+    assert (float(gap.get("x1")), float(gap.get("x2"))) == (465, 624)
+
+
+def test_group_dots_name_every_group_in_the_legend_and_escape_labels():
+    root = _dots([DotRow("<b>x</b>", {"A": 3})], ["A", "<i>B</i>"])
+    legend = next(g for g in root.iter(f"{SVG}g") if g.get("class") == "legend")
+    assert [t.text for t in legend.iter(f"{SVG}text")] == ["A", "<i>B</i>"]
+    row = next(g for g in root.iter(f"{SVG}g") if g.get("class") == "dot-row")
+    assert row.find(f"{SVG}line") is None  # a single group has no gap to draw
+
+
+def test_group_dots_shorten_long_item_labels_but_keep_them_whole_in_the_tooltip():
+    long = "Verification mechanisms / B3 Added value of working jointly"
+    root = _dots([DotRow(long, {"A": 3})], ["A"])
+    row = next(g for g in root.iter(f"{SVG}g") if g.get("class") == "dot-row")
+    assert row.find(f"{SVG}title").text == long
+    shown = row.find(f"{SVG}text").text
+    assert shown.endswith("…")
+    assert text_width(shown) <= 188

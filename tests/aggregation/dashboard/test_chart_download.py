@@ -61,3 +61,16 @@ def test_an_unknown_chart_is_404(client, coordinator_a, study_a, rounds_a, name)
 def test_another_coordinator_cannot_download(client, coordinator_b, study_a, rounds_a):
     client.force_login(coordinator_b)
     assert _download(client, study_a, "map").status_code == 404
+
+
+def test_the_divided_items_plot_downloads_and_appears_on_its_page(client, coordinator_a, study_a, rounds_a):
+    client.force_login(coordinator_a)
+    response = _download(client, study_a, "divided")
+    assert response.status_code == 200
+    root: Any = ET.fromstring(response.content)  # noqa: S314
+    rows = [g for g in root.iter(f"{SVG}g") if g.get("class") == "dot-row"]
+    assert len(rows) == 4
+    # Only the blocs with a median are drawn: Europe and Other are below k.
+    assert {g.get("data-group") for g in root.iter(f"{SVG}g") if g.get("class") == "dot"} == {"United States", "China"}
+    page = client.get(reverse("dashboard:divided", args=[study_a.uuid])).content.decode()
+    assert 'id="chart-divided"' in page

@@ -24,6 +24,8 @@ SERIES_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E
 # Each line also gets its own dash pattern, so series stay apart without colour (and in greyscale print).
 SERIES_DASHES = ("", "8 4", "2 3", "8 3 2 3", "12 4", "4 4", "1 2", "12 3 3 3")
 LEGEND_ITEM_WIDTH = 150
+# A white outline under each point label keeps it legible where it crosses whiskers, arrows or grid lines.
+LABEL_HALO = ' fill="#1b1f24" stroke="#ffffff" stroke-width="3" stroke-linejoin="round" paint-order="stroke"'
 LEGEND_ROW_HEIGHT = 18
 
 
@@ -179,9 +181,9 @@ def benefit_risk_map(
         # run past the right edge goes on the point's left instead.
         dy = -10 if index % 2 == 0 else 18
         if x + 8 + text_width(point.label) > width - 4:
-            parts.append(_text(x - 8, y + dy, point.label, anchor="end", extra=' fill="#1b1f24"'))
+            parts.append(_text(x - 8, y + dy, point.label, anchor="end", extra=LABEL_HALO))
         else:
-            parts.append(_text(x + 8, y + dy, point.label, extra=' fill="#1b1f24"'))
+            parts.append(_text(x + 8, y + dy, point.label, extra=LABEL_HALO))
         parts.append("</g>")
     parts.append("</svg>")
     return "".join(parts)

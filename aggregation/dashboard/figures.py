@@ -83,8 +83,11 @@ def map_rows(
     previous_round_id: int | None,
 ) -> list[MapRow]:
     verdict_labels = dict(AreaVerdict.Verdict.choices)
+    with_results = {area_id for (rid, area_id, _c) in items if rid == round_id}
     rows = []
     for area in areas:
+        if not area.active and area.id not in with_results and area.id not in verdicts:
+            continue
         benefit_criterion, benefit = _extreme(area, criteria, items, round_id, Criterion.Kind.BENEFIT)
         risk_criterion, risk = _extreme(area, criteria, items, round_id, Criterion.Kind.RISK)
         previous = None
@@ -228,6 +231,7 @@ def build_convergence(
     areas, criteria = selectors.labels(study, language)
     history = selectors.panel_history(study)
     shown = [r for r in rounds if r.status != Round.Status.DRAFT]
+    areas, criteria = selectors.shown_labels(areas, criteria, ((a, c) for _n, a, c in history))
     result = []
     for area in areas:
         rows = convergence_rows(area, criteria, shown, history)

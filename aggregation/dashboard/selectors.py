@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -45,6 +45,7 @@ class Label:
     title: str
     kind: str = ""
     scale: tuple[int, int] = (1, 9)
+    active: bool = True
 
 
 @dataclass
@@ -107,11 +108,18 @@ def results_status(round_: Round | None) -> ResultsStatus:
 def labels(study: Study, language: str | None) -> tuple[list[Label], list[Label]]:
     """The study's areas and criteria in display order, titles in ``language`` (two queries)."""
     areas = [
-        Label(id=a.pk, code=a.code, title=a.localized(language)["title"])
+        Label(id=a.pk, code=a.code, title=a.localized(language)["title"], active=a.is_active)
         for a in Area.objects.filter(study=study).order_by("order", "id")
     ]
     criteria = [
-        Label(id=c.pk, code=c.code, title=c.localized(language)["title"], kind=c.kind, scale=(c.scale_min, c.scale_max))
+        Label(
+            id=c.pk,
+            code=c.code,
+            title=c.localized(language)["title"],
+            kind=c.kind,
+            scale=(c.scale_min, c.scale_max),
+            active=c.is_active,
+        )
         for c in Criterion.objects.filter(study=study).order_by("order", "id")
     ]
     return areas, criteria
@@ -236,3 +244,16 @@ def participation(study: Study) -> list[RoundParticipation]:
         if before is not None and before.total.submitted:
             entry.attrition = 100.0 * (before.total.submitted - entry.total.submitted) / before.total.submitted
     return ordered
+
+
+def shown_labels(
+    areas: Sequence[Label], criteria: Sequence[Label], rows: Iterable[tuple[int, int]]
+) -> tuple[list[Label], list[Label]]:
+    """Active areas and criteria, plus retired ones that still have results in the rows given."""
+    keys = list(rows)
+    with_areas = {area_id for area_id, _criterion_id in keys}
+    with_criteria = {criterion_id for _area_id, criterion_id in keys}
+    return (
+        [a for a in areas if a.active or a.id in with_areas],
+        [c for c in criteria if c.active or c.id in with_criteria],
+    )

@@ -21,7 +21,7 @@ from django.shortcuts import render
 from django.utils.text import slugify
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from aggregation.dashboard import figures, report, selectors
 from aggregation.dashboard.words import quantile_method_in_words
@@ -72,7 +72,7 @@ def dashboard_view(view: View) -> View:
     """Login, the coordinator check, the chosen round, and 400 for parameters that make no sense."""
 
     @login_required
-    @require_GET
+    @require_safe
     @wraps(view)
     def wrapped(request: HttpRequest, study: UUID, **kwargs: Any) -> HttpResponse:
         found = study_for_coordinator(request.user, study)
@@ -135,7 +135,9 @@ def _page(request: HttpRequest, board: Dashboard, page: str, context: dict[str, 
         **context,
     }
     if request.GET.get("partial") == "1":
-        return render(request, context["results_template"], context)
+        response = render(request, context["results_template"], context)
+        response["Cache-Control"] = "no-store"  # the poller must always see the newest numbers
+        return response
     return render(request, f"aggregation/dashboard/{page}.html", context)
 
 
@@ -188,6 +190,7 @@ def consensus(request: HttpRequest, board: Dashboard) -> HttpResponse:
     if board.round is not None:
         areas, criteria = selectors.labels(study, get_language())
         items = selectors.item_results([board.round.pk], group=bloc)
+        areas, criteria = selectors.shown_labels(areas, criteria, ((a, c) for _r, a, c in items))
         context["criteria"] = criteria
         context["grid"] = [
             (area, [report.cell(items.get((board.round.pk, area.id, c.id))) for c in criteria]) for area in areas

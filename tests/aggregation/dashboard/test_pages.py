@@ -230,3 +230,23 @@ def test_the_dashboard_speaks_chinese(signed_in, study_a, rounds_a):
 def test_the_study_page_links_to_its_dashboard(signed_in, study_a):
     html = signed_in.get(reverse("study-detail", args=[study_a.uuid])).content.decode()
     assert reverse("dashboard:overview", args=[study_a.uuid]) in html
+
+
+def test_retired_items_without_results_are_left_out_but_kept_where_they_have_results(signed_in, study_a, rounds_a):
+    from elicitation.models import Criterion
+
+    retired = Criterion.objects.create(study=study_a, code="X9", title="Retired criterion", kind="risk", order=99,
+                                       is_active=False)  # fmt: skip
+    assert "Retired criterion" not in _get(signed_in, study_a, "consensus")
+    Criterion.objects.filter(study=study_a, code="R3").update(is_active=False)
+    assert "Opportunities for harm" in _get(signed_in, study_a, "consensus")  # R3 still has results
+    assert retired.pk
+
+
+def test_the_poller_fragment_is_never_cached(signed_in, study_a, rounds_a):
+    response = signed_in.get(reverse("dashboard:overview", args=[study_a.uuid]) + "?partial=1")
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_head_requests_are_answered(signed_in, study_a, rounds_a):
+    assert signed_in.head(reverse("dashboard:overview", args=[study_a.uuid])).status_code == 200

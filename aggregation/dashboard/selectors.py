@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from django.db.models import Count, DurationField, ExpressionWrapper, F
 
 from aggregation.models import AggregationRun, AreaVerdict, CriterionAgreement, CrossBloc, ItemResult
-from aggregation.selectors import round_results
+from aggregation.selectors import latest_run, round_results
 from elicitation.models import Area, Criterion, Expert, Participation, Round, RoundItem, Study
 
 PANEL = ""
@@ -30,6 +30,7 @@ class ResultsStatus:
 
     run: AggregationRun | None
     updating: bool
+    failed: AggregationRun | None = None  # the newest run, when it failed after the one shown
 
     @property
     def as_of(self) -> datetime | None:
@@ -98,11 +99,15 @@ def previous_round(rounds: Sequence[Round], round_: Round) -> Round | None:
 
 
 def results_status(round_: Round | None) -> ResultsStatus:
-    """The latest done aggregation run and whether a newer one is queued or running (two queries)."""
+    """The latest done run, whether a newer one is queued or running, and a newer failure (three queries)."""
     if round_ is None:
         return ResultsStatus(run=None, updating=False)
     results = round_results(round_.pk)
-    return ResultsStatus(run=results.run, updating=results.updating)
+    newest = latest_run(round_.pk)
+    failed = None
+    if newest is not None and newest.status == AggregationRun.Status.FAILED and newest != results.run:
+        failed = newest
+    return ResultsStatus(run=results.run, updating=results.updating, failed=failed)
 
 
 def labels(study: Study, language: str | None) -> tuple[list[Label], list[Label]]:

@@ -216,6 +216,8 @@ def test_results_as_of_shows_the_latest_done_run_not_a_failed_newer_one(signed_i
     assert done.finished_at is not None
     assert f'datetime="{dateformat.format(timezone.localtime(done.finished_at), "c")}"' in html
     assert 'class="badge updating"' not in html
+    assert "failed; it will be retried." in html
+    assert "failed; it will be retried." not in _get(signed_in, study_a, query="round=1")
 
 
 def test_the_dashboard_speaks_chinese(signed_in, study_a, rounds_a):
@@ -250,3 +252,11 @@ def test_the_poller_fragment_is_never_cached(signed_in, study_a, rounds_a):
 
 def test_head_requests_are_answered(signed_in, study_a, rounds_a):
     assert signed_in.head(reverse("dashboard:overview", args=[study_a.uuid])).status_code == 200
+
+
+def test_the_report_names_the_design_and_every_round_as_accord_asks(signed_in, study_a, rounds_a):
+    html = _get(signed_in, study_a, "report")
+    assert "2 rounds so far." in html
+    assert study_a.get_mode_display() in html
+    assert study_a.get_feedback_timing_display() in html
+    assert "Round 1 (Closed)" in html

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import dateformat, timezone
+from django.utils.html import escape
 
 from aggregation.models import AggregationRun, ItemResult
 from elicitation.models import Area, Round, RoundItem
@@ -258,5 +259,5 @@ def test_the_report_names_the_design_and_every_round_as_accord_asks(signed_in, s
     html = _get(signed_in, study_a, "report")
     assert "2 rounds so far." in html
     assert study_a.get_mode_display() in html
-    assert study_a.get_feedback_timing_display() in html
+    assert escape(study_a.get_feedback_timing_display()) in html
     assert "Round 1 (Closed)" in html

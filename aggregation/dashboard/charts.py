@@ -380,3 +380,74 @@ def group_dots(
         parts.append(_text(lx + 18, ly, name))
     parts.append("</g></svg>")
     return "".join(parts)
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One horizontal bar: its label, its value and the group it is drawn in (e.g. the round)."""
+
+    group: str
+    label: str
+    value: float
+    text: str = ""  # what is written at the bar's end; the value when empty
+
+
+BAR_HEIGHT = 16
+BAR_GAP = 4
+GROUP_GAP = 14
+
+
+def bar_chart(
+    bars: Sequence[Bar],
+    *,
+    chart_id: str,
+    title: str,
+    desc: str,
+    width: int = 640,
+    label_width: int = 160,
+    maximum: float | None = None,
+) -> str:
+    """Horizontal bars in groups (one heading per group), each labelled and with its value written out.
+
+    Bars of the same label share a colour across groups, so a stage reads the same in every round;
+    the label and number are always written, so colour is never the only cue.
+    """
+    groups: list[str] = []
+    for bar in bars:
+        if bar.group not in groups:
+            groups.append(bar.group)
+    labels: list[str] = []
+    for bar in bars:
+        if bar.label not in labels:
+            labels.append(bar.label)
+    top = 8
+    height = top + len(groups) * (18 + GROUP_GAP) + len(bars) * (BAR_HEIGHT + BAR_GAP) + 8
+    largest = maximum if maximum is not None else max((b.value for b in bars), default=0.0)
+    scale = (width - label_width - 56) / largest if largest > 0 else 0.0
+    parts = _open_svg(chart_id, width, height, title, desc)
+    y = top
+    for group in groups:
+        y += 14
+        parts.append(_text(8, y, group, extra=' font-weight="600" fill="#1b1f24"'))
+        y += 4 + GROUP_GAP / 2
+        for bar in (b for b in bars if b.group == group):
+            colour = SERIES_COLOURS[labels.index(bar.label) % len(SERIES_COLOURS)]
+            length = max(bar.value * scale, 0.0)
+            parts.append(
+                f'<g class="bar" data-label="{escape(bar.label)}"><title>{escape(group)}, {escape(bar.label)}: '
+                f"{escape(bar.text or _num(bar.value))}</title>"
+            )
+            parts.append(_text(label_width - 8, y + BAR_HEIGHT - 4, bar.label, anchor="end", extra=' fill="#1b1f24"'))
+            parts.append(
+                f'<rect x="{label_width}" y="{_num(y)}" width="{_num(length)}" height="{BAR_HEIGHT}" fill="{colour}"/>'
+            )
+            parts.append(
+                _text(
+                    label_width + length + 6, y + BAR_HEIGHT - 4, bar.text or _num(bar.value), extra=' fill="#1b1f24"'
+                )
+            )
+            parts.append("</g>")
+            y += BAR_HEIGHT + BAR_GAP
+        y += GROUP_GAP / 2
+    parts.append("</svg>")
+    return "".join(parts)

@@ -13,7 +13,16 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from aggregation.dashboard import report, selectors
-from aggregation.dashboard.charts import DotRow, MapPoint, Series, benefit_risk_map, group_dots, line_chart
+from aggregation.dashboard.charts import (
+    Bar,
+    DotRow,
+    MapPoint,
+    Series,
+    bar_chart,
+    benefit_risk_map,
+    group_dots,
+    line_chart,
+)
 from aggregation.dashboard.selectors import Label
 from aggregation.models import AreaVerdict, ItemResult
 from elicitation.models import Criterion, Round, Study
@@ -276,3 +285,36 @@ def build_divided(
     rows = report.divided_rows(selectors.divided_items(round_.pk), areas, criteria, study)
     columns = report.bloc_columns(rows, study.blocs)
     return rows, columns, divided_figure(rows, columns, round_)
+
+
+def participation_figure(rounds: Sequence[selectors.RoundParticipation]) -> Figure:
+    """Invited, opened, started and submitted per round, as bars; the submissions also as a share."""
+    stages = [
+        (_("Invited"), "invited"),
+        (_("Opened"), "opened"),
+        (_("Started"), "started"),
+        (_("Submitted"), "submitted"),
+    ]
+    bars = []
+    for entry in rounds:
+        group = _("Round %(number)s") % {"number": entry.number}
+        for label, stage in stages:
+            value = getattr(entry.total, stage)
+            text = str(value)
+            if stage == "submitted" and entry.total.response_rate is not None:
+                text = _("%(count)s (%(rate)s%% of those invited)") % {
+                    "count": value,
+                    "rate": f"{entry.total.response_rate:.0f}",
+                }
+            bars.append(Bar(group=group, label=label, value=value, text=text))
+    title = _("Participation by round")
+    svg = bar_chart(
+        bars,
+        chart_id="chart-participation",
+        title=title,
+        desc=_(
+            "For each round, bars for the experts invited, who opened the survey, started and submitted. "
+            "The table below gives the same numbers."
+        ),
+    )
+    return Figure(chart_id="chart-participation", title=title, svg=mark_safe(svg), slug="participation")  # noqa: S308

@@ -145,6 +145,7 @@ def _page(request: HttpRequest, board: Dashboard, page: str, context: dict[str, 
 def overview(request: HttpRequest, board: Dashboard) -> HttpResponse:
     study, round_ = board.study, board.round
     context: dict[str, Any] = {"participation": selectors.participation(study)}
+    context["participation_figure"] = figures.participation_figure(context["participation"])
     current = next((p for p in context["participation"] if round_ and p.number == round_.number), None)
     context["current"] = current
     if current is not None:
@@ -259,6 +260,8 @@ def chart_svg(request: HttpRequest, board: Dashboard, name: str) -> HttpResponse
     figure = None
     if name == "map":
         figure = figures.build_map(board.study, board.rounds, board.round, get_language())[1]
+    elif name == "participation":
+        figure = figures.participation_figure(selectors.participation(board.study))
     elif name == "divided":
         figure = figures.build_divided(board.study, board.round, get_language())[2]
     elif name.startswith(("iqr-", "cns-")):

@@ -6,9 +6,11 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from aggregation.dashboard.charts import (
+    Bar,
     DotRow,
     MapPoint,
     Series,
+    bar_chart,
     benefit_risk_map,
     group_dots,
     line_chart,
@@ -219,3 +221,28 @@ def test_group_dots_shorten_long_item_labels_but_keep_them_whole_in_the_tooltip(
     shown = row.find(f"{SVG}text").text
     assert shown.endswith("…")
     assert text_width(shown) <= 188
+
+
+def test_bars_are_grouped_labelled_and_scaled_to_the_largest():
+    bars = [Bar("Round 1", "Invited", 8), Bar("Round 1", "Submitted", 4), Bar("Round 2", "Invited", 8),
+            Bar("Round 2", "Submitted", 2, text="2 (25%)")]  # fmt: skip
+    root = _parse(bar_chart(bars, chart_id="b", title="t", desc="d"))
+    groups = [g for g in root.iter(f"{SVG}g") if g.get("class") == "bar"]
+    assert len(groups) == 4
+    widths = [float(g.find(f"{SVG}rect").get("width")) for g in groups]
+    # 640 − 160 − 56 = 424 pixels for the largest value (8).
+    assert widths == [424, 212, 424, 106]
+    # Each label keeps its colour in every group.
+    fills = [g.find(f"{SVG}rect").get("fill") for g in groups]
+    assert fills[0] == fills[2]
+    assert fills[1] == fills[3]
+    assert fills[0] != fills[1]
+    texts = [t.text for t in root.iter(f"{SVG}text")]
+    assert texts[:4] == ["Round 1", "Invited", "8", "Submitted"]
+    assert "2 (25%)" in texts
+
+
+def test_bars_of_nothing_do_not_divide_by_zero():
+    root = _parse(bar_chart([Bar("R", "Invited", 0)], chart_id="b", title="t", desc="d"))
+    assert float(next(root.iter(f"{SVG}rect")).get("width")) == 640  # the background; the bar below is empty
+    assert [float(r.get("width")) for r in root.iter(f"{SVG}rect")][1] == 0

@@ -74,3 +74,12 @@ def test_the_divided_items_plot_downloads_and_appears_on_its_page(client, coordi
     assert {g.get("data-group") for g in root.iter(f"{SVG}g") if g.get("class") == "dot"} == {"United States", "China"}
     page = client.get(reverse("dashboard:divided", args=[study_a.uuid])).content.decode()
     assert 'id="chart-divided"' in page
+
+
+def test_participation_downloads_as_bars_per_round(client, coordinator_a, study_a, rounds_a):
+    client.force_login(coordinator_a)
+    response = _download(client, study_a, "participation")
+    assert response.status_code == 200
+    root: Any = ET.fromstring(response.content)  # noqa: S314
+    assert len([g for g in root.iter(f"{SVG}g") if g.get("class") == "bar"]) == 8  # two rounds, four stages
+    assert "4 (50% of those invited)" in [t.text for t in root.iter(f"{SVG}text")]

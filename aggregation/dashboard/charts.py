@@ -425,7 +425,7 @@ def bar_chart(
     largest = maximum if maximum is not None else max((b.value for b in bars), default=0.0)
     scale = (width - label_width - 56) / largest if largest > 0 else 0.0
     parts = _open_svg(chart_id, width, height, title, desc)
-    y = top
+    y: float = top
     for group in groups:
         y += 14
         parts.append(_text(8, y, group, extra=' font-weight="600" fill="#1b1f24"'))

@@ -16,4 +16,4 @@ RUN SECRET_KEY=build-only DEBUG=0 python manage.py collectstatic --no-input \
 USER coopsurvey
 
 EXPOSE 8000
-CMD ["gunicorn", "coopsurvey.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "coopsurvey.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", "--logger-class", "coopsurvey.gunicorn_logging.Logger"]

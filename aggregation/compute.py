@@ -9,7 +9,9 @@ the inputs and writes the outputs.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -36,7 +38,7 @@ def compute_round(
     method: str,
     rule: RuleParts | None,
     min_group_size: int,
-    kinds: dict[object, str],
+    kinds: Mapping[Any, str],
     thresholds: Thresholds,
     previous: pd.DataFrame | None = None,
 ) -> RoundResults:

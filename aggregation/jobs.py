@@ -144,12 +144,17 @@ def _is_stale(row: Mapping[str, Any], newest: dict[int, datetime]) -> bool:
 
 def sweep() -> list[int]:
     """Re-send every stale round (see :func:`stale_round_ids`); pending runs are superseded by the new one."""
-    round_ids = stale_round_ids()
+    now = timezone.now()
+    round_ids = stale_round_ids(now=now)
     for round_id in round_ids:
-        AggregationRun.objects.filter(
-            round_id=round_id, status=AggregationRun.Status.QUEUED, dispatched_at__isnull=True
+        runs = AggregationRun.objects.filter(round_id=round_id)
+        runs.filter(status=AggregationRun.Status.QUEUED, dispatched_at__isnull=True).update(
+            status=AggregationRun.Status.FAILED, finished_at=now, error="not sent; superseded by the sweep"
+        )
+        runs.filter(
+            status__in=[AggregationRun.Status.QUEUED, AggregationRun.Status.RUNNING], requested_at__lt=now - STUCK_AFTER
         ).update(
-            status=AggregationRun.Status.FAILED, finished_at=timezone.now(), error="not sent; superseded by the sweep"
+            status=AggregationRun.Status.FAILED, finished_at=now, error="lost: no result in time; re-sent by the sweep"
         )
         send(round_id, trigger=AggregationRun.Trigger.SWEEP)
     return round_ids

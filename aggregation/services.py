@@ -13,6 +13,7 @@ import logging
 import math
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from django.db import connection, transaction
 from django.db.models import Max
@@ -34,9 +35,17 @@ _ADVISORY_NAMESPACE = 0x436F_6F70  # "Coop": keeps these advisory lock keys apar
 
 def load_ratings(*, round_id: int, study_id: int) -> pd.DataFrame:
     """The round's ratings as the DataFrame ``aggregation.summary`` expects (value NaN = cannot judge)."""
-    rows = Rating.objects.filter(round_id=round_id).values_list("area_id", "criterion_id", "expert_id", "value")
-    frame = pd.DataFrame.from_records(list(rows), columns=["area", "criterion", "expert", "value"])
-    frame["value"] = frame["value"].astype("float64")
+    rows = list(Rating.objects.filter(round_id=round_id).values_list("area_id", "criterion_id", "expert_id", "value"))
+    # Column by column is several times faster than DataFrame.from_records on 600,000 tuples.
+    columns = list(zip(*rows, strict=True)) if rows else [(), (), (), ()]
+    frame = pd.DataFrame(
+        {
+            "area": np.array(columns[0], dtype=np.int64),
+            "criterion": np.array(columns[1], dtype=np.int64),
+            "expert": np.array(columns[2], dtype=np.int64),
+            "value": np.array(columns[3], dtype=np.float64),  # None (cannot judge) becomes NaN
+        }
+    )
     blocs = dict(Expert.objects.filter(study_id=study_id).values_list("id", "bloc"))
     scales = {c["id"]: c for c in Criterion.objects.filter(study_id=study_id).values("id", "scale_min", "scale_max")}
     frame["bloc"] = frame["expert"].map(blocs).astype(object)

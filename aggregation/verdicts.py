@@ -15,6 +15,7 @@ The checks run in that order, so a consensual high risk outweighs any benefit. N
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final, cast
 
@@ -38,7 +39,7 @@ class Thresholds:
     risk_avoid: float = 7.0
 
 
-def area_verdicts(summary: pd.DataFrame, kinds: dict[object, str], thresholds: Thresholds) -> pd.DataFrame:
+def area_verdicts(summary: pd.DataFrame, kinds: Mapping[Any, str], thresholds: Thresholds) -> pd.DataFrame:
     """One row per area with the columns of :data:`VERDICT_COLUMNS`.
 
     ``kinds`` maps criterion id to "benefit" or "risk" (other criteria are ignored); ``detail`` maps the

@@ -99,8 +99,8 @@ def make_synthetic_study(*, experts: int, areas: int, criteria: int, rounds: int
         RoundItem.objects.bulk_create(
             RoundItem(round=round_, area=a, criterion=c) for a in area_rows for c in criterion_rows
         )
-        e, a, c = np.meshgrid(np.arange(experts), np.arange(areas), np.arange(criteria), indexing="ij")
-        e, a, c = e.ravel(), a.ravel(), c.ravel()
+        grid = np.meshgrid(np.arange(experts), np.arange(areas), np.arange(criteria), indexing="ij")
+        e, a, c = (axis.ravel() for axis in grid)
         raw = centres[a, c] + leaning[e % 4, a, c] + rng.normal(0, 1, e.size) * spreads[a, c]
         values = np.clip(np.rint(raw), 1, 9).astype(np.int64)
         cannot = rng.random(e.size) < 0.03
@@ -136,7 +136,7 @@ def delete_study(study: Any) -> None:
     from elicitation.models import Participation, Rating, Round, RoundItem
 
     with transaction.atomic():
-        Rating.objects.filter(round__study=study)._raw_delete(Rating.objects.db)  # type: ignore[attr-defined]
+        Rating.objects.filter(round__study=study)._raw_delete(Rating.objects.db)
         AggregationRun.objects.filter(round__study=study).delete()
         RoundItem.objects.filter(round__study=study).delete()
         Participation.objects.filter(round__study=study).delete()
@@ -217,13 +217,12 @@ def naive_compute(
         out |= {k: stability[k] for k in ("delta_cv", "wilcoxon_statistic", "wilcoxon_p", "changed_share")}
         return pd.Series(out)
 
-    summary = (
-        long.groupby(["area", "criterion", "group"], sort=True).apply(one_item, include_groups=False).reset_index()
-    )
+    by_group: Any = long.groupby(["area", "criterion", "group"], sort=True)
+    summary = by_group.apply(one_item, include_groups=False).reset_index()
     summary["consensus"] = consensus(summary, rule)
     summary = mark_suppressed(summary, min_group_size)
 
-    def one_crossing(item: pd.DataFrame) -> pd.Series:
+    def one_crossing(item: Any) -> pd.Series:
         rows = summary_by_item.get_group(item.name)
         blocs_rows = rows[rows["group"] != ""]
         compared = blocs_rows[blocs_rows["n"] >= min_group_size].sort_values(["n", "group"], ascending=[False, True])
@@ -246,7 +245,8 @@ def naive_compute(
         return pd.Series(out)
 
     summary_by_item = summary.groupby(["area", "criterion"])
-    crossing = ratings.groupby(["area", "criterion"]).apply(one_crossing, include_groups=False).reset_index()
+    by_item: Any = ratings.groupby(["area", "criterion"])
+    crossing = by_item.apply(one_crossing, include_groups=False).reset_index()
     crossing = crossing.reindex(columns=list(CROSS_BLOC_COLUMNS))
     return RoundResults(
         items=summary,

@@ -9,10 +9,15 @@ run code.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+
+logger = logging.getLogger("coopsurvey.availability")
 
 DEFAULT_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
@@ -55,3 +60,39 @@ class RequestSizeLimitMiddleware:
                 f"Request body too large: the limit is {self.limit} bytes.", status=413, content_type="text/plain"
             )
         return self.get_response(request)
+
+
+class DatabaseUnavailableMiddleware:
+    """The database unreachable (restart, failover): answer 503 "nothing was saved, try again".
+
+    The transaction of the request was never committed, so no success may be reported; Django's
+    connection health checks reconnect on the next request once the database is back, without a
+    restart of the app.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, OperationalError | InterfaceError) or not _connection_lost(exception):
+            return None
+        logger.warning("database unavailable: %s", exception.__class__.__name__)
+        body = render_to_string("503.html", request=None)
+        response = HttpResponse(body, status=503)
+        response["Retry-After"] = "30"
+        return response
+
+
+def _connection_lost(exception: Exception) -> bool:
+    """Whether the error means the server cannot be reached (not, say, a constraint or a lock timeout)."""
+    from django.db import connection
+
+    if isinstance(exception, InterfaceError):
+        return True
+    try:
+        return not connection.is_usable()
+    except Exception:  # noqa: BLE001 - asking a dead connection may itself fail
+        return True

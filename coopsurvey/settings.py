@@ -54,6 +54,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "coopsurvey.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -132,6 +133,8 @@ CELERY_BEAT_SCHEDULE["remind-due-rounds"] = {
     "task": "elicitation.remind_due_rounds",
     "schedule": env_int("ROUND_REMINDER_CHECK_SECONDS", 900, minimum=30),
 }
+# Planning the next round: which items reached consensus (a function of the round), preselected to drop.
+ROUND_CONSENSUS_PROVIDER = "elicitation.services.planning.panel_consensus_items"
 
 # The cache (rate limits, coalescing, health): CACHE_URL, else Redis when configured, else in-process memory.
 CACHE_URL = env_url("CACHE_URL", schemes={"redis", "rediss", "locmem"}, default=REDIS_URL or "locmem://")
@@ -240,3 +243,10 @@ CELERY_BEAT_SCHEDULE["aggregation-sweep"] = {
     "task": "aggregation.sweep_stale_rounds",
     "schedule": float(AGGREGATION_SWEEP_SECONDS),
 }
+
+# Personal link tokens (/e/<token>/) never reach the logs: Django's request and server loggers and the
+# console handler rewrite them (elicitation.link_redaction); gunicorn uses coopsurvey.gunicorn_logging.
+LOGGING["filters"] = {"redact_link_tokens": {"()": "elicitation.link_redaction.RedactLinkTokens"}}
+LOGGING["handlers"]["console"]["filters"] = ["redact_link_tokens"]  # type: ignore[index]
+LOGGING["loggers"]["django.server"] = {"filters": ["redact_link_tokens"]}  # type: ignore[index]
+LOGGING["loggers"]["django.request"] = {"filters": ["redact_link_tokens"]}  # type: ignore[index]

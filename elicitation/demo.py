@@ -19,13 +19,16 @@ from django.utils import timezone
 
 from elicitation.models import (
     AnswerRevision,
+    Area,
     AreaResponse,
+    Criterion,
     Expert,
     Participation,
     Rating,
     Round,
     RoundItem,
     Study,
+    Suggestion,
 )
 from elicitation.models.panel import email_key
 from elicitation.services.studies import study_create
@@ -64,6 +67,14 @@ RATIONALES = {
     ("evaluations", 16): "Dangerous-capability evaluations touch national-security information.",
     ("evaluations", 12): "评估方法可以共享，但具体测试结果涉及敏感信息。",
 }
+
+
+SUGGESTIONS = [
+    (1, "Joint incident database for AI failures and near misses"),
+    (9, "共享的红队测试方法与基准"),
+    (18, "Interpretability research on open-weight models"),
+]
+OFF_TOPIC = "Contact me at my personal address to discuss consulting work."
 
 
 @dataclass
@@ -130,6 +141,7 @@ def _build(user: User) -> Study:
     for round_ in [*rounds, draft]:
         RoundItem.objects.bulk_create(RoundItem(round=round_, area=a, criterion=c) for a in areas for c in criteria)
     _simulate(rounds, experts, areas, criteria)
+    _extras(rounds[0], experts, user)
     return study
 
 
@@ -156,7 +168,29 @@ def _panel(study: Study) -> list[Expert]:
     return Expert.objects.bulk_create(experts)
 
 
-def _simulate(rounds: list[Round], experts: list[Expert], areas: list, criteria: list) -> None:
+def _extras(first_round: Round, experts: list[Expert], user: User) -> None:
+    """Round-1 suggestions of new areas, and one off-topic rationale the coordinator hid."""
+    assert first_round.closed_at is not None
+    Suggestion.objects.bulk_create(
+        Suggestion(round=first_round, expert=experts[index], text=text) for index, text in SUGGESTIONS
+    )
+    hidden = AreaResponse.objects.filter(round=first_round, expert=experts[3], area__code="protocols").first()
+    if hidden is not None:
+        AreaResponse.objects.filter(pk=hidden.pk).update(
+            rationale=OFF_TOPIC, hidden_at=first_round.closed_at, hidden_by=user
+        )
+        AnswerRevision.objects.create(
+            round=first_round,
+            expert=experts[3],
+            area=hidden.area,
+            field=AnswerRevision.Field.RATIONALE,
+            old_value="",
+            new_value=OFF_TOPIC,
+            source=AnswerRevision.Source.SYSTEM,
+        )
+
+
+def _simulate(rounds: list[Round], experts: list[Expert], areas: list[Area], criteria: list[Criterion]) -> None:
     rng = np.random.default_rng(SEED)
     previous: dict[tuple[int, int, int], int | None] = {}
     # Who submitted: everybody in round 1 but two; round 2 loses three more (attrition).

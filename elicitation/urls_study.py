@@ -25,6 +25,7 @@ urlpatterns: list[URLPattern] = [
     path("<uuid:study_uuid>/panel/", setup_panel.panel_list, name="study-panel"),
     path("<uuid:study_uuid>/panel/new/", setup_panel.expert_form, name="expert-create"),
     path("<uuid:study_uuid>/panel/import/", setup_panel.panel_import, name="study-panel-import"),
+    path("<uuid:study_uuid>/panel/import/example.csv", setup_panel.panel_import_example, name="study-panel-example"),
     path("<uuid:study_uuid>/panel/<uuid:expert_uuid>/", setup_panel.expert_form, name="expert-edit"),
     path("<uuid:study_uuid>/panel/<uuid:expert_uuid>/active/", setup_panel.expert_set_active, name="expert-set-active"),
 ]

@@ -9,6 +9,7 @@ coalesces requests, so one per save is fine).
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -29,6 +30,15 @@ CONFIDENCE_MIN, CONFIDENCE_MAX = 1, 5
 SUGGESTIONS_PER_EXPERT = 20
 
 Source = AnswerRevision.Source
+
+
+class Keep(enum.Enum):
+    """Leave a field of an area response as it is (autosave sends one field at a time)."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
 
 
 @dataclass(frozen=True)
@@ -209,21 +219,29 @@ def area_response_save(
     expert: Expert,
     round_id: int,
     area_id: int,
-    confidence: int | None,
-    rationale: str,
+    confidence: int | Keep | None = KEEP,
+    rationale: str | Keep = KEEP,
     source: str = Source.WEB,
 ) -> AreaResponse | None:
-    """Upsert the confidence (1–5 or none) and rationale for one area; returns it when it changed."""
+    """Upsert the confidence (1–5 or none) and rationale for one area; ``KEEP`` leaves a field as it is.
+
+    Returns the response when it changed, None when nothing changed.
+    """
     with transaction.atomic():
         round_ = _lock_round_for(expert, round_id)
-        confidence = _clean_confidence(confidence)
-        rationale = _clean_rationale(rationale)
+        new_confidence = None if confidence is KEEP else _clean_confidence(confidence)
+        new_rationale = "" if rationale is KEEP else _clean_rationale(rationale)
         asked = RoundItem.objects.filter(round=round_, area_id=area_id, area__is_active=True).exists()
         if not asked:
             raise InvalidInput(_("This area is not asked in this round."), field_errors={"area": [_("Unknown area.")]})
         response = AreaResponse.objects.select_for_update().filter(round=round_, expert=expert, area_id=area_id).first()
         old_confidence = None if response is None else response.confidence
         old_rationale = None if response is None else response.rationale
+        if confidence is KEEP and response is not None:
+            new_confidence = response.confidence
+        if rationale is KEEP and response is not None:
+            new_rationale = response.rationale
+        confidence, rationale = new_confidence, new_rationale
         revisions: list[tuple[str, int | str | None, int | str | None]] = []
         if response is None or old_confidence != confidence:
             revisions.append((AnswerRevision.Field.CONFIDENCE, old_confidence, confidence))

@@ -42,6 +42,7 @@ ITEM_OPTIONAL = (
     "cannot_judge",
     "active",
 )
+DELIMITERS = (",", ";", "\t")
 TRUE_WORDS = {"1", "yes", "true", "y"}
 FALSE_WORDS = {"0", "no", "false", "n", ""}
 
@@ -91,15 +92,25 @@ def decode_csv(data: bytes) -> str:
     return text
 
 
+def guess_delimiter(text: str) -> str:
+    """Comma, or the semicolon or tab that spreadsheets in many locales use, judged by the header line."""
+    first = text.split("\n", 1)[0]
+    counts = {delimiter: first.count(delimiter) for delimiter in DELIMITERS}
+    best = max(DELIMITERS, key=lambda delimiter: counts[delimiter])
+    return best if counts[best] > 0 else ","
+
+
 def read_csv(data: bytes, *, required: tuple[str, ...], allowed: Callable[[str], bool], max_rows: int) -> CsvTable:
     """Parse a CSV upload into rows keyed by lower-case header names; raise ImportFailed with every problem."""
     text = decode_csv(data)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=guess_delimiter(text), strict=True)
     problems: list[Problem] = []
     try:
         header = [name.strip().casefold() for name in next(reader)]
     except (csv.Error, StopIteration) as exc:
         raise ImportFailed(_("The header cannot be read."), problems=[(1, "", str(exc))]) from None
+    while header and not header[-1]:  # spreadsheets often save empty trailing columns
+        header.pop()
     for index, name in enumerate(header):
         if not name:
             problems.append((1, f"#{index + 1}", _("This column has no name.")))
@@ -125,6 +136,8 @@ def read_csv(data: bytes, *, required: tuple[str, ...], allowed: Callable[[str],
         if len(rows) >= max_rows:
             problems.append((start, "", _("Too many rows: at most %(n)d.") % {"n": max_rows}))
             break
+        while len(cells) > len(header) and not cells[-1].strip():
+            cells.pop()
         if len(cells) != len(header):
             problems.append(
                 (
@@ -281,20 +294,21 @@ def items_import(*, study: Study, user: User | None, data: bytes) -> tuple[list[
                 language: {key: text for key, text in texts.items() if key in {"title", "description"}}
                 for language, texts in values["translations"].items()
             }
+        elif values["kind"] not in Criterion.Kind.values:
+            errors.setdefault("kind", []).append(_("Use “benefit” or “risk”."))
         code_key = (kind, values["code"].casefold())
         if code_key in codes_in_file:
             errors.setdefault("code", []).append(_("This code is also on line %(n)d.") % {"n": codes_in_file[code_key]})
         codes_in_file.setdefault(code_key, line)
         problems += _field_problems(line, errors, _column_name)
-        plan.append((line, kind, values))
-    if problems:
-        raise ImportFailed(_("Nothing was imported."), problems=problems[:MAX_PROBLEMS])
+        if not errors:
+            plan.append((line, kind, values))
     areas: list[Area] = []
     criteria: list[Criterion] = []
     for line, kind, values in plan:
         try:
-            # A savepoint per row keeps collecting problems after one; the outer transaction
-            # is rolled back as a whole below if any row failed.
+            # A savepoint per row, so the services' checks run on every row and report every problem;
+            # raising below rolls the whole import back.
             with transaction.atomic():
                 if kind == "area":
                     areas.append(items.area_create(study=study, user=user, **values))
@@ -303,6 +317,7 @@ def items_import(*, study: Study, user: User | None, data: bytes) -> tuple[list[
         except InvalidInput as exc:
             problems += _field_problems(line, exc.field_errors, _column_name)
     if problems:
+        problems.sort(key=lambda problem: problem[0])
         raise ImportFailed(_("Nothing was imported."), problems=problems[:MAX_PROBLEMS])
     audit(action="items.imported", study=study, user=user, areas=len(areas), criteria=len(criteria))
     return areas, criteria

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from elicitation.models import Expert, Participation, Round
 from elicitation.services.audit import audit
@@ -35,12 +35,15 @@ def expert_link(token: str) -> str:
     return f"{settings.SITE_URL}/e/{token}/"
 
 
-def _require_open(round_: Round, action: str) -> None:
+_NOT_OPEN = {
+    "invitations": gettext_lazy("Round %(number)s is not open; invitations go out only while a round is open."),
+    "reminders": gettext_lazy("Round %(number)s is not open; reminders go out only while a round is open."),
+}
+
+
+def _require_open(round_: Round, kind: str) -> None:
     if round_.status != Round.Status.OPEN:
-        raise IllegalTransition(
-            _("Round %(number)s is not open; %(action)s can only go out while a round is open.")
-            % {"number": round_.number, "action": action}
-        )
+        raise IllegalTransition(str(_NOT_OPEN[kind]) % {"number": round_.number})
 
 
 def _reachable(participations: QuerySet[Participation]) -> QuerySet[Participation]:
@@ -63,7 +66,7 @@ def invitations_send(
 
     Returns how many were queued. The emails go out after this transaction commits.
     """
-    _require_open(round, _("invitations"))
+    _require_open(round, "invitations")
     participations_ensure(round)
     targets = _reachable(round.participations.all())
     if expert_ids is not None:
@@ -94,7 +97,7 @@ def invitations_send(
 @transaction.atomic
 def reminders_send(*, round: Round, user: User | None, now: dt.datetime | None = None) -> int:
     """Queue reminders by hand to invited experts who have not submitted and were not reminded lately."""
-    _require_open(round, _("reminders"))
+    _require_open(round, "reminders")
     now = now or timezone.now()
     since = now - MANUAL_REMINDER_GAP
     ids = list(_reminder_targets(round, since).values_list("pk", flat=True))

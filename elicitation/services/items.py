@@ -142,6 +142,8 @@ def area_update(*, area: Area, user: User | None, **changes: Any) -> Area:
         raise TypeError(f"unknown area fields: {sorted(set(changes) - set(AREA_FIELDS))}")
     values = {name: changes.get(name, getattr(area, name)) for name in AREA_FIELDS}
     values["code"] = str(values["code"]).strip()
+    if values["order"] is None:  # left empty on the form: keep the place
+        values["order"] = area.order
     values["translations"] = clean_translations(values["translations"])
     errors: dict[str, list[str]] = {}
     _text_errors(values, errors)
@@ -235,6 +237,8 @@ def criterion_update(*, criterion: Criterion, user: User | None, **changes: Any)
         raise TypeError(f"unknown criterion fields: {sorted(set(changes) - set(CRITERION_FIELDS))}")
     values = {name: changes.get(name, getattr(criterion, name)) for name in CRITERION_FIELDS}
     values["code"] = str(values["code"]).strip()
+    if values["order"] is None:  # left empty on the form: keep the place
+        values["order"] = criterion.order
     values["translations"] = clean_translations(values["translations"])
     errors: dict[str, list[str]] = {}
     _criterion_errors(values, errors)
@@ -264,3 +268,15 @@ def criterion_update(*, criterion: Criterion, user: User | None, **changes: Any)
 
 def criterion_set_active(*, criterion: Criterion, user: User | None, active: bool) -> Criterion:
     return criterion_update(criterion=criterion, user=user, is_active=active)
+
+
+def criterion_localized(criterion: Criterion, language: str | None) -> dict[str, str]:
+    """Title, description and end labels in ``language``, falling back field by field to the default text.
+
+    End labels are translated in ``translations[language]["label_min"|"label_max"]``.
+    """
+    texts = criterion.localized(language)
+    translated = criterion.translations.get(language or "", {}) if isinstance(criterion.translations, dict) else {}
+    texts["label_min"] = translated.get("label_min") or criterion.label_min
+    texts["label_max"] = translated.get("label_max") or criterion.label_max
+    return texts

@@ -33,11 +33,20 @@ def no_consensus_known(round_: Round) -> set[Item]:
     return set()
 
 
+def panel_consensus_items(round_: Round) -> set[Item]:
+    """The items whose whole-panel result in ``round_``'s latest aggregation reached consensus under its rule."""
+    from aggregation.models import ItemResult
+
+    rows = ItemResult.objects.filter(round_id=round_.pk, group="", consensus=True)
+    return set(rows.values_list("area_id", "criterion_id"))
+
+
 def items_reached_consensus(round_: Round) -> set[Item]:
     """The (area_id, criterion_id) pairs of ``round_`` that reached consensus, as the aggregation reports.
 
     Pluggable: ``settings.ROUND_CONSENSUS_PROVIDER`` names a function ``(round) -> iterable of
-    (area_id, criterion_id)``; unset, no item is known to have reached consensus.
+    (area_id, criterion_id)`` (the settings name ``panel_consensus_items``, the aggregation's
+    whole-panel verdicts); unset, no item is known to have reached consensus.
     """
     path = getattr(settings, "ROUND_CONSENSUS_PROVIDER", "")
     provider: ConsensusProvider = import_string(path) if path else no_consensus_known
@@ -59,7 +68,14 @@ def round_plan_next(
     """The next round, as a draft asking ``items``; or, if it is already drafted, its items replaced."""
     if closed_round.status != Round.Status.CLOSED:
         raise IllegalTransition(_("Plan the next round from a closed round."))
-    draft = closed_round.study.rounds.filter(number=closed_round.number + 1, status=Round.Status.DRAFT).first()
+    following = closed_round.study.rounds.filter(number__gt=closed_round.number).order_by("number")
+    draft = following.filter(number=closed_round.number + 1, status=Round.Status.DRAFT).first()
+    later = following.exclude(pk=draft.pk) if draft is not None else following
+    if later.exists():
+        raise IllegalTransition(
+            _("Round %(number)s is already followed by a later round; plan from the latest round.")
+            % {"number": closed_round.number}
+        )
     if draft is not None:
         return round_set_items(round=draft, items=items, user=user)
     return round_create(study=closed_round.study, deadline=deadline, items=items, user=user)

@@ -233,7 +233,8 @@ def round_close(*, round: Round, user: User | None, reason: str = "by hand") -> 
         reason=reason,
     )
     round_id = locked.pk
-    transaction.on_commit(lambda: jobs.request_aggregation(round_id=round_id, immediate=True))
+    # robust: the close has committed; a failure to queue the results is logged, not shown as a failed close.
+    transaction.on_commit(lambda: jobs.request_aggregation(round_id=round_id, immediate=True), robust=True)
     return locked
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from typing import Any
 from uuid import UUID
 
@@ -73,6 +74,21 @@ def expert_set_active(request: HttpRequest, study_uuid: UUID, expert_uuid: UUID)
     except ServiceError as exc:
         messages.error(request, exc.message)
     return redirect("study-panel", study_uuid=study.uuid)
+
+
+@login_required
+def panel_import_example(request: HttpRequest, study_uuid: UUID) -> HttpResponse:
+    """A CSV with this study's columns and one example row, to fill in a spreadsheet."""
+    study = study_for_coordinator(request.user, study_uuid)
+    codes = list(study.areas.filter(is_active=True).values_list("code", flat=True))
+    header = [*imports.EXPERT_COLUMNS, *(f"{imports.EXPERTISE_PREFIX}{code}" for code in codes)]
+    example = ["expert@example.org", "Ada Lovelace", study.blocs[0] if study.blocs else "", "", study.default_language]
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="panel.csv"'
+    writer = csv.writer(response)
+    writer.writerow(header)
+    writer.writerow(example + ["" for _code in codes])
+    return response
 
 
 @login_required

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -17,7 +18,7 @@ from aggregation.suppression import mark_suppressed
 RULE = RuleParts(max_iqr=1)
 
 
-def ratings(blocs: dict[str, list[float]], *, area: str = "v", criterion: str = "B1") -> pd.DataFrame:
+def ratings(blocs: Mapping[str, Sequence[float]], *, area: str = "v", criterion: str = "B1") -> pd.DataFrame:
     rows = []
     expert = 0
     for bloc, values in blocs.items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Any
 
 import pytest
 
@@ -50,7 +51,7 @@ def test_a_worker_aggregates_a_closed_round_from_postgresql(celery_worker_proces
     expected, _ = compute_for_round(Round.objects.select_related("study", "consensus_rule").get(pk=round_.pk))
     panel = expected.items[expected.items["group"] == ""].set_index(["area", "criterion"])
     for stored in ItemResult.objects.filter(round=round_, group=""):
-        row = panel.loc[(stored.area_id, stored.criterion_id)]
+        row: Any = panel.loc[(stored.area_id, stored.criterion_id)]
         assert stored.n == row["n"]
         assert stored.median == row["median"]
         assert stored.consensus == row["consensus"]

@@ -56,6 +56,16 @@ def test_a_job_in_flight_is_waited_for_unless_it_is_stuck(closed_round: Round) -
     assert jobs.stale_round_ids() == [closed_round.pk]
 
 
+def test_the_sweep_closes_a_lost_job_and_sends_a_new_one(closed_round: Round, eager_celery: None) -> None:
+    long_ago = timezone.now() - jobs.STUCK_AFTER - timedelta(minutes=1)
+    lost = AggregationRun.objects.create(round=closed_round, requested_at=long_ago, dispatched_at=long_ago)
+    assert jobs.sweep() == [closed_round.pk]
+    lost.refresh_from_db()
+    assert lost.status == AggregationRun.Status.FAILED
+    assert lost.error.startswith("lost")
+    assert AggregationRun.objects.filter(round=closed_round, status="done").count() == 1
+
+
 def test_the_sweep_recomputes_the_stale_rounds(closed_round: Round, panel_study: Study, eager_celery: None) -> None:
     fresh = make_round(panel_study, status=Round.Status.OPEN)
     rate_everything(fresh)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from aggregation.verdicts import Thresholds, area_verdicts
@@ -67,7 +69,8 @@ def test_every_area_is_judged_and_the_detail_names_each_criterion() -> None:
     assert result["verdict"].to_dict() == {"x": "promising", "y": "avoid"}
     assert result.loc["x", "min_benefit_median"] == 8.0
     assert result.loc["y", "max_risk_median"] == 8.0
-    assert result.loc["x", "detail"]["R1"] == {"median": 2.0, "consensus": True}
+    detail: Any = result.loc["x", "detail"]
+    assert detail["R1"] == {"median": 2.0, "consensus": True}
 
 
 def test_without_a_rule_nothing_is_agreed() -> None:

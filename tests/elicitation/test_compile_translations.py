@@ -61,3 +61,16 @@ def test_fuzzy_and_untranslated_entries_fall_back_to_the_source_text():
 def test_a_malformed_line_is_reported_with_its_line_number():
     with pytest.raises(CommandError, match=r"x.po:3: cannot read"):
         parse_po('msgid "a"\nmsgstr "b"\nmsgstr oops\n', path="x.po")
+
+
+def test_a_fuzzy_header_is_kept_as_msgfmt_does():
+    """makemessages marks a new catalogue's header fuzzy; without it the charset is lost and
+    every non-ASCII msgid fails to load."""
+    po = (
+        '#, fuzzy\nmsgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+        'msgid "Use “x”"\nmsgstr "用“x”"\n'
+    )
+    catalog = parse_po(po)
+    assert "charset=UTF-8" in catalog[""]
+    translations = gettext.GNUTranslations(io.BytesIO(write_mo(catalog)))
+    assert translations.gettext("Use “x”") == "用“x”"

@@ -35,7 +35,7 @@ class PrivateRedis:
         executable = shutil.which("redis-server")
         if executable is None:
             pytest.skip("redis-server is not installed")
-        self.process = subprocess.Popen(  # noqa: S603 - fixed arguments
+        self.process = subprocess.Popen(
             [executable, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
              "--dir", str(self.workdir)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

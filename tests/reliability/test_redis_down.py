@@ -14,8 +14,8 @@ import uuid
 
 import pytest
 from django.db import connection
-from kombu import pools
 from django.test import override_settings
+from kombu import pools
 
 from aggregation import jobs, services
 from aggregation.models import AggregationRun
@@ -24,7 +24,6 @@ from elicitation.models import Rating, Round
 from elicitation.services.answers import answer_save
 from elicitation.services.rounds import round_close
 from tests.factories import make_round
-from tests.reliability.private_services import private_redis  # noqa: F401 - fixture
 from tests.reliability.results import results_snapshot
 from tests.services import WorkerProcess, _database_url_for
 
@@ -34,13 +33,12 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 def _reset_connections() -> None:
     """Drop Celery's pooled connections so the next send connects afresh (to the new URL, or after a restart)."""
     pools.reset()  # kombu keeps pools per connection address; a closed one must not be handed out again
-    app._pool = None
-    app.amqp._producer_pool = None
+    app._pool = None  # type: ignore[attr-defined]
+    app.amqp._producer_pool = None  # type: ignore[attr-defined]
 
 
 def _point_app_at(url: str):
-    app.conf.broker_url = url
-    app.conf.result_backend = url
+    app.conf.update(broker_url=url, result_backend=url)
     _reset_connections()
     return override_settings(
         CELERY_BROKER_URL=url,
@@ -103,5 +101,5 @@ def test_saves_and_the_close_survive_redis_going_down_and_the_sweep_catches_up(
             services.round_aggregate(round_id=round_.pk)
             assert results_snapshot(round_.pk) == from_worker
     finally:
-        app.conf.broker_url, app.conf.result_backend, app.conf.task_always_eager = saved_conf
+        app.conf.update(broker_url=saved_conf[0], result_backend=saved_conf[1], task_always_eager=saved_conf[2])
         _reset_connections()

@@ -101,9 +101,7 @@ def test_a_pool_process_killed_mid_job_is_retried_and_the_results_equal_an_undis
     assert results_snapshot(round_.pk) == undisturbed
 
 
-def test_a_whole_worker_killed_mid_job_leaves_the_task_for_the_next_worker(
-    celery_worker_process, study_a, tmp_path
-):
+def test_a_whole_worker_killed_mid_job_leaves_the_task_for_the_next_worker(celery_worker_process, study_a, tmp_path):
     if connection.vendor != "postgresql":
         pytest.skip("the results lock is PostgreSQL's advisory lock")
     round_ = _closed_round_with_ratings(study_a)

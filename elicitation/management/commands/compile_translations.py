@@ -32,7 +32,8 @@ def parse_po(text: str, *, path: str = "<po>", keep_untranslated: bool = False) 
 
     def finish() -> None:
         nonlocal entry, fuzzy
-        if "msgid" in entry and (keep_untranslated or not fuzzy):
+        # The header (msgid "") is kept even when marked fuzzy, as msgfmt does: it names the charset.
+        if "msgid" in entry and (keep_untranslated or not fuzzy or entry["msgid"] == ""):
             key = entry["msgid"]
             if "msgid_plural" in entry:
                 key = f"{key}\0{entry['msgid_plural']}"
@@ -44,7 +45,7 @@ def parse_po(text: str, *, path: str = "<po>", keep_untranslated: bool = False) 
                 translated = bool(value)
             if "msgctxt" in entry:
                 key = f"{entry['msgctxt']}\x04{key}"
-            if fuzzy:
+            if fuzzy and key != "":
                 value, translated = "", False
             if translated or key == "" or keep_untranslated:
                 catalog[key] = value

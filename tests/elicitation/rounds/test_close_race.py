@@ -8,6 +8,7 @@ locking contract (``locks.lock_open_round`` first, inside ``transaction.atomic``
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -32,7 +33,13 @@ def _postgresql_only() -> None:
 
 
 def save_rating(
-    *, round_id: int, expert_id: int, area_id: int, criterion_id: int, value: int, hold: Callable[[], None] = lambda: None
+    *,
+    round_id: int,
+    expert_id: int,
+    area_id: int,
+    criterion_id: int,
+    value: int,
+    hold: Callable[[], None] = lambda: None,
 ) -> Rating:
     """A minimal answer write under the locking contract; ``hold`` runs while the lock is held."""
     with transaction.atomic():
@@ -44,7 +51,8 @@ def save_rating(
             criterion_id=criterion_id,
             defaults={"value": value, "cannot_judge": False},
         )
-        hold()
+        if hold is not None:
+            hold()
         return rating
 
 
@@ -144,7 +152,7 @@ def test_many_concurrent_saves_and_a_close_lose_nothing(study_a, coordinator_a):
         round_close(round=round_, user=coordinator_a)
 
     results: dict[str, object] = {}
-    threads = [in_thread(lambda e=e: expert_saves(e), results, f"expert-{e}") for e in experts]
+    threads = [in_thread(functools.partial(expert_saves, e), results, f"expert-{e}") for e in experts]
     threads.append(in_thread(closer, results, "close"))
     for thread in threads:
         thread.join(60)
@@ -156,3 +164,42 @@ def test_many_concurrent_saves_and_a_close_lose_nothing(study_a, coordinator_a):
     assert len(accepted) + len(refused) == len(experts) * len(items)
     assert accepted, "no save got in before the close: the test did not exercise the race"
     assert refused, "every save got in before the close: the test did not exercise the race"
+
+
+def test_two_rounds_opened_at_once_one_wins_and_the_other_gets_illegal_transition(study_a, coordinator_a):
+    """The check for another open round cannot see an uncommitted open; the database constraint decides."""
+    from elicitation.models import RoundItem
+    from elicitation.services.errors import IllegalTransition
+    from elicitation.services.rounds import round_open
+
+    drafts = []
+    for number in (1, 2):
+        draft = Round.objects.create(study=study_a, number=number)
+        RoundItem.objects.create(round=draft, area=study_a.areas.first(), criterion=study_a.criteria.first())
+        drafts.append(draft)
+    deadline = timezone.now() + dt.timedelta(days=3)
+    first_opened = threading.Event()
+    results: dict[str, object] = {}
+
+    def open_first() -> Round:
+        with transaction.atomic():
+            opened = round_open(round=drafts[0], user=coordinator_a, deadline=deadline)
+            first_opened.set()
+            time.sleep(0.5)  # the second open passes its check, then waits on the constraint's index
+        return opened
+
+    def open_second() -> Round:
+        first_opened.wait(5)
+        return round_open(round=drafts[1], user=coordinator_a, deadline=deadline)
+
+    threads = [in_thread(open_first, results, "first"), in_thread(open_second, results, "second")]
+    for thread in threads:
+        thread.join(20)
+
+    assert isinstance(results["first"], Round)
+    assert isinstance(results["second"], IllegalTransition)
+    assert "open" in results["second"].message
+    assert list(Round.objects.filter(study=study_a).order_by("number").values_list("status", flat=True)) == [
+        Round.Status.OPEN,
+        Round.Status.DRAFT,
+    ]

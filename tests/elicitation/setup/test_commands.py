@@ -63,14 +63,17 @@ def test_load_demo_builds_the_demo_study_once(client, django_assert_max_num_quer
     assert study.experts.filter(language="zh-hans").exists()
     statuses = list(study.rounds.order_by("number").values_list("status", flat=True))
     assert statuses == [Round.Status.CLOSED, Round.Status.CLOSED, Round.Status.DRAFT]
-    assert study.current_rule().is_frozen
+    assert study.consensus_rules.get().is_frozen
     ratings = Rating.objects.filter(round__study=study)
     assert ratings.filter(cannot_judge=True).exists()
     value_revisions = AnswerRevision.objects.filter(round__study=study, field=AnswerRevision.Field.VALUE)
     assert value_revisions.count() == ratings.count()
     assert set(value_revisions.values_list("source", flat=True)) == {AnswerRevision.Source.SYSTEM}
     assert Participation.objects.filter(round__study=study, submitted_at__isnull=False).count() > 40
-    assert study.rounds.get(number=1).area_responses.exclude(rationale="").filter(rationale__contains="风险").exists()
+    first = study.rounds.get(number=1)
+    assert first.area_responses.exclude(rationale="").filter(rationale__contains="风险").exists()
+    assert first.area_responses.filter(hidden_at__isnull=False).count() == 1
+    assert first.suggestions.count() == 3
 
 
 def test_the_demo_ratings_converge_from_round_one_to_two():
@@ -83,7 +86,7 @@ def test_the_demo_ratings_converge_from_round_one_to_two():
         rows = Rating.objects.filter(round__study=study, round__number=number, cannot_judge=False)
         by_item: dict[tuple[int, int], list[int]] = {}
         for area, criterion, value in rows.values_list("area_id", "criterion_id", "value"):
-            by_item.setdefault((area, criterion), []).append(value)
+            by_item.setdefault((area, criterion), []).append(int(value or 0))
         spreads.append(np.mean([np.subtract(*np.percentile(v, [75, 25])) for v in by_item.values()]))
     assert spreads[1] < spreads[0]
 
@@ -98,3 +101,23 @@ def test_the_demo_coordinator_sees_the_demo_study_page(client):
     assert "Verification mechanisms" in page
     assert page.count("Closed") >= 2
     assert Expert.objects.filter(study=study, name="王伟").exists()
+
+
+@pytest.fixture
+def eager_celery():
+    from coopsurvey.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+def test_the_demo_rounds_are_aggregated_after_loading(django_capture_on_commit_callbacks, eager_celery):
+    from aggregation.models import AggregationRun
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("load_demo", stdout=io.StringIO())
+    study = Study.objects.get()
+    runs = AggregationRun.objects.filter(round__study=study)
+    assert sorted(runs.values_list("round__number", "status")) == [(1, "done"), (2, "done")]

@@ -1,0 +1,241 @@
+"""The expert's pages: link exchange, welcome and consent, the round form with autosave, thanks."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from elicitation.expert_form import (
+    PostedAnswers,
+    RoundForm,
+    apply_posted,
+    parse_answers,
+    rating_field,
+    round_form,
+)
+from elicitation.models import Criterion, Expert, Participation, Rating, Round, RoundItem
+from elicitation.services.answers import answers_save, area_response_save, round_submit, suggestion_add
+from elicitation.services.errors import InvalidInput, RoundNotOpen
+from elicitation.services.expert_access import expert_consent, expert_language_set, expert_link_open
+from elicitation.services.feedback import round_feedback
+from elicitation.views.expert_access import expert_context, expert_required, link_invalid, no_referrer, session_start
+
+
+@require_GET
+def link_open(request: HttpRequest, token: str) -> HttpResponse:
+    """Exchange a personal link for a session and move to a URL without the token."""
+    found = expert_link_open(secret=token)
+    if found is None:
+        return link_invalid(request)
+    session_start(request, found)
+    return no_referrer(redirect("expert-start"))
+
+
+def _open_round(expert: Expert) -> Round | None:
+    round_ = Round.objects.filter(study_id=expert.study_id, status=Round.Status.OPEN).first()
+    if round_ is not None:
+        round_.study = expert.study  # loaded with the session's expert
+    return round_
+
+
+@require_GET
+@expert_required
+def start(request: HttpRequest, expert: Expert) -> HttpResponse:
+    """The welcome page: the study's purpose, the anonymity promise, informed consent."""
+    return render(request, "elicitation/expert/welcome.html", expert_context(expert))
+
+
+@require_POST
+@expert_required
+def consent(request: HttpRequest, expert: Expert) -> HttpResponse:
+    if request.POST.get("consent") != "yes":
+        context = expert_context(expert, consent_error=_("Please tick the box to agree before you continue."))
+        return render(request, "elicitation/expert/welcome.html", context, status=400)
+    expert_consent(expert=expert)
+    return redirect("expert-round")
+
+
+def _no_open_round(request: HttpRequest, expert: Expert, *, status: int = 200) -> HttpResponse:
+    return render(request, "elicitation/expert/no_open_round.html", expert_context(expert), status=status)
+
+
+def _render_form(request: HttpRequest, form: RoundForm, *, status: int = 200, error: str = "") -> HttpResponse:
+    context = expert_context(form.expert, form=form, round=form.round, error=error)
+    return render(request, "elicitation/expert/round_form.html", context, status=status)
+
+
+@require_GET
+@expert_required
+def round_page(request: HttpRequest, expert: Expert) -> HttpResponse:
+    if expert.consented_at is None:
+        return redirect("expert-start")
+    round_ = _open_round(expert)
+    if round_ is None:
+        return _no_open_round(request, expert)
+    return _render_form(request, round_form(expert=expert, round_=round_))
+
+
+def _expert_round(expert: Expert, round_uuid: str) -> Round:
+    return get_object_or_404(Round.objects.select_related("study"), uuid=round_uuid, study_id=expert.study_id)
+
+
+def _save_posted(expert: Expert, round_: Round, posted: PostedAnswers) -> tuple[dict[str, list[str]], list[Rating]]:
+    """Save every answer field of a POST in one transaction: all of it, or (with errors) none of it."""
+    errors = dict(posted.errors)
+    changed: list[Rating] = []
+    with transaction.atomic():
+        try:
+            changed = answers_save(expert=expert, round_id=round_.pk, answers=posted.answers)
+        except InvalidInput as error:
+            for key, problems in error.field_errors.items():
+                if key.startswith("answers."):
+                    answer = posted.answers[int(key.split(".")[1])]
+                    errors[rating_field(answer.area_id, answer.criterion_id)] = problems
+                else:
+                    errors.setdefault("__all__", []).extend(problems)
+        for area_id, values in posted.areas.items():
+            try:
+                area_response_save(
+                    expert=expert,
+                    round_id=round_.pk,
+                    area_id=area_id,
+                    confidence=values["confidence"],  # type: ignore[arg-type]
+                    rationale=values["rationale"],  # type: ignore[arg-type]
+                )
+            except InvalidInput as error:
+                for key, problems in error.field_errors.items():
+                    errors[f"{key}-{area_id}" if key in ("confidence", "rationale") else "__all__"] = problems
+        if errors:
+            transaction.set_rollback(True)
+            changed = []
+    return errors, changed
+
+
+def _attach_errors(form: RoundForm, errors: dict[str, list[str]]) -> None:
+    for row in form.rows:
+        row.errors = errors.get(row.field_name, [])
+    for card in form.cards:
+        names = {kind: f"{kind}-{card.area_id}" for kind in ("confidence", "rationale")}
+        card.errors = {kind: errors[name] for kind, name in names.items() if name in errors}
+
+
+@require_POST
+@expert_required
+def round_post(request: HttpRequest, expert: Expert, round_uuid: str) -> HttpResponse:
+    """The plain form submit (no JavaScript needed): save everything, then submit if asked."""
+    round_ = _expert_round(expert, round_uuid)
+    posted = parse_answers(request.POST, not_a_number=_("Not a valid choice."))
+    try:
+        errors, _changed = _save_posted(expert, round_, posted)
+    except RoundNotOpen:
+        return _no_open_round(request, expert, status=409)
+    if errors:
+        form = round_form(expert=expert, round_=round_)
+        apply_posted(form, posted)
+        _attach_errors(form, errors)
+        return _render_form(request, form, status=400, error=_("Some answers could not be saved. Nothing was saved."))
+    if request.POST.get("action") != "submit":
+        saved = _("Your answers are saved. You can come back and change them until the round closes.")
+        messages.success(request, saved)
+        return redirect("expert-round")
+    try:
+        round_submit(expert=expert, round_id=round_.pk)
+    except RoundNotOpen:
+        return _no_open_round(request, expert, status=409)
+    except InvalidInput as error:
+        form = round_form(expert=expert, round_=round_)
+        missing = {key.removeprefix("item.").replace(".", "-") for key in error.field_errors}
+        _attach_errors(form, {f"r-{key}": [_("Please answer this item.")] for key in missing})
+        return _render_form(request, form, status=400, error=error.message)
+    return redirect("expert-thanks")
+
+
+def _progress(expert: Expert, round_: Round) -> tuple[int, int]:
+    """(answered, asked) over the round's active items; ratings exist only for items of the round."""
+    total = RoundItem.objects.filter(round=round_, area__is_active=True, criterion__is_active=True).count()
+    answered = Rating.objects.filter(
+        round=round_, expert=expert, area__is_active=True, criterion__is_active=True
+    ).count()
+    return answered, total
+
+
+@require_POST
+@expert_required
+def autosave(request: HttpRequest, expert: Expert, round_uuid: str) -> HttpResponse:
+    """htmx: save the one field that changed; answer with a status line, the progress and fresh feedback."""
+    round_ = _expert_round(expert, round_uuid)
+    posted = parse_answers(request.POST, not_a_number=_("Not a valid choice."))
+    template = "elicitation/expert/_save_status.html"
+    context = expert_context(expert, round=round_)
+    if not posted.answers and not posted.areas:
+        return render(request, template, {**context, "error": _("Nothing to save.")}, status=400)
+    try:
+        errors, _changed = _save_posted(expert, round_, posted)
+    except RoundNotOpen:
+        message = _("This round is closed. Your last change was not saved.")
+        return render(request, template, {**context, "error": message}, status=409)
+    if errors:
+        message = " ".join(problem for problems in errors.values() for problem in problems)
+        return render(request, template, {**context, "error": message}, status=400)
+    answered, total = _progress(expert, round_)
+    refreshed = []
+    source_number, live = None, False
+    for answer in posted.answers:
+        key = (answer.area_id, answer.criterion_id)
+        criterion = Criterion.objects.get(pk=answer.criterion_id)
+        feedback = round_feedback(
+            round_=round_, expert=expert, items=[(key, criterion.scale_min, criterion.scale_max)], only=key
+        )
+        item_feedback = feedback.items.get(key)
+        if item_feedback is not None and feedback.source is not None:
+            source_number, live = feedback.source.number, feedback.live
+            refreshed.append({"feedback": item_feedback, "dom_id": f"item-{key[0]}-{key[1]}"})
+    context.update(answered=answered, total=total, refreshed=refreshed, source_number=source_number, live=live)
+    return render(request, template, context)
+
+
+@require_POST
+@expert_required
+def suggest(request: HttpRequest, expert: Expert, round_uuid: str) -> HttpResponse:
+    round_ = _expert_round(expert, round_uuid)
+    try:
+        suggestion_add(expert=expert, round_id=round_.pk, text=request.POST.get("text", ""))
+    except RoundNotOpen:
+        return _no_open_round(request, expert, status=409)
+    except InvalidInput as error:
+        form = round_form(expert=expert, round_=round_)
+        context = expert_context(expert, form=form, round=round_, suggestion_text=request.POST.get("text", ""))
+        context["suggestion_errors"] = error.field_errors.get("text", [error.message])
+        return render(request, "elicitation/expert/round_form.html", context, status=400)
+    messages.success(request, _("Thank you: your suggestion is recorded."))
+    return redirect(reverse("expert-round") + "#suggestions")
+
+
+@require_GET
+@expert_required
+def thanks(request: HttpRequest, expert: Expert) -> HttpResponse:
+    """After submitting; anyone who has not submitted in the open round is sent back to the form."""
+    round_ = _open_round(expert)
+    if round_ is not None:
+        submitted = Participation.objects.filter(round=round_, expert=expert, submitted_at__isnull=False).exists()
+        if not submitted:
+            return redirect("expert-round")
+    return render(request, "elicitation/expert/thanks.html", expert_context(expert, round=round_))
+
+
+@require_POST
+@expert_required
+def language(request: HttpRequest, expert: Expert) -> HttpResponse:
+    """Switch the expert's language among the study's; back to the page they came from on this site."""
+    try:
+        expert_language_set(expert=expert, language=request.POST.get("language", ""))
+    except InvalidInput:
+        return HttpResponseBadRequest(_("This language is not offered."))
+    next_url = request.POST.get("next", "")
+    pages = {reverse(name) for name in ("expert-start", "expert-round", "expert-thanks")}
+    return redirect(next_url if next_url in pages else reverse("expert-start"))

@@ -1,0 +1,103 @@
+"""How an expert's session is made from a personal link, and checked again on every request."""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, Concatenate, ParamSpec
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import translation
+
+from elicitation.models import Expert, InvitationToken
+
+SESSION_KEY = "coopsurvey_expert"  # {"expert": id, "token": id}: the session marker of a link
+P = ParamSpec("P")
+
+
+def no_referrer(response: HttpResponse) -> HttpResponse:
+    """Pages reached through a token URL must not pass it on, nor be kept by caches."""
+    response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def link_invalid(request: HttpRequest, *, status: int = 404) -> HttpResponse:
+    """One answer for every unusable link or session: unknown, expired, revoked, deactivated alike."""
+    return no_referrer(render(request, "elicitation/expert/link_invalid.html", status=status))
+
+
+def session_start(request: HttpRequest, token: InvitationToken) -> None:
+    request.session.pop(SESSION_KEY, None)
+    request.session.cycle_key()  # a new session id: nothing fixed before the link carries over
+    request.session[SESSION_KEY] = {"expert": token.expert_id, "token": token.pk}
+
+
+def session_expert(request: HttpRequest) -> Expert | None:
+    """The expert of this session if their link is still usable; otherwise the expert part of the session ends."""
+    marker = request.session.get(SESSION_KEY)
+    if not isinstance(marker, dict):
+        return None
+    token_id, expert_id = marker.get("token"), marker.get("expert")
+    if not isinstance(token_id, int) or not isinstance(expert_id, int):
+        return None
+    token = (
+        InvitationToken.objects.usable()
+        .filter(pk=token_id, expert_id=expert_id, expert__erased_at__isnull=True)
+        .select_related("expert", "expert__study")
+        .first()
+    )
+    if token is None:
+        request.session.pop(SESSION_KEY, None)
+        request.session.cycle_key()
+        return None
+    return token.expert
+
+
+def expert_required(
+    view: Callable[Concatenate[HttpRequest, Expert, P], HttpResponse],
+) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
+    """Every expert page: a live link session (deactivation or revocation ends it at once), in their language."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        expert = session_expert(request)
+        if expert is None:
+            if request.headers.get("HX-Request") == "true":  # autosave: a status line, not a whole page
+                return no_referrer(render(request, "elicitation/expert/_session_ended.html", status=403))
+            return link_invalid(request, status=403)
+        language = expert.language if translation.check_for_language(expert.language) else None
+        with translation.override(language or translation.get_language()):
+            response = view(request, expert, *args, **kwargs)
+            response.headers.setdefault("Content-Language", translation.get_language())
+        response["Cache-Control"] = "no-store"
+        return response
+
+    return wrapped
+
+
+def expert_time_zone(expert: Expert) -> zoneinfo.ZoneInfo:
+    """The expert's time zone for dates on their pages; UTC when unset or unknown."""
+    try:
+        return zoneinfo.ZoneInfo(expert.time_zone or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def study_languages(expert: Expert) -> list[tuple[str, str]]:
+    """(code, name) of the languages the expert may choose: the study's, as the app knows them."""
+    offered = set(expert.study.languages or [])
+    return [(code, name) for code, name in settings.LANGUAGES if code in offered]
+
+
+def expert_context(expert: Expert, **extra: Any) -> dict[str, Any]:
+    return {
+        "expert": expert,
+        "study": expert.study,
+        "expert_tz": expert_time_zone(expert),
+        "study_languages": study_languages(expert),
+        **extra,
+    }

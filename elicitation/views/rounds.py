@@ -1,0 +1,186 @@
+"""The coordinator's rounds pages: list, detail with participation, transitions, invitations, reminders.
+
+Every view fetches the study through ``study_for_coordinator`` (404 for anyone else) and
+every change goes through a service; a refused change is shown with the service's status.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from elicitation.forms_rounds import DeadlineForm
+from elicitation.models import Expert, Round, Study
+from elicitation.selectors import study_for_coordinator
+from elicitation.selectors_rounds import participations_of_round, round_of_study, rounds_for_study
+from elicitation.services import invitations, rounds
+from elicitation.services.errors import ServiceError
+
+
+def detail_url(round_: Round) -> str:
+    return reverse("round-detail", kwargs={"study": round_.study.uuid, "round": round_.uuid})
+
+
+def see_detail(round_: Round) -> HttpResponseRedirect:
+    return HttpResponseRedirect(detail_url(round_), status=303)
+
+
+def refused(request: HttpRequest, study: Study, error: ServiceError, *, back: str) -> HttpResponse:
+    """The page for a change the domain refused: the service's message, with its status (400 or 409)."""
+    context = {"study": study, "message": error.message, "field_errors": error.field_errors, "back": back}
+    return render(request, "elicitation/rounds/refused.html", context, status=error.status_code)
+
+
+@login_required
+@require_GET
+def round_list(request: HttpRequest, study: UUID) -> HttpResponse:
+    study_obj = study_for_coordinator(request.user, study)
+    round_rows = list(rounds_for_study(study_obj))
+    unfinished = next((r for r in round_rows if r.status != Round.Status.CLOSED), None)
+    context = {"study": study_obj, "rounds": round_rows, "can_create": unfinished is None}
+    return render(request, "elicitation/rounds/list.html", context)
+
+
+@login_required
+@require_POST
+def round_create(request: HttpRequest, study: UUID) -> HttpResponse:
+    study_obj = study_for_coordinator(request.user, study)
+    try:
+        round_ = rounds.round_create(study=study_obj, user=request.user)
+    except ServiceError as error:
+        return refused(request, study_obj, error, back=reverse("round-list", kwargs={"study": study}))
+    messages.success(request, _("Round %(number)s created as a draft.") % {"number": round_.number})
+    return see_detail(round_)
+
+
+def render_detail(
+    request: HttpRequest, study: Study, round_: Round, *, deadline_form: DeadlineForm | None = None, status: int = 200
+) -> HttpResponse:
+    participations = participations_of_round(round_)
+    context = {
+        "study": study,
+        "round": round_,
+        "participations": participations,
+        "deadline_form": deadline_form or DeadlineForm(initial={"deadline": round_.deadline}),
+        "show_names": study.anonymity == Study.Anonymity.STANDARD,
+        "counts": {
+            "experts": len(participations),
+            "invited": sum(p.invited_at is not None for p in participations),
+            "opened": sum(p.opened_at is not None for p in participations),
+            "started": sum(p.started_at is not None for p in participations),
+            "submitted": sum(p.submitted_at is not None for p in participations),
+        },
+        "reminder_start": invitations.reminder_window_start(round_) if round_.is_open else None,
+    }
+    return render(request, "elicitation/rounds/detail.html", context, status=status)
+
+
+@login_required
+@require_GET
+def round_detail(request: HttpRequest, study: UUID, round: UUID) -> HttpResponse:
+    study_obj = study_for_coordinator(request.user, study)
+    return render_detail(request, study_obj, round_of_study(study_obj, round))
+
+
+@login_required
+@require_POST
+def round_open(request: HttpRequest, study: UUID, round: UUID) -> HttpResponse:
+    study_obj = study_for_coordinator(request.user, study)
+    round_ = round_of_study(study_obj, round)
+    form = DeadlineForm(request.POST)
+    if not form.is_valid():
+        return render_detail(request, study_obj, round_, deadline_form=form, status=400)
+    try:
+        rounds.round_open(round=round_, user=request.user, deadline=form.cleaned_data["deadline"])
+    except ServiceError as error:
+        return refused(request, study_obj, error, back=detail_url(round_))
+    messages.success(request, _("Round %(number)s is open. Send the invitations next.") % {"number": round_.number})
+    return see_detail(round_)
+
+
+@login_required
+@require_POST
+def round_deadline(request: HttpRequest, study: UUID, round: UUID) -> HttpResponse:
+    study_obj = study_for_coordinator(request.user, study)
+    round_ = round_of_study(study_obj, round)
+    form = DeadlineForm(request.POST)
+    if not form.is_valid():
+        return render_detail(request, study_obj, round_, deadline_form=form, status=400)
+    try:
+        rounds.round_set_deadline(round=round_, user=request.user, deadline=form.cleaned_data["deadline"])
+    except ServiceError as error:
+        return refused(request, study_obj, error, back=detail_url(round_))
+    messages.success(request, _("The deadline was changed."))
+    return see_detail(round_)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def round_close(request: HttpRequest, study: UUID, round: UUID) -> HttpResponse:
+    """GET asks for confirmation; POST closes the round."""
+    study_obj = study_for_coordinator(request.user, study)
+    round_ = round_of_study(study_obj, round)
+    if request.method == "GET":
+        pending = round_.participations.filter(submitted_at__isnull=True, invited_at__isnull=False).count()
+        context = {"study": study_obj, "round": round_, "pending": pending}
+        return render(request, "elicitation/rounds/close_confirm.html", context)
+    try:
+        rounds.round_close(round=round_, user=request.user)
+    except ServiceError as error:
+        return refused(request, study_obj, error, back=detail_url(round_))
+    messages.success(
+        request, _("Round %(number)s is closed; its results are being computed.") % {"number": round_.number}
+    )
+    return see_detail(round_)
+
+
+@login_required
+@require_POST
+def round_invite(request: HttpRequest, study: UUID, round: UUID) -> HttpResponse:
+    """Invite every expert not yet invited; with ``expert`` (a UUID), re-send to that one expert by hand."""
+    study_obj = study_for_coordinator(request.user, study)
+    round_ = round_of_study(study_obj, round)
+    expert_uuid = request.POST.get("expert", "")
+    expert_ids: list[int] | None = None
+    if expert_uuid:
+        try:
+            expert = get_object_or_404(Expert, study=study_obj, uuid=UUID(expert_uuid))
+        except ValueError:
+            return refused(
+                request, study_obj, ServiceError(_("That expert was not recognised.")), back=detail_url(round_)
+            )
+        expert_ids = [expert.pk]
+    try:
+        count = invitations.invitations_send(
+            round=round_, user=request.user, expert_ids=expert_ids, resend=expert_ids is not None
+        )
+    except ServiceError as error:
+        return refused(request, study_obj, error, back=detail_url(round_))
+    if count:
+        messages.success(request, _("%(count)s invitation(s) are being sent.") % {"count": count})
+    else:
+        messages.info(request, _("Every expert has already been invited."))
+    return see_detail(round_)
+
+
+@login_required
+@require_POST
+def round_remind(request: HttpRequest, study: UUID, round: UUID) -> HttpResponse:
+    study_obj = study_for_coordinator(request.user, study)
+    round_ = round_of_study(study_obj, round)
+    try:
+        count = invitations.reminders_send(round=round_, user=request.user)
+    except ServiceError as error:
+        return refused(request, study_obj, error, back=detail_url(round_))
+    if count:
+        messages.success(request, _("%(count)s reminder(s) are being sent.") % {"count": count})
+    else:
+        messages.info(request, _("Nobody to remind: everyone invited has submitted or was reminded recently."))
+    return see_detail(round_)

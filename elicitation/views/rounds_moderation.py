@@ -1,0 +1,60 @@
+"""Moderation of a round's rationales: hide or show again; nothing is deleted."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from elicitation.forms_rounds import HideForm
+from elicitation.models import AreaResponse, Study
+from elicitation.selectors import study_for_coordinator
+from elicitation.selectors_rounds import rationales_of_round, round_of_study
+from elicitation.services.errors import ServiceError
+from elicitation.services.moderation import rationale_hide, rationale_unhide
+from elicitation.views.rounds import refused
+
+
+@login_required
+@require_GET
+def moderation(request: HttpRequest, study: UUID, round: UUID) -> HttpResponse:
+    study_obj = study_for_coordinator(request.user, study)
+    round_ = round_of_study(study_obj, round)
+    responses = rationales_of_round(round_)
+    context = {
+        "study": study_obj,
+        "round": round_,
+        "responses": responses,
+        "hidden_count": sum(r.hidden_at is not None for r in responses),
+        "show_pseudonyms": study_obj.anonymity == Study.Anonymity.STANDARD,
+        "hide_form": HideForm(),
+    }
+    return render(request, "elicitation/rounds/moderation.html", context)
+
+
+@login_required
+@require_POST
+def moderation_change(request: HttpRequest, study: UUID, round: UUID, response: int, action: str) -> HttpResponse:
+    study_obj = study_for_coordinator(request.user, study)
+    round_ = round_of_study(study_obj, round)
+    response_obj = get_object_or_404(AreaResponse, round=round_, pk=response)
+    back = reverse("round-moderation", kwargs={"study": study_obj.uuid, "round": round_.uuid})
+    try:
+        if action == "hide":
+            form = HideForm(request.POST)
+            if not form.is_valid():
+                raise ServiceError(_("Please correct the marked fields."), field_errors={"reason": [_("Too long.")]})
+            rationale_hide(response=response_obj, user=request.user, reason=form.cleaned_data["reason"])
+            messages.success(request, _("The rationale is hidden from feedback; it is kept."))
+        else:
+            rationale_unhide(response=response_obj, user=request.user)
+            messages.success(request, _("The rationale is shown in feedback again."))
+    except ServiceError as error:
+        return refused(request, study_obj, error, back=back)
+    return HttpResponseRedirect(f"{back}#response-{response_obj.pk}", status=303)

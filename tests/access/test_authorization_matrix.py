@@ -1,0 +1,165 @@
+"""The authorisation matrix: every route × every kind of visitor, generated from the URL configuration.
+
+Each route must have an entry in ``EXPECTED`` (a new route without one fails the first test), and
+each entry says what every visitor gets when asking for study A's objects: the page ("ok"), a
+redirect to the login ("login"), "404" (another study's objects never exist for you), or "405".
+POST requests by visitors who may not act are refused the same way and change nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from elicitation.models import AuditEvent, Rating, Round, Study
+from tests.access.routes import Route, all_routes
+from tests.factories import make_round, make_user
+
+ROLES = ("anonymous", "expert_a", "expert_b", "coordinator_a", "coordinator_b", "staff")
+
+USERS = ("coordinator_a", "coordinator_b", "staff")
+PUBLIC = dict.fromkeys(ROLES, "ok")
+COORDINATOR_PAGE = {
+    "anonymous": "login",
+    "expert_a": "login",
+    "expert_b": "login",
+    "coordinator_a": "ok",
+    "coordinator_b": "404",
+    "staff": "404",
+}
+# POST-only: a GET is refused with 405 before any lookup, for every logged-in user alike, so it
+# tells nothing about whether the object exists.
+COORDINATOR_ACTION = COORDINATOR_PAGE | dict.fromkeys(USERS, "405")
+LOGGED_IN_PAGE = {"anonymous": "login", "expert_a": "login", "expert_b": "login"} | dict.fromkeys(USERS, "ok")
+SKIP = None  # checked by its own tests (a one-time secret in the URL)
+
+EXPECTED: dict[str, dict[str, str] | None] = {
+    "healthz": dict.fromkeys(ROLES, "ok|503"),  # public; 503 names what is down (no worker here)
+    "accessibility": PUBLIC,
+    "login": PUBLIC,
+    "logout": dict.fromkeys(ROLES, "405"),
+    "set_language": PUBLIC,
+    "password_change": LOGGED_IN_PAGE,
+    "password_change_done": LOGGED_IN_PAGE,
+    "password_reset": PUBLIC,
+    "password_reset_done": PUBLIC,
+    "password_reset_confirm": SKIP,
+    "password_reset_complete": PUBLIC,
+    "study-list": LOGGED_IN_PAGE,
+    "study-create": LOGGED_IN_PAGE,
+    "study-detail": COORDINATOR_PAGE,
+    "study-settings": COORDINATOR_PAGE,
+    "study-add-coordinator": COORDINATOR_ACTION,
+    "study-rule": COORDINATOR_PAGE,
+    "study-items": COORDINATOR_PAGE,
+    "study-items-import": COORDINATOR_PAGE,
+    "area-create": COORDINATOR_PAGE,
+    "area-edit": COORDINATOR_PAGE,
+    "area-set-active": COORDINATOR_ACTION,
+    "criterion-create": COORDINATOR_PAGE,
+    "criterion-edit": COORDINATOR_PAGE,
+    "criterion-set-active": COORDINATOR_ACTION,
+    "study-panel": COORDINATOR_PAGE,
+    "expert-create": COORDINATOR_PAGE,
+    "study-panel-import": COORDINATOR_PAGE,
+    "study-panel-example": COORDINATOR_PAGE,
+    "expert-edit": COORDINATOR_PAGE,
+    "expert-set-active": COORDINATOR_ACTION,
+}
+
+
+def test_every_route_has_an_entry_in_the_matrix():
+    names = {route.name for route in all_routes()}
+    missing = sorted(names - set(EXPECTED))
+    stale = sorted(set(EXPECTED) - names)
+    assert not missing, f"routes without an authorisation entry: {missing}"
+    assert not stale, f"entries for routes that no longer exist: {stale}"
+
+
+@pytest.fixture
+def world(study_a: Study, study_b: Study, coordinator_a, coordinator_b) -> dict[str, Any]:
+    """Study A's objects to put in URLs, and a logged-in client per role."""
+    round_a = make_round(study_a, status=Round.Status.OPEN)
+    expert_a = study_a.experts.earliest("number")
+    expert_b = study_b.experts.earliest("number")
+    make_round(study_b, status=Round.Status.OPEN)
+    staff = make_user("staffer", is_staff=True)
+    clients = {role: Client() for role in ROLES}
+    clients["coordinator_a"].force_login(coordinator_a)
+    clients["coordinator_b"].force_login(coordinator_b)
+    clients["staff"].force_login(staff)
+    for role, expert in (("expert_a", expert_a), ("expert_b", expert_b)):
+        log_in_expert(clients[role], expert)
+    values = {
+        "study_uuid": study_a.uuid,
+        "area_uuid": study_a.areas.earliest("order").uuid,
+        "criterion_uuid": study_a.criteria.earliest("order").uuid,
+        "expert_uuid": expert_a.uuid,
+        "round_uuid": round_a.uuid,
+        "round_number": round_a.number,
+        "round_id": round_a.pk,
+    }
+    return {"clients": clients, "values": values, "study": study_a}
+
+
+def log_in_expert(client: Client, expert: Any) -> None:
+    """An expert's session, the way an expert gets one: by opening their personal link."""
+    from elicitation.services.tokens import token_issue
+
+    routes = {route.name for route in all_routes()}
+    if "expert-link" in routes:
+        response = client.get(reverse("expert-link", kwargs={"token": token_issue(expert=expert)}))
+        assert response.status_code == 302
+
+
+def url_for(route: Route, values: dict[str, Any]) -> str:
+    unknown = [name for name in route.kwargs if name not in values]
+    assert not unknown, f"{route.name}: add a value for {unknown} to the world fixture"
+    return reverse(route.name, kwargs={name: values[name] for name in route.kwargs})
+
+
+def outcome(response: Any) -> str:
+    status = response.status_code
+    if status in (301, 302) and "/accounts/login/" in response.get("Location", ""):
+        return "login"
+    if status in (200, 204, 301, 302, 303):
+        return "ok"
+    return str(status)
+
+
+@pytest.mark.django_db
+def test_every_route_answers_every_visitor_as_the_matrix_says(world):
+    wrong = []
+    for route in all_routes():
+        expected = EXPECTED.get(route.name)
+        if expected is None:
+            continue
+        url = url_for(route, world["values"])
+        for role in ROLES:
+            got = outcome(world["clients"][role].get(url))
+            if got not in expected[role].split("|"):
+                wrong.append(f"GET {url} as {role}: expected {expected[role]}, got {got}")
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.django_db
+def test_visitors_who_may_not_act_change_nothing_by_posting(world):
+    """Every coordinator route refuses a POST from anyone but study A's coordinators, writing nothing."""
+    before = (Study.objects.count(), Rating.objects.count(), AuditEvent.objects.count())
+    snapshot = dict(Study.objects.filter(pk=world["study"].pk).values().get())
+    wrong = []
+    for route in all_routes():
+        expected = EXPECTED.get(route.name)
+        if expected not in (COORDINATOR_PAGE, COORDINATOR_ACTION):
+            continue
+        url = url_for(route, world["values"])
+        for role in ("anonymous", "expert_a", "expert_b", "coordinator_b", "staff"):
+            got = outcome(world["clients"][role].post(url, {"title": "pwned", "is_active": "0", "username": "mallory"}))
+            if got not in ("login", "404", "403"):
+                wrong.append(f"POST {url} as {role}: got {got}")
+    assert not wrong, "\n".join(wrong)
+    assert (Study.objects.count(), Rating.objects.count(), AuditEvent.objects.count()) == before
+    assert dict(Study.objects.filter(pk=world["study"].pk).values().get()) == snapshot

@@ -1,0 +1,93 @@
+"""Answers against each other and against the round's close, on a real PostgreSQL with real threads."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from django.db import connection, connections, transaction
+from django.utils import timezone
+
+from elicitation.models import AnswerRevision, Rating, Round
+from elicitation.services.answers import answer_save
+from elicitation.services.errors import RoundNotOpen
+from elicitation.services.locks import lock_round
+from tests.factories import make_round
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _postgresql_only() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (set DATABASE_URL)")
+
+
+def in_thread(target, results: list, *args) -> threading.Thread:
+    def run() -> None:
+        try:
+            results.append(target(*args))
+        except Exception as error:  # noqa: BLE001 - the test inspects what each thread met
+            results.append(error)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def test_two_saves_of_the_same_new_answer_at_once_give_one_rating_and_a_full_history(study_a):
+    round_ = make_round(study_a, status=Round.Status.OPEN)
+    expert = study_a.experts.order_by("number")[0]
+    item = round_.items.all()[0]
+    barrier = threading.Barrier(2)
+
+    def save(value: int) -> object:
+        barrier.wait()
+        return answer_save(
+            expert=expert, round_id=round_.pk, area_id=item.area_id, criterion_id=item.criterion_id, value=value
+        )
+
+    results: list = []
+    threads = [in_thread(save, results, value) for value in (4, 6)]
+    for thread in threads:
+        thread.join(20)
+    assert not [r for r in results if isinstance(r, Exception)]
+    rating = Rating.objects.get()
+    history = list(AnswerRevision.objects.order_by("id").values_list("old_value", "new_value"))
+    assert history[0][0] is None
+    assert history[1][0] == history[0][1]  # the second saw the first: nothing lost, no duplicate row
+    assert str(rating.value) == history[1][1]
+
+
+def test_a_save_that_waits_for_the_close_is_refused_and_not_stored(study_a):
+    round_ = make_round(study_a, status=Round.Status.OPEN)
+    expert = study_a.experts.order_by("number")[0]
+    item = round_.items.all()[0]
+    locked = threading.Event()
+
+    def close() -> str:
+        with transaction.atomic():
+            lock_round(round_id=round_.pk)
+            locked.set()
+            time.sleep(0.5)  # the save below arrives while the close holds the lock
+            Round.objects.filter(pk=round_.pk).update(status=Round.Status.CLOSED, closed_at=timezone.now())
+        return "closed"
+
+    def save() -> object:
+        locked.wait(10)
+        return answer_save(
+            expert=expert, round_id=round_.pk, area_id=item.area_id, criterion_id=item.criterion_id, value=5
+        )
+
+    results: list = []
+    closer = in_thread(close, results)
+    saver = in_thread(save, results)
+    closer.join(20)
+    saver.join(20)
+    assert "closed" in results
+    assert any(isinstance(r, RoundNotOpen) for r in results)
+    assert not Rating.objects.exists()
+    assert not AnswerRevision.objects.exists()

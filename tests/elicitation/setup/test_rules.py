@@ -1,0 +1,84 @@
+"""The consensus rule: built from parts, versioned once frozen, told in plain words."""
+
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from elicitation.models import ConsensusRule
+from elicitation.services.errors import InvalidInput
+from elicitation.services.rules import rule_freeze_current, rule_in_words, rule_save
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_unfrozen_rule_is_edited_in_place(study_a, coordinator_a):
+    rule = rule_save(study=study_a, user=coordinator_a, max_iqr="1.5", band="high", min_percent_in_band=75)
+    assert rule.version == 1
+    assert study_a.consensus_rules.count() == 1
+    assert rule.max_iqr == Decimal("1.5")
+
+
+def test_a_frozen_rule_is_kept_and_a_new_version_is_made(study_a, coordinator_a):
+    frozen = rule_freeze_current(study=study_a)
+    assert frozen is not None
+    assert frozen.is_frozen
+    new = rule_save(study=study_a, user=coordinator_a, max_iqr=2, band="high", min_percent_in_band=70, min_cns="0.8")
+    assert new.version == 2
+    frozen.refresh_from_db()
+    assert frozen.max_iqr == 1
+    assert frozen.min_cns is None
+    assert study_a.current_rule() == new
+    again = rule_save(study=study_a, user=coordinator_a, max_iqr=2, band="high", min_percent_in_band=70, min_cns="0.8")
+    assert again.pk == new.pk
+
+
+@pytest.mark.parametrize(
+    ("parts", "field"),
+    [
+        ({}, "__all__"),
+        ({"min_percent_in_band": 70}, "band"),
+        ({"band": "high"}, "min_percent_in_band"),
+        ({"band": "middle", "min_percent_in_band": 60, "max_percent_opposite_band": 10}, "max_percent_opposite_band"),
+        ({"max_iqr": -1}, "max_iqr"),
+        ({"min_cns": "1.5"}, "min_cns"),
+        ({"max_cv": "abc"}, "max_cv"),
+        ({"max_iqr": "NaN"}, "max_iqr"),
+    ],
+)
+def test_incomplete_or_impossible_rules_are_refused(study_a, coordinator_a, parts, field):
+    with pytest.raises(InvalidInput) as caught:
+        rule_save(study=study_a, user=coordinator_a, **parts)
+    assert field in caught.value.field_errors
+    assert study_a.consensus_rules.get().max_iqr == 1
+
+
+def test_the_rule_in_words_names_every_part():
+    rule = ConsensusRule(
+        version=1,
+        max_iqr=Decimal("1.00"),
+        band="high",
+        min_percent_in_band=Decimal("70.00"),
+        max_percent_opposite_band=Decimal("15.00"),
+        max_cv=Decimal("0.250"),
+        min_cns=Decimal("0.800"),
+        require_rand_agreement=True,
+        frozen_at=timezone.now(),
+    )
+    words = rule_in_words(rule)
+    assert words.startswith("An item reaches consensus when all of these hold:")
+    for part in [
+        "interquartile range is at most 1",
+        "at least 70% of ratings are in the highest third",
+        "at most 15% of ratings are in the lowest third",
+        "coefficient of variation is at most 0.25",
+        "(Cns) is at least 0.8",
+        "RAND/UCLA",
+    ]:
+        assert part in words
+
+
+def test_a_one_part_rule_and_no_rule_read_plainly():
+    words = rule_in_words(ConsensusRule(max_iqr=Decimal(1)))
+    assert words == "An item reaches consensus when the interquartile range is at most 1."
+    assert rule_in_words(None) == "No consensus rule is set."

@@ -20,5 +20,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("elicitation.urls")),
     # Coordinator dashboard (issue 6).
-    path("studies/<uuid:study>/dashboard/", include("aggregation.dashboard.urls")),
+    path("studies/", include("aggregation.dashboard.urls")),
 ]

@@ -1,17 +1,18 @@
-"""Dashboard URLs, included under studies/<uuid:study>/dashboard/."""
+"""Dashboard URLs, included under studies/: each study's dashboard lives at <study uuid>/dashboard/."""
 
 from django.urls import path
 
 from aggregation.dashboard import views
 
 app_name = "dashboard"
+PREFIX = "<uuid:study_uuid>/dashboard/"
 
 urlpatterns = [
-    path("", views.overview, name="overview"),
-    path("map/", views.benefit_risk, name="map"),
-    path("consensus/", views.consensus, name="consensus"),
-    path("convergence/", views.convergence, name="convergence"),
-    path("divided/", views.divided, name="divided"),
-    path("report/", views.report_page, name="report"),
-    path("charts/<slug:name>.svg", views.chart_svg, name="chart-svg"),
+    path(PREFIX, views.overview, name="overview"),
+    path(PREFIX + "map/", views.benefit_risk, name="map"),
+    path(PREFIX + "consensus/", views.consensus, name="consensus"),
+    path(PREFIX + "convergence/", views.convergence, name="convergence"),
+    path(PREFIX + "divided/", views.divided, name="divided"),
+    path(PREFIX + "report/", views.report_page, name="report"),
+    path(PREFIX + "charts/<slug:chart>.svg", views.chart_svg, name="chart-svg"),
 ]

@@ -16,12 +16,11 @@ from uuid import UUID
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import render
 from django.utils.text import slugify
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_safe
 
 from aggregation.dashboard import figures, report, selectors
 from aggregation.dashboard.words import quantile_method_in_words
@@ -72,10 +71,12 @@ def dashboard_view(view: View) -> View:
     """Login, the coordinator check, the chosen round, and 400 for parameters that make no sense."""
 
     @login_required
-    @require_safe
     @wraps(view)
-    def wrapped(request: HttpRequest, study: UUID, **kwargs: Any) -> HttpResponse:
-        found = study_for_coordinator(request.user, study)
+    def wrapped(request: HttpRequest, study_uuid: UUID, **kwargs: Any) -> HttpResponse:
+        # The study check comes first, so another study's pages answer 404 to every method alike.
+        found = study_for_coordinator(request.user, study_uuid)
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
         try:
             rounds = selectors.study_rounds(found)
             round_ = _chosen_round(request, rounds)
@@ -251,10 +252,9 @@ def report_page(request: HttpRequest, board: Dashboard) -> HttpResponse:
 
 
 @dashboard_view
-def chart_svg(request: HttpRequest, board: Dashboard, name: str) -> HttpResponse:
+def chart_svg(request: HttpRequest, board: Dashboard, chart: str) -> HttpResponse:
     """One chart as an SVG file to download: the same SVG the page shows inline."""
-    from django.http import Http404
-
+    name = chart
     if board.round is None:
         raise Http404
     figure = None

@@ -68,6 +68,14 @@ EXPECTED: dict[str, dict[str, str] | None] = {
     "study-panel-example": COORDINATOR_PAGE,
     "expert-edit": COORDINATOR_PAGE,
     "expert-set-active": COORDINATOR_ACTION,
+    # Coordinator dashboard (read-only; issue 6).
+    "dashboard:overview": COORDINATOR_PAGE,
+    "dashboard:map": COORDINATOR_PAGE,
+    "dashboard:consensus": COORDINATOR_PAGE,
+    "dashboard:convergence": COORDINATOR_PAGE,
+    "dashboard:divided": COORDINATOR_PAGE,
+    "dashboard:report": COORDINATOR_PAGE,
+    "dashboard:chart-svg": COORDINATOR_PAGE,
 }
 
 
@@ -101,6 +109,7 @@ def world(study_a: Study, study_b: Study, coordinator_a, coordinator_b) -> dict[
         "round_uuid": round_a.uuid,
         "round_number": round_a.number,
         "round_id": round_a.pk,
+        "chart": "map",  # the dashboard's chart downloads
     }
     return {"clients": clients, "values": values, "study": study_a}
 

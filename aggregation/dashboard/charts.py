@@ -423,7 +423,9 @@ def bar_chart(
     top = 8
     height = top + len(groups) * (18 + GROUP_GAP) + len(bars) * (BAR_HEIGHT + BAR_GAP) + 8
     largest = maximum if maximum is not None else max((b.value for b in bars), default=0.0)
-    scale = (width - label_width - 56) / largest if largest > 0 else 0.0
+    # Leave room after the longest bar for the longest value text, so no text runs off the chart.
+    room = max((text_width(b.text or _num(b.value)) for b in bars), default=0.0) + 16
+    scale = (width - label_width - max(room, 56)) / largest if largest > 0 else 0.0
     parts = _open_svg(chart_id, width, height, title, desc)
     y: float = top
     for group in groups:

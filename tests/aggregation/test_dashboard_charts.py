@@ -230,8 +230,8 @@ def test_bars_are_grouped_labelled_and_scaled_to_the_largest():
     groups = [g for g in root.iter(f"{SVG}g") if g.get("class") == "bar"]
     assert len(groups) == 4
     widths = [float(g.find(f"{SVG}rect").get("width")) for g in groups]
-    # 640 − 160 − 56 = 424 pixels for the largest value (8).
-    assert widths == [424, 212, 424, 106]
+    # 640 − 160 − (the widest value text "2 (25%)", 50.4, + 16) = 413.6 pixels for the largest value (8).
+    assert widths == [413.6, 206.8, 413.6, 103.4]
     # Each label keeps its colour in every group.
     fills = [g.find(f"{SVG}rect").get("fill") for g in groups]
     assert fills[0] == fills[2]
@@ -246,3 +246,11 @@ def test_bars_of_nothing_do_not_divide_by_zero():
     root = _parse(bar_chart([Bar("R", "Invited", 0)], chart_id="b", title="t", desc="d"))
     assert float(next(root.iter(f"{SVG}rect")).get("width")) == 640  # the background; the bar below is empty
     assert [float(r.get("width")) for r in root.iter(f"{SVG}rect")][1] == 0
+
+
+def test_long_value_texts_keep_inside_the_chart():
+    bars = [Bar("Round 1", "Submitted", 8, text="8 (100% of those invited)")]
+    root = _parse(bar_chart(bars, chart_id="b", title="t", desc="d"))
+    rect = next(g for g in root.iter(f"{SVG}g") if g.get("class") == "bar").find(f"{SVG}rect")
+    end = float(rect.get("x")) + float(rect.get("width"))
+    assert end + 6 + text_width("8 (100% of those invited)") <= 640

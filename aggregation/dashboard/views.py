@@ -158,20 +158,20 @@ def overview(request: HttpRequest, board: Dashboard) -> HttpResponse:
             ),
         ]
     if round_ is not None:
-        areas, _criteria = selectors.labels(study, get_language())
+        all_areas, criteria = selectors.labels(study, get_language())
         verdicts = selectors.area_verdicts(round_.pk)
-        labels = dict(AreaVerdict.Verdict.choices)
-        context["verdicts"] = [
-            (
-                area,
-                verdicts[area.id].verdict if area.id in verdicts else "",
-                labels.get(verdicts[area.id].verdict, "") if area.id in verdicts else _("No results yet"),
-            )
-            for area in areas
-        ]
+        areas, _criteria = selectors.shown_labels(all_areas, criteria, ((area_id, 0) for area_id in verdicts))
+        context["verdicts"] = [_verdict_line(area, verdicts.get(area.id)) for area in areas]
         counts = selectors.cross_bloc_counts(round_.pk)
         context["cross_bloc"] = [(label, counts.get(value, 0)) for value, label in CrossBloc.Verdict.choices]
     return _page(request, board, "overview", context)
+
+
+def _verdict_line(area: selectors.Label, verdict: AreaVerdict | None) -> tuple[selectors.Label, str, str]:
+    """(area, verdict value for the icon, verdict in words)."""
+    if verdict is None:
+        return area, "", _("No results yet")
+    return area, verdict.verdict, str(dict(AreaVerdict.Verdict.choices).get(verdict.verdict, verdict.verdict))
 
 
 @dashboard_view

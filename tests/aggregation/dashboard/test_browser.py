@@ -86,3 +86,20 @@ def test_every_dashboard_page_passes_the_accessibility_audit(dashboard, console_
         violations = audit(page)
         assert not violations, f"{name}:\n{describe(violations)}"
     assert console_log.errors == []
+
+
+def test_without_scripts_the_svg_link_works_and_no_dead_png_button_shows(live_server, browser, coordinator_a, study_a):
+    study_with_results(study_a)
+    client = Client()
+    client.force_login(coordinator_a)
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        session = client.cookies[settings.SESSION_COOKIE_NAME].value
+        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}])
+        page = context.new_page()
+        page.goto(live_server.url + reverse("dashboard:map", args=[study_a.uuid]))
+        assert page.locator("svg#chart-map g.point").count() == 4  # server-rendered: no script needed
+        assert page.locator("a[download]", has_text="Download SVG").first.is_visible()
+        assert not page.locator("button[data-png-chart]").first.is_visible()
+    finally:
+        context.close()

@@ -23,4 +23,6 @@ urlpatterns = [
     path("account/", include("api.urls_account")),
     path("studies/", include("exports.urls")),
     path("", include("elicitation.urls")),
+    # Coordinator dashboard (issue 6).
+    path("studies/", include("aggregation.dashboard.urls")),
 ]

@@ -7,7 +7,8 @@ text (any script, any markup) can never become markup.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -20,6 +21,12 @@ VERDICT_STYLE = {
     "no_consensus_yet": ("#56606B", "triangle"),
 }
 SERIES_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#7F6000")
+# Each line also gets its own dash pattern, so series stay apart without colour (and in greyscale print).
+SERIES_DASHES = ("", "8 4", "2 3", "8 3 2 3", "12 4", "4 4", "1 2", "12 3 3 3")
+LEGEND_ITEM_WIDTH = 150
+# A white outline under each point label keeps it legible where it crosses whiskers, arrows or grid lines.
+LABEL_HALO = ' fill="#1b1f24" stroke="#ffffff" stroke-width="3" stroke-linejoin="round" paint-order="stroke"'
+LEGEND_ROW_HEIGHT = 18
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,11 @@ class Series:
 
     label: str
     values: Sequence[float | None]
+
+
+def text_width(text: str, font_size: float = 12) -> float:
+    """A generous estimate of a label's width: wide (CJK) characters count double."""
+    return sum(font_size * (1.0 if unicodedata.east_asian_width(ch) in "WF" else 0.6) for ch in text)
 
 
 def _num(value: float) -> str:
@@ -133,12 +145,15 @@ def benefit_risk_map(
     scale: tuple[int, int] = (1, 9),
     benefit_threshold: float = 7,
     risk_thresholds: Sequence[float] = (3, 7),
+    previous: Mapping[str, tuple[float, float]] | None = None,
     width: int = 640,
     height: int = 480,
 ) -> str:
     """One point per area at (median benefit, median of its highest risk), whiskers for the IQRs.
 
     Dashed lines mark the verdict thresholds, so the quadrants read directly off the chart.
+    ``previous`` maps a point's label to its (benefit, risk) in the previous round: a faint hollow
+    ring marks where it was and an arrow shows where it moved (nothing when it did not move).
     """
     frame = _Frame(width=width, height=height, x_range=scale, y_range=scale)
     ticks = list(range(scale[0], scale[1] + 1))
@@ -151,6 +166,8 @@ def benefit_risk_map(
         ry = frame.y(threshold)
         parts.append(_line(frame.x(scale[0]), ry, frame.x(scale[1]), ry))
     parts.append("</g>")
+    if previous:
+        parts += _movements(frame, points, previous, chart_id)
     for index, point in enumerate(points):
         colour, shape = VERDICT_STYLE.get(point.verdict, VERDICT_STYLE["no_consensus_yet"])
         x, y = frame.x(point.benefit), frame.y(point.risk)
@@ -160,12 +177,70 @@ def benefit_risk_map(
         parts.append(_line(frame.x(point.benefit_q1), y, frame.x(point.benefit_q3), y, whisker))
         parts.append(_line(x, frame.y(point.risk_q1), x, frame.y(point.risk_q3), whisker))
         parts.append(_marker(shape, x, y, colour))
-        # Alternate label offsets so neighbouring points' labels collide less often.
+        # Alternate label offsets so neighbouring points' labels collide less often; a label that would
+        # run past the right edge goes on the point's left instead.
         dy = -10 if index % 2 == 0 else 18
-        parts.append(_text(x + 8, y + dy, point.label, extra=' fill="#1b1f24"'))
+        if x + 8 + text_width(point.label) > width - 4:
+            parts.append(_text(x - 8, y + dy, point.label, anchor="end", extra=LABEL_HALO))
+        else:
+            parts.append(_text(x + 8, y + dy, point.label, extra=LABEL_HALO))
         parts.append("</g>")
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _movements(
+    frame: _Frame, points: Sequence[MapPoint], previous: Mapping[str, tuple[float, float]], chart_id: str
+) -> list[str]:
+    """Faint rings at last round's positions and arrows to this round's, drawn under the points."""
+    arrow_id = f"{chart_id}-arrow"
+    parts = [
+        f'<defs><marker id="{escape(arrow_id)}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
+        'markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#56606B"/></marker></defs>'
+    ]
+    for point in points:
+        before = previous.get(point.label)
+        if before is None:
+            continue
+        x0, y0 = frame.x(before[0]), frame.y(before[1])
+        x1, y1 = frame.x(point.benefit), frame.y(point.risk)
+        parts.append(f'<g class="movement" data-label="{escape(point.label)}">')
+        parts.append(f'<circle cx="{_num(x0)}" cy="{_num(y0)}" r="6" fill="none" stroke="#8a939c" stroke-width="1.5"/>')
+        distance = ((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5
+        if distance > 12:  # shorten the arrow so its head stops at the marker's edge, not under it
+            shrink = 9 / distance
+            tip_x, tip_y = x1 - (x1 - x0) * shrink, y1 - (y1 - y0) * shrink
+            parts.append(
+                _line(
+                    x0, y0, tip_x, tip_y, f' stroke="#56606B" stroke-width="1.5" marker-end="url(#{escape(arrow_id)})"'
+                )
+            )
+        parts.append("</g>")
+    return parts
+
+
+def _legend(series: Sequence[Series], *, top: float, left: float, width: int) -> list[str]:
+    """Line samples with their labels, in rows under the plot."""
+    per_row = max(1, int((width - left) // LEGEND_ITEM_WIDTH))
+    parts = ['<g class="legend" fill="#1b1f24">']
+    for number, line in enumerate(series):
+        colour = SERIES_COLOURS[number % len(SERIES_COLOURS)]
+        dash = SERIES_DASHES[number % len(SERIES_DASHES)]
+        x = left + (number % per_row) * LEGEND_ITEM_WIDTH
+        y = top + (number // per_row) * LEGEND_ROW_HEIGHT
+        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+        parts.append(_line(x, y - 4, x + 24, y - 4, f' stroke="{colour}" stroke-width="2"{dash_attr}'))
+        label = line.label if len(line.label) <= 18 else line.label[:17] + "…"
+        parts.append(_text(x + 30, y, label))
+    parts.append("</g>")
+    return parts
+
+
+def legend_height(count: int, *, width: int = 640, left: int = 56) -> int:
+    if count == 0:
+        return 0
+    per_row = max(1, (width - left) // LEGEND_ITEM_WIDTH)
+    return 8 + -(-count // per_row) * LEGEND_ROW_HEIGHT
 
 
 def line_chart(
@@ -191,27 +266,190 @@ def line_chart(
     frame = _Frame(width=width, height=height, x_range=(0, max(count - 1, 1)), y_range=y_range)
     step = (y_range[1] - y_range[0]) / 4
     y_ticks = [y_range[0] + step * i for i in range(5)]
-    parts = _open_svg(chart_id, width, height, title, desc)
+    # The legend sits under the plot, so the plot's coordinates do not depend on how many lines there are.
+    parts = _open_svg(chart_id, width, height + legend_height(len(series), width=width), title, desc)
     parts += _axes(frame, x_ticks=[], y_ticks=y_ticks, x_label=x_label, y_label=y_label)
+    if series:
+        parts += _legend(series, top=height + 12, left=frame.left, width=width)
     parts.append('<g fill="#1b1f24">')
     for index, label in enumerate(x_labels):
-        parts.append(_text(frame.x(index), frame.y(y_range[0]) + 16, label, anchor="middle"))
+        # The first and last labels hug the plot's edges so they are never cut off.
+        anchor = "middle"
+        if len(x_labels) > 1 and index == 0:
+            anchor = "start"
+        elif len(x_labels) > 1 and index == len(x_labels) - 1:
+            anchor = "end"
+        parts.append(_text(frame.x(index), frame.y(y_range[0]) + 16, label, anchor=anchor))
     parts.append("</g>")
     for number, line in enumerate(series):
         colour = SERIES_COLOURS[number % len(SERIES_COLOURS)]
+        dash = SERIES_DASHES[number % len(SERIES_DASHES)]
+        polyline = '<polyline fill="none" stroke-width="2"' + (f' stroke-dasharray="{dash}"' if dash else "")
         parts.append(f'<g class="series" stroke="{colour}" fill="{colour}"><title>{escape(line.label)}</title>')
         segment: list[str] = []
         for index, value in enumerate(line.values):
             if value is None:
                 if len(segment) > 1:
-                    parts.append(f'<polyline fill="none" stroke-width="2" points="{" ".join(segment)}"/>')
+                    parts.append(f'{polyline} points="{" ".join(segment)}"/>')
                 segment = []
                 continue
             x, y = frame.x(index), frame.y(value)
             segment.append(f"{_num(x)},{_num(y)}")
             parts.append(f'<circle cx="{_num(x)}" cy="{_num(y)}" r="3"/>')
         if len(segment) > 1:
-            parts.append(f'<polyline fill="none" stroke-width="2" points="{" ".join(segment)}"/>')
+            parts.append(f'{polyline} points="{" ".join(segment)}"/>')
         parts.append("</g>")
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+@dataclass(frozen=True)
+class DotRow:
+    """One item of a dot plot: its label and one value per group (groups without a value are left out)."""
+
+    label: str
+    values: Mapping[str, float]
+
+
+GROUP_SHAPES = ("circle", "square", "diamond", "triangle")
+DOT_ROW_HEIGHT = 28
+
+
+def group_dots(
+    rows: Sequence[DotRow],
+    *,
+    groups: Sequence[str],
+    chart_id: str,
+    title: str,
+    desc: str,
+    x_label: str,
+    scale: tuple[int, int] = (1, 9),
+    width: int = 640,
+    label_width: int = 200,
+) -> str:
+    """Each item on its own line with every group's median as a marker and a bar over the gap between them.
+
+    Groups differ by colour *and* shape; the legend under the plot names them.
+    """
+    plot_height = max(len(rows), 1) * DOT_ROW_HEIGHT
+    top, axis_gap = 8, 44
+    height = top + plot_height + axis_gap + legend_height(len(groups), width=width, left=label_width)
+    left, right = label_width, width - 16
+
+    def x(value: float) -> float:
+        return left + (value - scale[0]) / ((scale[1] - scale[0]) or 1) * (right - left)
+
+    parts = _open_svg(chart_id, width, height, title, desc)
+    axis_y = top + plot_height
+    parts.append('<g stroke="#c9d0d8" stroke-width="1">')
+    parts += [_line(x(tick), top, x(tick), axis_y) for tick in range(scale[0], scale[1] + 1)]
+    parts.append('</g><g fill="#1b1f24">')
+    parts.append(_line(left, axis_y, right, axis_y, ' stroke="#1b1f24"'))
+    parts += [_text(x(tick), axis_y + 16, str(tick), anchor="middle") for tick in range(scale[0], scale[1] + 1)]
+    parts.append(_text((left + right) / 2, axis_y + 36, x_label, anchor="middle", extra=' font-weight="600"'))
+    parts.append("</g>")
+    style = {
+        name: (SERIES_COLOURS[i % len(SERIES_COLOURS)], GROUP_SHAPES[i % len(GROUP_SHAPES)])
+        for i, name in enumerate(groups)
+    }
+    for index, row in enumerate(rows):
+        y = top + index * DOT_ROW_HEIGHT + DOT_ROW_HEIGHT / 2
+        label = row.label
+        while len(label) > 1 and text_width(label) > label_width - 12:
+            label = label[:-2] + "…"
+        parts.append(f'<g class="dot-row"><title>{escape(row.label)}</title>')
+        parts.append(_text(label_width - 8, y + 4, label, anchor="end", extra=' fill="#1b1f24"'))
+        shown = [(name, value) for name, value in row.values.items() if name in style]
+        if len(shown) > 1:
+            low, high = min(v for _, v in shown), max(v for _, v in shown)
+            parts.append(_line(x(low), y, x(high), y, ' stroke="#8a939c" stroke-width="4" stroke-linecap="round"'))
+        for name, value in shown:
+            colour, shape = style[name]
+            parts.append(f'<g class="dot" data-group="{escape(name)}">')
+            parts.append(f"<title>{escape(name)}: {_num(value)}</title>")
+            parts.append(_marker(shape, x(value), y, colour, r=5))
+            parts.append("</g>")
+        parts.append("</g>")
+    per_row = max(1, int((width - label_width) // LEGEND_ITEM_WIDTH))
+    parts.append('<g class="legend" fill="#1b1f24">')
+    for number, name in enumerate(groups):
+        colour, shape = style[name]
+        lx = label_width + (number % per_row) * LEGEND_ITEM_WIDTH
+        ly = axis_y + axis_gap + 12 + (number // per_row) * LEGEND_ROW_HEIGHT
+        parts.append(_marker(shape, lx + 6, ly - 4, colour, r=5))
+        parts.append(_text(lx + 18, ly, name))
+    parts.append("</g></svg>")
+    return "".join(parts)
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One horizontal bar: its label, its value and the group it is drawn in (e.g. the round)."""
+
+    group: str
+    label: str
+    value: float
+    text: str = ""  # what is written at the bar's end; the value when empty
+
+
+BAR_HEIGHT = 16
+BAR_GAP = 4
+GROUP_GAP = 14
+
+
+def bar_chart(
+    bars: Sequence[Bar],
+    *,
+    chart_id: str,
+    title: str,
+    desc: str,
+    width: int = 640,
+    label_width: int = 160,
+    maximum: float | None = None,
+) -> str:
+    """Horizontal bars in groups (one heading per group), each labelled and with its value written out.
+
+    Bars of the same label share a colour across groups, so a stage reads the same in every round;
+    the label and number are always written, so colour is never the only cue.
+    """
+    groups: list[str] = []
+    for bar in bars:
+        if bar.group not in groups:
+            groups.append(bar.group)
+    labels: list[str] = []
+    for bar in bars:
+        if bar.label not in labels:
+            labels.append(bar.label)
+    top = 8
+    height = top + len(groups) * (18 + GROUP_GAP) + len(bars) * (BAR_HEIGHT + BAR_GAP) + 8
+    largest = maximum if maximum is not None else max((b.value for b in bars), default=0.0)
+    # Leave room after the longest bar for the longest value text, so no text runs off the chart.
+    room = max((text_width(b.text or _num(b.value)) for b in bars), default=0.0) + 16
+    scale = (width - label_width - max(room, 56)) / largest if largest > 0 else 0.0
+    parts = _open_svg(chart_id, width, height, title, desc)
+    y: float = top
+    for group in groups:
+        y += 14
+        parts.append(_text(8, y, group, extra=' font-weight="600" fill="#1b1f24"'))
+        y += 4 + GROUP_GAP / 2
+        for bar in (b for b in bars if b.group == group):
+            colour = SERIES_COLOURS[labels.index(bar.label) % len(SERIES_COLOURS)]
+            length = max(bar.value * scale, 0.0)
+            parts.append(
+                f'<g class="bar" data-label="{escape(bar.label)}"><title>{escape(group)}, {escape(bar.label)}: '
+                f"{escape(bar.text or _num(bar.value))}</title>"
+            )
+            parts.append(_text(label_width - 8, y + BAR_HEIGHT - 4, bar.label, anchor="end", extra=' fill="#1b1f24"'))
+            parts.append(
+                f'<rect x="{label_width}" y="{_num(y)}" width="{_num(length)}" height="{BAR_HEIGHT}" fill="{colour}"/>'
+            )
+            parts.append(
+                _text(
+                    label_width + length + 6, y + BAR_HEIGHT - 4, bar.text or _num(bar.value), extra=' fill="#1b1f24"'
+                )
+            )
+            parts.append("</g>")
+            y += BAR_HEIGHT + BAR_GAP
+        y += GROUP_GAP / 2
     parts.append("</svg>")
     return "".join(parts)

@@ -124,6 +124,14 @@ EXPECTED: dict[str, dict[str, str] | None] = {
     "export-job-new": ANY_ACTION,
     "export-job-download": COORDINATOR_PAGE,
     "export-job-status": COORDINATOR_PAGE,
+    # Coordinator dashboard (read-only; issue 6).
+    "dashboard:overview": COORDINATOR_PAGE,
+    "dashboard:map": COORDINATOR_PAGE,
+    "dashboard:consensus": COORDINATOR_PAGE,
+    "dashboard:convergence": COORDINATOR_PAGE,
+    "dashboard:divided": COORDINATOR_PAGE,
+    "dashboard:report": COORDINATOR_PAGE,
+    "dashboard:chart-svg": COORDINATOR_PAGE,
 }
 
 
@@ -175,6 +183,7 @@ def world(study_a: Study, study_b: Study, coordinator_a, coordinator_b) -> dict[
         "round_uuid": round_a.uuid,
         "round_number": round_a.number,
         "round_id": round_a.pk,
+        "chart": "map",  # the dashboard's chart downloads
     }
     # API detail routes all call their key "uuid"; each names a different kind of object.
     per_route = {

@@ -1,0 +1,169 @@
+"""Tables for the dashboard and the printable report, built from the selectors' rows without more queries.
+
+Small counts in the report's panel composition are suppressed (fewer than k), and so is the next
+smallest count of the same table when only one would be, so a hidden count cannot be worked out
+from the total.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from aggregation.dashboard import selectors
+from aggregation.dashboard.selectors import Label
+from aggregation.models import AreaVerdict, CrossBloc, ItemResult
+from elicitation.models import Round, Study
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One heatmap cell: a result, a suppressed group (fewer than k) or an item without results."""
+
+    row: ItemResult | None
+
+    @property
+    def state(self) -> str:
+        if self.row is None:
+            return "missing"
+        return "suppressed" if self.row.suppressed else "result"
+
+    @property
+    def verdict(self) -> str:
+        """ "yes", "no" or "none" (no rule or no ratings): drives the icon, the words and the shade."""
+        if self.row is None or self.row.consensus is None:
+            return "none"
+        return "yes" if self.row.consensus else "no"
+
+
+@dataclass(frozen=True)
+class ItemLine:
+    """One item of the report: its area, criterion and panel row."""
+
+    area: Label
+    criterion: Label
+    row: ItemResult | None
+
+
+@dataclass(frozen=True)
+class DividedRow:
+    area: Label
+    criterion: Label
+    row: CrossBloc
+    medians: list[float | None]
+
+
+def cell(row: ItemResult | None) -> Cell:
+    return Cell(row=row)
+
+
+def ordered(counts: Mapping[str, T], order: Sequence[str]) -> list[tuple[str, T]]:
+    """Entries in the study's order of blocs or sectors, then any others alphabetically."""
+    names = [n for n in order if n in counts] + sorted(n for n in counts if n not in order)
+    return [(n, counts[n]) for n in names]
+
+
+def suppress_small(counts: Iterable[tuple[str, int]], k: int) -> list[tuple[str, int | None]]:
+    """Counts from 1 to k−1 become None; if only one would, the next smallest goes too (no subtraction)."""
+    entries = list(counts)
+    hidden = {name for name, count in entries if 0 < count < k}
+    if len(hidden) == 1:
+        shown = sorted((count, name) for name, count in entries if name not in hidden and count > 0)
+        if shown:
+            hidden.add(shown[0][1])
+    return [(name, None if name in hidden else count) for name, count in entries]
+
+
+def composition(study: Study) -> dict[str, Any]:
+    """The panel by bloc and by sector, small counts suppressed (one query)."""
+    by_bloc, by_sector = selectors.panel_composition(study)
+    k = study.min_group_size
+    return {
+        "panel_size": sum(by_bloc.values()),
+        "composition_blocs": suppress_small(ordered(by_bloc, study.blocs), k),
+        "composition_sectors": suppress_small(ordered(by_sector, study.sectors), k),
+    }
+
+
+def bloc_columns(rows: Sequence[DividedRow], blocs: Sequence[str]) -> list[str]:
+    extra = sorted({name for r in rows for name in r.row.group_medians} - set(blocs))
+    return [*blocs, *extra]
+
+
+def divided_rows(
+    crossbloc: Sequence[CrossBloc], areas: Sequence[Label], criteria: Sequence[Label], study: Study
+) -> list[DividedRow]:
+    """Divided items with one median per bloc column (None: fewer than k, or not compared)."""
+    area_by_id = {a.id: a for a in areas}
+    criterion_by_id = {c.id: c for c in criteria}
+    columns = sorted({name for row in crossbloc for name in row.group_medians} - set(study.blocs))
+    columns = [*study.blocs, *columns]
+    return [
+        DividedRow(
+            area=area_by_id[row.area_id],
+            criterion=criterion_by_id[row.criterion_id],
+            row=row,
+            medians=[_float(row.group_medians.get(name)) for name in columns],
+        )
+        for row in crossbloc
+        if row.area_id in area_by_id and row.criterion_id in criterion_by_id
+    ]
+
+
+def _float(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
+
+
+def classify(
+    lines: Sequence[ItemLine], asked: Mapping[int, set[tuple[int, int]]], rounds: Sequence[Round], round_: Round
+) -> dict[str, list[ItemLine]]:
+    """Split the round's items: reached consensus, dropped afterwards, or (to be) rated again.
+
+    An item without consensus is *dropped* when a later round exists and does not ask it; otherwise
+    it is re-rated in the next round (or will be, if none exists yet).
+    """
+    later = [r for r in rounds if r.number > round_.number]
+    next_items = asked.get(later[0].number, set()) if later else None
+    groups: dict[str, list[ItemLine]] = {"consensus": [], "dropped": [], "rerate": []}
+    for line in lines:
+        if line.row is None:
+            continue
+        if line.row.consensus:
+            groups["consensus"].append(line)
+        elif next_items is not None and (line.area.id, line.criterion.id) not in next_items:
+            groups["dropped"].append(line)
+        else:
+            groups["rerate"].append(line)
+    return groups
+
+
+def round_report(study: Study, rounds: Sequence[Round], round_: Round, language: str | None) -> dict[str, Any]:
+    """Everything the report shows about one round (seven queries)."""
+    areas, criteria = selectors.labels(study, language)
+    items = selectors.item_results([round_.pk])
+    asked = selectors.items_asked(study)
+    this_round = asked.get(round_.number, set())
+    lines = [
+        ItemLine(area=a, criterion=c, row=items.get((round_.pk, a.id, c.id)))
+        for a in areas
+        for c in criteria
+        if (a.id, c.id) in this_round or (round_.pk, a.id, c.id) in items
+    ]
+    verdicts = selectors.area_verdicts(round_.pk)
+    verdict_labels = dict(AreaVerdict.Verdict.choices)
+    agreement = selectors.criterion_agreement(round_.pk)
+    divided = divided_rows(selectors.divided_items(round_.pk), areas, criteria, study)
+    return {
+        "items": lines,
+        "groups": classify(lines, asked, rounds, round_),
+        "area_verdicts": [
+            (a, verdicts.get(a.id), verdict_labels.get(verdicts[a.id].verdict, "") if a.id in verdicts else "")
+            for a in areas
+        ],
+        "agreement": [(c, agreement.get(c.id)) for c in criteria],
+        "divided": divided,
+        "bloc_columns": bloc_columns(divided, study.blocs),
+    }

@@ -34,7 +34,8 @@ SHOWN = [
 
 def settings_in_a_fresh_process(**env: str) -> dict[str, object]:
     base = {k: v for k, v in os.environ.items() if k not in {"HTTPS", "SESSION_COOKIE_AGE", "DEBUG", "SECRET_KEY"}}
-    code = f"from django.conf import settings; import json; print(json.dumps({{n: getattr(settings, n) for n in {SHOWN!r}}}))"
+    code = "from django.conf import settings; import json; "
+    code += f"print(json.dumps({{n: getattr(settings, n) for n in {SHOWN!r}}}))"
     result = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", code],
         cwd=ROOT,

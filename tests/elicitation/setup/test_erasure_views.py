@@ -110,3 +110,19 @@ def test_anonymous_visitors_are_sent_to_log_in(client: Client, study_a, expert):
 def test_only_get_and_post(client: Client, coordinator_a, study_a, expert):
     client.force_login(coordinator_a)
     assert client.put(_url(study_a, expert)).status_code == 405
+
+
+@pytest.mark.django_db
+def test_the_confirmation_page_runs_the_same_queries_for_any_panel_size(
+    client: Client, coordinator_a, study_a, expert, django_assert_max_num_queries
+):
+    from tests.factories import make_experts
+
+    client.force_login(coordinator_a)
+    client.get(_url(study_a, expert))  # warm the session and the translation caches
+    with django_assert_max_num_queries(8) as small:
+        assert client.get(_url(study_a, expert)).status_code == 200
+    make_experts(study_a, 40)
+    with django_assert_max_num_queries(8) as large:
+        assert client.get(_url(study_a, expert)).status_code == 200
+    assert len(large.captured_queries) == len(small.captured_queries)

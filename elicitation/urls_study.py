@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from elicitation.views import setup_items, setup_panel, setup_study
+from elicitation.views import erasure, setup_items, setup_panel, setup_study
 
 urlpatterns: list[URLPattern] = [
     path("new/", setup_study.study_create, name="study-create"),
@@ -28,4 +28,9 @@ urlpatterns: list[URLPattern] = [
     path("<uuid:study_uuid>/panel/import/example.csv", setup_panel.panel_import_example, name="study-panel-example"),
     path("<uuid:study_uuid>/panel/<uuid:expert_uuid>/", setup_panel.expert_form, name="expert-edit"),
     path("<uuid:study_uuid>/panel/<uuid:expert_uuid>/active/", setup_panel.expert_set_active, name="expert-set-active"),
+]
+
+# Erasure of an expert's personal data on request (GDPR art. 17), with a confirmation step.
+urlpatterns += [
+    path("<uuid:study_uuid>/panel/<uuid:expert_uuid>/erase/", erasure.expert_erase_confirm, name="expert-erase"),
 ]

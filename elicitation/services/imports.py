@@ -1,7 +1,7 @@
 """CSV imports of the panel and of areas and criteria: all or nothing, every problem reported.
 
-A problem is (line, column, message): the line of the file (the header is line 1)
-and the column's header name ("" when the problem is the whole row or file).
+A problem is (line, column, message): the line of the file (the header is line 1; 1 or more,
+always) and the column's header name ("" when the problem is the whole row or file).
 """
 
 from __future__ import annotations
@@ -60,7 +60,8 @@ def decode_csv(data: bytes) -> str:
     if len(data) > MAX_IMPORT_BYTES:
         raise ImportFailed(
             _("The file is too large."),
-            problems=[(0, "", _("The file is larger than %(n)d bytes; split it.") % {"n": MAX_IMPORT_BYTES})],
+            # Line 1: every problem names a line, even one about the whole file.
+            problems=[(1, "", _("The file is larger than %(n)d bytes; split it.") % {"n": MAX_IMPORT_BYTES})],
         )
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ImportFailed(

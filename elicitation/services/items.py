@@ -24,6 +24,7 @@ CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 MAX_TITLE = 200
 MAX_DESCRIPTION = 4000
 MAX_LABEL = 200
+MAX_ORDER = 2_147_483_647  # the column is a PositiveIntegerField: larger or negative would be a database error
 AREA_FIELDS = ("code", "title", "description", "order", "is_active", "translations")
 CRITERION_FIELDS = (
     "code",
@@ -55,6 +56,9 @@ def _text_errors(values: dict[str, Any], errors: dict[str, list[str]]) -> None:
     ):
         if len(str(values.get(name) or "")) > limit:
             errors.setdefault(name, []).append(_("At most %(n)d characters.") % {"n": limit})
+    order = values.get("order")
+    if order is not None and (not isinstance(order, int) or not 0 <= order <= MAX_ORDER):
+        errors["order"] = [_("Use a whole number from 0 to %(n)d.") % {"n": MAX_ORDER}]
 
 
 def clean_translations(raw: Any) -> dict[str, dict[str, str]]:

@@ -52,7 +52,8 @@ def clean_expert(study: Study, raw: dict[str, Any]) -> tuple[dict[str, Any], dic
     email = str(raw.get("email") or "").strip()
     try:
         validate_email(email)
-        if len(email) > MAX_EMAIL:
+        # The lookup key (NFKC, case-folded) can be longer than the address: "ﬃ" becomes "ffi".
+        if len(email) > MAX_EMAIL or len(email_key(email)) > MAX_EMAIL:
             raise ValidationError("too long")
     except ValidationError:
         errors["email"] = [_("Enter a valid email address.")]

@@ -124,3 +124,22 @@ def test_session_authentication_works_too(coordinator_a: User) -> None:
 
 def test_anonymous_requests_answer_401(client: Client) -> None:
     assert client.get("/api/v1/studies/").status_code == 401
+
+
+def test_the_page_query_count_does_not_grow_with_the_number_of_tokens(coordinator_a: User) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = logged_in(coordinator_a)
+    api_token_create(user=coordinator_a, name="first")
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/account/tokens/").status_code == 200
+        return len(queries)
+
+    before = count()
+    for number in range(5):
+        token, _ = api_token_create(user=coordinator_a, name=f"t{number}")
+        api_token_revoke(user=coordinator_a, token_uuid=token.uuid)
+    assert count() == before

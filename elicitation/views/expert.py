@@ -65,6 +65,16 @@ def consent(request: HttpRequest, expert: Expert) -> HttpResponse:
     return redirect("expert-round")
 
 
+def _consent_first(request: HttpRequest, expert: Expert) -> HttpResponse | None:
+    """No answer is taken before informed consent: the welcome page again (or a status line for htmx)."""
+    if expert.consented_at is not None:
+        return None
+    if request.headers.get("HX-Request") == "true":
+        context = expert_context(expert, error=_("Please tick the box to agree before you continue."))
+        return render(request, "elicitation/expert/_save_status.html", context, status=403)
+    return redirect("expert-start")
+
+
 def _no_open_round(request: HttpRequest, expert: Expert, *, status: int = 200) -> HttpResponse:
     return render(request, "elicitation/expert/no_open_round.html", expert_context(expert), status=status)
 
@@ -133,6 +143,8 @@ def _attach_errors(form: RoundForm, errors: dict[str, list[str]]) -> None:
 @expert_required
 def round_post(request: HttpRequest, expert: Expert, round_uuid: str) -> HttpResponse:
     """The plain form submit (no JavaScript needed): save everything, then submit if asked."""
+    if refused := _consent_first(request, expert):
+        return refused
     round_ = _expert_round(expert, round_uuid)
     posted = parse_answers(request.POST, not_a_number=_("Not a valid choice."))
     try:
@@ -173,6 +185,8 @@ def _progress(expert: Expert, round_: Round) -> tuple[int, int]:
 @expert_required
 def autosave(request: HttpRequest, expert: Expert, round_uuid: str) -> HttpResponse:
     """htmx: save the one field that changed; answer with a status line, the progress and fresh feedback."""
+    if refused := _consent_first(request, expert):
+        return refused
     round_ = _expert_round(expert, round_uuid)
     posted = parse_answers(request.POST, not_a_number=_("Not a valid choice."))
     template = "elicitation/expert/_save_status.html"
@@ -234,6 +248,8 @@ def _newly_completed_cards(
 @require_POST
 @expert_required
 def suggest(request: HttpRequest, expert: Expert, round_uuid: str) -> HttpResponse:
+    if refused := _consent_first(request, expert):
+        return refused
     round_ = _expert_round(expert, round_uuid)
     try:
         suggestion_add(expert=expert, round_id=round_.pk, text=request.POST.get("text", ""))

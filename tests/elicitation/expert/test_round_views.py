@@ -298,3 +298,16 @@ def test_an_item_new_in_this_round_says_so(consented, study_a):
     make_round(study_a, status=Round.Status.OPEN)
     body = consented.get("/e/round/").content.decode()
     assert body.count("it is new in this round") == 1
+
+
+def test_no_answer_is_taken_before_consent(client, link_a, open_round):
+    client.get(link_a)
+    item = open_round.items.all()[0]
+    data = {field(item): "5"}
+    response = client.post(f"/e/round/{open_round.uuid}/save/", data, **HTMX)
+    assert response.status_code == 403
+    assert "Please tick the box" in response.content.decode()
+    assert client.post(f"/e/round/{open_round.uuid}/", data)["Location"] == "/e/"
+    assert client.post(f"/e/round/{open_round.uuid}/suggest/", {"text": "Idea"})["Location"] == "/e/"
+    assert not Rating.objects.exists()
+    assert not Suggestion.objects.exists()

@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "elicitation",
     "aggregation",
 ]
+# REST API, API tokens and exports (issue 6).
+INSTALLED_APPS += ["api", "exports"]
 
 MIDDLEWARE = [
     "coopsurvey.middleware.RequestSizeLimitMiddleware",
@@ -217,6 +219,18 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
 }
+# REST API (api/): personal tokens besides the session; service errors as JSON with field errors.
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
+    "api.authentication.ApiTokenAuthentication",
+    "rest_framework.authentication.SessionAuthentication",
+]
+REST_FRAMEWORK["EXCEPTION_HANDLER"] = "api.errors.exception_handler"
+REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["rest_framework.renderers.JSONRenderer"]
+
+# Exports (exports/): files of export jobs live here; downloads go through the app, never a public URL.
+EXPORTS_ROOT = Path(env_str("EXPORTS_ROOT", str(MEDIA_ROOT / "exports")))
+EXPORT_CSV_CHUNK_ROWS = env_int("EXPORT_CSV_CHUNK_ROWS", 2000, minimum=100)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "coopsurvey API",
     "DESCRIPTION": "Delphi studies on international cooperation in AI safety research.",
@@ -226,6 +240,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# REST API schema (api/): one name for the language choices that studies and experts share.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {"LanguageEnum": "coopsurvey.settings.LANGUAGES"}
+SPECTACULAR_SETTINGS["COMPONENT_SPLIT_REQUEST"] = True
 
 LOGGING = {
     "version": 1,

@@ -18,5 +18,9 @@ urlpatterns = [
     path("accounts/login/", login, name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    # REST API, API tokens and exports (issue 6).
+    path("api/", include("api.urls")),
+    path("account/", include("api.urls_account")),
+    path("studies/", include("exports.urls")),
     path("", include("elicitation.urls")),
 ]

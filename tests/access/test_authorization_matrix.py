@@ -14,7 +14,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from elicitation.models import AuditEvent, Rating, Round, Study
+from elicitation.models import AreaResponse, AuditEvent, Rating, Round, Study
 from tests.access.routes import Route, all_routes
 from tests.factories import make_round, make_user
 
@@ -35,6 +35,15 @@ COORDINATOR_PAGE = {
 COORDINATOR_ACTION = COORDINATOR_PAGE | dict.fromkeys(USERS, "405")
 LOGGED_IN_PAGE = {"anonymous": "login", "expert_a": "login", "expert_b": "login"} | dict.fromkeys(USERS, "ok")
 SKIP = None  # checked by its own tests (a one-time secret in the URL)
+# An expert's pages: only with an expert's link session, and only for that expert's own study.
+NO_SESSION = "403"  # the same page whatever is asked for: nothing tells a stranger what exists
+EXPERT_PAGE = dict.fromkeys(ROLES, NO_SESSION) | {"expert_a": "ok", "expert_b": "ok"}
+EXPERT_ACTION = dict.fromkeys(ROLES, "405")  # POST-only; refused before any lookup
+# The REST API: coordinators by session or token; no one else is authenticated (401). Lists answer
+# everyone logged in but hold only their own studies' objects (checked below); details 404.
+API_LIST = dict.fromkeys(ROLES, "401") | dict.fromkeys(USERS, "ok")
+API_DETAIL = API_LIST | {"coordinator_b": "404", "staff": "404"}
+ANY_ACTION = dict.fromkeys(ROLES, "405")
 
 EXPECTED: dict[str, dict[str, str] | None] = {
     "healthz": dict.fromkeys(ROLES, "ok|503"),  # public; 503 names what is down (no worker here)
@@ -68,21 +77,53 @@ EXPECTED: dict[str, dict[str, str] | None] = {
     "study-panel-example": COORDINATOR_PAGE,
     "expert-edit": COORDINATOR_PAGE,
     "expert-set-active": COORDINATOR_ACTION,
-    # Rounds (elicitation/urls_rounds.py); study A's round in the world is open, so it has no plan page yet.
     "round-list": COORDINATOR_PAGE,
     "round-create": COORDINATOR_ACTION,
     "round-detail": COORDINATOR_PAGE,
     "round-open": COORDINATOR_ACTION,
+    "round-close": COORDINATOR_PAGE,  # GET asks to confirm
     "round-deadline": COORDINATOR_ACTION,
-    "round-close": COORDINATOR_PAGE,
     "round-invite": COORDINATOR_ACTION,
     "round-remind": COORDINATOR_ACTION,
-    "round-plan": COORDINATOR_PAGE | {"coordinator_a": "409"},
+    "round-plan": COORDINATOR_PAGE | {"coordinator_a": "409"},  # planning starts from a closed round
     "round-moderation": COORDINATOR_PAGE,
     "round-moderation-hide": COORDINATOR_ACTION,
     "round-moderation-unhide": COORDINATOR_ACTION,
     "round-area-reword": COORDINATOR_ACTION,
     "round-area-add": COORDINATOR_ACTION,
+    "expert-link": SKIP,
+    "expert-start": EXPERT_PAGE,
+    "expert-consent": EXPERT_ACTION,
+    "expert-language": EXPERT_ACTION,
+    "expert-round": EXPERT_PAGE,
+    "expert-thanks": EXPERT_PAGE,
+    "expert-round-post": EXPERT_ACTION,
+    "expert-autosave": EXPERT_ACTION,
+    "expert-suggest": EXPERT_ACTION,
+    "api-token-list": LOGGED_IN_PAGE,
+    "api-token-revoke": ANY_ACTION,
+    "api-docs": PUBLIC,
+    "api-schema": PUBLIC,
+    "api-v1:study-list": API_LIST,
+    "api-v1:study-detail": API_DETAIL,
+    "api-v1:study-table": API_DETAIL,
+    "api-v1:area-list": API_LIST,
+    "api-v1:area-detail": API_DETAIL,
+    "api-v1:criterion-list": API_LIST,
+    "api-v1:criterion-detail": API_DETAIL,
+    "api-v1:expert-list": API_LIST,
+    "api-v1:expert-detail": API_DETAIL,
+    "api-v1:round-list": API_LIST,
+    "api-v1:round-detail": API_DETAIL,
+    "api-v1:participation-list": API_LIST,
+    "api-v1:export-list": API_LIST,
+    "api-v1:export-detail": API_DETAIL,
+    "api-v1:export-download": API_DETAIL | {"coordinator_a": "409"},  # the job has not run yet
+    "export-page": COORDINATOR_PAGE,
+    "export-download": COORDINATOR_PAGE | {"coordinator_a": "400"},  # no table or format asked for
+    "export-job-new": ANY_ACTION,
+    "export-job-download": COORDINATOR_PAGE,
+    "export-job-status": COORDINATOR_PAGE,
 }
 
 
@@ -108,7 +149,25 @@ def world(study_a: Study, study_b: Study, coordinator_a, coordinator_b) -> dict[
     clients["staff"].force_login(staff)
     for role, expert in (("expert_a", expert_a), ("expert_b", expert_b)):
         log_in_expert(clients[role], expert)
+    response = AreaResponse.objects.create(
+        round=round_a, expert=expert_a, area=study_a.areas.earliest("order"), rationale="Because."
+    )
+    from api.services import api_token_create
+    from exports.models import ExportJob
+
+    token, _secret = api_token_create(user=coordinator_a, name="laptop")
+    job = ExportJob.objects.create(
+        study=study_a, requested_by=coordinator_a, format=ExportJob.Format.CSV, table=ExportJob.Table.RATINGS
+    )
     values = {
+        "token_uuid": token.uuid,
+        "job_uuid": job.uuid,
+        "table": "ratings",
+        "study": study_a.uuid,
+        "round": round_a.uuid,
+        "area": study_a.areas.earliest("order").uuid,
+        "response": response.pk,
+        "response_id": response.pk,
         "study_uuid": study_a.uuid,
         "area_uuid": study_a.areas.earliest("order").uuid,
         "criterion_uuid": study_a.criteria.earliest("order").uuid,
@@ -116,9 +175,19 @@ def world(study_a: Study, study_b: Study, coordinator_a, coordinator_b) -> dict[
         "round_uuid": round_a.uuid,
         "round_number": round_a.number,
         "round_id": round_a.pk,
-        "response_id": 0,  # moderation actions are POST-only: refused before any lookup
     }
-    return {"clients": clients, "values": values, "study": study_a}
+    # API detail routes all call their key "uuid"; each names a different kind of object.
+    per_route = {
+        "api-v1:study-detail": study_a.uuid,
+        "api-v1:study-table": study_a.uuid,
+        "api-v1:area-detail": values["area_uuid"],
+        "api-v1:criterion-detail": values["criterion_uuid"],
+        "api-v1:expert-detail": expert_a.uuid,
+        "api-v1:round-detail": round_a.uuid,
+        "api-v1:export-detail": job.uuid,
+        "api-v1:export-download": job.uuid,
+    }
+    return {"clients": clients, "values": values, "per_route": per_route, "study": study_a}
 
 
 def log_in_expert(client: Client, expert: Any) -> None:
@@ -131,7 +200,10 @@ def log_in_expert(client: Client, expert: Any) -> None:
         assert response.status_code == 302
 
 
-def url_for(route: Route, values: dict[str, Any]) -> str:
+def url_for(route: Route, world: dict[str, Any]) -> str:
+    values = dict(world["values"])
+    if route.name in world["per_route"]:
+        values["uuid"] = world["per_route"][route.name]
     unknown = [name for name in route.kwargs if name not in values]
     assert not unknown, f"{route.name}: add a value for {unknown} to the world fixture"
     return reverse(route.name, kwargs={name: values[name] for name in route.kwargs})
@@ -153,7 +225,7 @@ def test_every_route_answers_every_visitor_as_the_matrix_says(world):
         expected = EXPECTED.get(route.name)
         if expected is None:
             continue
-        url = url_for(route, world["values"])
+        url = url_for(route, world)
         for role in ROLES:
             got = outcome(world["clients"][role].get(url))
             if got not in expected[role].split("|"):
@@ -163,19 +235,37 @@ def test_every_route_answers_every_visitor_as_the_matrix_says(world):
 
 @pytest.mark.django_db
 def test_visitors_who_may_not_act_change_nothing_by_posting(world):
-    """Every coordinator route refuses a POST from anyone but study A's coordinators, writing nothing."""
+    """Every coordinator route refuses a POST from anyone but study A's coordinators, writing nothing.
+
+    405 counts as refused: a read-only page rejects every POST before looking anything up.
+    """
     before = (Study.objects.count(), Rating.objects.count(), AuditEvent.objects.count())
     snapshot = dict(Study.objects.filter(pk=world["study"].pk).values().get())
     wrong = []
     for route in all_routes():
         expected = EXPECTED.get(route.name)
-        if expected is None or expected["coordinator_b"] != "404":
+        if expected is None or expected["coordinator_b"] not in ("404", "405"):
             continue
-        url = url_for(route, world["values"])
+        url = url_for(route, world)
         for role in ("anonymous", "expert_a", "expert_b", "coordinator_b", "staff"):
             got = outcome(world["clients"][role].post(url, {"title": "pwned", "is_active": "0", "username": "mallory"}))
-            if got not in ("login", "404", "403", "405"):  # 405: a GET-only page, refused before any lookup
+            if got not in ("login", "401", "403", "404", "405"):
                 wrong.append(f"POST {url} as {role}: got {got}")
     assert not wrong, "\n".join(wrong)
     assert (Study.objects.count(), Rating.objects.count(), AuditEvent.objects.count()) == before
     assert dict(Study.objects.filter(pk=world["study"].pk).values().get()) == snapshot
+
+
+@pytest.mark.django_db
+def test_api_lists_hold_nothing_of_another_coordinators_study(world):
+    """Lists answer everyone logged in, but study A's objects appear only to study A's coordinators."""
+    secrets = [str(world["values"][key]) for key in ("study_uuid", "area_uuid", "criterion_uuid", "expert_uuid")]
+    for route in all_routes():
+        if EXPECTED.get(route.name) is not API_LIST:
+            continue
+        url = url_for(route, world)
+        own = world["clients"]["coordinator_a"].get(url).content.decode()
+        assert any(secret in own for secret in secrets) or route.name.endswith(("export-list", "participation-list"))
+        for role in ("coordinator_b", "staff"):
+            body = world["clients"][role].get(url).content.decode()
+            assert not [secret for secret in secrets if secret in body], f"{url} as {role} shows study A"

@@ -1,0 +1,150 @@
+"""Output serializers of the read-only resources: plain field lists, no logic."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from elicitation.models import Area, ConsensusRule, Criterion, Expert, Participation, Round, Study
+
+
+class ConsensusRuleSerializer(serializers.ModelSerializer[ConsensusRule]):
+    is_frozen = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = ConsensusRule
+        fields = [
+            "version",
+            "max_iqr",
+            "band",
+            "min_percent_in_band",
+            "max_percent_opposite_band",
+            "max_cv",
+            "min_cns",
+            "require_rand_agreement",
+            "created_at",
+            "frozen_at",
+            "is_frozen",
+        ]
+
+
+class StudySerializer(serializers.ModelSerializer[Study]):
+    expert_count = serializers.IntegerField(read_only=True)
+    round_count = serializers.IntegerField(read_only=True)
+    consensus_rules = ConsensusRuleSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Study
+        fields = [
+            "uuid",
+            "title",
+            "question",
+            "mode",
+            "anonymity",
+            "feedback_timing",
+            "quantile_method",
+            "min_group_size",
+            "default_language",
+            "languages",
+            "blocs",
+            "sectors",
+            "created_at",
+            "end_date",
+            "expert_count",
+            "round_count",
+            "consensus_rules",
+        ]
+
+
+class AreaSerializer(serializers.ModelSerializer[Area]):
+    study = serializers.UUIDField(source="study.uuid", read_only=True)
+
+    class Meta:
+        model = Area
+        fields = ["uuid", "study", "code", "title", "description", "translations", "order", "is_active", "created_at"]
+
+
+class CriterionSerializer(serializers.ModelSerializer[Criterion]):
+    study = serializers.UUIDField(source="study.uuid", read_only=True)
+
+    class Meta:
+        model = Criterion
+        fields = [
+            "uuid",
+            "study",
+            "code",
+            "kind",
+            "title",
+            "description",
+            "translations",
+            "scale_min",
+            "scale_max",
+            "label_min",
+            "label_max",
+            "allow_cannot_judge",
+            "order",
+            "is_active",
+        ]
+
+
+class ExpertSerializer(serializers.ModelSerializer[Expert]):
+    """A panel member. The address is for the study's coordinators only, who alone can reach this resource."""
+
+    study = serializers.UUIDField(source="study.uuid", read_only=True)
+    pseudonym = serializers.CharField(read_only=True)
+    email = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Expert
+        fields = ["uuid", "study", "pseudonym", "bloc", "sector", "language", "is_active", "email"]
+
+    def get_email(self, expert: Expert) -> str | None:
+        if expert.erased_at is not None:
+            return None
+        return expert.email
+
+
+class RoundItemSerializer(serializers.Serializer[object]):
+    area = serializers.CharField(source="area.code")
+    criterion = serializers.CharField(source="criterion.code")
+
+
+class RoundSerializer(serializers.ModelSerializer[Round]):
+    study = serializers.UUIDField(source="study.uuid", read_only=True)
+    consensus_rule_version = serializers.IntegerField(source="consensus_rule.version", read_only=True, allow_null=True)
+    items = RoundItemSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Round
+        fields = [
+            "uuid",
+            "study",
+            "number",
+            "status",
+            "deadline",
+            "opened_at",
+            "closed_at",
+            "consensus_rule_version",
+            "items",
+        ]
+
+
+class ParticipationSerializer(serializers.ModelSerializer[Participation]):
+    round = serializers.UUIDField(source="round.uuid", read_only=True)
+    round_number = serializers.IntegerField(source="round.number", read_only=True)
+    expert = serializers.UUIDField(source="expert.uuid", read_only=True)
+    pseudonym = serializers.CharField(source="expert.pseudonym", read_only=True)
+
+    class Meta:
+        model = Participation
+        fields = [
+            "round",
+            "round_number",
+            "expert",
+            "pseudonym",
+            "invited_at",
+            "opened_at",
+            "started_at",
+            "submitted_at",
+            "last_reminded_at",
+            "reminder_count",
+        ]

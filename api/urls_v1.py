@@ -1,0 +1,25 @@
+"""Version 1 of the REST API: read-only resources of the caller's studies, and exports."""
+
+from django.urls import include, path
+from rest_framework.routers import SimpleRouter
+
+from api import views, views_exports
+
+router = SimpleRouter()
+router.register("studies", views.StudyViewSet, basename="study")
+router.register("areas", views.AreaViewSet, basename="area")
+router.register("criteria", views.CriterionViewSet, basename="criterion")
+router.register("experts", views.ExpertViewSet, basename="expert")
+router.register("rounds", views.RoundViewSet, basename="round")
+router.register("participation", views.ParticipationViewSet, basename="participation")
+router.register("exports", views_exports.ExportJobViewSet, basename="export")
+
+app_name = "api-v1"
+urlpatterns = [
+    path("", include(router.urls)),
+    path(
+        "studies/<uuid:uuid>/tables/<slug:table>/",
+        views_exports.StudyTableView.as_view(),
+        name="study-table",
+    ),
+]

@@ -1,0 +1,53 @@
+"""The page where a coordinator creates and revokes personal API tokens."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from api.models import ApiToken
+from api.services import api_token_create, api_token_revoke
+from elicitation.services.errors import ServiceError
+
+NEW_TOKEN_SESSION_KEY = "api_new_token"  # noqa: S105 - a session key name
+
+
+@login_required
+def token_list(request: HttpRequest) -> HttpResponse:
+    errors: dict[str, list[str]] = {}
+    name = ""
+    status = 200
+    if request.method == "POST":
+        name = request.POST.get("name", "")
+        try:
+            token, secret = api_token_create(user=request.user, name=name)  # type: ignore[arg-type]
+        except ServiceError as exc:
+            errors = exc.field_errors or {"name": [exc.message]}
+            status = 400
+        else:
+            # Shown once on the next page view, then gone: the secret never reaches the database.
+            request.session[NEW_TOKEN_SESSION_KEY] = {"name": token.name, "secret": secret}
+            return redirect("api-token-list")
+    new_token = request.session.pop(NEW_TOKEN_SESSION_KEY, None)
+    tokens = ApiToken.objects.filter(user=request.user.pk).only(
+        "uuid", "name", "prefix", "created_at", "last_used_at", "revoked_at"
+    )
+    context = {"tokens": tokens, "new_token": new_token, "errors": errors, "name": name}
+    response = render(request, "api/tokens.html", context, status=status)
+    if new_token:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+@login_required
+def token_revoke(request: HttpRequest, token_uuid: UUID) -> HttpResponse:
+    token = api_token_revoke(user=request.user, token_uuid=token_uuid)  # type: ignore[arg-type]
+    messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
+    return redirect("api-token-list")

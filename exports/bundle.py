@@ -1,0 +1,139 @@
+"""The reproducibility bundle: data, codebook, study configuration, software versions, and a script
+that recomputes the aggregates from the ratings CSV with ``aggregation.metrics`` and checks them.
+
+A copy of the pure-Python ``aggregation.metrics`` package goes into the zip, so the script runs
+anywhere numpy and scipy are installed, without this application.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from elicitation.models import Study
+from exports.tables import Scope, Table, build_table
+from exports.version import software_versions
+from exports.writers import write_codebook_csv, write_csv
+
+BUNDLE_TABLES = ["ratings", "rationales_moderated", "panel", "aggregates"]
+SCRIPT = Path(__file__).resolve().parent / "bundle_files" / "recompute.py"
+README = Path(__file__).resolve().parent / "bundle_files" / "README.txt"
+METRICS_DIR = Path(settings.BASE_DIR) / "aggregation" / "metrics"
+
+
+def bundle_tables(scope: Scope) -> list[Table]:
+    return [build_table(name, scope) for name in BUNDLE_TABLES]
+
+
+def write_bundle(path: Path, scope: Scope, *, progress: Callable[[int], None] | None = None) -> int:
+    tables = bundle_tables(scope)
+    written = 0
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for table in tables:
+            done_before = written
+
+            def report(rows: int, base: int = done_before) -> None:
+                if progress:
+                    progress(base + rows)
+
+            with archive.open(f"{table.name}.csv", "w", force_zip64=True) as out:
+                written += write_csv(out, table, progress=report)
+        with archive.open("codebook.csv", "w") as out:
+            write_codebook_csv(out, tables)
+        configuration = study_configuration(scope)
+        archive.writestr("study.json", json.dumps(configuration, indent=2, ensure_ascii=False, default=str) + "\n")
+        archive.writestr("recompute.py", SCRIPT.read_text(encoding="utf-8"))
+        archive.writestr("README.txt", README.read_text(encoding="utf-8"))
+        archive.writestr("aggregation/__init__.py", '"""Only the metrics package ships in the bundle."""\n')
+        for source in sorted(METRICS_DIR.glob("*.py")):
+            archive.write(source, f"aggregation/metrics/{source.name}")
+    return written
+
+
+def study_configuration(scope: Scope) -> dict[str, Any]:
+    """Everything needed to interpret and recompute the data; no coordinator or expert identity."""
+    study: Study = scope.study
+    rounds = study.rounds.filter(pk__in=scope.round_ids).select_related("consensus_rule").order_by("number")
+    return {
+        "format_version": 1,
+        "exported_at": timezone.now().isoformat(),
+        "software": software_versions(),
+        "study": {
+            "uuid": str(study.uuid),
+            "title": study.title,
+            "question": study.question,
+            "mode": study.mode,
+            "anonymity": study.anonymity,
+            "quantile_method": study.quantile_method,
+            "quantile_method_meaning": Study.QuantileMethod(study.quantile_method).label,
+            "sd_denominator": "n - 1",
+            "cannot_judge": "excluded from n (available-case analysis per item)",
+            "min_group_size": study.min_group_size,
+            "feedback_timing": study.feedback_timing,
+            "blocs": study.blocs,
+            "sectors": study.sectors,
+            "thresholds": {
+                "benefit": study.benefit_threshold,
+                "risk_low": study.risk_low_threshold,
+                "risk_safeguard": study.risk_safeguard_threshold,
+                "risk_avoid": study.risk_avoid_threshold,
+            },
+        },
+        "areas": [
+            {"code": a.code, "title": a.title, "description": a.description, "order": a.order, "active": a.is_active}
+            for a in study.areas.order_by("order", "id")
+        ],
+        "criteria": [
+            {
+                "code": c.code,
+                "kind": c.kind,
+                "title": c.title,
+                "scale_min": c.scale_min,
+                "scale_max": c.scale_max,
+                "label_min": c.label_min,
+                "label_max": c.label_max,
+                "allow_cannot_judge": c.allow_cannot_judge,
+                "active": c.is_active,
+            }
+            for c in study.criteria.order_by("order", "id")
+        ],
+        "rounds": [
+            {
+                "number": r.number,
+                "status": r.status,
+                "opened_at": r.opened_at,
+                "closed_at": r.closed_at,
+                "deadline": r.deadline,
+                "consensus_rule_version": r.consensus_rule.version if r.consensus_rule else None,
+            }
+            for r in rounds
+        ],
+        "consensus_rules": [
+            {
+                "version": rule.version,
+                "frozen_at": rule.frozen_at,
+                "max_iqr": rule.max_iqr,
+                "band": rule.band,
+                "min_percent_in_band": rule.min_percent_in_band,
+                "max_percent_opposite_band": rule.max_percent_opposite_band,
+                "max_cv": rule.max_cv,
+                "min_cns": rule.min_cns,
+                "require_rand_agreement": rule.require_rand_agreement,
+            }
+            for rule in study.consensus_rules.order_by("version")
+        ],
+        "files": {
+            "ratings.csv": "every rating, tidy long form",
+            "rationales_moderated.csv": "rationales shown as feedback (hidden ones left out)",
+            "panel.csv": "panel composition, counts with small cells suppressed",
+            "aggregates.csv": "the group response per round and item",
+            "codebook.csv": "every column and code",
+            "recompute.py": "recomputes aggregates.csv from ratings.csv and checks them",
+        },
+    }

@@ -1,0 +1,36 @@
+"""Forms of the export page: which table, format and rounds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from elicitation.models import Study
+from exports.models import ExportJob
+
+STREAM_TABLES = [(value, label) for value, label in ExportJob.Table.choices if value != "all"]
+
+
+class _RoundsMixin(forms.Form):
+    rounds = forms.TypedMultipleChoiceField(
+        label=_("Rounds (none chosen: every round)"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args: Any, study: Study, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        numbers = study.rounds.order_by("number").values_list("number", flat=True)
+        self.fields["rounds"].choices = [(n, _("Round %(number)d") % {"number": n}) for n in numbers]  # type: ignore[attr-defined]
+
+
+class DownloadForm(_RoundsMixin):
+    table = forms.ChoiceField(label=_("Table"), choices=STREAM_TABLES)
+    format = forms.ChoiceField(label=_("Format"), choices=[("csv", "CSV"), ("json", "JSON")])
+    bom = forms.BooleanField(label=_("Add a byte order mark (for spreadsheet programs)"), required=False)
+
+
+class JobForm(_RoundsMixin):
+    format = forms.ChoiceField(label=_("Format"), choices=ExportJob.Format.choices)
+    table = forms.ChoiceField(label=_("Table"), choices=ExportJob.Table.choices)
+    bom = forms.BooleanField(label=_("Add a byte order mark to CSV files"), required=False)

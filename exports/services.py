@@ -1,0 +1,222 @@
+"""Exports: start a streamed download or an export job, run a job, hand out its file. All audited."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from elicitation.models import Study
+from elicitation.services.audit import audit
+from elicitation.services.errors import InvalidInput, ServiceError
+from exports.bundle import bundle_tables, write_bundle
+from exports.models import ExportJob
+from exports.progress import clear_progress, record_progress
+from exports.tables import TABLE_NAMES, Scope, Table, build_table, scope_for
+from exports.writers import csv_chunks, json_chunks, write_csv, write_parquet, write_xlsx
+
+logger = logging.getLogger(__name__)
+
+
+class ExportNotReady(ServiceError):
+    """The job's file is not built yet, or failed, or was removed."""
+
+    status_code = 409
+
+
+STREAM_FORMATS = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
+FILE_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "parquet": "application/vnd.apache.parquet",
+    "bundle": "application/zip",
+}
+PROGRESS_INTERVAL_SECONDS = 1.0
+
+User = AbstractBaseUser | AnonymousUser
+
+
+@dataclass(frozen=True)
+class Stream:
+    table: Table
+    chunks: Iterator[bytes]
+    content_type: str
+    filename: str
+
+
+def export_scope(*, study: Study, round_numbers: Sequence[int] = ()) -> Scope:
+    """The study's rounds with these numbers (every round when empty); an unknown number is a field error."""
+    if not round_numbers:
+        return scope_for(study)
+    found = dict(study.rounds.filter(number__in=list(round_numbers)).values_list("number", "pk"))
+    missing = sorted(set(round_numbers) - set(found))
+    if missing:
+        message = _("This study has no round %(numbers)s.") % {"numbers": ", ".join(map(str, missing))}
+        raise InvalidInput(message, field_errors={"rounds": [message]})
+    return scope_for(study, list(found.values()))
+
+
+def export_stream(
+    *, user: User, study: Study, table: str, fmt: str, round_numbers: Sequence[int] = (), bom: bool = False
+) -> Stream:
+    """A CSV or JSON download of one table, produced chunk by chunk as the response is sent."""
+    if table not in TABLE_NAMES:
+        raise InvalidInput(_("Unknown table."), field_errors={"table": [_("Choose one of the tables.")]})
+    if fmt not in STREAM_FORMATS:
+        raise InvalidInput(_("Unknown format."), field_errors={"format": [_("Streamed exports are CSV or JSON.")]})
+    scope = export_scope(study=study, round_numbers=round_numbers)
+    built = build_table(table, scope)
+    chunks = csv_chunks(built, bom=bom) if fmt == "csv" else json_chunks(built)
+    audit(
+        action="export.download",
+        study=study,
+        user=user,
+        target=f"{table}.{fmt}",
+        table=table,
+        format=fmt,
+        rounds=list(round_numbers),
+        anonymity=study.anonymity,
+    )
+    filename = f"coopsurvey-{study.uuid}-{table}.{fmt}"
+    return Stream(table=built, chunks=chunks, content_type=STREAM_FORMATS[fmt], filename=filename)
+
+
+@transaction.atomic
+def export_job_create(
+    *, user: User, study: Study, fmt: str, table: str = "all", round_numbers: Sequence[int] = (), bom: bool = False
+) -> ExportJob:
+    """Queue an export file to be built by a worker; invalid combinations are field errors, nothing written."""
+    errors: dict[str, list[str]] = {}
+    if fmt not in ExportJob.Format.values:
+        errors["format"] = [_("Choose one of the formats.")]
+    if table not in ExportJob.Table.values:
+        errors["table"] = [_("Choose one of the tables.")]
+    elif table == "all" and fmt not in {"xlsx", "bundle"}:
+        errors["table"] = [_("Only a workbook or a bundle holds every table; choose one table.")]
+    elif fmt == "bundle" and table != "all":
+        errors["table"] = [_("A bundle always holds every table.")]
+    if errors:
+        raise InvalidInput(_("This export cannot be made."), field_errors=errors)
+    scope = export_scope(study=study, round_numbers=round_numbers)
+    numbers = sorted(round_numbers) if round_numbers else []
+    job = ExportJob.objects.create(
+        study=study,
+        requested_by_id=user.pk if user.is_authenticated else None,
+        format=fmt,
+        table=table,
+        round_numbers=numbers,
+        bom=bom,
+    )
+    audit(
+        action="export.job_create",
+        study=study,
+        user=user,
+        target=str(job.uuid),
+        table=table,
+        format=fmt,
+        rounds=numbers,
+        anonymity=study.anonymity,
+        round_count=len(scope.round_ids),
+    )
+    from exports.tasks import export_job_run_task
+
+    transaction.on_commit(lambda: export_job_run_task.delay(job.pk))
+    return job
+
+
+def export_file_path(job: ExportJob) -> Path:
+    return Path(settings.EXPORTS_ROOT) / job.file_name
+
+
+def export_job_run(*, job_id: int) -> ExportJob:
+    """Build the job's file (again, if it ran before); the file replaces any earlier one atomically."""
+    job = ExportJob.objects.select_related("study").get(pk=job_id)
+    scope = export_scope(study=job.study, round_numbers=job.round_numbers)
+    tables = bundle_tables(scope) if job.format == "bundle" else _job_tables(job, scope)
+    total = sum(t.count() for t in tables if t.name != "panel")
+    ExportJob.objects.filter(pk=job.pk).update(
+        status=ExportJob.Status.RUNNING, started_at=timezone.now(), rows_total=total, rows_written=0, error=""
+    )
+    extension = "zip" if job.format == "bundle" else job.format
+    relative = f"{job.study.uuid}/{job.uuid}.{extension}"
+    target = Path(settings.EXPORTS_ROOT) / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(target.suffix + ".part")
+    last_report = [time.monotonic()]
+
+    def progress(rows: int) -> None:
+        now = time.monotonic()
+        if now - last_report[0] >= PROGRESS_INTERVAL_SECONDS:
+            last_report[0] = now
+            record_progress(job.pk, rows)
+
+    try:
+        written = _write(job, scope, tables, partial, progress)
+        partial.replace(target)
+    except Exception:
+        logger.exception("export job %s failed", job.uuid)
+        partial.unlink(missing_ok=True)
+        clear_progress(job.pk)
+        ExportJob.objects.filter(pk=job.pk).update(
+            status=ExportJob.Status.FAILED, finished_at=timezone.now(), error=_("The export failed; try again.")
+        )
+        raise
+    ExportJob.objects.filter(pk=job.pk).update(
+        status=ExportJob.Status.DONE,
+        finished_at=timezone.now(),
+        rows_written=written,
+        rows_total=max(total, written),
+        file_name=relative,
+        file_size=target.stat().st_size,
+    )
+    clear_progress(job.pk)
+    job.refresh_from_db()
+    return job
+
+
+def _job_tables(job: ExportJob, scope: Scope) -> list[Table]:
+    names = list(TABLE_NAMES) if job.table == "all" else [job.table]
+    return [build_table(name, scope) for name in names]
+
+
+def _write(job: ExportJob, scope: Scope, tables: list[Table], path: Path, report: Callable[[int], None]) -> int:
+    if job.format == "bundle":
+        return write_bundle(path, scope, progress=report)
+    if job.format == "xlsx":
+        return write_xlsx(path, tables, progress=report)
+    if job.format == "parquet":
+        return write_parquet(path, tables[0], progress=report)
+    with path.open("wb") as out:
+        if job.format == "csv":
+            return write_csv(out, tables[0], bom=job.bom, progress=report)
+        for chunk in json_chunks(tables[0]):
+            out.write(chunk)
+        return tables[0].count()
+
+
+def export_job_file(*, user: User, job: ExportJob) -> Path:
+    """The finished job's file, audited as a download; raises ExportNotReady while there is none."""
+    if job.status != ExportJob.Status.DONE or not job.file_name:
+        raise ExportNotReady(_("This export is not ready."))
+    path = export_file_path(job)
+    if not path.is_file():
+        raise ExportNotReady(_("This export's file is gone; create the export again."))
+    audit(
+        action="export.job_download",
+        study=job.study,
+        user=user,
+        target=str(job.uuid),
+        table=job.table,
+        format=job.format,
+        rounds=job.round_numbers,
+    )
+    return path

@@ -1,0 +1,281 @@
+"""The export tables: their columns (with codebook descriptions) and their rows, read lazily.
+
+Rows are tuples in column order, read with server-side cursors in chunks, so a table of a
+million ratings streams in constant memory. No table has a column for an email or a name.
+
+Strict anonymity (``Study.Anonymity.STRICT``) drops everything that joins a person to
+individual answers: from ratings the pseudonym, bloc, sector, confidence and day columns;
+from rationales the pseudonym, bloc, sector, confidence and day columns. Rows are then
+ordered by item and value (ratings) or by item and text (rationales), never by expert, so
+the row order cannot join them either. Panel composition and aggregates are counts and
+summaries and are the same in both modes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import BooleanField, CharField, F, FilteredRelation, Q, QuerySet, Value
+from django.db.models.expressions import Case, When
+from django.db.models.functions import Cast, TruncDate
+
+from elicitation.models import AreaResponse, Expert, Rating, Round, RoundItem, Study
+from exports.aggregates import AGGREGATE_COLUMNS, aggregate_rows
+from exports.cells import neutralise
+from exports.expressions import neutralised, pseudonym
+from exports.panel import panel_rows
+
+CHUNK_ROWS = 5000
+CANNOT_JUDGE_CODES = 'true = the expert chose "cannot judge" (value is empty); false = a rating on the scale.'
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # string, int, float, bool or date
+    description: str
+    codes: str = ""
+
+
+@dataclass
+class Table:
+    name: str
+    title: str
+    description: str
+    columns: list[Column]
+    rows: Callable[[], Iterator[tuple[Any, ...]]] = field(repr=False)
+    count: Callable[[], int] = field(repr=False)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+TABLE_NAMES = ["ratings", "rationales", "rationales_moderated", "panel", "aggregates"]
+
+STUDY = Column("study", "string", "The study's identifier (UUID).")
+ROUND = Column("round", "int", "Round number, 1 for the first round.")
+AREA = Column("area", "string", "Area code (see the study configuration for titles).")
+CRITERION = Column("criterion", "string", "Criterion code (see the study configuration for titles and scales).")
+PSEUDONYM = Column("pseudonym", "string", "The expert's stable pseudonym in this study (E-01, E-02, …).")
+BLOC = Column("bloc", "string", "The expert's bloc or country group.", "One of the study's blocs.")
+SECTOR = Column("sector", "string", "The expert's sector.", "One of the study's sectors; empty if not given.")
+CONFIDENCE = Column(
+    "confidence", "int", "The expert's confidence in their answers on this area.", "1 (low) to 5 (high)"
+)
+DAY = Column("day", "date", "The day (UTC) the answer was last changed; times are coarsened to the day.")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What an export covers: one study, some of its rounds."""
+
+    study: Study
+    round_ids: tuple[int, ...]
+
+    @property
+    def strict(self) -> bool:
+        return self.study.anonymity == Study.Anonymity.STRICT
+
+
+def scope_for(study: Study, round_ids: Sequence[int] | None = None) -> Scope:
+    """The study's rounds (all of them, or those of ``round_ids`` that belong to it), by number."""
+    rounds = Round.objects.filter(study=study)
+    if round_ids is not None:
+        rounds = rounds.filter(pk__in=list(round_ids))
+    return Scope(study=study, round_ids=tuple(rounds.order_by("number").values_list("pk", flat=True)))
+
+
+def build_table(name: str, scope: Scope) -> Table:
+    builders: dict[str, Callable[[Scope], Table]] = {
+        "ratings": ratings_table,
+        "rationales": lambda s: rationales_table(s, include_hidden=True),
+        "rationales_moderated": lambda s: rationales_table(s, include_hidden=False),
+        "panel": panel_table,
+        "aggregates": aggregates_table,
+    }
+    return builders[name](scope)
+
+
+def stream_rows(queryset: QuerySet[Any, tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    """The rows through a server-side cursor inside one read transaction.
+
+    Inside a transaction the cursor streams rows as the database produces them, all from one
+    snapshot; outside one Django would declare it WITH HOLD, which makes PostgreSQL compute and
+    store the whole result before the first row. PostgreSQL's JIT compiler is turned off for the
+    query: it spends seconds compiling a plan that only streams rows in index order.
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+        yield from queryset.iterator(chunk_size=CHUNK_ROWS)
+
+
+def _item_columns(scope: Scope) -> dict[str, Any]:
+    """Annotations shared by ratings and rationales: the study, round number and area code."""
+    return {
+        "x_study": Value(neutralise(str(scope.study.uuid)), output_field=CharField()),
+        "x_round": F("round__number"),
+        "x_area": neutralised("area__code"),
+    }
+
+
+def _person_columns() -> dict[str, Any]:
+    return {
+        "x_pseudonym": pseudonym("expert__number"),
+        "x_bloc": neutralised("expert__bloc"),
+        "x_sector": neutralised("expert__sector"),
+    }
+
+
+def _day() -> Cast:
+    """The UTC day as ISO text: no per-row conversion to a date object and back for CSV and JSON."""
+    return Cast(TruncDate("updated_at", tzinfo=dt.UTC), output_field=CharField())
+
+
+def ratings_table(scope: Scope) -> Table:
+    value = Column(
+        "value", "int", 'The rating on the criterion\'s scale; empty for "cannot judge".', "scale_min to scale_max"
+    )
+    cannot = Column("cannot_judge", "bool", 'Whether the expert answered "cannot judge".', CANNOT_JUDGE_CODES)
+    queryset = Rating.objects.filter(round_id__in=scope.round_ids)
+    annotated = queryset.annotate(**_item_columns(scope), x_criterion=neutralised("criterion__code"))
+    rows: QuerySet[Any, tuple[Any, ...]]
+    if scope.strict:
+        columns = [STUDY, ROUND, AREA, CRITERION, value, cannot]
+        rows = annotated.order_by("round_id", "area_id", "criterion_id", F("value").asc(nulls_last=True)).values_list(
+            "x_study", "x_round", "x_area", "x_criterion", "value", "cannot_judge"
+        )
+    else:
+        columns = [STUDY, ROUND, AREA, CRITERION, PSEUDONYM, BLOC, SECTOR, value, cannot, CONFIDENCE, DAY]
+        # A join, not a subquery per row: the expert's response on this round and area, if any.
+        response = FilteredRelation(
+            "expert__area_responses",
+            condition=Q(expert__area_responses__round=F("round"), expert__area_responses__area=F("area")),
+        )
+        rows = (
+            annotated.annotate(response=response)
+            .annotate(**_person_columns(), x_confidence=F("response__confidence"), x_day=_day())
+            .order_by("round_id", "expert_id", "area_id", "criterion_id")
+            .values_list(
+                "x_study",
+                "x_round",
+                "x_area",
+                "x_criterion",
+                "x_pseudonym",
+                "x_bloc",
+                "x_sector",
+                "value",
+                "cannot_judge",
+                "x_confidence",
+                "x_day",
+            )
+        )
+    return Table(
+        name="ratings",
+        title="Ratings",
+        description="Every rating in tidy long form: one row per round, area, criterion and expert.",
+        columns=columns,
+        rows=lambda: stream_rows(rows),
+        count=queryset.count,
+    )
+
+
+def rationales_table(scope: Scope, *, include_hidden: bool) -> Table:
+    text = Column("rationale", "string", "The expert's reasons, as written (formula-like starts neutralised).")
+    hidden = Column(
+        "hidden", "bool", "Whether a coordinator hid the rationale from feedback.", "True = hidden; False = shown"
+    )
+    queryset = AreaResponse.objects.filter(round_id__in=scope.round_ids).exclude(rationale="")
+    if not include_hidden:
+        queryset = queryset.filter(hidden_at__isnull=True)
+    annotated = queryset.annotate(
+        **_item_columns(scope),
+        x_rationale=neutralised("rationale"),
+        x_hidden=Case(
+            When(hidden_at__isnull=True, then=Value(False)), default=Value(True), output_field=BooleanField()
+        ),
+    )
+    tail = ["x_rationale", "x_hidden"] if include_hidden else ["x_rationale"]
+    tail_columns = [text, hidden] if include_hidden else [text]
+    rows: QuerySet[Any, tuple[Any, ...]]
+    if scope.strict:
+        columns = [STUDY, ROUND, AREA, *tail_columns]
+        rows = annotated.order_by("round_id", "area_id", "rationale", "id").values_list(
+            "x_study", "x_round", "x_area", *tail
+        )
+    else:
+        columns = [STUDY, ROUND, AREA, PSEUDONYM, BLOC, SECTOR, CONFIDENCE, *tail_columns, DAY]
+        rows = (
+            annotated.annotate(**_person_columns(), x_day=_day())
+            .order_by("round_id", "area_id", "expert_id")
+            .values_list(
+                "x_study", "x_round", "x_area", "x_pseudonym", "x_bloc", "x_sector", "confidence", *tail, "x_day"
+            )
+        )
+    if include_hidden:
+        title, description = "Rationales (all)", "Every rationale, hidden ones included and flagged; for coordinators."
+    else:
+        title, description = "Rationales (moderated)", "The rationales shown as feedback; hidden ones are left out."
+    return Table(
+        name="rationales" if include_hidden else "rationales_moderated",
+        title=title,
+        description=description,
+        columns=columns,
+        rows=lambda: stream_rows(rows),
+        count=queryset.count,
+    )
+
+
+def panel_table(scope: Scope) -> Table:
+    columns = [
+        Column("grouping", "string", "What the row counts.", "total; bloc; sector; bloc_sector (bloc by sector)"),
+        Column("bloc", "string", "The bloc counted, or empty when the row is not by bloc."),
+        Column("sector", "string", "The sector counted, or empty when the row is not by sector."),
+        Column("experts", "int", "Number of active experts; empty when suppressed.", "a count, or empty (suppressed)"),
+        Column(
+            "suppressed",
+            "bool",
+            "Whether the count is withheld: fewer than the study's minimum group size (k), "
+            "or a count that could be derived from the others.",
+            "true = withheld; false = shown",
+        ),
+    ]
+    study = scope.study
+    active = Expert.objects.filter(study=study, is_active=True, erased_at__isnull=True)
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        pairs = active.values_list("bloc", "sector")
+        return panel_rows(pairs, k=study.min_group_size, blocs=study.blocs, sectors=study.sectors)
+
+    return Table(
+        name="panel",
+        title="Panel composition",
+        description=f"Counts of active experts by bloc and sector; counts below k = {scope.study.min_group_size} "
+        "are suppressed, with complementary suppression so they cannot be derived.",
+        columns=columns,
+        rows=rows,
+        count=lambda: sum(1 for _ in rows()),
+    )
+
+
+def aggregates_table(scope: Scope) -> Table:
+    columns = [Column(name, type_, description) for name, type_, description in AGGREGATE_COLUMNS]
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        for row in aggregate_rows(scope.round_ids):
+            yield tuple(neutralise(v) if isinstance(v, str) else v for v in row.values())
+
+    return Table(
+        name="aggregates",
+        title="Aggregates",
+        description="The group response per round and item, computed from the ratings with aggregation.metrics.",
+        columns=columns,
+        rows=rows,
+        count=RoundItem.objects.filter(round_id__in=scope.round_ids).count,
+    )

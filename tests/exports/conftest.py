@@ -1,0 +1,68 @@
+"""A study with two rounds of ratings, confidences and rationales (some hostile), for the export tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.utils import timezone
+
+from coopsurvey.celery import app
+from elicitation.models import AreaResponse, Expert, Study
+from tests.factories import make_round, rate_everything
+
+HOSTILE = ['=HYPERLINK("http://x.example","click")', "+1 more", "-2 fewer", "@SUM(A1)", "\tindented", "\rreturn"]
+
+
+@pytest.fixture(autouse=True)
+def _eager_tasks_and_files(settings: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Export jobs run in-process here (a test with a real worker sets that up itself); files go to tmp."""
+    settings.EXPORTS_ROOT = tmp_path / "exports"  # type: ignore[attr-defined]
+    monkeypatch.setenv("EXPORTS_ROOT", str(tmp_path / "exports"))  # for a worker process started by the test
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+def add_responses(study: Study) -> None:
+    """Confidence for every expert and area; rationales with commas, quotes, line breaks and formulas."""
+    experts = list(study.experts.order_by("number"))
+    for round_ in study.rounds.order_by("number"):
+        for e_index, expert in enumerate(experts):
+            for a_index, area in enumerate(study.areas.order_by("order")):
+                text = ""
+                if (e_index + a_index) % 3 == 0:
+                    text = HOSTILE[((e_index + a_index) // 3 + 2 * round_.number - 2) % len(HOSTILE)]
+                elif (e_index + a_index) % 3 == 1:
+                    text = f'Because "trust", mostly,\nand verification (point {e_index})'
+                AreaResponse.objects.create(
+                    round=round_,
+                    expert=expert,
+                    area=area,
+                    confidence=1 + (e_index + a_index) % 5,
+                    rationale=text,
+                    hidden_at=timezone.now() if e_index == 0 and text else None,
+                )
+
+
+@pytest.fixture
+def rated_study(study_a: Study) -> Study:
+    """Study A: round 1 closed and round 2 open, every item rated (some "cannot judge"), with responses."""
+    Expert.objects.filter(study=study_a, number=3).update(bloc="=cmd|' /C calc'!A0", sector="@evil")
+    first = make_round(study_a, status="closed")
+    rate_everything(first, [7, 8, None, 6, 9, 5, 3])
+    second = make_round(study_a, status="open")
+    rate_everything(second, [7, 7, 8, 6, None, 9])
+    add_responses(study_a)
+    return study_a
+
+
+@pytest.fixture
+def client_a(coordinator_a: User) -> Client:
+    client = Client()
+    client.force_login(coordinator_a)
+    return client

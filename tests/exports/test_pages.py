@@ -1,0 +1,175 @@
+"""The export pages: coordinators of the study only, every export audited, fixed query counts."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from elicitation.models import AuditEvent, Study
+from exports.models import ExportJob
+from exports.services import export_job_create
+from tests.factories import make_experts, make_round, rate_everything
+
+pytestmark = pytest.mark.django_db
+
+
+def logged_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+URLS = ["/studies/{study}/exports/", "/studies/{study}/exports/download/?table=ratings&format=csv"]
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_only_the_studys_coordinators_reach_its_exports(
+    url: str, study_a: Study, coordinator_a: User, coordinator_b: User, outsider: User, client: Client
+) -> None:
+    address = url.format(study=study_a.uuid)
+    assert logged_in(coordinator_a).get(address).status_code == 200
+    assert logged_in(coordinator_b).get(address).status_code == 404
+    assert logged_in(outsider).get(address).status_code == 404
+    anonymous = client.get(address)
+    assert anonymous.status_code == 302
+    assert "/accounts/login/" in anonymous["Location"]
+
+
+def test_the_page_offers_every_table_and_format(study_a: Study, coordinator_a: User) -> None:
+    make_round(study_a)
+    html = logged_in(coordinator_a).get(f"/studies/{study_a.uuid}/exports/").content.decode()
+    for text in ["ratings", "rationales_moderated", "panel", "aggregates", "xlsx", "parquet", "bundle", "Round 1"]:
+        assert f'value="{text}"' in html or text in html
+    assert "<script>" not in html
+
+
+def test_streamed_downloads_are_audited(study_a: Study, coordinator_a: User) -> None:
+    response = logged_in(coordinator_a).get(
+        f"/studies/{study_a.uuid}/exports/download/", {"table": "rationales", "format": "json"}
+    )
+    b"".join(response.streaming_content)  # type: ignore[attr-defined]
+    event = AuditEvent.objects.get(action="export.download")
+    assert event.study == study_a
+    assert event.actor_user == coordinator_a
+    assert event.detail["table"] == "rationales"
+    assert event.detail["format"] == "json"
+    assert event.created_at is not None
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"table": "nonsense", "format": "csv"},
+        {"table": "ratings", "format": "xlsx"},
+        {"table": "ratings", "format": "csv", "rounds": "9"},
+    ],
+)
+def test_bad_download_requests_answer_400_and_audit_nothing(
+    study_a: Study, coordinator_a: User, params: dict[str, str]
+) -> None:
+    make_round(study_a)
+    response = logged_in(coordinator_a).get(f"/studies/{study_a.uuid}/exports/download/", params)
+    assert response.status_code == 400
+    assert 'role="alert"' in response.content.decode()
+    assert not AuditEvent.objects.filter(action="export.download").exists()
+
+
+def test_a_job_is_created_run_downloaded_and_audited(
+    study_a: Study, coordinator_a: User, coordinator_b: User, django_capture_on_commit_callbacks: object
+) -> None:
+    rate_everything(make_round(study_a, status="closed"))
+    client = logged_in(coordinator_a)
+    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+        response = client.post(f"/studies/{study_a.uuid}/exports/jobs/", {"format": "xlsx", "table": "all"})
+    assert response.status_code == 302
+    job = ExportJob.objects.get()
+    assert job.status == ExportJob.Status.DONE
+    assert job.rows_written >= 8 * 24
+    status = client.get(f"/studies/{study_a.uuid}/exports/jobs/{job.uuid}/status/").json()
+    assert status == {"status": "done", "progress": 100, "rows_written": job.rows_written, "error": ""}
+    page = client.get(f"/studies/{study_a.uuid}/exports/").content.decode()
+    assert f"/studies/{study_a.uuid}/exports/jobs/{job.uuid}/" in page
+    download = client.get(f"/studies/{study_a.uuid}/exports/jobs/{job.uuid}/")
+    assert download.status_code == 200
+    assert download["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert b"".join(download.streaming_content)[:2] == b"PK"  # type: ignore[attr-defined]
+    assert [e.action for e in AuditEvent.objects.filter(study=study_a).order_by("id")] == [
+        "export.job_create",
+        "export.job_download",
+    ]
+    other = logged_in(coordinator_b)
+    assert other.get(f"/studies/{study_a.uuid}/exports/jobs/{job.uuid}/").status_code == 404
+    assert other.get(f"/studies/{study_a.uuid}/exports/jobs/{job.uuid}/status/").status_code == 404
+
+
+def test_another_studys_job_is_not_found_under_this_study(
+    study_a: Study, study_b: Study, coordinator_a: User, coordinator_b: User
+) -> None:
+    job = export_job_create(user=coordinator_b, study=study_b, fmt="xlsx")
+    study_b.coordinators.add(coordinator_a)  # even a coordinator of both studies must use the right URL
+    response = logged_in(coordinator_a).get(f"/studies/{study_a.uuid}/exports/jobs/{job.uuid}/")
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"format": "csv", "table": "all"}, "table"),
+        ({"format": "bundle", "table": "ratings"}, "table"),
+        ({"format": "pdf", "table": "all"}, "format"),
+    ],
+)
+def test_impossible_jobs_answer_400_with_a_field_error(
+    study_a: Study, coordinator_a: User, data: dict[str, str], field: str
+) -> None:
+    response = logged_in(coordinator_a).post(f"/studies/{study_a.uuid}/exports/jobs/", data)
+    assert response.status_code == 400
+    assert f'id="job-{field}-error"' in response.content.decode()
+    assert not ExportJob.objects.exists()
+    assert not AuditEvent.objects.exists()
+
+
+def test_a_job_that_is_not_ready_is_not_downloaded(study_a: Study, coordinator_a: User) -> None:
+    job = export_job_create(user=coordinator_a, study=study_a, fmt="xlsx")  # queued: on_commit never ran
+    response = logged_in(coordinator_a).get(f"/studies/{study_a.uuid}/exports/jobs/{job.uuid}/")
+    assert response.status_code == 302
+    page = logged_in(coordinator_a).get(f"/studies/{study_a.uuid}/exports/").content.decode()
+    assert "js/export-jobs.js" in page
+    assert "<progress" in page
+
+
+def test_the_page_query_count_does_not_grow_with_the_study(study_a: Study, coordinator_a: User) -> None:
+    client = logged_in(coordinator_a)
+    make_round(study_a)
+    export_job_create(user=coordinator_a, study=study_a, fmt="xlsx")
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(f"/studies/{study_a.uuid}/exports/").status_code == 200
+        return len(queries)
+
+    before = count()
+    make_experts(study_a, 10)
+    make_round(study_a)
+    for _ in range(3):
+        export_job_create(user=coordinator_a, study=study_a, fmt="bundle")
+    assert count() == before
+
+
+@pytest.mark.services
+def test_a_real_worker_builds_the_file(celery_worker_process: object, coordinator_a: User, study_a: Study) -> None:
+    rate_everything(make_round(study_a, status="closed"))
+    job = export_job_create(user=coordinator_a, study=study_a, fmt="parquet", table="ratings")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        job.refresh_from_db()
+        if job.status in {ExportJob.Status.DONE, ExportJob.Status.FAILED}:
+            break
+        time.sleep(0.3)
+    assert job.status == ExportJob.Status.DONE, job.error
+    assert job.rows_written == 8 * 24

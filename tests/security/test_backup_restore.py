@@ -53,6 +53,8 @@ def _connect(dbname: str) -> psycopg.Connection:
 
 @pytest.fixture
 def scratch_database() -> Iterator[str]:
+    if connection.vendor != "postgresql":
+        pytest.skip("the backup procedure is PostgreSQL's (pg_dump/pg_restore)")
     name = f"coopsurvey_restore_{uuid.uuid4().hex[:12]}"
     with _connect("postgres") as admin:
         admin.execute(f'CREATE DATABASE "{name}"')

@@ -161,6 +161,46 @@ def test_huge_cells_are_refused_with_their_line(study_a: Study, coordinator_a: U
         assert cell <= 200
 
 
+# Item rows that look right but carry odd numbers, flags and texts ---------------------------------
+
+number_cell = st.one_of(
+    st.integers(-(2**63), 2**63).map(str),
+    st.sampled_from(["", " 3 ", "1e3", "0x10", "٣", "NaN", "9" * 30, "-0", "+5"]),
+)
+item_row = st.fixed_dictionaries(
+    {
+        "type": st.sampled_from(["area", "criterion", "Area", " CRITERION ", "other", ""]),
+        "code": st.one_of(st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_-]{0,45}", fullmatch=True), nasty_text),
+        "title": st.one_of(st.text(max_size=210), nasty_text),
+        "kind": st.sampled_from(["benefit", "risk", "RISK", "", "harm"]),
+        "order": number_cell,
+        "scale_min": number_cell,
+        "scale_max": number_cell,
+        "cannot_judge": st.sampled_from(["", "yes", "no", "maybe"]),
+        "label_min": st.text(max_size=210),
+        "title_zh-hans": st.one_of(st.just(""), st.text(max_size=210)),
+    }
+)
+
+
+@settings(PROFILE)
+@given(rows=st.lists(item_row, min_size=1, max_size=8))
+def test_odd_item_rows_import_fully_or_are_refused_cell_by_cell(
+    study_a: Study, coordinator_a: User, rows: list[dict[str, str]]
+) -> None:
+    columns = list(rows[0])
+    text = _csv([columns, *[[row[name] for name in columns] for row in rows]])
+    result, failure, (before, after) = _run(items_import, study_a, coordinator_a, _encode(text, "utf-8"))
+    if failure is not None:
+        _check_problems(failure)
+        lines = len(io.StringIO(text, newline="").readlines())  # quoted line breaks make rows span lines
+        assert all(line <= lines + 1 for line, _c, _m in failure.problems)
+    else:
+        areas, criteria = result
+        assert len(areas) + len(criteria) == len(rows)
+        assert (after[1] - before[1], after[2] - before[2]) == (len(areas), len(criteria))
+
+
 # Valid rows: exactly them, in every encoding that can carry them ------------------------------------
 
 

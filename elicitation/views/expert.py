@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.conf import settings
@@ -13,7 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from coopsurvey.ratelimit import rate_limited
+from coopsurvey.ratelimit import client_address, rate_limited
 from elicitation.expert_form import (
     PostedAnswers,
     RoundForm,
@@ -24,10 +25,13 @@ from elicitation.expert_form import (
 )
 from elicitation.models import Criterion, Expert, Participation, Rating, Round, RoundItem, Study
 from elicitation.services.answers import answers_save, area_response_save, round_submit, suggestion_add
+from elicitation.services.audit import audit
 from elicitation.services.errors import InvalidInput, RoundNotOpen
 from elicitation.services.expert_access import expert_consent, expert_language_set, expert_link_open
 from elicitation.services.feedback import round_feedback
 from elicitation.views.expert_access import expert_context, expert_required, link_invalid, no_referrer, session_start
+
+security_log = logging.getLogger("coopsurvey.security")
 
 
 @rate_limited(scope="link", limit=settings.LINK_RATE_LIMIT, window_seconds=300, methods=("GET",))
@@ -36,6 +40,10 @@ def link_open(request: HttpRequest, token: str) -> HttpResponse:
     """Exchange a personal link for a session and move to a URL without the token."""
     found = expert_link_open(secret=token)
     if found is None:
+        # Recorded without the secret: who tried (the address) and when, for spotting guessing.
+        address = client_address(request)
+        security_log.warning("personal link refused client=%s", address)
+        audit(action="expert.link_refused", target=address)
         return link_invalid(request)
     session_start(request, found)
     return no_referrer(redirect("expert-start"))

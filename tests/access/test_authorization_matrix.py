@@ -44,6 +44,8 @@ EXPERT_ACTION = dict.fromkeys(ROLES, "405")  # POST-only; refused before any loo
 API_LIST = dict.fromkeys(ROLES, "401") | dict.fromkeys(USERS, "ok")
 API_DETAIL = API_LIST | {"coordinator_b": "404", "staff": "404"}
 ANY_ACTION = dict.fromkeys(ROLES, "405")
+# API write operations (POST-only): a GET is 401 without credentials, else 405 before any lookup.
+API_ACTION = dict.fromkeys(ROLES, "401") | dict.fromkeys(USERS, "405")
 
 EXPECTED: dict[str, dict[str, str] | None] = {
     "healthz": dict.fromkeys(ROLES, "ok|503"),  # public; 503 names what is down (no worker here)
@@ -119,6 +121,10 @@ EXPECTED: dict[str, dict[str, str] | None] = {
     "api-v1:export-list": API_LIST,
     "api-v1:export-detail": API_DETAIL,
     "api-v1:export-download": API_DETAIL | {"coordinator_a": "409"},  # the job has not run yet
+    # REST API write operations (issue 6).
+    "api-v1:round-open": API_ACTION,
+    "api-v1:round-close": API_ACTION,
+    "api-v1:study-experts-import": API_ACTION,
     "export-page": COORDINATOR_PAGE,
     "export-download": COORDINATOR_PAGE | {"coordinator_a": "400"},  # no table or format asked for
     "export-job-new": ANY_ACTION,
@@ -195,6 +201,9 @@ def world(study_a: Study, study_b: Study, coordinator_a, coordinator_b) -> dict[
         "api-v1:round-detail": round_a.uuid,
         "api-v1:export-detail": job.uuid,
         "api-v1:export-download": job.uuid,
+        "api-v1:round-open": round_a.uuid,
+        "api-v1:round-close": round_a.uuid,
+        "api-v1:study-experts-import": study_a.uuid,
     }
     return {"clients": clients, "values": values, "per_route": per_route, "study": study_a}
 

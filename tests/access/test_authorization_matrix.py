@@ -46,6 +46,8 @@ API_DETAIL = API_LIST | {"coordinator_b": "404", "staff": "404"}
 ANY_ACTION = dict.fromkeys(ROLES, "405")
 # API write operations (POST-only): a GET is 401 without credentials, else 405 before any lookup.
 API_ACTION = dict.fromkeys(ROLES, "401") | dict.fromkeys(USERS, "405")
+# The expert's own answers: only an expert's link session or invitation token; coordinators are strangers.
+API_EXPERT = dict.fromkeys(ROLES, "401") | {"expert_a": "ok", "expert_b": "ok"}
 
 EXPECTED: dict[str, dict[str, str] | None] = {
     "healthz": dict.fromkeys(ROLES, "ok|503"),  # public; 503 names what is down (no worker here)
@@ -125,6 +127,7 @@ EXPECTED: dict[str, dict[str, str] | None] = {
     "api-v1:round-open": API_ACTION,
     "api-v1:round-close": API_ACTION,
     "api-v1:study-experts-import": API_ACTION,
+    "api-v1:me-ratings": API_EXPERT,
     "export-page": COORDINATOR_PAGE,
     "export-download": COORDINATOR_PAGE | {"coordinator_a": "400"},  # no table or format asked for
     "export-job-new": ANY_ACTION,

@@ -81,6 +81,7 @@ EXPECTED: dict[str, dict[str, str] | None] = {
     "study-panel-example": COORDINATOR_PAGE,
     "expert-edit": COORDINATOR_PAGE,
     "expert-set-active": COORDINATOR_ACTION,
+    "expert-erase": COORDINATOR_PAGE,  # GET asks to confirm by typing the pseudonym
     "round-list": COORDINATOR_PAGE,
     "round-create": COORDINATOR_ACTION,
     "round-detail": COORDINATOR_PAGE,

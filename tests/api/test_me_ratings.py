@@ -94,6 +94,11 @@ def test_the_link_session_works_too(open_round: Round) -> None:
     response = client.put(URL, {"answers": answers_for(open_round)}, format="json")
     assert response.status_code == 403
     assert not Rating.objects.filter(expert=expert).exists()
+    secret = "a" * 32
+    client.cookies["csrftoken"] = secret
+    response = client.put(URL, {"answers": answers_for(open_round)}, format="json", HTTP_X_CSRFTOKEN=secret)
+    assert response.status_code == 200, response.json()
+    assert Rating.objects.filter(expert=expert).count() == open_round.items.count()
 
 
 def test_bad_answers_answer_400_keyed_by_index_and_write_nothing(open_round: Round, study_b: Study) -> None:

@@ -12,7 +12,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 from django.http import Http404
 
-from elicitation.models import Round, Study
+from elicitation.models import Area, Criterion, Round, Study
 from elicitation.selectors import study_for_coordinator
 
 
@@ -34,3 +34,21 @@ def round_in_scope(user: AbstractBaseUser | AnonymousUser, round_uuid: UUID | st
     if round_ is None:
         raise Http404
     return round_
+
+
+def area_in_scope(user: AbstractBaseUser | AnonymousUser, area_uuid: UUID | str) -> Area:
+    if not user.is_authenticated:
+        raise Http404
+    area = Area.objects.filter(uuid=area_uuid, study__coordinators=user.pk).first()
+    if area is None:
+        raise Http404
+    return area
+
+
+def criterion_in_scope(user: AbstractBaseUser | AnonymousUser, criterion_uuid: UUID | str) -> Criterion:
+    if not user.is_authenticated:
+        raise Http404
+    criterion = Criterion.objects.filter(uuid=criterion_uuid, study__coordinators=user.pk).first()
+    if criterion is None:
+        raise Http404
+    return criterion

@@ -32,3 +32,15 @@ class ApiAutoSchema(AutoSchema):
                 error = OpenApiResponse(ErrorSerializer, description=description)
                 responses[code] = self._get_response_for_code(error, code, ["application/json"])
         return responses
+
+
+class ProblemSerializer(serializers.Serializer[dict[str, Any]]):
+    line = serializers.IntegerField()
+    column = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ImportErrorSerializer(ErrorSerializer):
+    """A refused import: nothing was written; each problem names its line and column."""
+
+    problems = ProblemSerializer(many=True)

@@ -3,7 +3,7 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from api import views, views_exports
+from api import views, views_actions, views_aggregates, views_exports, views_me
 
 router = SimpleRouter()
 router.register("studies", views.StudyViewSet, basename="study")
@@ -22,4 +22,10 @@ urlpatterns = [
         views_exports.StudyTableView.as_view(),
         name="study-table",
     ),
+    # Write operations (issue 6): each calls the same service as the web page.
+    path("rounds/<uuid:uuid>/open/", views_actions.RoundOpenView.as_view(), name="round-open"),
+    path("rounds/<uuid:uuid>/close/", views_actions.RoundCloseView.as_view(), name="round-close"),
+    path("studies/<uuid:uuid>/experts/import/", views_actions.ExpertsImportView.as_view(), name="study-experts-import"),
+    path("me/ratings/", views_me.MyRatingsView.as_view(), name="me-ratings"),
+    path("aggregates/", views_aggregates.AggregateListView.as_view(), name="aggregate-list"),
 ]

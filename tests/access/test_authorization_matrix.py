@@ -44,6 +44,10 @@ EXPERT_ACTION = dict.fromkeys(ROLES, "405")  # POST-only; refused before any loo
 API_LIST = dict.fromkeys(ROLES, "401") | dict.fromkeys(USERS, "ok")
 API_DETAIL = API_LIST | {"coordinator_b": "404", "staff": "404"}
 ANY_ACTION = dict.fromkeys(ROLES, "405")
+# API write operations (POST-only): a GET is 401 without credentials, else 405 before any lookup.
+API_ACTION = dict.fromkeys(ROLES, "401") | dict.fromkeys(USERS, "405")
+# The expert's own answers: only an expert's link session or invitation token; coordinators are strangers.
+API_EXPERT = dict.fromkeys(ROLES, "401") | {"expert_a": "ok", "expert_b": "ok"}
 
 EXPECTED: dict[str, dict[str, str] | None] = {
     "healthz": dict.fromkeys(ROLES, "ok|503"),  # public; 503 names what is down (no worker here)
@@ -120,6 +124,12 @@ EXPECTED: dict[str, dict[str, str] | None] = {
     "api-v1:export-list": API_LIST,
     "api-v1:export-detail": API_DETAIL,
     "api-v1:export-download": API_DETAIL | {"coordinator_a": "409"},  # the job has not run yet
+    # REST API write operations (issue 6).
+    "api-v1:round-open": API_ACTION,
+    "api-v1:round-close": API_ACTION,
+    "api-v1:study-experts-import": API_ACTION,
+    "api-v1:me-ratings": API_EXPERT,
+    "api-v1:aggregate-list": API_LIST,
     "export-page": COORDINATOR_PAGE,
     "export-download": COORDINATOR_PAGE | {"coordinator_a": "400"},  # no table or format asked for
     "export-job-new": ANY_ACTION,
@@ -192,6 +202,9 @@ def world(study_a: Study, study_b: Study, coordinator_a, coordinator_b) -> dict[
         "api-v1:round-detail": round_a.uuid,
         "api-v1:export-detail": job.uuid,
         "api-v1:export-download": job.uuid,
+        "api-v1:round-open": round_a.uuid,
+        "api-v1:round-close": round_a.uuid,
+        "api-v1:study-experts-import": study_a.uuid,
     }
     return {"clients": clients, "values": values, "per_route": per_route, "study": study_a}
 
@@ -271,7 +284,9 @@ def test_api_lists_hold_nothing_of_another_coordinators_study(world):
             continue
         url = url_for(route, world)
         own = world["clients"]["coordinator_a"].get(url).content.decode()
-        assert any(secret in own for secret in secrets) or route.name.endswith(("export-list", "participation-list"))
+        assert any(secret in own for secret in secrets) or route.name.endswith(
+            ("export-list", "participation-list", "aggregate-list")  # empty here; tested in their own tests
+        )
         for role in ("coordinator_b", "staff"):
             body = world["clients"][role].get(url).content.decode()
             assert not [secret for secret in secrets if secret in body], f"{url} as {role} shows study A"

@@ -1,0 +1,103 @@
+"""Stored aggregation results (aggregation.models.ItemResult) of the caller's studies, read-only.
+
+Suppressed bloc rows (fewer experts than the study's minimum group size) are listed with every
+number empty, so a client can say "fewer than k" without learning anything about the group.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, serializers
+
+from aggregation.models import ItemResult
+from api.access import area_in_scope, coordinated_study_ids, criterion_in_scope, round_in_scope
+from api.views import Pagination
+
+NUMBERS = (
+    "n",
+    "n_cannot_judge",
+    "mean",
+    "sd",
+    "median",
+    "q1",
+    "q3",
+    "iqr",
+    "cv",
+    "pct_low",
+    "pct_mid",
+    "pct_high",
+    "cns",
+    "vde_a",
+    "bimodality",
+    "ipras",
+)
+VERDICTS = ("rand_class", "ipras_disagreement", "classic_disagreement", "consensus")
+
+
+class ItemResultSerializer(serializers.ModelSerializer[ItemResult]):
+    round = serializers.UUIDField(source="round.uuid", read_only=True)
+    round_number = serializers.IntegerField(source="round.number", read_only=True)
+    area = serializers.UUIDField(source="area.uuid", read_only=True)
+    area_code = serializers.CharField(source="area.code", read_only=True)
+    criterion = serializers.UUIDField(source="criterion.uuid", read_only=True)
+    criterion_code = serializers.CharField(source="criterion.code", read_only=True)
+    bloc = serializers.CharField(source="group", read_only=True, allow_null=True, help_text="Empty for the panel.")
+    n = serializers.IntegerField(read_only=True, allow_null=True)
+    n_cannot_judge = serializers.IntegerField(read_only=True, allow_null=True)
+    rand_class = serializers.CharField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = ItemResult
+        fields = ["round", "round_number", "area", "area_code", "criterion", "criterion_code", "bloc", "suppressed"]
+        fields += [*NUMBERS, *VERDICTS]
+
+    def to_representation(self, instance: ItemResult) -> dict[str, Any]:
+        data: dict[str, Any] = super().to_representation(instance)
+        if instance.suppressed:
+            data.update(dict.fromkeys((*NUMBERS, *VERDICTS)))
+        return data
+
+
+class AggregateFilters(serializers.Serializer[dict[str, Any]]):
+    round = serializers.UUIDField(required=False)
+    area = serializers.UUIDField(required=False)
+    criterion = serializers.UUIDField(required=False)
+    bloc = serializers.CharField(required=False, max_length=100)
+
+
+@extend_schema(
+    summary="Stored results per item and group (panel and blocs; suppressed groups have no numbers)",
+    parameters=[
+        OpenApiParameter("round", OpenApiTypes.UUID, description="Only this round."),
+        OpenApiParameter("area", OpenApiTypes.UUID, description="Only this area."),
+        OpenApiParameter("criterion", OpenApiTypes.UUID, description="Only this criterion."),
+        OpenApiParameter("bloc", OpenApiTypes.STR, description="Only this bloc's rows."),
+    ],
+)
+class AggregateListView(generics.ListAPIView[ItemResult]):
+    serializer_class = ItemResultSerializer
+    pagination_class = Pagination
+
+    def get_queryset(self) -> QuerySet[ItemResult]:
+        user = self.request.user
+        queryset = ItemResult.objects.select_related("round", "area", "criterion").filter(
+            round__study__in=coordinated_study_ids(user)
+        )
+        filters = AggregateFilters(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        given = filters.validated_data
+        if "round" in given:
+            queryset = queryset.filter(round=round_in_scope(user, given["round"]))
+        if "area" in given:
+            queryset = queryset.filter(area=area_in_scope(user, given["area"]))
+        if "criterion" in given:
+            queryset = queryset.filter(criterion=criterion_in_scope(user, given["criterion"]))
+        if "bloc" in given:
+            queryset = queryset.filter(group=given["bloc"])
+        return queryset.order_by(
+            "round__study_id", "round__number", "area__order", "area_id", "criterion__order", "criterion_id", "group"
+        )

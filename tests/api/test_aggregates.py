@@ -1,0 +1,114 @@
+"""Stored aggregation results through the API: scoped to the caller's studies, suppressed rows without numbers."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from aggregation.models import ItemResult
+from aggregation.services import round_aggregate
+from elicitation.models import Round, Study
+from tests.api.helpers import token_client
+from tests.factories import make_experts, make_round, rate_everything
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/aggregates/"
+
+
+def aggregated(study: Study) -> Round:
+    round_ = make_round(study, status=Round.Status.CLOSED)
+    rate_everything(round_)
+    round_aggregate(round_id=round_.pk)
+    return round_
+
+
+def test_lists_the_stored_rows_of_the_callers_studies_only(study_a: Study, study_b: Study, coordinator_a: User) -> None:
+    own, foreign = aggregated(study_a), aggregated(study_b)
+    response = token_client(coordinator_a).get(URL, {"limit": 1000})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == ItemResult.objects.filter(round=own).count() > 0
+    assert {row["round"] for row in body["results"]} == {str(own.uuid)}
+    assert str(foreign.uuid) not in response.content.decode()
+
+
+def test_filters_narrow_the_rows(study_a: Study, coordinator_a: User) -> None:
+    round_ = aggregated(study_a)
+    area, criterion = study_a.areas.earliest("order"), study_a.criteria.earliest("order")
+    response = token_client(coordinator_a).get(
+        URL, {"round": str(round_.uuid), "area": str(area.uuid), "criterion": str(criterion.uuid), "bloc": ""}
+    )
+    rows = response.json()["results"]
+    assert rows
+    assert {(row["area"], row["criterion"]) for row in rows} == {(str(area.uuid), str(criterion.uuid))}
+    bloc = study_a.blocs[0]
+    rows = token_client(coordinator_a).get(URL, {"bloc": bloc, "limit": 1000}).json()["results"]
+    assert rows
+    assert {row["bloc"] for row in rows} == {bloc}
+
+
+def test_suppressed_rows_have_no_numbers(study_a: Study, coordinator_a: User) -> None:
+    study_a.min_group_size = 5  # 8 experts in several blocs: every bloc is too small
+    study_a.save(update_fields=["min_group_size"])
+    aggregated(study_a)
+    rows = token_client(coordinator_a).get(URL, {"limit": 1000}).json()["results"]
+    suppressed = [row for row in rows if row["suppressed"]]
+    assert suppressed
+    for row in suppressed:
+        assert row["bloc"]
+        assert row["n"] is None
+        assert row["median"] is None
+        assert row["mean"] is None
+        assert row["consensus"] is None
+    panel = [row for row in rows if row["bloc"] == ""]
+    assert panel
+    assert all(row["n"] == 8 and row["median"] is not None for row in panel)
+
+
+@pytest.mark.parametrize("name", ["round", "area", "criterion"])
+def test_filtering_by_another_studys_object_answers_404(
+    study_a: Study, study_b: Study, coordinator_a: User, name: str
+) -> None:
+    aggregated(study_a)
+    foreign = {
+        "round": make_round(study_b).uuid,
+        "area": study_b.areas.earliest("order").uuid,
+        "criterion": study_b.criteria.earliest("order").uuid,
+    }
+    client = token_client(coordinator_a)
+    assert client.get(URL, {name: str(foreign[name])}).status_code == 404
+    assert client.get(URL, {name: str(uuid.uuid4())}).status_code == 404
+
+
+def test_bad_filters_answer_400(study_a: Study, coordinator_a: User) -> None:
+    response = token_client(coordinator_a).get(URL, {"round": "not-a-uuid"})
+    assert response.status_code == 400
+    assert "round" in response.json()["field_errors"]
+
+
+def test_query_count_does_not_grow_with_the_study(study_a: Study, coordinator_a: User) -> None:
+    client = token_client(coordinator_a)
+    client.get(URL)  # the token's first use is recorded once
+    counts = []
+    for _ in range(2):
+        make_experts(study_a, 12)
+        aggregated(study_a)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(URL, {"limit": 1000})
+        assert response.status_code == 200
+        counts.append((len(queries), response.json()["count"]))
+    assert counts[0][1] < counts[1][1]
+    assert counts[0][0] == counts[1][0] <= 4
+
+
+def test_only_coordinators(study_a: Study, outsider: User) -> None:
+    from rest_framework.test import APIClient
+
+    aggregated(study_a)
+    assert APIClient().get(URL).status_code == 401
+    assert token_client(outsider).get(URL).json()["results"] == []

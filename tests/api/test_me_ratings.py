@@ -1,0 +1,166 @@
+"""An expert's own ratings through the API: by invitation token or link session, never a coordinator's token."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from elicitation.models import AnswerRevision, Expert, Rating, Round, Study
+from elicitation.services.rounds import round_close
+from elicitation.services.tokens import token_issue
+from tests.api.helpers import token_client
+from tests.factories import make_round
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/me/ratings/"
+
+
+@pytest.fixture
+def open_round(study_a: Study) -> Round:
+    return make_round(study_a, status=Round.Status.OPEN, deadline=timezone.now() + timedelta(days=3))
+
+
+def expert_of(study: Study, number: int = 1) -> Expert:
+    expert = study.experts.get(number=number)
+    expert.consented_at = timezone.now()
+    expert.save(update_fields=["consented_at"])
+    return expert
+
+
+def invitation_client(expert: Expert) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Invitation {token_issue(expert=expert)}")
+    return client
+
+
+def answers_for(round_: Round, value: int | None = 7) -> list[dict[str, Any]]:
+    return [
+        {"area": str(item.area.uuid), "criterion": str(item.criterion.uuid), "value": value}
+        for item in round_.items.select_related("area", "criterion")
+    ]
+
+
+def test_put_saves_every_answer_and_get_returns_them(open_round: Round) -> None:
+    expert = expert_of(open_round.study)
+    client = invitation_client(expert)
+    answers = answers_for(open_round)
+    response = client.put(URL, {"answers": answers}, format="json")
+    assert response.status_code == 200, response.json()
+    assert Rating.objects.filter(round=open_round, expert=expert).count() == len(answers)
+    assert AnswerRevision.objects.filter(expert=expert, source="api").count() == len(answers)
+    body = client.get(URL).json()
+    assert body["round"] == str(open_round.uuid)
+    assert len(body["items"]) == len(answers)
+    assert {(r["area"], r["criterion"], r["value"]) for r in body["ratings"]} == {
+        (a["area"], a["criterion"], 7) for a in answers
+    }
+
+
+def test_get_returns_only_the_callers_own_answers(open_round: Round) -> None:
+    mine, other = expert_of(open_round.study, 1), expert_of(open_round.study, 2)
+    invitation_client(other).put(URL, {"answers": answers_for(open_round, 3)}, format="json")
+    body = invitation_client(mine).get(URL).json()
+    assert body["ratings"] == []
+
+
+def test_get_has_a_fixed_number_of_queries(open_round: Round) -> None:
+    expert = expert_of(open_round.study)
+    client = invitation_client(expert)
+    counts = []
+    for answers in ([], answers_for(open_round)):
+        if answers:
+            client.put(URL, {"answers": answers}, format="json")
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(URL).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1] <= 5
+
+
+def test_the_link_session_works_too(open_round: Round) -> None:
+    expert = expert_of(open_round.study)
+    client = APIClient(enforce_csrf_checks=True)
+    assert client.get(reverse("expert-link", kwargs={"token": token_issue(expert=expert)})).status_code == 302
+    assert client.get(URL).status_code == 200
+    # A cookie session needs the CSRF token to write.
+    response = client.put(URL, {"answers": answers_for(open_round)}, format="json")
+    assert response.status_code == 403
+    assert not Rating.objects.filter(expert=expert).exists()
+    secret = "a" * 32
+    client.cookies["csrftoken"] = secret
+    response = client.put(URL, {"answers": answers_for(open_round)}, format="json", HTTP_X_CSRFTOKEN=secret)
+    assert response.status_code == 200, response.json()
+    assert Rating.objects.filter(expert=expert).count() == open_round.items.count()
+
+
+def test_bad_answers_answer_400_keyed_by_index_and_write_nothing(open_round: Round, study_b: Study) -> None:
+    expert = expert_of(open_round.study)
+    answers = answers_for(open_round)
+    answers[1]["value"] = 99  # off the scale: the service says so
+    answers[2]["area"] = str(study_b.areas.earliest("order").uuid)  # another study's area: not asked here
+    answers[3]["value"] = "high"  # not a number: the serializer says so
+    response = invitation_client(expert).put(URL, {"answers": answers}, format="json")
+    assert response.status_code == 400
+    assert "answers.3.value" in response.json()["field_errors"]
+    answers[3]["value"] = 7
+    response = invitation_client(expert).put(URL, {"answers": answers}, format="json")
+    assert response.status_code == 400
+    assert set(response.json()["field_errors"]) == {"answers.1", "answers.2"}
+    assert not Rating.objects.filter(expert=expert).exists()
+
+
+def test_a_closed_round_answers_409(open_round: Round) -> None:
+    expert = expert_of(open_round.study)
+    client = invitation_client(expert)
+    round_close(round=open_round, user=None)
+    response = client.put(URL, {"round": str(open_round.uuid), "answers": answers_for(open_round)}, format="json")
+    assert response.status_code == 409
+    assert client.put(URL, {"answers": answers_for(open_round)}, format="json").status_code == 409
+    assert client.get(URL).status_code == 404
+    assert not Rating.objects.filter(expert=expert).exists()
+
+
+def test_another_studys_round_is_refused(open_round: Round, study_b: Study) -> None:
+    foreign = make_round(study_b, status=Round.Status.OPEN)
+    expert = expert_of(open_round.study)
+    response = invitation_client(expert).put(
+        URL, {"round": str(foreign.uuid), "answers": answers_for(foreign)}, format="json"
+    )
+    assert response.status_code == 400
+    assert "round" in response.json()["field_errors"]
+    assert not Rating.objects.exists()
+
+
+def test_without_consent_writing_is_refused(open_round: Round) -> None:
+    expert = open_round.study.experts.get(number=1)
+    response = invitation_client(expert).put(URL, {"answers": answers_for(open_round)}, format="json")
+    assert response.status_code == 403
+    assert not Rating.objects.exists()
+
+
+def test_coordinators_and_strangers_cannot_use_it(open_round: Round, coordinator_a: User) -> None:
+    session = APIClient()
+    session.force_login(coordinator_a)
+    bad_token = APIClient()
+    bad_token.credentials(HTTP_AUTHORIZATION="Invitation not-a-token")
+    for client in (token_client(coordinator_a), session, APIClient(), bad_token):
+        assert client.get(URL).status_code in (401, 403)
+        assert client.put(URL, {"answers": answers_for(open_round)}, format="json").status_code in (401, 403)
+    assert not Rating.objects.exists()
+
+
+def test_a_revoked_or_deactivated_expert_is_refused(open_round: Round) -> None:
+    from elicitation.services.tokens import tokens_revoke
+
+    expert = expert_of(open_round.study)
+    client = invitation_client(expert)
+    tokens_revoke(expert=expert)
+    assert client.get(URL).status_code == 401

@@ -103,12 +103,17 @@ if not CELERY_BROKER_URL and not CELERY_TASK_ALWAYS_EAGER:
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
+# A task taken by a worker that died without a word (SIGKILL, lost machine) goes back to the
+# queue after this many seconds; every task is idempotent, so running it again is safe.
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 3,
     "socket_connect_timeout": 3,
-    # A task taken by a worker that died without a word (SIGKILL, lost machine) goes back to the
-    # queue after this many seconds; every task is idempotent, so running it again is safe.
-    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1),
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    # How often workers look for such tasks (kombu's default is every 100 s): often enough, for a
+    # short timeout, that the timeout means what it says.
+    "unacked_restore_interval": min(10, CELERY_VISIBILITY_TIMEOUT),
+    "unacked_restore_throttle": 1 if CELERY_VISIBILITY_TIMEOUT < 100 else 10,
 }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import URLPattern, URLResolver, reverse
 
 from elicitation import urls_rounds, urls_study
-from elicitation.models import Expert, Study
+from elicitation.models import AreaResponse, Expert, Study
 
 
 def _patterns(patterns: list[URLPattern | URLResolver]) -> list[URLPattern]:
@@ -28,6 +28,7 @@ def coordinator_urls(study: Study, *, expert: Expert | None = None) -> list[str]
         "criterion_uuid": study.criteria.order_by("order").first().uuid,  # type: ignore[union-attr]
         "expert_uuid": expert.uuid if expert else None,
         "round_uuid": round_.uuid if round_ else None,
+        "response_id": AreaResponse.objects.filter(round__study=study).values_list("pk", flat=True).first(),
     }
     urls = []
     for pattern in _patterns([*urls_study.urlpatterns, *urls_rounds.urlpatterns]):

@@ -162,3 +162,18 @@ def test_the_api_streams_the_results_table(aggregated_study: Study, coordinator:
     assert response.status_code == 200
     frame = pd.read_csv(io.BytesIO(b"".join(response.streaming_content)), dtype=str, keep_default_na=False)  # type: ignore[attr-defined]
     assert_matches(frame.to_dict(orient="records"), aggregated_study)
+
+
+def test_the_results_rows_are_one_query_whatever_the_number_of_rounds(aggregated_study: Study) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    third = make_round(aggregated_study, status="draft")
+    rate_everything(third)
+    round_aggregate(round_id=third.pk)
+    table = build_table("results", scope_for(aggregated_study))
+    with CaptureQueriesContext(connection) as queries:
+        rows = list(table.rows())
+    assert {row[1] for row in rows} == {1, 3}
+    reads = [q["sql"] for q in queries.captured_queries if "FROM" in q["sql"].upper()]
+    assert len(reads) == 1, reads

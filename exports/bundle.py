@@ -21,7 +21,7 @@ from exports.tables import Scope, Table, build_table
 from exports.version import software_versions
 from exports.writers import write_codebook_csv, write_csv
 
-BUNDLE_TABLES = ["ratings", "rationales_moderated", "panel", "aggregates"]
+BUNDLE_TABLES = ["ratings", "rationales_moderated", "panel", "aggregates", "results"]
 SCRIPT = Path(__file__).resolve().parent / "bundle_files" / "recompute.py"
 README = Path(__file__).resolve().parent / "bundle_files" / "README.txt"
 METRICS_DIR = Path(settings.BASE_DIR) / "aggregation" / "metrics"
@@ -133,6 +133,7 @@ def study_configuration(scope: Scope) -> dict[str, Any]:
             "rationales_moderated.csv": "rationales shown as feedback (hidden ones left out)",
             "panel.csv": "panel composition, counts with small cells suppressed",
             "aggregates.csv": "the group response per round and item",
+            "results.csv": "the stored results of each round's latest completed aggregation run, panel and blocs",
             "codebook.csv": "every column and code",
             "recompute.py": "recomputes aggregates.csv from ratings.csv and checks them",
         },

@@ -35,6 +35,7 @@ class ExportJob(models.Model):
         RATIONALES_MODERATED = "rationales_moderated", _("Rationales (moderated only)")
         PANEL = "panel", _("Panel composition")
         AGGREGATES = "aggregates", _("Aggregates")
+        RESULTS = "results", _("Results (stored, every statistic, per bloc)")
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="export_jobs")

@@ -28,6 +28,7 @@ from exports.aggregates import AGGREGATE_COLUMNS, aggregate_rows
 from exports.cells import neutralise
 from exports.expressions import neutralised, pseudonym
 from exports.panel import panel_rows
+from exports.results import RESULT_COLUMNS, result_rows, results_queryset
 
 CHUNK_ROWS = 5000
 CANNOT_JUDGE_CODES = 'true = the expert chose "cannot judge" (value is empty); false = a rating on the scale.'
@@ -55,7 +56,7 @@ class Table:
         return [c.name for c in self.columns]
 
 
-TABLE_NAMES = ["ratings", "rationales", "rationales_moderated", "panel", "aggregates"]
+TABLE_NAMES = ["ratings", "rationales", "rationales_moderated", "panel", "aggregates", "results"]
 
 STUDY = Column("study", "string", "The study's identifier (UUID).")
 ROUND = Column("round", "int", "Round number, 1 for the first round.")
@@ -97,6 +98,7 @@ def build_table(name: str, scope: Scope) -> Table:
         "rationales_moderated": lambda s: rationales_table(s, include_hidden=False),
         "panel": panel_table,
         "aggregates": aggregates_table,
+        "results": results_table,
     }
     return builders[name](scope)
 
@@ -278,4 +280,23 @@ def aggregates_table(scope: Scope) -> Table:
         columns=columns,
         rows=rows,
         count=RoundItem.objects.filter(round_id__in=scope.round_ids).count,
+    )
+
+
+def results_table(scope: Scope) -> Table:
+    columns = [Column(name, type_, description, codes) for name, type_, description, codes in RESULT_COLUMNS]
+    queryset = results_queryset(scope.round_ids)
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        return result_rows(stream_rows(queryset))
+
+    return Table(
+        name="results",
+        title="Results",
+        description="The stored aggregation results of each round's latest completed run: one row per round, item "
+        "and group (the whole panel and each bloc), every statistic, and the run's recipe. Rounds without a "
+        "completed run have no rows; groups smaller than k are suppressed.",
+        columns=columns,
+        rows=rows,
+        count=queryset.count,
     )

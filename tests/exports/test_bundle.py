@@ -54,6 +54,7 @@ def test_the_bundle_holds_data_codebook_configuration_and_script(bundle_dir: Pat
         "rationales_moderated.csv",
         "panel.csv",
         "aggregates.csv",
+        "results.csv",
         "codebook.csv",
         "study.json",
         "recompute.py",

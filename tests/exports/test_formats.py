@@ -116,7 +116,15 @@ def test_xlsx_has_a_sheet_per_table_and_a_codebook(
 ) -> None:
     path = job_file(coordinator_a, rated_study, "xlsx", "all", django_capture_on_commit_callbacks)
     workbook = openpyxl.load_workbook(path, read_only=True)
-    assert workbook.sheetnames == ["ratings", "rationales", "rationales_moderated", "panel", "aggregates", "codebook"]
+    assert workbook.sheetnames == [
+        "ratings",
+        "rationales",
+        "rationales_moderated",
+        "panel",
+        "aggregates",
+        "results",
+        "codebook",
+    ]
     rows = list(workbook["ratings"].iter_rows(values_only=True))
     frame = pd.DataFrame(rows[1:], columns=rows[0])
     assert_same_ratings(frame, rated_study)

@@ -43,7 +43,17 @@ def test_only_the_studys_coordinators_reach_its_exports(
 def test_the_page_offers_every_table_and_format(study_a: Study, coordinator_a: User) -> None:
     make_round(study_a)
     html = logged_in(coordinator_a).get(f"/studies/{study_a.uuid}/exports/").content.decode()
-    for text in ["ratings", "rationales_moderated", "panel", "aggregates", "xlsx", "parquet", "bundle", "Round 1"]:
+    for text in [
+        "ratings",
+        "rationales_moderated",
+        "panel",
+        "aggregates",
+        "results",
+        "xlsx",
+        "parquet",
+        "bundle",
+        "Round 1",
+    ]:
         assert f'value="{text}"' in html or text in html
     assert "<script>" not in html
 

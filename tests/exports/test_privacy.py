@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
 def all_export_bytes(client: Client, user: User, study: Study, on_commit: object) -> dict[str, bytes]:
     """Every table in every format, as the bytes a person would receive (archives unpacked)."""
     files: dict[str, bytes] = {}
-    for table in ["ratings", "rationales", "rationales_moderated", "panel", "aggregates"]:
+    for table in ["ratings", "rationales", "rationales_moderated", "panel", "aggregates", "results"]:
         for fmt in ["csv", "json"]:
             files[f"{table}.{fmt}"] = download(client, study, table=table, format=fmt)
         with on_commit(execute=True):  # type: ignore[operator]

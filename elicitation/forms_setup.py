@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from elicitation.models import Area, ConsensusRule, Criterion, Expert, Study
 from elicitation.services.imports import MAX_IMPORT_BYTES
+from elicitation.services.studies import SETTINGS_FIELDS
 from elicitation.study_templates import available_templates
 
 
@@ -76,27 +77,7 @@ class StudySettingsForm(forms.ModelForm):
 
     class Meta:
         model = Study
-        fields = [
-            "title",
-            "question",
-            "introduction",
-            "end_date",
-            "quantile_method",
-            "min_group_size",
-            "anonymity",
-            "mode",
-            "feedback_timing",
-            "default_language",
-            "languages",
-            "blocs",
-            "sectors",
-            "suggestions_enabled",
-            "reminder_hours_before_deadline",
-            "benefit_threshold",
-            "risk_low_threshold",
-            "risk_safeguard_threshold",
-            "risk_avoid_threshold",
-        ]
+        fields = list(SETTINGS_FIELDS)  # the service's list: the form offers exactly what it may change
         widgets = {
             "question": forms.Textarea(attrs={"rows": 2}),
             "introduction": forms.Textarea(attrs={"rows": 4}),

@@ -6,6 +6,7 @@ every change goes through a service; a refused change is shown with the service'
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from uuid import UUID
 
 from django.contrib import messages
@@ -90,36 +91,34 @@ def round_detail(request: HttpRequest, study_uuid: UUID, round_uuid: UUID) -> Ht
     return render_detail(request, study_obj, round_of_study(study_obj, round_uuid))
 
 
-@login_required
-@require_POST
-def round_open(request: HttpRequest, study_uuid: UUID, round_uuid: UUID) -> HttpResponse:
+def _deadline_action(
+    request: HttpRequest, study_uuid: UUID, round_uuid: UUID, change: Callable[..., object], done: str
+) -> HttpResponse:
+    """Open a round or move its deadline: the same form, the same refusals."""
     study_obj = study_for_coordinator(request.user, study_uuid)
     round_ = round_of_study(study_obj, round_uuid)
     form = DeadlineForm(request.POST)
     if not form.is_valid():
         return render_detail(request, study_obj, round_, deadline_form=form, status=400)
     try:
-        rounds.round_open(round=round_, user=request.user, deadline=form.cleaned_data["deadline"])
+        change(round=round_, user=request.user, deadline=form.cleaned_data["deadline"])
     except ServiceError as error:
         return refused(request, study_obj, error, back=detail_url(round_))
-    messages.success(request, _("Round %(number)s is open. Send the invitations next.") % {"number": round_.number})
+    messages.success(request, done % {"number": round_.number})
     return see_detail(round_)
+
+
+@login_required
+@require_POST
+def round_open(request: HttpRequest, study_uuid: UUID, round_uuid: UUID) -> HttpResponse:
+    done = _("Round %(number)s is open. Send the invitations next.")
+    return _deadline_action(request, study_uuid, round_uuid, rounds.round_open, done)
 
 
 @login_required
 @require_POST
 def round_deadline(request: HttpRequest, study_uuid: UUID, round_uuid: UUID) -> HttpResponse:
-    study_obj = study_for_coordinator(request.user, study_uuid)
-    round_ = round_of_study(study_obj, round_uuid)
-    form = DeadlineForm(request.POST)
-    if not form.is_valid():
-        return render_detail(request, study_obj, round_, deadline_form=form, status=400)
-    try:
-        rounds.round_set_deadline(round=round_, user=request.user, deadline=form.cleaned_data["deadline"])
-    except ServiceError as error:
-        return refused(request, study_obj, error, back=detail_url(round_))
-    messages.success(request, _("The deadline was changed."))
-    return see_detail(round_)
+    return _deadline_action(request, study_uuid, round_uuid, rounds.round_set_deadline, _("The deadline was changed."))
 
 
 @login_required

@@ -171,7 +171,27 @@ def collect_translations(cleaned: dict[str, Any], names: list[str]) -> dict[str,
     return translations
 
 
-class AreaForm(forms.ModelForm):
+class LocalizedItemForm(forms.ModelForm):
+    """An area or a criterion with its per-language texts; the service validates and saves."""
+
+    translation_names: list[str]
+
+    def validate_unique(self) -> None:
+        """Uniqueness of codes is the service's job (it knows the study)."""
+
+    def _post_clean(self) -> None:
+        """Skip model validation and leave the instance untouched: the service checks scales and codes."""
+
+    def translation_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.translation_names]
+
+    def values(self) -> dict[str, Any]:
+        data = {name: self.cleaned_data[name] for name in self._meta.fields or []}
+        data["translations"] = collect_translations(self.cleaned_data, self.translation_names)
+        return data
+
+
+class AreaForm(LocalizedItemForm):
     class Meta:
         model = Area
         fields = ["code", "title", "description", "order", "is_active"]
@@ -187,22 +207,8 @@ class AreaForm(forms.ModelForm):
             kwargs.get("instance"),
         )
 
-    def validate_unique(self) -> None:
-        """Uniqueness of codes is the service's job (it knows the study)."""
 
-    def _post_clean(self) -> None:
-        """Skip model validation and leave the instance untouched: the service checks and saves."""
-
-    def translation_fields(self) -> list[forms.BoundField]:
-        return [self[name] for name in self.translation_names]
-
-    def values(self) -> dict[str, Any]:
-        data = {name: self.cleaned_data[name] for name in self.Meta.fields}
-        data["translations"] = collect_translations(self.cleaned_data, self.translation_names)
-        return data
-
-
-class CriterionForm(forms.ModelForm):
+class CriterionForm(LocalizedItemForm):
     class Meta:
         model = Criterion
         fields = [
@@ -235,20 +241,6 @@ class CriterionForm(forms.ModelForm):
             ],
             kwargs.get("instance"),
         )
-
-    def validate_unique(self) -> None:
-        """Uniqueness of codes is the service's job (it knows the study)."""
-
-    def _post_clean(self) -> None:
-        """Skip model validation: the service checks scales and codes and reports field errors."""
-
-    def translation_fields(self) -> list[forms.BoundField]:
-        return [self[name] for name in self.translation_names]
-
-    def values(self) -> dict[str, Any]:
-        data = {name: self.cleaned_data[name] for name in self.Meta.fields}
-        data["translations"] = collect_translations(self.cleaned_data, self.translation_names)
-        return data
 
 
 class ExpertForm(forms.Form):

@@ -349,6 +349,7 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("expert-round-post", "POST"): _expert_post("expert-round-post", lambda w: {_item_field(w): "7"}),
     ("expert-autosave", "POST"): _expert_autosave,
     ("expert-suggest", "POST"): _expert_post("expert-suggest", lambda w: {"text": "Chip registries"}),
+    ("expert-link-request", "POST"): _link_request,
     ("api-token-list", "POST"): _token_list,
     ("api-token-revoke", "POST"): _coordinator_post("api-token-revoke"),
     ("export-job-new", "POST"): _coordinator_post("export-job-new", {"format": "csv", "table": "ratings"}),

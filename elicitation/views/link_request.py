@@ -14,7 +14,6 @@ from django.views.decorators.http import require_http_methods
 
 from coopsurvey.ratelimit import client_address, rate_limited
 from elicitation.services.link_requests import expert_link_request
-from elicitation.views.expert_access import no_referrer
 
 
 class LinkRequestForm(forms.Form):
@@ -25,9 +24,11 @@ class LinkRequestForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def link_request(request: HttpRequest) -> HttpResponse:
     form = LinkRequestForm(request.POST if request.method == "POST" else None)
+    # No "no-referrer" policy here, unlike the link pages: there is no token in these URLs, and
+    # browsers send "Origin: null" under that policy, which the CSRF check refuses.
     if request.method != "POST":
-        return no_referrer(render(request, "elicitation/expert/link_request.html", {"form": form}))
+        return render(request, "elicitation/expert/link_request.html", {"form": form})
     if not form.is_valid():
-        return no_referrer(render(request, "elicitation/expert/link_request.html", {"form": form}, status=400))
+        return render(request, "elicitation/expert/link_request.html", {"form": form}, status=400)
     expert_link_request(email=form.cleaned_data["email"], client=client_address(request))
-    return no_referrer(render(request, "elicitation/expert/link_request_sent.html"))
+    return render(request, "elicitation/expert/link_request_sent.html")

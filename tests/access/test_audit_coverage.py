@@ -407,6 +407,25 @@ def test_every_route_accepting_an_unsafe_method_has_an_audit_recipe(world):
     assert not refused, "\n".join(refused)
 
 
+def stored_rows() -> dict[str, int]:
+    """Row counts of every table the app writes (sessions aside: they are the browser's state)."""
+    from django.apps import apps
+
+    return {
+        model._meta.label: model._default_manager.count()
+        for model in apps.get_models()
+        if model._meta.app_label in ("elicitation", "aggregation", "exports", "api", "auth")
+    }
+
+
+@pytest.mark.parametrize("name", sorted(NOT_A_STATE_CHANGE))
+def test_the_routes_declared_not_a_state_change_store_nothing(world, name):
+    before = stored_rows()
+    response = world.coordinator_client().post(world.url(name), {"language": "zh-hans", "next": "/"})
+    assert response.status_code < 400
+    assert stored_rows() == before
+
+
 def test_every_recipe_is_for_a_route_that_exists():
     names = {route.name for route in all_routes()}
     assert not sorted({name for name, _method in RECIPES} - names)

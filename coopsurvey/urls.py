@@ -26,3 +26,6 @@ urlpatterns = [
     # Coordinator dashboard (issue 6).
     path("studies/", include("aggregation.dashboard.urls")),
 ]
+
+handler404 = "coopsurvey.errors.not_found"
+handler500 = "coopsurvey.errors.server_error"

@@ -123,9 +123,7 @@ def _rate(round_: Round, expert: Expert, item: tuple[int, int], value: int) -> N
 
 def build_world(coordinator_a: User, coordinator_b: User) -> World:
     """Study A (k = 5): round 1 closed and rated, round 2 open; study B (real time) with its own panel."""
-    study = make_study(
-        coordinator=coordinator_a, title="Study A", blocs=[BIG, MIDDLE, LONE], min_group_size=K
-    )
+    study = make_study(coordinator=coordinator_a, title="Study A", blocs=[BIG, MIDDLE, LONE], min_group_size=K)
     blocs = [BIG] * 6 + [MIDDLE] * 5 + [LONE]
     experts = _experts(study, blocs, first_number=31)
     other_study = make_study(coordinator=coordinator_b, title="Study B", mode=Study.Mode.REALTIME)
@@ -175,8 +173,8 @@ def build_world(coordinator_a: User, coordinator_b: User) -> World:
             )
             world.visible_rationales.remove(visible)
             world.shared_markers["hidden rationale"] = hidden
-        Suggestion.objects.create(round=previous, expert=expert, text=f"Suggested area from {person.markers['surname']}")
         person.markers["suggestion"] = f"Suggested area from {person.markers['surname']}"
+        Suggestion.objects.create(round=previous, expert=expert, text=person.markers["suggestion"])
 
     world.current = make_round(study, number=2, status=Round.Status.OPEN, deadline=DEADLINE)
     world.other_round = make_round(other_study, number=1, status=Round.Status.OPEN, deadline=DEADLINE)
@@ -217,7 +215,7 @@ def time_markers(moment: dt.datetime, label: str) -> dict[str, str]:
     """How a moment could be written: ISO dates and times, the time of day in a few zones, epoch seconds."""
     markers = {f"{label} epoch": str(int(moment.timestamp()))}
     for zone in ("UTC", "Asia/Kolkata", "America/Chicago"):
-        local = timezone.localtime(moment, dt.timezone.utc if zone == "UTC" else _zone(zone))
+        local = timezone.localtime(moment, dt.UTC if zone == "UTC" else _zone(zone))
         markers[f"{label} time {zone}"] = local.strftime("%H:%M:%S")
         markers[f"{label} minutes {zone}"] = local.strftime(":%M:%S")
     return markers

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -201,8 +202,15 @@ def test_no_url_an_expert_can_reach_carries_another_experts_identity(world, coor
         "put",
         reverse("api-v1:me-ratings"),
         "invitation, saving",
-        data={"answers": [{"area": str(world.study.areas.earliest("order").uuid), "criterion": str(
-            world.study.criteria.earliest("order").uuid), "value": 3}]},
+        data={
+            "answers": [
+                {
+                    "area": str(world.study.areas.earliest("order").uuid),
+                    "criterion": str(world.study.criteria.earliest("order").uuid),
+                    "value": 3,
+                }
+            ]
+        },
         format="json",
     )
 
@@ -219,8 +227,12 @@ def test_no_url_an_expert_can_reach_carries_another_experts_identity(world, coor
 
     assert not sweep.problems, "\n".join(sorted(set(sweep.problems)))
     requested = {label.split(" ", 1)[1] for label in sweep.surfaces}
-    values_left = [r.name for r in all_routes() if r.name != "expert-link" and url_for(r, values, per_route) not in requested]
-    assert not values_left, values_left
+    unswept = [
+        route.name
+        for route in all_routes()
+        if route.name != "expert-link" and url_for(route, values, per_route) not in requested
+    ]
+    assert not unswept, unswept
 
 
 def test_error_pages_carry_no_identity(world, coordinator_a, settings, monkeypatch):
@@ -276,7 +288,9 @@ def test_the_emails_an_expert_receives_name_only_them(world):
     links = {message.to[0]: set(re.findall(r"/e/([\w-]{20,})/", str(message.body))) for message in mail.outbox}
     problems = []
     for message in mail.outbox:
-        assert len(message.to) == 1 and not message.cc and not message.bcc
+        assert len(message.to) == 1
+        assert not message.cc
+        assert not message.bcc
         recipient = message.to[0]
         markers = {
             f"{person.expert.pseudonym}/{what}": text
@@ -287,11 +301,12 @@ def test_the_emails_an_expert_receives_name_only_them(world):
         }
         markers.update(world.shared_markers)
         markers.update(time_markers(OTHER_TIME, "another expert's time"))
-        for other, secrets in links.items():
+        for other, found in links.items():
             if other != recipient:
-                markers.update({f"{other}'s link": secret for secret in secrets})
+                markers.update({f"{other}'s link": secret for secret in found})
+        assert isinstance(message, EmailMultiAlternatives)
         text = "\n".join(
-            [message.subject, str(message.body), *(str(body) for body, _kind in message.alternatives)]
+            [str(message.subject), str(message.body), *(str(body) for body, _kind in message.alternatives)]
             + [f"{name}: {value}" for name, value in message.extra_headers.items()]
         )
         problems += [f"{message.subject} to {recipient}: {found}" for found in leaks(text, markers)]
@@ -321,14 +336,19 @@ def test_feedback_shows_no_statistic_of_a_pair_and_no_bloc_below_k(world):
 
     pair = feedback_block(page, world.pair_item)
     assert "Fewer than 5 experts answered" in pair
-    assert "<svg" not in pair and "<table" not in pair and "9" not in re.sub(r"<[^>]+>|item-\d+-\d+", "", pair)
+    assert "<svg" not in pair
+    assert "<table" not in pair
+    assert "9" not in re.sub(r"<[^>]+>|item-\d+-\d+", "", pair)
 
     shown = feedback_block(page, world.shown_item)
     assert "<svg" in shown  # the panel of 12 is shown...
-    assert "By bloc" not in shown and LONE not in shown  # ...but never split with a bloc of one
+    assert "By bloc" not in shown
+    assert LONE not in shown
 
     by_bloc = feedback_block(page, world.bloc_item)
-    assert "By bloc" in by_bloc and BIG in by_bloc and MIDDLE in by_bloc  # both blocs have at least k
+    assert "By bloc" in by_bloc
+    assert BIG in by_bloc
+    assert MIDDLE in by_bloc
     assert LONE not in page
 
 
@@ -358,15 +378,18 @@ def test_my_own_answer_times_are_given_to_the_day_at_most(world):
     api = invitation_client(world)
     body = api.get(reverse("api-v1:me-ratings")).json()
     assert {rating["updated_on"] for rating in body["ratings"]} == {"2025-02-14"}  # the day in UTC, no time
-    assert not exact_times(str(body)) and not leaks(str(body), time_markers(OWN_TIME, "mine"))
+    assert not exact_times(str(body))
+    assert not leaks(str(body), time_markers(OWN_TIME, "mine"))
     client = Client()
     log_in(client, world)
     client.post(reverse("expert-consent"), {"consent": "yes"})
     for name in ("expert-start", "expert-round", "expert-thanks"):
         page = client.get(reverse(name)).content.decode()
-        assert not exact_times(page) and not leaks(page, time_markers(OWN_TIME, "mine"))
+        assert not exact_times(page)
+        assert not leaks(page, time_markers(OWN_TIME, "mine"))
 
 
 def test_round_state_fixture_is_as_described(world):
-    assert world.previous.status == Round.Status.CLOSED and world.current.status == Round.Status.OPEN
+    assert world.previous.status == Round.Status.CLOSED
+    assert world.current.status == Round.Status.OPEN
     assert world.study.experts.filter(bloc=LONE).count() == 1

@@ -46,7 +46,9 @@ pytestmark = pytest.mark.django_db
 
 # Routes never requested in the sweep: logging out would end the session mid-sweep (it is requested last).
 NOT_POSTED = {"logout"}
-REFUSED = {301, 302, 401, 403, 404, 405, 409}
+# Exports, stored results and the dashboard: an expert is refused (a redirect goes to the login page).
+REFUSED = {302, 401, 403, 404, 405}
+COORDINATOR_DATA = ("export", "table", "aggregate", "dashboard", "participation")
 
 
 @pytest.fixture
@@ -157,9 +159,14 @@ class Sweep:
             url = url_for(route, values, per_route)
             if route.name == "expert-link":
                 continue  # opening the link again is the log-in itself; done by log_in
-            self.request(client, "get", url, label)
+            responses = [self.request(client, "get", url, label)]
             if route.name not in NOT_POSTED:
-                self.request(client, "post", url, label)
+                responses.append(self.request(client, "post", url, label))
+            if any(word in route.name for word in COORDINATOR_DATA):
+                for response in responses:
+                    refused = response.status_code in REFUSED and "/e/" not in response.get("Location", "")
+                    if not refused:
+                        self.problems.append(f"{url} [{label}]: an expert got {response.status_code}, not a refusal")
 
 
 def log_in(client: Client, world: World) -> None:

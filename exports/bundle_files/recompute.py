@@ -4,6 +4,7 @@ Usage: python recompute.py  (in the unpacked bundle; needs numpy and scipy)
 
 Uses the copy of aggregation.metrics shipped next to this script, the quantile method recorded in
 study.json, and the conventions of the codebook: "cannot judge" is excluded from n, SD uses n - 1.
+Checks the columns in COMPARED; the RAND/UCLA, stability and consensus columns are not recomputed.
 Exits with status 0 when every number matches, 1 otherwise, listing the mismatches.
 """
 

@@ -74,8 +74,9 @@ def _mark_started(*, expert: Expert, round_: Round) -> None:
         Participation.objects.create(round=round_, expert=expert, opened_at=now, started_at=now)
 
 
-def _after_commit_aggregate(round_id: int) -> None:
-    transaction.on_commit(lambda: request_aggregation(round_id=round_id))
+def _after_commit_aggregate(round_: Round) -> None:
+    interval = round_.study.aggregation_interval_seconds  # the round was locked with its study
+    transaction.on_commit(lambda: request_aggregation(round_id=round_.pk, interval=interval))
 
 
 def _value_text(value: int | None, cannot_judge: bool) -> str:
@@ -166,7 +167,7 @@ def answers_save(
         if changed:
             AnswerRevision.objects.bulk_create(revisions)
             _mark_started(expert=expert, round_=round_)
-            _after_commit_aggregate(round_.pk)
+            _after_commit_aggregate(round_)
         return changed
 
 
@@ -269,7 +270,7 @@ def area_response_save(
             for field, old, new in revisions
         )
         _mark_started(expert=expert, round_=round_)
-        _after_commit_aggregate(round_.pk)
+        _after_commit_aggregate(round_)
         return response
 
 

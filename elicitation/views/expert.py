@@ -180,13 +180,20 @@ def round_post(request: HttpRequest, expert: Expert, round_uuid: str) -> HttpRes
     return redirect("expert-thanks")
 
 
-def _progress(expert: Expert, round_: Round) -> tuple[int, int]:
-    """(answered, asked) over the round's active items; ratings exist only for items of the round."""
-    total = RoundItem.objects.filter(round=round_, area__is_active=True, criterion__is_active=True).count()
-    answered = Rating.objects.filter(
-        round=round_, expert=expert, area__is_active=True, criterion__is_active=True
-    ).count()
-    return answered, total
+def _progress(expert: Expert, round_: Round) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
+    """(answered, asked): the round's active items, and those the expert has answered (ratings exist only
+    for items of the round). As sets of (area, criterion), which also tell when an area is complete."""
+    asked = set(
+        RoundItem.objects.filter(round=round_, area__is_active=True, criterion__is_active=True).values_list(
+            "area_id", "criterion_id"
+        )
+    )
+    answered = set(
+        Rating.objects.filter(round=round_, expert=expert, area__is_active=True, criterion__is_active=True).values_list(
+            "area_id", "criterion_id"
+        )
+    )
+    return answered, asked
 
 
 @require_POST
@@ -210,7 +217,7 @@ def autosave(request: HttpRequest, expert: Expert, round_uuid: str) -> HttpRespo
     if errors:
         message = " ".join(problem for problems in errors.values() for problem in problems)
         return render(request, template, {**context, "error": message}, status=400)
-    answered, total = _progress(expert, round_)
+    answered, asked = _progress(expert, round_)
     refreshed = []
     source_number, live = None, False
     for answer in posted.answers:
@@ -223,8 +230,10 @@ def autosave(request: HttpRequest, expert: Expert, round_uuid: str) -> HttpRespo
         if item_feedback is not None and feedback.source is not None:
             source_number, live = feedback.source.number, feedback.live
             refreshed.append({"feedback": item_feedback, "dom_id": f"item-{key[0]}-{key[1]}"})
-    context.update(answered=answered, total=total, refreshed=refreshed, source_number=source_number, live=live)
-    context["completed_cards"] = _newly_completed_cards(expert, round_, posted, answered_before)
+    context.update(
+        answered=len(answered), total=len(asked), refreshed=refreshed, source_number=source_number, live=live
+    )
+    context["completed_cards"] = _newly_completed_cards(expert, round_, posted, answered_before, answered, asked)
     return render(request, template, context)
 
 
@@ -238,12 +247,19 @@ def _answered_areas(expert: Expert, round_: Round, posted: PostedAnswers) -> set
 
 
 def _newly_completed_cards(
-    expert: Expert, round_: Round, posted: PostedAnswers, answered_before: set[tuple[int, int]]
+    expert: Expert,
+    round_: Round,
+    posted: PostedAnswers,
+    answered_before: set[tuple[int, int]],
+    answered: set[tuple[int, int]],
+    asked: set[tuple[int, int]],
 ) -> dict[str, Any]:
     """With "after own rating" timing, an area's rationales appear when its last criterion is rated."""
     if round_.study.feedback_timing != Study.FeedbackTiming.AFTER_OWN:
         return {}
     new_areas = {a.area_id for a in posted.answers if (a.area_id, a.criterion_id) not in answered_before}
+    # Only an area whose last item this save answered shows anything new; the form is built only then.
+    new_areas = {area for area in new_areas if {key for key in asked if key[0] == area} <= answered}
     if not new_areas:
         return {}
     form = round_form(expert=expert, round_=round_)

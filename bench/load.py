@@ -58,10 +58,10 @@ SAVE_KINDS = ("autosave", "form_save", "submit")
 @dataclass(frozen=True)
 class LoadConfig:
     experts: int = 200
-    duration: float = 60.0  # nobody starts a request after this (seconds since the start)
-    think: float = 1.0  # mean pause before each change, seconds; 0 = closed loop
-    close_at: float = 40.0  # when the coordinator closes the round
-    ramp: float = 10.0  # experts arrive spread over this long
+    duration: float = 120.0  # nobody starts a request after this (seconds since the start)
+    think: float = 3.0  # mean pause before each change, seconds; 0 = closed loop
+    close_at: float = 100.0  # when the coordinator closes the round
+    ramp: float = 20.0  # experts arrive spread over this long
     probe_every: float = 0.1
     ceiling_seconds: float = 5.0  # the trivial view back to back after the experts; 0 = skip
     seed: int = 1
@@ -232,9 +232,9 @@ def _database_url(base: str, name: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--experts", type=int, default=200)
-    parser.add_argument("--duration", type=float, default=60.0)
-    parser.add_argument("--think", type=float, default=1.0, help="mean pause before a save, s; 0 = closed loop")
-    parser.add_argument("--close-at", type=float, default=None, help="seconds; default 2/3 of --duration")
+    parser.add_argument("--duration", type=float, default=120.0)
+    parser.add_argument("--think", type=float, default=3.0, help="mean pause before a save, s; 0 = closed loop")
+    parser.add_argument("--close-at", type=float, default=None, help="seconds; default 5/6 of --duration")
     parser.add_argument("--ramp", type=float, default=None, help="experts arrive over this, s; default duration/6")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--database", default="coopsurvey_loadbench")
@@ -247,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
         experts=args.experts,
         duration=args.duration,
         think=args.think,
-        close_at=args.close_at if args.close_at is not None else args.duration * 2 / 3,
+        close_at=args.close_at if args.close_at is not None else args.duration * 5 / 6,
         ramp=args.ramp if args.ramp is not None else args.duration / 6,
         ceiling_seconds=args.ceiling_seconds,
         seed=args.seed,

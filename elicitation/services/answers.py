@@ -110,10 +110,15 @@ def answers_save(
     """Save a batch of ratings all-or-nothing; errors are keyed ``answers.<index>``. Returns the changed ratings."""
     with transaction.atomic():
         round_ = _lock_round_for(expert, round_id)
+        # Only the posted items are looked up (one for an autosave); the pair is matched exactly below.
         items = {
             (item.area_id, item.criterion_id): item
             for item in RoundItem.objects.filter(
-                round=round_, area__is_active=True, criterion__is_active=True
+                round=round_,
+                area__is_active=True,
+                criterion__is_active=True,
+                area_id__in={answer.area_id for answer in answers},
+                criterion_id__in={answer.criterion_id for answer in answers},
             ).select_related("criterion")
         }
         field_errors: dict[str, list[str]] = {}

@@ -23,7 +23,7 @@ from elicitation.expert_form import (
     rating_field,
     round_form,
 )
-from elicitation.models import Criterion, Expert, Participation, Rating, Round, RoundItem, Study
+from elicitation.models import Expert, Participation, Rating, Round, RoundItem, Study
 from elicitation.services.answers import answers_save, area_response_save, round_submit, suggestion_add
 from elicitation.services.audit import audit
 from elicitation.services.errors import InvalidInput, RoundNotOpen
@@ -104,7 +104,9 @@ def round_page(request: HttpRequest, expert: Expert) -> HttpResponse:
 
 
 def _expert_round(expert: Expert, round_uuid: str) -> Round:
-    return get_object_or_404(Round.objects.select_related("study"), uuid=round_uuid, study_id=expert.study_id)
+    round_ = get_object_or_404(Round, uuid=round_uuid, study_id=expert.study_id)
+    round_.study = expert.study  # loaded with the session's expert
+    return round_
 
 
 def _save_posted(expert: Expert, round_: Round, posted: PostedAnswers) -> tuple[dict[str, list[str]], list[Rating]]:
@@ -180,14 +182,18 @@ def round_post(request: HttpRequest, expert: Expert, round_uuid: str) -> HttpRes
     return redirect("expert-thanks")
 
 
-def _progress(expert: Expert, round_: Round) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
-    """(answered, asked): the round's active items, and those the expert has answered (ratings exist only
-    for items of the round). As sets of (area, criterion), which also tell when an area is complete."""
-    asked = set(
-        RoundItem.objects.filter(round=round_, area__is_active=True, criterion__is_active=True).values_list(
-            "area_id", "criterion_id"
-        )
-    )
+Item = tuple[int, int]  # (area id, criterion id)
+
+
+def _progress(expert: Expert, round_: Round) -> tuple[set[Item], dict[Item, tuple[int, int]]]:
+    """(answered, asked): the items the expert has answered (ratings exist only for items of the round),
+    and the round's active items with their scale (min, max); which also tell when an area is complete."""
+    asked = {
+        (area_id, criterion_id): (scale_min, scale_max)
+        for area_id, criterion_id, scale_min, scale_max in RoundItem.objects.filter(
+            round=round_, area__is_active=True, criterion__is_active=True
+        ).values_list("area_id", "criterion_id", "criterion__scale_min", "criterion__scale_max")
+    }
     answered = set(
         Rating.objects.filter(round=round_, expert=expert, area__is_active=True, criterion__is_active=True).values_list(
             "area_id", "criterion_id"
@@ -222,10 +228,10 @@ def autosave(request: HttpRequest, expert: Expert, round_uuid: str) -> HttpRespo
     source_number, live = None, False
     for answer in posted.answers:
         key = (answer.area_id, answer.criterion_id)
-        criterion = Criterion.objects.get(pk=answer.criterion_id)
-        feedback = round_feedback(
-            round_=round_, expert=expert, items=[(key, criterion.scale_min, criterion.scale_max)], only=key
-        )
+        if key not in asked:  # retired by a coordinator since the save: no feedback to refresh
+            continue
+        scale_min, scale_max = asked[key]
+        feedback = round_feedback(round_=round_, expert=expert, items=[(key, scale_min, scale_max)], only=key)
         item_feedback = feedback.items.get(key)
         if item_feedback is not None and feedback.source is not None:
             source_number, live = feedback.source.number, feedback.live
@@ -251,8 +257,8 @@ def _newly_completed_cards(
     round_: Round,
     posted: PostedAnswers,
     answered_before: set[tuple[int, int]],
-    answered: set[tuple[int, int]],
-    asked: set[tuple[int, int]],
+    answered: set[Item],
+    asked: dict[Item, tuple[int, int]],
 ) -> dict[str, Any]:
     """With "after own rating" timing, an area's rationales appear when its last criterion is rated."""
     if round_.study.feedback_timing != Study.FeedbackTiming.AFTER_OWN:

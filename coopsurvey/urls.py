@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.contrib.auth.views import LoginView
 from django.urls import include, path
 
-from coopsurvey.health import healthz
+from coopsurvey.health import healthz, livez
 from coopsurvey.pages import accessibility
 from coopsurvey.ratelimit import rate_limited
 
@@ -13,6 +13,7 @@ login = rate_limited(scope="login", limit=settings.LOGIN_RATE_LIMIT, window_seco
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("livez", livez, name="livez"),
     path("accessibility/", accessibility, name="accessibility"),
     path("admin/", admin.site.urls),
     path("accounts/login/", login, name="login"),

@@ -173,6 +173,15 @@ def answers_save(
             AnswerRevision.objects.bulk_create(revisions)
             _mark_started(expert=expert, round_=round_)
             _after_commit_aggregate(round_)
+            # How many, not which values: the answer history holds those, for the expert's own record.
+            audit(
+                action="answers.saved",
+                study=expert.study,
+                expert=expert,
+                target=f"round {round_.number}",
+                ratings=len(changed),
+                source=source,
+            )
         return changed
 
 
@@ -276,6 +285,14 @@ def area_response_save(
         )
         _mark_started(expert=expert, round_=round_)
         _after_commit_aggregate(round_)
+        audit(
+            action="answers.area_saved",
+            study=expert.study,
+            expert=expert,
+            target=f"round {round_.number}",
+            fields=[field for field, _old, _new in revisions],
+            source=source,
+        )
         return response
 
 
@@ -298,6 +315,7 @@ def suggestion_add(*, expert: Expert, round_id: int, text: str) -> Suggestion:
             raise InvalidInput(_("Too many suggestions."), field_errors={"text": [message]})
         suggestion = Suggestion.objects.create(round=round_, expert=expert, text=text)
         _mark_started(expert=expert, round_=round_)
+        audit(action="suggestion.added", study=expert.study, expert=expert, target=f"round {round_.number}")
         return suggestion
 
 

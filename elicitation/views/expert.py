@@ -25,7 +25,6 @@ from elicitation.expert_form import (
 )
 from elicitation.models import Expert, Participation, Rating, Round, RoundItem, Study
 from elicitation.services.answers import answers_save, area_response_save, round_submit, suggestion_add
-from elicitation.services.audit import audit
 from elicitation.services.errors import InvalidInput, RoundNotOpen
 from elicitation.services.expert_access import expert_consent, expert_language_set, expert_link_open
 from elicitation.services.feedback import round_feedback
@@ -38,12 +37,11 @@ security_log = logging.getLogger("coopsurvey.security")
 @require_GET
 def link_open(request: HttpRequest, token: str) -> HttpResponse:
     """Exchange a personal link for a session and move to a URL without the token."""
-    found = expert_link_open(secret=token)
+    # Recorded without the secret: who tried (the address) and when, for spotting guessing.
+    address = client_address(request)
+    found = expert_link_open(secret=token, client=address)
     if found is None:
-        # Recorded without the secret: who tried (the address) and when, for spotting guessing.
-        address = client_address(request)
         security_log.warning("personal link refused client=%s", address)
-        audit(action="expert.link_refused", target=address)
         return link_invalid(request)
     session_start(request, found)
     return no_referrer(redirect("expert-start"))

@@ -98,6 +98,7 @@ EXPECTED: dict[str, dict[str, str] | None] = {
     "round-area-reword": COORDINATOR_ACTION,
     "round-area-add": COORDINATOR_ACTION,
     "expert-link": SKIP,
+    "expert-link-request": PUBLIC,  # the same answer for every address (tests/elicitation/expert/test_link_request.py)
     "expert-start": EXPERT_PAGE,
     "expert-consent": EXPERT_ACTION,
     "expert-language": EXPERT_ACTION,

@@ -4,6 +4,7 @@ Not a test: run it by hand against PostgreSQL and record the figures in docs/ben
 
     DATABASE_URL=postgres://... python bench/export.py setup            # once: 1,000,000 ratings
     DATABASE_URL=postgres://... python bench/export.py run csv xlsx     # each format in a fresh process
+    DATABASE_URL=postgres://... python bench/export.py run csv-python   # the Python CSV writer, for comparison
     DATABASE_URL=postgres://... python bench/export.py teardown
 
 Every format runs in its own child process so that peak memory (ru_maxrss and a sampled
@@ -98,9 +99,8 @@ def setup() -> None:
                     for expert in experts:
                         for area in areas:
                             copy.write_row((round_.pk, expert.pk, area.pk, 1 + expert.pk % 5, "", now, now))
-    with connection.cursor() as cursor:  # fresh planner statistics after the bulk load
-        cursor.execute(f"ANALYZE {Rating._meta.db_table}")
-        cursor.execute(f"ANALYZE {AreaResponse._meta.db_table}")
+    with connection.cursor() as cursor:  # fresh planner statistics after the bulk load, small tables included
+        cursor.execute("ANALYZE")
     count = Rating.objects.filter(round__study=study).count()
     print(f"created {count:,} ratings in {time.perf_counter() - started:.0f} s")
 
@@ -138,6 +138,7 @@ def measure(fmt: str, fraction: float) -> dict[str, Any]:
     """Export the ratings table (or its first ``fraction`` of rounds) in one format; runs in a child process."""
     django_setup()
     from elicitation.models import Round, Study
+    from exports import sqlcsv
     from exports.tables import build_table, scope_for
     from exports.writers import csv_chunks, write_xlsx
 
@@ -145,9 +146,11 @@ def measure(fmt: str, fraction: float) -> dict[str, Any]:
     round_ids = list(Round.objects.filter(study=study).order_by("number").values_list("pk", flat=True))
     table = build_table("ratings", scope_for(study, round_ids))
     limit = int(table.count() * fraction)
-    full_rows = table.rows
+    full_rows, full_lines = table.rows, table.csv_lines
     if fraction < 1:  # the first rows only: peak memory should not depend on how many rows are exported
         table.rows = lambda: itertools.islice(full_rows(), limit)
+        if full_lines is not None:  # PostgreSQL's CSV lines come in chunks of sqlcsv.CHUNK_ROWS
+            table.csv_lines = lambda: itertools.islice(full_lines(), limit // sqlcsv.CHUNK_ROWS)
     backend_pid = _backend_pid()
     backend_cpu_before = _process_cpu_seconds(backend_pid)
     cpu_before = time.process_time()
@@ -156,7 +159,9 @@ def measure(fmt: str, fraction: float) -> dict[str, Any]:
     sampler.start()
     started = time.perf_counter()
     written_bytes = 0
-    if fmt == "csv":
+    if fmt in {"csv", "csv-python"}:
+        if fmt == "csv-python":  # the Python writer alone, for comparison
+            table.csv_lines = None
         for chunk in csv_chunks(table):
             written_bytes += len(chunk)
         rows = limit

@@ -267,6 +267,8 @@ LOGGING = {
 # Aggregation: the periodic sweep re-queues rounds whose results are missing or stale (e.g. after the
 # broker was down). Seconds between sweeps.
 AGGREGATION_SWEEP_SECONDS = env_int("AGGREGATION_SWEEP_SECONDS", 300, minimum=10)
+# A queued aggregation not sent to the broker after this long means the broker was down (dashboards say so).
+AGGREGATION_DISPATCH_GRACE_SECONDS = env_int("AGGREGATION_DISPATCH_GRACE_SECONDS", 30, minimum=0)
 CELERY_BEAT_SCHEDULE["aggregation-sweep"] = {
     "task": "aggregation.sweep_stale_rounds",
     "schedule": float(AGGREGATION_SWEEP_SECONDS),

@@ -1,11 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from coopsurvey.health import healthz
+from coopsurvey.health import healthz, livez
 from coopsurvey.pages import accessibility
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("livez", livez, name="livez"),
     path("accessibility/", accessibility, name="accessibility"),
     path("admin/", admin.site.urls),
     path("accounts/", include("coopsurvey.accounts")),
@@ -18,3 +19,6 @@ urlpatterns = [
     # Coordinator dashboard (issue 6).
     path("studies/", include("aggregation.dashboard.urls")),
 ]
+
+handler404 = "coopsurvey.errors.not_found"
+handler500 = "coopsurvey.errors.server_error"

@@ -1,110 +1,76 @@
-"""The aggregates export: one summary row per round and item.
+"""The aggregates export: the round summary of the whole panel, one row per round and item.
 
-``aggregate_rows(round_ids)`` is the seam: today it computes the per-item summary from the
-ratings with ``aggregation.metrics``; once the aggregation results tables exist it can read
-them instead, keeping the same columns (``AGGREGATE_COLUMNS``).
+Every column of the round summary (``aggregation.summary``) and the consensus verdict, computed by
+the aggregation job's own code (``aggregation.services.load_ratings``, ``summarize`` with the previous
+round for the stability columns, ``aggregation.rules.consensus``) from the ratings as they are now,
+plus the lowest and highest rating. Recomputing rather than reading the stored results keeps the
+table consistent with the exported ratings, which the bundle's ``recompute.py`` checks: a round that
+was never aggregated, or whose ratings changed after its last run, still gets correct rows. The
+stored results of the latest run, per bloc too, are the ``results`` table.
 """
 
 from __future__ import annotations
 
-import itertools
-import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from aggregation import metrics
-from elicitation.models import Rating, Round
+from aggregation.rules import RuleParts, consensus
+from aggregation.services import load_ratings, previous_round
+from aggregation.summary import PANEL, summarize
+from elicitation.models import Round
+from exports.statistics import COUNTS, IDENTITY, STATISTICS, ColumnSpec, shared_columns
 
-# (name, type, description). The reproducibility bundle's recompute.py checks these numbers.
-AGGREGATE_COLUMNS: list[tuple[str, str, str]] = [
-    ("study", "string", "The study's identifier (UUID)."),
-    ("round", "int", "Round number, 1 for the first round."),
-    ("area", "string", "Area code."),
-    ("criterion", "string", "Criterion code."),
-    ("n", "int", 'Number of ratings with a value ("cannot judge" excluded).'),
-    ("n_cannot_judge", "int", 'Number of "cannot judge" answers.'),
-    ("median", "float", "Median (quantile 0.5 with the study's quantile method)."),
-    ("q1", "float", "First quartile (quantile 0.25 with the study's quantile method)."),
-    ("q3", "float", "Third quartile (quantile 0.75 with the study's quantile method)."),
-    ("iqr", "float", "Interquartile range q3 - q1."),
-    ("mean", "float", "Arithmetic mean."),
-    ("sd", "float", "Standard deviation with n - 1 in the denominator; empty when n < 2."),
-    ("cv", "float", "Coefficient of variation sd / mean; empty when undefined."),
-    ("min", "float", "Lowest rating."),
-    ("max", "float", "Highest rating."),
-    ("pct_low", "float", "Percent of ratings in the lowest third of the scale (1-3 on 1-9)."),
-    ("pct_middle", "float", "Percent of ratings in the middle third of the scale (4-6 on 1-9)."),
-    ("pct_high", "float", "Percent of ratings in the highest third of the scale (7-9 on 1-9)."),
-    ("cns", "float", "Tastle & Wierman (2007) consensus, 0 (split between the ends) to 1 (all in one category)."),
-    ("quantile_method", "string", "Quantile definition: weibull = Hyndman-Fan type 6 (SPSS); linear = type 7 (R)."),
+# (name, type, description, codes). The reproducibility bundle's recompute.py checks these numbers.
+AGGREGATE_COLUMNS: list[ColumnSpec] = [
+    *shared_columns(IDENTITY + COUNTS),
+    ("min", "float", "Lowest rating; empty when n = 0.", ""),
+    ("max", "float", "Highest rating; empty when n = 0.", ""),
+    *shared_columns([*STATISTICS, "quantile_method"]),
 ]
+_EMPTY_ITEM = {"n": 0, "n_cannot_judge": 0, "stability_pairs": 0}  # an item nobody answered
 
 
 def aggregate_rows(round_ids: Sequence[int]) -> Iterator[dict[str, Any]]:
-    """Summary rows of the rounds' items, in round, area and criterion order. Empty items have n = 0."""
-    rounds = {
-        r.pk: r
-        for r in Round.objects.filter(pk__in=list(round_ids))
-        .select_related("study")
+    """Summary rows of the rounds' items, in round, area and criterion order. Items nobody answered have n = 0."""
+    rounds = (
+        Round.objects.filter(pk__in=list(round_ids))
+        .select_related("study", "consensus_rule")
         .prefetch_related("items__area", "items__criterion")
-    }
-    for round_ in sorted(rounds.values(), key=lambda r: (r.study_id, r.number)):
+    )
+    for round_ in sorted(rounds, key=lambda r: (r.study_id, r.number)):
         yield from _round_rows(round_)
 
 
 def _round_rows(round_: Round) -> Iterator[dict[str, Any]]:
     study = round_.study
     method = study.quantile_method
-    ratings = (
-        Rating.objects.filter(round=round_)
-        .order_by("area_id", "criterion_id")
-        .values_list("area_id", "criterion_id", "value", "cannot_judge")
-    )
-    grouped: dict[tuple[int, int], list[tuple[int | None, bool]]] = {
-        key: [(value, cannot) for _, _, value, cannot in group]
-        for key, group in itertools.groupby(ratings.iterator(chunk_size=5000), key=lambda row: (row[0], row[1]))
-    }
+    ratings = load_ratings(round_id=round_.pk, study_id=study.pk)
+    earlier = previous_round(round_)
+    previous = load_ratings(round_id=earlier.pk, study_id=study.pk) if earlier else None
     items = sorted(round_.items.all(), key=lambda i: (i.area.order, i.area_id, i.criterion.order, i.criterion_id))
-    for item in items:
-        answers = grouped.get((item.area_id, item.criterion_id), [])
-        values = [value for value, cannot in answers if not cannot and value is not None]
-        row: dict[str, Any] = {
-            "study": str(study.uuid),
-            "round": round_.number,
-            "area": item.area.code,
-            "criterion": item.criterion.code,
-            "n_cannot_judge": sum(1 for _, cannot in answers if cannot),
-        }
-        row.update(
-            summarise(values, scale_min=item.criterion.scale_min, scale_max=item.criterion.scale_max, method=method)
-        )
+    keys = pd.MultiIndex.from_tuples([(i.area_id, i.criterion_id) for i in items], names=["area", "criterion"])
+    summary = summarize(ratings, method=method, previous=previous)
+    panel = summary[summary["group"] == PANEL].set_index(["area", "criterion"]).reindex(keys)
+    panel = panel.fillna(_EMPTY_ITEM).astype(dict.fromkeys(_EMPTY_ITEM, "int64"))
+    rule = RuleParts.from_rule(round_.consensus_rule) if round_.consensus_rule else None
+    panel["consensus"] = consensus(panel, rule)
+    rated = ratings.dropna(subset=["value"]).groupby(["area", "criterion"])["value"]
+    panel["min"] = rated.min().reindex(keys)
+    panel["max"] = rated.max().reindex(keys)
+    for item, values in zip(items, panel.itertuples(index=False), strict=True):
+        row = dict(zip(panel.columns, values, strict=True))
+        row.update(study=str(study.uuid), round=round_.number, area=item.area.code, criterion=item.criterion.code)
         row["quantile_method"] = method
-        yield {name: row[name] for name, _, _ in AGGREGATE_COLUMNS}
+        yield {name: _cell(row[name]) for name, _, _, _ in AGGREGATE_COLUMNS}
 
 
-def summarise(values: Iterable[float], *, scale_min: int, scale_max: int, method: str) -> dict[str, Any]:
-    """The numeric columns of one item; undefined numbers are None (an empty cell), never NaN."""
-    data = np.asarray(list(values), dtype=float)
-    n = int(data.size)
-    thirds = metrics.band_counts(data, scale_min, scale_max)
-    counts = metrics.category_counts(data, scale_min, scale_max)
-    numbers = {
-        "median": metrics.quantile(data, 0.5, method),
-        "q1": metrics.quantile(data, 0.25, method),
-        "q3": metrics.quantile(data, 0.75, method),
-        "iqr": metrics.iqr(data, method),
-        "mean": float(np.mean(data)) if n else math.nan,
-        "sd": float(np.std(data, ddof=1)) if n >= 2 else math.nan,
-        "cv": metrics.coefficient_of_variation(data),
-        "min": float(data.min()) if n else math.nan,
-        "max": float(data.max()) if n else math.nan,
-        "pct_low": thirds["low"],
-        "pct_middle": thirds["middle"],
-        "pct_high": thirds["high"],
-        "cns": metrics.tastle_wierman(counts),
-    }
-    result: dict[str, Any] = {"n": n}
-    result.update({key: None if math.isnan(value) else value for key, value in numbers.items()})
-    return result
+def _cell(value: Any) -> Any:
+    """Python values for the writers: NaN and "" (no RAND/UCLA class) are empty, numpy scalars plain."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or value == "" or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return value

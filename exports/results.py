@@ -17,85 +17,22 @@ from django.db.models import F, OuterRef, Subquery
 
 from aggregation.models import AggregationRun, ItemResult
 from exports.cells import neutralise_cell
+from exports.statistics import COUNTS, IDENTITY, STATISTICS, ColumnSpec, shared_columns
 
 # (name, type, description, codes). The statistics are empty on suppressed rows.
-RESULT_COLUMNS: list[tuple[str, str, str, str]] = [
-    ("study", "string", "The study's identifier (UUID).", ""),
-    ("round", "int", "Round number, 1 for the first round.", ""),
-    ("area", "string", "Area code.", ""),
-    ("criterion", "string", "Criterion code.", ""),
+RESULT_COLUMNS: list[ColumnSpec] = [
+    *shared_columns(IDENTITY),
     ("group", "string", "Who the row summarises: empty = the whole panel, otherwise a bloc.", "empty; a bloc"),
-    ("n", "int", 'Number of ratings with a value ("cannot judge" excluded).', ""),
-    ("n_cannot_judge", "int", 'Number of "cannot judge" answers.', ""),
+    *shared_columns(COUNTS),
     (
         "suppressed",
         "bool",
         "Whether the group is smaller than the study's minimum group size (k): every number of the row is empty.",
         "True = withheld; False = shown",
     ),
-    ("mean", "float", "Arithmetic mean.", ""),
-    ("sd", "float", "Standard deviation with n - 1 in the denominator; empty when n < 2.", ""),
-    ("median", "float", "Median (quantile 0.5 with the run's quantile method).", ""),
-    ("q1", "float", "First quartile (quantile 0.25 with the run's quantile method).", ""),
-    ("q3", "float", "Third quartile (quantile 0.75 with the run's quantile method).", ""),
-    ("iqr", "float", "Interquartile range q3 - q1.", ""),
-    ("cv", "float", "Coefficient of variation sd / mean; empty when undefined.", ""),
-    ("pct_low", "float", "Percent of ratings in the lowest third of the scale (1-3 on 1-9).", ""),
-    ("pct_mid", "float", "Percent of ratings in the middle third of the scale (4-6 on 1-9).", ""),
-    ("pct_high", "float", "Percent of ratings in the highest third of the scale (7-9 on 1-9).", ""),
-    ("cns", "float", "Tastle & Wierman (2007) consensus, 0 (split between the ends) to 1 (all in one category).", ""),
-    ("vde_a", "float", "van der Eijk (2001) agreement A, -1 (polarised) to 1 (all in one category).", ""),
-    ("bimodality", "float", "Bimodality coefficient (Pfister et al. 2013), 0 to 1; above 5/9 suggests two camps.", ""),
-    ("p30", "float", "30th percentile (RAND/UCLA IPRAS, with the run's quantile method).", ""),
-    ("p70", "float", "70th percentile (RAND/UCLA IPRAS, with the run's quantile method).", ""),
-    ("ipr", "float", "Interpercentile range p70 - p30.", ""),
-    (
-        "ipras",
-        "float",
-        "Interpercentile range adjusted for symmetry, 2.35 + 1.5 x |5 - (p30 + p70) / 2| (RAND/UCLA).",
-        "",
-    ),
-    (
-        "rand_class",
-        "string",
-        "RAND/UCLA appropriateness class from the median; uncertain whenever ipras finds disagreement.",
-        "appropriate (median 7-9); uncertain; inappropriate (median 1-3); empty when undefined",
-    ),
-    ("ipras_disagreement", "bool", "Disagreement by the RAND/UCLA rule ipr > ipras.", "True; False; empty"),
-    (
-        "classic_disagreement",
-        "bool",
-        "Disagreement by the classic RAND/UCLA rule: at least (n + 1) // 3 ratings in each end third.",
-        "True; False; empty",
-    ),
-    (
-        "consensus",
-        "bool",
-        "Whether the round's consensus rule holds for the item.",
-        "True; False; empty when the round has no consensus rule",
-    ),
-    (
-        "stability_pairs",
-        "int",
-        "Experts with a rating of the item in this round and the previous one (pairs for the stability columns).",
-        "",
-    ),
-    (
-        "delta_cv",
-        "float",
-        "cv of this round minus cv of the previous round, over paired experts (negative = converging).",
-        "",
-    ),
-    ("wilcoxon_statistic", "float", "Wilcoxon signed-rank statistic of the paired ratings (previous round).", ""),
-    ("wilcoxon_p", "float", "Two-sided p-value of the Wilcoxon signed-rank test of the paired ratings.", ""),
-    ("changed_share", "float", "Share of paired experts who changed their rating since the previous round.", ""),
+    *shared_columns(STATISTICS),
     ("rule_version", "int", "Version of the consensus rule the run applied; empty when the round has none.", ""),
-    (
-        "quantile_method",
-        "string",
-        "Quantile definition the run used.",
-        "weibull = Hyndman-Fan type 6 (SPSS); linear = type 7 (R)",
-    ),
+    *shared_columns(["quantile_method"]),
     ("code_version", "string", "Version of the software that computed the row.", ""),
     ("finished_at", "string", "When the run finished: ISO 8601 date and time in UTC.", ""),
 ]

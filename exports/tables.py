@@ -24,6 +24,7 @@ from django.db.models.expressions import Case, When
 from django.db.models.functions import Cast, TruncDate
 
 from elicitation.models import AreaResponse, Expert, Rating, Round, RoundItem, Study
+from exports import sqlcsv
 from exports.aggregates import AGGREGATE_COLUMNS, aggregate_rows
 from exports.cells import neutralise
 from exports.expressions import neutralised, pseudonym
@@ -50,6 +51,8 @@ class Table:
     columns: list[Column]
     rows: Callable[[], Iterator[tuple[Any, ...]]] = field(repr=False)
     count: Callable[[], int] = field(repr=False)
+    # The finished CSV lines of the rows, made by the database (``exports.sqlcsv``), where it can.
+    csv_lines: Callable[[], Iterator[list[str]]] | None = field(default=None, repr=False)
 
     @property
     def column_names(self) -> list[str]:
@@ -178,6 +181,10 @@ def ratings_table(scope: Scope) -> Table:
                 "x_day",
             )
         )
+
+    def csv_lines() -> Iterator[list[str]]:
+        return sqlcsv.ratings_lines(study_uuid=str(scope.study.uuid), round_ids=scope.round_ids, strict=scope.strict)
+
     return Table(
         name="ratings",
         title="Ratings",
@@ -185,6 +192,7 @@ def ratings_table(scope: Scope) -> Table:
         columns=columns,
         rows=lambda: stream_rows(rows),
         count=queryset.count,
+        csv_lines=csv_lines if sqlcsv.available() else None,
     )
 
 
@@ -267,7 +275,7 @@ def panel_table(scope: Scope) -> Table:
 
 
 def aggregates_table(scope: Scope) -> Table:
-    columns = [Column(name, type_, description) for name, type_, description in AGGREGATE_COLUMNS]
+    columns = [Column(*spec) for spec in AGGREGATE_COLUMNS]
 
     def rows() -> Iterator[tuple[Any, ...]]:
         for row in aggregate_rows(scope.round_ids):
@@ -276,7 +284,8 @@ def aggregates_table(scope: Scope) -> Table:
     return Table(
         name="aggregates",
         title="Aggregates",
-        description="The group response per round and item, computed from the ratings with aggregation.metrics.",
+        description="The group response of the whole panel per round and item: every column of the round summary, "
+        "computed from the ratings by the aggregation's code, with the lowest and highest rating.",
         columns=columns,
         rows=rows,
         count=RoundItem.objects.filter(round_id__in=scope.round_ids).count,
@@ -284,7 +293,7 @@ def aggregates_table(scope: Scope) -> Table:
 
 
 def results_table(scope: Scope) -> Table:
-    columns = [Column(name, type_, description, codes) for name, type_, description, codes in RESULT_COLUMNS]
+    columns = [Column(*spec) for spec in RESULT_COLUMNS]
     queryset = results_queryset(scope.round_ids)
 
     def rows() -> Iterator[tuple[Any, ...]]:

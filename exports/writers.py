@@ -44,11 +44,15 @@ def csv_chunks(table: Table, *, bom: bool = False, chunk_rows: int = CHUNK_ROWS)
 
 
 def _counted_csv_chunks(table: Table, *, bom: bool, chunk_rows: int) -> Iterator[tuple[bytes, int]]:
+    """(data, rows in it): the database's finished lines where the table has them, else csv.writer's."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     if bom:
         buffer.write(BOM)
     writer.writerow(table.column_names)
+    if table.csv_lines is not None:
+        yield from _counted_line_chunks(buffer.getvalue(), table.csv_lines())
+        return
     for chunk in _chunks(table.rows(), chunk_rows):
         writer.writerows(chunk)
         yield buffer.getvalue().encode("utf-8"), len(chunk)
@@ -56,6 +60,15 @@ def _counted_csv_chunks(table: Table, *, bom: bool, chunk_rows: int) -> Iterator
         buffer.truncate()
     if buffer.tell():
         yield buffer.getvalue().encode("utf-8"), 0
+
+
+def _counted_line_chunks(header: str, chunks: Iterator[list[str]]) -> Iterator[tuple[bytes, int]]:
+    head = header
+    for lines in chunks:
+        yield (head + "".join(lines)).encode("utf-8"), len(lines)
+        head = ""
+    if head:
+        yield head.encode("utf-8"), 0
 
 
 def write_csv(out: IO[bytes], table: Table, *, bom: bool = False, progress: Progress | None = None) -> int:

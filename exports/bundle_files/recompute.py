@@ -4,6 +4,7 @@ Usage: python recompute.py  (in the unpacked bundle; needs numpy and scipy)
 
 Uses the copy of aggregation.metrics shipped next to this script, the quantile method recorded in
 study.json, and the conventions of the codebook: "cannot judge" is excluded from n, SD uses n - 1.
+Checks the columns in COMPARED; the RAND/UCLA, stability and consensus columns are not recomputed.
 Exits with status 0 when every number matches, 1 otherwise, listing the mismatches.
 """
 
@@ -25,7 +26,7 @@ from aggregation import metrics  # noqa: E402
 
 TOLERANCE = 1e-9
 COMPARED = ["n", "n_cannot_judge", "median", "q1", "q3", "iqr", "mean", "sd", "cv", "min", "max"]
-COMPARED += ["pct_low", "pct_middle", "pct_high", "cns"]
+COMPARED += ["pct_low", "pct_mid", "pct_high", "cns", "vde_a", "bimodality"]
 
 
 def read_csv(name: str) -> list[dict[str, str]]:
@@ -37,6 +38,7 @@ def recompute(values: list[float], n_cannot_judge: int, scale_min: int, scale_ma
     data = np.asarray(values, dtype=float)
     n = data.size
     thirds = metrics.band_counts(data, scale_min, scale_max)
+    counts = metrics.category_counts(data, scale_min, scale_max)
     return {
         "n": n,
         "n_cannot_judge": n_cannot_judge,
@@ -50,9 +52,11 @@ def recompute(values: list[float], n_cannot_judge: int, scale_min: int, scale_ma
         "min": float(data.min()) if n else math.nan,
         "max": float(data.max()) if n else math.nan,
         "pct_low": thirds["low"],
-        "pct_middle": thirds["middle"],
+        "pct_mid": thirds["middle"],
         "pct_high": thirds["high"],
-        "cns": metrics.tastle_wierman(metrics.category_counts(data, scale_min, scale_max)),
+        "cns": metrics.tastle_wierman(counts),
+        "vde_a": metrics.van_der_eijk(counts),
+        "bimodality": metrics.bimodality_coefficient(data),
     }
 
 

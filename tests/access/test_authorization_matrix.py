@@ -51,6 +51,7 @@ API_EXPERT = dict.fromkeys(ROLES, "401") | {"expert_a": "ok", "expert_b": "ok"}
 
 EXPECTED: dict[str, dict[str, str] | None] = {
     "healthz": dict.fromkeys(ROLES, "ok|503"),  # public; 503 names what is down (no worker here)
+    "livez": PUBLIC,
     "accessibility": PUBLIC,
     "login": PUBLIC,
     "logout": dict.fromkeys(ROLES, "405"),

@@ -78,7 +78,7 @@ def test_aggregation_is_requested_after_commit_only_when_something_changed(
         answer_save(**keys, value=5)
     with django_capture_on_commit_callbacks(execute=True):
         answer_save(**keys, value=5)
-    assert calls == [{"round_id": open_round.pk}]
+    assert calls == [{"round_id": open_round.pk, "interval": open_round.study.aggregation_interval_seconds}]
 
 
 @pytest.mark.parametrize(

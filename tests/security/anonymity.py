@@ -233,8 +233,12 @@ SECONDS = re.compile(r"(?<!\d)\d{1,2}:\d{2}:\d{2}(?!\d)")
 
 def leaks(text: str, markers: dict[str, str]) -> list[str]:
     """The markers found in ``text`` (case-insensitive), as "what: text"."""
-    lowered = text.lower()
-    return [f"{what}: {marker!r}" for what, marker in markers.items() if marker and marker.lower() in lowered]
+    # Whole tokens only, ignoring case: "E-94" must not match inside a UUID such as "3017ceae-9430-...".
+    return [
+        f"{what}: {marker!r}"
+        for what, marker in markers.items()
+        if marker and re.search(rf"(?<![0-9A-Za-z]){re.escape(marker)}(?![0-9A-Za-z])", text, re.IGNORECASE)
+    ]
 
 
 def exact_times(text: str, allowed: tuple[dt.datetime, ...] = (DEADLINE,)) -> list[str]:

@@ -40,3 +40,56 @@ def _walk(patterns: list[Any], prefix: str, namespace: str | None) -> Iterator[t
             name = f"{namespace}:{entry.name}" if namespace and entry.name else entry.name or ""
             kwargs = tuple(entry.pattern.regex.groupindex)
             yield prefix + str(entry.pattern), name, kwargs
+
+
+@dataclass(frozen=True)
+class RouteValues:
+    """Objects of study A to fill every route's URL with, and the API detail routes' ``uuid`` per route."""
+
+    values: dict[str, Any]
+    per_route: dict[str, Any]
+    response: Any
+    job: Any
+
+
+def route_values(*, study: Any, round_: Any, expert: Any, coordinator: Any) -> RouteValues:
+    """Create what the routes point at (a rationale, an API token, an export job) and every URL keyword's value."""
+    from api.services import api_token_create
+    from elicitation.models import AreaResponse
+    from exports.models import ExportJob
+
+    area, criterion = study.areas.earliest("order"), study.criteria.earliest("order")
+    response = AreaResponse.objects.create(round=round_, expert=expert, area=area, rationale="Because.")
+    token, _secret = api_token_create(user=coordinator, name="laptop")
+    job = ExportJob.objects.create(
+        study=study, requested_by=coordinator, format=ExportJob.Format.CSV, table=ExportJob.Table.RATINGS
+    )
+    values = {
+        "token_uuid": token.uuid,
+        "job_uuid": job.uuid,
+        "table": "ratings",
+        "response_id": response.pk,
+        "study_uuid": study.uuid,
+        "area_uuid": area.uuid,
+        "criterion_uuid": criterion.uuid,
+        "expert_uuid": expert.uuid,
+        "round_uuid": round_.uuid,
+        "round_number": round_.number,
+        "round_id": round_.pk,
+        "chart": "map",  # the dashboard's chart downloads
+    }
+    # API detail routes all call their key "uuid"; each names a different kind of object.
+    per_route = {
+        "api-v1:study-detail": study.uuid,
+        "api-v1:study-table": study.uuid,
+        "api-v1:area-detail": area.uuid,
+        "api-v1:criterion-detail": criterion.uuid,
+        "api-v1:expert-detail": expert.uuid,
+        "api-v1:round-detail": round_.uuid,
+        "api-v1:export-detail": job.uuid,
+        "api-v1:export-download": job.uuid,
+        "api-v1:round-open": round_.uuid,
+        "api-v1:round-close": round_.uuid,
+        "api-v1:study-experts-import": study.uuid,
+    }
+    return RouteValues(values=values, per_route=per_route, response=response, job=job)

@@ -37,7 +37,7 @@ from elicitation.services.moderation import rationale_hide
 from elicitation.services.rounds import round_close
 from elicitation.services.tokens import token_issue
 from exports.models import ExportJob
-from tests.access.routes import Route, all_routes
+from tests.access.routes import Route, all_routes, route_values
 from tests.access.test_authorization_matrix import EXPECTED, url_for
 from tests.elicitation.setup.test_views_flows import settings_data
 from tests.factories import make_round
@@ -95,44 +95,13 @@ class World:
 def world(study_a: Study, study_b: Study, coordinator_a) -> World:
     round_a = make_round(study_a, status=Round.Status.OPEN, deadline=timezone.now() + dt.timedelta(days=3))
     expert = study_a.experts.earliest("number")
-    response = AreaResponse.objects.create(
-        round=round_a, expert=expert, area=study_a.areas.earliest("order"), rationale="Because."
-    )
-    from api.services import api_token_create
-
-    token, _secret = api_token_create(user=coordinator_a, name="laptop")
-    job = ExportJob.objects.create(
-        study=study_a, requested_by=coordinator_a, format=ExportJob.Format.CSV, table=ExportJob.Table.RATINGS
-    )
+    filled = route_values(study=study_a, round_=round_a, expert=expert, coordinator=coordinator_a)
     values = {
-        "token_uuid": token.uuid,
-        "job_uuid": job.uuid,
-        "table": "ratings",
-        "response_id": response.pk,
-        "study_uuid": study_a.uuid,
-        "area_uuid": study_a.areas.earliest("order").uuid,
-        "criterion_uuid": study_a.criteria.earliest("order").uuid,
-        "expert_uuid": expert.uuid,
-        "round_uuid": round_a.uuid,
-        "round_number": round_a.number,
-        "round_id": round_a.pk,
-        "chart": "map",
+        **filled.values,
         "token": "x" * 43,
         "uidb64": urlsafe_base64_encode(force_bytes(coordinator_a.pk)),
     }
-    per_route = {
-        "api-v1:study-detail": study_a.uuid,
-        "api-v1:study-table": study_a.uuid,
-        "api-v1:area-detail": values["area_uuid"],
-        "api-v1:criterion-detail": values["criterion_uuid"],
-        "api-v1:expert-detail": expert.uuid,
-        "api-v1:round-detail": round_a.uuid,
-        "api-v1:export-detail": job.uuid,
-        "api-v1:export-download": job.uuid,
-        "api-v1:round-open": round_a.uuid,
-        "api-v1:round-close": round_a.uuid,
-        "api-v1:study-experts-import": study_a.uuid,
-    }
+    response, job, per_route = filled.response, filled.job, filled.per_route
     return World(study_a, round_a, expert, response, coordinator_a, job, values, per_route)
 
 

@@ -14,8 +14,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from elicitation.models import AreaResponse, AuditEvent, Rating, Round, Study
-from tests.access.routes import Route, all_routes
+from elicitation.models import AuditEvent, Rating, Round, Study
+from tests.access.routes import Route, all_routes, route_values
 from tests.factories import make_round, make_user
 
 ROLES = ("anonymous", "expert_a", "expert_b", "coordinator_a", "coordinator_b", "staff")
@@ -170,44 +170,8 @@ def world(study_a: Study, study_b: Study, coordinator_a, coordinator_b) -> dict[
     clients["staff"].force_login(staff)
     for role, expert in (("expert_a", expert_a), ("expert_b", expert_b)):
         log_in_expert(clients[role], expert)
-    response = AreaResponse.objects.create(
-        round=round_a, expert=expert_a, area=study_a.areas.earliest("order"), rationale="Because."
-    )
-    from api.services import api_token_create
-    from exports.models import ExportJob
-
-    token, _secret = api_token_create(user=coordinator_a, name="laptop")
-    job = ExportJob.objects.create(
-        study=study_a, requested_by=coordinator_a, format=ExportJob.Format.CSV, table=ExportJob.Table.RATINGS
-    )
-    values = {
-        "token_uuid": token.uuid,
-        "job_uuid": job.uuid,
-        "table": "ratings",
-        "response_id": response.pk,
-        "study_uuid": study_a.uuid,
-        "area_uuid": study_a.areas.earliest("order").uuid,
-        "criterion_uuid": study_a.criteria.earliest("order").uuid,
-        "expert_uuid": expert_a.uuid,
-        "round_uuid": round_a.uuid,
-        "round_number": round_a.number,
-        "round_id": round_a.pk,
-        "chart": "map",  # the dashboard's chart downloads
-    }
-    # API detail routes all call their key "uuid"; each names a different kind of object.
-    per_route = {
-        "api-v1:study-detail": study_a.uuid,
-        "api-v1:study-table": study_a.uuid,
-        "api-v1:area-detail": values["area_uuid"],
-        "api-v1:criterion-detail": values["criterion_uuid"],
-        "api-v1:expert-detail": expert_a.uuid,
-        "api-v1:round-detail": round_a.uuid,
-        "api-v1:export-detail": job.uuid,
-        "api-v1:export-download": job.uuid,
-        "api-v1:round-open": round_a.uuid,
-        "api-v1:round-close": round_a.uuid,
-        "api-v1:study-experts-import": study_a.uuid,
-    }
+    filled = route_values(study=study_a, round_=round_a, expert=expert_a, coordinator=coordinator_a)
+    values, per_route = filled.values, filled.per_route
     return {"clients": clients, "values": values, "per_route": per_route, "study": study_a}
 
 

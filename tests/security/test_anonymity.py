@@ -400,3 +400,22 @@ def test_round_state_fixture_is_as_described(world):
     assert world.previous.status == Round.Status.CLOSED
     assert world.current.status == Round.Status.OPEN
     assert world.study.experts.filter(bloc=LONE).count() == 1
+
+
+def test_coordinators_see_the_day_of_an_experts_steps_never_the_time(world, coordinator_a):
+    """Exact times could be matched against the moment a live result changed; the day is enough for reminders."""
+    from tests.api.helpers import token_client
+
+    Participation.objects.update(last_reminded_at=None)  # the coordinator's reminders are not the expert's steps
+    api = token_client(coordinator_a)
+    rows = api.get(reverse("api-v1:participation-list"), {"round": str(world.current.uuid)}).json()["results"]
+    others = [row for row in rows if row["expert"] != str(world.me.expert.uuid)]
+    assert others
+    assert {row["submitted_on"] for row in others} == {"2025-02-13"}
+    assert {row["opened_on"] for row in others} == {"2025-02-13"}
+    client = Client()
+    client.force_login(coordinator_a)
+    url = reverse("round-detail", kwargs={"study_uuid": world.study.uuid, "round_uuid": world.current.uuid})
+    for body in (str(rows), client.get(url).content.decode()):
+        assert not leaks(body, time_markers(OTHER_TIME, "an expert's time"))
+        assert not re.search(r"(?<!\d)\d{1,2}:47(?!\d)", body)  # not even to the minute (OTHER_TIME is 03:47)

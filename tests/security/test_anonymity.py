@@ -141,11 +141,13 @@ class Sweep:
         self.markers = markers
         self.problems: list[str] = []
         self.surfaces: set[str] = set()
+        self.seen_feedback = False  # a page showed the group's answers and reasons: the sweep saw feedback
 
     def check(self, label: str, response: Any) -> None:
         """Markers anywhere; times to the second in the body (headers carry the server's clock: Date, cookies)."""
         self.surfaces.add(label.split(" [")[0])
         body = body_of(response)
+        self.seen_feedback |= "By bloc" in body and self.world.visible_rationales[0] in body
         self.problems += [f"{label}: {found}" for found in leaks(headers_of(response) + body, self.markers)]
         self.problems += [f"{label}: a time to the second {found!r}" for found in exact_times(body)]
 
@@ -233,6 +235,7 @@ def test_no_url_an_expert_can_reach_carries_another_experts_identity(world, coor
     sweep.request(client, "post", reverse("logout"), "logging out")
 
     assert not sweep.problems, "\n".join(sorted(set(sweep.problems)))
+    assert sweep.seen_feedback
     requested = {label.split(" ", 1)[1] for label in sweep.surfaces}
     unswept = [
         route.name

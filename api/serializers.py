@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from elicitation.models import Area, ConsensusRule, Criterion, Expert, Participation, Round, Study
@@ -130,10 +133,19 @@ class RoundSerializer(serializers.ModelSerializer[Round]):
 
 
 class ParticipationSerializer(serializers.ModelSerializer[Participation]):
+    """Who was invited and reminded, and on which day each expert opened, started and submitted.
+
+    The expert's own steps are given to the UTC day only: an exact time could be matched against the
+    moment a live result changed, and so join a person to a rating (anonymity).
+    """
+
     round = serializers.UUIDField(source="round.uuid", read_only=True)
     round_number = serializers.IntegerField(source="round.number", read_only=True)
     expert = serializers.UUIDField(source="expert.uuid", read_only=True)
     pseudonym = serializers.CharField(source="expert.pseudonym", read_only=True)
+    opened_on = serializers.SerializerMethodField()
+    started_on = serializers.SerializerMethodField()
+    submitted_on = serializers.SerializerMethodField()
 
     class Meta:
         model = Participation
@@ -143,9 +155,25 @@ class ParticipationSerializer(serializers.ModelSerializer[Participation]):
             "expert",
             "pseudonym",
             "invited_at",
-            "opened_at",
-            "started_at",
-            "submitted_at",
+            "opened_on",
+            "started_on",
+            "submitted_on",
             "last_reminded_at",
             "reminder_count",
         ]
+
+    @extend_schema_field(serializers.DateField(allow_null=True))
+    def get_opened_on(self, participation: Participation) -> dt.date | None:
+        return utc_day(participation.opened_at)
+
+    @extend_schema_field(serializers.DateField(allow_null=True))
+    def get_started_on(self, participation: Participation) -> dt.date | None:
+        return utc_day(participation.started_at)
+
+    @extend_schema_field(serializers.DateField(allow_null=True))
+    def get_submitted_on(self, participation: Participation) -> dt.date | None:
+        return utc_day(participation.submitted_at)
+
+
+def utc_day(moment: dt.datetime | None) -> dt.date | None:
+    return None if moment is None else moment.astimezone(dt.UTC).date()

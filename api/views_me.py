@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from api.authentication_expert import ExpertSessionAuthentication, InvitationAuthentication, IsExpert
 from api.schema import ErrorSerializer
+from api.serializers import utc_day
 from elicitation.models import Area, Criterion, Expert, Rating, Round, RoundItem
 from elicitation.services.answers import AnswerInput, Source, answers_save
 from elicitation.services.errors import InvalidInput, RoundNotOpen
@@ -50,7 +51,7 @@ class MyRatingsSerializer(serializers.Serializer[dict[str, Any]]):
 
         @extend_schema_field(serializers.DateField())
         def get_updated_on(self, rating: Rating) -> dt.date:
-            return rating.updated_at.astimezone(dt.UTC).date()
+            return utc_day(rating.updated_at)  # type: ignore[return-value]  # updated_at is never empty
 
     round = serializers.UUIDField(source="round.uuid")
     round_number = serializers.IntegerField(source="round.number")

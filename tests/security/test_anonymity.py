@@ -141,11 +141,13 @@ class Sweep:
         self.markers = markers
         self.problems: list[str] = []
         self.surfaces: set[str] = set()
+        self.seen_feedback = False  # a page showed the group's answers and reasons: the sweep saw feedback
 
     def check(self, label: str, response: Any) -> None:
         """Markers anywhere; times to the second in the body (headers carry the server's clock: Date, cookies)."""
         self.surfaces.add(label.split(" [")[0])
         body = body_of(response)
+        self.seen_feedback |= "By bloc" in body and self.world.visible_rationales[0] in body
         self.problems += [f"{label}: {found}" for found in leaks(headers_of(response) + body, self.markers)]
         self.problems += [f"{label}: a time to the second {found!r}" for found in exact_times(body)]
 
@@ -233,6 +235,7 @@ def test_no_url_an_expert_can_reach_carries_another_experts_identity(world, coor
     sweep.request(client, "post", reverse("logout"), "logging out")
 
     assert not sweep.problems, "\n".join(sorted(set(sweep.problems)))
+    assert sweep.seen_feedback
     requested = {label.split(" ", 1)[1] for label in sweep.surfaces}
     unswept = [
         route.name
@@ -400,3 +403,22 @@ def test_round_state_fixture_is_as_described(world):
     assert world.previous.status == Round.Status.CLOSED
     assert world.current.status == Round.Status.OPEN
     assert world.study.experts.filter(bloc=LONE).count() == 1
+
+
+def test_coordinators_see_the_day_of_an_experts_steps_never_the_time(world, coordinator_a):
+    """Exact times could be matched against the moment a live result changed; the day is enough for reminders."""
+    from tests.api.helpers import token_client
+
+    Participation.objects.update(last_reminded_at=None)  # the coordinator's reminders are not the expert's steps
+    api = token_client(coordinator_a)
+    rows = api.get(reverse("api-v1:participation-list"), {"round": str(world.current.uuid)}).json()["results"]
+    others = [row for row in rows if row["expert"] != str(world.me.expert.uuid)]
+    assert others
+    assert {row["submitted_on"] for row in others} == {"2025-02-13"}
+    assert {row["opened_on"] for row in others} == {"2025-02-13"}
+    client = Client()
+    client.force_login(coordinator_a)
+    url = reverse("round-detail", kwargs={"study_uuid": world.study.uuid, "round_uuid": world.current.uuid})
+    for body in (str(rows), client.get(url).content.decode()):
+        assert not leaks(body, time_markers(OTHER_TIME, "an expert's time"))
+        assert not re.search(r"(?<!\d)\d{1,2}:47(?!\d)", body)  # not even to the minute (OTHER_TIME is 03:47)

@@ -1,11 +1,14 @@
 """Panel composition as counts, with small cells suppressed so no expert can be singled out.
 
 Primary suppression: a count from 1 to k - 1 is withheld (k = the study's minimum group size).
-Complementary suppression: the table publishes totals, so a single withheld count could be
-recovered by subtraction (bloc total minus the other cells of its row). Whenever a relation
-"total = sum of parts" has exactly one withheld member, the smallest other non-zero member is
-withheld too, until no relation has exactly one; then no withheld count can be derived from a
-single relation.
+Complementary suppression: the table publishes totals, so withheld counts could be recovered by
+subtraction (bloc total minus the other cells of its row). For each relation "total = sum of
+parts": when the total is shown, the withheld parts' sum is known, so while only one part is
+withheld, or the withheld parts add up to fewer than k, the smallest other non-zero part is
+withheld too (two withheld cells of one expert each would otherwise be known to be one each);
+when the total is withheld and every part shown, the smallest non-zero part is withheld. This
+repeats until no relation needs more; then no relation gives a withheld count, alone or pooled
+below k.
 """
 
 from __future__ import annotations
@@ -53,8 +56,13 @@ def suppressed_keys(counts: dict[Key, int], blocs: Sequence[str], sectors: Seque
     while changed:
         changed = False
         for total, parts in relations:
-            members = [total, *parts]
-            if sum(1 for m in members if m in withheld) != 1:
+            hidden_parts = [p for p in parts if p in withheld]
+            if total in withheld:
+                exposed = not hidden_parts  # the total is the sum of the shown parts
+            else:
+                pooled = sum(counts[p] for p in hidden_parts)
+                exposed = len(hidden_parts) == 1 or (bool(hidden_parts) and pooled < k)
+            if not exposed:
                 continue
             candidates = [p for p in parts if p not in withheld and counts[p] > 0]
             if not candidates and total not in withheld:

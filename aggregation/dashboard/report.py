@@ -1,8 +1,8 @@
 """Tables for the dashboard and the printable report, built from the selectors' rows without more queries.
 
 Small counts in the report's panel composition are suppressed (fewer than k), and so is the next
-smallest count of the same table when only one would be, so a hidden count cannot be worked out
-from the total.
+smallest count of the same table while the hidden ones add up to fewer than k, so neither a hidden
+count nor the pooled count of a few lone experts can be worked out from the total.
 """
 
 from __future__ import annotations
@@ -67,13 +67,14 @@ def ordered(counts: Mapping[str, T], order: Sequence[str]) -> list[tuple[str, T]
 
 
 def suppress_small(counts: Iterable[tuple[str, int]], k: int) -> list[tuple[str, int | None]]:
-    """Counts from 1 to k−1 become None; if only one would, the next smallest goes too (no subtraction)."""
+    """Counts from 1 to k−1 become None; the panel size is shown, so the hidden counts' sum is known: while
+    it is below k, the next smallest count goes too (no subtraction gives one count, or two lone experts)."""
     entries = list(counts)
+    size = dict(entries)
     hidden = {name for name, count in entries if 0 < count < k}
-    if len(hidden) == 1:
-        shown = sorted((count, name) for name, count in entries if name not in hidden and count > 0)
-        if shown:
-            hidden.add(shown[0][1])
+    shown = sorted((count, name) for name, count in entries if name not in hidden and count > 0)
+    while hidden and sum(size[name] for name in hidden) < k and shown:
+        hidden.add(shown.pop(0)[1])
     return [(name, None if name in hidden else count) for name, count in entries]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -20,8 +21,8 @@ def by_key(rows: list[Row]) -> dict[tuple[str, str, str], int | None]:
     return {(g, b, s): n for g, b, s, n, _ in rows}
 
 
-def derivable(rows: list[Row]) -> bool:
-    """Whether some withheld count follows from one published total minus published parts."""
+def derivable(rows: list[Row], k: int) -> bool:
+    """Whether some withheld count, or a pooled count below k, follows from one total minus published parts."""
     counts = by_key(rows)
     blocs = sorted({b for g, b, _ in counts if g == "bloc"})
     sectors = sorted({s for g, _, s in counts if g == "sector"})
@@ -31,7 +32,20 @@ def derivable(rows: list[Row]) -> bool:
     ]
     relations += [(("bloc", b, ""), [("bloc_sector", b, s) for s in sectors]) for b in blocs]
     relations += [(("sector", "", s), [("bloc_sector", b, s) for b in blocs]) for s in sectors]
-    return any(sum(1 for m in [total, *parts] if counts[m] is None) == 1 for total, parts in relations)
+    return any(_exposed(counts, total, parts, k) for total, parts in relations)
+
+
+def _exposed(counts: dict[Any, int | None], total: Any, parts: list[Any], k: int) -> bool:
+    """A relation gives a withheld count away: one unknown alone, or withheld parts whose known sum is below k."""
+    if sum(1 for m in [total, *parts] if counts[m] is None) == 1:
+        return True
+    hidden = [p for p in parts if counts[p] is None]
+    if counts[total] is None or not hidden:
+        return False
+    total_count = counts[total]
+    assert total_count is not None
+    pooled = total_count - sum(counts[p] or 0 for p in parts)
+    return 0 < pooled < k
 
 
 def test_counts_below_k_are_withheld_with_complementary_suppression() -> None:
@@ -47,10 +61,20 @@ def test_counts_below_k_are_withheld_with_complementary_suppression() -> None:
     assert counts[("bloc_sector", "China", "Industry")] is None
     assert counts[("bloc", "US", "")] == 8
     assert counts[("sector", "", "Industry")] == 7
-    assert not derivable(rows)
+    assert not derivable(rows, 5)
     for grouping, _, _, n, suppressed in rows:
         assert (n is None) == suppressed
         assert n is None or n == 0 or n >= 5, grouping
+
+
+def test_withheld_cells_that_pool_below_k_take_another_with_them() -> None:
+    # Two lone experts in the "Other" row: total minus the shown blocs would give 2, so 1 and 1.
+    pairs = [("US", "Academia")] * 7 + [("China", "Academia")] * 6 + [("Other", "Academia"), ("Other2", "Academia")]
+    counts = by_key(list(panel_rows(pairs, k=5)))
+    assert counts[("bloc", "Other", "")] is None
+    assert counts[("bloc", "Other2", "")] is None
+    assert counts[("bloc", "China", "")] is None, "the pooled 2 must not be derivable from the total"
+    assert counts[("total", "", "")] == 15
 
 
 @pytest.mark.parametrize("k", [3, 5, 7])
@@ -62,7 +86,7 @@ def test_no_withheld_count_is_derivable_from_one_relation(k: int, seed: int) -> 
     blocs, sectors = ["US", "China", "Europe", "Other"], ["Academia", "Industry", "Government"]
     pairs = [(rng.choice(blocs), rng.choice(sectors)) for _ in range(rng.randint(1, 40))]
     rows: list[Row] = list(panel_rows(pairs, k=k, blocs=blocs, sectors=sectors))
-    assert not derivable(rows)
+    assert not derivable(rows, k)
     assert all(n is None or n == 0 or n >= k for _, _, _, n, _ in rows)
 
 

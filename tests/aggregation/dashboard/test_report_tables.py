@@ -15,6 +15,12 @@ def test_a_single_hidden_count_takes_the_next_smallest_with_it():
     assert suppress_small(counts, 5) == [("US", 7), ("China", None), ("Other", None)]
 
 
+def test_hidden_counts_that_add_up_to_fewer_than_k_take_the_next_smallest_with_them():
+    # Two lone experts: the total minus the shown counts would say "2 between them", so 1 each.
+    counts = [("US", 7), ("China", 6), ("Other", 1), ("Africa", 1)]
+    assert suppress_small(counts, 5) == [("US", 7), ("China", None), ("Other", None), ("Africa", None)]
+
+
 def test_nothing_is_hidden_when_every_group_is_large_enough():
     assert suppress_small([("US", 5), ("China", 9)], 5) == [("US", 5), ("China", 9)]
 

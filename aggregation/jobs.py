@@ -45,10 +45,15 @@ def coalescing_key(round_id: int) -> str:
     return f"aggregation:round:{round_id}:scheduled"
 
 
-def request_aggregation(*, round_id: int, immediate: bool = False) -> None:
-    """Queue aggregation of ``round_id`` after the current transaction commits (never raises)."""
+def request_aggregation(*, round_id: int, immediate: bool = False, interval: int | None = None) -> None:
+    """Queue aggregation of ``round_id`` after the current transaction commits (never raises).
+
+    ``interval``: the study's ``aggregation_interval_seconds`` when the caller has it at hand (saves a query).
+    """
     trigger = AggregationRun.Trigger.CLOSE if immediate else AggregationRun.Trigger.RATINGS
-    transaction.on_commit(lambda: _request_now(round_id, immediate=immediate, trigger=trigger), robust=True)
+    transaction.on_commit(
+        lambda: _request_now(round_id, immediate=immediate, trigger=trigger, interval=interval), robust=True
+    )
 
 
 def release_coalescing(round_id: int) -> None:
@@ -58,14 +63,15 @@ def release_coalescing(round_id: int) -> None:
         logger.exception("could not release the coalescing key of round %s", round_id)
 
 
-def _request_now(round_id: int, *, immediate: bool, trigger: str) -> None:
+def _request_now(round_id: int, *, immediate: bool, trigger: str, interval: int | None = None) -> None:
     try:
         if immediate:
             send(round_id, trigger=trigger)
             return
-        interval = (
-            Round.objects.filter(pk=round_id).values_list("study__aggregation_interval_seconds", flat=True).first()
-        )
+        if interval is None:
+            interval = (
+                Round.objects.filter(pk=round_id).values_list("study__aggregation_interval_seconds", flat=True).first()
+            )
         if interval is None:
             return  # the round is gone
         if not cache.add(coalescing_key(round_id), 1, timeout=max(1, interval)):

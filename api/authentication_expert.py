@@ -17,8 +17,9 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from coopsurvey.ratelimit import client_address
 from elicitation.models import Expert
-from elicitation.services.tokens import token_find
+from elicitation.services.expert_access import expert_invitation_check
 from elicitation.views.expert_access import SESSION_KEY, session_expert
 
 KEYWORD = b"invitation"
@@ -37,10 +38,10 @@ class InvitationAuthentication(BaseAuthentication):
             secret = parts[1].decode("ascii")
         except UnicodeDecodeError as exc:
             raise exceptions.AuthenticationFailed(_("Invalid or expired invitation.")) from exc
-        token = token_find(secret=secret)
-        if token is None or token.expert.erased_at is not None:
+        expert = expert_invitation_check(secret=secret, client=client_address(request._request))
+        if expert is None:
             raise exceptions.AuthenticationFailed(_("Invalid or expired invitation."))
-        return AnonymousUser(), token.expert
+        return AnonymousUser(), expert
 
     def authenticate_header(self, request: Request) -> str:
         return 'Invitation realm="api"'

@@ -49,6 +49,7 @@ class StudySerializer(serializers.ModelSerializer[Study]):
             "sectors",
             "created_at",
             "end_date",
+            "single_use_links",
             "expert_count",
             "round_count",
             "consensus_rules",

@@ -15,7 +15,7 @@ from rest_framework import generics, serializers
 
 from aggregation.models import ItemResult
 from api.access import area_in_scope, coordinated_study_ids, criterion_in_scope, round_in_scope
-from api.views import Pagination
+from api.views import Pagination, QueryFilters
 
 NUMBERS = (
     "n",
@@ -62,11 +62,11 @@ class ItemResultSerializer(serializers.ModelSerializer[ItemResult]):
         return data
 
 
-class AggregateFilters(serializers.Serializer[dict[str, Any]]):
+class AggregateFilters(QueryFilters):
     round = serializers.UUIDField(required=False)
     area = serializers.UUIDField(required=False)
     criterion = serializers.UUIDField(required=False)
-    bloc = serializers.CharField(required=False, max_length=100)
+    bloc = serializers.CharField(required=False, allow_blank=True, max_length=100)
 
 
 @extend_schema(
@@ -75,7 +75,7 @@ class AggregateFilters(serializers.Serializer[dict[str, Any]]):
         OpenApiParameter("round", OpenApiTypes.UUID, description="Only this round."),
         OpenApiParameter("area", OpenApiTypes.UUID, description="Only this area."),
         OpenApiParameter("criterion", OpenApiTypes.UUID, description="Only this criterion."),
-        OpenApiParameter("bloc", OpenApiTypes.STR, description="Only this bloc's rows."),
+        OpenApiParameter("bloc", OpenApiTypes.STR, description="Only this bloc's rows; empty for the whole panel's."),
     ],
 )
 class AggregateListView(generics.ListAPIView[ItemResult]):

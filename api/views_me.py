@@ -5,13 +5,14 @@ Saving goes through elicitation.services.answers.answers_save, the same service 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 from uuid import UUID
 
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
@@ -43,7 +44,13 @@ class MyRatingsSerializer(serializers.Serializer[dict[str, Any]]):
         criterion = serializers.UUIDField(source="criterion.uuid")
         value = serializers.IntegerField(allow_null=True)
         cannot_judge = serializers.BooleanField()
-        updated_at = serializers.DateTimeField()
+        updated_on = serializers.SerializerMethodField(
+            help_text="The UTC day the answer last changed: answer times are never given more exactly (anonymity)."
+        )
+
+        @extend_schema_field(serializers.DateField())
+        def get_updated_on(self, rating: Rating) -> dt.date:
+            return rating.updated_at.astimezone(dt.UTC).date()
 
     round = serializers.UUIDField(source="round.uuid")
     round_number = serializers.IntegerField(source="round.number")

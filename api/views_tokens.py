@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from api.models import ApiToken
 from api.services import api_token_create, api_token_revoke
@@ -19,6 +19,7 @@ NEW_TOKEN_SESSION_KEY = "api_new_token"  # noqa: S105 - a session key name
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def token_list(request: HttpRequest) -> HttpResponse:
     errors: dict[str, list[str]] = {}
     name = ""

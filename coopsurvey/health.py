@@ -1,4 +1,4 @@
-"""/healthz: is the database reachable, the broker up, and a worker answering?"""
+"""/healthz: is the database reachable, the broker up, and a worker answering? /livez: is the app answering?"""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -71,3 +71,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
     parts = {"database": database, "broker": broker, "worker": worker}
     ok = all(part["ok"] for part in parts.values())
     return JsonResponse({"status": "ok" if ok else "degraded", **parts}, status=200 if ok else 503)
+
+
+@never_cache
+@require_GET
+def livez(request: HttpRequest) -> HttpResponse:
+    """The app process answers: no database, cache or broker touched (liveness; the benchmarks' trivial view)."""
+    return HttpResponse("ok", content_type="text/plain")

@@ -9,6 +9,7 @@ from pathlib import Path
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
 
 
 @cache
@@ -21,5 +22,6 @@ def axe_version() -> str:
         return "4"
 
 
+@require_GET
 def accessibility(request: HttpRequest) -> HttpResponse:
     return render(request, "accessibility.html", {"axe_version": axe_version()})

@@ -193,6 +193,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 10 * 1024 * 1024, minimum=1024)
 LOGIN_RATE_LIMIT = env_int("LOGIN_RATE_LIMIT", 10, minimum=1)  # failed or not, per client and 5 minutes
 LINK_RATE_LIMIT = env_int("LINK_RATE_LIMIT", 30, minimum=1)  # personal-link openings per client and 5 minutes
+# "Request a new link" form: per client per hour, and (silently) per email address per hour.
+LINK_REQUEST_RATE_LIMIT = env_int("LINK_REQUEST_RATE_LIMIT", 10, minimum=1)
+LINK_REQUEST_PER_ADDRESS = env_int("LINK_REQUEST_PER_ADDRESS", 3, minimum=1)
 
 vars().update(email_settings("EMAIL_URL"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "coopsurvey <noreply@localhost>")
@@ -264,6 +267,8 @@ LOGGING = {
 # Aggregation: the periodic sweep re-queues rounds whose results are missing or stale (e.g. after the
 # broker was down). Seconds between sweeps.
 AGGREGATION_SWEEP_SECONDS = env_int("AGGREGATION_SWEEP_SECONDS", 300, minimum=10)
+# A queued aggregation not sent to the broker after this long means the broker was down (dashboards say so).
+AGGREGATION_DISPATCH_GRACE_SECONDS = env_int("AGGREGATION_DISPATCH_GRACE_SECONDS", 30, minimum=0)
 CELERY_BEAT_SCHEDULE["aggregation-sweep"] = {
     "task": "aggregation.sweep_stale_rounds",
     "schedule": float(AGGREGATION_SWEEP_SECONDS),

@@ -1,22 +1,15 @@
-from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth.views import LoginView
 from django.urls import include, path
 
-from coopsurvey.health import healthz
+from coopsurvey.health import healthz, livez
 from coopsurvey.pages import accessibility
-from coopsurvey.ratelimit import rate_limited
-
-login = rate_limited(scope="login", limit=settings.LOGIN_RATE_LIMIT, window_seconds=300, methods=("POST",))(
-    LoginView.as_view()
-)
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("livez", livez, name="livez"),
     path("accessibility/", accessibility, name="accessibility"),
     path("admin/", admin.site.urls),
-    path("accounts/login/", login, name="login"),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include("coopsurvey.accounts")),
     path("i18n/", include("django.conf.urls.i18n")),
     # REST API, API tokens and exports (issue 6).
     path("api/", include("api.urls")),
@@ -26,3 +19,6 @@ urlpatterns = [
     # Coordinator dashboard (issue 6).
     path("studies/", include("aggregation.dashboard.urls")),
 ]
+
+handler404 = "coopsurvey.errors.not_found"
+handler500 = "coopsurvey.errors.server_error"

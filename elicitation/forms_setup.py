@@ -95,6 +95,7 @@ class StudySettingsForm(forms.ModelForm):
         (_("Languages"), ["default_language", "languages"]),
         (_("Panel groups"), ["blocs", "sectors"]),
         (_("Rounds"), ["suggestions_enabled", "reminder_hours_before_deadline"]),
+        (_("Personal links"), ["single_use_links"]),
         (
             _("Cooperation verdict thresholds"),
             ["benefit_threshold", "risk_low_threshold", "risk_safeguard_threshold", "risk_avoid_threshold"],

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 
-EXPERT_PAGES = ("round", "consent", "thanks", "language")
+EXPERT_PAGES = ("round", "consent", "thanks", "language", "new-link")
 _TOKEN_PATH = re.compile(r"/e/(?!(?:{})(?:[/?#\s\"']|$))[^/?#\s\"']+".format("|".join(EXPERT_PAGES)))
 
 

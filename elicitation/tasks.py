@@ -12,6 +12,7 @@ from django.utils import timezone
 from elicitation.models import Round
 from elicitation.services.errors import IllegalTransition
 from elicitation.services.invitations import invitation_deliver, reminder_deliver, reminders_queue_due
+from elicitation.services.link_requests import expert_new_link_deliver
 from elicitation.services.rounds import round_close
 
 logger = logging.getLogger(__name__)
@@ -46,6 +47,19 @@ def send_reminder(*, participation_id: int, not_reminded_since: str) -> bool:
     return reminder_deliver(
         participation_id=participation_id, not_reminded_since=dt.datetime.fromisoformat(not_reminded_since)
     )
+
+
+@shared_task(
+    name="elicitation.send_new_link",
+    autoretry_for=MAIL_ERRORS,
+    retry_backoff=30,
+    retry_backoff_max=30 * 60,
+    max_retries=8,
+    acks_late=True,
+)
+def send_new_link(*, expert_id: int) -> bool:
+    """Email one expert the fresh personal link they asked for."""
+    return expert_new_link_deliver(expert_id=expert_id)
 
 
 @shared_task(name="elicitation.remind_due_rounds", acks_late=True)

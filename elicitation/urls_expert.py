@@ -5,7 +5,7 @@ Page names under /e/ must be listed in elicitation.link_redaction.EXPERT_PAGES, 
 
 from django.urls import path
 
-from elicitation.views import expert
+from elicitation.views import expert, link_request
 
 urlpatterns = [
     path("e/", expert.start, name="expert-start"),
@@ -16,5 +16,6 @@ urlpatterns = [
     path("e/round/<uuid:round_uuid>/suggest/", expert.suggest, name="expert-suggest"),
     path("e/thanks/", expert.thanks, name="expert-thanks"),
     path("e/language/", expert.language, name="expert-language"),
+    path("e/new-link/", link_request.link_request, name="expert-link-request"),  # before the token pattern
     path("e/<str:token>/", expert.link_open, name="expert-link"),
 ]

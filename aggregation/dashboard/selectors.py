@@ -14,7 +14,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Count, DurationField, ExpressionWrapper, F
+from django.utils import timezone
 
 from aggregation.models import AggregationRun, AreaVerdict, CriterionAgreement, CrossBloc, ItemResult
 from aggregation.selectors import latest_run, round_results
@@ -31,6 +33,7 @@ class ResultsStatus:
     run: AggregationRun | None
     updating: bool
     failed: AggregationRun | None = None  # the newest run, when it failed after the one shown
+    waiting: AggregationRun | None = None  # the newest run, queued but not yet sent: the task queue is unreachable
 
     @property
     def as_of(self) -> datetime | None:
@@ -104,10 +107,22 @@ def results_status(round_: Round | None) -> ResultsStatus:
         return ResultsStatus(run=None, updating=False)
     results = round_results(round_.pk)
     newest = latest_run(round_.pk)
-    failed = None
+    failed = waiting = None
     if newest is not None and newest.status == AggregationRun.Status.FAILED and newest != results.run:
         failed = newest
-    return ResultsStatus(run=results.run, updating=results.updating, failed=failed)
+    if newest is not None and _undispatched(newest):
+        waiting = newest
+    return ResultsStatus(run=results.run, updating=results.updating, failed=failed, waiting=waiting)
+
+
+def _undispatched(run: AggregationRun) -> bool:
+    """Queued and never sent for longer than a publish takes: the broker was down when it was requested."""
+    grace = timedelta(seconds=settings.AGGREGATION_DISPATCH_GRACE_SECONDS)
+    return (
+        run.status == AggregationRun.Status.QUEUED
+        and run.dispatched_at is None
+        and run.requested_at <= timezone.now() - grace
+    )
 
 
 def labels(study: Study, language: str | None) -> tuple[list[Label], list[Label]]:

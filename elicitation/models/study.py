@@ -61,6 +61,14 @@ class Study(models.Model):
     sectors = models.JSONField(default=default_sectors)
     suggestions_enabled = models.BooleanField(default=True, help_text=_("Ask for new areas in round 1."))
     reminder_hours_before_deadline = models.PositiveSmallIntegerField(default=48)
+    single_use_links = models.BooleanField(
+        default=False,
+        verbose_name=_("One-time personal links"),
+        help_text=_(
+            "Each emailed link opens one session only, so a copied or forwarded link is useless once used. "
+            "An expert who wants to come back asks for a new link by email."
+        ),
+    )
     aggregation_interval_seconds = models.PositiveIntegerField(default=60)
 
     # Cooperation verdict thresholds on the benefit x risk plane (aggregation issue).

@@ -74,8 +74,9 @@ def _mark_started(*, expert: Expert, round_: Round) -> None:
         Participation.objects.create(round=round_, expert=expert, opened_at=now, started_at=now)
 
 
-def _after_commit_aggregate(round_id: int) -> None:
-    transaction.on_commit(lambda: request_aggregation(round_id=round_id))
+def _after_commit_aggregate(round_: Round) -> None:
+    interval = round_.study.aggregation_interval_seconds  # the round was locked with its study
+    transaction.on_commit(lambda: request_aggregation(round_id=round_.pk, interval=interval))
 
 
 def _value_text(value: int | None, cannot_judge: bool) -> str:
@@ -109,10 +110,15 @@ def answers_save(
     """Save a batch of ratings all-or-nothing; errors are keyed ``answers.<index>``. Returns the changed ratings."""
     with transaction.atomic():
         round_ = _lock_round_for(expert, round_id)
+        # Only the posted items are looked up (one for an autosave); the pair is matched exactly below.
         items = {
             (item.area_id, item.criterion_id): item
             for item in RoundItem.objects.filter(
-                round=round_, area__is_active=True, criterion__is_active=True
+                round=round_,
+                area__is_active=True,
+                criterion__is_active=True,
+                area_id__in={answer.area_id for answer in answers},
+                criterion_id__in={answer.criterion_id for answer in answers},
             ).select_related("criterion")
         }
         field_errors: dict[str, list[str]] = {}
@@ -166,7 +172,16 @@ def answers_save(
         if changed:
             AnswerRevision.objects.bulk_create(revisions)
             _mark_started(expert=expert, round_=round_)
-            _after_commit_aggregate(round_.pk)
+            _after_commit_aggregate(round_)
+            # How many, not which values: the answer history holds those, for the expert's own record.
+            audit(
+                action="answers.saved",
+                study=expert.study,
+                expert=expert,
+                target=f"round {round_.number}",
+                ratings=len(changed),
+                source=source,
+            )
         return changed
 
 
@@ -269,7 +284,15 @@ def area_response_save(
             for field, old, new in revisions
         )
         _mark_started(expert=expert, round_=round_)
-        _after_commit_aggregate(round_.pk)
+        _after_commit_aggregate(round_)
+        audit(
+            action="answers.area_saved",
+            study=expert.study,
+            expert=expert,
+            target=f"round {round_.number}",
+            fields=[field for field, _old, _new in revisions],
+            source=source,
+        )
         return response
 
 
@@ -292,6 +315,7 @@ def suggestion_add(*, expert: Expert, round_id: int, text: str) -> Suggestion:
             raise InvalidInput(_("Too many suggestions."), field_errors={"text": [message]})
         suggestion = Suggestion.objects.create(round=round_, expert=expert, text=text)
         _mark_started(expert=expert, round_=round_)
+        audit(action="suggestion.added", study=expert.study, expert=expert, target=f"round {round_.number}")
         return suggestion
 
 

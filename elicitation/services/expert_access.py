@@ -1,4 +1,8 @@
-"""An expert's way in: a personal link exchanged for a session, and informed consent."""
+"""An expert's way in: a personal link exchanged for a session, and informed consent.
+
+In a study with one-time links (``Study.single_use_links``) the first exchange of a link wins
+(``token_claim``); every later or concurrent use is refused exactly as an unknown link is.
+"""
 
 from __future__ import annotations
 
@@ -11,22 +15,59 @@ from django.utils.translation import gettext as _
 from elicitation.models import Expert, InvitationToken, Participation, Round
 from elicitation.services.audit import audit
 from elicitation.services.errors import InvalidInput
-from elicitation.services.tokens import token_find, token_record_use
+from elicitation.services.tokens import token_claim, token_find, token_record_use
+
+
+def _refused(*, client: str, token: InvitationToken | None, via: str) -> None:
+    """Audit a refused link without its secret: who tried (the address), and which link if it exists."""
+    if token is None:
+        audit(action="expert.link_refused", target=client, via=via)
+    else:  # a one-time link used again: possibly forwarded or leaked, worth telling apart in the log
+        expert = token.expert
+        audit(action="expert.link_refused", study=expert.study, target=client, via=via, pseudonym=expert.pseudonym)
 
 
 @transaction.atomic
-def expert_link_open(*, secret: str) -> InvitationToken | None:
-    """The usable token for ``secret``, its use recorded; None for unknown, expired, revoked or deactivated."""
+def expert_link_open(*, secret: str, client: str = "") -> InvitationToken | None:
+    """The usable token for ``secret``, its use recorded; None (audited) for unknown, expired, revoked,
+    deactivated, or one-time and already used."""
     token = token_find(secret=secret)
     if token is None:
+        _refused(client=client, token=None, via="link")
         return None
     expert = token.expert
-    token_record_use(token=token)
+    if expert.study.single_use_links:
+        if not token_claim(token=token):
+            _refused(client=client, token=token, via="link")
+            return None
+    else:
+        token_record_use(token=token)
     Participation.objects.filter(
         expert=expert, round__study_id=expert.study_id, round__status=Round.Status.OPEN
     ).update(opened_at=Coalesce("opened_at", timezone.now()))
     audit(action="expert.link_opened", study=expert.study, expert=expert, target=expert.pseudonym)
     return token
+
+
+def expert_invitation_check(*, secret: str, client: str = "") -> Expert | None:
+    """The expert an ``Authorization: Invitation`` header names, or None (audited) as for a link.
+
+    A one-time link is claimed by this use as by opening it: a used one is refused, and so is
+    every later request with it.
+    """
+    token = token_find(secret=secret)
+    if token is None or token.expert.erased_at is not None:
+        _refused(client=client, token=None, via="api")
+        return None
+    expert = token.expert
+    if not expert.study.single_use_links:
+        return expert  # a reusable link: its uses are not recorded one by one (what they change is)
+    with transaction.atomic():
+        if not token_claim(token=token):
+            _refused(client=client, token=token, via="api")
+            return None
+        audit(action="expert.link_opened", study=expert.study, expert=expert, target=expert.pseudonym, via="api")
+    return expert
 
 
 @transaction.atomic

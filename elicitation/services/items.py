@@ -8,7 +8,8 @@ wording; change them after it closes.
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -19,6 +20,8 @@ from django.utils.translation import gettext as _
 from elicitation.models import Area, AreaRevision, Criterion, Rating, Round, RoundItem, Study
 from elicitation.services.audit import audit
 from elicitation.services.errors import IllegalTransition, InvalidInput
+
+ItemT = TypeVar("ItemT", Area, Criterion)
 
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 MAX_TITLE = 200
@@ -114,19 +117,33 @@ def _open_round_asking(*, area: Area | None = None, criterion: Criterion | None 
 @transaction.atomic
 def area_create(*, study: Study, user: User | None, **fields: Any) -> Area:
     values = {"description": "", "is_active": True, "translations": {}, **fields}
+    return _item_create(study, user, Area, values, check=_text_errors, message=_("The area was not saved."))
+
+
+def _item_create(
+    study: Study,
+    user: User | None,
+    model: type[ItemT],
+    values: dict[str, Any],
+    *,
+    check: Callable[[dict[str, Any], dict[str, list[str]]], None],
+    message: str,
+) -> ItemT:
+    """Validate (every field's errors at once), number and create an area or criterion, and audit it."""
     values["code"] = str(values.get("code", "")).strip()
     errors: dict[str, list[str]] = {}
-    _text_errors(values, errors)
-    if code_errors := _code_errors(study, Area, values["code"], None):
+    check(values, errors)
+    if code_errors := _code_errors(study, model, values["code"], None):
         errors["code"] = code_errors
     if errors:
-        raise InvalidInput(_("The area was not saved."), field_errors=errors)
+        raise InvalidInput(message, field_errors=errors)
     values["translations"] = clean_translations(values["translations"])
     if values.get("order") is None:
-        values["order"] = _next_order(study, Area)
-    area = Area.objects.create(study=study, **{name: values[name] for name in AREA_FIELDS})
-    audit(action="area.created", study=study, user=user, target=area.code)
-    return area
+        values["order"] = _next_order(study, model)
+    names = AREA_FIELDS if model is Area else CRITERION_FIELDS
+    item = model.objects.create(study=study, **{name: values[name] for name in names})
+    audit(action=f"{model._meta.model_name}.created", study=study, user=user, target=item.code)
+    return item
 
 
 def _first_round_showing_changes(study: Study) -> int:
@@ -218,19 +235,9 @@ def criterion_create(*, study: Study, user: User | None, **fields: Any) -> Crite
         "translations": {},
         **fields,
     }
-    values["code"] = str(values.get("code", "")).strip()
-    errors: dict[str, list[str]] = {}
-    _criterion_errors(values, errors)
-    if code_errors := _code_errors(study, Criterion, values["code"], None):
-        errors["code"] = code_errors
-    if errors:
-        raise InvalidInput(_("The criterion was not saved."), field_errors=errors)
-    values["translations"] = clean_translations(values["translations"])
-    if values.get("order") is None:
-        values["order"] = _next_order(study, Criterion)
-    criterion = Criterion.objects.create(study=study, **{name: values[name] for name in CRITERION_FIELDS})
-    audit(action="criterion.created", study=study, user=user, target=criterion.code)
-    return criterion
+    return _item_create(
+        study, user, Criterion, values, check=_criterion_errors, message=_("The criterion was not saved.")
+    )
 
 
 @transaction.atomic

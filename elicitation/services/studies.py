@@ -36,6 +36,7 @@ SETTINGS_FIELDS = (
     "sectors",
     "suggestions_enabled",
     "reminder_hours_before_deadline",
+    "single_use_links",
     "benefit_threshold",
     "risk_low_threshold",
     "risk_safeguard_threshold",

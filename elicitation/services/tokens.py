@@ -38,6 +38,19 @@ def token_record_use(*, token: InvitationToken) -> None:
     InvitationToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now(), use_count=F("use_count") + 1)
 
 
+def token_claim(*, token: InvitationToken) -> bool:
+    """Record the first use of a one-time link; False when it was already used.
+
+    One conditional UPDATE decides: of two concurrent claims, PostgreSQL makes the second wait
+    for the first's row lock, then re-checks ``use_count = 0`` against the committed row and
+    updates nothing. Its row count is the answer, so exactly one claim wins.
+    """
+    claimed = InvitationToken.objects.filter(pk=token.pk, use_count=0).update(
+        last_used_at=timezone.now(), use_count=F("use_count") + 1
+    )
+    return claimed == 1
+
+
 @transaction.atomic
 def tokens_revoke(*, expert: Expert) -> int:
     """Revoke every live link of ``expert`` at once; returns how many were revoked."""

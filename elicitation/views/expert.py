@@ -23,9 +23,8 @@ from elicitation.expert_form import (
     rating_field,
     round_form,
 )
-from elicitation.models import Criterion, Expert, Participation, Rating, Round, RoundItem, Study
+from elicitation.models import Expert, Participation, Rating, Round, RoundItem, Study
 from elicitation.services.answers import answers_save, area_response_save, round_submit, suggestion_add
-from elicitation.services.audit import audit
 from elicitation.services.errors import InvalidInput, RoundNotOpen
 from elicitation.services.expert_access import expert_consent, expert_language_set, expert_link_open
 from elicitation.services.feedback import round_feedback
@@ -38,12 +37,11 @@ security_log = logging.getLogger("coopsurvey.security")
 @require_GET
 def link_open(request: HttpRequest, token: str) -> HttpResponse:
     """Exchange a personal link for a session and move to a URL without the token."""
-    found = expert_link_open(secret=token)
+    # Recorded without the secret: who tried (the address) and when, for spotting guessing.
+    address = client_address(request)
+    found = expert_link_open(secret=token, client=address)
     if found is None:
-        # Recorded without the secret: who tried (the address) and when, for spotting guessing.
-        address = client_address(request)
         security_log.warning("personal link refused client=%s", address)
-        audit(action="expert.link_refused", target=address)
         return link_invalid(request)
     session_start(request, found)
     return no_referrer(redirect("expert-start"))
@@ -104,7 +102,9 @@ def round_page(request: HttpRequest, expert: Expert) -> HttpResponse:
 
 
 def _expert_round(expert: Expert, round_uuid: str) -> Round:
-    return get_object_or_404(Round.objects.select_related("study"), uuid=round_uuid, study_id=expert.study_id)
+    round_ = get_object_or_404(Round, uuid=round_uuid, study_id=expert.study_id)
+    round_.study = expert.study  # loaded with the session's expert
+    return round_
 
 
 def _save_posted(expert: Expert, round_: Round, posted: PostedAnswers) -> tuple[dict[str, list[str]], list[Rating]]:
@@ -180,13 +180,24 @@ def round_post(request: HttpRequest, expert: Expert, round_uuid: str) -> HttpRes
     return redirect("expert-thanks")
 
 
-def _progress(expert: Expert, round_: Round) -> tuple[int, int]:
-    """(answered, asked) over the round's active items; ratings exist only for items of the round."""
-    total = RoundItem.objects.filter(round=round_, area__is_active=True, criterion__is_active=True).count()
-    answered = Rating.objects.filter(
-        round=round_, expert=expert, area__is_active=True, criterion__is_active=True
-    ).count()
-    return answered, total
+Item = tuple[int, int]  # (area id, criterion id)
+
+
+def _progress(expert: Expert, round_: Round) -> tuple[set[Item], dict[Item, tuple[int, int]]]:
+    """(answered, asked): the items the expert has answered (ratings exist only for items of the round),
+    and the round's active items with their scale (min, max); which also tell when an area is complete."""
+    asked = {
+        (area_id, criterion_id): (scale_min, scale_max)
+        for area_id, criterion_id, scale_min, scale_max in RoundItem.objects.filter(
+            round=round_, area__is_active=True, criterion__is_active=True
+        ).values_list("area_id", "criterion_id", "criterion__scale_min", "criterion__scale_max")
+    }
+    answered = set(
+        Rating.objects.filter(round=round_, expert=expert, area__is_active=True, criterion__is_active=True).values_list(
+            "area_id", "criterion_id"
+        )
+    )
+    return answered, asked
 
 
 @require_POST
@@ -210,21 +221,23 @@ def autosave(request: HttpRequest, expert: Expert, round_uuid: str) -> HttpRespo
     if errors:
         message = " ".join(problem for problems in errors.values() for problem in problems)
         return render(request, template, {**context, "error": message}, status=400)
-    answered, total = _progress(expert, round_)
+    answered, asked = _progress(expert, round_)
     refreshed = []
     source_number, live = None, False
     for answer in posted.answers:
         key = (answer.area_id, answer.criterion_id)
-        criterion = Criterion.objects.get(pk=answer.criterion_id)
-        feedback = round_feedback(
-            round_=round_, expert=expert, items=[(key, criterion.scale_min, criterion.scale_max)], only=key
-        )
+        if key not in asked:  # retired by a coordinator since the save: no feedback to refresh
+            continue
+        scale_min, scale_max = asked[key]
+        feedback = round_feedback(round_=round_, expert=expert, items=[(key, scale_min, scale_max)], only=key)
         item_feedback = feedback.items.get(key)
         if item_feedback is not None and feedback.source is not None:
             source_number, live = feedback.source.number, feedback.live
             refreshed.append({"feedback": item_feedback, "dom_id": f"item-{key[0]}-{key[1]}"})
-    context.update(answered=answered, total=total, refreshed=refreshed, source_number=source_number, live=live)
-    context["completed_cards"] = _newly_completed_cards(expert, round_, posted, answered_before)
+    context.update(
+        answered=len(answered), total=len(asked), refreshed=refreshed, source_number=source_number, live=live
+    )
+    context["completed_cards"] = _newly_completed_cards(expert, round_, posted, answered_before, answered, asked)
     return render(request, template, context)
 
 
@@ -238,12 +251,19 @@ def _answered_areas(expert: Expert, round_: Round, posted: PostedAnswers) -> set
 
 
 def _newly_completed_cards(
-    expert: Expert, round_: Round, posted: PostedAnswers, answered_before: set[tuple[int, int]]
+    expert: Expert,
+    round_: Round,
+    posted: PostedAnswers,
+    answered_before: set[tuple[int, int]],
+    answered: set[Item],
+    asked: dict[Item, tuple[int, int]],
 ) -> dict[str, Any]:
     """With "after own rating" timing, an area's rationales appear when its last criterion is rated."""
     if round_.study.feedback_timing != Study.FeedbackTiming.AFTER_OWN:
         return {}
     new_areas = {a.area_id for a in posted.answers if (a.area_id, a.criterion_id) not in answered_before}
+    # Only an area whose last item this save answered shows anything new; the form is built only then.
+    new_areas = {area for area in new_areas if {key for key in asked if key[0] == area} <= answered}
     if not new_areas:
         return {}
     form = round_form(expert=expert, round_=round_)

@@ -12,7 +12,7 @@ from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from elicitation.forms_setup import AreaForm, CriterionForm, ImportForm
 from elicitation.models import Area, Criterion, Study
@@ -28,6 +28,7 @@ def _user(request: HttpRequest) -> User:
 
 
 @login_required
+@require_GET
 def items_list(request: HttpRequest, study_uuid: UUID) -> HttpResponse:
     study = study_for_coordinator(request.user, study_uuid)
     areas = study.areas.annotate(revision_count=Count("revisions"))

@@ -12,7 +12,7 @@ from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from elicitation.forms_setup import ExpertForm, ImportForm
 from elicitation.models import Expert
@@ -29,6 +29,7 @@ def _user(request: HttpRequest) -> User:
 
 
 @login_required
+@require_GET
 def panel_list(request: HttpRequest, study_uuid: UUID) -> HttpResponse:
     study = study_for_coordinator(request.user, study_uuid)
     experts = list(study.experts.order_by("number"))
@@ -77,6 +78,7 @@ def expert_set_active(request: HttpRequest, study_uuid: UUID, expert_uuid: UUID)
 
 
 @login_required
+@require_GET
 def panel_import_example(request: HttpRequest, study_uuid: UUID) -> HttpResponse:
     """A CSV with this study's columns and one example row, to fill in a spreadsheet."""
     study = study_for_coordinator(request.user, study_uuid)

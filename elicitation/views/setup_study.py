@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from elicitation.forms_setup import CoordinatorAddForm, RuleForm, StudyCreateForm, StudySettingsForm
 from elicitation.models import Study
@@ -62,6 +62,7 @@ def _detail_context(study: Study, form: CoordinatorAddForm) -> dict[str, Any]:
 
 
 @login_required
+@require_GET
 def study_detail(request: HttpRequest, study_uuid: UUID) -> HttpResponse:
     study = study_for_coordinator(request.user, study_uuid)
     return render(request, "elicitation/setup/study_detail.html", _detail_context(study, CoordinatorAddForm()))

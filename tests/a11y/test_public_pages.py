@@ -35,3 +35,21 @@ def test_the_accessibility_statement_is_itself_accessible(live_server, browser_p
     violations = audit(browser_page)
     assert not violations, describe(violations)
     assert console_log.errors == []
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_new_link_request_page_is_accessible_with_and_without_errors(
+    live_server, browser_page, console_log, language
+):
+    browser_page.context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+    browser_page.goto(f"{live_server.url}/e/new-link/")
+    assert browser_page.locator("html").get_attribute("lang") == language
+    violations = audit(browser_page)
+    assert not violations, describe(violations)
+    browser_page.fill("input[name=email]", "not an address")
+    browser_page.locator("form button[type=submit]").last.click()
+    browser_page.wait_for_load_state()
+    assert browser_page.locator(".errorlist").count() == 1  # the form came back with its error
+    violations = audit(browser_page)
+    assert not violations, describe(violations)
+    assert [error for error in console_log.errors if "status of 400" not in error] == []  # the page's own 400

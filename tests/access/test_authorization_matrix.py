@@ -51,6 +51,7 @@ API_EXPERT = dict.fromkeys(ROLES, "401") | {"expert_a": "ok", "expert_b": "ok"}
 
 EXPECTED: dict[str, dict[str, str] | None] = {
     "healthz": dict.fromkeys(ROLES, "ok|503"),  # public; 503 names what is down (no worker here)
+    "livez": PUBLIC,
     "accessibility": PUBLIC,
     "login": PUBLIC,
     "logout": dict.fromkeys(ROLES, "405"),
@@ -97,6 +98,7 @@ EXPECTED: dict[str, dict[str, str] | None] = {
     "round-area-reword": COORDINATOR_ACTION,
     "round-area-add": COORDINATOR_ACTION,
     "expert-link": SKIP,
+    "expert-link-request": PUBLIC,  # the same answer for every address (tests/elicitation/expert/test_link_request.py)
     "expert-start": EXPERT_PAGE,
     "expert-consent": EXPERT_ACTION,
     "expert-language": EXPERT_ACTION,

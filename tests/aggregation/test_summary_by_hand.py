@@ -133,9 +133,20 @@ class TestSuppression:
         assert by_group.loc["A", "n"] == 3  # membership counts stay
         assert by_group.loc["", "median"] == 8.0
 
-    def test_two_small_blocs_hide_only_themselves(self) -> None:
+    def test_two_small_blocs_that_pool_below_k_take_the_next_bloc_with_them(self) -> None:
+        # B and C (one expert each) pool 2 ratings: panel minus A would give their sum, and so each of
+        # them the other's rating. A is suppressed too; the panel row stays.
         rows = [("v", "B1", i, "A", 8.0) for i in range(1, 6)]
         rows += [("v", "B1", 6, "B", 1.0), ("v", "B1", 7, "C", 2.0)]
+        summary = mark_suppressed(summarize(frame(rows)), 5).set_index("group")
+        assert summary["suppressed"].to_dict() == {"": False, "A": True, "B": True, "C": True}
+        assert summary.loc["", "median"] == 8.0
+
+    def test_small_blocs_that_pool_at_least_k_hide_only_themselves(self) -> None:
+        rows = [("v", "B1", i, "A", 8.0) for i in range(1, 6)]
+        rows += [("v", "B1", 6 + i, "B" if i < 3 else "C", 1.0) for i in range(5)]
+        summary = mark_suppressed(summarize(frame(rows)), 6).set_index("group")
+        assert summary["suppressed"].to_dict() == {"": False, "A": True, "B": True, "C": True}
         summary = mark_suppressed(summarize(frame(rows)), 5).set_index("group")
         assert summary["suppressed"].to_dict() == {"": False, "A": False, "B": True, "C": True}
         assert summary.loc["A", "median"] == 8.0

@@ -46,6 +46,7 @@ def test_filters_narrow_the_rows(study_a: Study, coordinator_a: User) -> None:
     rows = response.json()["results"]
     assert rows
     assert {(row["area"], row["criterion"]) for row in rows} == {(str(area.uuid), str(criterion.uuid))}
+    assert {row["bloc"] for row in rows} == {""}, "an empty bloc means the whole panel's rows"
     bloc = study_a.blocs[0]
     rows = token_client(coordinator_a).get(URL, {"bloc": bloc, "limit": 1000}).json()["results"]
     assert rows
@@ -112,3 +113,20 @@ def test_only_coordinators(study_a: Study, outsider: User) -> None:
     aggregated(study_a)
     assert APIClient().get(URL).status_code == 401
     assert token_client(outsider).get(URL).json()["results"] == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"limit": "0"}, {"limit": "1001"}, {"offset": "-1"}, {"limit": "ten"}, {"round": ""}, {"area": "not-a-uuid"}],
+)
+def test_malformed_query_parameters_are_refused(study_a: Study, coordinator_a: User, query: dict[str, str]) -> None:
+    aggregated(study_a)
+    response = token_client(coordinator_a).get(URL, query)
+    assert response.status_code == 400
+    assert set(response.json()["field_errors"]) == set(query)
+
+
+def test_a_repeated_parameter_is_refused(study_a: Study, coordinator_a: User) -> None:
+    response = token_client(coordinator_a).get(URL + "?limit=5&limit=6")
+    assert response.status_code == 400
+    assert response.json()["field_errors"] == {"limit": ["Give this parameter once."]}

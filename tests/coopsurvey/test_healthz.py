@@ -52,3 +52,12 @@ def test_it_answers_503_when_the_broker_is_up_but_no_worker_runs(client, redis_c
 
 def test_health_is_not_cached(client, db):
     assert "no-cache" in client.get("/healthz")["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_livez_answers_without_touching_the_database(client, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = client.get("/livez")
+    assert response.status_code == 200
+    assert response.content == b"ok"
+    assert "no-cache" in response["Cache-Control"]

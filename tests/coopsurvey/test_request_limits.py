@@ -47,6 +47,12 @@ def test_login_attempts_beyond_the_limit_get_429_and_are_logged(settings, caplog
     assert response["Retry-After"] == "300"
     assert "rate limit exceeded scope=login" in caplog.text
     assert "wrong" not in caplog.text
+    # Each refused attempt is audited with the address it came from, never with what was typed.
+    from elicitation.models import AuditEvent
+
+    failed = AuditEvent.objects.filter(action="account.login_failed")
+    assert failed.count() == settings.LOGIN_RATE_LIMIT
+    assert not failed.filter(detail__icontains="wrong").exists()
     # Reading the login page is never limited.
     assert client.get("/accounts/login/").status_code == 200
 

@@ -81,6 +81,10 @@ def test_saves_and_the_close_survive_redis_going_down_and_the_sweep_catches_up(
             assert health.status_code == 503
             assert json.loads(health.content)["broker"]["ok"] is False
             assert jobs.stale_round_ids() == [round_.pk]
+            client.force_login(study_a.coordinators.get())
+            with override_settings(AGGREGATION_DISPATCH_GRACE_SECONDS=0):
+                dashboard = client.get(f"/studies/{study_a.uuid}/dashboard/").content.decode()
+            assert "The task queue is unreachable" in dashboard, "the dashboard says what is degraded"
 
             private_redis.start()
             _reset_connections()

@@ -221,6 +221,23 @@ def test_results_as_of_shows_the_latest_done_run_not_a_failed_newer_one(signed_i
     assert "failed; it will be retried." not in _get(signed_in, study_a, query="round=1")
 
 
+WAITING = "The task queue is unreachable"
+
+
+def test_a_job_the_broker_never_got_is_shown_as_waiting_for_the_queue(signed_in, study_a, rounds_a):
+    queued = make_run(rounds_a[1], status=AggregationRun.Status.QUEUED, minutes_ago=2)  # dispatched_at stays empty
+    html = _get(signed_in, study_a)
+    assert WAITING in html
+    assert 'class="badge updating"' in html
+    AggregationRun.objects.filter(pk=queued.pk).update(dispatched_at=timezone.now())
+    assert WAITING not in _get(signed_in, study_a), "a job the broker has is just updating"
+
+
+def test_a_job_being_sent_right_now_is_not_called_waiting(signed_in, study_a, rounds_a):
+    make_run(rounds_a[1], status=AggregationRun.Status.QUEUED, minutes_ago=0)
+    assert WAITING not in _get(signed_in, study_a)
+
+
 def test_the_dashboard_speaks_chinese(signed_in, study_a, rounds_a):
     signed_in.cookies["django_language"] = "zh-hans"
     html = _get(signed_in, study_a)

@@ -78,7 +78,7 @@ def test_aggregation_is_requested_after_commit_only_when_something_changed(
         answer_save(**keys, value=5)
     with django_capture_on_commit_callbacks(execute=True):
         answer_save(**keys, value=5)
-    assert calls == [{"round_id": open_round.pk}]
+    assert calls == [{"round_id": open_round.pk, "interval": open_round.study.aggregation_interval_seconds}]
 
 
 @pytest.mark.parametrize(
@@ -208,8 +208,8 @@ def test_a_batch_of_every_item_takes_a_fixed_number_of_queries(open_round, exper
     answers = [AnswerInput(item.area_id, item.criterion_id, 5) for item in open_round.items.all()]
     with CaptureQueriesContext(connection) as queries:
         answers_save(expert=expert_a, round_id=open_round.pk, answers=answers)
-    # lock, active check, items, existing ratings, one insert per new rating, revisions, participation
-    assert len(queries) <= 8 + len(answers)
+    # lock, active check, items, existing ratings, one insert per new rating, revisions, participation, audit
+    assert len(queries) <= 9 + len(answers)
     assert Rating.objects.count() == AnswerRevision.objects.count() == len(answers)
 
 

@@ -1,0 +1,508 @@
+"""Every state-changing endpoint writes an audit event, generated from the URL configuration.
+
+Each route × unsafe method (POST, PUT, PATCH, DELETE) that the route accepts, asked as the role that
+may use it, needs a recipe in ``RECIPES``: a valid request that changes state, after which at
+least one new AuditEvent names who (a user, an expert, or for a public form the client address),
+what (the action) and when. A route that accepts an unsafe method without a recipe fails the
+first test, as a route without an authorisation entry fails the matrix; a route whose unsafe
+methods change nothing stored is listed in ``NOT_A_STATE_CHANGE`` with the reason. Read-only
+pages refuse unsafe methods with 405. A few GETs change state too (a link exchanged, an export
+downloaded): they have recipes as well.
+
+The audit table is append-only: the model refuses updates and deletes, and on PostgreSQL a
+trigger refuses them in the database (tested here and in tests/elicitation/test_invariants.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.contrib.auth.tokens import default_token_generator
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import DatabaseError, connection, transaction
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from rest_framework.test import APIClient
+
+from elicitation.models import AreaResponse, AuditEvent, Expert, Round, Study
+from elicitation.services.moderation import rationale_hide
+from elicitation.services.rounds import round_close
+from elicitation.services.tokens import token_issue
+from exports.models import ExportJob
+from tests.access.routes import Route, all_routes
+from tests.access.test_authorization_matrix import EXPECTED, url_for
+from tests.elicitation.setup.test_views_flows import settings_data
+from tests.factories import make_round
+
+pytestmark = pytest.mark.django_db
+
+UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
+PASSWORD = "pw-for-tests-123"
+ADDRESSES = (f"203.0.113.{number % 250}" for number in itertools.count())
+
+# Unsafe methods that change nothing stored, so there is nothing to audit.
+NOT_A_STATE_CHANGE = {
+    "set_language": "sets this browser's language cookie only (an expert's language switch is expert-language)",
+    "logout": "ends the caller's own session; nothing stored about the study changes",
+}
+
+
+@dataclass
+class World:
+    study: Study
+    round: Round
+    expert: Expert
+    response: AreaResponse
+    coordinator: Any
+    job: ExportJob
+    values: dict[str, Any]
+    per_route: dict[str, Any]
+
+    def coordinator_client(self) -> Client:
+        client = Client()
+        client.force_login(self.coordinator)
+        return client
+
+    def api_client(self) -> APIClient:
+        client = APIClient()
+        client.force_login(self.coordinator)
+        return client
+
+    def expert_client(self, *, consented: bool = True) -> Client:
+        client = Client(REMOTE_ADDR=next(ADDRESSES))  # one address each: the link exchange is rate-limited
+        assert client.get(reverse("expert-link", kwargs={"token": token_issue(expert=self.expert)})).status_code == 302
+        if consented:
+            assert client.post(reverse("expert-consent"), {"consent": "yes"}).status_code == 302
+        return client
+
+    def url(self, name: str, **kwargs: Any) -> str:
+        route = next(route for route in all_routes() if route.name == name)
+        return url_for(route, {"values": self.values | kwargs, "per_route": self.per_route})
+
+    def round_kwargs(self, round_: Round) -> dict[str, Any]:
+        return {"study_uuid": self.study.uuid, "round_uuid": round_.uuid}
+
+
+@pytest.fixture
+def world(study_a: Study, study_b: Study, coordinator_a) -> World:
+    round_a = make_round(study_a, status=Round.Status.OPEN, deadline=timezone.now() + dt.timedelta(days=3))
+    expert = study_a.experts.earliest("number")
+    response = AreaResponse.objects.create(
+        round=round_a, expert=expert, area=study_a.areas.earliest("order"), rationale="Because."
+    )
+    from api.services import api_token_create
+
+    token, _secret = api_token_create(user=coordinator_a, name="laptop")
+    job = ExportJob.objects.create(
+        study=study_a, requested_by=coordinator_a, format=ExportJob.Format.CSV, table=ExportJob.Table.RATINGS
+    )
+    values = {
+        "token_uuid": token.uuid,
+        "job_uuid": job.uuid,
+        "table": "ratings",
+        "response_id": response.pk,
+        "study_uuid": study_a.uuid,
+        "area_uuid": study_a.areas.earliest("order").uuid,
+        "criterion_uuid": study_a.criteria.earliest("order").uuid,
+        "expert_uuid": expert.uuid,
+        "round_uuid": round_a.uuid,
+        "round_number": round_a.number,
+        "round_id": round_a.pk,
+        "chart": "map",
+        "token": "x" * 43,
+        "uidb64": urlsafe_base64_encode(force_bytes(coordinator_a.pk)),
+    }
+    per_route = {
+        "api-v1:study-detail": study_a.uuid,
+        "api-v1:study-table": study_a.uuid,
+        "api-v1:area-detail": values["area_uuid"],
+        "api-v1:criterion-detail": values["criterion_uuid"],
+        "api-v1:expert-detail": expert.uuid,
+        "api-v1:round-detail": round_a.uuid,
+        "api-v1:export-detail": job.uuid,
+        "api-v1:export-download": job.uuid,
+        "api-v1:round-open": round_a.uuid,
+        "api-v1:round-close": round_a.uuid,
+        "api-v1:study-experts-import": study_a.uuid,
+    }
+    return World(study_a, round_a, expert, response, coordinator_a, job, values, per_route)
+
+
+def later(days: int = 5) -> str:
+    return (timezone.now() + dt.timedelta(days=days)).strftime("%Y-%m-%dT%H:%M")
+
+
+def _draft_after_closing(w: World) -> Round:
+    round_close(round=w.round, user=None)
+    return make_round(w.study, status=Round.Status.DRAFT)
+
+
+def _item_field(w: World) -> str:
+    item = w.round.items.earliest("id")
+    return f"r-{item.area_id}-{item.criterion_id}"
+
+
+# A recipe sets up what it needs, then returns the request to make (so setup's own events do not count).
+Act = Callable[[], Any]
+Recipe = Callable[[World], Act]
+
+
+def _coordinator_post(name: str, data: Any = None, *, closed: bool = False) -> Recipe:
+    """A coordinator's POST; ``closed``: after the open round is closed (changes asked in it wait)."""
+
+    def recipe(w: World) -> Act:
+        if closed:
+            round_close(round=w.round, user=None)
+        client, url = w.coordinator_client(), w.url(name)
+        return lambda: client.post(url, data(w) if callable(data) else data or {})
+
+    return recipe
+
+
+def _round_open(w: World) -> Act:
+    draft, client = _draft_after_closing(w), w.coordinator_client()
+    return lambda: client.post(reverse("round-open", kwargs=w.round_kwargs(draft)), {"deadline": later()})
+
+
+def _round_plan(w: World) -> Act:
+    round_close(round=w.round, user=None)
+    client, url = w.coordinator_client(), w.url("round-plan")
+    item = w.round.items.earliest("id")
+    return lambda: client.post(url, {"item": [f"{item.area_id}:{item.criterion_id}"]})
+
+
+def _moderation_unhide(w: World) -> Act:
+    rationale_hide(response=w.response, user=None, reason="test")
+    client, url = w.coordinator_client(), w.url("round-moderation-unhide")
+    return lambda: client.post(url)
+
+
+def _api_round_open(w: World) -> Act:
+    draft, client = _draft_after_closing(w), w.api_client()
+    deadline = (timezone.now() + dt.timedelta(days=5)).isoformat()
+    return lambda: client.post(f"/api/v1/rounds/{draft.uuid}/open/", {"deadline": deadline}, format="json")
+
+
+def _api_round_close(w: World) -> Act:
+    client = w.api_client()
+    return lambda: client.post(w.url("api-v1:round-close"))
+
+
+def _api_experts_import(w: World) -> Act:
+    client, url = w.api_client(), w.url("api-v1:study-experts-import")
+    upload = SimpleUploadedFile("panel.csv", b"email,name,bloc,sector,language\nn@example.org,N,China,,en\n")
+    return lambda: client.post(url, {"file": upload}, format="multipart")
+
+
+def _api_export_create(w: World) -> Act:
+    client, url = w.api_client(), w.url("api-v1:export-list")
+    body = {"study": str(w.study.uuid), "format": "csv", "table": "ratings"}
+    return lambda: client.post(url, body, format="json")
+
+
+def _api_me_ratings(w: World) -> Act:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Invitation {token_issue(expert=w.expert)}")
+    w.expert.consented_at = timezone.now()
+    Expert.objects.filter(pk=w.expert.pk).update(consented_at=w.expert.consented_at)
+    item = w.round.items.select_related("area", "criterion").earliest("id")
+    body = {"answers": [{"area": str(item.area.uuid), "criterion": str(item.criterion.uuid), "value": 7}]}
+    return lambda: client.put(w.url("api-v1:me-ratings"), body, format="json")
+
+
+def _expert_post(name: str, data: Callable[[World], dict[str, Any]], *, consented: bool = True) -> Recipe:
+    def recipe(w: World) -> Act:
+        client, url = w.expert_client(consented=consented), w.url(name)
+        return lambda: client.post(url, data(w))
+
+    return recipe
+
+
+def _expert_autosave(w: World) -> Act:
+    client, url, field = w.expert_client(), w.url("expert-autosave"), _item_field(w)
+    return lambda: client.post(url, {field: "7"}, HTTP_HX_REQUEST="true")
+
+
+def _expert_link(w: World) -> Act:
+    url = reverse("expert-link", kwargs={"token": token_issue(expert=w.expert)})
+    return lambda: Client().get(url)
+
+
+def _login(w: World) -> Act:
+    return lambda: Client().post(reverse("login"), {"username": w.coordinator.username, "password": PASSWORD})
+
+
+def _password_change(w: World) -> Act:
+    client = w.coordinator_client()
+    data = {"old_password": PASSWORD, "new_password1": "a-new-long-pass-9", "new_password2": "a-new-long-pass-9"}
+    return lambda: client.post(reverse("password_change"), data)
+
+
+def _password_reset(w: World) -> Act:
+    w.coordinator.email = "alice@example.org"
+    w.coordinator.save()
+    return lambda: Client().post(reverse("password_reset"), {"email": "alice@example.org"})
+
+
+def _password_reset_confirm(w: World) -> Act:
+    client = Client()
+    uid = w.values["uidb64"]
+    token = default_token_generator.make_token(w.coordinator)
+    # Django moves the token into the session, then asks for the new password at a fixed URL.
+    landing = client.get(reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token}))
+    data = {"new_password1": "a-new-long-pass-9", "new_password2": "a-new-long-pass-9"}
+    return lambda: client.post(landing["Location"], data)
+
+
+def _export_download(w: World) -> Act:
+    client, url = w.coordinator_client(), w.url("export-download")
+    return lambda: client.get(url, {"table": "ratings", "format": "csv"})
+
+
+def _api_study_table(w: World) -> Act:
+    client, url = w.api_client(), w.url("api-v1:study-table")
+    return lambda: client.get(url, HTTP_ACCEPT="text/csv")
+
+
+def _finished_job(w: World, settings: Any, tmp_path: Any) -> None:
+    """The world's export job as a worker leaves it: done, with its file on disk."""
+    settings.EXPORTS_ROOT = str(tmp_path)
+    ExportJob.objects.filter(pk=w.job.pk).update(status=ExportJob.Status.DONE, file_name="job.csv")
+    (tmp_path / "job.csv").write_text("a,b\n1,2\n")
+
+
+def _export_job_download(w: World) -> Act:
+    client, url = w.coordinator_client(), w.url("export-job-download")
+    return lambda: client.get(url)
+
+
+def _api_export_download(w: World) -> Act:
+    client, url = w.api_client(), w.url("api-v1:export-download")
+    return lambda: client.get(url, HTTP_ACCEPT="text/csv")
+
+
+def _expert_erase(w: World) -> Act:
+    client, url = w.coordinator_client(), w.url("expert-erase")
+    return lambda: client.post(url, {"pseudonym": w.expert.pseudonym})
+
+
+def _token_list(w: World) -> Act:
+    client = w.coordinator_client()
+    return lambda: client.post(reverse("api-token-list"), {"name": "desktop"})
+
+
+def _link_request(w: World) -> Act:
+    return lambda: Client().post(reverse("expert-link-request"), {"email": w.expert.email})
+
+
+AREA = {"code": "red-team", "title": "Red-teaming", "description": "", "order": 9, "is_active": "on"}
+CRITERION = {"code": "F9", "title": "Feasible", "kind": "benefit", "scale_min": 1, "scale_max": 9, "is_active": "on"}
+ITEMS_CSV = b"type,code,title,kind\narea,new-area,New area,\n"
+PANEL_CSV = b"email,name,bloc,sector,language\nn@example.org,N,China,,en\n"
+
+RECIPES: dict[tuple[str, str], Recipe] = {
+    ("login", "POST"): _login,
+    ("password_change", "POST"): _password_change,
+    ("password_reset", "POST"): _password_reset,
+    ("password_reset_confirm", "POST"): _password_reset_confirm,
+    ("study-create", "POST"): _coordinator_post("study-create", {"title": "New", "template": ""}),
+    ("study-settings", "POST"): _coordinator_post("study-settings", lambda w: settings_data(w.study)),
+    ("study-add-coordinator", "POST"): _coordinator_post("study-add-coordinator", {"username": "bob"}),
+    ("study-rule", "POST"): _coordinator_post(
+        "study-rule", {"max_iqr": "1", "band": "high", "min_percent_in_band": "75"}
+    ),
+    ("study-items-import", "POST"): _coordinator_post(
+        "study-items-import", lambda w: {"file": SimpleUploadedFile("items.csv", ITEMS_CSV)}
+    ),
+    ("area-create", "POST"): _coordinator_post("area-create", AREA),
+    ("area-edit", "POST"): _coordinator_post(
+        "area-edit", lambda w: AREA | {"code": w.study.areas.earliest("order").code}, closed=True
+    ),
+    ("area-set-active", "POST"): _coordinator_post("area-set-active", {"active": "0"}),
+    ("criterion-create", "POST"): _coordinator_post("criterion-create", CRITERION),
+    ("criterion-edit", "POST"): _coordinator_post(
+        "criterion-edit",
+        lambda w: CRITERION | {"code": w.study.criteria.earliest("order").code, "title": "Renamed"},
+        closed=True,
+    ),
+    ("criterion-set-active", "POST"): _coordinator_post("criterion-set-active", {"active": "0"}),
+    ("expert-create", "POST"): _coordinator_post(
+        "expert-create", {"email": "x@example.org", "name": "X", "bloc": "China", "sector": "", "language": "en"}
+    ),
+    ("expert-edit", "POST"): _coordinator_post(
+        "expert-edit",
+        lambda w: {"email": w.expert.email, "name": "Renamed", "bloc": w.expert.bloc, "sector": "", "language": "en"},
+    ),
+    ("expert-set-active", "POST"): _coordinator_post("expert-set-active", {"active": "0"}),
+    ("expert-erase", "POST"): _expert_erase,
+    ("study-panel-import", "POST"): _coordinator_post(
+        "study-panel-import", lambda w: {"file": SimpleUploadedFile("panel.csv", PANEL_CSV)}
+    ),
+    ("round-create", "POST"): _coordinator_post("round-create", closed=True),
+    ("round-open", "POST"): _round_open,
+    ("round-deadline", "POST"): _coordinator_post("round-deadline", lambda w: {"deadline": later(9)}),
+    ("round-close", "POST"): _coordinator_post("round-close"),
+    ("round-invite", "POST"): _coordinator_post("round-invite"),
+    ("round-remind", "POST"): _coordinator_post("round-remind"),
+    ("round-plan", "POST"): _round_plan,
+    ("round-moderation-hide", "POST"): _coordinator_post("round-moderation-hide", {"reason": "personal data"}),
+    ("round-moderation-unhide", "POST"): _moderation_unhide,
+    ("round-area-reword", "POST"): _coordinator_post(
+        "round-area-reword", lambda w: {"title": "Reworded", "description": "", "round": str(w.round.uuid)}, closed=True
+    ),
+    ("round-area-add", "POST"): _coordinator_post(
+        "round-area-add", lambda w: {"title": "Chip registries", "description": "", "round": str(w.round.uuid)}
+    ),
+    ("expert-consent", "POST"): _expert_post("expert-consent", lambda w: {"consent": "yes"}, consented=False),
+    ("expert-language", "POST"): _expert_post("expert-language", lambda w: {"language": "zh-hans"}),
+    ("expert-round-post", "POST"): _expert_post("expert-round-post", lambda w: {_item_field(w): "7"}),
+    ("expert-autosave", "POST"): _expert_autosave,
+    ("expert-suggest", "POST"): _expert_post("expert-suggest", lambda w: {"text": "Chip registries"}),
+    ("expert-link-request", "POST"): _link_request,
+    ("api-token-list", "POST"): _token_list,
+    ("api-token-revoke", "POST"): _coordinator_post("api-token-revoke"),
+    ("export-job-new", "POST"): _coordinator_post("export-job-new", {"format": "csv", "table": "ratings"}),
+    ("api-v1:round-open", "POST"): _api_round_open,
+    ("api-v1:round-close", "POST"): _api_round_close,
+    ("api-v1:study-experts-import", "POST"): _api_experts_import,
+    ("api-v1:export-list", "POST"): _api_export_create,
+    ("api-v1:me-ratings", "PUT"): _api_me_ratings,
+    # GETs that change state: a link exchanged, data exported.
+    ("expert-link", "GET"): _expert_link,
+    ("export-download", "GET"): _export_download,
+    ("api-v1:study-table", "GET"): _api_study_table,
+    ("export-job-download", "GET"): _export_job_download,
+    ("api-v1:export-download", "GET"): _api_export_download,
+}
+NEEDS_FINISHED_JOB = {"export-job-download", "api-v1:export-download"}
+
+
+def role_of(route: Route) -> str:
+    """Who may use the route: its unsafe methods are probed as that role."""
+    if route.pattern.startswith("e/") or route.name == "api-v1:me-ratings":
+        return "expert"
+    expected = EXPECTED.get(route.name) or {}
+    if expected.get("anonymous") == "ok" and route.name not in ("api-docs", "api-schema"):
+        return "anonymous"
+    return "coordinator"
+
+
+def probe(w: World, route: Route, method: str) -> int:
+    """The status of an empty ``method`` request as the route's role, on a fresh client."""
+    role = role_of(route)
+    if role == "expert":
+        client: Client = w.expert_client()
+    elif role == "coordinator":
+        client = w.api_client() if route.name.startswith("api-v1:") else w.coordinator_client()
+    else:
+        client = Client()
+    return getattr(client, method.lower())(w.url(route.name)).status_code
+
+
+def test_every_route_accepting_an_unsafe_method_has_an_audit_recipe(world):
+    missing, stale, refused = [], [], []
+    for route in all_routes():
+        if route.name in NOT_A_STATE_CHANGE:
+            continue
+        for method in UNSAFE:
+            status = probe(world, route, method)
+            if status in (401, 403):
+                refused.append(f"{method} {route.name}: the probe as {role_of(route)} was refused ({status})")
+            if status != 405 and (route.name, method) not in RECIPES:
+                missing.append(f"{method} {route.name} (answered {status})")
+            if status == 405 and (route.name, method) in RECIPES:
+                stale.append(f"{method} {route.name}")
+    assert not missing, "state-changing routes without an audit recipe:\n" + "\n".join(missing)
+    assert not stale, "recipes for methods the route refuses:\n" + "\n".join(stale)
+    assert not refused, "\n".join(refused)
+
+
+def stored_rows() -> dict[str, int]:
+    """Row counts of every table the app writes (sessions aside: they are the browser's state)."""
+    from django.apps import apps
+
+    return {
+        model._meta.label: model._default_manager.count()
+        for model in apps.get_models()
+        if model._meta.app_label in ("elicitation", "aggregation", "exports", "api", "auth")
+    }
+
+
+@pytest.mark.parametrize("name", sorted(NOT_A_STATE_CHANGE))
+def test_the_routes_declared_not_a_state_change_store_nothing(world, name):
+    before = stored_rows()
+    response = world.coordinator_client().post(world.url(name), {"language": "zh-hans", "next": "/"})
+    assert response.status_code < 400
+    assert stored_rows() == before
+
+
+def test_every_recipe_is_for_a_route_that_exists():
+    names = {route.name for route in all_routes()}
+    assert not sorted({name for name, _method in RECIPES} - names)
+    assert not sorted(set(NOT_A_STATE_CHANGE) - names)
+
+
+@pytest.mark.parametrize(("name", "method"), sorted(RECIPES), ids=[f"{m} {n}" for n, m in sorted(RECIPES)])
+def test_the_state_change_writes_an_audit_event_with_who_what_and_when(world, name, method, settings, tmp_path):
+    if name in NEEDS_FINISHED_JOB:
+        _finished_job(world, settings, tmp_path)
+    act = RECIPES[(name, method)](world)
+    last = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    started = timezone.now()
+    response = act()
+    assert response.status_code < 400, (response.status_code, getattr(response, "content", b"")[:2000])
+    events = list(AuditEvent.objects.filter(id__gt=last))
+    assert events, f"{method} {name} changed state without an audit event"
+    for event in events:
+        assert event.action
+        assert event.created_at >= started - dt.timedelta(seconds=1)
+        who = event.actor_user_id or event.actor_expert_id or event.target
+        assert who, f"{event.action}: no actor"
+
+
+def test_audit_events_refuse_updates_and_deletes_in_the_model_and_the_database(coordinator_a):
+    event = AuditEvent.objects.create(action="test", actor_user=coordinator_a)
+    event.action = "rewritten"
+    with pytest.raises(RuntimeError, match="append-only"):
+        event.save()
+    with pytest.raises(RuntimeError, match="append-only"):
+        event.delete()
+    if connection.vendor != "postgresql":
+        pytest.skip("the append-only trigger is PostgreSQL's")
+    for statement in ("UPDATE elicitation_auditevent SET action = 'x'", "DELETE FROM elicitation_auditevent"):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(statement)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditEvent.objects.filter(pk=event.pk).update(action="x")
+    assert AuditEvent.objects.get(pk=event.pk).action == "test"
+
+
+def test_erasing_an_expert_leaves_the_audit_log_untouched_and_free_of_their_identity(world):
+    from elicitation.services.erasure import expert_erase
+
+    name, email = world.expert.name, world.expert.email
+    before = list(AuditEvent.objects.values_list("id", "action", "target", "detail"))
+    expert_erase(expert=world.expert, user=world.coordinator)
+    after = list(AuditEvent.objects.values_list("id", "action", "target", "detail"))
+    assert after[: len(before)] == before  # nothing rewritten
+    recorded = "".join(f"{action}{target}{detail}" for _id, action, target, detail in after)
+    assert name not in recorded
+    assert email not in recorded
+
+
+def test_a_user_named_in_the_log_cannot_be_deleted_only_deactivated(coordinator_a):
+    """Deleting would set the event's actor to NULL, an update the trigger refuses: who stays recorded."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the append-only trigger is PostgreSQL's")
+    AuditEvent.objects.create(action="test", actor_user=coordinator_a)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        coordinator_a.delete()
+    assert AuditEvent.objects.get(action="test").actor_user_id == coordinator_a.pk

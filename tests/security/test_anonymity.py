@@ -1,0 +1,402 @@
+"""Anonymity (issue 8): nothing an expert can reach carries another expert's identity or single rating.
+
+The sweep requests every route of the URL configuration (so a new route is covered without a change
+here) as one expert of study A, by their link's session and by ``Authorization: Invitation``, in every
+state of the expert's round: before consent, round open with feedback, after submitting, round closed.
+Every body and header is scanned for the markers of every other expert (``tests.security.anonymity``),
+for free text that must stay hidden, and for times to the second. Error pages and the emails experts
+receive are scanned the same way.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.core.mail import EmailMultiAlternatives
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from elicitation.models import AreaResponse, Participation, Rating, Round
+from elicitation.services.answers import AnswerInput, answers_save
+from elicitation.services.invitations import invitation_deliver, reminder_deliver
+from elicitation.services.rounds import round_close
+from exports.models import ExportJob
+from tests.access.routes import Route, all_routes
+from tests.security.anonymity import (
+    BIG,
+    LONE,
+    MIDDLE,
+    OTHER_TIME,
+    OWN_TIME,
+    World,
+    build_world,
+    exact_times,
+    leaks,
+    time_markers,
+)
+
+pytestmark = pytest.mark.django_db
+
+# Routes never requested in the sweep: logging out would end the session mid-sweep (it is requested last).
+NOT_POSTED = {"logout"}
+# Exports, stored results and the dashboard: an expert is refused (a redirect goes to the login page).
+REFUSED = {302, 401, 403, 404, 405}
+COORDINATOR_DATA = ("export", "table", "aggregate", "dashboard", "participation")
+
+
+@pytest.fixture
+def world(coordinator_a, coordinator_b) -> World:
+    return build_world(coordinator_a, coordinator_b)
+
+
+def forbidden(world: World) -> dict[str, str]:
+    """Everything that belongs to someone else, and the times of day that would date their answers."""
+    markers = world.other_markers()
+    markers.update(time_markers(OTHER_TIME, "another expert's time"))
+    markers.update(time_markers(OWN_TIME, "my exact submission time"))
+    return markers
+
+
+def route_values(world: World, coordinator_a: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """URL values pointing at study A's objects, and at another expert wherever an expert is named."""
+    from api.services import api_token_create
+
+    other = world.others[0].expert
+    response = AreaResponse.objects.filter(round=world.previous, expert=other).first()
+    token, _secret = api_token_create(user=coordinator_a, name="laptop")
+    job = ExportJob.objects.create(
+        study=world.study, requested_by=coordinator_a, format=ExportJob.Format.CSV, table=ExportJob.Table.RATINGS
+    )
+    values = {
+        "token_uuid": token.uuid,
+        "job_uuid": job.uuid,
+        "table": "ratings",
+        "response_id": response.pk if response else 1,
+        "study_uuid": world.study.uuid,
+        "area_uuid": world.study.areas.earliest("order").uuid,
+        "criterion_uuid": world.study.criteria.earliest("order").uuid,
+        "expert_uuid": other.uuid,
+        "round_uuid": world.current.uuid,
+        "round_number": world.current.number,
+        "round_id": world.current.pk,
+        "chart": "map",
+        "token": world.me.secret,
+        "uidb64": "MQ",
+        "token_reset": "set-password",
+    }
+    per_route = {
+        "api-v1:study-detail": world.study.uuid,
+        "api-v1:study-table": world.study.uuid,
+        "api-v1:area-detail": values["area_uuid"],
+        "api-v1:criterion-detail": values["criterion_uuid"],
+        "api-v1:expert-detail": other.uuid,
+        "api-v1:round-detail": world.current.uuid,
+        "api-v1:export-detail": job.uuid,
+        "api-v1:export-download": job.uuid,
+        "api-v1:round-open": world.current.uuid,
+        "api-v1:round-close": world.current.uuid,
+        "api-v1:study-experts-import": world.study.uuid,
+    }
+    return values, per_route
+
+
+def url_for(route: Route, values: dict[str, Any], per_route: dict[str, Any]) -> str:
+    kwargs = dict(values)
+    if route.name in per_route:
+        kwargs["uuid"] = per_route[route.name]
+    if route.name == "password_reset_confirm":
+        kwargs["token"] = values["token_reset"]
+    unknown = [name for name in route.kwargs if name not in kwargs]
+    assert not unknown, f"{route.name}: add a value for {unknown} to route_values"
+    return reverse(route.name, kwargs={name: kwargs[name] for name in route.kwargs})
+
+
+def text_of(response: Any) -> str:
+    """Everything a response tells: headers and body (streamed or not)."""
+    return headers_of(response) + "\n\n" + body_of(response)
+
+
+def headers_of(response: Any) -> str:
+    cookies = "\n".join(f"{name}={morsel.value}" for name, morsel in response.cookies.items())
+    return "\n".join(f"{name}: {value}" for name, value in response.items()) + "\n" + cookies
+
+
+def body_of(response: Any) -> str:
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    return body.decode(errors="replace")
+
+
+class Sweep:
+    """Requests as the expert, each response scanned; ``problems`` lists what leaked where."""
+
+    def __init__(self, world: World, markers: dict[str, str]) -> None:
+        self.world = world
+        self.markers = markers
+        self.problems: list[str] = []
+        self.surfaces: set[str] = set()
+
+    def check(self, label: str, response: Any) -> None:
+        """Markers anywhere; times to the second in the body (headers carry the server's clock: Date, cookies)."""
+        self.surfaces.add(label.split(" [")[0])
+        body = body_of(response)
+        self.problems += [f"{label}: {found}" for found in leaks(headers_of(response) + body, self.markers)]
+        self.problems += [f"{label}: a time to the second {found!r}" for found in exact_times(body)]
+
+    def request(self, client: Client, method: str, url: str, label: str, **extra: Any) -> Any:
+        response = getattr(client, method)(url, **extra)
+        self.check(f"{method.upper()} {url} [{label}]", response)
+        return response
+
+    def every_route(self, client: Client, label: str, values: dict[str, Any], per_route: dict[str, Any]) -> None:
+        for route in all_routes():
+            url = url_for(route, values, per_route)
+            if route.name == "expert-link":
+                continue  # opening the link again is the log-in itself; done by log_in
+            responses = [self.request(client, "get", url, label)]
+            if route.name not in NOT_POSTED:
+                responses.append(self.request(client, "post", url, label))
+            if any(word in route.name for word in COORDINATOR_DATA):
+                for response in responses:
+                    refused = response.status_code in REFUSED and "/e/" not in response.get("Location", "")
+                    if not refused:
+                        self.problems.append(f"{url} [{label}]: an expert got {response.status_code}, not a refusal")
+
+
+def log_in(client: Client, world: World) -> None:
+    response = client.get(reverse("expert-link", kwargs={"token": world.me.secret}))
+    assert response.status_code == 302
+
+
+def invitation_client(world: World) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Invitation {world.me.secret}")
+    return client
+
+
+def answer_everything(world: World) -> None:
+    items = world.current.items.all()
+    answers = [AnswerInput(area_id=i.area_id, criterion_id=i.criterion_id, value=5, cannot_judge=False) for i in items]
+    answers_save(expert=world.me.expert, round_id=world.current.pk, answers=answers)
+
+
+def test_no_url_an_expert_can_reach_carries_another_experts_identity(world, coordinator_a):
+    values, per_route = route_values(world, coordinator_a)
+    sweep = Sweep(world, forbidden(world))
+    client, api = Client(), invitation_client(world)
+
+    log_in(client, world)
+    sweep.every_route(client, "before consent", values, per_route)
+    sweep.every_route(api, "invitation before consent", values, per_route)
+
+    assert client.post(reverse("expert-consent"), {"consent": "yes"}).status_code == 302
+    sweep.every_route(client, "round open, feedback shown", values, per_route)
+    sweep.every_route(api, "invitation, round open", values, per_route)
+    area, criterion = world.shown_item
+    autosave = reverse("expert-autosave", kwargs={"round_uuid": world.current.uuid})
+    for item in (world.shown_item, world.pair_item, world.bloc_item):
+        field = f"r-{item[0]}-{item[1]}"
+        sweep.request(client, "post", autosave, "autosave", data={field: "6"}, HTTP_HX_REQUEST="true")
+    sweep.request(client, "post", autosave, "autosave, bad value", data={f"r-{area}-{criterion}": "99"})
+    sweep.request(
+        api,
+        "put",
+        reverse("api-v1:me-ratings"),
+        "invitation, saving",
+        data={
+            "answers": [
+                {
+                    "area": str(world.study.areas.earliest("order").uuid),
+                    "criterion": str(world.study.criteria.earliest("order").uuid),
+                    "value": 3,
+                }
+            ]
+        },
+        format="json",
+    )
+
+    answer_everything(world)
+    post = reverse("expert-round-post", kwargs={"round_uuid": world.current.uuid})
+    sweep.request(client, "post", post, "submit", data={"action": "submit"}, follow=True)
+    sweep.every_route(client, "after submit", values, per_route)
+    sweep.every_route(api, "invitation, after submit", values, per_route)
+
+    round_close(round=world.current, user=coordinator_a)
+    sweep.every_route(client, "round closed", values, per_route)
+    sweep.every_route(api, "invitation, round closed", values, per_route)
+    sweep.request(client, "post", reverse("logout"), "logging out")
+
+    assert not sweep.problems, "\n".join(sorted(set(sweep.problems)))
+    requested = {label.split(" ", 1)[1] for label in sweep.surfaces}
+    unswept = [
+        route.name
+        for route in all_routes()
+        if route.name != "expert-link" and url_for(route, values, per_route) not in requested
+    ]
+    assert not unswept, unswept
+
+
+def test_error_pages_carry_no_identity(world, coordinator_a, settings, monkeypatch):
+    sweep = Sweep(world, forbidden(world))
+    client = Client(raise_request_exception=False)
+    log_in(client, world)
+    client.post(reverse("expert-consent"), {"consent": "yes"})
+    unknown_round = reverse("expert-autosave", kwargs={"round_uuid": uuid.uuid4()})
+    assert sweep.request(client, "post", unknown_round, "404 round").status_code == 404
+    assert sweep.request(client, "get", "/no-such-page/", "404 page").status_code == 404
+    assert sweep.request(client, "get", f"/e/{world.others[0].secret[:-2]}xx/", "404 link").status_code == 404
+    field = "r-{}-{}".format(*world.shown_item)
+    autosave = reverse("expert-autosave", kwargs={"round_uuid": world.current.uuid})
+    assert sweep.request(client, "post", autosave, "400", data={field: "99"}).status_code == 400
+    assert sweep.request(Client(), "get", reverse("expert-round"), "403 no session").status_code == 403
+    settings.MAX_REQUEST_BYTES = 2048
+    too_big = Client().generic("POST", autosave, b"", CONTENT_LENGTH="999999")  # built after the setting
+    sweep.check("POST 413", too_big)
+    assert too_big.status_code == 413
+    from coopsurvey import ratelimit
+
+    monkeypatch.setattr(ratelimit.time, "time", lambda: 1_800_000_000.0)  # one rate-limit window
+    guesser = Client()
+    statuses = {
+        sweep.request(guesser, "get", f"/e/{secrets.token_urlsafe(32)}/", "429", REMOTE_ADDR="203.0.113.9").status_code
+        for _ in range(settings.LINK_RATE_LIMIT + 1)
+    }
+    assert 429 in statuses
+
+    import elicitation.views.expert as views
+
+    def broken(**kwargs: Any) -> Any:
+        raise RuntimeError(f"broken while showing {world.others[0].expert.name}")
+
+    monkeypatch.setattr(views, "round_form", broken)
+    assert sweep.request(client, "get", reverse("expert-round"), "500").status_code == 500
+    assert not sweep.problems, "\n".join(sweep.problems)
+
+
+def test_the_emails_an_expert_receives_name_only_them(world):
+    """Invitations (first and again) and reminders, rendered by the services the mail tasks call."""
+    everyone = [world.me, *world.others[: world.study.experts.count() - 1]]
+    now = timezone.now()
+    for person in everyone:
+        participation = Participation.objects.get(round=world.current, expert=person.expert)
+        Participation.objects.filter(pk=participation.pk).update(invited_at=None, submitted_at=None)
+        assert invitation_deliver(round_id=world.current.pk, expert_id=person.expert.pk)
+        assert invitation_deliver(round_id=world.current.pk, expert_id=person.expert.pk, resend=True)
+        Participation.objects.filter(pk=participation.pk).update(last_reminded_at=None)
+        assert reminder_deliver(participation_id=participation.pk, not_reminded_since=now)
+    assert len(mail.outbox) == 3 * len(everyone)
+
+    links = {message.to[0]: set(re.findall(r"/e/([\w-]{20,})/", str(message.body))) for message in mail.outbox}
+    problems = []
+    for message in mail.outbox:
+        assert len(message.to) == 1
+        assert not message.cc
+        assert not message.bcc
+        recipient = message.to[0]
+        markers = {
+            f"{person.expert.pseudonym}/{what}": text
+            for person in [world.me, *world.others]
+            if person.expert.email != recipient
+            for what, text in person.markers.items()
+            if what not in ("suggestion", "rationale")
+        }
+        markers.update(world.shared_markers)
+        markers.update(time_markers(OTHER_TIME, "another expert's time"))
+        for other, found in links.items():
+            if other != recipient:
+                markers.update({f"{other}'s link": secret for secret in found})
+        assert isinstance(message, EmailMultiAlternatives)
+        text = "\n".join(
+            [str(message.subject), str(message.body), *(str(body) for body, _kind in message.alternatives)]
+            + [f"{name}: {value}" for name, value in message.extra_headers.items()]
+        )
+        problems += [f"{message.subject} to {recipient}: {found}" for found in leaks(text, markers)]
+    assert not problems, "\n".join(problems)
+
+
+# --- Feedback: no statistic that gives away one other person's rating, no bloc below k ---------------
+
+
+def feedback_block(page: str, item: tuple[int, int]) -> str:
+    start = page.index(f'id="fb-item-{item[0]}-{item[1]}"')
+    end = page.find('<fieldset class="item', start)
+    return page[start : end if end > 0 else len(page)]
+
+
+def rationales_block(page: str, area_id: int) -> str:
+    start = page.index(f'id="rationales-{area_id}"')
+    return page[start : page.index("</div>", start)]
+
+
+def test_feedback_shows_no_statistic_of_a_pair_and_no_bloc_below_k(world):
+    client = Client()
+    log_in(client, world)
+    client.post(reverse("expert-consent"), {"consent": "yes"})
+    answer_everything(world)  # the study shows feedback after one's own rating
+    page = client.get(reverse("expert-round")).content.decode()
+
+    pair = feedback_block(page, world.pair_item)
+    assert "Fewer than 5 experts answered" in pair
+    assert "<svg" not in pair
+    assert "<table" not in pair
+    assert "9" not in re.sub(r"<[^>]+>|item-\d+-\d+", "", pair)
+
+    shown = feedback_block(page, world.shown_item)
+    assert "<svg" in shown  # the panel of 12 is shown...
+    assert "By bloc" not in shown
+    assert LONE not in shown
+
+    by_bloc = feedback_block(page, world.bloc_item)
+    assert "By bloc" in by_bloc
+    assert BIG in by_bloc
+    assert MIDDLE in by_bloc
+    assert LONE not in page
+
+
+def test_rationales_are_shown_without_author_or_bloc_and_never_when_hidden_or_few(world):
+    client = Client()
+    log_in(client, world)
+    client.post(reverse("expert-consent"), {"consent": "yes"})
+    answer_everything(world)  # the study shows feedback after one's own rating
+    page = client.get(reverse("expert-round")).content.decode()
+    areas = list(world.study.areas.order_by("order").values_list("pk", flat=True))
+
+    shown = rationales_block(page, areas[0])
+    for text in world.visible_rationales:
+        assert text in shown
+    assert world.shared_markers["hidden rationale"] not in page
+    assert not leaks(shown, {"bloc": BIG, "bloc 2": MIDDLE, "bloc 3": LONE, **world.other_markers()})
+
+    few = rationales_block(page, areas[1])
+    assert "Too few experts answered this area" in few
+    assert world.shared_markers["suppressed rationale"] not in page
+
+
+def test_my_own_answer_times_are_given_to_the_day_at_most(world):
+    answer_everything(world)
+    Rating.objects.filter(expert=world.me.expert).update(updated_at=OWN_TIME)
+    Participation.objects.filter(expert=world.me.expert).update(submitted_at=OWN_TIME, started_at=OWN_TIME)
+    api = invitation_client(world)
+    body = api.get(reverse("api-v1:me-ratings")).json()
+    assert {rating["updated_on"] for rating in body["ratings"]} == {"2025-02-14"}  # the day in UTC, no time
+    assert not exact_times(str(body))
+    assert not leaks(str(body), time_markers(OWN_TIME, "mine"))
+    client = Client()
+    log_in(client, world)
+    client.post(reverse("expert-consent"), {"consent": "yes"})
+    for name in ("expert-start", "expert-round", "expert-thanks"):
+        page = client.get(reverse(name)).content.decode()
+        assert not exact_times(page)
+        assert not leaks(page, time_markers(OWN_TIME, "mine"))
+
+
+def test_round_state_fixture_is_as_described(world):
+    assert world.previous.status == Round.Status.CLOSED
+    assert world.current.status == Round.Status.OPEN
+    assert world.study.experts.filter(bloc=LONE).count() == 1

@@ -69,7 +69,8 @@ def test_every_table_is_the_same_bytes_on_both_paths(awkward_study: Study, anony
 def test_postgresql_makes_the_ratings_lines_and_they_hold_every_awkward_cell(
     awkward_study: Study, anonymity: str
 ) -> None:
-    assert connection.vendor == "postgresql"
+    if connection.vendor != "postgresql":
+        pytest.skip("the fast path is PostgreSQL's; SQLite keeps the Python writer")
     awkward_study.anonymity = anonymity
     awkward_study.save()
     table = build_table("ratings", scope_for(awkward_study))

@@ -197,10 +197,12 @@ def print_summary(result: LoadResult, config: LoadConfig, *, workers: int, load_
     after = os.getloadavg()
     print(f"load average before: {_triple(load_before)}; after: {_triple(after)}")
     client_share = result.client_cpu_seconds / result.wall_seconds
+    served = sum(1 for r in result.records if r.ended <= result.wall_seconds and r.kind != "livez_closed_loop")
     print(
         f"experts' phase {result.wall_seconds:.1f} s; machine busy {result.machine_busy_share:.0%} of 2 cores; "
         f"client CPU {result.client_cpu_seconds:.1f} s ({client_share:.0%} of a core); "
-        f"gunicorn CPU {result.server_cpu_seconds:.1f} s"
+        f"gunicorn CPU {result.server_cpu_seconds:.1f} s ({result.server_cpu_seconds / max(1, served) * 1000:.1f} ms "
+        f"per request over {served} requests)"
     )
     if result.close is not None:
         print(f"round closed at {result.close.ended:.1f} s (close request {result.close.latency * 1000:.0f} ms)")

@@ -183,21 +183,21 @@ def round_post(request: HttpRequest, expert: Expert, round_uuid: str) -> HttpRes
 Item = tuple[int, int]  # (area id, criterion id)
 
 
-def _progress(expert: Expert, round_: Round) -> tuple[set[Item], dict[Item, tuple[int, int]]]:
-    """(answered, asked): the items the expert has answered (ratings exist only for items of the round),
-    and the round's active items with their scale (min, max); which also tell when an area is complete."""
-    asked = {
+def _answered_items(expert: Expert, round_: Round) -> set[Item]:
+    """The round's active items the expert has answered (ratings exist only for items of the round)."""
+    answered = Rating.objects.filter(round=round_, expert=expert, area__is_active=True, criterion__is_active=True)
+    return set(answered.values_list("area_id", "criterion_id"))
+
+
+def _asked_items(round_: Round) -> dict[Item, tuple[int, int]]:
+    """The round's active items with their scale (min, max)."""
+    items = RoundItem.objects.filter(round=round_, area__is_active=True, criterion__is_active=True)
+    return {
         (area_id, criterion_id): (scale_min, scale_max)
-        for area_id, criterion_id, scale_min, scale_max in RoundItem.objects.filter(
-            round=round_, area__is_active=True, criterion__is_active=True
-        ).values_list("area_id", "criterion_id", "criterion__scale_min", "criterion__scale_max")
-    }
-    answered = set(
-        Rating.objects.filter(round=round_, expert=expert, area__is_active=True, criterion__is_active=True).values_list(
-            "area_id", "criterion_id"
+        for area_id, criterion_id, scale_min, scale_max in items.values_list(
+            "area_id", "criterion_id", "criterion__scale_min", "criterion__scale_max"
         )
-    )
-    return answered, asked
+    }
 
 
 @require_POST
@@ -212,7 +212,7 @@ def autosave(request: HttpRequest, expert: Expert, round_uuid: str) -> HttpRespo
     context = expert_context(expert, round=round_)
     if not posted.answers and not posted.areas:
         return render(request, template, {**context, "error": _("Nothing to save.")}, status=400)
-    answered_before = _answered_areas(expert, round_, posted)
+    answered_before = _answered_items(expert, round_)
     try:
         errors, _changed = _save_posted(expert, round_, posted)
     except RoundNotOpen:
@@ -221,7 +221,9 @@ def autosave(request: HttpRequest, expert: Expert, round_uuid: str) -> HttpRespo
     if errors:
         message = " ".join(problem for problems in errors.values() for problem in problems)
         return render(request, template, {**context, "error": message}, status=400)
-    answered, asked = _progress(expert, round_)
+    # A save is all or nothing: now every posted item is answered (progress without another query).
+    answered = answered_before | {(answer.area_id, answer.criterion_id) for answer in posted.answers}
+    asked = _asked_items(round_)
     refreshed = []
     source_number, live = None, False
     for answer in posted.answers:
@@ -239,15 +241,6 @@ def autosave(request: HttpRequest, expert: Expert, round_uuid: str) -> HttpRespo
     )
     context["completed_cards"] = _newly_completed_cards(expert, round_, posted, answered_before, answered, asked)
     return render(request, template, context)
-
-
-def _answered_areas(expert: Expert, round_: Round, posted: PostedAnswers) -> set[tuple[int, int]]:
-    """The posted items that already had an answer, to tell when a save completes an area."""
-    if not posted.answers or round_.study.feedback_timing != Study.FeedbackTiming.AFTER_OWN:
-        return set()
-    keys = {(answer.area_id, answer.criterion_id) for answer in posted.answers}
-    found = Rating.objects.filter(round=round_, expert=expert, area_id__in={area for area, _c in keys})
-    return set(found.values_list("area_id", "criterion_id")) & keys
 
 
 def _newly_completed_cards(

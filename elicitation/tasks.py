@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import smtplib
+from typing import Any
 
 from celery import shared_task
 from django.utils import timezone
@@ -19,15 +20,18 @@ logger = logging.getLogger(__name__)
 
 # A mail server that is down or refuses for a while: try again later, with growing pauses.
 MAIL_ERRORS = (smtplib.SMTPException, OSError)
+MAIL_TASK: dict[str, Any] = {
+    "autoretry_for": MAIL_ERRORS,
+    "retry_backoff": 30,
+    "retry_backoff_max": 30 * 60,
+    "max_retries": 8,
+    "acks_late": True,
+}
 
 
 @shared_task(
     name="elicitation.send_invitation",
-    autoretry_for=MAIL_ERRORS,
-    retry_backoff=30,
-    retry_backoff_max=30 * 60,
-    max_retries=8,
-    acks_late=True,
+    **MAIL_TASK,
 )
 def send_invitation(*, round_id: int, expert_id: int, resend: bool = False) -> bool:
     """Send one expert the round's invitation (once, unless re-sent by hand)."""
@@ -36,11 +40,7 @@ def send_invitation(*, round_id: int, expert_id: int, resend: bool = False) -> b
 
 @shared_task(
     name="elicitation.send_reminder",
-    autoretry_for=MAIL_ERRORS,
-    retry_backoff=30,
-    retry_backoff_max=30 * 60,
-    max_retries=8,
-    acks_late=True,
+    **MAIL_TASK,
 )
 def send_reminder(*, participation_id: int, not_reminded_since: str) -> bool:
     """Send one reminder, unless the expert submitted or was reminded since ``not_reminded_since`` (ISO time)."""
@@ -51,11 +51,7 @@ def send_reminder(*, participation_id: int, not_reminded_since: str) -> bool:
 
 @shared_task(
     name="elicitation.send_new_link",
-    autoretry_for=MAIL_ERRORS,
-    retry_backoff=30,
-    retry_backoff_max=30 * 60,
-    max_retries=8,
-    acks_late=True,
+    **MAIL_TASK,
 )
 def send_new_link(*, expert_id: int) -> bool:
     """Email one expert the fresh personal link they asked for."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -242,7 +243,6 @@ def _send(*, kind: str, participation: Participation) -> None:
     round_ = participation.round
     study = round_.study
     token = token_issue(expert=expert)
-    language = expert.language or study.default_language
     context = {
         "expert": expert,
         "study": study,
@@ -250,10 +250,16 @@ def _send(*, kind: str, participation: Participation) -> None:
         "link": expert_link(token),
         "time_zone_name": expert.time_zone or settings.TIME_ZONE,
     }
+    expert_email_send(expert=expert, template=f"elicitation/email/{kind}", context=context)
+
+
+def expert_email_send(*, expert: Expert, template: str, context: dict[str, Any]) -> None:
+    """Send ``template`` (``_subject.txt``, ``.txt`` and ``.html``) to one expert, in their language and time zone."""
+    language = expert.language or expert.study.default_language
     with translation.override(language), timezone.override(_expert_zone(expert)):
-        subject = render_to_string(f"elicitation/email/{kind}_subject.txt", context).strip()
-        text = render_to_string(f"elicitation/email/{kind}.txt", context)
-        html = render_to_string(f"elicitation/email/{kind}.html", context)
+        subject = render_to_string(f"{template}_subject.txt", context).strip()
+        text = render_to_string(f"{template}.txt", context)
+        html = render_to_string(f"{template}.html", context)
     message = EmailMultiAlternatives(
         subject=" ".join(subject.split()),
         body=text,

@@ -8,17 +8,14 @@ the experts it reached by pseudonym, never the email address.
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import QuerySet
-from django.template.loader import render_to_string
-from django.utils import translation
 
 from coopsurvey.ratelimit import hit
 from elicitation.models import Expert, Round
 from elicitation.models.panel import email_key
 from elicitation.services.audit import audit
-from elicitation.services.invitations import expert_link
+from elicitation.services.invitations import expert_email_send, expert_link
 from elicitation.services.tokens import token_issue
 
 ADDRESS_WINDOW_SECONDS = 3600
@@ -72,19 +69,7 @@ def expert_new_link_deliver(*, expert_id: int) -> bool:
     if expert is None:
         return False
     study = expert.study
-    language = expert.language or study.default_language
     context = {"expert": expert, "study": study, "link": expert_link(token_issue(expert=expert))}
-    with translation.override(language):
-        subject = render_to_string("elicitation/email/new_link_subject.txt", context).strip()
-        text = render_to_string("elicitation/email/new_link.txt", context)
-        html = render_to_string("elicitation/email/new_link.html", context)
-    message = EmailMultiAlternatives(
-        subject=" ".join(subject.split()),
-        body=text,
-        to=[expert.email],
-        headers={"Content-Language": language, "Auto-Submitted": "auto-generated"},
-    )
-    message.attach_alternative(html, "text/html")
-    message.send()
+    expert_email_send(expert=expert, template="elicitation/email/new_link", context=context)
     audit(action="expert.link_sent", study=study, target=expert.pseudonym, pseudonym=expert.pseudonym)
     return True

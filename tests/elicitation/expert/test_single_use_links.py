@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import pytest
 from django.contrib.sessions.models import Session
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -20,6 +20,7 @@ from elicitation.models import AuditEvent, InvitationToken, Study
 from elicitation.services import expert_access
 from elicitation.services.tokens import token_claim, token_issue
 from elicitation.views.expert_access import SESSION_KEY
+from tests.threads import in_thread
 
 pytestmark = pytest.mark.django_db
 
@@ -82,20 +83,6 @@ def test_a_link_used_before_one_time_links_were_turned_on_counts_as_used(study_a
 
 
 # The race, with real threads and connections.
-
-
-def in_thread(target: Callable[[], object], results: dict[str, object], key: str) -> threading.Thread:
-    def run() -> None:
-        try:
-            results[key] = target()
-        except Exception as exc:  # noqa: BLE001 - the test inspects what each thread raised
-            results[key] = exc
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=run, name=key)
-    thread.start()
-    return thread
 
 
 def expert_sessions() -> int:

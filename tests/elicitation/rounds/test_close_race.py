@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from elicitation.models import Rating, Round
@@ -22,6 +22,7 @@ from elicitation.services.errors import RoundNotOpen
 from elicitation.services.locks import lock_open_round
 from elicitation.services.rounds import round_close
 from tests.factories import make_round
+from tests.threads import in_thread
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services]
 
@@ -54,20 +55,6 @@ def save_rating(
         if hold is not None:
             hold()
         return rating
-
-
-def in_thread(target: Callable[[], object], results: dict[str, object], key: str) -> threading.Thread:
-    def run() -> None:
-        try:
-            results[key] = target()
-        except Exception as exc:  # noqa: BLE001 - the test inspects what each thread raised
-            results[key] = exc
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=run, name=key)
-    thread.start()
-    return thread
 
 
 def open_round(study):

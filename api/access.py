@@ -6,6 +6,7 @@ object is a 404 whether it is listed, fetched, used as a filter or referenced in
 
 from __future__ import annotations
 
+from typing import TypeVar
 from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -14,6 +15,8 @@ from django.http import Http404
 
 from elicitation.models import Area, Criterion, Round, Study
 from elicitation.selectors import study_for_coordinator
+
+ScopedT = TypeVar("ScopedT", Round, Area, Criterion)
 
 
 def coordinated_study_ids(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Study, int]:
@@ -28,27 +31,22 @@ def study_in_scope(user: AbstractBaseUser | AnonymousUser, study_uuid: UUID | st
 
 
 def round_in_scope(user: AbstractBaseUser | AnonymousUser, round_uuid: UUID | str) -> Round:
-    if not user.is_authenticated:
-        raise Http404
-    round_ = Round.objects.select_related("study").filter(uuid=round_uuid, study__coordinators=user.pk).first()
-    if round_ is None:
-        raise Http404
-    return round_
+    return _in_scope(user, Round.objects.select_related("study"), round_uuid)
 
 
 def area_in_scope(user: AbstractBaseUser | AnonymousUser, area_uuid: UUID | str) -> Area:
-    if not user.is_authenticated:
-        raise Http404
-    area = Area.objects.filter(uuid=area_uuid, study__coordinators=user.pk).first()
-    if area is None:
-        raise Http404
-    return area
+    return _in_scope(user, Area.objects.all(), area_uuid)
 
 
 def criterion_in_scope(user: AbstractBaseUser | AnonymousUser, criterion_uuid: UUID | str) -> Criterion:
+    return _in_scope(user, Criterion.objects.all(), criterion_uuid)
+
+
+def _in_scope(user: AbstractBaseUser | AnonymousUser, objects: QuerySet[ScopedT], uuid: UUID | str) -> ScopedT:
+    """The object of ``objects`` with ``uuid`` in one of the user's studies; 404 otherwise, and for anonymous."""
     if not user.is_authenticated:
         raise Http404
-    criterion = Criterion.objects.filter(uuid=criterion_uuid, study__coordinators=user.pk).first()
-    if criterion is None:
+    found = objects.filter(uuid=uuid, study__coordinators=user.pk).first()
+    if found is None:
         raise Http404
-    return criterion
+    return found

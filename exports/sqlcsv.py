@@ -21,12 +21,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 
 from elicitation.models import Area, AreaResponse, Criterion, Expert, Rating, Round
 from exports.cells import FORMULA_STARTS, neutralise
+from exports.streaming import CHUNK_ROWS, read_snapshot
 
-CHUNK_ROWS = 5000
 _NEEDS_QUOTES = "'[\",\\r\\n]'"  # a regular expression: a quote, a comma, CR or LF
 
 
@@ -110,14 +110,8 @@ def ratings_lines(*, study_uuid: str, round_ids: Sequence[int], strict: bool) ->
 
 
 def stream_lines(sql: str, params: dict[str, Any]) -> Iterator[list[str]]:
-    """The query's one-column rows through a server-side cursor inside one read transaction.
-
-    As ``exports.tables.stream_rows``: one snapshot, rows streamed as PostgreSQL produces them, no JIT.
-    """
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL jit = off")
-        with connection.chunked_cursor() as cursor:
-            cursor.execute(sql, params)
-            while rows := cursor.fetchmany(CHUNK_ROWS):
-                yield [row[0] for row in rows]
+    """The query's one-column rows through a server-side cursor inside one read transaction."""
+    with read_snapshot(), connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(CHUNK_ROWS):
+            yield [row[0] for row in rows]

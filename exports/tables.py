@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection, transaction
 from django.db.models import BooleanField, CharField, F, FilteredRelation, Q, QuerySet, Value
 from django.db.models.expressions import Case, When
 from django.db.models.functions import Cast, TruncDate
@@ -30,8 +29,8 @@ from exports.cells import neutralise
 from exports.expressions import neutralised, pseudonym
 from exports.panel import panel_rows
 from exports.results import RESULT_COLUMNS, result_rows, results_queryset
+from exports.streaming import CHUNK_ROWS, read_snapshot
 
-CHUNK_ROWS = 5000
 CANNOT_JUDGE_CODES = 'true = the expert chose "cannot judge" (value is empty); false = a rating on the scale.'
 
 
@@ -107,17 +106,8 @@ def build_table(name: str, scope: Scope) -> Table:
 
 
 def stream_rows(queryset: QuerySet[Any, tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
-    """The rows through a server-side cursor inside one read transaction.
-
-    Inside a transaction the cursor streams rows as the database produces them, all from one
-    snapshot; outside one Django would declare it WITH HOLD, which makes PostgreSQL compute and
-    store the whole result before the first row. PostgreSQL's JIT compiler is turned off for the
-    query: it spends seconds compiling a plan that only streams rows in index order.
-    """
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL jit = off")
+    """The rows through a server-side cursor inside one read transaction (``exports.streaming``)."""
+    with read_snapshot():
         yield from queryset.iterator(chunk_size=CHUNK_ROWS)
 
 

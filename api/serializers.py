@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from elicitation.models import Area, ConsensusRule, Criterion, Expert, Participation, Round, Study
@@ -132,6 +131,15 @@ class RoundSerializer(serializers.ModelSerializer[Round]):
         ]
 
 
+class UtcDayField(serializers.DateField):
+    """A moment given to the UTC day only (read-only): times of experts' steps are never given more exactly."""
+
+    def to_representation(self, value: dt.datetime | dt.date) -> str:
+        if isinstance(value, dt.datetime):
+            value = value.astimezone(dt.UTC).date()
+        return super().to_representation(value)
+
+
 class ParticipationSerializer(serializers.ModelSerializer[Participation]):
     """Who was invited and reminded, and on which day each expert opened, started and submitted.
 
@@ -143,9 +151,9 @@ class ParticipationSerializer(serializers.ModelSerializer[Participation]):
     round_number = serializers.IntegerField(source="round.number", read_only=True)
     expert = serializers.UUIDField(source="expert.uuid", read_only=True)
     pseudonym = serializers.CharField(source="expert.pseudonym", read_only=True)
-    opened_on = serializers.SerializerMethodField()
-    started_on = serializers.SerializerMethodField()
-    submitted_on = serializers.SerializerMethodField()
+    opened_on = UtcDayField(source="opened_at", read_only=True, allow_null=True)
+    started_on = UtcDayField(source="started_at", read_only=True, allow_null=True)
+    submitted_on = UtcDayField(source="submitted_at", read_only=True, allow_null=True)
 
     class Meta:
         model = Participation
@@ -161,19 +169,3 @@ class ParticipationSerializer(serializers.ModelSerializer[Participation]):
             "last_reminded_at",
             "reminder_count",
         ]
-
-    @extend_schema_field(serializers.DateField(allow_null=True))
-    def get_opened_on(self, participation: Participation) -> dt.date | None:
-        return utc_day(participation.opened_at)
-
-    @extend_schema_field(serializers.DateField(allow_null=True))
-    def get_started_on(self, participation: Participation) -> dt.date | None:
-        return utc_day(participation.started_at)
-
-    @extend_schema_field(serializers.DateField(allow_null=True))
-    def get_submitted_on(self, participation: Participation) -> dt.date | None:
-        return utc_day(participation.submitted_at)
-
-
-def utc_day(moment: dt.datetime | None) -> dt.date | None:
-    return None if moment is None else moment.astimezone(dt.UTC).date()

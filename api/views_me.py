@@ -5,14 +5,13 @@ Saving goes through elicitation.services.answers.answers_save, the same service 
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 from uuid import UUID
 
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
@@ -21,7 +20,7 @@ from rest_framework.views import APIView
 
 from api.authentication_expert import ExpertSessionAuthentication, InvitationAuthentication, IsExpert
 from api.schema import ErrorSerializer
-from api.serializers import utc_day
+from api.serializers import UtcDayField
 from elicitation.models import Area, Criterion, Expert, Rating, Round, RoundItem
 from elicitation.services.answers import AnswerInput, Source, answers_save
 from elicitation.services.errors import InvalidInput, RoundNotOpen
@@ -45,13 +44,11 @@ class MyRatingsSerializer(serializers.Serializer[dict[str, Any]]):
         criterion = serializers.UUIDField(source="criterion.uuid")
         value = serializers.IntegerField(allow_null=True)
         cannot_judge = serializers.BooleanField()
-        updated_on = serializers.SerializerMethodField(
-            help_text="The UTC day the answer last changed: answer times are never given more exactly (anonymity)."
+        updated_on = UtcDayField(
+            source="updated_at",
+            read_only=True,
+            help_text="The UTC day the answer last changed: answer times are never given more exactly (anonymity).",
         )
-
-        @extend_schema_field(serializers.DateField())
-        def get_updated_on(self, rating: Rating) -> dt.date:
-            return utc_day(rating.updated_at)  # type: ignore[return-value]  # updated_at is never empty
 
     round = serializers.UUIDField(source="round.uuid")
     round_number = serializers.IntegerField(source="round.number")

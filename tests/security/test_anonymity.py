@@ -10,6 +10,7 @@ receive are scanned the same way.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import secrets
 import uuid
@@ -411,11 +412,17 @@ def test_round_state_fixture_is_as_described(world):
     assert world.study.experts.filter(bloc=LONE).count() == 1
 
 
+COORDINATOR_TIME = dt.datetime(2025, 2, 12, 9, 0, tzinfo=dt.UTC)
+
+
 def test_coordinators_see_the_day_of_an_experts_steps_never_the_time(world, coordinator_a):
     """Exact times could be matched against the moment a live result changed; the day is enough for reminders."""
     from tests.api.helpers import token_client
 
-    Participation.objects.update(last_reminded_at=None)  # the coordinator's reminders are not the expert's steps
+    # The coordinator's own steps (opening the round, invitations, reminders) are not the expert's: fixed,
+    # so the clock of the test run (its minute or second may well be 47) cannot look like OTHER_TIME.
+    Participation.objects.update(last_reminded_at=None, invited_at=COORDINATOR_TIME)
+    Round.objects.filter(pk=world.current.pk).update(opened_at=COORDINATOR_TIME)
     api = token_client(coordinator_a)
     rows = api.get(reverse("api-v1:participation-list"), {"round": str(world.current.uuid)}).json()["results"]
     others = [row for row in rows if row["expert"] != str(world.me.expert.uuid)]

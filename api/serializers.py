@@ -43,6 +43,7 @@ class StudySerializer(serializers.ModelSerializer[Study]):
             "mode",
             "anonymity",
             "feedback_timing",
+            "feedback_by_bloc",
             "quantile_method",
             "min_group_size",
             "default_language",

@@ -33,7 +33,8 @@ def _user(request: HttpRequest) -> User:
 def panel_list(request: HttpRequest, study_uuid: UUID) -> HttpResponse:
     study = study_for_coordinator(request.user, study_uuid)
     experts = list(study.experts.order_by("number"))
-    context = {"study": study, "experts": experts, "counts": panel_counts(study)}
+    # Strict anonymity: names without pseudonyms, so no page joins a person to the pseudonym of any row
+    context = {"study": study, "experts": experts, "counts": panel_counts(study), "strict": study.anonymity == "strict"}
     return render(request, "elicitation/setup/panel.html", context)
 
 

@@ -74,7 +74,7 @@ def test_a_new_end_date_moves_the_expiry_of_live_links(study_a, coordinator_a):
 
 
 def _consent(study: Study) -> None:
-    expert = study.experts.first()
+    expert = study.experts.get(number=1)
     expert.consented_at = timezone.now()
     expert.save(update_fields=["consented_at"])
 

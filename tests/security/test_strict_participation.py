@@ -110,3 +110,23 @@ def test_a_strict_study_exports_the_answers_of_closed_rounds_only(study_a):
     Study.objects.filter(pk=study_a.pk).update(anonymity=Study.Anonymity.STANDARD)
     study_a.refresh_from_db()
     assert current.number in {row[1] for row in build_table("ratings", scope_for(study_a)).rows()}
+
+
+def test_strict_expert_pages_and_messages_name_the_person_without_the_pseudonym(coordinator_a, study_a):
+    _strict(study_a)
+    expert = study_a.experts.get(number=2)
+    client = Client()
+    client.force_login(coordinator_a)
+    for name in ("expert-edit", "expert-erase"):
+        body = client.get(reverse(name, args=[study_a.uuid, expert.uuid])).content.decode()
+        assert expert.name in body, name
+        assert expert.pseudonym not in body, name
+    erase = reverse("expert-erase", args=[study_a.uuid, expert.uuid])
+    assert client.post(erase, {"pseudonym": expert.pseudonym}).status_code == 400  # not the confirmation here
+    response = client.post(erase, {"pseudonym": expert.email.upper()}, follow=True)
+    assert response.status_code == 200
+    expert.refresh_from_db()
+    assert expert.erased_at is not None
+    body = response.content.decode()
+    assert "personal data was erased" in body
+    assert expert.pseudonym not in body

@@ -86,19 +86,18 @@ def interval_counts(index: IntArray, mask: np.ndarray, n_intervals: int) -> Floa
     return one_hot.sum(axis=-2).astype(np.float64)
 
 
-def _cdf_at(item_knots: FloatArray, levels: FloatArray, points: FloatArray) -> FloatArray:
-    """Each expert's piecewise-linear CDF (through the knots at ``levels``) at each item's breakpoints.
+def _cdf_at(item_knots: FloatArray, levels: FloatArray, points: FloatArray, needed: np.ndarray) -> FloatArray:
+    """Each needed expert's piecewise-linear CDF (through its knots at ``levels``) at the item's breakpoints.
 
-    ``item_knots`` experts x items x (Q + 2), ``points`` items x M; returns experts x items x M. The segment
-    is found left-closed, so the CDF at a knot is exactly its level (no round-off): a decision maker that
-    reproduces one expert then has exactly that expert's quantiles.
+    ``item_knots`` experts x items x (Q + 2), ``points`` items x M, ``needed`` experts x items; returns
+    experts x items x M, 0 where not needed. ``np.interp`` returns the level itself at a knot (no round-off),
+    so a decision maker that reproduces one expert has exactly that expert's quantiles, and realizations on
+    a quantile count in the same interval for both.
     """
-    above = item_knots[:, :, None, :] <= points[None, :, :, None]
-    segment = np.clip(above.sum(axis=-1), 1, levels.size - 1)
-    left = np.take_along_axis(item_knots, segment - 1, axis=-1)
-    right = np.take_along_axis(item_knots, segment, axis=-1)
-    fraction = np.clip((points[None] - left) / (right - left), 0.0, 1.0)
-    return levels[segment - 1] + (levels[segment] - levels[segment - 1]) * fraction
+    cdf = np.zeros(item_knots.shape[:2] + points.shape[-1:])
+    for expert, item in zip(*np.nonzero(needed), strict=True):
+        cdf[expert, item] = np.interp(points[item], item_knots[expert, item], levels)
+    return cdf
 
 
 def mixture_quantiles(
@@ -118,12 +117,12 @@ def mixture_quantiles(
     for start in range(0, n_items, _ITEM_BLOCK):
         block = slice(start, start + _ITEM_BLOCK)
         block_knots = knots(values[:, block], low[block], high[block])
-        block_answered = answered[:, block]
-        filled = np.where(block_answered[..., None], block_knots, high[block][None, :, None])
+        block_weights = weights[:, :, block]
+        filled = np.where(answered[:, block, None], block_knots, high[block][None, :, None])
         points = np.sort(filled.transpose(1, 0, 2).reshape(filled.shape[1], -1), axis=-1)
-        with np.errstate(divide="ignore", invalid="ignore"):  # unanswered: zero-width segments, masked next
-            cdf = np.where(block_answered[..., None], _cdf_at(filled, levels, points), 0.0)
-        mixture = np.einsum("cei,eim->cim", weights[:, :, block], cdf)
+        # Experts without weight on an item in every weighting add nothing: skip their CDFs.
+        cdf = _cdf_at(block_knots, levels, points, answered[:, block] & (block_weights > 0).any(axis=0))
+        mixture = np.einsum("cei,eim->cim", block_weights, cdf)
         result[:, block] = _invert(mixture, points, q)
     return result
 

@@ -94,8 +94,10 @@ def classical_model(
         raise ValueError(f"weights must be one of {', '.join(WEIGHT_TYPES)}, got {weights!r}")
     if alpha is not None and not 0.0 <= float(alpha) <= 1.0:
         raise ValueError(f"alpha must lie in [0, 1] or be None, got {alpha!r}")
-    if not float(overshoot) >= 0.0 or not np.isfinite(overshoot):
-        raise ValueError(f"overshoot must be a non-negative number, got {overshoot!r}")
+    # With no overshoot the expert holding an item's extreme quantile has a zero-width tail interval and
+    # infinite information.
+    if not float(overshoot) > 0.0 or not np.isfinite(overshoot):
+        raise ValueError(f"overshoot must be a positive number, got {overshoot!r}")
     case = _prepare(assessments, realizations, quantiles, background, float(overshoot))
     n_experts, n_items = case.answered.shape
     info = scores.information(case.values, case.low, case.high, case.p)
@@ -125,9 +127,9 @@ def classical_model(
         per_item = np.where(kept[:, :, None], (calibration[:, None] * expert_information)[None], 0.0)
         return np.asarray(np.broadcast_to(per_item, (cutoffs.size, n_experts, n_items)))
 
-    def dm_scores(dm_values: FloatArray, cutoffs: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
-        """DM calibration, seed information and weight per candidate (candidates x seed items x Q)."""
-        seed_values = dm_values
+    def dm_scores(seed_values: FloatArray, cutoffs: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """DM calibration, seed information and weight per candidate, from its quantiles on the seeds
+        (candidates x seed items x Q), scored by the same code as the experts."""
         defined = ~np.isnan(seed_values[..., 0])
         seed_index = scores.interval_index(seed_values, case.realizations[case.seeds][None])
         dm_counts = scores.interval_counts(seed_index, defined, case.p.size)
@@ -143,8 +145,10 @@ def classical_model(
         )
 
     cutoff_scan = None
-    if weights == "equal" or alpha is not None:
-        cutoff = 0.0 if weights == "equal" else float(alpha)  # type: ignore[arg-type]
+    if weights == "equal":
+        cutoff = 0.0
+    elif alpha is not None:
+        cutoff = float(alpha)
     else:
         candidates = _distinct_scores(calibration[scored])
         raw = _normalised(raw_weights(candidates)[:, :, case.seeds], case.answered[:, case.seeds])

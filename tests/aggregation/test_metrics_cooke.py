@@ -186,7 +186,8 @@ def test_the_order_of_the_experts_does_not_matter() -> None:
     [
         ({"weights": "best"}, "weights must be one of"),
         ({"alpha": 1.5}, "alpha must lie in"),
-        ({"overshoot": -0.1}, "overshoot must be"),
+        ({"overshoot": -0.1}, "overshoot must be a positive number"),
+        ({"overshoot": 0.0}, "overshoot must be a positive number"),
         ({"background": ["uniform"]}, "one scale per item"),
         ({"background": "loglog"}, "must be 'uniform' or 'log'"),
         ({"quantiles": [0.5, 0.05, 0.95]}, "quantiles must increase"),

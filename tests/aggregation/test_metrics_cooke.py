@@ -13,6 +13,7 @@ from scipy import stats
 
 from aggregation.metrics import cooke
 from aggregation.metrics.cooke import WeightType, classical_model
+from aggregation.metrics.cooke_scores import mixture_quantiles
 
 NAN = np.nan
 Q3 = [0.05, 0.5, 0.95]
@@ -87,6 +88,23 @@ def test_the_optimised_cutoff_maximises_the_decision_makers_weight() -> None:
     for cutoff, *_ in result.cutoff_scan:
         fixed = classical_model(ASSESSMENTS, REALIZATIONS, Q3, alpha=float(cutoff))
         assert fixed.dm_weight_unnormalised <= result.dm_weight_unnormalised * (1 + 1e-12)
+
+
+def test_pooling_every_candidate_in_one_pass_equals_pooling_each_alone() -> None:
+    answered = np.ones((3, 4), dtype=bool)
+    low, high = np.array([0.2, 8.0, 0.4, -0.2]), np.array([9.8, 34.0, 8.6, 3.2])
+    q = np.array(Q3)
+    weights = np.random.default_rng(7).random((5, 3, 4))
+    weights /= weights.sum(axis=1, keepdims=True)
+    together = mixture_quantiles(ASSESSMENTS, answered, low, high, weights, q)
+    for candidate in range(5):
+        alone = mixture_quantiles(ASSESSMENTS, answered, low, high, weights[candidate : candidate + 1], q)
+        assert together[candidate] == pytest.approx(alone[0], rel=1e-12)
+    # A mixture quantile is where the weighted CDFs reach its level: evaluate them there.
+    x = together[2, 1, 0]
+    levels = np.array([0.0, *Q3, 1.0])
+    cdfs = [np.interp(x, [low[1], *ASSESSMENTS[expert, 1], high[1]], levels) for expert in range(3)]
+    assert float(np.dot(weights[2, :, 1], cdfs)) == pytest.approx(0.05, rel=1e-12)
 
 
 def test_one_expert_pooled_alone_is_the_decision_maker() -> None:

@@ -126,8 +126,9 @@ def test_it_scans_the_same_cutoffs_as_anduryl(case: dict[str, Any], setting: dic
     scan = as_array(expected["cutoff_scan"])
     distinct = np.concatenate([[True], scan[1:, 0] > scan[:-1, 0] * (1 + 1e-12)])
     assert_close("cutoff_scan", result.cutoff_scan, scan[distinct])
-    weights = np.sort(scan[:, 3])
-    assert (weights[-1] - weights[-2]) / weights[-1] == pytest.approx(expected["cutoff_margin"], rel=1e-9)
+    assert result.cutoff_scan is not None
+    weights = np.sort(result.cutoff_scan[:, 3])
+    assert (weights[-1] - weights[-2]) / weights[-1] == pytest.approx(expected["cutoff_margin"], rel=1e-6)
 
 
 @pytest.mark.parametrize("case", EXAMPLES["cases"], ids=lambda case: case["name"])

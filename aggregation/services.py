@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 CODE_VERSION = coopsurvey.__version__
 _ADVISORY_NAMESPACE = 0x436F_6F70  # "Coop": keeps these advisory lock keys apart from any other use
+HOLD_NAMESPACE = 0x486F_6C64  # "Hold": a run's pause point between computing and writing (see pause_while_held)
 
 
 def load_ratings(*, round_id: int, study_id: int) -> pd.DataFrame:
@@ -104,6 +105,7 @@ def round_aggregate(
     try:
         as_of = Rating.objects.filter(round_id=round_id).aggregate(latest=Max("updated_at"))["latest"]
         results, ratings = compute_for_round(round_, timings=timings)
+        pause_while_held(run.pk)
         start = time.perf_counter()
         with transaction.atomic():
             _lock_round_results(round_id)
@@ -153,6 +155,18 @@ def _start_run(round_: Round, *, run_id: int | None, trigger: str) -> Aggregatio
         setattr(run, name, value)
     run.save(update_fields=list(recipe))
     return run
+
+
+def pause_while_held(run_id: int) -> None:
+    """Wait here, after reading and computing and before writing, while another session holds the run's hold lock.
+
+    Nobody holds it in normal operation, so this costs one round trip. It lets a test (or an operator
+    reproducing a report) stop one particular job at exactly the point where a slow job is dangerous, with a
+    PostgreSQL advisory lock instead of signals or sleeps: ``pg_advisory_lock(HOLD_NAMESPACE, run_id)``.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", [HOLD_NAMESPACE, run_id % 2**31])
 
 
 def _lock_round_results(round_id: int) -> None:

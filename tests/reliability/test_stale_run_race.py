@@ -1,5 +1,8 @@
 """A job that read the ratings before the round closed, and writes after the close job: results stay right.
 
+Runs before this fix were last-writer-wins, and this test failed on them (the held job replaced the final
+results with those of 6 of the 8 experts).
+
 The interleaving from the report, made deterministic: the test holds one job's hold lock (the PostgreSQL
 advisory lock ``services.pause_while_held`` waits on, between computing and writing), so that job stops
 after its read every time. Meanwhile two more experts save, the round closes, and the close job runs to the
@@ -18,7 +21,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from aggregation import selectors, services
+from aggregation import jobs, selectors, services
 from aggregation.models import AggregationRun
 from aggregation.tasks import aggregate_round
 from elicitation.models import Round
@@ -126,3 +129,16 @@ def test_a_job_held_after_its_read_while_the_round_closes_leaves_results_equal_t
         second.stop()
 
     assert _stored(round_.pk) == _recomputed(round_), "the held job's older snapshot replaced the final results"
+    held.refresh_from_db()
+    if trigger == AggregationRun.Trigger.RATINGS:
+        assert held.status == AggregationRun.Status.SKIPPED, "a live job finding the round closed does nothing"
+    else:
+        assert held.status == AggregationRun.Status.DONE, "its rows are kept, for the record"
+        assert not held.is_current, "an older snapshot never becomes current"
+        assert not held.is_published
+    current = AggregationRun.objects.get(round=round_, is_current=True)
+    assert current.trigger == AggregationRun.Trigger.CLOSE
+    assert current.is_published
+    assert (current.snapshot_revision or 0) > (held.snapshot_revision or 0)
+    assert current.ratings_count == (held.ratings_count or 0) + 2 * round_.items.count()
+    assert jobs.stale_round_ids() == [], "the sweep finds the closed round's current run up to date"

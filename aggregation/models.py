@@ -127,6 +127,11 @@ class ItemResult(ResultRow):
     suppressed = models.BooleanField(
         default=False, help_text=_("Fewer than the study's minimum group size stand behind it: no statistics.")
     )
+    value_counts = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_("Ratings at each point of the scale, lowest first (the feedback chart); empty when suppressed."),
+    )
     mean = models.FloatField(null=True)
     sd = models.FloatField(null=True)
     median = models.FloatField(null=True)

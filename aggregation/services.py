@@ -313,11 +313,18 @@ VERDICT_FIELDS = ["verdict", "min_benefit_median", "max_risk_median", "benefits_
 
 def _insert_rows(run: AggregationRun, results: RoundResults) -> None:
     round_id = run.round_id
+    distributions = results.distributions
     common = {"run": run, "round_id": round_id}
     ItemResult.objects.bulk_create(
         (
             ItemResult(
-                area_id=r["area"], criterion_id=r["criterion"], group=r["group"], **common, **_fields(r, ITEM_FIELDS)
+                area_id=r["area"],
+                criterion_id=r["criterion"],
+                group=r["group"],
+                # A suppressed row keeps no distribution, as it keeps no statistic.
+                value_counts=[] if r["suppressed"] else distributions.get((r["area"], r["criterion"], r["group"]), []),
+                **common,
+                **_fields(r, ITEM_FIELDS),
             )
             for r in _records(results.items, ["area", "criterion", "group", *ITEM_FIELDS])
         ),

@@ -118,5 +118,14 @@ class Migration(migrations.Migration):
             model_name='itemresult',
             constraint=models.UniqueConstraint(fields=('run', 'area', 'criterion', 'group'), name='item_result_unique'),
         ),
+        migrations.AddField(
+            model_name="itemresult",
+            name="value_counts",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text="Ratings at each point of the scale, lowest first (the feedback chart); empty when suppressed.",
+            ),
+        ),
         migrations.RunPython(mark_existing_results_current, migrations.RunPython.noop),
     ]

@@ -160,3 +160,22 @@ def test_verdicts_follow_the_ratings(panel_study: Study) -> None:
     round_aggregate(round_id=round_.pk)
     assert set(AreaVerdict.objects.filter(round=round_).values_list("verdict", flat=True)) == {"promising"}
     assert set(CrossBloc.objects.filter(round=round_).values_list("verdict", flat=True)) == {"shared"}
+
+
+def test_each_shown_row_stores_its_distribution_and_suppressed_rows_none(closed_round: Round) -> None:
+    round_aggregate(round_id=closed_round.pk)
+    rows = list(ItemResult.objects.filter(run_id__in=shown_runs([closed_round.pk])).select_related("criterion"))
+    assert any(row.suppressed for row in rows)
+    for row in rows:
+        if row.suppressed:
+            assert row.value_counts == []
+            continue
+        assert len(row.value_counts) == row.criterion.scale_max - row.criterion.scale_min + 1
+        assert sum(row.value_counts) == row.n
+        values = Rating.objects.filter(
+            round=closed_round, area_id=row.area_id, criterion_id=row.criterion_id, value__isnull=False
+        )
+        if row.group:
+            values = values.filter(expert__bloc=row.group)
+        for offset, count in enumerate(row.value_counts):
+            assert values.filter(value=row.criterion.scale_min + offset).count() == count

@@ -10,7 +10,7 @@ the inputs and writes the outputs.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -20,7 +20,7 @@ from aggregation import metrics
 from aggregation.crossbloc import cross_bloc
 from aggregation.disclosure import blank_below_k, mark_suppressed
 from aggregation.rules import RuleParts, consensus
-from aggregation.summary import summarize
+from aggregation.summary import summarize, value_counts
 from aggregation.verdicts import Thresholds, area_verdicts
 
 
@@ -30,6 +30,8 @@ class RoundResults:
     criteria: pd.DataFrame  # one row per criterion: Kendall's W and Krippendorff's alpha
     cross_bloc: pd.DataFrame
     verdicts: pd.DataFrame
+    # (area, criterion, group) -> ratings at each scale point: the feedback chart of each stored row
+    distributions: dict[tuple[Any, Any, str], list[int]] = field(default_factory=dict)
 
 
 def compute_round(
@@ -53,7 +55,13 @@ def compute_round(
     criteria = blank_below_k(
         criteria.set_index("criterion", drop=False), raters, AGREEMENT_COLUMNS, k=min_group_size
     ).reset_index(drop=True)
-    return RoundResults(items=summary, criteria=criteria, cross_bloc=crossing, verdicts=verdicts)
+    return RoundResults(
+        items=summary,
+        criteria=criteria,
+        cross_bloc=crossing,
+        verdicts=verdicts,
+        distributions=value_counts(ratings),
+    )
 
 
 # Withheld (NaN) for a criterion fewer than k experts rated: they stand on those experts' rankings.

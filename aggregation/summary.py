@@ -30,7 +30,7 @@ are small panels only (at most 50 pairs), so the cost stays bounded.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -171,6 +171,27 @@ def summarize(ratings: pd.DataFrame, *, method: str = "weibull", previous: pd.Da
     stability = _stability(keys, ratings, previous, panel_key, bloc_key)
     for name in STABILITY_COLUMNS:
         result[name] = stability[name][present]
+    return result
+
+
+def value_counts(ratings: pd.DataFrame) -> dict[tuple[Any, Any, str], list[int]]:
+    """The distribution of each (area, criterion, group): ratings at each scale point, lowest first.
+
+    Groups as :func:`summarize`: the panel (``PANEL``) and each bloc; "cannot judge" is not counted.
+    """
+    rated = ratings[ratings["value"].notna()]
+    if rated.empty:
+        return {}
+    in_blocs = rated[rated["bloc"].fillna("").astype(str) != ""]
+    both = pd.concat([rated.assign(group=PANEL), in_blocs.assign(group=in_blocs["bloc"].astype(str))])
+    sizes = both.groupby(["area", "criterion", "group", "value", "scale_min", "scale_max"], sort=False).size()
+    result: dict[tuple[Any, Any, str], list[int]] = {}
+    index = sizes.index
+    for area, criterion, group, value, scale_min, scale_max, n in zip(
+        *(index.get_level_values(level) for level in range(6)), sizes.to_numpy(), strict=True
+    ):
+        counts = result.setdefault((area, criterion, group), [0] * int(scale_max - scale_min + 1))
+        counts[int(value) - int(scale_min)] = int(n)
     return result
 
 

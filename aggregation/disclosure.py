@@ -91,6 +91,16 @@ def withheld_groups(total: int, parts: Mapping[str, int], *, k: int) -> tuple[bo
     return _TOTAL in hidden, {key[0] for key in hidden if key not in (_TOTAL, _UNASSIGNED)}
 
 
+def difference_discloses(before: Mapping[K, int], shown: Mapping[K, int], *, k: int) -> bool:
+    """Whether showing ``shown`` (figure -> contributors) after ``before`` (the same figures, as last shown)
+    lets a subtraction isolate 1 to k - 1 contributors: some shown figure changed by fewer than k of them.
+
+    Counts are per figure (an item's panel or bloc row), so a bloc that gained one expert between two views
+    is caught even when the panel as a whole gained k.
+    """
+    return any(too_few(abs(n - before.get(key, 0)), k=k) for key, n in shown.items())
+
+
 def mark_suppressed(rows: pd.DataFrame, min_group_size: int) -> pd.DataFrame:
     """A copy of summary rows (panel and blocs per item) with ``suppressed`` set and suppressed statistics blanked.
 

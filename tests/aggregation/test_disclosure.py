@@ -5,7 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from aggregation.disclosure import blank_below_k, mark_suppressed, too_few, withheld, withheld_groups
+from aggregation.disclosure import (
+    blank_below_k,
+    difference_discloses,
+    mark_suppressed,
+    too_few,
+    withheld,
+    withheld_groups,
+)
 from aggregation.summary import summarize
 
 
@@ -81,3 +88,11 @@ def test_agreement_of_fewer_than_k_raters_is_blanked():
     result = blank_below_k(frame, raters, ["kendall_w"], k=5)
     assert result["kendall_w"].isna()["B1"]
     assert result.loc["B2", "kendall_w"] == 0.7
+
+
+def test_a_difference_of_fewer_than_k_in_any_shown_row_discloses():
+    before = {("i", ""): 6, ("i", "A"): 3, ("i", "B"): 3}
+    assert not difference_discloses(before, {("i", ""): 9, ("i", "A"): 6, ("i", "B"): 3}, k=3)
+    assert difference_discloses(before, {("i", ""): 9, ("i", "A"): 5, ("i", "B"): 4}, k=3)  # B gained one
+    assert not difference_discloses({}, {("i", ""): 3}, k=3)  # a first view: the rows stand on k or more
+    assert not difference_discloses(before, {("i", ""): 6}, k=3)  # unchanged

@@ -1,6 +1,6 @@
 """The attack suite of issue 14: a curious coordinator and a curious expert try to recover ratings by subtraction.
 
-A real-time study (k = 3) with a panel of eight in two blocs (five and three), strict or standard anonymity.
+A real-time study (k = 3) with a panel of ten in two blocs (six and four), strict or standard anonymity.
 The experts consent and then save their ratings one at a time through the API (``Authorization:
 Invitation``); a real Celery worker aggregates after each save, on PostgreSQL, with Redis as the broker.
 After each save the coordinator polls everything they can see and the first expert reloads their feedback
@@ -9,7 +9,7 @@ After each save the coordinator polls everything they can see and the first expe
 - No figure anywhere stands on 1 to k - 1 experts (disclosure control, ``aggregation.disclosure``).
 - No two observations differ by 1 to k - 1 experts, so no rating is recovered, nor attributed by
   participation timing (the publication rule: live results change only in published snapshots that
-  add at least k contributors).
+  add at least k contributors, and in which no shown row, panel or bloc, changed by fewer than k).
 - In strict mode participation never says who started.
 """
 
@@ -30,10 +30,9 @@ from tests.security.attack import Findings, Observation, Observer, attack, wait_
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 
 K = 3
-BLOCS = {"Atlantis": 5, "Borealis": 3}
+BLOCS = {"Atlantis": 6, "Borealis": 4}
 AREAS = [("verification", "Verification mechanisms")]
 CRITERIA = [("B1", "Reduction of shared global risk", "benefit"), ("R1", "Advancing dangerous capabilities", "risk")]
-NEEDS_PUBLICATION = pytest.mark.xfail(strict=True, reason="needs the publication rule of h-runs")
 
 
 def _value(expert: int, item: int) -> int:
@@ -58,7 +57,10 @@ def _run(coordinator, anonymity: str) -> tuple[list[Observation], list[Expert]]:
     Expert.objects.filter(study=study).update(consented_at=timezone.now())
     round_ = make_round(study, status=Round.Status.OPEN)
     items = list(round_.items.select_related("area", "criterion").order_by("area__order", "criterion__order"))
-    order = experts[::2] + experts[1::2]  # the blocs take turns, as they would
+    atlantis, borealis = experts[:6], experts[6:]
+    # Three of each bloc, then two and one: the third batch brings k new experts to the panel but only one
+    # to Borealis, whose row would then give that expert's rating by subtraction.
+    order = atlantis[:3] + borealis[:3] + atlantis[3:5] + borealis[3:] + atlantis[5:]
     watcher = Client()
     assert watcher.get(reverse("expert-link", args=[token_issue(expert=order[0])])).status_code == 302
     observer = Observer(
@@ -95,11 +97,15 @@ def test_no_view_shows_a_figure_of_fewer_than_k_experts(celery_worker_process, c
         assert all(not seen.started for seen in observations)  # participation never says who started
 
 
-@NEEDS_PUBLICATION
 @pytest.mark.parametrize("anonymity", [Study.Anonymity.STRICT, Study.Anonymity.STANDARD])
 def test_no_rating_is_recovered_by_subtracting_two_views(celery_worker_process, coordinator_a, anonymity):
     observations, order = _run(coordinator_a, anonymity)
     found = attack(observations, k=K, savers=order)
+    panel = ("api", 1, AREAS[0][0], CRITERIA[0][0], "")
+    published = {seen.figures[panel].n for seen in observations if panel in seen.figures}
+    assert len(published) >= 2, published  # the results did change while the round was open...
+    feedback = {seen.figures.get(k) for seen in observations for k in seen.figures if k[0] == "feedback"}
+    assert len(feedback) >= 2  # ...and so did the watching expert's feedback: the test can see a difference
     assert found.small_differences == [], _report(found)
     assert found.recovered == {}, _report(found)
     assert found.attributed == {}, _report(found)

@@ -92,8 +92,9 @@ def withheld_groups(total: int, parts: Mapping[str, int], *, k: int) -> tuple[bo
 
 
 def difference_discloses(before: Mapping[K, int], shown: Mapping[K, int], *, k: int) -> bool:
-    """Whether showing ``shown`` (figure -> contributors) after ``before`` (the same figures, as last shown)
-    lets a subtraction isolate 1 to k - 1 contributors: some shown figure changed by fewer than k of them.
+    """Whether showing ``shown`` (figure -> contributors) after ``before`` (the same figures as last shown; a
+    figure never shown counts 0) lets a subtraction isolate 1 to k - 1 contributors: some shown figure
+    changed by fewer than k of them.
 
     Counts are per figure (an item's panel or bloc row), so a bloc that gained one expert between two views
     is caught even when the panel as a whole gained k.

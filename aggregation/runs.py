@@ -206,26 +206,31 @@ def run_settle(*, run: AggregationRun, round_status: str, min_group_size: int) -
         published = last_published_run(run.round_id)
         run.is_published = adds_enough_contributors(
             run.contributors, published.contributors if published else [], min_group_size=min_group_size
-        ) and not _rows_disclose(run, published, min_group_size=min_group_size)
+        ) and not _rows_disclose(run, min_group_size=min_group_size)
     run.published_at = timezone.now() if run.is_published else None
     run.save(update_fields=fields)
 
 
-def _rows_disclose(run: AggregationRun, published: AggregationRun | None, *, min_group_size: int) -> bool:
-    """Whether a row the run would show differs from the last published view by 1 to k - 1 raters.
+def _rows_disclose(run: AggregationRun, *, min_group_size: int) -> bool:
+    """Whether a row the run would show differs by 1 to k - 1 raters from that row as last shown.
 
     k new contributors overall can still be one new expert in a bloc, or one on an item the others skipped:
-    ``aggregation.disclosure.difference_discloses`` compares every shown (item, group) row (two queries).
+    ``aggregation.disclosure.difference_discloses`` compares every shown (item, group) row with its most
+    recent shown version in any published run of the round (a row withheld in between is not forgotten).
+    Two queries.
     """
     fields = ("area_id", "criterion_id", "group", "n")
     shown = {
         (area, criterion, group): n
         for area, criterion, group, n in ItemResult.objects.filter(run=run, suppressed=False).values_list(*fields)
     }
-    before: dict[tuple[int, int, str], int] = {}
-    if published is not None:
-        rows = ItemResult.objects.filter(run=published).values_list(*fields)
-        before = {(area, criterion, group): n for area, criterion, group, n in rows}
+    earlier = (
+        ItemResult.objects.filter(run__round_id=run.round_id, run__is_published=True, suppressed=False)
+        .exclude(run=run)
+        .order_by("run__published_at", "run_id")
+        .values_list(*fields)
+    )
+    before = {(area, criterion, group): n for area, criterion, group, n in earlier}  # the latest wins
     return difference_discloses(before, shown, k=min_group_size)
 
 

@@ -191,11 +191,18 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, 
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 # Any request body larger than this is refused with 413 before it is read (CSV imports included).
 MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 10 * 1024 * 1024, minimum=1024)
-LOGIN_RATE_LIMIT = env_int("LOGIN_RATE_LIMIT", 10, minimum=1)  # failed or not, per client and 5 minutes
-LINK_RATE_LIMIT = env_int("LINK_RATE_LIMIT", 30, minimum=1)  # personal-link openings per client and 5 minutes
+LOGIN_RATE_LIMIT = env_int(
+    "LOGIN_RATE_LIMIT", 10, minimum=1
+)  # failed or not, per client and 5 minutes (site and admin)
+LINK_RATE_LIMIT = env_int(
+    "LINK_RATE_LIMIT", 30, minimum=1
+)  # link openings and refused API invitations, per client and 5 minutes
 # "Request a new link" form: per client per hour, and (silently) per email address per hour.
 LINK_REQUEST_RATE_LIMIT = env_int("LINK_REQUEST_RATE_LIMIT", 10, minimum=1)
 LINK_REQUEST_PER_ADDRESS = env_int("LINK_REQUEST_PER_ADDRESS", 3, minimum=1)
+# Password reset: requests per client per hour (429), and emails per address per hour (silently none past it).
+PASSWORD_RESET_RATE_LIMIT = env_int("PASSWORD_RESET_RATE_LIMIT", 10, minimum=1)
+PASSWORD_RESET_PER_ADDRESS = env_int("PASSWORD_RESET_PER_ADDRESS", 3, minimum=1)
 
 vars().update(email_settings("EMAIL_URL"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "coopsurvey <noreply@localhost>")

@@ -204,7 +204,18 @@ LINK_REQUEST_PER_ADDRESS = env_int("LINK_REQUEST_PER_ADDRESS", 3, minimum=1)
 PASSWORD_RESET_RATE_LIMIT = env_int("PASSWORD_RESET_RATE_LIMIT", 10, minimum=1)
 PASSWORD_RESET_PER_ADDRESS = env_int("PASSWORD_RESET_PER_ADDRESS", 3, minimum=1)
 
-vars().update(email_settings("EMAIL_URL"))
+EMAIL_SETTINGS = email_settings("EMAIL_URL")
+vars().update(EMAIL_SETTINGS)
+# With DEBUG off, printing emails to the console (EMAIL_URL unset or console://) is a mistake unless
+# asked for: invitations would reach no one, and their link secrets would sit in the worker's log
+# (redacted there since, but the experts would still get nothing).
+EMAIL_CONSOLE_ALLOWED = env_bool("EMAIL_CONSOLE_ALLOWED", default=False)
+if not DEBUG and EMAIL_SETTINGS["EMAIL_BACKEND"] == "coopsurvey.mail.ConsoleEmailBackend" and not EMAIL_CONSOLE_ALLOWED:
+    raise ImproperlyConfigured(
+        "EMAIL_URL is unset or console:// with DEBUG off: emails (with experts' personal links) would be printed "
+        "to the log instead of sent. Set EMAIL_URL=smtp://user:password@host:587?tls=1, or EMAIL_CONSOLE_ALLOWED=1 "
+        "to print them on purpose (links redacted)."
+    )
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "coopsurvey <noreply@localhost>")
 
 # Security. HTTPS=1 turns on everything that assumes TLS in front of the app.

@@ -253,6 +253,12 @@ REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
 ]
 REST_FRAMEWORK["EXCEPTION_HANDLER"] = "api.errors.exception_handler"
 REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["rest_framework.renderers.JSONRenderer"]
+# JSON bodies nested deeper than any request of ours are a 400 (api/parsers.py); forms and uploads as DRF's.
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "api.parsers.JSONParser",
+    "rest_framework.parsers.FormParser",
+    "rest_framework.parsers.MultiPartParser",
+]
 REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "api.schema.ApiAutoSchema"
 
 # Exports (exports/): files of export jobs live here; downloads go through the app, never a public URL.

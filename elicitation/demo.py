@@ -42,11 +42,13 @@ PANEL_SIZE = 30
 
 # Where the simulated panel leans, per area and criterion (1–9), following the paper's findings:
 # verification and shared protocols promising, infrastructure risky (backdoors), evaluations sensitive.
+# M1 is how far safeguards could reduce the area's risks.
 CENTRES = {
-    "verification": {"B1": 7.5, "B2": 8.0, "B3": 7.0, "R1": 2.5, "R2": 4.5, "R3": 4.0},
-    "protocols": {"B1": 7.0, "B2": 7.5, "B3": 6.5, "R1": 1.5, "R2": 2.5, "R3": 2.5},
-    "infrastructure": {"B1": 5.5, "B2": 5.0, "B3": 6.5, "R1": 3.5, "R2": 4.5, "R3": 7.0},
-    "evaluations": {"B1": 7.0, "B2": 6.0, "B3": 6.0, "R1": 6.0, "R2": 7.5, "R3": 5.0},
+    "verification": {"B1": 7.5, "B2": 8.0, "B3": 7.0, "R1": 2.5, "R2": 4.5, "R3": 4.0, "M1": 6.5},
+    "protocols": {"B1": 7.0, "B2": 7.5, "B3": 6.5, "R1": 1.5, "R2": 2.5, "R3": 2.5, "M1": 7.0},
+    "infrastructure": {"B1": 5.5, "B2": 5.0, "B3": 6.5, "R1": 3.5, "R2": 4.5, "R3": 7.0, "M1": 6.0},
+    "evaluation-science": {"B1": 6.5, "B2": 6.0, "B3": 7.0, "R1": 3.5, "R2": 2.5, "R3": 2.0, "M1": 7.0},
+    "evaluations": {"B1": 7.0, "B2": 6.0, "B3": 6.0, "R1": 6.0, "R2": 7.5, "R3": 5.0, "M1": 4.5},
 }
 # A small lean per bloc on risks, so that subgroup feedback has something to show.
 BLOC_RISK_LEAN = {"United States": 0.6, "China": 0.4, "Europe": -0.3, "Other": -0.4}

@@ -151,16 +151,21 @@ class AreaRevision(models.Model):
 
 
 class Criterion(LocalizedText):
-    """A benefit or risk criterion, rated on an integer scale with labelled ends."""
+    """A benefit, risk or mitigability criterion, rated on an integer scale with labelled ends.
+
+    Mitigability asks how far safeguards could reduce an area's risks, so that "cooperate with
+    safeguards" rests on the panel's answer rather than on an inference from the risk ratings.
+    """
 
     class Kind(models.TextChoices):
         BENEFIT = "benefit", _("Benefit")
         RISK = "risk", _("Risk")
+        MITIGABILITY = "mitigability", _("Mitigability")
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="criteria")
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     code = models.SlugField(max_length=20)
-    kind = models.CharField(max_length=10, choices=Kind)
+    kind = models.CharField(max_length=20, choices=Kind)
     scale_min = models.SmallIntegerField(default=1)
     scale_max = models.SmallIntegerField(default=9)
     label_min = models.CharField(max_length=200, blank=True)

@@ -255,7 +255,14 @@ def _simulate(rounds: list[Round], experts: list[Expert], areas: list[Area], cri
                 confidence = int(rng.integers(2, 6))
                 rationale = RATIONALES.get((area.code, index), "") if round_index == 0 else ""
                 responses.append(
-                    AreaResponse(round=round_, expert=expert, area=area, confidence=confidence, rationale=rationale)
+                    AreaResponse(
+                        round=round_,
+                        expert=expert,
+                        area=area,
+                        confidence=confidence,
+                        rationale=rationale,
+                        rationale_language=expert.language if rationale else "",
+                    )
                 )
                 revisions.append(
                     AnswerRevision(

@@ -77,7 +77,7 @@ def moderation_translate(request: HttpRequest, study_uuid: UUID, round_uuid: UUI
         if not form.is_valid():
             raise ServiceError(
                 _("Please correct the marked fields."),
-                field_errors={name: list(errors) for name, errors in form.errors.items()},
+                field_errors={name: [str(error) for error in errors] for name, errors in form.errors.items()},
             )
         saved = rationale_translate(
             response=response_obj,

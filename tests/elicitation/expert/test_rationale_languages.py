@@ -108,6 +108,7 @@ def test_the_translation_is_shown_beside_the_original_and_both_are_exported(bili
     [
         ({"translation": "同一种语言", "language": "zh-hans"}, "language"),  # the original's own language
         ({"translation": "Auf Deutsch", "language": "de"}, "language"),  # not a language of the study
+        ({"translation": "Too long a code", "language": "x" * 11}, "language"),  # refused by the form
         ({"translation": "x" * 4001, "language": "en"}, "translation"),
         ({"translation": "a\x00b", "language": "en"}, "translation"),
     ],

@@ -42,13 +42,11 @@ PANEL_SIZE = 30
 
 # Where the simulated panel leans, per area and criterion (1–9), following the paper's findings:
 # verification and shared protocols promising, infrastructure risky (backdoors), evaluations sensitive.
-# M1 is how far safeguards could reduce the area's risks.
 CENTRES = {
-    "verification": {"B1": 7.5, "B2": 8.0, "B3": 7.0, "R1": 2.5, "R2": 4.5, "R3": 4.0, "M1": 6.5},
-    "protocols": {"B1": 7.0, "B2": 7.5, "B3": 6.5, "R1": 1.5, "R2": 2.5, "R3": 2.5, "M1": 7.0},
-    "infrastructure": {"B1": 5.5, "B2": 5.0, "B3": 6.5, "R1": 3.5, "R2": 4.5, "R3": 7.0, "M1": 6.0},
-    "evaluation-science": {"B1": 6.5, "B2": 6.0, "B3": 7.0, "R1": 3.5, "R2": 2.5, "R3": 2.0, "M1": 7.0},
-    "evaluations": {"B1": 7.0, "B2": 6.0, "B3": 6.0, "R1": 6.0, "R2": 7.5, "R3": 5.0, "M1": 4.5},
+    "verification": {"B1": 7.5, "B2": 8.0, "B3": 7.0, "R1": 2.5, "R2": 4.5, "R3": 4.0},
+    "protocols": {"B1": 7.0, "B2": 7.5, "B3": 6.5, "R1": 1.5, "R2": 2.5, "R3": 2.5},
+    "infrastructure": {"B1": 5.5, "B2": 5.0, "B3": 6.5, "R1": 3.5, "R2": 4.5, "R3": 7.0},
+    "evaluations": {"B1": 7.0, "B2": 6.0, "B3": 6.0, "R1": 6.0, "R2": 7.5, "R3": 5.0},
 }
 # A small lean per bloc on risks, so that subgroup feedback has something to show.
 BLOC_RISK_LEAN = {"United States": 0.6, "China": 0.4, "Europe": -0.3, "Other": -0.4}
@@ -70,6 +68,14 @@ RATIONALES = {
     ("evaluations", 12): "评估方法可以共享，但具体测试结果涉及敏感信息。",
 }
 
+# The template asks evaluation science apart from dangerous-capability evaluations, and M1: how far
+# safeguards could reduce each area's risks (high where the paper sees manageable risks).
+CENTRES["evaluation-science"] = {"B1": 6.5, "B2": 6.0, "B3": 7.0, "R1": 3.5, "R2": 2.5, "R3": 2.0}
+MITIGABILITY_CENTRES = {
+    "verification": 8.0, "protocols": 7.5, "infrastructure": 3.0, "evaluation-science": 7.5, "evaluations": 5.0,
+}  # fmt: skip
+for _code, _centre in MITIGABILITY_CENTRES.items():
+    CENTRES[_code]["M1"] = _centre
 
 SUGGESTIONS = [
     (1, "Joint incident database for AI failures and near misses"),

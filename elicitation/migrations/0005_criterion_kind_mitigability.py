@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='criterion',
             name='kind',
-            field=models.CharField(choices=[('benefit', 'Benefit'), ('risk', 'Risk'), ('mitigability', 'Mitigability')], max_length=20),
+            field=models.CharField(choices=[('benefit', 'Benefit'), ('risk', 'Risk'), ('mitigability', 'Mitigability of the risks')], max_length=20),
         ),
     ]

@@ -151,16 +151,13 @@ class AreaRevision(models.Model):
 
 
 class Criterion(LocalizedText):
-    """A benefit, risk or mitigability criterion, rated on an integer scale with labelled ends.
-
-    Mitigability asks how far safeguards could reduce an area's risks, so that "cooperate with
-    safeguards" rests on the panel's answer rather than on an inference from the risk ratings.
-    """
+    """A benefit or risk criterion, rated on an integer scale with labelled ends."""
 
     class Kind(models.TextChoices):
         BENEFIT = "benefit", _("Benefit")
         RISK = "risk", _("Risk")
-        MITIGABILITY = "mitigability", _("Mitigability")
+        # "How far could safeguards reduce these risks?": the verdict "cooperate with safeguards" rests on it.
+        MITIGABILITY = "mitigability", _("Mitigability of the risks")
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="criteria")
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('elicitation', '0004_study_single_use_links'),
+        ('elicitation', '0007_refused_attempts_counted_per_window'),
     ]
 
     operations = [

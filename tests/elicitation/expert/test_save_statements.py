@@ -19,11 +19,28 @@ from django.utils import timezone
 
 from aggregation.jobs import coalescing_key
 from elicitation.models import AnswerRevision, AuditEvent, InvitationToken, Participation, Rating, Round
-from tests.elicitation.expert.test_round_views import HTMX, consented, field  # noqa: F401 - fixture
+from tests.elicitation.expert.test_round_views import HTMX, field
+from tests.factories import make_round
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture
+def consented(client, expert_a, link_a):
+    client.get(link_a)
+    assert client.post("/e/consent/", {"consent": "yes"}).status_code == 302
+    return client
+
+
 MAX_STATEMENTS = 6
+
+
+@pytest.fixture(params=["single statement", "portable"])
+def write_path(request, monkeypatch):
+    """Both write paths on the same database: the portable one is what SQLite runs."""
+    if request.param == "portable" or connection.vendor != "postgresql":
+        monkeypatch.setattr("elicitation.services.answers.uses_single_statement", lambda: False)
+    return request.param
 
 
 def _statements(client, url, data):
@@ -56,7 +73,9 @@ def test_an_autosave_takes_at_most_six_statements(consented, expert_a, open_roun
         .values_list("old_value", "new_value")
     )
     assert chain == [(None, "6"), ("6", "3")]
-    assert Rating.objects.get(expert=expert_a, area_id=items[2].area_id, criterion_id=items[2].criterion_id).cannot_judge
+    assert Rating.objects.get(
+        expert=expert_a, area_id=items[2].area_id, criterion_id=items[2].criterion_id
+    ).cannot_judge
     events = AuditEvent.objects.filter(action="answers.saved", actor_expert=expert_a).order_by("pk")
     assert [event.detail for event in events] == [{"ratings": 1, "source": "web"}] * 4
     assert Participation.objects.get(round=open_round, expert=expert_a).started_at is not None
@@ -75,7 +94,7 @@ def test_a_full_form_of_ratings_is_one_bulk_upsert(consented, expert_a, open_rou
     assert "Saved. 24 of 24 answered." in response.content.decode()
 
 
-def test_an_unchanged_save_writes_nothing(consented, expert_a, open_round):
+def test_an_unchanged_save_writes_nothing(consented, write_path, expert_a, open_round):
     item = open_round.items.all()[0]
     url = f"/e/round/{open_round.uuid}/save/"
     assert consented.post(url, {field(item): "4"}, **HTMX).status_code == 200
@@ -86,7 +105,7 @@ def test_an_unchanged_save_writes_nothing(consented, expert_a, open_round):
     assert AuditEvent.objects.filter(action="answers.saved").count() == 1
 
 
-def test_a_bad_value_in_a_batch_writes_nothing_and_names_the_field(consented, expert_a, open_round):
+def test_a_bad_value_in_a_batch_writes_nothing_and_names_the_field(consented, write_path, expert_a, open_round):
     good, bad = open_round.items.order_by("pk")[:2]
     url = f"/e/round/{open_round.uuid}/save/"
     response = consented.post(url, {field(good): "5", field(bad): "12"}, **HTMX)
@@ -98,7 +117,7 @@ def test_a_bad_value_in_a_batch_writes_nothing_and_names_the_field(consented, ex
     assert not Participation.objects.filter(started_at__isnull=False).exists()
 
 
-def test_a_revoked_link_is_refused_on_the_very_next_save(consented, expert_a, open_round):
+def test_a_revoked_link_is_refused_on_the_very_next_save(consented, write_path, expert_a, open_round):
     item = open_round.items.all()[0]
     url = f"/e/round/{open_round.uuid}/save/"
     assert consented.post(url, {field(item): "4"}, **HTMX).status_code == 200
@@ -107,7 +126,7 @@ def test_a_revoked_link_is_refused_on_the_very_next_save(consented, expert_a, op
     assert Rating.objects.get().value == 4
 
 
-def test_an_erased_expert_is_refused_on_the_very_next_save(consented, expert_a, open_round):
+def test_an_erased_expert_is_refused_on_the_very_next_save(consented, write_path, expert_a, open_round):
     item = open_round.items.all()[0]
     url = f"/e/round/{open_round.uuid}/save/"
     assert consented.post(url, {field(item): "4"}, **HTMX).status_code == 200
@@ -116,7 +135,7 @@ def test_an_erased_expert_is_refused_on_the_very_next_save(consented, expert_a, 
     assert Rating.objects.get().value == 4
 
 
-def test_a_deactivated_expert_is_refused_on_the_very_next_save(consented, expert_a, open_round):
+def test_a_deactivated_expert_is_refused_on_the_very_next_save(consented, write_path, expert_a, open_round):
     item = open_round.items.all()[0]
     url = f"/e/round/{open_round.uuid}/save/"
     type(expert_a).objects.filter(pk=expert_a.pk).update(is_active=False)
@@ -125,11 +144,60 @@ def test_a_deactivated_expert_is_refused_on_the_very_next_save(consented, expert
     assert not Rating.objects.exists()
 
 
-def test_a_round_of_another_study_is_not_found(consented, study_b):
-    from tests.factories import make_round
-
+def test_a_round_of_another_study_is_not_found(consented, write_path, study_b):
     other = make_round(study_b, status=Round.Status.OPEN)
     item = other.items.all()[0]
     response = consented.post(f"/e/round/{other.uuid}/save/", {field(item): "5"}, **HTMX)
     assert response.status_code == 404
     assert not Rating.objects.exists()
+
+
+def _play(client, round_, steps):
+    """Post each step; return the statuses and status lines, the revisions, ratings and audit details stored."""
+    items = list(round_.items.order_by("pk"))
+    index = {(item.area_id, item.criterion_id): n for n, item in enumerate(items)}
+    url = f"/e/round/{round_.uuid}/save/"
+    audit_before = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    answers = []
+    for step in steps:
+        response = client.post(url, {field(items[n]): value for n, value in step}, **HTMX)
+        answers.append((response.status_code, response.content.decode().split("<", 2)[1]))
+    stored = AnswerRevision.objects.filter(round=round_).order_by("pk")
+    revisions = [
+        (index[(a, c)], *rest)
+        for a, c, *rest in stored.values_list("area_id", "criterion_id", "field", "old_value", "new_value", "source")
+    ]
+    rows = Rating.objects.filter(round=round_).values_list("area_id", "criterion_id", "value", "cannot_judge")
+    ratings = sorted((index[(a, c)], *rest) for a, c, *rest in rows)
+    audits = list(
+        AuditEvent.objects.filter(action="answers.saved", pk__gt=audit_before).order_by("pk").values_list("detail")
+    )
+    return answers, revisions, ratings, audits
+
+
+STEPS = [
+    [(0, "7")],
+    [(0, "7")],  # unchanged
+    [(0, "3"), (1, "cj"), (2, "9")],
+    [(1, "12")],  # out of range: 400, nothing written
+    [(3, "5"), (4, "0")],  # one bad answer in a batch: nothing written
+    [(1, "4")],
+]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="compares the PostgreSQL path with the portable one")
+def test_both_write_paths_answer_and_store_the_same(client, expert_a, link_a, study_a, monkeypatch):
+    client.get(link_a)
+    assert client.post("/e/consent/", {"consent": "yes"}).status_code == 302
+    outcomes = []
+    for portable in (False, True):
+        Round.objects.filter(study=study_a).update(status=Round.Status.CLOSED)
+        round_ = make_round(study_a, status=Round.Status.OPEN)
+        with monkeypatch.context() as patch:
+            if portable:
+                patch.setattr("elicitation.services.answers.uses_single_statement", lambda: False)
+            outcomes.append(_play(client, round_, STEPS))
+    single, portable_outcome = outcomes
+    assert [status for status, _line in single[0]] == [200, 200, 200, 400, 400, 200]
+    assert single[0][5][1].endswith("3 of 24 answered.")
+    assert single == portable_outcome

@@ -181,12 +181,13 @@ def _ratings_save_statement(
         raise _expert_inactive()
     if not answers:
         return RatingsSaved(round=round_, changed=[], answered=0, total=0, scales={})
-    # A value that is not a whole number is never sent; it is refused below with the portable path's words.
+    # A value that is not a whole number (or too big for any scale) is never sent: the statement treats it
+    # as missing and writes nothing; it is refused below with the portable path's words.
     rows = [
         (
             answer.area_id,
             answer.criterion_id,
-            answer.value if isinstance(answer.value, int) and not isinstance(answer.value, bool) else None,
+            answer.value if _fits_the_statement(answer.value) else None,
             bool(answer.cannot_judge),
         )
         for answer in answers
@@ -196,11 +197,17 @@ def _ratings_save_statement(
     return result.saved
 
 
+def _fits_the_statement(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and -(2**31) <= value < 2**31
+
+
 def _ratings_save_portable(
     expert: Expert, answers: Sequence[AnswerInput], source: str, *, round_id: int | None, round_uuid: UUID | str | None
 ) -> RatingsSaved:
     """Any database: the ORM, a statement or two per step (SQLite serialises writers itself)."""
     if round_id is None:
+        if round_uuid is None:
+            raise Round.DoesNotExist
         found = Round.objects.filter(uuid=round_uuid, study_id=expert.study_id).values_list("pk", flat=True).first()
         if found is None:
             raise Round.DoesNotExist

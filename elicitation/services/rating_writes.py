@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
 
 from django.db import connection
@@ -73,7 +74,7 @@ def uses_single_statement() -> bool:
 
 
 def _round_columns() -> list[str]:
-    return [f.column for f in Round._meta.concrete_fields]
+    return [str(f.column) for f in Round._meta.concrete_fields]
 
 
 def lock_round_shared(
@@ -81,6 +82,8 @@ def lock_round_shared(
 ) -> LockedRound:
     """One statement: the round (by id or uuid) locked FOR SHARE, with its study's aggregation interval,
     and the expert's row locked so their saves queue. Raises ``Round.DoesNotExist``."""
+    if round_id is None and round_uuid is None:
+        raise Round.DoesNotExist
     columns = _round_columns()
     selected = ", ".join(f'r."{column}"' for column in columns)
     where = "r.id = %s" if round_id is not None else "r.uuid = %s"
@@ -231,7 +234,7 @@ def ratings_upsert_statement(
     Writes only when every answer passes the checks; the caller words the problems from ``rules``.
     """
     now = timezone.now()
-    params = {
+    params: dict[str, Any] = {
         "ords": list(range(len(answers))),
         "areas": [answer[0] for answer in answers],
         "criteria": [answer[1] for answer in answers],
@@ -287,8 +290,8 @@ def ratings_upsert_statement(
     return StatementResult(rules=rules, newly_answered=newly, saved=saved)
 
 
-def _json(value: object) -> list:  # type: ignore[type-arg]
+def _json(value: Any) -> Any:
     """psycopg decodes json columns itself; a driver that returns text gets parsed here."""
     if isinstance(value, str):
-        return json.loads(value)  # type: ignore[no-any-return]
-    return value  # type: ignore[return-value]
+        return json.loads(value)
+    return value

@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 from django.db import connection
 
+from aggregation.services import round_aggregate
 from elicitation.models import AreaResponse, Rating, Round, Study
 from tests.factories import make_experts, make_round, make_study
 
@@ -93,6 +94,8 @@ def test_real_time_mode_shows_live_feedback_after_the_own_rating(client, panel_r
     item = only.items.all()[0]
     Rating.objects.filter(round=only, expert=experts[0]).delete()
     client.post(f"/e/round/{only.uuid}/save/", {f"r-{item.area_id}-{item.criterion_id}": "3"}, **HTMX)
+    assert "The panel so far:" not in client.get("/e/round/").content.decode(), "nothing published yet"
+    round_aggregate(round_id=only.pk)  # the job the save queued: enough contributors to publish
     body = client.get("/e/round/").content.decode()
     assert "The panel so far:" in body
     assert "Your answer: 3." in body

@@ -15,50 +15,26 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import BooleanField, CharField, F, FilteredRelation, Q, QuerySet, Value
 from django.db.models.expressions import Case, When
 from django.db.models.functions import Cast, TruncDate
 
-from elicitation.models import AreaResponse, Expert, Rating, Round, RoundItem, Study
+from elicitation.models import AreaResponse, Expert, Rating, Round, Study
 from exports import sqlcsv
-from exports.aggregates import AGGREGATE_COLUMNS, aggregate_rows
+from exports.aggregates import AGGREGATE_COLUMNS, aggregate_rows, aggregates_queryset, rating_ranges
+from exports.audit import audit_table
 from exports.cells import neutralise
 from exports.expressions import neutralised, pseudonym
 from exports.panel import panel_rows
 from exports.results import RESULT_COLUMNS, result_rows, results_queryset
-from exports.streaming import CHUNK_ROWS, read_snapshot
+from exports.table_types import Column, Scope, Table, stream_rows
 
 CANNOT_JUDGE_CODES = 'true = the expert chose "cannot judge" (value is empty); false = a rating on the scale.'
 
 
-@dataclass(frozen=True)
-class Column:
-    name: str
-    type: str  # string, int, float, bool or date
-    description: str
-    codes: str = ""
-
-
-@dataclass
-class Table:
-    name: str
-    title: str
-    description: str
-    columns: list[Column]
-    rows: Callable[[], Iterator[tuple[Any, ...]]] = field(repr=False)
-    count: Callable[[], int] = field(repr=False)
-    # The finished CSV lines of the rows, made by the database (``exports.sqlcsv``), where it can.
-    csv_lines: Callable[[], Iterator[list[str]]] | None = field(default=None, repr=False)
-
-    @property
-    def column_names(self) -> list[str]:
-        return [c.name for c in self.columns]
-
-
-TABLE_NAMES = ["ratings", "rationales", "rationales_moderated", "panel", "aggregates", "results"]
+TABLE_NAMES = ["ratings", "rationales", "rationales_moderated", "panel", "aggregates", "results", "audit"]
 
 STUDY = Column("study", "string", "The study's identifier (UUID).")
 ROUND = Column("round", "int", "Round number, 1 for the first round.")
@@ -71,18 +47,6 @@ CONFIDENCE = Column(
     "confidence", "int", "The expert's confidence in their answers on this area.", "1 (low) to 5 (high)"
 )
 DAY = Column("day", "date", "The day (UTC) the answer was last changed; times are coarsened to the day.")
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What an export covers: one study, some of its rounds."""
-
-    study: Study
-    round_ids: tuple[int, ...]
-
-    @property
-    def strict(self) -> bool:
-        return self.study.anonymity == Study.Anonymity.STRICT
 
 
 def scope_for(study: Study, round_ids: Sequence[int] | None = None) -> Scope:
@@ -101,14 +65,9 @@ def build_table(name: str, scope: Scope) -> Table:
         "panel": panel_table,
         "aggregates": aggregates_table,
         "results": results_table,
+        "audit": audit_table,
     }
     return builders[name](scope)
-
-
-def stream_rows(queryset: QuerySet[Any, tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
-    """The rows through a server-side cursor inside one read transaction (``exports.streaming``)."""
-    with read_snapshot():
-        yield from queryset.iterator(chunk_size=CHUNK_ROWS)
 
 
 def _item_columns(scope: Scope) -> dict[str, Any]:
@@ -266,19 +225,20 @@ def panel_table(scope: Scope) -> Table:
 
 def aggregates_table(scope: Scope) -> Table:
     columns = [Column(*spec) for spec in AGGREGATE_COLUMNS]
+    queryset = aggregates_queryset(scope.round_ids)
 
     def rows() -> Iterator[tuple[Any, ...]]:
-        for row in aggregate_rows(scope.round_ids):
-            yield tuple(neutralise(v) if isinstance(v, str) else v for v in row.values())
+        return aggregate_rows(stream_rows(queryset), rating_ranges(scope.round_ids))
 
     return Table(
         name="aggregates",
         title="Aggregates",
-        description="The group response of the whole panel per round and item: every column of the round summary, "
-        "computed from the ratings by the aggregation's code, with the lowest and highest rating.",
+        description="The group response of the whole panel per round and item, as each round's latest completed "
+        "aggregation run stored it (every column of the round summary and the consensus verdict), with the lowest "
+        "and highest rating. Rounds without a completed run have no rows.",
         columns=columns,
         rows=rows,
-        count=RoundItem.objects.filter(round_id__in=scope.round_ids).count,
+        count=queryset.count,
     )
 
 

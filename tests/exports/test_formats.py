@@ -123,6 +123,7 @@ def test_xlsx_has_a_sheet_per_table_and_a_codebook(
         "panel",
         "aggregates",
         "results",
+        "audit",
         "codebook",
     ]
     rows = list(workbook["ratings"].iter_rows(values_only=True))

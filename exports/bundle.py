@@ -23,10 +23,25 @@ from exports.tables import Scope, Table, build_table
 from exports.version import software_versions
 from exports.writers import write_codebook_csv, write_csv
 
-BUNDLE_TABLES = ["ratings", "rationales_moderated", "panel", "aggregates", "results", "audit"]
+BUNDLE_TABLES = [
+    "ratings",
+    "rationales_moderated",
+    "panel",
+    "aggregates",
+    "results",
+    "areas",
+    "criteria",
+    "round_items",
+    "wording_changes",
+    "suggestions",
+    "participation",
+    "participation_experts",
+    "audit",
+]
 MANIFEST = "SHA256SUMS"
 SCRIPT = Path(__file__).resolve().parent / "bundle_files" / "recompute.py"
 README = Path(__file__).resolve().parent / "bundle_files" / "README.txt"
+R_SCRIPT = Path(__file__).resolve().parent / "bundle_files" / "load.R"
 METRICS_DIR = Path(settings.BASE_DIR) / "aggregation" / "metrics"
 
 
@@ -63,6 +78,7 @@ def write_bundle(path: Path, scope: Scope, *, progress: Callable[[int], None] | 
         add("study.json", (json.dumps(configuration, indent=2, ensure_ascii=False, default=str) + "\n").encode())
         add("recompute.py", SCRIPT.read_bytes())
         add("README.txt", README.read_bytes())
+        add("load.R", R_SCRIPT.read_bytes())
         add("aggregation/__init__.py", b'"""Only the metrics package ships in the bundle."""\n')
         for source in sorted(METRICS_DIR.glob("*.py")):
             add(f"aggregation/metrics/{source.name}", source.read_bytes())
@@ -168,6 +184,14 @@ def study_configuration(scope: Scope) -> dict[str, Any]:
             "panel.csv": "panel composition, counts with small cells suppressed",
             "aggregates.csv": "the group response per round and item",
             "results.csv": "the stored results of each round's latest completed aggregation run, panel and blocs",
+            "areas.csv": "every area: code, current wording, order, the suggestions it was made from",
+            "criteria.csv": "every criterion: code, kind, wording, scale and its labelled ends",
+            "round_items.csv": "the items asked in each round, with the area's wording that round",
+            "wording_changes.csv": "every rewording of an area: old and new wording, first round shown",
+            "suggestions.csv": "the areas experts suggested, and the areas made from them",
+            "participation.csv": "per round: experts invited, opened, started, submitted (small cells suppressed)",
+            "participation_experts.csv": "per round and pseudonym: the furthest step reached",
+            "load.R": "loads every table into R with its types and labels (base R only)",
             "audit.csv": "the study's audit log as a hash chain (each previous_hash is the hash of the row before)",
             "codebook.csv": "every column and code",
             "recompute.py": "recomputes aggregates.csv from ratings.csv and checks them",

@@ -28,13 +28,36 @@ from exports.audit import audit_table
 from exports.cells import neutralise
 from exports.expressions import neutralised, pseudonym
 from exports.panel import panel_rows
+from exports.participation import participation_experts_table, participation_table
 from exports.results import RESULT_COLUMNS, result_rows, results_queryset
+from exports.study_tables import (
+    areas_table,
+    criteria_table,
+    round_items_table,
+    suggestions_table,
+    wording_changes_table,
+)
 from exports.table_types import Column, Scope, Table, stream_rows
 
 CANNOT_JUDGE_CODES = 'true = the expert chose "cannot judge" (value is empty); false = a rating on the scale.'
 
 
-TABLE_NAMES = ["ratings", "rationales", "rationales_moderated", "panel", "aggregates", "results", "audit"]
+TABLE_NAMES = [
+    "ratings",
+    "rationales",
+    "rationales_moderated",
+    "panel",
+    "aggregates",
+    "results",
+    "areas",
+    "criteria",
+    "round_items",
+    "wording_changes",
+    "suggestions",
+    "participation",
+    "participation_experts",
+    "audit",
+]
 
 STUDY = Column("study", "string", "The study's identifier (UUID).")
 ROUND = Column("round", "int", "Round number, 1 for the first round.")
@@ -65,6 +88,13 @@ def build_table(name: str, scope: Scope) -> Table:
         "panel": panel_table,
         "aggregates": aggregates_table,
         "results": results_table,
+        "areas": areas_table,
+        "criteria": criteria_table,
+        "round_items": round_items_table,
+        "wording_changes": wording_changes_table,
+        "suggestions": suggestions_table,
+        "participation": participation_table,
+        "participation_experts": participation_experts_table,
         "audit": audit_table,
     }
     return builders[name](scope)

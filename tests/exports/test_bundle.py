@@ -6,6 +6,7 @@ import csv
 import hashlib
 import itertools
 import json
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -67,6 +68,12 @@ def test_the_bundle_holds_data_codebook_configuration_and_script(bundle_dir: Pat
         "README.txt",
         "audit.csv",
         "SHA256SUMS",
+        "load.R",
+        "areas.csv",
+        "criteria.csv",
+        "round_items.csv",
+        "participation.csv",
+        "suggestions.csv",
         "aggregation/metrics/__init__.py",
         "aggregation/metrics/location.py",
     } <= names
@@ -145,3 +152,24 @@ def test_the_audit_table_is_the_studys_chain_with_its_links(bundle_dir: Path, ra
     assert [(int(r["sequence"]), r["action"], r["hash"]) for r in rows] == stored
     assert rows[0]["previous_hash"] == "0" * 64
     assert all(later["previous_hash"] == earlier["hash"] for earlier, later in itertools.pairwise(rows))
+
+
+@pytest.mark.skipif(shutil.which("Rscript") is None, reason="R is not installed (apt-get install r-base-core)")
+def test_load_r_reads_every_table_with_its_types_and_labels(bundle_dir: Path) -> None:
+    check = """
+    bundle_dir <- commandArgs(trailingOnly = TRUE)[1]
+    source(file.path(bundle_dir, "load.R"))
+    r <- bundle$ratings
+    stopifnot(is.integer(r$value), is.logical(r$cannot_judge), inherits(r$day, "Date"), is.factor(r$area))
+    stopifnot(identical(levels(r$area), c("verification", "protocols", "infrastructure", "evaluations")))
+    stopifnot(grepl("^The rating on the criterion", attr(r$value, "label")))
+    stopifnot(is.numeric(bundle$aggregates$median), is.logical(bundle$aggregates$consensus))
+    stopifnot(nrow(bundle$audit) > 0, is.character(bundle$rationales_moderated$rationale))
+    cat(paste(names(bundle), collapse = ","), "\\n")
+    """
+    result = subprocess.run(
+        ["Rscript", "-e", check, str(bundle_dir)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    tables = set(result.stdout.split()[-1].split(","))
+    assert {"ratings", "aggregates", "areas", "criteria", "participation", "suggestions", "audit"} <= tables

@@ -123,6 +123,13 @@ def test_xlsx_has_a_sheet_per_table_and_a_codebook(
         "panel",
         "aggregates",
         "results",
+        "areas",
+        "criteria",
+        "round_items",
+        "wording_changes",
+        "suggestions",
+        "participation",
+        "participation_experts",
         "audit",
         "codebook",
     ]

@@ -20,7 +20,7 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-import coopsurvey
+from aggregation.code_version import code_version
 from aggregation.compute import RoundResults, compute_round
 from aggregation.models import AggregationRun, AreaVerdict, CriterionAgreement, CrossBloc, ItemResult
 from aggregation.rules import RuleParts
@@ -30,7 +30,6 @@ from elicitation.models import Criterion, Expert, Rating, Round, Study
 
 logger = logging.getLogger(__name__)
 
-CODE_VERSION = coopsurvey.__version__
 _ADVISORY_NAMESPACE = 0x436F_6F70  # "Coop": keeps these advisory lock keys apart from any other use
 
 
@@ -142,7 +141,7 @@ def _start_run(round_: Round, *, run_id: int | None, trigger: str) -> Aggregatio
         "consensus_rule": rule,
         "rule_version": rule.version if rule else None,
         "quantile_method": round_.study.quantile_method,
-        "code_version": CODE_VERSION,
+        "code_version": code_version(),
     }
     run = AggregationRun.objects.filter(pk=run_id, round=round_).first() if run_id else None
     if run is None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -85,11 +85,11 @@ def write_stata(path: Path, table: Table, *, progress: Callable[[int], None] | N
         path,
         write_index=False,
         version=118,
-        convert_dates=dates,
+        convert_dates=cast(Any, dates),
         convert_strl=long_text,
         data_label=_cut(table.title, STATA_LABEL_CHARS),
         variable_labels={n: _cut(text, STATA_LABEL_CHARS) for n, text in labels.items()},
-        value_labels=value_labels,
+        value_labels=cast(Any, value_labels),
     )
     if progress:
         progress(len(frame))

@@ -57,7 +57,8 @@ class AuditEvent(AppendOnlyModel):
     def save(self, *args: Any, **kwargs: Any) -> None:
         # Chained here rather than in the audit service so that no insert, whatever its path, leaves the chain.
         if self.pk is None:
-            with transaction.atomic():
+            # No savepoint of its own: a failed insert fails the caller's transaction, which is what it writes.
+            with transaction.atomic(savepoint=False):
                 self._chain()
                 super().save(*args, **kwargs)
         else:
@@ -70,14 +71,16 @@ class AuditEvent(AppendOnlyModel):
                 cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [AUDIT_CHAIN_LOCK, (self.study_id or 0) % 2**31])
         # Stored as the database gives it back, so that the hash can be recomputed from the row.
         self.detail = json.loads(json.dumps(self.detail or {}, cls=DjangoJSONEncoder))
-        last = (
-            AuditEvent.objects.filter(study_id=self.study_id)
-            .order_by("-sequence")
-            .values_list("sequence", "hash")
-            .first()
-        )
+        last = AuditEvent.chain(self.study_id).order_by("-sequence").values_list("sequence", "hash").first()
         self.sequence, self.previous_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
         self.hash = event_hash(self.previous_hash, self.chain_content())
+
+    @classmethod
+    def chain(cls, study_id: int | None) -> models.QuerySet[AuditEvent]:
+        """The events of one chain: a study's, or (``None``) those without a study."""
+        if study_id is None:
+            return cls.objects.filter(study__isnull=True)
+        return cls.objects.filter(study_id=study_id)
 
     def chain_content(self) -> dict[str, Any]:
         return {

@@ -2,6 +2,7 @@
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ def _chain(count: int) -> list[dict]:
     rows, previous = [], GENESIS
     start = dt.datetime(2026, 5, 1, 9, 0, tzinfo=dt.UTC)
     for i in range(1, count + 1):
-        row = {
+        row: dict[str, Any] = {
             "id": 100 + i,
             "sequence": i,
             "study_id": 7,

@@ -1,6 +1,7 @@
 """verify_audit on PostgreSQL: an attacker with database access edits, deletes or reorders audit rows
 (switching the append-only trigger off for their session, as a superuser can), and the command names the row."""
 
+import functools
 from io import StringIO
 
 import pytest
@@ -113,7 +114,7 @@ def test_concurrent_writers_still_make_one_valid_chain(postgres, study_a, coordi
                 audit(action="race", study=study_a, user=coordinator_a, target=f"{n}-{i}")
         return n
 
-    threads = [in_thread(lambda n=n: write(n), results, f"writer-{n}") for n in range(8)]
+    threads = [in_thread(functools.partial(write, n), results, f"writer-{n}") for n in range(8)]
     for thread in threads:
         thread.join(timeout=60)
     assert results == {f"writer-{n}": n for n in range(8)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyreadstat
@@ -30,8 +31,8 @@ def test_stata_ratings_keep_types_and_labels(
     rated_study: Study, coordinator_a: User, django_capture_on_commit_callbacks: object
 ) -> None:
     path = job_path(coordinator_a, rated_study, "dta", "ratings", django_capture_on_commit_callbacks)
+    frame = pd.read_stata(path, convert_categoricals=False)
     with pd.io.stata.StataReader(path) as reader:
-        frame = reader.read(convert_categoricals=False)
         variable_labels = reader.variable_labels()
         value_labels = reader.value_labels()
     table = build_table("ratings", scope_for(rated_study))
@@ -64,9 +65,10 @@ def test_every_table_exports_in_both_formats(
 ) -> None:
     for name in TABLE_NAMES:
         path = job_path(coordinator_a, rated_study, fmt, name, django_capture_on_commit_callbacks)
+        labels: dict[str, Any]
         if fmt == "dta":
+            frame = pd.read_stata(path, convert_categoricals=False)
             with pd.io.stata.StataReader(path) as reader:
-                frame = reader.read(convert_categoricals=False)
                 labels = reader.variable_labels()
         else:
             frame, meta = pyreadstat.read_sav(str(path))

@@ -41,7 +41,7 @@ class Command(BaseCommand):
             )
         problems = 0
         for label, study_id in chains:
-            rows = list(AuditEvent.objects.filter(study_id=study_id).order_by().values(*ROW_FIELDS))
+            rows = list(AuditEvent.chain(study_id).order_by().values(*ROW_FIELDS))
             findings = chain_findings(rows)
             sequence, head = chain_head(rows)
             verdict = "intact" if not findings else f"{len(findings)} problem(s)"

@@ -11,8 +11,8 @@ from elicitation.models import AuditEvent
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
-BEFORE = [("elicitation", "0004_study_single_use_links")]
-AFTER = [("elicitation", "0007_audit_event_chain_constraints")]
+BEFORE = [("elicitation", "0006_area_response_rationale_language_and_translation")]
+AFTER = [("elicitation", "0009_audit_event_chain_constraints")]
 
 
 def test_existing_events_are_chained_per_study_in_the_order_they_were_written(study_a, study_b):
@@ -21,7 +21,7 @@ def test_existing_events_are_chained_per_study_in_the_order_they_were_written(st
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)
     start = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
-    # Raw SQL: in 0004's state created_at was auto_now_add, and these rows need times out of id order.
+    # Raw SQL: in the state before the chain created_at was auto_now_add, and these rows need times out of id order.
     with connection.cursor() as cursor:
         for minutes, study, action in [(3, study_a, "late"), (1, study_a, "early"), (2, study_b, "b"), (4, None, "x")]:
             cursor.execute(

@@ -1,11 +1,11 @@
-"""Audit events get the fields of a hash chain (elicitation.audit_chain); 0006 fills them for existing rows."""
+"""Audit events get the fields of a hash chain (elicitation.audit_chain); 0008 fills them for existing rows."""
 
 import django.utils.timezone
 from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("elicitation", "0004_study_single_use_links")]
+    dependencies = [("elicitation", "0006_area_response_rationale_language_and_translation")]
 
     operations = [
         migrations.AddField(

@@ -80,7 +80,8 @@ def criteria_table(scope: Scope) -> Table:
             "kind",
             "string",
             "Whether a high rating is good or bad.",
-            "benefit = higher is better; risk = higher is riskier; mitigability = higher = safeguards reduce the risks more",
+            "benefit = higher is better; risk = higher is riskier; "
+            "mitigability = higher means safeguards reduce the risks more",
         ),
         Column("title", "string", "The criterion's title."),
         Column("description", "string", "The criterion's description."),

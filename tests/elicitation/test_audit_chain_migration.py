@@ -11,8 +11,8 @@ from elicitation.models import AuditEvent
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
-BEFORE = [("elicitation", "0006_area_response_rationale_language_and_translation")]
-AFTER = [("elicitation", "0009_audit_event_chain_constraints")]
+BEFORE = [("elicitation", "0007_refused_attempts_counted_per_window")]
+AFTER = [("elicitation", "0010_audit_event_chain_constraints")]
 
 
 def test_existing_events_are_chained_per_study_in_the_order_they_were_written(study_a, study_b):

@@ -29,5 +29,5 @@ def chain_existing(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("elicitation", "0007_audit_event_chain_fields")]
+    dependencies = [("elicitation", "0008_audit_event_chain_fields")]
     operations = [migrations.RunPython(chain_existing, migrations.RunPython.noop)]

@@ -4,7 +4,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("elicitation", "0008_audit_event_chain_existing")]
+    dependencies = [("elicitation", "0009_audit_event_chain_existing")]
 
     operations = [
         migrations.AlterField(

@@ -1,11 +1,11 @@
-"""Audit events get the fields of a hash chain (elicitation.audit_chain); 0008 fills them for existing rows."""
+"""Audit events get the fields of a hash chain (elicitation.audit_chain); 0009 fills them for existing rows."""
 
 import django.utils.timezone
 from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("elicitation", "0006_area_response_rationale_language_and_translation")]
+    dependencies = [("elicitation", "0007_refused_attempts_counted_per_window")]
 
     operations = [
         migrations.AddField(

@@ -1,7 +1,7 @@
 """The aggregates export: the whole panel's stored results, one row per round and item.
 
-The rows are the panel rows (group "") of each round's latest *done* aggregation run, the run
-``aggregation.selectors.round_results`` reports and the ``results`` table exports with the blocs,
+The rows are the panel rows (group "") of each round's shown aggregation run
+(``aggregation.selectors.shown_runs``), the run the ``results`` table exports with the blocs,
 plus the lowest and highest rating from one grouped query over the ratings. Nothing is recomputed
 while a request waits: recomputing every round's summary at download time took 22.6-30.7 s for a
 30-expert, two-round study (past gunicorn's 30 s timeout). A round without a done run has no rows.
@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from django.db.models import F, Max, Min
+from django.db.models import Max, Min
 
 from aggregation.models import ItemResult
+from aggregation.selectors import shown_runs
 from elicitation.models import Rating
 from exports.cells import neutralise_cell
-from exports.results import latest_done_runs
 from exports.statistics import COUNTS, IDENTITY, STATISTICS, ColumnSpec, shared_columns
 
 # (name, type, description, codes). The reproducibility bundle's recompute.py checks these numbers.
@@ -31,11 +31,9 @@ _STORED = [*COUNTS, *STATISTICS]
 
 
 def aggregates_queryset(round_ids: Sequence[int]) -> Any:
-    """The panel rows of the rounds' latest done runs, in round, area and criterion order (one query)."""
+    """The panel rows of the rounds' shown runs, in round, area and criterion order (one query)."""
     return (
-        ItemResult.objects.filter(round_id__in=list(round_ids), group="")
-        .annotate(latest_run=latest_done_runs(round_ids))
-        .filter(run_id=F("latest_run"))
+        ItemResult.objects.filter(run_id__in=shown_runs(list(round_ids)), group="")
         .order_by("round__number", "area__order", "area_id", "criterion__order", "criterion_id")
         .values_list(
             "round_id",

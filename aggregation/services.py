@@ -21,8 +21,8 @@ import pandas as pd
 from django.db import connection, transaction
 from django.utils import timezone
 
-import coopsurvey
 from aggregation import runs
+from aggregation.code_version import code_version
 from aggregation.compute import RoundResults, compute_round
 from aggregation.models import AggregationRun, AreaVerdict, CriterionAgreement, CrossBloc, ItemResult
 from aggregation.rules import RuleParts
@@ -32,7 +32,6 @@ from elicitation.models import Criterion, Expert, Rating, Round, Study
 
 logger = logging.getLogger(__name__)
 
-CODE_VERSION = coopsurvey.__version__
 _ADVISORY_NAMESPACE = 0x436F_6F70  # "Coop": keeps these advisory lock keys apart from any other use
 HOLD_NAMESPACE = 0x486F_6C64  # "Hold": a run's pause point between computing and writing (see pause_while_held)
 
@@ -101,7 +100,7 @@ def read_inputs(round_: Round) -> RoundInputs:
         "thresholds": asdict(thresholds_of(study)),
         "kinds": sorted((int(str(key)), kind) for key, kind in kinds.items()),
         "previous_round": earlier.pk if earlier else None,
-        "code_version": CODE_VERSION,
+        "code_version": code_version(),
     }
     return RoundInputs(
         ratings=ratings,
@@ -241,7 +240,7 @@ def _start_run(round_: Round, *, run_id: int | None, trigger: str) -> Aggregatio
         "consensus_rule": rule,
         "rule_version": rule.version if rule else None,
         "quantile_method": round_.study.quantile_method,
-        "code_version": CODE_VERSION,
+        "code_version": code_version(),
     }
     run = AggregationRun.objects.filter(pk=run_id, round=round_).first() if run_id else None
     if run is not None and run.status in {AggregationRun.Status.DONE, AggregationRun.Status.SKIPPED}:

@@ -9,6 +9,7 @@ from django.forms.models import model_to_dict
 from scipy import stats
 
 import coopsurvey
+from aggregation.code_version import code_version
 from aggregation.models import AggregationRun, AreaVerdict, CriterionAgreement, CrossBloc, ItemResult
 from aggregation.selectors import shown_runs
 from aggregation.services import round_aggregate
@@ -59,7 +60,8 @@ def test_the_run_names_the_rule_version_method_and_code_version(closed_round: Ro
     assert run.consensus_rule == closed_round.consensus_rule
     assert run.rule_version == 1
     assert run.quantile_method == "weibull"
-    assert run.code_version == coopsurvey.__version__
+    assert run.code_version == code_version()  # the package version and a hash of the analysis code
+    assert run.code_version.startswith(f"{coopsurvey.__version__}+")
     row = ItemResult.objects.select_related("run").filter(round=closed_round).first()
     assert row is not None
     assert (row.run.rule_version, row.run.quantile_method) == (1, "weibull")

@@ -23,10 +23,11 @@ from django.utils import timezone
 import coopsurvey
 from aggregation.compute import RoundResults, compute_round
 from aggregation.models import AggregationRun, AreaVerdict, CriterionAgreement, CrossBloc, ItemResult
-from aggregation.rules import RuleParts
+from aggregation.rules import RuleSet
 from aggregation.summary import RATING_COLUMNS
 from aggregation.verdicts import Thresholds
 from elicitation.models import Criterion, Expert, Rating, Round, Study
+from elicitation.selectors_rounds import counted_ratings, counts_all_saved_answers
 
 logger = logging.getLogger(__name__)
 
@@ -34,9 +35,13 @@ CODE_VERSION = coopsurvey.__version__
 _ADVISORY_NAMESPACE = 0x436F_6F70  # "Coop": keeps these advisory lock keys apart from any other use
 
 
-def load_ratings(*, round_id: int, study_id: int) -> pd.DataFrame:
-    """The round's ratings as the DataFrame ``aggregation.summary`` expects (value NaN = cannot judge)."""
-    rows = list(Rating.objects.filter(round_id=round_id).values_list("area_id", "criterion_id", "expert_id", "value"))
+def load_ratings(*, round_id: int, study_id: int, all_saved: bool = False) -> pd.DataFrame:
+    """The round's counted ratings as the DataFrame ``aggregation.summary`` expects (value NaN = cannot judge).
+
+    Submitted answers only, unless ``all_saved`` (the rule's inclusion setting, see ``counted_ratings``).
+    """
+    counted = counted_ratings(round_id, all_saved=all_saved)
+    rows = list(counted.values_list("area_id", "criterion_id", "expert_id", "value"))
     # Column by column is several times faster than DataFrame.from_records on 600,000 tuples.
     columns = list(zip(*rows, strict=True)) if rows else [(), (), (), ()]
     frame = pd.DataFrame(
@@ -60,6 +65,20 @@ def previous_round(round_: Round) -> Round | None:
     return Round.objects.filter(study_id=round_.study_id, number__lt=round_.number).order_by("-number").first()
 
 
+def rule_of(round_: Round) -> RuleSet | None:
+    """The round's frozen rule with its per-kind and per-criterion parts (one query for the criteria)."""
+    rule = round_.consensus_rule
+    if rule is None:
+        return None
+    criteria = Criterion.objects.filter(study_id=round_.study_id).values_list("id", "code", "kind")
+    return RuleSet.from_rule(rule, {pk: (code, kind) for pk, code, kind in criteria})
+
+
+def divide_threshold_of(round_: Round) -> float | None:
+    rule = round_.consensus_rule
+    return float(rule.divide_threshold) if rule is not None else None
+
+
 def thresholds_of(study: Study) -> Thresholds:
     return Thresholds(
         benefit=float(study.benefit_threshold),
@@ -74,10 +93,11 @@ def compute_for_round(round_: Round, *, timings: dict[str, float] | None = None)
     timings = {} if timings is None else timings
     start = time.perf_counter()
     study = round_.study
-    ratings = load_ratings(round_id=round_.pk, study_id=study.pk)
+    all_saved = counts_all_saved_answers(round_)
+    ratings = load_ratings(round_id=round_.pk, study_id=study.pk, all_saved=all_saved)
     earlier = previous_round(round_)
-    previous = load_ratings(round_id=earlier.pk, study_id=study.pk) if earlier else None
-    rule = RuleParts.from_rule(round_.consensus_rule) if round_.consensus_rule else None
+    previous = load_ratings(round_id=earlier.pk, study_id=study.pk, all_saved=all_saved) if earlier else None
+    rule = rule_of(round_)
     kinds: dict[object, str] = dict(Criterion.objects.filter(study=study).values_list("id", "kind"))
     timings["read"] = time.perf_counter() - start
     start = time.perf_counter()
@@ -89,6 +109,7 @@ def compute_for_round(round_: Round, *, timings: dict[str, float] | None = None)
         kinds=kinds,
         thresholds=thresholds_of(study),
         previous=previous,
+        divide_threshold=divide_threshold_of(round_),
     )
     timings["compute"] = time.perf_counter() - start
     return results, ratings
@@ -184,8 +205,8 @@ def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
 ITEM_FIELDS = [
     "n", "n_cannot_judge", "suppressed", "mean", "sd", "median", "q1", "q3", "iqr", "cv", "pct_low", "pct_mid",
     "pct_high", "cns", "vde_a", "bimodality", "p30", "p70", "ipr", "ipras", "rand_class", "ipras_disagreement",
-    "classic_disagreement", "consensus", "stability_pairs", "delta_cv", "wilcoxon_statistic", "wilcoxon_p",
-    "changed_share",
+    "classic_disagreement", "consensus", "consensus_band", "stability_pairs", "delta_cv", "wilcoxon_statistic",
+    "wilcoxon_p", "changed_share",
 ]  # fmt: skip
 CRITERION_FIELDS = [
     "n_areas", "kendall_w", "kendall_chi2", "kendall_df", "kendall_p", "kendall_raters", "alpha_ordinal",
@@ -193,9 +214,18 @@ CRITERION_FIELDS = [
 ]  # fmt: skip
 CROSS_BLOC_FIELDS = [
     "panel_consensus", "consensus_in_every_bloc", "blocs_compared", "blocs_without_consensus", "blocs_suppressed",
-    "group_medians", "max_median_difference", "bloc_a", "bloc_b", "mann_whitney_u", "mann_whitney_p", "verdict",
+    "bloc_ends", "group_medians", "max_median_difference", "kruskal_h", "kruskal_p", "pairwise", "bloc_a",
+    "bloc_b", "mann_whitney_u", "mann_whitney_p", "mann_whitney_p_holm", "split_reason", "verdict",
 ]  # fmt: skip
-VERDICT_FIELDS = ["verdict", "min_benefit_median", "max_risk_median", "benefits_agreed", "risks_agreed", "detail"]
+VERDICT_FIELDS = [
+    "group",
+    "verdict",
+    "min_benefit_median",
+    "max_risk_median",
+    "benefits_agreed",
+    "risks_agreed",
+    "detail",
+]
 
 
 def _replace_rows(run: AggregationRun, results: RoundResults) -> None:
@@ -231,6 +261,7 @@ def _replace_rows(run: AggregationRun, results: RoundResults) -> None:
 
 def _fields(record: dict[str, Any], names: list[str]) -> dict[str, Any]:
     fields = {name: record[name] for name in names}
-    if "rand_class" in fields and fields["rand_class"] is None:
-        fields["rand_class"] = ""
+    for name in ("rand_class", "consensus_band", "split_reason"):
+        if name in fields and fields[name] is None:
+            fields[name] = ""
     return fields

@@ -34,6 +34,8 @@ def mark_suppressed(rows: pd.DataFrame, min_group_size: int) -> pd.DataFrame:
         result.loc[hidden, "stability_pairs"] = 0
         if "consensus" in result.columns:
             result.loc[hidden, "consensus"] = None
+        if "consensus_band" in result.columns:
+            result.loc[hidden, "consensus_band"] = ""
     return result
 
 

@@ -8,7 +8,17 @@ from uuid import UUID
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from elicitation.models import Area, AreaResponse, AreaRevision, Criterion, Participation, Round, Study, Suggestion
+from elicitation.models import (
+    Area,
+    AreaResponse,
+    AreaRevision,
+    Criterion,
+    Participation,
+    Rating,
+    Round,
+    Study,
+    Suggestion,
+)
 
 
 def rounds_for_study(study: Study) -> QuerySet[Round]:
@@ -134,3 +144,27 @@ def area_revisions_for_round(round_: Round) -> dict[int, AreaRevision]:
     for revision in revisions.order_by("changed_at", "pk"):
         first.setdefault(revision.area_id, revision)
     return first
+
+
+def counts_all_saved_answers(round_: Round) -> bool:
+    """Whether the round's frozen rule counts every saved answer; otherwise only submitted ones count.
+
+    A round without a rule counts submitted answers only, the default of every rule.
+    """
+    rule = round_.consensus_rule
+    return rule is not None and rule.inclusion == rule.Inclusion.ALL_SAVED
+
+
+def counted_ratings(round_id: int, *, all_saved: bool) -> QuerySet[Rating]:
+    """The ratings results count (one lazy query): submitted answers only, unless ``all_saved``.
+
+    Results, feedback and the ratings export all read through here, so "n experts rated it" and the
+    participation page's "submitted" agree.
+    """
+    ratings = Rating.objects.filter(round_id=round_id)
+    if all_saved:
+        return ratings
+    submitted = Participation.objects.filter(
+        round_id=round_id, expert_id=OuterRef("expert_id"), submitted_at__isnull=False
+    )
+    return ratings.filter(Exists(submitted))

@@ -59,6 +59,12 @@ _COLUMNS: list[ColumnSpec] = [
         "True; False; empty when the round has no consensus rule",
     ),
     (
+        "consensus_band",
+        "string",
+        "The end of the scale the ratings agree on when the item has consensus.",
+        "low; middle; high (thirds of the scale); empty without consensus",
+    ),
+    (
         "stability_pairs",
         "int",
         "Experts with a rating of the item in this round and the previous one (pairs for the stability columns).",

@@ -107,8 +107,14 @@ def make_round(
     return round_
 
 
-def rate_everything(round_: Round, values: Sequence[int | None] | None = None) -> list[Rating]:
-    """Every active expert rates every item of ``round_``; values cycle (None = cannot judge)."""
+def rate_everything(
+    round_: Round, values: Sequence[int | None] | None = None, *, submitted: bool = True
+) -> list[Rating]:
+    """Every active expert rates every item of ``round_``; values cycle (None = cannot judge).
+
+    With ``submitted`` (the default) each expert has also submitted the round, as results count only
+    submitted answers unless the rule says otherwise.
+    """
     cycle = itertools.cycle(values or [7, 8, 6, 7, 9, 5])
     ratings = [
         Rating(
@@ -122,4 +128,12 @@ def rate_everything(round_: Round, values: Sequence[int | None] | None = None) -
         for expert in round_.study.experts.filter(is_active=True)
         for item in round_.items.all()
     ]
-    return Rating.objects.bulk_create(ratings)
+    created = Rating.objects.bulk_create(ratings)
+    if submitted:
+        experts = round_.study.experts.filter(is_active=True)
+        now = timezone.now()
+        for expert in experts:
+            Participation.objects.update_or_create(
+                round=round_, expert=expert, defaults={"submitted_at": now}, create_defaults={"submitted_at": now}
+            )
+    return created

@@ -260,7 +260,7 @@ def divided_figure(rows: Sequence[report.DividedRow], columns: Sequence[str], ro
         for row in rows
     ]
     shown = [name for index, name in enumerate(columns) if any(row.medians[index] is not None for row in rows)]
-    title = _("Bloc medians of the divided items, round %(number)s") % {"number": round_.number}
+    title = _("Bloc medians of the items split along bloc lines, round %(number)s") % {"number": round_.number}
     svg = group_dots(
         dots,
         groups=shown,

@@ -177,15 +177,32 @@ def panel_history(study: Study) -> dict[tuple[int, int, int], ItemResult]:
 
 
 def area_verdicts(round_id: int) -> dict[int, AreaVerdict]:
-    """The cooperation verdict of each area in the round, keyed by area id (one query)."""
-    return {v.area_id: v for v in AreaVerdict.objects.filter(round_id=round_id)}
+    """The panel's cooperation verdict of each area in the round, keyed by area id (one query)."""
+    return {v.area_id: v for v in AreaVerdict.objects.filter(round_id=round_id, group="")}
+
+
+def bloc_verdicts(round_id: int) -> dict[tuple[str, int], AreaVerdict]:
+    """Each bloc's cooperation verdict per area, keyed by (bloc, area id) (one query).
+
+    Only blocs with at least k ratings behind a verdict have one (see ``aggregation.verdicts``).
+    """
+    return {(v.group, v.area_id): v for v in AreaVerdict.objects.filter(round_id=round_id).exclude(group="")}
 
 
 def divided_items(round_id: int) -> list[CrossBloc]:
-    """Items with panel consensus that some large-enough bloc does not share (one query)."""
+    """Items split along bloc lines, the largest divide first (one query).
+
+    The size of a divide is the largest difference between shown bloc medians; ties go to the smaller
+    Kruskal-Wallis p, then to the study's order of areas and criteria.
+    """
     return list(
-        CrossBloc.objects.filter(round_id=round_id, verdict=CrossBloc.Verdict.DIVIDED).order_by(
-            "area__order", "area_id", "criterion__order", "criterion_id"
+        CrossBloc.objects.filter(round_id=round_id, verdict=CrossBloc.Verdict.SPLIT).order_by(
+            F("max_median_difference").desc(nulls_last=True),
+            F("kruskal_p").asc(nulls_last=True),
+            "area__order",
+            "area_id",
+            "criterion__order",
+            "criterion_id",
         )
     )
 

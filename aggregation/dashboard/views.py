@@ -35,7 +35,7 @@ PAGE_TITLES = {
     "map": gettext_lazy("Benefit × risk map"),
     "consensus": gettext_lazy("Consensus by item"),
     "convergence": gettext_lazy("Convergence and stability"),
-    "divided": gettext_lazy("Items that divide the blocs"),
+    "divided": gettext_lazy("Items split along bloc lines"),
     "report": gettext_lazy("Report"),
 }
 MIN_POLL_SECONDS = 10
@@ -181,6 +181,8 @@ def benefit_risk(request: HttpRequest, board: Dashboard) -> HttpResponse:
         context["map_rows"], context["figure"] = figures.build_map(
             board.study, board.rounds, board.round, get_language()
         )
+        areas = [row.area for row in context["map_rows"]]
+        context["bloc_verdicts"] = report.bloc_verdict_grid(board.round.pk, areas, board.study)
     return _page(request, board, "map", context)
 
 
@@ -226,6 +228,8 @@ def divided(request: HttpRequest, board: Dashboard) -> HttpResponse:
         context["divided"], context["bloc_columns"], context["figure"] = figures.build_divided(
             study, board.round, get_language()
         )
+        rule = board.round.consensus_rule
+        context["divide_threshold"] = rule.divide_threshold.normalize() if rule is not None else "—"
     return _page(request, board, "divided", context)
 
 

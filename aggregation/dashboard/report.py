@@ -11,12 +11,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from django.utils.translation import gettext_lazy
+
 from aggregation.dashboard import selectors
 from aggregation.dashboard.selectors import Label
 from aggregation.models import AreaVerdict, CrossBloc, ItemResult
 from elicitation.models import ConsensusRule, Round, Study
 
 T = TypeVar("T")
+
+
+END_WORDS = {"low": gettext_lazy("low end"), "middle": gettext_lazy("middle"), "high": gettext_lazy("high end")}
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,13 @@ class Cell:
         if self.row is None or self.row.consensus is None:
             return "none"
         return "yes" if self.row.consensus else "no"
+
+    @property
+    def end_words(self) -> str:
+        """Which end the agreement is on ("low end", "high end", "middle"); empty without consensus."""
+        if self.row is None or not self.row.consensus:
+            return ""
+        return str(END_WORDS.get(self.row.consensus_band, ""))
 
 
 @dataclass(frozen=True)

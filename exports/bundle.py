@@ -21,7 +21,7 @@ from exports.tables import Scope, Table, build_table
 from exports.version import software_versions
 from exports.writers import write_codebook_csv, write_csv
 
-BUNDLE_TABLES = ["ratings", "rationales_moderated", "panel", "aggregates", "results"]
+BUNDLE_TABLES = ["ratings", "rationales_moderated", "panel", "aggregates", "results", "divides", "verdicts"]
 SCRIPT = Path(__file__).resolve().parent / "bundle_files" / "recompute.py"
 README = Path(__file__).resolve().parent / "bundle_files" / "README.txt"
 METRICS_DIR = Path(settings.BASE_DIR) / "aggregation" / "metrics"
@@ -125,6 +125,10 @@ def study_configuration(scope: Scope) -> dict[str, Any]:
                 "max_cv": rule.max_cv,
                 "min_cns": rule.min_cns,
                 "require_rand_agreement": rule.require_rand_agreement,
+                "parts_by_kind": rule.parts_by_kind,
+                "parts_by_criterion": rule.parts_by_criterion,
+                "inclusion": rule.inclusion,
+                "divide_threshold": rule.divide_threshold,
             }
             for rule in study.consensus_rules.order_by("version")
         ],
@@ -134,6 +138,8 @@ def study_configuration(scope: Scope) -> dict[str, Any]:
             "panel.csv": "panel composition, counts with small cells suppressed",
             "aggregates.csv": "the group response per round and item",
             "results.csv": "the stored results of each round's latest completed aggregation run, panel and blocs",
+            "divides.csv": "how each item divides the blocs, the largest divide first",
+            "verdicts.csv": "each area's cooperation verdict, for the panel and each bloc of at least k",
             "codebook.csv": "every column and code",
             "recompute.py": "recomputes aggregates.csv from ratings.csv and checks them",
         },

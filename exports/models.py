@@ -36,6 +36,8 @@ class ExportJob(models.Model):
         PANEL = "panel", _("Panel composition")
         AGGREGATES = "aggregates", _("Aggregates")
         RESULTS = "results", _("Results (stored, every statistic, per bloc)")
+        DIVIDES = "divides", _("Divides between blocs (largest first)")
+        VERDICTS = "verdicts", _("Cooperation verdicts (panel and blocs)")
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="export_jobs")

@@ -27,7 +27,7 @@ from aggregation.rules import RuleSet
 from aggregation.summary import RATING_COLUMNS
 from aggregation.verdicts import Thresholds
 from elicitation.models import Criterion, Expert, Rating, Round, Study
-from elicitation.selectors_rounds import counted_ratings, counts_all_saved_answers
+from elicitation.selectors_rounds import counted_ratings
 
 logger = logging.getLogger(__name__)
 
@@ -35,12 +35,12 @@ CODE_VERSION = coopsurvey.__version__
 _ADVISORY_NAMESPACE = 0x436F_6F70  # "Coop": keeps these advisory lock keys apart from any other use
 
 
-def load_ratings(*, round_id: int, study_id: int, all_saved: bool = False) -> pd.DataFrame:
+def load_ratings(*, round_id: int, study_id: int) -> pd.DataFrame:
     """The round's counted ratings as the DataFrame ``aggregation.summary`` expects (value NaN = cannot judge).
 
-    Submitted answers only, unless ``all_saved`` (the rule's inclusion setting, see ``counted_ratings``).
+    Submitted answers only, unless the round's rule counts all saved answers (see ``counted_ratings``).
     """
-    counted = counted_ratings(round_id, all_saved=all_saved)
+    counted = counted_ratings(round_id)
     rows = list(counted.values_list("area_id", "criterion_id", "expert_id", "value"))
     # Column by column is several times faster than DataFrame.from_records on 600,000 tuples.
     columns = list(zip(*rows, strict=True)) if rows else [(), (), (), ()]
@@ -93,10 +93,9 @@ def compute_for_round(round_: Round, *, timings: dict[str, float] | None = None)
     timings = {} if timings is None else timings
     start = time.perf_counter()
     study = round_.study
-    all_saved = counts_all_saved_answers(round_)
-    ratings = load_ratings(round_id=round_.pk, study_id=study.pk, all_saved=all_saved)
+    ratings = load_ratings(round_id=round_.pk, study_id=study.pk)
     earlier = previous_round(round_)
-    previous = load_ratings(round_id=earlier.pk, study_id=study.pk, all_saved=all_saved) if earlier else None
+    previous = load_ratings(round_id=earlier.pk, study_id=study.pk) if earlier else None
     rule = rule_of(round_)
     kinds: dict[object, str] = dict(Criterion.objects.filter(study=study).values_list("id", "kind"))
     timings["read"] = time.perf_counter() - start

@@ -12,6 +12,7 @@ from elicitation.models import (
     Area,
     AreaResponse,
     AreaRevision,
+    ConsensusRule,
     Criterion,
     Participation,
     Rating,
@@ -146,25 +147,15 @@ def area_revisions_for_round(round_: Round) -> dict[int, AreaRevision]:
     return first
 
 
-def counts_all_saved_answers(round_: Round) -> bool:
-    """Whether the round's frozen rule counts every saved answer; otherwise only submitted ones count.
+def counted_ratings(round_id: int) -> QuerySet[Rating]:
+    """The ratings results count (one lazy query, no extra lookups): those of experts who submitted the
+    round, or every saved rating when the round's frozen consensus rule counts all saved answers.
 
-    A round without a rule counts submitted answers only, the default of every rule.
+    Results, feedback and the exports all read through here, so "n experts rated it" and the participation
+    page's "submitted" agree. A round without a rule counts submitted answers, the default of every rule.
     """
-    rule = round_.consensus_rule
-    return rule is not None and rule.inclusion == rule.Inclusion.ALL_SAVED
-
-
-def counted_ratings(round_id: int, *, all_saved: bool) -> QuerySet[Rating]:
-    """The ratings results count (one lazy query): submitted answers only, unless ``all_saved``.
-
-    Results, feedback and the ratings export all read through here, so "n experts rated it" and the
-    participation page's "submitted" agree.
-    """
-    ratings = Rating.objects.filter(round_id=round_id)
-    if all_saved:
-        return ratings
     submitted = Participation.objects.filter(
         round_id=round_id, expert_id=OuterRef("expert_id"), submitted_at__isnull=False
     )
-    return ratings.filter(Exists(submitted))
+    every_saved_answer = Q(round__consensus_rule__inclusion=ConsensusRule.Inclusion.ALL_SAVED)
+    return Rating.objects.filter(round_id=round_id).filter(every_saved_answer | Exists(submitted))

@@ -21,7 +21,6 @@ from aggregation.rules import agreement
 from aggregation.services import load_ratings, previous_round, rule_of
 from aggregation.summary import PANEL, summarize
 from elicitation.models import Round
-from elicitation.selectors_rounds import counts_all_saved_answers
 from exports.statistics import COUNTS, IDENTITY, STATISTICS, ColumnSpec, shared_columns
 
 # (name, type, description, codes). The reproducibility bundle's recompute.py checks these numbers.
@@ -48,10 +47,9 @@ def aggregate_rows(round_ids: Sequence[int]) -> Iterator[dict[str, Any]]:
 def _round_rows(round_: Round) -> Iterator[dict[str, Any]]:
     study = round_.study
     method = study.quantile_method
-    all_saved = counts_all_saved_answers(round_)
-    ratings = load_ratings(round_id=round_.pk, study_id=study.pk, all_saved=all_saved)
+    ratings = load_ratings(round_id=round_.pk, study_id=study.pk)
     earlier = previous_round(round_)
-    previous = load_ratings(round_id=earlier.pk, study_id=study.pk, all_saved=all_saved) if earlier else None
+    previous = load_ratings(round_id=earlier.pk, study_id=study.pk) if earlier else None
     items = sorted(round_.items.all(), key=lambda i: (i.area.order, i.area_id, i.criterion.order, i.criterion_id))
     keys = pd.MultiIndex.from_tuples([(i.area_id, i.criterion_id) for i in items], names=["area", "criterion"])
     summary = summarize(ratings, method=method, previous=previous)

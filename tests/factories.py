@@ -107,6 +107,15 @@ def make_round(
     return round_
 
 
+def mark_submitted(round_: Round, experts: Iterable[Expert]) -> None:
+    """The experts have submitted ``round_`` (results and feedback count only submitted answers by default)."""
+    now = timezone.now()
+    for expert in experts:
+        Participation.objects.update_or_create(
+            round=round_, expert=expert, defaults={"submitted_at": now}, create_defaults={"submitted_at": now}
+        )
+
+
 def rate_everything(
     round_: Round, values: Sequence[int | None] | None = None, *, submitted: bool = True
 ) -> list[Rating]:
@@ -130,10 +139,5 @@ def rate_everything(
     ]
     created = Rating.objects.bulk_create(ratings)
     if submitted:
-        experts = round_.study.experts.filter(is_active=True)
-        now = timezone.now()
-        for expert in experts:
-            Participation.objects.update_or_create(
-                round=round_, expert=expert, defaults={"submitted_at": now}, create_defaults={"submitted_at": now}
-            )
+        mark_submitted(round_, round_.study.experts.filter(is_active=True))
     return created

@@ -12,6 +12,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from aggregation.numbers import number_text
 from elicitation.models import ConsensusRule, Criterion, Study
 from elicitation.services.audit import audit
 from elicitation.services.errors import InvalidInput
@@ -219,7 +220,7 @@ def rule_freeze_current(*, study: Study) -> ConsensusRule | None:
 
 
 def _number(value: Decimal | float | int) -> str:
-    return format(Decimal(str(value)).normalize(), "f")
+    return number_text(value, None, localise=False)
 
 
 def _band_words(band: str) -> str:

@@ -75,7 +75,7 @@ def make_results(
                 ItemResult(
                     **common,
                     group="",
-                    **_stats(median, iqr, stability_pairs=6, delta_cv=-0.05, wilcoxon_p=0.4, changed_share=25.0),
+                    **_stats(median, iqr, stability_pairs=6, delta_cv=-0.05, wilcoxon_p=0.4, changed_share=0.25),
                 )
             )
             for bloc in study.blocs:

@@ -143,7 +143,10 @@ def test_convergence_draws_iqr_and_cns_per_area_with_tables_and_stability(signed
     assert "Round 2: IQR / Cns" in html
     assert "Wilcoxon p" in html
     assert "0.400" in html  # Wilcoxon p of every item
-    assert "25%" in html  # share of experts who changed
+    # changed_share is stored as a share (0.25): shown as 25%, never as "0.25%"
+    assert ">25%<" in html
+    assert "0.25%" not in html
+    assert "Changed their rating (% of experts in both rounds)" in html
 
 
 def test_divided_items_list_only_divided_items_with_bloc_medians_side_by_side(signed_in, study_a, rounds_a):

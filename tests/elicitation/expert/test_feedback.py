@@ -10,7 +10,7 @@ from elicitation.services.feedback import (
     item_stats,
     round_feedback,
 )
-from tests.factories import make_experts, make_round, make_study
+from tests.factories import make_experts, make_round, make_study, mark_submitted
 
 # Pure functions -----------------------------------------------------------------------------------------------
 
@@ -77,6 +77,7 @@ def rate(round_: Round, experts: list[Expert], values: list[int | None]) -> None
         for expert, value in zip(experts, values, strict=True)
         for item in round_.items.all()
     )
+    mark_submitted(round_, experts)
 
 
 def items_of(round_: Round):

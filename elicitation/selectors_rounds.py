@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
 from elicitation.models import (
@@ -159,3 +159,28 @@ def counted_ratings(round_id: int) -> QuerySet[Rating]:
     )
     every_saved_answer = Q(round__consensus_rule__inclusion=ConsensusRule.Inclusion.ALL_SAVED)
     return Rating.objects.filter(round_id=round_id).filter(every_saved_answer | Exists(submitted))
+
+
+def areas_as_asked(areas: QuerySet[Area], round_number: int) -> list[Area]:
+    """The areas with the wording round ``round_number`` asked, in every language (still one query).
+
+    An area reworded after that round keeps its earlier wording in its first later ``AreaRevision``
+    (the lowest ``round_number`` above this round, the earliest change among those): its old title,
+    description and translations replace the current ones on the returned, unsaved instances.
+    """
+    later = AreaRevision.objects.filter(area=OuterRef("pk"), round_number__gt=round_number).order_by(
+        "round_number", "changed_at", "pk"
+    )
+    found = areas.annotate(
+        asked_title=Subquery(later.values("old_title")[:1]),
+        asked_description=Subquery(later.values("old_description")[:1]),
+        asked_translations=Subquery(later.values("old_translations")[:1]),
+    )
+    result: list[Area] = []
+    for area in found:
+        if area.asked_title is not None:
+            area.title = area.asked_title
+            area.description = area.asked_description
+            area.translations = area.asked_translations or {}
+        result.append(area)
+    return result

@@ -182,7 +182,7 @@ def classify(
 
 def round_report(study: Study, rounds: Sequence[Round], round_: Round, language: str | None) -> dict[str, Any]:
     """Everything the report shows about one round (seven queries)."""
-    areas, criteria = selectors.labels(study, language)
+    areas, criteria = selectors.labels(study, language, round_number=round_.number)
     items = selectors.item_results([round_.pk])
     asked = selectors.items_asked(study)
     this_round = asked.get(round_.number, set())

@@ -158,7 +158,7 @@ def overview(request: HttpRequest, board: Dashboard) -> HttpResponse:
             ),
         ]
     if round_ is not None:
-        all_areas, criteria = selectors.labels(study, get_language())
+        all_areas, criteria = selectors.labels(study, get_language(), round_number=round_.number)
         verdicts = selectors.area_verdicts(round_.pk)
         areas, _criteria = selectors.shown_labels(all_areas, criteria, ((area_id, 0) for area_id in verdicts))
         context["verdicts"] = [_verdict_line(area, verdicts.get(area.id)) for area in areas]
@@ -192,7 +192,7 @@ def consensus(request: HttpRequest, board: Dashboard) -> HttpResponse:
     bloc = _chosen_bloc(request, study)
     context: dict[str, Any] = {"bloc": bloc, "blocs": study.blocs}
     if board.round is not None:
-        areas, criteria = selectors.labels(study, get_language())
+        areas, criteria = selectors.labels(study, get_language(), round_number=board.round.number)
         items = selectors.item_results([board.round.pk], group=bloc)
         areas, criteria = selectors.shown_labels(areas, criteria, ((a, c) for _r, a, c in items))
         context["criteria"] = criteria

@@ -138,6 +138,9 @@ class AreaRevision(models.Model):
     round_number = models.PositiveIntegerField(help_text=_("The first round that shows the new wording."))
     old_title = models.CharField(max_length=200)
     old_description = models.TextField(blank=True)
+    old_translations = models.JSONField(
+        default=dict, blank=True, help_text=_("The area's translations before the change, as the earlier rounds asked.")
+    )
     new_title = models.CharField(max_length=200)
     new_description = models.TextField(blank=True)
     changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)

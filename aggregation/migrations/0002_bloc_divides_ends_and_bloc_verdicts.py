@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('aggregation', '0001_initial'),
-        ('elicitation', '0005_consensus_either_end_inclusion_divide'),
+        ('elicitation', '0007_consensus_either_end_inclusion_divide'),
     ]
 
     operations = [

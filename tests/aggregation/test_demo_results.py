@@ -27,9 +27,10 @@ def test_the_demo_reaches_every_verdict_in_round_2(demo_round_2: Round) -> None:
         "verification": "safeguards",
         "protocols": "promising",
         "infrastructure": "avoid",
+        "evaluation-science": "no_consensus_yet",
         "evaluations": "no_consensus_yet",
     }
-    assert AreaVerdict.objects.filter(round=demo_round_2, group="China").count() == 4
+    assert AreaVerdict.objects.filter(round=demo_round_2, group="China").count() == 5
 
 
 def test_the_demo_agrees_that_shared_protocols_carry_low_risks(demo_round_2: Round) -> None:
@@ -55,7 +56,7 @@ def test_the_demo_leaves_saved_but_unsubmitted_answers_out(demo_round_2: Round) 
     study = demo_round_2.study
     expert = study.experts.get(number=STARTED_NOT_SUBMITTED + 1)
     saved = Rating.objects.filter(round=demo_round_2, expert=expert)
-    assert saved.count() == 6
+    assert saved.count() == demo_round_2.study.criteria.count()  # one area's every criterion
     submitted = demo_round_2.participations.filter(submitted_at__isnull=False).count()
     row = ItemResult.objects.get(round=demo_round_2, group="", area=saved[0].area, criterion=saved[0].criterion)
     assert row.n + row.n_cannot_judge == submitted

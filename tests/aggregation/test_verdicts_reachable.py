@@ -21,12 +21,12 @@ pytestmark = pytest.mark.django_db
 Rater = Callable[[int, Area, Criterion], int]  # (expert index, area, criterion) -> rating
 
 
-def template_study(*, with_mitigability: bool = False) -> Study:
+def template_study(*, with_mitigability: bool = True) -> Study:
+    """The AI-safety template's study, which asks mitigability (M1); without it, the criterion is removed."""
     study = study_create(user=make_user(), title="Verdicts", template_key="ai_safety_cooperation")
-    if with_mitigability:
-        Criterion.objects.create(
-            study=study, code="M1", title="Mitigability", kind=Criterion.Kind.MITIGABILITY, order=99
-        )
+    assert study.criteria.filter(kind=Criterion.Kind.MITIGABILITY).exists()
+    if not with_mitigability:
+        study.criteria.filter(kind=Criterion.Kind.MITIGABILITY).delete()
     make_experts(study, 20)  # five per bloc
     return study
 
@@ -52,13 +52,15 @@ def panel_verdicts(round_: Round) -> dict[str, str]:
 
 def four_verdicts(index: int, area: Area, criterion: Criterion) -> int:
     spread = [1, 5, 9, 3, 7]  # no third holds 70%: no consensus either way
+    if criterion.kind == Criterion.Kind.MITIGABILITY:
+        return 8  # safeguards could reduce the risks: agreed high
     if area.code == "verification":  # promising: high benefits, risks agreed low
         return 8 if criterion.kind == "benefit" else 2
     if area.code == "protocols":  # safeguards: high benefits, one risk in the middle
         return 8 if criterion.kind == "benefit" else (5 if criterion.code == "R2" else 2)
     if area.code == "infrastructure":  # avoid: a risk agreed high
         return 8 if criterion.code == "R3" else 5
-    return spread[index % 5]  # evaluations: no consensus yet
+    return spread[index % 5]  # the evaluation areas: no consensus yet
 
 
 def test_every_verdict_is_reachable_under_the_template_rule() -> None:
@@ -71,6 +73,7 @@ def test_every_verdict_is_reachable_under_the_template_rule() -> None:
         "verification": "promising",
         "protocols": "safeguards",
         "infrastructure": "avoid",
+        "evaluation-science": "no_consensus_yet",
         "evaluations": "no_consensus_yet",
     }
     low_risk = ItemResult.objects.get(round=round_, group="", area__code="verification", criterion__code="R1")
@@ -83,9 +86,14 @@ def test_every_verdict_is_reachable_under_the_template_rule() -> None:
     ] == "promising"
 
 
+def test_without_a_mitigability_criterion_safeguards_are_inferred_from_the_risks() -> None:
+    round_ = rate(template_study(with_mitigability=False), four_verdicts)
+    assert panel_verdicts(round_)["protocols"] == "safeguards"
+
+
 @pytest.mark.parametrize(("mitigability", "verdict"), [(8, "safeguards"), (2, "no_consensus_yet")])
 def test_safeguards_rest_on_the_mitigability_answer_when_the_study_asks_it(mitigability: int, verdict: str) -> None:
-    study = template_study(with_mitigability=True)
+    study = template_study()
 
     def rater(index: int, area: Area, criterion: Criterion) -> int:
         if criterion.kind == Criterion.Kind.MITIGABILITY:

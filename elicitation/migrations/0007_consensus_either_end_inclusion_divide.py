@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('elicitation', '0004_study_single_use_links'),
+        ('elicitation', '0006_area_response_rationale_language_and_translation'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -36,11 +36,6 @@ class Migration(migrations.Migration):
             model_name='consensusrule',
             name='band',
             field=models.CharField(blank=True, choices=[('low', 'lowest third'), ('middle', 'middle third'), ('high', 'highest third'), ('either', 'lowest or highest third (agreement at either end)')], max_length=10),
-        ),
-        migrations.AlterField(
-            model_name='criterion',
-            name='kind',
-            field=models.CharField(choices=[('benefit', 'Benefit'), ('risk', 'Risk'), ('mitigability', 'Mitigability of the risks')], max_length=20),
         ),
         migrations.AddConstraint(
             model_name='consensusrule',

@@ -26,8 +26,8 @@ from exports.statistics import COUNTS, IDENTITY, STATISTICS, ColumnSpec, shared_
 # (name, type, description, codes). The reproducibility bundle's recompute.py checks these numbers.
 AGGREGATE_COLUMNS: list[ColumnSpec] = [
     *shared_columns(IDENTITY + COUNTS),
-    ("min", "float", "Lowest rating; empty when n = 0.", ""),
-    ("max", "float", "Highest rating; empty when n = 0.", ""),
+    ("min", "float", "Lowest rating; empty when n = 0. (unit: scale points)", ""),
+    ("max", "float", "Highest rating; empty when n = 0. (unit: scale points)", ""),
     *shared_columns([*STATISTICS, "quantile_method"]),
 ]
 _EMPTY_ITEM = {"n": 0, "n_cannot_judge": 0, "stability_pairs": 0}  # an item nobody answered

@@ -142,11 +142,13 @@ class RuleForm(forms.Form):
         label=_("Whose answers count"),
         choices=ConsensusRule.Inclusion.choices,
         initial=ConsensusRule.Inclusion.SUBMITTED,
+        required=False,  # left out: the service's default, submitted answers only
         widget=forms.RadioSelect,
         help_text=_("Frozen with the rule, like every part of it."),
     )
     divide_threshold = forms.DecimalField(
         label=_("Split along bloc lines when bloc medians differ by at least (scale points)"),
+        required=False,  # left out: the service's default of 3 points
         min_value=0,
         max_value=100,
         decimal_places=2,

@@ -15,8 +15,10 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
 
 from aggregation.models import AreaVerdict, CrossBloc, ItemResult
+from aggregation.selectors import shown_runs
 from api.access import area_in_scope, coordinated_study_ids, criterion_in_scope, round_in_scope
 from api.views import Pagination, QueryFilters
+from elicitation.models import Round
 
 NUMBERS = (
     "n",
@@ -85,9 +87,8 @@ class AggregateListView(generics.ListAPIView[ItemResult]):
 
     def get_queryset(self) -> QuerySet[ItemResult]:
         user = self.request.user
-        queryset = ItemResult.objects.select_related("round", "area", "criterion").filter(
-            round__study__in=coordinated_study_ids(user)
-        )
+        rounds = Round.objects.filter(study__in=coordinated_study_ids(user))
+        queryset = ItemResult.objects.select_related("round", "area", "criterion").filter(run_id__in=shown_runs(rounds))
         filters = AggregateFilters(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
         given = filters.validated_data
@@ -144,9 +145,8 @@ class DivideListView(generics.ListAPIView[CrossBloc]):
 
     def get_queryset(self) -> QuerySet[CrossBloc]:
         user = self.request.user
-        queryset = CrossBloc.objects.select_related("round", "area", "criterion").filter(
-            round__study__in=coordinated_study_ids(user)
-        )
+        rounds = Round.objects.filter(study__in=coordinated_study_ids(user))
+        queryset = CrossBloc.objects.select_related("round", "area", "criterion").filter(run_id__in=shown_runs(rounds))
         filters = DivideFilters(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
         given = filters.validated_data
@@ -199,9 +199,8 @@ class AreaVerdictListView(generics.ListAPIView[AreaVerdict]):
 
     def get_queryset(self) -> QuerySet[AreaVerdict]:
         user = self.request.user
-        queryset = AreaVerdict.objects.select_related("round", "area").filter(
-            round__study__in=coordinated_study_ids(user)
-        )
+        rounds = Round.objects.filter(study__in=coordinated_study_ids(user))
+        queryset = AreaVerdict.objects.select_related("round", "area").filter(run_id__in=shown_runs(rounds))
         filters = VerdictFilters(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
         given = filters.validated_data

@@ -1,6 +1,6 @@
 """The divides and verdicts exports: how each item divides the blocs, and each area's cooperation verdict.
 
-Both read the stored rows of each round's latest completed aggregation run (as the ``results`` table does).
+Both read the stored rows of each round's shown aggregation run (as the ``results`` table does).
 Divides come largest first within a round (the size of the divide, then the Kruskal-Wallis p), as on the
 "Items split along bloc lines" page and in the API; only blocs with at least k ratings appear in them.
 Verdicts hold the whole panel's row per area and one per bloc with at least k ratings behind it.
@@ -15,8 +15,8 @@ from typing import Any
 from django.db.models import F
 
 from aggregation.models import AreaVerdict, CrossBloc
+from aggregation.selectors import shown_runs
 from exports.cells import neutralise_cell
-from exports.results import latest_done_runs
 from exports.statistics import ColumnSpec
 
 DIVIDE_COLUMNS: list[ColumnSpec] = [
@@ -98,9 +98,7 @@ VERDICT_COLUMNS: list[ColumnSpec] = [
 def divide_rows(round_ids: Sequence[int]) -> Iterator[tuple[Any, ...]]:
     """One row per round and item of the latest done runs, the largest divide first within each round."""
     rows = (
-        CrossBloc.objects.filter(round_id__in=list(round_ids))
-        .annotate(latest_run=latest_done_runs(round_ids))
-        .filter(run_id=F("latest_run"))
+        CrossBloc.objects.filter(run_id__in=shown_runs(list(round_ids)))
         .select_related("round__study", "area", "criterion")
         .order_by(
             "round__number",
@@ -143,9 +141,7 @@ def divide_rows(round_ids: Sequence[int]) -> Iterator[tuple[Any, ...]]:
 def verdict_rows(round_ids: Sequence[int]) -> Iterator[tuple[Any, ...]]:
     """One row per round, group and area of the latest done runs: the panel first, then blocs by name."""
     rows = (
-        AreaVerdict.objects.filter(round_id__in=list(round_ids))
-        .annotate(latest_run=latest_done_runs(round_ids))
-        .filter(run_id=F("latest_run"))
+        AreaVerdict.objects.filter(run_id__in=shown_runs(list(round_ids)))
         .order_by("round__number", "group", "area__order", "area_id")
         .values_list(
             "round__study__uuid",
@@ -164,18 +160,8 @@ def verdict_rows(round_ids: Sequence[int]) -> Iterator[tuple[Any, ...]]:
 
 
 def divide_count(round_ids: Sequence[int]) -> int:
-    return (
-        CrossBloc.objects.filter(round_id__in=list(round_ids))
-        .annotate(latest_run=latest_done_runs(round_ids))
-        .filter(run_id=F("latest_run"))
-        .count()
-    )
+    return CrossBloc.objects.filter(run_id__in=shown_runs(list(round_ids))).count()
 
 
 def verdict_count(round_ids: Sequence[int]) -> int:
-    return (
-        AreaVerdict.objects.filter(round_id__in=list(round_ids))
-        .annotate(latest_run=latest_done_runs(round_ids))
-        .filter(run_id=F("latest_run"))
-        .count()
-    )
+    return AreaVerdict.objects.filter(run_id__in=shown_runs(list(round_ids))).count()

@@ -19,7 +19,7 @@ from django.db.models import Count, DurationField, ExpressionWrapper, F
 from django.utils import timezone
 
 from aggregation.models import AggregationRun, AreaVerdict, CriterionAgreement, CrossBloc, ItemResult
-from aggregation.selectors import latest_run, round_results
+from aggregation.selectors import latest_run, round_results, shown_runs
 from elicitation.models import Area, Criterion, Expert, Participation, Round, RoundItem, Study
 from elicitation.selectors_rounds import areas_as_asked
 
@@ -151,14 +151,14 @@ def labels(study: Study, language: str | None, *, round_number: int | None = Non
 
 def item_results(round_ids: Sequence[int], *, group: str = PANEL) -> dict[tuple[int, int, int], ItemResult]:
     """Result rows of one group in the given rounds, keyed by (round id, area id, criterion id) (one query)."""
-    rows = ItemResult.objects.filter(round_id__in=list(round_ids), group=group)
+    rows = ItemResult.objects.filter(run_id__in=shown_runs(list(round_ids)), group=group)
     return {(r.round_id, r.area_id, r.criterion_id): r for r in rows}
 
 
 def panel_history(study: Study) -> dict[tuple[int, int, int], ItemResult]:
     """The panel rows of every round of the study, keyed by (round number, area id, criterion id) (one query)."""
     rows = (
-        ItemResult.objects.filter(round__study=study, group=PANEL)
+        ItemResult.objects.filter(run_id__in=shown_runs(Round.objects.filter(study=study)), group=PANEL)
         .select_related("round")
         .only(
             "round__number",
@@ -182,7 +182,7 @@ def panel_history(study: Study) -> dict[tuple[int, int, int], ItemResult]:
 
 def area_verdicts(round_id: int) -> dict[int, AreaVerdict]:
     """The panel's cooperation verdict of each area in the round, keyed by area id (one query)."""
-    return {v.area_id: v for v in AreaVerdict.objects.filter(round_id=round_id, group="")}
+    return {v.area_id: v for v in AreaVerdict.objects.filter(run_id__in=shown_runs([round_id]), group="")}
 
 
 def bloc_verdicts(round_id: int) -> dict[tuple[str, int], AreaVerdict]:
@@ -190,7 +190,8 @@ def bloc_verdicts(round_id: int) -> dict[tuple[str, int], AreaVerdict]:
 
     Only blocs with at least k ratings behind a verdict have one (see ``aggregation.verdicts``).
     """
-    return {(v.group, v.area_id): v for v in AreaVerdict.objects.filter(round_id=round_id).exclude(group="")}
+    shown = AreaVerdict.objects.filter(run_id__in=shown_runs([round_id])).exclude(group="")
+    return {(v.group, v.area_id): v for v in shown}
 
 
 def divided_items(round_id: int) -> list[CrossBloc]:
@@ -200,7 +201,7 @@ def divided_items(round_id: int) -> list[CrossBloc]:
     Kruskal-Wallis p, then to the study's order of areas and criteria.
     """
     return list(
-        CrossBloc.objects.filter(round_id=round_id, verdict=CrossBloc.Verdict.SPLIT).order_by(
+        CrossBloc.objects.filter(run_id__in=shown_runs([round_id]), verdict=CrossBloc.Verdict.SPLIT).order_by(
             F("max_median_difference").desc(nulls_last=True),
             F("kruskal_p").asc(nulls_last=True),
             "area__order",
@@ -213,13 +214,13 @@ def divided_items(round_id: int) -> list[CrossBloc]:
 
 def cross_bloc_counts(round_id: int) -> dict[str, int]:
     """How many items have each cross-bloc verdict in the round (one query)."""
-    rows = CrossBloc.objects.filter(round_id=round_id).values("verdict").annotate(count=Count("id"))
+    rows = CrossBloc.objects.filter(run_id__in=shown_runs([round_id])).values("verdict").annotate(count=Count("id"))
     return {row["verdict"]: row["count"] for row in rows}
 
 
 def criterion_agreement(round_id: int) -> dict[int, CriterionAgreement]:
     """Kendall's W and Krippendorff's alpha per criterion, keyed by criterion id (one query)."""
-    return {row.criterion_id: row for row in CriterionAgreement.objects.filter(round_id=round_id)}
+    return {row.criterion_id: row for row in CriterionAgreement.objects.filter(run_id__in=shown_runs([round_id]))}
 
 
 def items_asked(study: Study) -> dict[int, set[tuple[int, int]]]:

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('elicitation', '0006_area_response_rationale_language_and_translation'),
+        ('elicitation', '0007_refused_attempts_counted_per_window'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,8 +1,8 @@
 """Everything a round's results need, computed from plain DataFrames (no Django here).
 
 :func:`compute_round` chains the pure steps: the summary (``aggregation.summary``), consensus under the
-round's rule and the end each item agrees on (``aggregation.rules``), small-group suppression
-(``aggregation.suppression``), the divides between blocs (``aggregation.crossbloc``), the area verdicts of
+round's rule and the end each item agrees on (``aggregation.rules``), small-group disclosure control
+(``aggregation.disclosure``), the divides between blocs (``aggregation.crossbloc``), the area verdicts of
 the panel and of each bloc (``aggregation.verdicts``) and, per
 criterion across areas, Kendall's W and Krippendorff's alpha. The task in ``aggregation.services`` loads
 the inputs and writes the outputs.
@@ -19,9 +19,9 @@ import pandas as pd
 
 from aggregation import metrics
 from aggregation.crossbloc import cross_bloc
+from aggregation.disclosure import blank_below_k, mark_suppressed
 from aggregation.rules import RuleParts, RuleSet, agreement
 from aggregation.summary import summarize, value_counts
-from aggregation.suppression import mark_suppressed
 from aggregation.verdicts import Thresholds, area_verdicts
 
 
@@ -56,13 +56,22 @@ def compute_round(
     summary = mark_suppressed(summary, min_group_size)
     crossing = cross_bloc(summary, ratings, min_group_size=min_group_size, divide_threshold=divide_threshold)
     verdicts = area_verdicts(summary, kinds, thresholds)
+    criteria = criterion_agreement(ratings)
+    raters = ratings.dropna(subset=["value"]).groupby("criterion")["expert"].nunique()
+    criteria = blank_below_k(
+        criteria.set_index("criterion", drop=False), raters, AGREEMENT_COLUMNS, k=min_group_size
+    ).reset_index(drop=True)
     return RoundResults(
         items=summary,
-        criteria=criterion_agreement(ratings),
+        criteria=criteria,
         cross_bloc=crossing,
         verdicts=verdicts,
         distributions=value_counts(ratings),
     )
+
+
+# Withheld (NaN) for a criterion fewer than k experts rated: they stand on those experts' rankings.
+AGREEMENT_COLUMNS = ("kendall_w", "kendall_chi2", "kendall_df", "kendall_p", "alpha_ordinal", "alpha_interval")
 
 
 def criterion_agreement(ratings: pd.DataFrame) -> pd.DataFrame:

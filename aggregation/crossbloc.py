@@ -3,9 +3,10 @@
 For every (area, criterion), from the summary rows (with ``consensus``, ``consensus_band`` and ``suppressed``)
 and the ratings:
 
-- the blocs compared are those with at least k ratings of the item (smaller blocs are suppressed and never
-  count as evidence either way), largest first; each compared bloc's consensus and the end it agrees on;
-- the medians of the compared blocs that are not suppressed (see ``aggregation.suppression``) and the
+- the blocs compared are those with at least k ratings of the item that disclosure control shows
+  (``aggregation.disclosure``: the others never count as evidence either way nor enter a test), largest
+  first; each compared bloc's consensus and the end it agrees on;
+- the medians of the compared blocs that are not suppressed (see ``aggregation.disclosure``) and the
   largest difference between them: the size of the divide;
 - a Kruskal-Wallis H test across all compared blocs (Kruskal & Wallis 1952; tie-corrected chi-squared
   approximation, as ``scipy.stats.kruskal``) and two-sided Mann-Whitney U tests between every pair of
@@ -58,16 +59,15 @@ def cross_bloc(
     blocs = summary[summary["group"] != PANEL]
     if "consensus_band" not in blocs.columns:
         blocs = blocs.assign(consensus_band="")
-    compared = blocs[blocs["n"] >= min_group_size].sort_values(
-        [*item, "n", "group"], ascending=[True, True, False, True]
-    )
+    shown_bloc = (blocs["n"] >= min_group_size) & ~blocs["suppressed"].astype(bool)
+    compared = blocs[shown_bloc].sort_values([*item, "n", "group"], ascending=[True, True, False, True])
     result = pd.DataFrame(index=panel.index)
     result["panel_consensus"] = panel["consensus"]
     by_item = compared.groupby(item, sort=False)
     result["blocs_compared"] = _lists(by_item["group"].agg(list), result.index)
     without = compared[compared["consensus"] == False].groupby(item, sort=False)["group"].agg(list)  # noqa: E712
     result["blocs_without_consensus"] = _lists(without, result.index)
-    small = blocs[blocs["n"] < min_group_size].groupby(item, sort=False).size()
+    small = blocs[~shown_bloc].groupby(item, sort=False).size()
     result["blocs_suppressed"] = small.reindex(result.index, fill_value=0).astype(int)
     agreed = compared[compared["consensus"] == True]  # noqa: E712
     ends: dict[Any, dict[str, str]] = {}
@@ -130,7 +130,10 @@ def _tests(result: pd.DataFrame, ratings: pd.DataFrame, min_group_size: int) -> 
         return
     counts, bloc_names = _bloc_counts(result, ratings)
     n = counts.sum(axis=2)
-    compared = n >= min_group_size
+    # Only the blocs disclosure control shows (at least k, not withheld) enter a test.
+    compared = np.array(
+        [[name in set(names) for name in bloc_names] for names in result["blocs_compared"]], dtype=bool
+    ).reshape(len(result), len(bloc_names)) & (n >= min_group_size)
     counts = np.where(compared[:, :, np.newaxis], counts, 0.0)
     h, p = _kruskal_wallis(counts, compared)
     result["kruskal_h"], result["kruskal_p"] = h, p

@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('aggregation', '0002_runs_snapshots_current_published'),
-        ('elicitation', '0009_area_revision_keeps_old_translations'),
+        ('elicitation', '0010_area_revision_keeps_old_translations'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('elicitation', '0008_consensus_either_end_inclusion_divide'),
+        ('elicitation', '0009_consensus_either_end_inclusion_divide'),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('elicitation', '0007_refused_attempts_counted_per_window'),
+        ('elicitation', '0008_study_feedback_by_bloc'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

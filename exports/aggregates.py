@@ -17,7 +17,7 @@ from django.db.models import Max, Min
 
 from aggregation.models import ItemResult
 from aggregation.selectors import shown_runs
-from elicitation.models import Rating
+from elicitation.selectors_rounds import counted_ratings_of_rounds
 from exports.cells import neutralise_cell
 from exports.statistics import COUNTS, IDENTITY, STATISTICS, ColumnSpec, shared_columns
 
@@ -30,8 +30,8 @@ AGGREGATE_COLUMNS: list[ColumnSpec] = [
         "Whether fewer than the study's minimum group size (k) rated the item: every number of the row is empty.",
         "True = withheld; False = shown",
     ),
-    ("min", "float", "Lowest rating; empty when n = 0.", ""),
-    ("max", "float", "Highest rating; empty when n = 0.", ""),
+    ("min", "float", "Lowest rating; empty when n = 0. (unit: scale points)", ""),
+    ("max", "float", "Highest rating; empty when n = 0. (unit: scale points)", ""),
     *shared_columns([*STATISTICS, "quantile_method"]),
 ]
 _STORED = [*COUNTS, *STATISTICS]
@@ -58,9 +58,14 @@ def aggregates_queryset(round_ids: Sequence[int]) -> Any:
 
 
 def rating_ranges(round_ids: Sequence[int]) -> dict[tuple[int, int, int], tuple[int, int]]:
-    """(round, area, criterion) ids -> (lowest, highest) rating on the scale, in one grouped query."""
+    """(round, area, criterion) ids -> (lowest, highest) counted rating on the scale, in one grouped query.
+
+    Only the ratings results count (``counted_ratings_of_rounds``: submitted answers, unless the round's rule
+    counts every saved answer), so the range describes the same ratings as the stored statistics.
+    """
     ranges = (
-        Rating.objects.filter(round_id__in=list(round_ids), value__isnull=False)
+        counted_ratings_of_rounds(round_ids)
+        .filter(value__isnull=False)
         .values("round_id", "area_id", "criterion_id")
         .annotate(low=Min("value"), high=Max("value"))
         .order_by()

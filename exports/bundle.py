@@ -29,6 +29,8 @@ BUNDLE_TABLES = [
     "panel",
     "aggregates",
     "results",
+    "divides",
+    "verdicts",
     "areas",
     "criteria",
     "round_items",
@@ -175,6 +177,10 @@ def study_configuration(scope: Scope) -> dict[str, Any]:
                 "max_cv": rule.max_cv,
                 "min_cns": rule.min_cns,
                 "require_rand_agreement": rule.require_rand_agreement,
+                "parts_by_kind": rule.parts_by_kind,
+                "parts_by_criterion": rule.parts_by_criterion,
+                "inclusion": rule.inclusion,
+                "divide_threshold": rule.divide_threshold,
             }
             for rule in study.consensus_rules.order_by("version")
         ],
@@ -193,6 +199,8 @@ def study_configuration(scope: Scope) -> dict[str, Any]:
             "participation_experts.csv": "per round and pseudonym: the furthest step reached",
             "load.R": "loads every table into R with its types and labels (base R only)",
             "audit.csv": "the study's audit log as a hash chain (each previous_hash is the hash of the row before)",
+            "divides.csv": "how each item divides the blocs, the largest divide first",
+            "verdicts.csv": "each area's cooperation verdict, for the panel and each bloc of at least k",
             "codebook.csv": "every column and code",
             "recompute.py": "recomputes aggregates.csv from ratings.csv and checks them",
             MANIFEST: "the SHA-256 of every other file in the bundle",

@@ -46,6 +46,8 @@ class ExportJob(models.Model):
         PARTICIPATION = "participation", _("Participation per round (counts)")
         PARTICIPATION_EXPERTS = "participation_experts", _("Participation per expert")
         AUDIT = "audit", _("Audit log (hash chain)")
+        DIVIDES = "divides", _("Divides between blocs (largest first)")
+        VERDICTS = "verdicts", _("Cooperation verdicts (panel and blocs)")
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="export_jobs")

@@ -18,19 +18,21 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from django.db.models import BooleanField, CharField, F, FilteredRelation, Q, QuerySet, Value
+from django.db.models import BooleanField, CharField, Exists, F, FilteredRelation, OuterRef, Q, QuerySet, Value
 from django.db.models.expressions import Case, When
 from django.db.models.functions import Cast, TruncDate
 
-from elicitation.models import AreaResponse, Expert, Rating, Round, Study
+from elicitation.models import AreaResponse, Expert, Participation, Rating, Round, Study
 from exports import sqlcsv
 from exports.aggregates import AGGREGATE_COLUMNS, aggregate_rows, aggregates_queryset, rating_ranges
 from exports.audit import audit_table
 from exports.cells import neutralise
+from exports.divides import DIVIDE_COLUMNS, VERDICT_COLUMNS, divide_count, divide_rows, verdict_count, verdict_rows
 from exports.expressions import neutralised, pseudonym
 from exports.panel import panel_rows
 from exports.participation import participation_experts_table, participation_table
 from exports.results import RESULT_COLUMNS, result_rows, results_queryset
+from exports.streaming import read_snapshot
 from exports.study_tables import (
     areas_table,
     criteria_table,
@@ -51,6 +53,8 @@ TABLE_NAMES = [
     "panel",
     "aggregates",
     "results",
+    "divides",
+    "verdicts",
     "areas",
     "criteria",
     "round_items",
@@ -103,6 +107,8 @@ def build_table(name: str, scope: Scope) -> Table:
         "participation": participation_table,
         "participation_experts": participation_experts_table,
         "audit": audit_table,
+        "divides": divides_table,
+        "verdicts": verdicts_table,
     }
     return builders[name](scope)
 
@@ -134,16 +140,28 @@ def ratings_table(scope: Scope) -> Table:
         "value", "int", 'The rating on the criterion\'s scale; empty for "cannot judge".', "scale_min to scale_max"
     )
     cannot = Column("cannot_judge", "bool", 'Whether the expert answered "cannot judge".', CANNOT_JUDGE_CODES)
+    submitted = Column(
+        "submitted",
+        "bool",
+        "Whether the expert submitted the round. Results count only submitted answers unless the round's "
+        "consensus rule counts all saved answers (see study.json or the rule page).",
+        "True = submitted; False = saved but not submitted",
+    )
     queryset = Rating.objects.filter(round_id__in=scope.answer_round_ids)
-    annotated = queryset.annotate(**_item_columns(scope), x_criterion=neutralised("criterion__code"))
+    was_submitted = Participation.objects.filter(
+        round_id=OuterRef("round_id"), expert_id=OuterRef("expert_id"), submitted_at__isnull=False
+    )
+    annotated = queryset.annotate(
+        **_item_columns(scope), x_criterion=neutralised("criterion__code"), x_submitted=Exists(was_submitted)
+    )
     rows: QuerySet[Any, tuple[Any, ...]]
     if scope.strict:
-        columns = [STUDY, ROUND, AREA, CRITERION, value, cannot]
+        columns = [STUDY, ROUND, AREA, CRITERION, value, cannot, submitted]
         rows = annotated.order_by("round_id", "area_id", "criterion_id", F("value").asc(nulls_last=True)).values_list(
-            "x_study", "x_round", "x_area", "x_criterion", "value", "cannot_judge"
+            "x_study", "x_round", "x_area", "x_criterion", "value", "cannot_judge", "x_submitted"
         )
     else:
-        columns = [STUDY, ROUND, AREA, CRITERION, PSEUDONYM, BLOC, SECTOR, value, cannot, CONFIDENCE, DAY]
+        columns = [STUDY, ROUND, AREA, CRITERION, PSEUDONYM, BLOC, SECTOR, value, cannot, submitted, CONFIDENCE, DAY]
         # A join, not a subquery per row: the expert's response on this round and area, if any.
         response = FilteredRelation(
             "expert__area_responses",
@@ -163,6 +181,7 @@ def ratings_table(scope: Scope) -> Table:
                 "x_sector",
                 "value",
                 "cannot_judge",
+                "x_submitted",
                 "x_confidence",
                 "x_day",
             )
@@ -311,4 +330,37 @@ def results_table(scope: Scope) -> Table:
         columns=columns,
         rows=rows,
         count=queryset.count,
+    )
+
+
+def divides_table(scope: Scope) -> Table:
+    def rows() -> Iterator[tuple[Any, ...]]:
+        with read_snapshot():
+            yield from divide_rows(scope.round_ids)
+
+    return Table(
+        name="divides",
+        title="Divides between blocs",
+        description="How each item divides the blocs with at least k ratings, from each round's latest completed "
+        "run, the largest divide first: bloc medians and ends, Kruskal-Wallis, Holm-adjusted pairwise "
+        "Mann-Whitney, and whether the item is split along bloc lines.",
+        columns=[Column(*spec) for spec in DIVIDE_COLUMNS],
+        rows=rows,
+        count=lambda: divide_count(scope.round_ids),
+    )
+
+
+def verdicts_table(scope: Scope) -> Table:
+    def rows() -> Iterator[tuple[Any, ...]]:
+        with read_snapshot():
+            yield from verdict_rows(scope.round_ids)
+
+    return Table(
+        name="verdicts",
+        title="Cooperation verdicts",
+        description="Each area's cooperation verdict from each round's latest completed run, for the whole panel "
+        "and for each bloc with at least k ratings behind it.",
+        columns=[Column(*spec) for spec in VERDICT_COLUMNS],
+        rows=rows,
+        count=lambda: verdict_count(scope.round_ids),
     )

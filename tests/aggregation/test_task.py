@@ -39,7 +39,9 @@ def test_it_stores_one_row_per_item_and_group(closed_round: Round, panel_study: 
     assert ItemResult.objects.filter(round=closed_round).count() == items * 5  # panel + four blocs of five
     assert CriterionAgreement.objects.filter(round=closed_round).count() == 6
     assert CrossBloc.objects.filter(round=closed_round).count() == items
-    assert AreaVerdict.objects.filter(round=closed_round).count() == 4
+    assert AreaVerdict.objects.filter(round=closed_round, group="").count() == 4
+    # One verdict per area for each of the four blocs of five (k = 5) too.
+    assert AreaVerdict.objects.filter(round=closed_round).exclude(group="").count() == 16
     assert set(ItemResult.objects.filter(round=closed_round).values_list("run", flat=True)) == {run.pk}
 
 
@@ -160,7 +162,7 @@ def test_verdicts_follow_the_ratings(panel_study: Study) -> None:
     Rating.objects.bulk_update(ratings, ["value"])
     panel_study.consensus_rules.update(band="", min_percent_in_band=None)  # IQR <= 1 alone
     round_aggregate(round_id=round_.pk)
-    assert set(AreaVerdict.objects.filter(round=round_).values_list("verdict", flat=True)) == {"promising"}
+    assert set(AreaVerdict.objects.filter(round=round_, group="").values_list("verdict", flat=True)) == {"promising"}
     assert set(CrossBloc.objects.filter(round=round_).values_list("verdict", flat=True)) == {"shared"}
 
 

@@ -62,6 +62,8 @@ def test_the_bundle_holds_data_codebook_configuration_and_script(bundle_dir: Pat
         "panel.csv",
         "aggregates.csv",
         "results.csv",
+        "divides.csv",
+        "verdicts.csv",
         "codebook.csv",
         "study.json",
         "recompute.py",

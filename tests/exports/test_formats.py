@@ -23,7 +23,7 @@ from tests.exports.expected import expected_ratings, expected_rationales, normal
 pytestmark = pytest.mark.django_db
 
 RATING_COLUMNS = ["study", "round", "area", "criterion", "pseudonym", "bloc", "sector", "value", "cannot_judge",
-                  "confidence", "day"]  # fmt: skip
+                  "submitted", "confidence", "day"]  # fmt: skip
 RATING_KEYS = ["round", "pseudonym", "area", "criterion"]
 
 
@@ -129,6 +129,8 @@ def test_xlsx_has_a_sheet_per_table_and_a_codebook(
         "panel",
         "aggregates",
         "results",
+        "divides",
+        "verdicts",
         "areas",
         "criteria",
         "round_items",
@@ -184,7 +186,9 @@ def test_aggregates_csv_matches_the_summary_of_the_ratings(rated_study: Study, c
     for round_ in rated_study.rounds.all():
         round_aggregate(round_id=round_.pk)
     frame = pd.read_csv(io.BytesIO(download(client_a, rated_study, table="aggregates", format="csv")))
-    ratings = expected_ratings(rated_study)
+    everything = expected_ratings(rated_study)
+    assert not everything["submitted"].all()  # one expert's saved round-2 answers are not submitted
+    ratings = everything[everything["submitted"]]  # results count submitted answers only (the default)
     valued = ratings[~ratings["cannot_judge"]]
     for (round_number, area, criterion), group in valued.groupby(["round", "area", "criterion"]):
         row = frame[(frame["round"] == round_number) & (frame["area"] == area) & (frame["criterion"] == criterion)]

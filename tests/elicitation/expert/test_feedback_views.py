@@ -7,7 +7,7 @@ from django.db import connection
 
 from aggregation.services import round_aggregate
 from elicitation.models import AreaResponse, Rating, Round, Study
-from tests.factories import make_experts, make_round, make_study
+from tests.factories import make_experts, make_round, make_study, mark_submitted
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +27,7 @@ def panel_round_two(client):
         for expert, value in zip(experts, [2, 4, 6, 7, 8, 9], strict=True)
         for item in first.items.all()
     )
+    mark_submitted(first, experts)
     area_id = first.items.all()[0].area_id
     AreaResponse.objects.create(round=first, expert=experts[1], area_id=area_id, rationale="<i>Trust</i> first")
     second = make_round(study, status=Round.Status.OPEN)

@@ -121,15 +121,18 @@ def suggestions_of_study(study: Study) -> list[Suggestion]:
     )
 
 
-def area_revisions_for_round(round_: Round) -> dict[int, AreaRevision]:
+def area_revisions_for_round(round_: Round, *, language: str | None = None) -> dict[int, AreaRevision]:
     """Areas reworded since experts last saw them: area id → the first revision shown in this round.
 
     The first one holds the wording of the previous round (``old_title``, ``old_description``),
     even if the area was reworded more than once in between. Round 1 has no previous wording.
+    With ``language``, only rewordings of that language's text: what an expert reading it sees change.
     """
     if round_.number <= 1:
         return {}
     revisions = AreaRevision.objects.filter(area__study_id=round_.study_id, round_number=round_.number)
+    if language is not None:
+        revisions = revisions.filter(language=language)
     first: dict[int, AreaRevision] = {}
     for revision in revisions.order_by("changed_at", "pk"):
         first.setdefault(revision.area_id, revision)

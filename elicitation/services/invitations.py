@@ -256,6 +256,7 @@ def _send(*, kind: str, participation: Participation) -> None:
 def expert_email_send(*, expert: Expert, template: str, context: dict[str, Any]) -> None:
     """Send ``template`` (``_subject.txt``, ``.txt`` and ``.html``) to one expert, in their language and time zone."""
     language = expert.language or expert.study.default_language
+    context = {**context, "study_text": expert.study.localized(language)}
     with translation.override(language), timezone.override(_expert_zone(expert)):
         subject = render_to_string(f"{template}_subject.txt", context).strip()
         text = render_to_string(f"{template}.txt", context)

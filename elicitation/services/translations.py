@@ -42,6 +42,7 @@ KEY_NAMES = {
     "ethics_approval": gettext_lazy("ethics approval"),
     "contact": gettext_lazy("contact"),
     "data_controller": gettext_lazy("data controller"),
+    "message": gettext_lazy("message to experts"),
 }
 
 
@@ -208,7 +209,16 @@ def parity_problems(round_: Round) -> list[TextProblem]:
     owners: list[Owner] = [study]
     owners += list(Area.objects.filter(pk__in=area_ids, is_active=True).order_by("order", "pk"))
     owners += list(Criterion.objects.filter(pk__in=criterion_ids, is_active=True).order_by("order", "pk"))
-    return problems_of(owners, study=study, languages=languages)
+    problems = problems_of(owners, study=study, languages=languages)
+    written = round_.messages or {}
+    if any(written.values()):  # a message written for one language group is owed to every group
+        label = _("Round %(number)s") % {"number": round_.number}
+        problems += [
+            TextProblem("round", round_.pk, label, "message", language, MISSING)
+            for language in languages
+            if not written.get(language)
+        ]
+    return problems
 
 
 def study_text_problems(study: Study) -> list[TextProblem]:

@@ -23,6 +23,7 @@ from elicitation.selectors import study_for_coordinator
 from elicitation.selectors_rounds import experts_not_in_round, participations_of_round, round_of_study, rounds_for_study
 from elicitation.services import invitations, rounds
 from elicitation.services.errors import ServiceError
+from elicitation.services.translations import language_name
 
 
 def detail_url(round_: Round) -> str:
@@ -65,9 +66,19 @@ def render_detail(
     request: HttpRequest, study: Study, round_: Round, *, deadline_form: DeadlineForm | None = None, status: int = 200
 ) -> HttpResponse:
     participations = participations_of_round(round_)
+    written = round_.messages or {}
     context = {
         "study": study,
         "round": round_,
+        "message_languages": [
+            {
+                "code": code,
+                "name": language_name(code),
+                "text": written.get(code, ""),
+                "missing": bool(written) and not written.get(code),
+            }
+            for code in study.languages or []
+        ],
         "participations": participations,
         "deadline_form": deadline_form or DeadlineForm(initial={"deadline": round_.deadline}),
         "show_names": study.anonymity == Study.Anonymity.STANDARD,

@@ -9,19 +9,27 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from coopsurvey.middleware import available_zones
 from elicitation.models import Study
 from elicitation.services.planning import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH
 
 
 class DeadlineForm(forms.Form):
+    """A deadline typed in the coordinator's own time zone (chosen here and remembered for their pages)."""
+
     deadline = forms.DateTimeField(
         label=_("Deadline"),
-        help_text=_("Date and time in the server's time zone (%(zone)s)."),
+        help_text=_("Date and time in the time zone below (%(zone)s)."),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
+    time_zone = forms.ChoiceField(label=_("Your time zone"), required=False)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        zone_field = self.fields["time_zone"]
+        assert isinstance(zone_field, forms.ChoiceField)
+        zone_field.choices = [(name, name) for name in sorted(available_zones())]
+        zone_field.initial = timezone.get_current_timezone_name()
         field = self.fields["deadline"]
         field.help_text = str(field.help_text) % {"zone": timezone.get_current_timezone_name()}
         described_by = "id_deadline_help"

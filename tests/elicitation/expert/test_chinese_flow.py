@@ -137,5 +137,5 @@ def test_deadlines_are_shown_in_the_experts_language_and_time_zone(client, chine
     client.get(f"/e/{token_issue(expert=chinese_expert)}/")
     html = client.get("/e/round/").content.decode()
     assert second.deadline == deadline
-    assert "2026年12月1日 18:00 (Asia/Shanghai)" in html  # 10:00 UTC is 18:00 in Shanghai, with the zone named
+    assert "2026年12月1日 18:00（Asia/Shanghai）" in html  # 10:00 UTC is 18:00 in Shanghai, with the zone named
     assert "10:00" not in html

@@ -78,7 +78,7 @@ def test_the_invitation_carries_the_study_in_the_experts_language_and_the_anonym
     round_.participations.update(invited_at=None)
     assert invitation_deliver(round_id=round_.pk, expert_id=expert.pk)
     (message,) = mail.outbox
-    html = message.alternatives[0][0]
+    html = str(message.alternatives[0][0])  # type: ignore[union-attr]
     if language == "zh-hans":
         assert "竞争对手之间的合作" in message.subject
         assert "感谢您参加这项关于合作的研究。" in message.body

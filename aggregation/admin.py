@@ -6,10 +6,11 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from aggregation.models import AggregationRun
+from elicitation.admin import AuditedModelAdmin
 
 
 @admin.register(AggregationRun)
-class AggregationRunAdmin(admin.ModelAdmin):
+class AggregationRunAdmin(AuditedModelAdmin):
     list_display = ["id", "round", "status", "trigger", "requested_at", "finished_at", "rule_version", "code_version"]
     list_filter = ["status", "trigger"]
     list_select_related = ["round__study"]

@@ -10,7 +10,7 @@ the inputs and writes the outputs.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -19,7 +19,7 @@ import pandas as pd
 from aggregation import metrics
 from aggregation.crossbloc import cross_bloc
 from aggregation.rules import RuleParts, consensus
-from aggregation.summary import summarize
+from aggregation.summary import summarize, value_counts
 from aggregation.suppression import mark_suppressed
 from aggregation.verdicts import Thresholds, area_verdicts
 
@@ -30,6 +30,8 @@ class RoundResults:
     criteria: pd.DataFrame  # one row per criterion: Kendall's W and Krippendorff's alpha
     cross_bloc: pd.DataFrame
     verdicts: pd.DataFrame
+    # (area, criterion, group) -> ratings at each scale point: the feedback chart of each stored row
+    distributions: dict[tuple[Any, Any, str], list[int]] = field(default_factory=dict)
 
 
 def compute_round(
@@ -48,7 +50,13 @@ def compute_round(
     summary = mark_suppressed(summary, min_group_size)
     crossing = cross_bloc(summary, ratings, min_group_size=min_group_size)
     verdicts = area_verdicts(summary, kinds, thresholds)
-    return RoundResults(items=summary, criteria=criterion_agreement(ratings), cross_bloc=crossing, verdicts=verdicts)
+    return RoundResults(
+        items=summary,
+        criteria=criterion_agreement(ratings),
+        cross_bloc=crossing,
+        verdicts=verdicts,
+        distributions=value_counts(ratings),
+    )
 
 
 def criterion_agreement(ratings: pd.DataFrame) -> pd.DataFrame:

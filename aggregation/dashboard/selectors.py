@@ -19,7 +19,7 @@ from django.db.models import Count, DurationField, ExpressionWrapper, F
 from django.utils import timezone
 
 from aggregation.models import AggregationRun, AreaVerdict, CriterionAgreement, CrossBloc, ItemResult
-from aggregation.selectors import latest_run, round_results
+from aggregation.selectors import latest_run, round_results, shown_runs
 from elicitation.models import Area, Criterion, Expert, Participation, Round, RoundItem, Study
 
 PANEL = ""
@@ -147,14 +147,14 @@ def labels(study: Study, language: str | None) -> tuple[list[Label], list[Label]
 
 def item_results(round_ids: Sequence[int], *, group: str = PANEL) -> dict[tuple[int, int, int], ItemResult]:
     """Result rows of one group in the given rounds, keyed by (round id, area id, criterion id) (one query)."""
-    rows = ItemResult.objects.filter(round_id__in=list(round_ids), group=group)
+    rows = ItemResult.objects.filter(run_id__in=shown_runs(list(round_ids)), group=group)
     return {(r.round_id, r.area_id, r.criterion_id): r for r in rows}
 
 
 def panel_history(study: Study) -> dict[tuple[int, int, int], ItemResult]:
     """The panel rows of every round of the study, keyed by (round number, area id, criterion id) (one query)."""
     rows = (
-        ItemResult.objects.filter(round__study=study, group=PANEL)
+        ItemResult.objects.filter(run_id__in=shown_runs(Round.objects.filter(study=study)), group=PANEL)
         .select_related("round")
         .only(
             "round__number",
@@ -178,13 +178,13 @@ def panel_history(study: Study) -> dict[tuple[int, int, int], ItemResult]:
 
 def area_verdicts(round_id: int) -> dict[int, AreaVerdict]:
     """The cooperation verdict of each area in the round, keyed by area id (one query)."""
-    return {v.area_id: v for v in AreaVerdict.objects.filter(round_id=round_id)}
+    return {v.area_id: v for v in AreaVerdict.objects.filter(run_id__in=shown_runs([round_id]))}
 
 
 def divided_items(round_id: int) -> list[CrossBloc]:
     """Items with panel consensus that some large-enough bloc does not share (one query)."""
     return list(
-        CrossBloc.objects.filter(round_id=round_id, verdict=CrossBloc.Verdict.DIVIDED).order_by(
+        CrossBloc.objects.filter(run_id__in=shown_runs([round_id]), verdict=CrossBloc.Verdict.DIVIDED).order_by(
             "area__order", "area_id", "criterion__order", "criterion_id"
         )
     )
@@ -192,13 +192,13 @@ def divided_items(round_id: int) -> list[CrossBloc]:
 
 def cross_bloc_counts(round_id: int) -> dict[str, int]:
     """How many items have each cross-bloc verdict in the round (one query)."""
-    rows = CrossBloc.objects.filter(round_id=round_id).values("verdict").annotate(count=Count("id"))
+    rows = CrossBloc.objects.filter(run_id__in=shown_runs([round_id])).values("verdict").annotate(count=Count("id"))
     return {row["verdict"]: row["count"] for row in rows}
 
 
 def criterion_agreement(round_id: int) -> dict[int, CriterionAgreement]:
     """Kendall's W and Krippendorff's alpha per criterion, keyed by criterion id (one query)."""
-    return {row.criterion_id: row for row in CriterionAgreement.objects.filter(round_id=round_id)}
+    return {row.criterion_id: row for row in CriterionAgreement.objects.filter(run_id__in=shown_runs([round_id]))}
 
 
 def items_asked(study: Study) -> dict[int, set[tuple[int, int]]]:

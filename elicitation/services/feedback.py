@@ -1,9 +1,10 @@
 """Controlled feedback for experts: the group's answers to each item, never anyone's identity.
 
 From round 2 of a classic study each item shows the previous round's group response (in a real-time
-study: the current round's, live): n, median and interquartile range with the study's quantile method,
-the distribution as a small bar chart, the expert's own earlier answer, and the moderated rationales of
-the area. What could identify a person is suppressed:
+study: the current round's as of its newest published aggregation run, which changes only when at
+least k new contributors have joined; see ``aggregation.runs``): n, median and interquartile range
+with the study's quantile method, the distribution as a small bar chart, the expert's own earlier
+answer, and the moderated rationales of the area. What could identify a person is suppressed:
 
 - fewer than k = ``study.min_group_size`` raters: no statistics, no chart, no rationales;
 - a breakdown by bloc only when every bloc with raters has at least k of them, so no bloc below k is
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count
 
 from aggregation.metrics import quantile
+from aggregation.selectors import shown_item_rows
 from elicitation.models import AreaResponse, Expert, Rating, Round, Study
 
 ItemKey = tuple[int, int]  # (area_id, criterion_id)
@@ -204,15 +206,20 @@ def round_feedback(
     # value -> count per item, and raters per item and bloc ("cannot judge" counts as a rater only for rationales)
     counts: dict[ItemKey, dict[int, int]] = defaultdict(dict)
     bloc_counts: dict[ItemKey, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
+    bloc_sizes: dict[ItemKey, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     cannot_judge: dict[ItemKey, int] = defaultdict(int)
-    rows = ratings.values_list("area_id", "criterion_id", "value", "expert__bloc").annotate(n=Count("id"))
-    for area_id, criterion_id, value, bloc, n in rows.order_by():
-        key = (area_id, criterion_id)
-        if value is None:
-            cannot_judge[key] += n
-            continue
-        counts[key][value] = counts[key].get(value, 0) + n
-        bloc_counts[key][bloc][value] = n
+    if result.live:
+        _published_counts(source, only, counts, bloc_counts, bloc_sizes, cannot_judge)
+    else:
+        rows = ratings.values_list("area_id", "criterion_id", "value", "expert__bloc").annotate(n=Count("id"))
+        for area_id, criterion_id, value, bloc, n in rows.order_by():
+            key = (area_id, criterion_id)
+            if value is None:
+                cannot_judge[key] += n
+                continue
+            counts[key][value] = counts[key].get(value, 0) + n
+            bloc_counts[key][bloc][value] = n
+            bloc_sizes[key][bloc] += n
 
     own = {
         (area_id, criterion_id): (value, judged)
@@ -231,14 +238,12 @@ def round_feedback(
         own_value, own_cannot_judge = own.get(key, (None, False))
         stats = item_stats(item_counts, method=study.quantile_method, min_group_size=k)
         blocs = None
-        if stats is not None:
-            sizes = {bloc: sum(c.values()) for bloc, c in bloc_counts[key].items()}
-            if bloc_breakdown_allowed(sizes, min_group_size=k):
-                blocs = [
-                    BlocStats(bloc=bloc, stats=bloc_stats)
-                    for bloc, bloc_count in sorted(bloc_counts[key].items())
-                    if (bloc_stats := item_stats(bloc_count, method=study.quantile_method, min_group_size=k))
-                ]
+        if stats is not None and bloc_breakdown_allowed(bloc_sizes[key], min_group_size=k):
+            blocs = [
+                BlocStats(bloc=bloc, stats=bloc_stats)
+                for bloc, bloc_count in sorted(bloc_counts[key].items())
+                if (bloc_stats := item_stats(bloc_count, method=study.quantile_method, min_group_size=k))
+            ]
         result.items[key] = ItemFeedback(
             area_id=key[0],
             criterion_id=key[1],
@@ -280,6 +285,35 @@ def round_feedback(
             elif texts.get(area_id):
                 result.rationales[area_id] = _shuffled(texts[area_id])
     return result
+
+
+def _published_counts(
+    source: Round,
+    only: ItemKey | None,
+    counts: dict[ItemKey, dict[int, int]],
+    bloc_counts: dict[ItemKey, dict[str, dict[int, int]]],
+    bloc_sizes: dict[ItemKey, dict[str, int]],
+    cannot_judge: dict[ItemKey, int],
+) -> None:
+    """Fill the count tables, in place, from the stored rows of the live round's published run.
+
+    In real-time mode the group answer changes only when a new run is published (``aggregation.runs``:
+    each publication adds at least k contributors), so comparing the page before and after one expert's
+    save shows nothing about that save. One query; no rows before the first publication.
+    """
+    rows = shown_item_rows(source.pk)
+    if only is not None:
+        rows = rows.filter(area_id=only[0], criterion_id=only[1])
+    fields = ("area_id", "criterion_id", "group", "n", "n_cannot_judge", "value_counts", "criterion__scale_min")
+    for area_id, criterion_id, group, n, n_cannot_judge, distribution, scale_min in rows.values_list(*fields):
+        key = (area_id, criterion_id)
+        histogram = {scale_min + index: count for index, count in enumerate(distribution) if count}
+        if group == "":
+            counts[key] = histogram
+            cannot_judge[key] = n_cannot_judge
+        else:
+            bloc_counts[key][group] = histogram
+            bloc_sizes[key][group] = n
 
 
 def feedback_visible(*, study: Study, rated_now: bool) -> bool:

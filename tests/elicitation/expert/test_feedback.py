@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
+from aggregation.services import round_aggregate
 from elicitation.models import AreaResponse, Expert, Rating, Round, Study
 from elicitation.services.feedback import (
     bloc_breakdown_allowed,
@@ -124,18 +125,33 @@ def test_round_one_of_a_classic_study_has_no_feedback(panel):
     assert feedback.items == {}
 
 
-def test_real_time_mode_feeds_back_the_current_round_live(panel):
+def test_real_time_mode_feeds_back_the_current_round_as_last_published(panel):
     study, experts = panel
     study.mode = Study.Mode.REALTIME
     study.save()
     only = make_round(study, status=Round.Status.OPEN)
     rate(only, experts[:3], [4, 5, 6])
+    assert round_feedback(round_=only, expert=experts[0], items=items_of(only)).items[_first(only)].stats is None
+    assert round_aggregate(round_id=only.pk).is_published, "3 contributors, k = 3"
     feedback = round_feedback(round_=only, expert=experts[0], items=items_of(only))
     assert feedback.live
-    item = next(iter(feedback.items.values()))
+    item = feedback.items[_first(only)]
     assert item.stats is not None
     assert (item.n, item.stats.median, item.own_value) == (3, 5, 4)
+    assert item.bars, "the distribution comes from the published run"
     assert item.blocs is None  # US has 2 raters, China 1
+
+    rate(only, experts[3:4], [9])
+    assert not round_aggregate(round_id=only.pk).is_published, "one newcomer is fewer than k"
+    unchanged = round_feedback(round_=only, expert=experts[0], items=items_of(only)).items[_first(only)]
+    assert unchanged.stats == item.stats, "one expert's save shows nothing until k newcomers have joined"
+    assert unchanged.counts == item.counts
+
+
+def _first(round_: Round) -> tuple[int, int]:
+    first = round_.items.order_by("area__order", "criterion__order").first()
+    assert first is not None
+    return (first.area_id, first.criterion_id)
 
 
 def test_a_bloc_falling_below_k_on_one_item_removes_the_breakdown_for_that_item_only(panel):

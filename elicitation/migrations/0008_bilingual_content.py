@@ -14,7 +14,7 @@ def revisions_in_default_language(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('elicitation', '0006_area_response_rationale_language_and_translation'),
+        ('elicitation', '0007_refused_attempts_counted_per_window'),
     ]
 
     operations = [

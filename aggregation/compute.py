@@ -2,7 +2,7 @@
 
 :func:`compute_round` chains the pure steps: the summary (``aggregation.summary``), consensus under the
 round's rule (``aggregation.rules``), cross-bloc consensus (``aggregation.crossbloc``), small-group
-suppression (``aggregation.suppression``), the area verdicts (``aggregation.verdicts``) and, per
+disclosure control (``aggregation.disclosure``), the area verdicts (``aggregation.verdicts``) and, per
 criterion across areas, Kendall's W and Krippendorff's alpha. The task in ``aggregation.services`` loads
 the inputs and writes the outputs.
 """
@@ -18,9 +18,9 @@ import pandas as pd
 
 from aggregation import metrics
 from aggregation.crossbloc import cross_bloc
+from aggregation.disclosure import blank_below_k, mark_suppressed
 from aggregation.rules import RuleParts, consensus
 from aggregation.summary import summarize, value_counts
-from aggregation.suppression import mark_suppressed
 from aggregation.verdicts import Thresholds, area_verdicts
 
 
@@ -50,13 +50,22 @@ def compute_round(
     summary = mark_suppressed(summary, min_group_size)
     crossing = cross_bloc(summary, ratings, min_group_size=min_group_size)
     verdicts = area_verdicts(summary, kinds, thresholds)
+    criteria = criterion_agreement(ratings)
+    raters = ratings.dropna(subset=["value"]).groupby("criterion")["expert"].nunique()
+    criteria = blank_below_k(
+        criteria.set_index("criterion", drop=False), raters, AGREEMENT_COLUMNS, k=min_group_size
+    ).reset_index(drop=True)
     return RoundResults(
         items=summary,
-        criteria=criterion_agreement(ratings),
+        criteria=criteria,
         cross_bloc=crossing,
         verdicts=verdicts,
         distributions=value_counts(ratings),
     )
+
+
+# Withheld (NaN) for a criterion fewer than k experts rated: they stand on those experts' rankings.
+AGREEMENT_COLUMNS = ("kendall_w", "kendall_chi2", "kendall_df", "kendall_p", "alpha_ordinal", "alpha_interval")
 
 
 def criterion_agreement(ratings: pd.DataFrame) -> pd.DataFrame:

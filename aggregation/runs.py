@@ -21,7 +21,9 @@ worker) appends its rows but never becomes current. Its rows stay for the record
 **Published** runs are what open-round readers see (no differencing, DOMAIN.md's anonymity model): while
 the round is open a run that becomes current is published only if its contributors (experts with at least
 one rating) include at least k = ``Study.min_group_size`` experts who were not contributors of the last
-published run. So two published views of an open round never differ by fewer than k people joining. Once
+published run, and no (item, group) row it shows differs from that run's by 1 to k - 1 raters
+(``aggregation.disclosure.difference_discloses``: k new experts overall may be one new in a bloc). So two
+published views of an open round never differ by fewer than k people joining. Once
 the round is closed, the current run is the final one and is published whatever it adds.
 
 :func:`database_snapshots` gives the same numbers straight from the database, which the sweep compares with
@@ -44,7 +46,8 @@ from django.db import connection, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
-from aggregation.models import AggregationRun
+from aggregation.disclosure import difference_discloses
+from aggregation.models import AggregationRun, ItemResult
 from aggregation.summary import RATING_COLUMNS
 from elicitation.models import AnswerRevision, Rating, Round
 
@@ -203,9 +206,32 @@ def run_settle(*, run: AggregationRun, round_status: str, min_group_size: int) -
         published = last_published_run(run.round_id)
         run.is_published = adds_enough_contributors(
             run.contributors, published.contributors if published else [], min_group_size=min_group_size
-        )
+        ) and not _rows_disclose(run, min_group_size=min_group_size)
     run.published_at = timezone.now() if run.is_published else None
     run.save(update_fields=fields)
+
+
+def _rows_disclose(run: AggregationRun, *, min_group_size: int) -> bool:
+    """Whether a row the run would show differs by 1 to k - 1 raters from that row as last shown.
+
+    k new contributors overall can still be one new expert in a bloc, or one on an item the others skipped:
+    ``aggregation.disclosure.difference_discloses`` compares every shown (item, group) row with its most
+    recent shown version in any published run of the round (a row withheld in between is not forgotten).
+    Two queries.
+    """
+    fields = ("area_id", "criterion_id", "group", "n")
+    shown = {
+        (area, criterion, group): n
+        for area, criterion, group, n in ItemResult.objects.filter(run=run, suppressed=False).values_list(*fields)
+    }
+    earlier = (
+        ItemResult.objects.filter(run__round_id=run.round_id, run__is_published=True, suppressed=False)
+        .exclude(run=run)
+        .order_by("run__published_at", "run_id")
+        .values_list(*fields)
+    )
+    before = {(area, criterion, group): n for area, criterion, group, n in earlier}  # the latest wins
+    return difference_discloses(before, shown, k=min_group_size)
 
 
 def run_publish_final(*, run: AggregationRun) -> None:

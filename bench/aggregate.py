@@ -169,8 +169,8 @@ def naive_compute(
     from aggregation import metrics
     from aggregation.compute import RoundResults, criterion_agreement
     from aggregation.crossbloc import CROSS_BLOC_COLUMNS
+    from aggregation.disclosure import mark_suppressed
     from aggregation.rules import consensus
-    from aggregation.suppression import mark_suppressed
     from aggregation.verdicts import area_verdicts
 
     panel = ratings.assign(group="")

@@ -96,7 +96,7 @@ class StudySettingsForm(forms.ModelForm):
         (_("The study"), ["title", "question", "introduction", "end_date"]),
         (_("Information sheet and consent"), ["consent_text", "ethics_approval", "contact", "data_controller"]),
         (_("Emails"), ["sender_name", "contact_email"]),
-        (_("Anonymity and feedback"), ["anonymity", "min_group_size", "feedback_timing", "mode"]),
+        (_("Anonymity and feedback"), ["anonymity", "min_group_size", "feedback_timing", "feedback_by_bloc", "mode"]),
         (_("Statistics"), ["quantile_method"]),
         (_("Languages"), ["default_language", "languages"]),
         (_("Panel groups"), ["blocs", "sectors"]),

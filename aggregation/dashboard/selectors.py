@@ -226,9 +226,10 @@ def participation(study: Study) -> list[RoundParticipation]:
     """Invited, opened, started and submitted per round, bloc and sector; attrition; median time (two queries).
 
     Time to respond runs from the invitation to the submission. Attrition compares each round's
-    submissions with the round before.
+    submissions with the round before. In strict anonymity mode only the totals are given.
     """
     rounds: dict[int, RoundParticipation] = {}
+    strict = study.anonymity == Study.Anonymity.STRICT
     counted = (
         Participation.objects.filter(round__study=study)
         .values("round__number", "expert__bloc", "expert__sector")
@@ -246,6 +247,8 @@ def participation(study: Study) -> list[RoundParticipation]:
             invited=row["invited"], opened=row["opened"], started=row["started"], submitted=row["submitted"]
         )
         entry.total.add(counts)
+        if strict:
+            continue  # a bloc or sector of a few known members would say who started: totals only
         entry.by_bloc.setdefault(row["expert__bloc"], Counts()).add(counts)
         entry.by_sector.setdefault(row["expert__sector"], Counts()).add(counts)
     durations: dict[int, list[timedelta]] = defaultdict(list)

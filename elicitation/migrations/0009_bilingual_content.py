@@ -144,7 +144,7 @@ def drop_columns(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("elicitation", "0007_refused_attempts_counted_per_window"),
+        ("elicitation", "0008_study_feedback_by_bloc"),
     ]
 
     operations = [

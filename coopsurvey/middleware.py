@@ -9,13 +9,16 @@ run code.
 
 from __future__ import annotations
 
+import functools
 import logging
+import zoneinfo
 from collections.abc import Callable
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 logger = logging.getLogger("coopsurvey.availability")
 
@@ -96,3 +99,36 @@ def _connection_lost(exception: Exception) -> bool:
         return not connection.is_usable()
     except Exception:  # noqa: BLE001 - asking a dead connection may itself fail
         return True
+
+
+TIME_ZONE_SESSION_KEY = "coordinator_time_zone"
+
+
+def known_zone(name: object) -> zoneinfo.ZoneInfo | None:
+    """The IANA zone called ``name``, or None for anything else (so a session value cannot break a page)."""
+    if not isinstance(name, str) or name not in available_zones():
+        return None
+    return zoneinfo.ZoneInfo(name)
+
+
+@functools.cache
+def available_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+class CoordinatorTimeZoneMiddleware:
+    """Times on a coordinator's pages, and the deadlines they type, are in the zone they last chose.
+
+    Experts' pages name their own zone explicitly (``expert_time_zone``), so this never changes them.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        session = getattr(request, "session", None)
+        zone = known_zone(session.get(TIME_ZONE_SESSION_KEY)) if session is not None else None
+        if zone is None:
+            return self.get_response(request)
+        with timezone.override(zone):
+            return self.get_response(request)

@@ -37,6 +37,7 @@ DEMO_USERNAME = "coordinator"
 DEMO_PASSWORD = "coopsurvey-demo"  # noqa: S105 - the README's run command prints it on purpose
 DEMO_TEMPLATE = "ai_safety_cooperation"
 DEMO_TITLE = "Demo: cooperation between rivals in technical AI safety"
+DEMO_TITLE_ZH = "演示：技术性人工智能安全领域的竞争对手合作"
 SEED = 20230815
 PANEL_SIZE = 30
 
@@ -134,7 +135,8 @@ def _build(user: User) -> Study:
     now = timezone.now()
     study = study_create(user=user, title=DEMO_TITLE, template_key=DEMO_TEMPLATE)
     study.end_date = now + timedelta(days=60)
-    study.save(update_fields=["end_date"])
+    study.translations.setdefault("zh-hans", {})["title"] = DEMO_TITLE_ZH  # the demo's own title, not the template's
+    study.save(update_fields=["end_date", "translations"])
     experts = _panel(study)
     rule = study.current_rule()
     rounds = []

@@ -13,6 +13,7 @@ from django.http import QueryDict
 
 from elicitation.models import AreaResponse, AreaRevision, Expert, Participation, Rating, Round, RoundItem, Suggestion
 from elicitation.models.answers import RATIONALE_MAX_LENGTH, SUGGESTION_MAX_LENGTH
+from elicitation.selectors_rounds import area_revisions_for_round
 from elicitation.services.answers import CONFIDENCE_MAX, CONFIDENCE_MIN, KEEP, AnswerInput, Keep
 from elicitation.services.feedback import ItemFeedback, PanelRationale, RoundFeedback, feedback_visible, round_feedback
 
@@ -30,6 +31,8 @@ class ItemRow:
     item: RoundItem
     title: str
     description: str
+    label_min: str = ""
+    label_max: str = ""
     value: int | None = None
     cannot_judge: bool = False
     feedback: ItemFeedback | None = None
@@ -59,7 +62,7 @@ class AreaCard:
     code: str
     title: str
     description: str
-    reworded: bool
+    revision: AreaRevision | None  # the wording in the expert's language before this round, if it changed
     items: list[ItemRow] = field(default_factory=list)
     confidence: int | None = None
     rationale: str = ""
@@ -120,10 +123,7 @@ def round_form(*, expert: Expert, round_: Round) -> RoundForm:
     """Everything the form shows for ``expert`` in ``round_``: a fixed number of queries at any size."""
     language = expert.language
     items = active_items(round_)
-    area_ids = {item.area_id for item in items}
-    reworded = set(
-        AreaRevision.objects.filter(area_id__in=area_ids, round_number=round_.number).values_list("area_id", flat=True)
-    )
+    previous = area_revisions_for_round(round_, language=language)
     ratings = {(r.area_id, r.criterion_id): r for r in Rating.objects.filter(round=round_, expert=expert).order_by()}
     responses = {r.area_id: r for r in AreaResponse.objects.filter(round=round_, expert=expert).order_by()}
     participation = Participation.objects.filter(round=round_, expert=expert).first()
@@ -147,7 +147,7 @@ def round_form(*, expert: Expert, round_: Round) -> RoundForm:
                 code=item.area.code,
                 title=text["title"],
                 description=text["description"],
-                reworded=item.area_id in reworded and round_.number > 1,
+                revision=previous.get(item.area_id),
                 confidence=response.confidence if response else None,
                 rationale=response.rationale if response else "",
                 rationales=feedback.rationales.get(item.area_id, []),
@@ -159,6 +159,8 @@ def round_form(*, expert: Expert, round_: Round) -> RoundForm:
             item=item,
             title=text["title"],
             description=text["description"],
+            label_min=text["label_min"],
+            label_max=text["label_max"],
             value=rating.value if rating else None,
             cannot_judge=rating.cannot_judge if rating else False,
             feedback=feedback.items.get((item.area_id, item.criterion_id)),

@@ -78,10 +78,14 @@ class StudySettingsForm(forms.ModelForm):
 
     class Meta:
         model = Study
-        fields = list(SETTINGS_FIELDS)  # the service's list: the form offers exactly what it may change
+        # The service's list (translations are built from the per-language fields below).
+        fields = [name for name in SETTINGS_FIELDS if name != "translations"]
         widgets = {
             "question": forms.Textarea(attrs={"rows": 2}),
             "introduction": forms.Textarea(attrs={"rows": 4}),
+            "consent_text": forms.Textarea(attrs={"rows": 8}),
+            "contact": forms.Textarea(attrs={"rows": 2}),
+            "data_controller": forms.Textarea(attrs={"rows": 2}),
             "quantile_method": forms.RadioSelect,
             "anonymity": forms.RadioSelect,
             "mode": forms.RadioSelect,
@@ -91,6 +95,8 @@ class StudySettingsForm(forms.ModelForm):
     # Fieldsets for the template: (legend, field names).
     groups = [
         (_("The study"), ["title", "question", "introduction", "end_date"]),
+        (_("Information sheet and consent"), ["consent_text", "ethics_approval", "contact", "data_controller"]),
+        (_("Emails"), ["sender_name", "contact_email"]),
         (_("Anonymity and feedback"), ["anonymity", "min_group_size", "feedback_timing", "feedback_by_bloc", "mode"]),
         (_("Statistics"), ["quantile_method"]),
         (_("Languages"), ["default_language", "languages"]),
@@ -103,8 +109,59 @@ class StudySettingsForm(forms.ModelForm):
         ),
     ]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        study = self.instance
+        self.translation_names = _translation_fields(self, study, STUDY_TEXT_FIELDS, study)
+        self.group_names: list[tuple[str, str, str]] = []  # (field name, kind, language)
+        translations = study.translations if isinstance(study.translations, dict) else {}
+        for code, language in settings.LANGUAGES:
+            if code == study.default_language:
+                continue
+            for kind, names, label in (
+                ("bloc", study.blocs, _("Blocs or country groups")),
+                ("sector", study.sectors, _("Sectors")),
+            ):
+                name = f"{kind}s_{code}"
+                self.fields[name] = LinesField(
+                    label=f"{label} ({language})",
+                    required=False,
+                    help_text=_("One per line, in the same order as above."),
+                    initial=[translations.get(code, {}).get(f"{kind}:{group}", "") for group in names],
+                )
+                self.fields[name].widget.attrs["lang"] = code
+                self.group_names.append((name, kind, code))
+
+    def clean(self) -> dict[str, Any]:
+        """The per-language fields become one ``translations`` value, as the service takes it."""
+        cleaned = super().clean() or {}
+        translations = collect_translations(cleaned, self.translation_names)
+        for name in self.translation_names:
+            cleaned.pop(name, None)
+        for name, kind, code in self.group_names:
+            lines = cleaned.pop(name, []) or []
+            groups = cleaned.get(f"{kind}s") or []
+            if lines and len(lines) != len(groups):
+                self.add_error(
+                    name,
+                    _("Give one name per line for each of the %(n)d above, in the same order.") % {"n": len(groups)},
+                )
+                continue
+            for group, text in zip(groups, lines, strict=False):
+                translations.setdefault(code, {})[f"{kind}:{group}"] = text
+        cleaned["translations"] = translations
+        return cleaned
+
     def fieldsets(self) -> list[tuple[Any, list[forms.BoundField]]]:
-        return [(legend, [self[name] for name in names]) for legend, names in self.groups]
+        groups: list[tuple[Any, list[forms.BoundField]]] = [
+            (legend, [self[name] for name in names]) for legend, names in self.groups
+        ]
+        for code, language in settings.LANGUAGES:
+            names = [name for name in self.translation_names if name.endswith(f"_{code}")]
+            names += [name for name, _kind, language_code in self.group_names if language_code == code]
+            if names:
+                groups.append((_("In %(language)s") % {"language": language}, [self[name] for name in names]))
+        return groups
 
 
 class RuleForm(forms.Form):
@@ -209,8 +266,22 @@ class RuleForm(forms.Form):
         return service_field
 
 
+STUDY_TEXT_FIELDS: list[tuple[str, Any, type[forms.Widget]]] = [
+    ("title", _("Title"), forms.TextInput),
+    ("question", _("Question"), forms.Textarea),
+    ("introduction", _("Introduction"), forms.Textarea),
+    ("consent_text", _("Information sheet and consent"), forms.Textarea),
+    ("ethics_approval", _("Ethics approval"), forms.TextInput),
+    ("contact", _("Contact"), forms.Textarea),
+    ("data_controller", _("Data controller"), forms.Textarea),
+]
+# Longest text per key; the rest are titles and labels (200).
+TEXT_LIMITS = {"description": 4000, "question": 4000, "introduction": 10000, "consent_text": 20000,
+               "ethics_approval": 300, "contact": 2000, "data_controller": 2000}  # fmt: skip
+
+
 def _translation_fields(
-    form: forms.BaseForm, study: Study, keys: list[tuple[str, str, type[forms.Widget]]], instance: Any
+    form: forms.BaseForm, study: Study, keys: list[tuple[str, Any, type[forms.Widget]]], instance: Any
 ) -> list[str]:
     """Add a field per (text key, language other than the study's default); return their names."""
     names = []
@@ -223,7 +294,7 @@ def _translation_fields(
             form.fields[name] = forms.CharField(
                 label=f"{label} ({language})",
                 required=False,
-                max_length=4000 if key == "description" else 200,
+                max_length=TEXT_LIMITS.get(key, 200),
                 widget=widget(attrs={"lang": code, "rows": 3})
                 if widget is forms.Textarea
                 else widget(attrs={"lang": code}),

@@ -138,15 +138,18 @@ def suggestions_of_study(study: Study) -> list[Suggestion]:
     )
 
 
-def area_revisions_for_round(round_: Round) -> dict[int, AreaRevision]:
+def area_revisions_for_round(round_: Round, *, language: str | None = None) -> dict[int, AreaRevision]:
     """Areas reworded since experts last saw them: area id → the first revision shown in this round.
 
     The first one holds the wording of the previous round (``old_title``, ``old_description``),
     even if the area was reworded more than once in between. Round 1 has no previous wording.
+    With ``language``, only rewordings of that language's text: what an expert reading it sees change.
     """
     if round_.number <= 1:
         return {}
     revisions = AreaRevision.objects.filter(area__study_id=round_.study_id, round_number=round_.number)
+    if language is not None:
+        revisions = revisions.filter(language=language)
     first: dict[int, AreaRevision] = {}
     for revision in revisions.order_by("changed_at", "pk"):
         first.setdefault(revision.area_id, revision)
@@ -175,16 +178,19 @@ def counted_ratings_of_rounds(round_ids: Sequence[int]) -> QuerySet[Rating]:
 def areas_as_asked(areas: QuerySet[Area], round_number: int) -> list[Area]:
     """The areas with the wording round ``round_number`` asked, in every language (still one query).
 
-    An area reworded after that round keeps its earlier wording in its first later ``AreaRevision``
-    (the lowest ``round_number`` above this round, the earliest change among those): its old title,
-    description and translations replace the current ones on the returned, unsaved instances.
+    Revisions are kept per language (``AreaRevision.language``), each with every translation as it was
+    before its change (``old_translations``). The default language's title and description as asked are the
+    old wording of its first revision after that round (the lowest ``round_number`` above it, the earliest
+    change among those); the translations as asked are those kept by the first later revision of any
+    language. An area not reworded since keeps its current wording.
     """
     later = AreaRevision.objects.filter(area=OuterRef("pk"), round_number__gt=round_number).order_by(
         "round_number", "changed_at", "pk"
     )
+    later_default = later.filter(language=OuterRef("study__default_language"))
     found = areas.annotate(
-        asked_title=Subquery(later.values("old_title")[:1]),
-        asked_description=Subquery(later.values("old_description")[:1]),
+        asked_title=Subquery(later_default.values("old_title")[:1]),
+        asked_description=Subquery(later_default.values("old_description")[:1]),
         asked_translations=Subquery(later.values("old_translations")[:1]),
     )
     result: list[Area] = []
@@ -192,6 +198,7 @@ def areas_as_asked(areas: QuerySet[Area], round_number: int) -> list[Area]:
         if area.asked_title is not None:
             area.title = area.asked_title
             area.description = area.asked_description
-            area.translations = area.asked_translations or {}
+        if area.asked_translations is not None:
+            area.translations = area.asked_translations
         result.append(area)
     return result

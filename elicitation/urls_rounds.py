@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from elicitation.views import rounds, rounds_moderation, rounds_planning
+from elicitation.views import rounds, rounds_messages, rounds_moderation, rounds_planning
 
 R = "<uuid:study_uuid>/rounds/<uuid:round_uuid>/"
 
@@ -14,6 +14,8 @@ urlpatterns = [
     path(R + "deadline/", rounds.round_deadline, name="round-deadline"),
     path(R + "close/", rounds.round_close, name="round-close"),
     path(R + "invite/", rounds.round_invite, name="round-invite"),
+    path(R + "message/", rounds_messages.round_messages, name="round-messages"),
+    path(R + "preview/", rounds_messages.round_preview, name="round-preview"),
     path(R + "remind/", rounds.round_remind, name="round-remind"),
     path(R + "plan/", rounds_planning.round_plan, name="round-plan"),
     path(R + "moderation/", rounds_moderation.moderation, name="round-moderation"),

@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from elicitation.views import erasure, setup_items, setup_panel, setup_study
+from elicitation.views import erasure, setup_items, setup_panel, setup_study, setup_translations
 
 urlpatterns: list[URLPattern] = [
     path("new/", setup_study.study_create, name="study-create"),
@@ -11,6 +11,12 @@ urlpatterns: list[URLPattern] = [
     path("<uuid:study_uuid>/coordinators/", setup_study.study_add_coordinator, name="study-add-coordinator"),
     path("<uuid:study_uuid>/rule/", setup_study.study_rule, name="study-rule"),
     path("<uuid:study_uuid>/items/", setup_items.items_list, name="study-items"),
+    path("<uuid:study_uuid>/translations/", setup_translations.translations_status, name="study-translations"),
+    path(
+        "<uuid:study_uuid>/translations/confirm/",
+        setup_translations.translation_confirm,
+        name="study-translation-confirm",
+    ),
     path("<uuid:study_uuid>/items/import/", setup_items.items_import, name="study-items-import"),
     path("<uuid:study_uuid>/areas/new/", setup_items.area_create, name="area-create"),
     path("<uuid:study_uuid>/areas/<uuid:area_uuid>/", setup_items.area_edit, name="area-edit"),

@@ -141,3 +141,55 @@ def rate_everything(
     if submitted:
         mark_submitted(round_, round_.study.experts.filter(is_active=True))
     return created
+
+
+ZH_AREAS = {"verification": "核查机制", "protocols": "共同协议", "infrastructure": "基础设施", "evaluations": "评估"}
+ZH_CRITERIA = {"B1": "降低共同的全球风险", "B2": "促成协议与信任", "B3": "合作的附加价值", "R1": "推进危险能力"}
+ZH_CRITERIA.update({"R2": "共享敏感信息", "R3": "造成危害的机会"})
+
+
+def make_bilingual_study(*, coordinator: User | None = None, **fields: Any) -> Study:
+    """A study whose every text an expert reads exists in English and Simplified Chinese."""
+    study = make_study(
+        coordinator=coordinator,
+        title="Cooperation between rivals",
+        question="Where could rivals cooperate?",
+        introduction="Thank you for joining this study of cooperation.",
+        consent_text="We record your ratings and keep them for five years.",
+        ethics_approval="Ethics board, reference EB-2027-14",
+        contact="Dr. Ada Example, study office",
+        data_controller="Example University, data protection office",
+        languages=["en", "zh-hans"],
+        translations={
+            "zh-hans": {
+                "title": "竞争对手之间的合作",
+                "question": "竞争对手可以在哪些方面合作？",
+                "introduction": "感谢您参加这项关于合作的研究。",
+                "consent_text": "我们记录您的评分，并保存五年。",
+                "ethics_approval": "伦理委员会，批准编号 EB-2027-14",
+                "contact": "研究办公室 Ada Example 博士",
+                "data_controller": "示例大学数据保护办公室",
+                "bloc:United States": "美国",
+                "bloc:China": "中国",
+                "bloc:Europe": "欧洲",
+                "bloc:Other": "其他",
+                "sector:Academia": "学术界",
+                "sector:Industry": "产业界",
+                "sector:Government": "政府",
+                "sector:Civil society": "公民社会",
+            }
+        },
+        **fields,
+    )
+    for area in study.areas.all():
+        zh = ZH_AREAS.get(area.code, f"领域 {area.code}")
+        area.translations = {"zh-hans": {"title": zh, "description": f"关于{zh}。"}}
+        area.save(update_fields=["translations"])
+    for criterion in study.criteria.all():
+        zh = ZH_CRITERIA.get(criterion.code, f"标准 {criterion.code}")
+        criterion.translations = {
+            "zh-hans": {"title": zh, "description": f"{zh}的说明。", "label_min": "非常低", "label_max": "非常高"}
+        }
+        criterion.description = f"How to judge {criterion.title}."
+        criterion.save(update_fields=["translations", "description"])
+    return study

@@ -28,6 +28,9 @@ class Round(models.Model):
     consensus_rule = models.ForeignKey(
         "elicitation.ConsensusRule", null=True, blank=True, on_delete=models.PROTECT, related_name="rounds"
     )
+    messages = models.JSONField(
+        default=dict, blank=True, help_text=_("The coordinators' message to experts, per language: {language: text}.")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -20,6 +20,10 @@ def default_sectors() -> list[str]:
     return ["Academia", "Industry", "Government", "Civil society"]
 
 
+# The study's own texts an expert reads, each written per language (docs/translations.md).
+STUDY_TEXT_KEYS = ("title", "question", "introduction", "consent_text", "ethics_approval", "contact", "data_controller")
+
+
 class Study(models.Model):
     """A Delphi study: its question, settings, items and panel."""
 
@@ -43,6 +47,30 @@ class Study(models.Model):
     title = models.CharField(max_length=200)
     question = models.TextField(blank=True)
     introduction = models.TextField(blank=True, help_text=_("Shown to experts on the welcome page and in invitations."))
+    consent_text = models.TextField(
+        blank=True,
+        verbose_name=_("Information sheet and consent"),
+        help_text=_("What experts agree to: the study's purpose, what is recorded, how long it is kept, their rights."),
+    )
+    ethics_approval = models.CharField(
+        max_length=300, blank=True, verbose_name=_("Ethics approval"), help_text=_("Committee and reference number.")
+    )
+    contact = models.TextField(blank=True, verbose_name=_("Contact"), help_text=_("Who experts can write to."))
+    data_controller = models.TextField(
+        blank=True, verbose_name=_("Data controller"), help_text=_("Who is responsible for the personal data.")
+    )
+    translations = models.JSONField(
+        default=dict, blank=True, help_text=_('{"zh-hans": {"title": "…", "question": "…", "bloc:China": "中国"}}')
+    )
+    text_changed_at = models.JSONField(
+        default=dict, blank=True, help_text=_("When each text last changed, per language: the basis of staleness.")
+    )
+    sender_name = models.CharField(
+        max_length=100, blank=True, verbose_name=_("Sender name"), help_text=_("Shown as the sender of emails.")
+    )
+    contact_email = models.EmailField(
+        blank=True, verbose_name=_("Contact address"), help_text=_("Replies to the study's emails go here.")
+    )
     template = models.CharField(max_length=60, blank=True)
     coordinators = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="coordinated_studies")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -99,6 +127,16 @@ class Study(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def localized(self, language: str | None) -> dict[str, str]:
+        """The study's own texts in ``language``, falling back to the default language's text key by key."""
+        text = self.translations.get(language or "", {}) if isinstance(self.translations, dict) else {}
+        return {key: text.get(key) or getattr(self, key) for key in STUDY_TEXT_KEYS}
+
+    def group_name(self, name: str, language: str | None, *, kind: str = "bloc") -> str:
+        """A bloc's (or sector's) name in ``language``; groups are stored by their default-language name."""
+        text = self.translations.get(language or "", {}) if isinstance(self.translations, dict) else {}
+        return text.get(f"{kind}:{name}") or name
+
     def current_rule(self) -> ConsensusRule | None:
         return self.consensus_rules.order_by("-version").first()
 
@@ -111,17 +149,20 @@ class LocalizedText(models.Model):
     translations = models.JSONField(
         default=dict, blank=True, help_text=_('{"zh-hans": {"title": "…", "description": "…"}}')
     )
+    text_changed_at = models.JSONField(
+        default=dict, blank=True, help_text=_("When each text last changed, per language: the basis of staleness.")
+    )
 
     class Meta:
         abstract = True
 
+    # The texts of this kind of item an expert reads; each may be translated in ``translations``.
+    TEXT_KEYS: tuple[str, ...] = ("title", "description")
+
     def localized(self, language: str | None) -> dict[str, str]:
-        """Title and description in ``language``, falling back to the default text field by field."""
+        """Every text in ``language``, falling back to the default language's text key by key."""
         text = self.translations.get(language or "", {}) if isinstance(self.translations, dict) else {}
-        return {
-            "title": text.get("title") or self.title,
-            "description": text.get("description") or self.description,
-        }
+        return {key: text.get(key) or getattr(self, key) for key in self.TEXT_KEYS}
 
 
 class Area(LocalizedText):
@@ -148,6 +189,7 @@ class AreaRevision(models.Model):
 
     area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="revisions")
     round_number = models.PositiveIntegerField(help_text=_("The first round that shows the new wording."))
+    language = models.CharField(max_length=10, choices=settings.LANGUAGES, help_text=_("The language of this wording."))
     old_title = models.CharField(max_length=200)
     old_description = models.TextField(blank=True)
     old_translations = models.JSONField(
@@ -185,6 +227,8 @@ class Criterion(LocalizedText):
     allow_cannot_judge = models.BooleanField(default=True)
     order = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=True)
+
+    TEXT_KEYS = ("title", "description", "label_min", "label_max")
 
     class Meta:
         ordering = ["order", "id"]

@@ -9,7 +9,6 @@ or two clicks on the button, send one message per expert (per reminder window).
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections.abc import Iterable
 from typing import Any
 
@@ -17,13 +16,13 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from elicitation.models import Expert, Participation, Round
 from elicitation.services.audit import audit
 from elicitation.services.errors import IllegalTransition
+from elicitation.services.round_messages import email_render, round_email_context
 from elicitation.services.rounds import User
 from elicitation.services.tokens import token_issue
 
@@ -230,41 +229,27 @@ def _deliverable(participation: Participation) -> bool:
     return participation.round.status == Round.Status.OPEN and expert.is_active and expert.erased_at is None
 
 
-def _expert_zone(expert: Expert) -> dt.tzinfo:
-    try:
-        return zoneinfo.ZoneInfo(expert.time_zone) if expert.time_zone else timezone.get_default_timezone()
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return timezone.get_default_timezone()
-
-
 def _send(*, kind: str, participation: Participation) -> None:
     """Render the message in the expert's language and time zone and send it, with a fresh personal link."""
     expert = participation.expert
-    round_ = participation.round
-    study = round_.study
     token = token_issue(expert=expert)
-    context = {
-        "expert": expert,
-        "study": study,
-        "round": round_,
-        "link": expert_link(token),
-        "time_zone_name": expert.time_zone or settings.TIME_ZONE,
-    }
+    context = round_email_context(round_=participation.round, expert=expert, link=expert_link(token))
     expert_email_send(expert=expert, template=f"elicitation/email/{kind}", context=context)
 
 
 def expert_email_send(*, expert: Expert, template: str, context: dict[str, Any]) -> None:
-    """Send ``template`` (``_subject.txt``, ``.txt`` and ``.html``) to one expert, in their language and time zone."""
-    language = expert.language or expert.study.default_language
-    with translation.override(language), timezone.override(_expert_zone(expert)):
-        subject = render_to_string(f"{template}_subject.txt", context).strip()
-        text = render_to_string(f"{template}.txt", context)
-        html = render_to_string(f"{template}.html", context)
+    """Send ``template`` (``_subject.txt``, ``.txt`` and ``.html``) to one expert, in their language and time zone.
+
+    From the study's sender name, with replies to its contact address (``round_messages.sender``).
+    """
+    email = email_render(expert=expert, template=template, context=context)
     message = EmailMultiAlternatives(
-        subject=" ".join(subject.split()),
-        body=text,
+        subject=email.subject,
+        body=email.text,
+        from_email=email.from_email,
         to=[expert.email],
-        headers={"Content-Language": language, "Auto-Submitted": "auto-generated"},
+        reply_to=email.reply_to,
+        headers={"Content-Language": email.language, "Auto-Submitted": "auto-generated"},
     )
-    message.attach_alternative(html, "text/html")
+    message.attach_alternative(email.html, "text/html")
     message.send()

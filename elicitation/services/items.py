@@ -1,8 +1,9 @@
 """Areas and criteria: create, edit, retire. Nothing that has ratings is ever deleted or re-meant.
 
-Rewording an area that experts have already seen writes an ``AreaRevision``, which
-the expert's pages show. While a round is open, the items it asks keep their
-wording; change them after it closes.
+Rewording an area that experts have already seen writes an ``AreaRevision`` per language
+reworded, which the expert's pages show. Every wording change is stamped per language
+(``services.translations``), so a language left behind is stale until updated or confirmed.
+While a round is open, the items it asks keep their wording; change them after it closes.
 """
 
 from __future__ import annotations
@@ -12,14 +13,16 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.contrib.auth.models import User
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from elicitation.models import Area, AreaRevision, Criterion, Rating, Round, RoundItem, Study
 from elicitation.services.audit import audit
 from elicitation.services.errors import IllegalTransition, InvalidInput
+from elicitation.services.translations import own_texts, stamp_changes
 
 ItemT = TypeVar("ItemT", Area, Criterion)
 
@@ -146,15 +149,6 @@ def _item_create(
     return item
 
 
-def _first_round_showing_changes(study: Study) -> int:
-    """The number of the next round experts will see: the first draft, else one after the last."""
-    rounds = list(study.rounds.values_list("number", "status"))
-    drafts = [number for number, status in rounds if status == Round.Status.DRAFT]
-    if drafts:
-        return min(drafts)
-    return max((number for number, _status in rounds), default=0) + 1
-
-
 @transaction.atomic
 def area_update(*, area: Area, user: User | None, **changes: Any) -> Area:
     """Edit an area. Rewording one that experts have seen is recorded; its code is then fixed."""
@@ -182,24 +176,67 @@ def area_update(*, area: Area, user: User | None, **changes: Any) -> Area:
             _("Round %(n)d is open and asks about this area; reword it after the round closes.")
             % {"n": open_round.number}
         )
-    if reworded and shown:  # a new translation rewords the area too, in that language
-        AreaRevision.objects.create(
-            area=area,
-            round_number=_first_round_showing_changes(area.study),
-            old_title=area.title,
-            old_description=area.description,
-            old_translations=area.translations,
-            new_title=values["title"],
-            new_description=values["description"],
-            changed_by=user,
-        )
+    before = own_texts(area, area.study.default_language)
     changed = [name for name in AREA_FIELDS if values[name] != getattr(area, name)]
     for name in changed:
         setattr(area, name, values[name])
+    if reworded:
+        stamp_changes(area, before=before, default_language=area.study.default_language, now=timezone.now())
+        changed.append("text_changed_at")
+        if shown:
+            area_revisions_record(area=area, before=before, user=user)
     if changed:
         area.save(update_fields=changed)
         audit(action="area.updated", study=area.study, user=user, target=area.code, fields=changed)
     return area
+
+
+def first_round_showing_changes(study: Study) -> int:
+    """The number of the next round experts will see: the first draft, else one after the last."""
+    rounds = list(study.rounds.values_list("number", "status"))
+    drafts = [number for number, status in rounds if status == Round.Status.DRAFT]
+    if drafts:
+        return min(drafts)
+    return max((number for number, _status in rounds), default=0) + 1
+
+
+def area_revisions_record(
+    *, area: Area, before: dict[tuple[str, str], str], user: AbstractBaseUser | AnonymousUser | None
+) -> list[AreaRevision]:
+    """One revision per language whose title or description changed from ``before`` (the history experts see).
+
+    A translation written where there was none is not a rewording: its experts read the default text before.
+    """
+    default_language = area.study.default_language
+    after = own_texts(area, default_language)
+    round_number = first_round_showing_changes(area.study)
+    # Every revision of one change also keeps all the translations as they were, so the earlier rounds'
+    # results can show each language's wording as asked (``selectors_rounds.areas_as_asked``).
+    old_translations = {
+        code: {key: before[(code, key)] for key in ("title", "description") if before[(code, key)]}
+        for code, _name in settings.LANGUAGES
+        if code != default_language and before[(code, "title")]
+    }
+    revisions = []
+    for code, _name in settings.LANGUAGES:
+        old_title, old_description = before[(code, "title")], before[(code, "description")]
+        new_title, new_description = after[(code, "title")], after[(code, "description")]
+        if not old_title or not new_title or (old_title, old_description) == (new_title, new_description):
+            continue
+        revisions.append(
+            AreaRevision.objects.create(
+                area=area,
+                language=code,
+                round_number=round_number,
+                old_title=old_title,
+                old_description=old_description,
+                old_translations=old_translations,
+                new_title=new_title,
+                new_description=new_description,
+                changed_by_id=user.pk if user is not None and user.is_authenticated else None,
+            )
+        )
+    return revisions
 
 
 def area_set_active(*, area: Area, user: User | None, active: bool) -> Area:
@@ -270,8 +307,12 @@ def criterion_update(*, criterion: Criterion, user: User | None, **changes: Any)
             _("Round %(n)d is open and asks about this criterion; change it after the round closes.")
             % {"n": open_round.number}
         )
+    before = own_texts(criterion, criterion.study.default_language)
     for name in changed:
         setattr(criterion, name, values[name])
+    if {"title", "description", "label_min", "label_max", "translations"} & set(changed):
+        stamp_changes(criterion, before=before, default_language=criterion.study.default_language, now=timezone.now())
+        changed.append("text_changed_at")
     if changed:
         criterion.save(update_fields=changed)
         audit(action="criterion.updated", study=criterion.study, user=user, target=criterion.code, fields=changed)
@@ -280,15 +321,3 @@ def criterion_update(*, criterion: Criterion, user: User | None, **changes: Any)
 
 def criterion_set_active(*, criterion: Criterion, user: User | None, active: bool) -> Criterion:
     return criterion_update(criterion=criterion, user=user, is_active=active)
-
-
-def criterion_localized(criterion: Criterion, language: str | None) -> dict[str, str]:
-    """Title, description and end labels in ``language``, falling back field by field to the default text.
-
-    End labels are translated in ``translations[language]["label_min"|"label_max"]``.
-    """
-    texts = criterion.localized(language)
-    translated = criterion.translations.get(language or "", {}) if isinstance(criterion.translations, dict) else {}
-    texts["label_min"] = translated.get("label_min") or criterion.label_min
-    texts["label_max"] = translated.get("label_max") or criterion.label_max
-    return texts

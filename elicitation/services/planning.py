@@ -1,8 +1,9 @@
 """Between rounds: choose which items continue, reword an area, add areas (also from suggestions).
 
 Nothing here deletes an answer: a dropped item stays in the past rounds that asked it,
-a reworded area keeps its old wording in an ``AreaRevision``, and a new area keeps a
-link to the round-1 suggestions it came from.
+a reworded area keeps its old wording in an ``AreaRevision`` per language, and a new area
+keeps a link to the round-1 suggestions it came from. Rewording and adding take every language
+the study offers at once (docs/translations.md).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable, Iterable
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -20,7 +22,9 @@ from django.utils.translation import gettext as _
 from elicitation.models import Area, AreaRevision, Round, RoundItem, Study, Suggestion
 from elicitation.services.audit import audit
 from elicitation.services.errors import IllegalTransition, InvalidInput
+from elicitation.services.items import area_revisions_record
 from elicitation.services.rounds import Item, User, active_items, round_create, round_set_items
+from elicitation.services.translations import own_texts, stamp_changes
 
 TITLE_MAX_LENGTH = Area._meta.get_field("title").max_length or 200
 DESCRIPTION_MAX_LENGTH = 5000
@@ -105,44 +109,91 @@ def _clean_text(*, title: str, description: str) -> tuple[str, str]:
     return title, description
 
 
-@transaction.atomic
-def area_reword(*, area: Area, user: User | None, title: str, description: str) -> AreaRevision:
-    """Reword an area between rounds; the old and new wording are kept and shown to experts.
+def _clean_translations(study: Study, translations: dict[str, dict[str, str]] | None) -> dict[str, dict[str, str]]:
+    """Title and description per other language offered, checked like the default text; empty ones dropped."""
+    cleaned: dict[str, dict[str, str]] = {}
+    errors: dict[str, list[str]] = {}
+    for language, texts in (translations or {}).items():
+        if language == study.default_language or language not in (study.languages or []):
+            continue
+        title = str(texts.get("title", "")).strip()
+        description = str(texts.get("description", "")).strip()
+        if description and not title:
+            errors[f"title_{language}"] = [_("Enter a title in this language too, or leave both empty.")]
+            continue
+        try:
+            title, description = _clean_text(title=title, description=description) if title else ("", "")
+        except InvalidInput as error:
+            errors.update({f"{name}_{language}": problems for name, problems in error.field_errors.items()})
+            continue
+        if title:
+            cleaned[language] = {"title": title, **({"description": description} if description else {})}
+    if errors:
+        raise InvalidInput(_("Please correct the marked fields."), field_errors=errors)
+    return cleaned
 
-    Refused while the area is asked in an open round: experts would be answering a changed question.
+
+@transaction.atomic
+def area_reword(
+    *,
+    area: Area,
+    user: User | None,
+    title: str,
+    description: str,
+    translations: dict[str, dict[str, str]] | None = None,
+) -> AreaRevision:
+    """Reword an area between rounds in every language at once; each language's old and new wording is kept.
+
+    ``translations`` gives the other languages' title and description; a language left out keeps its
+    wording, which is then stale if the default language changed. Refused while the area is asked in an
+    open round: experts would be answering a changed question. Returns the first revision recorded.
     """
     title, description = _clean_text(title=title, description=description)
     locked = Area.objects.select_for_update().select_related("study").get(pk=area.pk)
+    study = locked.study
+    given = _clean_translations(study, translations)
     if RoundItem.objects.filter(area=locked, round__status=Round.Status.OPEN).exists():
         raise IllegalTransition(_("This area is being asked in the open round; reword it after the round closes."))
-    if title == locked.title and description == locked.description:
+    before = own_texts(locked, study.default_language)
+    merged = {language: dict(texts) for language, texts in (locked.translations or {}).items()}
+    for language in translations or {}:
+        if language == study.default_language or language not in (study.languages or []):
+            continue
+        kept = {key: text for key, text in merged.get(language, {}).items() if key not in ("title", "description")}
+        merged[language] = {**kept, **given.get(language, {})}
+    locked.title, locked.description = title, description
+    locked.translations = {language: texts for language, texts in merged.items() if texts}
+    changed = stamp_changes(locked, before=before, default_language=study.default_language, now=timezone.now())
+    if not changed:
         raise InvalidInput(
             _("The wording is unchanged."), field_errors={"title": [_("Change the title or description.")]}
         )
-    revision = AreaRevision.objects.create(
-        area=locked,
-        round_number=next_round_number(locked.study),
-        old_title=locked.title,
-        old_description=locked.description,
-        old_translations=locked.translations,
-        new_title=title,
-        new_description=description,
-        changed_by_id=user.pk if user is not None and user.is_authenticated else None,
-    )
-    locked.title = title
-    locked.description = description
-    locked.save(update_fields=["title", "description"])
+    revisions = area_revisions_record(area=locked, before=before, user=user)
+    locked.save(update_fields=["title", "description", "translations", "text_changed_at"])
+    round_number = next_round_number(study)
     audit(
         action="area.reword",
-        study=locked.study,
+        study=study,
         user=user,
         target=f"area {locked.code}",
         area_id=locked.pk,
-        round_number=revision.round_number,
-        old_title=revision.old_title,
+        round_number=round_number,
+        languages=sorted({language for language, _key in changed}),
+        old_title=before[(study.default_language, "title")],
         new_title=title,
     )
-    return revision
+    if revisions:
+        return revisions[0]
+    # Only a translation was added: nothing reworded for experts, but the caller still gets the new wording.
+    return AreaRevision(
+        area=locked,
+        language=study.default_language,
+        round_number=round_number,
+        old_title=title,
+        old_description=description,
+        new_title=title,
+        new_description=description,
+    )
 
 
 def _unique_code(study: Study, title: str) -> str:
@@ -162,12 +213,14 @@ def area_add(
     title: str,
     description: str = "",
     suggestion_ids: Iterable[int] = (),
+    translations: dict[str, dict[str, str]] | None = None,
 ) -> Area:
     """A new area after the existing ones, linked to the suggestions it came from.
 
     If the next round is already drafted, the new area's items (with every active criterion) join it.
     """
     title, description = _clean_text(title=title, description=description)
+    given = _clean_translations(study, translations)
     wanted = {int(pk) for pk in suggestion_ids}
     suggestions = list(Suggestion.objects.filter(pk__in=wanted, round__study=study))
     if len(suggestions) != len(wanted):
@@ -178,7 +231,12 @@ def area_add(
     Study.objects.select_for_update().get(pk=study.pk)
     order = (study.areas.aggregate(last=Max("order"))["last"] or 0) + 1
     area = Area.objects.create(
-        study=study, code=_unique_code(study, title), title=title, description=description, order=order
+        study=study,
+        code=_unique_code(study, title),
+        title=title,
+        description=description,
+        translations=given,
+        order=order,
     )
     area.suggestions.set(suggestions)
     draft = study.rounds.filter(status=Round.Status.DRAFT).first()

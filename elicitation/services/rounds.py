@@ -21,6 +21,7 @@ from elicitation.models import Participation, Round, RoundItem, Study
 from elicitation.services.audit import audit
 from elicitation.services.errors import IllegalTransition, InvalidInput
 from elicitation.services.locks import lock_round
+from elicitation.services.translations import parity_problems
 
 User = AbstractBaseUser | AnonymousUser
 Item = tuple[int, int]  # (area_id, criterion_id)
@@ -132,6 +133,8 @@ def round_set_items(*, round: Round, items: Iterable[Item], user: User | None = 
 def round_open(*, round: Round, user: User | None, deadline: dt.datetime) -> Round:
     """Draft → open with a deadline. Only one round of a study is open at a time (also a DB constraint).
 
+    Refused while an asked text is missing or stale in a language an expert uses (bilingual parity).
+
     When the study's first round opens, the current consensus rule is frozen: results are
     judged by a rule fixed before anyone answered.
     """
@@ -151,6 +154,12 @@ def round_open(*, round: Round, user: User | None, deadline: dt.datetime) -> Rou
         )
     if not locked.items.exists():
         raise IllegalTransition(_("Round %(number)s has no items to ask.") % {"number": locked.number})
+    if problems := parity_problems(locked):
+        raise IllegalTransition(
+            _("Round %(number)s cannot open until every language says the same: %(problems)s")
+            % {"number": locked.number, "problems": " ".join(problem.message for problem in problems)},
+            field_errors={"translations": [problem.message for problem in problems]},
+        )
     rule = study.current_rule()
     first_round = not study.rounds.filter(opened_at__isnull=False).exclude(pk=locked.pk).exists()
     if rule is None and first_round:

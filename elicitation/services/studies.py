@@ -9,11 +9,14 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from elicitation.models import Area, ConsensusRule, Criterion, InvitationToken, Round, Study
+from elicitation.models.study import STUDY_TEXT_KEYS
 from elicitation.services.audit import audit
 from elicitation.services.errors import InvalidInput
+from elicitation.services.translations import own_texts, stamp_changes
 from elicitation.study_templates import get_template
 
 MAX_GROUPS = 30  # blocs or sectors per study
@@ -24,6 +27,13 @@ SETTINGS_FIELDS = (
     "title",
     "question",
     "introduction",
+    "consent_text",
+    "ethics_approval",
+    "contact",
+    "data_controller",
+    "translations",
+    "sender_name",
+    "contact_email",
     "end_date",
     "quantile_method",
     "min_group_size",
@@ -76,6 +86,10 @@ def study_create(
         question=question.strip() or data.get("question", ""),
         introduction=introduction.strip() or data.get("introduction", ""),
         template=template_key,
+        consent_text=data.get("consent_text", ""),
+        translations=_template_study_texts(
+            data, title=title, own_question=bool(question.strip()), own_introduction=bool(introduction.strip())
+        ),
         **{name: data[name] for name in ("languages", "blocs", "sectors") if name in data},
     )
     study.coordinators.add(user)
@@ -83,6 +97,33 @@ def study_create(
         _apply_template(study, data)
     audit(action="study.created", study=study, user=user, target=str(study.uuid), template=template_key)
     return study
+
+
+def _template_study_texts(
+    data: dict[str, Any], *, title: str, own_question: bool, own_introduction: bool
+) -> dict[str, dict[str, str]]:
+    """The template's other-language study texts that still translate what the study says.
+
+    The template's title is translated only if the study kept it, and its question and introduction
+    only if the coordinator did not write their own: a translation of another text would be wrong.
+    """
+    skipped = {"description"}  # the template's own description, shown only when choosing a template
+    if title != data.get("title"):
+        skipped.add("title")
+    if own_question:
+        skipped.add("question")
+    if own_introduction:
+        skipped.add("introduction")
+    texts: dict[str, dict[str, str]] = {}
+    for language, keyed in data.get("translations", {}).items():
+        kept = {
+            key: text
+            for key, text in keyed.items()
+            if key not in skipped and (key in STUDY_TEXT_KEYS or key.startswith(("bloc:", "sector:")))
+        }
+        if kept:
+            texts[language] = kept
+    return texts
 
 
 def _apply_template(study: Study, data: dict[str, Any]) -> None:
@@ -161,10 +202,33 @@ def clean_group_names(names: list[str], *, field: str) -> list[str]:
     return cleaned
 
 
+STUDY_TEXT_LIMITS = {"introduction": 10000, "consent_text": 20000, "question": 4000, "contact": 2000,
+                     "data_controller": 2000, "ethics_approval": 300}  # fmt: skip
+
+
+def _translation_errors(translations: Any) -> dict[str, list[str]]:
+    """The study's translations: {language: {key: text}} for offered languages and the study's own text keys."""
+    if not isinstance(translations, dict):
+        return {"translations": [_("Bad translations.")]}
+    errors: dict[str, list[str]] = {}
+    for language, texts in translations.items():
+        if language not in _language_codes() or not isinstance(texts, dict):
+            return {"translations": [_("Bad translations.")]}
+        for key, text in texts.items():
+            known = key in STUDY_TEXT_KEYS or key.startswith(("bloc:", "sector:"))
+            if not known or not isinstance(text, str):
+                return {"translations": [_("Bad translations.")]}
+            limit = STUDY_TEXT_LIMITS.get(key, MAX_GROUP_NAME if ":" in key else 200)
+            if len(text) > limit:
+                errors[f"{key}_{language}"] = [_("At most %(n)d characters.") % {"n": limit}]
+    return errors
+
+
 def _check_settings(study: Study, values: dict[str, Any]) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if not str(values["title"]).strip():
         errors["title"] = [_("Give the study a title.")]
+    errors.update(_translation_errors(values["translations"]))
     if not 3 <= int(values["min_group_size"]) <= MAX_MIN_GROUP_SIZE:
         errors["min_group_size"] = [_("Use a number from 3 to %(n)d.") % {"n": MAX_MIN_GROUP_SIZE}]
     languages = list(values["languages"])
@@ -235,9 +299,12 @@ def study_update_settings(*, study: Study, user: User, **changes: Any) -> Study:
     errors = _check_settings(study, values)
     if errors:
         raise InvalidInput(_("The settings were not saved."), field_errors=errors)
+    before = own_texts(study, study.default_language)
     changed = sorted(name for name in SETTINGS_FIELDS if getattr(study, name) != values[name])
     for name in changed:
         setattr(study, name, values[name])
+    if stamp_changes(study, before=before, default_language=study.default_language, now=timezone.now()):
+        changed.append("text_changed_at")
     if changed:
         study.save(update_fields=changed)
         audit(action="study.settings_changed", study=study, user=user, target=str(study.uuid), fields=changed)

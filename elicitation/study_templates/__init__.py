@@ -1,10 +1,13 @@
 """Study templates shipped with the app as JSON data files, one per template.
 
-A template gives a study its question, introduction, blocs, sectors, languages,
-areas, criteria and a first consensus rule. Texts are English with Simplified
-Chinese in ``translations`` (the shape of ``LocalizedText.translations``; criteria
-also translate ``label_min`` and ``label_max`` there). docs/study-setup.md says how
-each template follows its source paper and which items are the project's own.
+A template gives a study its question, introduction, information sheet (``consent_text``),
+blocs, sectors, languages, areas, criteria and a first consensus rule. Texts are English
+with Simplified Chinese in ``translations``: for areas and criteria in the shape of
+``LocalizedText.translations`` (criteria also translate ``label_min`` and ``label_max``);
+at the top level the template's own title and description plus the study's texts
+(``question``, ``introduction``, ``consent_text``, …) and group names as ``"bloc:<name>"``
+and ``"sector:<name>"``, the shape of ``Study.translations``. docs/study-setup.md says
+how each template follows its source paper and which items are the project's own.
 """
 
 from __future__ import annotations

@@ -87,6 +87,7 @@ def _no_open_round(request: HttpRequest, expert: Expert, *, status: int = 200) -
 
 def _render_form(request: HttpRequest, form: RoundForm, *, status: int = 200, error: str = "") -> HttpResponse:
     context = expert_context(form.expert, form=form, round=form.round, error=error)
+    context["round_message"] = (form.round.messages or {}).get(form.expert.language, "")
     return render(request, "elicitation/expert/round_form.html", context, status=status)
 
 

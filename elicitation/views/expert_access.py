@@ -94,10 +94,14 @@ def study_languages(expert: Expert) -> list[tuple[str, str]]:
 
 
 def expert_context(expert: Expert, **extra: Any) -> dict[str, Any]:
+    """What every expert page shows: the study's own texts in the language of the page, times in their zone."""
+    zone = expert_time_zone(expert)
     return {
         "expert": expert,
         "study": expert.study,
-        "expert_tz": expert_time_zone(expert),
+        "study_text": expert.study.localized(translation.get_language()),
+        "expert_tz": zone,
+        "expert_tz_name": zone.key,
         "study_languages": study_languages(expert),
         **extra,
     }

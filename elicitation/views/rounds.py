@@ -14,15 +14,18 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from coopsurvey.middleware import TIME_ZONE_SESSION_KEY, known_zone
 from elicitation.forms_rounds import DeadlineForm
 from elicitation.models import Expert, Round, Study
 from elicitation.selectors import study_for_coordinator
 from elicitation.selectors_rounds import experts_not_in_round, participations_of_round, round_of_study, rounds_for_study
 from elicitation.services import invitations, rounds
 from elicitation.services.errors import ServiceError
+from elicitation.services.translations import language_name
 
 
 def detail_url(round_: Round) -> str:
@@ -66,9 +69,19 @@ def render_detail(
 ) -> HttpResponse:
     participations = participations_of_round(round_)
     strict = study.anonymity == Study.Anonymity.STRICT
+    written = round_.messages or {}
     context = {
         "study": study,
         "round": round_,
+        "message_languages": [
+            {
+                "code": code,
+                "name": language_name(code),
+                "text": written.get(code, ""),
+                "missing": bool(written) and not written.get(code),
+            }
+            for code in study.languages or []
+        ],
         # Strict anonymity: counts only. Who started or submitted when could be matched against the moment
         # a result changed (and reminders go only to those who have not submitted).
         "participations": [] if strict else participations,
@@ -101,9 +114,13 @@ def _deadline_action(
     """Open a round or move its deadline: the same form, the same refusals."""
     study_obj = study_for_coordinator(request.user, study_uuid)
     round_ = round_of_study(study_obj, round_uuid)
-    form = DeadlineForm(request.POST)
-    if not form.is_valid():
-        return render_detail(request, study_obj, round_, deadline_form=form, status=400)
+    zone = known_zone(request.POST.get("time_zone")) or timezone.get_current_timezone()
+    if known_zone(request.POST.get("time_zone")) is not None:
+        request.session[TIME_ZONE_SESSION_KEY] = request.POST["time_zone"]  # their zone for the pages that follow
+    with timezone.override(zone):  # the typed date and time are read in the coordinator's zone
+        form = DeadlineForm(request.POST)
+        if not form.is_valid():
+            return render_detail(request, study_obj, round_, deadline_form=form, status=400)
     try:
         change(round=round_, user=request.user, deadline=form.cleaned_data["deadline"])
     except ServiceError as error:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -18,6 +19,7 @@ from elicitation.selectors import study_for_coordinator
 from elicitation.selectors_rounds import item_grid, round_of_study, suggestions_of_study
 from elicitation.services import planning, rounds
 from elicitation.services.errors import IllegalTransition, ServiceError
+from elicitation.services.translations import language_name, own_text, text_state
 from elicitation.views.rounds import detail_url, refused, see_detail
 
 
@@ -28,6 +30,30 @@ def plan_url(round_: Round) -> str:
 def suggestion_choices(study: Study) -> tuple[list, list[tuple[int, str]]]:
     suggestions = suggestions_of_study(study)
     return suggestions, [(s.pk, s.text[:80]) for s in suggestions]
+
+
+def reword_rows(study: Study, *, grid_areas: list[Area]) -> list[dict[str, object]]:
+    """Per area, its wording in every language the study offers, with each language's state (missing, stale)."""
+    languages = [code for code, _name in settings.LANGUAGES if code in (study.languages or [])]
+    rows = []
+    for area in grid_areas:
+        texts = []
+        for code in languages:
+            state = text_state(
+                area, "title", code, default_language=study.default_language, languages=languages
+            ) or text_state(area, "description", code, default_language=study.default_language, languages=languages)
+            texts.append(
+                {
+                    "code": code,
+                    "name": language_name(code),
+                    "is_default": code == study.default_language,
+                    "title": own_text(area, "title", code, study.default_language),
+                    "description": own_text(area, "description", code, study.default_language),
+                    "state": state,
+                }
+            )
+        rows.append({"area": area, "texts": texts})
+    return rows
 
 
 def render_plan(
@@ -42,16 +68,18 @@ def render_plan(
     status: int = 200,
 ) -> HttpResponse:
     suggestions, choices = suggestion_choices(study)
+    grid = item_grid(study, chosen=chosen, consensus=consensus)
     context = {
         "study": study,
         "round": round_,
         "target": target,
         "next_number": target.number if target else planning.next_round_number(study),
-        "grid": item_grid(study, chosen=chosen, consensus=consensus),
+        "grid": grid,
         "consensus_known": bool(consensus),
         "items_errors": items_errors or [],
         "suggestions": suggestions,
-        "add_form": AreaAddForm(suggestion_choices=choices),
+        "add_form": AreaAddForm(study=study, suggestion_choices=choices),
+        "reword_areas": reword_rows(study, grid_areas=grid.areas),
     }
     return render(request, "elicitation/rounds/plan.html", context, status=status)
 
@@ -129,12 +157,18 @@ def area_reword(request: HttpRequest, study_uuid: UUID, area_uuid: UUID) -> Http
     study_obj = study_for_coordinator(request.user, study_uuid)
     area_obj = get_object_or_404(Area, study=study_obj, uuid=area_uuid)
     back = back_to(request, study_obj)
-    form = AreaTextForm(request.POST)
+    form = AreaTextForm(request.POST, study=study_obj)
     if not form.is_valid():
         error = ServiceError(_("Please correct the marked fields."), field_errors=form.errors.get_json_data())
         return refused(request, study_obj, _plain_errors(error), back=back)
     try:
-        revision = planning.area_reword(area=area_obj, user=request.user, **form.cleaned_data)
+        revision = planning.area_reword(
+            area=area_obj,
+            user=request.user,
+            title=form.cleaned_data["title"],
+            description=form.cleaned_data["description"],
+            translations=form.translations(),
+        )
     except ServiceError as error:
         return refused(request, study_obj, error, back=back)
     messages.success(
@@ -151,7 +185,7 @@ def area_add(request: HttpRequest, study_uuid: UUID) -> HttpResponse:
     study_obj = study_for_coordinator(request.user, study_uuid)
     back = back_to(request, study_obj)
     _suggestions, choices = suggestion_choices(study_obj)
-    form = AreaAddForm(request.POST, suggestion_choices=choices)
+    form = AreaAddForm(request.POST, study=study_obj, suggestion_choices=choices)
     if not form.is_valid():
         error = ServiceError(_("Please correct the marked fields."), field_errors=form.errors.get_json_data())
         return refused(request, study_obj, _plain_errors(error), back=back)
@@ -162,6 +196,7 @@ def area_add(request: HttpRequest, study_uuid: UUID) -> HttpResponse:
             title=form.cleaned_data["title"],
             description=form.cleaned_data["description"],
             suggestion_ids=form.cleaned_data["suggestions"],
+            translations=form.translations(),
         )
     except ServiceError as error:
         return refused(request, study_obj, error, back=back)

@@ -34,6 +34,7 @@ from django.utils.http import urlsafe_base64_encode
 from rest_framework.test import APIClient
 
 from elicitation.models import AreaResponse, AuditEvent, Expert, Round, Study
+from elicitation.services.items import area_update
 from elicitation.services.moderation import rationale_hide
 from elicitation.services.rounds import round_close
 from elicitation.services.tokens import token_issue
@@ -175,6 +176,16 @@ def _round_plan(w: World) -> Act:
     client, url = w.coordinator_client(), w.url("round-plan")
     item = w.round.items.earliest("id")
     return lambda: client.post(url, {"item": [f"{item.area_id}:{item.criterion_id}"]})
+
+
+def _translation_confirm(w: World) -> Act:
+    """A Chinese title left stale by an English rewording, confirmed as still matching."""
+    round_close(round=w.round, user=None)  # wording waits while a round asks it
+    area = w.study.areas.earliest("order")
+    area_update(area=area, user=None, translations={"zh-hans": {"title": "领域"}})
+    area_update(area=area, user=None, title="Reworded")
+    client, url = w.coordinator_client(), w.url("study-translation-confirm")
+    return lambda: client.post(url, {"kind": "area", "owner": area.pk, "key": "title", "language": "zh-hans"})
 
 
 def _moderation_unhide(w: World) -> Act:
@@ -427,6 +438,8 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("round-deadline", "POST"): _coordinator_post("round-deadline", lambda w: {"deadline": later(9)}),
     ("round-close", "POST"): _coordinator_post("round-close"),
     ("round-invite", "POST"): _coordinator_post("round-invite"),
+    ("round-messages", "POST"): _coordinator_post("round-messages", {"message_en": "What changed: nothing."}),
+    ("study-translation-confirm", "POST"): _translation_confirm,
     ("round-remind", "POST"): _coordinator_post("round-remind"),
     ("round-plan", "POST"): _round_plan,
     ("round-moderation-hide", "POST"): _coordinator_post("round-moderation-hide", {"reason": "personal data"}),

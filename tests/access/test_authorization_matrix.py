@@ -75,6 +75,8 @@ EXPECTED: dict[str, dict[str, str] | None] = {
     "study-add-coordinator": COORDINATOR_ACTION,
     "study-rule": COORDINATOR_PAGE,
     "study-items": COORDINATOR_PAGE,
+    "study-translations": COORDINATOR_PAGE,
+    "study-translation-confirm": COORDINATOR_ACTION,
     "study-items-import": COORDINATOR_PAGE,
     "area-create": COORDINATOR_PAGE,
     "area-edit": COORDINATOR_PAGE,
@@ -96,6 +98,8 @@ EXPECTED: dict[str, dict[str, str] | None] = {
     "round-close": COORDINATOR_PAGE,  # GET asks to confirm
     "round-deadline": COORDINATOR_ACTION,
     "round-invite": COORDINATOR_ACTION,
+    "round-messages": COORDINATOR_ACTION,
+    "round-preview": COORDINATOR_PAGE,
     "round-remind": COORDINATOR_ACTION,
     "round-plan": COORDINATOR_PAGE | {"coordinator_a": "409"},  # planning starts from a closed round
     "round-moderation": COORDINATOR_PAGE,

@@ -77,7 +77,8 @@ def leftovers(html: str) -> list[str]:
 @pytest.fixture
 def chinese_expert(study_a) -> Expert:
     study_a.languages = ["en", "zh-hans"]
-    study_a.introduction = "技术人工智能安全合作研究"
+    study_a.introduction = "A study of cooperation in technical AI safety."
+    study_a.translations = {"zh-hans": {"title": "研究甲", "introduction": "技术人工智能安全合作研究"}}
     study_a.save()
     for area in study_a.areas.all():
         area.translations = {"zh-hans": {"title": f"领域{area.order}", "description": "说明"}}
@@ -100,6 +101,8 @@ def test_the_chinese_flow_has_no_english_interface_text(client, chinese_expert, 
     welcome = client.get(f"/e/{token_issue(expert=chinese_expert)}/", follow=True)
     assert welcome.status_code == 200
     assert leftovers(welcome.content.decode()) == []
+    assert "技术人工智能安全合作研究" in welcome.content.decode()
+    assert "A study of cooperation" not in welcome.content.decode()  # the study's own text is translated too
 
     refused = client.post("/e/consent/", {})  # the error message is in Chinese too
     assert refused.status_code == 400
@@ -134,5 +137,5 @@ def test_deadlines_are_shown_in_the_experts_language_and_time_zone(client, chine
     client.get(f"/e/{token_issue(expert=chinese_expert)}/")
     html = client.get("/e/round/").content.decode()
     assert second.deadline == deadline
-    assert "2026年12月1日 18:00" in html  # 10:00 UTC is 18:00 in Shanghai, in Chinese date order
+    assert "2026年12月1日 18:00（Asia/Shanghai）" in html  # 10:00 UTC is 18:00 in Shanghai, with the zone named
     assert "10:00" not in html

@@ -11,6 +11,7 @@ from elicitation.models import (
     AreaResponse,
     AreaRevision,
     AuditEvent,
+    Expert,
     Participation,
     Rating,
     Round,
@@ -104,13 +105,35 @@ def test_the_form_uses_the_experts_language_with_fallback(consented, expert_a, o
     assert 'lang="zh-hans"' in body
 
 
-def test_a_reworded_area_is_flagged(consented, study_a):
+def test_a_reworded_area_shows_the_previous_and_the_new_wording_side_by_side(consented, study_a):
     make_round(study_a, status=Round.Status.CLOSED)
     second = make_round(study_a, status=Round.Status.OPEN)
     area = second.items.all()[0].area
-    AreaRevision.objects.create(area=area, round_number=2, old_title="Old", new_title=area.title)
+    AreaRevision.objects.create(
+        area=area,
+        language="en",
+        round_number=2,
+        old_title="Old title",
+        old_description="Old text.",
+        new_title=area.title,
+    )
     body = consented.get("/e/round/").content.decode()
     assert body.count("The wording of this area changed since the last round.") == 1
+    before, after = body.split('class="wording-before"')[1].split('class="wording-after"')
+    assert "Old title" in before
+    assert "Old text." in before
+    assert area.title in after.split("</div>\n  </div>")[0]
+
+
+def test_an_expert_sees_only_rewordings_of_their_own_language(consented, expert_a, study_a):
+    make_round(study_a, status=Round.Status.CLOSED)
+    second = make_round(study_a, status=Round.Status.OPEN)
+    area = second.items.all()[0].area
+    AreaRevision.objects.create(area=area, language="zh-hans", round_number=2, old_title="旧标题", new_title="新标题")
+    body = consented.get("/e/round/").content.decode()
+    assert "The wording of this area changed since the last round." not in body  # English did not change
+    Expert.objects.filter(pk=expert_a.pk).update(language="zh-hans")
+    assert "旧标题" in consented.get("/e/round/").content.decode()
 
 
 def test_autosave_saves_one_answer_and_reports_progress(consented, expert_a, open_round):

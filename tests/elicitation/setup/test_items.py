@@ -124,15 +124,13 @@ def test_bad_criteria_are_refused(study_a, coordinator_a, fields, field):
 
 
 def test_criterion_texts_fall_back_field_by_field(study_a):
-    from elicitation.services.items import criterion_localized
-
     criterion = study_a.criteria.get(code="B1")
     criterion.translations = {"zh-hans": {"title": "降低风险", "label_max": "非常高"}}
-    texts = criterion_localized(criterion, "zh-hans")
+    texts = criterion.localized("zh-hans")
     assert texts == {
         "title": "降低风险",
         "description": criterion.description,
         "label_min": "Very low",
         "label_max": "非常高",
     }
-    assert criterion_localized(criterion, None)["label_max"] == "Very high"
+    assert criterion.localized(None)["label_max"] == "Very high"

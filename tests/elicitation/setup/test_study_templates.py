@@ -8,6 +8,7 @@ import pytest
 from elicitation.models import AuditEvent, Criterion
 from elicitation.services.errors import InvalidInput
 from elicitation.services.studies import study_create
+from elicitation.services.translations import study_text_problems
 from elicitation.study_templates import available_templates, get_template, load_template
 
 TEMPLATE_KEYS = ["ai_safety_cooperation", "jurisdictional_certification"]
@@ -100,6 +101,43 @@ def test_every_text_of_a_template_has_a_simplified_chinese_translation(key):
         assert criterion["label_min"]
         assert criterion["label_max"]
         assert (criterion["scale_min"], criterion["scale_max"]) == (1, 9)
+
+
+@pytest.mark.parametrize("key", ["ai_safety_cooperation", "jurisdictional_certification"])
+def test_the_study_texts_of_a_template_exist_in_both_languages(key):
+    """Question, introduction, information sheet and every bloc and sector name, in English and Chinese."""
+    data = get_template(key).data  # type: ignore[union-attr]
+    zh = data["translations"]["zh-hans"]
+    for text in ("question", "introduction", "consent_text"):
+        assert data[text]
+        assert zh[text]
+        assert not re.search(r"[A-Za-z]{4,}", zh[text]), f"English left in the Chinese {text}"
+    assert all(zh[f"bloc:{name}"] for name in data["blocs"])
+    assert all(zh[f"sector:{name}"] for name in data["sectors"])
+    # The anonymity promise is the app's own sentence in every invitation: the introduction must not repeat it.
+    assert "anonymous" not in data["introduction"]
+    assert "匿名" not in zh["introduction"]
+
+
+@pytest.mark.django_db
+def test_a_study_from_a_template_is_complete_in_both_languages(coordinator_a):
+    template = get_template("ai_safety_cooperation")
+    study = study_create(user=coordinator_a, title=template.title, template_key=template.key)  # type: ignore[union-attr]
+    zh = study.localized("zh-hans")
+    assert zh["title"] == "技术性人工智能安全合作"
+    assert zh["question"].startswith("地缘政治上的竞争对手")
+    assert zh["consent_text"].startswith("研究内容")
+    assert study.group_name("China", "zh-hans") == "中国"
+    assert study_text_problems(study) == []
+
+
+@pytest.mark.django_db
+def test_a_study_with_its_own_title_and_question_gets_no_translation_of_the_templates(coordinator_a):
+    study = study_create(
+        user=coordinator_a, title="Rivals", question="Our own question?", template_key="ai_safety_cooperation"
+    )
+    problems = {(p.owner_kind, p.key, p.state) for p in study_text_problems(study)}
+    assert problems == {("study", "title", "missing"), ("study", "question", "missing")}
 
 
 def test_the_ai_safety_template_asks_evaluation_science_and_dangerous_capability_testing_separately():

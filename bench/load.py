@@ -2,7 +2,7 @@
 
 The script creates its own PostgreSQL database (``--database``, on the server of DATABASE_URL) and
 starts its own redis-server on a free loopback port (or uses ``--redis-url``), migrates, makes a study
-from the AI-safety template (24 items) with ``--experts`` experts and an open round, and starts
+from the AI-safety template (35 items) with ``--experts`` experts and an open round, and starts
 gunicorn (``--workers`` sync workers, as the Dockerfile runs it) and a Celery worker on them. Then one
 asyncio process plays every expert (``bench.load_client``): open the personal link (exchanged for a
 session), the welcome page, consent, the form; then each item is rated with a pause of ``--think``

@@ -1,7 +1,7 @@
 """What the load run needs before it starts: a study with an open round, and the app's processes.
 
 The study is made through the same services a coordinator's pages use (the AI-safety cooperation
-template: 4 areas x 6 criteria = 24 items on 1-9 scales, "cannot judge" offered), so the run meets the
+template: 5 areas x 7 criteria = 35 items on 1-9 scales, "cannot judge" offered), so the run meets the
 same constraints, triggers and audit events as production. The processes are production's: gunicorn
 with the redacting access log, and a Celery worker, both on the given database and Redis.
 """

@@ -68,6 +68,14 @@ RATIONALES = {
     ("evaluations", 12): "评估方法可以共享，但具体测试结果涉及敏感信息。",
 }
 
+# The template asks evaluation science apart from dangerous-capability evaluations, and M1: how far
+# safeguards could reduce each area's risks (high where the paper sees manageable risks).
+CENTRES["evaluation-science"] = {"B1": 6.5, "B2": 6.0, "B3": 7.0, "R1": 3.5, "R2": 2.5, "R3": 2.0}
+MITIGABILITY_CENTRES = {
+    "verification": 8.0, "protocols": 7.5, "infrastructure": 3.0, "evaluation-science": 7.5, "evaluations": 5.0,
+}  # fmt: skip
+for _code, _centre in MITIGABILITY_CENTRES.items():
+    CENTRES[_code]["M1"] = _centre
 
 SUGGESTIONS = [
     (1, "Joint incident database for AI failures and near misses"),
@@ -253,7 +261,14 @@ def _simulate(rounds: list[Round], experts: list[Expert], areas: list[Area], cri
                 confidence = int(rng.integers(2, 6))
                 rationale = RATIONALES.get((area.code, index), "") if round_index == 0 else ""
                 responses.append(
-                    AreaResponse(round=round_, expert=expert, area=area, confidence=confidence, rationale=rationale)
+                    AreaResponse(
+                        round=round_,
+                        expert=expert,
+                        area=area,
+                        confidence=confidence,
+                        rationale=rationale,
+                        rationale_language=expert.language if rationale else "",
+                    )
                 )
                 revisions.append(
                     AnswerRevision(

@@ -14,7 +14,7 @@ from django.http import QueryDict
 from elicitation.models import AreaResponse, AreaRevision, Expert, Participation, Rating, Round, RoundItem, Suggestion
 from elicitation.models.answers import RATIONALE_MAX_LENGTH, SUGGESTION_MAX_LENGTH
 from elicitation.services.answers import CONFIDENCE_MAX, CONFIDENCE_MIN, KEEP, AnswerInput, Keep
-from elicitation.services.feedback import ItemFeedback, RoundFeedback, feedback_visible, round_feedback
+from elicitation.services.feedback import ItemFeedback, PanelRationale, RoundFeedback, feedback_visible, round_feedback
 
 CANNOT_JUDGE_VALUE = "cj"
 _RATING_FIELD = re.compile(r"^r-(\d{1,18})-(\d{1,18})$")
@@ -63,7 +63,7 @@ class AreaCard:
     items: list[ItemRow] = field(default_factory=list)
     confidence: int | None = None
     rationale: str = ""
-    rationales: list[str] = field(default_factory=list)
+    rationales: list[PanelRationale] = field(default_factory=list)
     rationales_suppressed: bool = False
     show_rationales: bool = False  # "after own" timing: once every criterion of the area is rated
     errors: dict[str, list[str]] = field(default_factory=dict)

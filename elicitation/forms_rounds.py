@@ -82,3 +82,10 @@ class AreaAddForm(AreaTextForm):
 
 class HideForm(forms.Form):
     reason = forms.CharField(label=_("Reason (kept in the audit trail)"), required=False, max_length=500)
+
+
+class TranslationForm(forms.Form):
+    """The coordinators' translation of a rationale; the service checks the language and the length."""
+
+    translation = forms.CharField(label=_("Translation"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    language = forms.CharField(label=_("Into"), required=False, max_length=10)

@@ -97,10 +97,15 @@ def item_grid(study: Study, *, chosen: set[tuple[int, int]], consensus: set[tupl
 def rationales_of_round(round_: Round) -> list[AreaResponse]:
     return list(
         round_.area_responses.exclude(rationale="")
-        .select_related("area", "expert", "hidden_by")
+        .select_related("area", "expert", "hidden_by", "translated_by")
         .order_by("area__order", "area_id", "expert__number")
         .only(
             "rationale",
+            "rationale_language",
+            "translation",
+            "translation_language",
+            "translated_at",
+            "translated_by__username",
             "hidden_at",
             "confidence",
             "round_id",

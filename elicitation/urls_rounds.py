@@ -30,6 +30,11 @@ urlpatterns = [
         name="round-moderation-unhide",
     ),
     path(
+        R + "moderation/<int:response_id>/translate/",
+        rounds_moderation.moderation_translate,
+        name="round-moderation-translate",
+    ),
+    path(
         "<uuid:study_uuid>/rounds/areas/<uuid:area_uuid>/reword/", rounds_planning.area_reword, name="round-area-reword"
     ),
     path("<uuid:study_uuid>/rounds/areas/add/", rounds_planning.area_add, name="round-area-add"),

@@ -31,6 +31,7 @@ from exports.panel import panel_rows
 from exports.results import RESULT_COLUMNS, result_rows, results_queryset
 from exports.streaming import CHUNK_ROWS, read_snapshot
 
+LANGUAGE_CODES = "a language code of the study, e.g. en, zh-hans"
 CANNOT_JUDGE_CODES = 'true = the expert chose "cannot judge" (value is empty); false = a rating on the scale.'
 
 
@@ -188,6 +189,17 @@ def ratings_table(scope: Scope) -> Table:
 
 def rationales_table(scope: Scope, *, include_hidden: bool) -> Table:
     text = Column("rationale", "string", "The expert's reasons, as written (formula-like starts neutralised).")
+    language = Column(
+        "rationale_language", "string", "The language the rationale was written in (the expert's).", LANGUAGE_CODES
+    )
+    translation = Column(
+        "translation",
+        "string",
+        "The coordinators' translation of the rationale, empty when there is none (formula-like starts neutralised).",
+    )
+    translation_language = Column(
+        "translation_language", "string", "The language of the translation; empty when there is none.", LANGUAGE_CODES
+    )
     hidden = Column(
         "hidden", "bool", "Whether a coordinator hid the rationale from feedback.", "True = hidden; False = shown"
     )
@@ -197,12 +209,15 @@ def rationales_table(scope: Scope, *, include_hidden: bool) -> Table:
     annotated = queryset.annotate(
         **_item_columns(scope),
         x_rationale=neutralised("rationale"),
+        x_translation=neutralised("translation"),
         x_hidden=Case(
             When(hidden_at__isnull=True, then=Value(False)), default=Value(True), output_field=BooleanField()
         ),
     )
-    tail = ["x_rationale", "x_hidden"] if include_hidden else ["x_rationale"]
-    tail_columns = [text, hidden] if include_hidden else [text]
+    texts = ["x_rationale", "rationale_language", "x_translation", "translation_language"]
+    text_columns = [text, language, translation, translation_language]
+    tail = [*texts, "x_hidden"] if include_hidden else texts
+    tail_columns = [*text_columns, hidden] if include_hidden else text_columns
     rows: QuerySet[Any, tuple[Any, ...]]
     if scope.strict:
         columns = [STUDY, ROUND, AREA, *tail_columns]

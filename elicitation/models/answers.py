@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from elicitation.models.append_only import AppendOnlyModel
@@ -48,13 +48,27 @@ class Rating(models.Model):
 
 
 class AreaResponse(models.Model):
-    """Per expert, area and round: confidence (1–5) and an optional rationale, moderated before feedback."""
+    """Per expert, area and round: confidence (1–5) and an optional rationale, moderated before feedback.
+
+    A rationale records the language it was written in (the expert's); a coordinator may add one
+    translation into another language of the study. Experts always see the original, with the
+    translation marked as the coordinators'.
+    """
 
     round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="area_responses")
     expert = models.ForeignKey(Expert, on_delete=models.PROTECT, related_name="area_responses")
     area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="responses")
     confidence = models.PositiveSmallIntegerField(null=True, blank=True)
     rationale = models.TextField(blank=True, max_length=RATIONALE_MAX_LENGTH)
+    rationale_language = models.CharField(
+        max_length=10, blank=True, help_text=_("The language the rationale was written in: the expert's.")
+    )
+    translation = models.TextField(blank=True, max_length=RATIONALE_MAX_LENGTH)
+    translation_language = models.CharField(max_length=10, blank=True)
+    translated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    translated_at = models.DateTimeField(null=True, blank=True)
     hidden_at = models.DateTimeField(null=True, blank=True)
     hidden_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -68,6 +82,12 @@ class AreaResponse(models.Model):
             models.CheckConstraint(
                 condition=Q(confidence__isnull=True) | Q(confidence__gte=1, confidence__lte=5),
                 name="area_response_confidence_1_5",
+            ),
+            # A translation names its language, and translates into a language other than the original's.
+            models.CheckConstraint(
+                condition=Q(translation="", translation_language="")
+                | (~Q(translation="") & ~Q(translation_language="") & ~Q(translation_language=F("rationale_language"))),
+                name="area_response_translation_into_another_language",
             ),
         ]
 

@@ -156,11 +156,13 @@ class Criterion(LocalizedText):
     class Kind(models.TextChoices):
         BENEFIT = "benefit", _("Benefit")
         RISK = "risk", _("Risk")
+        # "How far could safeguards reduce these risks?": the verdict "cooperate with safeguards" rests on it.
+        MITIGABILITY = "mitigability", _("Mitigability of the risks")
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="criteria")
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     code = models.SlugField(max_length=20)
-    kind = models.CharField(max_length=10, choices=Kind)
+    kind = models.CharField(max_length=20, choices=Kind)
     scale_min = models.SmallIntegerField(default=1)
     scale_max = models.SmallIntegerField(default=9)
     label_min = models.CharField(max_length=200, blank=True)

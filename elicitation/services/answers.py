@@ -268,6 +268,11 @@ def area_response_save(
             return None
         if response is None:
             response = AreaResponse(round=round_, expert=expert, area_id=area_id)
+        if response.rationale != rationale:
+            response.rationale_language = expert.language if rationale else ""
+            # A translation of the earlier wording would put words in the expert's mouth.
+            response.translation = response.translation_language = ""
+            response.translated_by, response.translated_at = None, None
         response.confidence = confidence
         response.rationale = rationale
         response.save()

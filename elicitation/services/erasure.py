@@ -3,7 +3,8 @@
 What goes: the name, the email address, the time zone and the self-rated expertise
 (contact details and a profile that could single a person out), every link (revoked),
 and the text the expert wrote (rationales, suggestions, and the rationale texts in the
-answer history), which is replaced by ``ERASED_TEXT``.
+answer history), which is replaced by ``ERASED_TEXT``; a coordinator's translation of a
+rationale is removed with it.
 
 What stays: the pseudonym (E-07), bloc, sector and language (the subgroups the results
 are computed for), every rating, confidence and "cannot judge", and the shape of the
@@ -88,8 +89,14 @@ def _erase_texts(expert: Expert) -> dict[str, int]:
         .exclude(rationale="")
         .exclude(rationale=ERASED_TEXT)
     )
+    # A coordinator's translation carries the expert's words too: it goes with the original.
     AreaResponse.objects.filter(pk__in=[r.pk for r in responses]).update(
-        rationale=ERASED_TEXT, updated_at=timezone.now()
+        rationale=ERASED_TEXT,
+        translation="",
+        translation_language="",
+        translated_by=None,
+        translated_at=None,
+        updated_at=timezone.now(),
     )
     suggestions = Suggestion.objects.filter(expert=expert).exclude(text=ERASED_TEXT).update(text=ERASED_TEXT)
     # The history's own rationale texts: the one change the database lets through, for erased experts only.

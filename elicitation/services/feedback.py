@@ -99,13 +99,23 @@ class ItemFeedback:
         return CHART_HEIGHT
 
 
+@dataclass(frozen=True)
+class PanelRationale:
+    """One anonymous reason: as its expert wrote it, with the coordinators' translation when the reader needs one."""
+
+    text: str
+    language: str
+    translation: str = ""
+    translation_language: str = ""
+
+
 @dataclass
 class RoundFeedback:
     source: Round | None  # the round whose answers are shown; None: no feedback in this round
     live: bool
     min_group_size: int
     items: dict[ItemKey, ItemFeedback] = field(default_factory=dict)
-    rationales: dict[int, list[str]] = field(default_factory=dict)
+    rationales: dict[int, list[PanelRationale]] = field(default_factory=dict)
     rationales_suppressed: set[int] = field(default_factory=set)
 
 
@@ -169,9 +179,9 @@ def feedback_source(round_: Round) -> Round | None:
     return Round.objects.filter(study_id=round_.study_id, number=round_.number - 1).first()
 
 
-def _shuffled(texts: Iterable[str]) -> list[str]:
+def _shuffled(rationales: Iterable[PanelRationale]) -> list[PanelRationale]:
     """A stable order that follows neither time nor person: by a hash of the text."""
-    return sorted(texts, key=lambda text: hashlib.sha256(text.encode()).hexdigest())
+    return sorted(rationales, key=lambda rationale: hashlib.sha256(rationale.text.encode()).hexdigest())
 
 
 def round_feedback(
@@ -247,14 +257,23 @@ def round_feedback(
         )
 
     if only is None:
-        texts: dict[int, list[str]] = defaultdict(list)
+        texts: dict[int, list[PanelRationale]] = defaultdict(list)
         visible = (
             AreaResponse.objects.filter(round=source, hidden_at__isnull=True, area_id__in=list(area_panel))
             .exclude(rationale="")
-            .values_list("area_id", "rationale")
+            .values_list("area_id", "rationale", "rationale_language", "translation", "translation_language")
         )
-        for area_id, rationale in visible:
-            texts[area_id].append(rationale)
+        for area_id, rationale, language, translation, translation_language in visible:
+            # A reader of the original's language needs no translation; anyone else gets it, marked as such.
+            translated = bool(translation) and language != expert.language
+            texts[area_id].append(
+                PanelRationale(
+                    text=rationale,
+                    language=language,
+                    translation=translation if translated else "",
+                    translation_language=translation_language if translated else "",
+                )
+            )
         for area_id, panel in area_panel.items():
             if panel < k:
                 result.rationales_suppressed.add(area_id)

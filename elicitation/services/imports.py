@@ -296,7 +296,7 @@ def items_import(*, study: Study, user: User | None, data: bytes) -> tuple[list[
                 for language, texts in values["translations"].items()
             }
         elif values["kind"] not in Criterion.Kind.values:
-            errors.setdefault("kind", []).append(_("Use “benefit” or “risk”."))
+            errors.setdefault("kind", []).append(_("Use “benefit”, “risk” or “mitigability”."))
         code_key = (kind, values["code"].casefold())
         if code_key in codes_in_file:
             errors.setdefault("code", []).append(_("This code is also on line %(n)d.") % {"n": codes_in_file[code_key]})

@@ -212,7 +212,7 @@ def area_set_active(*, area: Area, user: User | None, active: bool) -> Area:
 def _criterion_errors(values: dict[str, Any], errors: dict[str, list[str]]) -> None:
     _text_errors(values, errors)
     if values.get("kind") not in Criterion.Kind.values:
-        errors["kind"] = [_("Choose benefit or risk.")]
+        errors["kind"] = [_("Choose benefit, risk or mitigability.")]
     low, high = values.get("scale_min"), values.get("scale_max")
     if not isinstance(low, int) or not 0 <= low <= 100:
         errors["scale_min"] = [_("Use a whole number from 0 to 100.")]

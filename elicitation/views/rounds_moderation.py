@@ -1,4 +1,4 @@
-"""Moderation of a round's rationales: hide or show again; nothing is deleted."""
+"""Moderation of a round's rationales: hide or show again, translate; nothing is deleted."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from elicitation.forms_rounds import HideForm
+from elicitation.forms_rounds import HideForm, TranslationForm
 from elicitation.models import AreaResponse, Study
 from elicitation.selectors import study_for_coordinator
 from elicitation.selectors_rounds import rationales_of_round, round_of_study
+from elicitation.services.erasure import ERASED_TEXT
 from elicitation.services.errors import ServiceError
-from elicitation.services.moderation import rationale_hide, rationale_unhide
+from elicitation.services.moderation import rationale_hide, rationale_translate, rationale_unhide
 from elicitation.views.rounds import refused
 
 
@@ -34,6 +35,8 @@ def moderation(request: HttpRequest, study_uuid: UUID, round_uuid: UUID) -> Http
         "hidden_count": sum(r.hidden_at is not None for r in responses),
         "show_pseudonyms": study_obj.anonymity == Study.Anonymity.STANDARD,
         "hide_form": HideForm(),
+        "languages": study_obj.languages,
+        "erased_text": ERASED_TEXT,
     }
     return render(request, "elicitation/rounds/moderation.html", context)
 
@@ -60,3 +63,32 @@ def moderation_change(
     except ServiceError as error:
         return refused(request, study_obj, error, back=back)
     return HttpResponseRedirect(f"{back}#response-{response_obj.pk}", status=303)
+
+
+@login_required
+@require_POST
+def moderation_translate(request: HttpRequest, study_uuid: UUID, round_uuid: UUID, response_id: int) -> HttpResponse:
+    study_obj = study_for_coordinator(request.user, study_uuid)
+    round_ = round_of_study(study_obj, round_uuid)
+    response_obj = get_object_or_404(AreaResponse, round=round_, pk=response_id)
+    back = reverse("round-moderation", kwargs={"study_uuid": study_obj.uuid, "round_uuid": round_.uuid})
+    form = TranslationForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ServiceError(
+                _("Please correct the marked fields."),
+                field_errors={name: [str(error) for error in errors] for name, errors in form.errors.items()},
+            )
+        saved = rationale_translate(
+            response=response_obj,
+            user=request.user,
+            text=form.cleaned_data["translation"],
+            language=form.cleaned_data["language"],
+        )
+    except ServiceError as error:
+        return refused(request, study_obj, error, back=back)
+    if saved.translation:
+        messages.success(request, _("The translation is saved; experts see it beside the original."))
+    else:
+        messages.success(request, _("The translation is removed; experts see the original only."))
+    return HttpResponseRedirect(f"{back}#response-{saved.pk}", status=303)

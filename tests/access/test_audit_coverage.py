@@ -324,6 +324,9 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("round-plan", "POST"): _round_plan,
     ("round-moderation-hide", "POST"): _coordinator_post("round-moderation-hide", {"reason": "personal data"}),
     ("round-moderation-unhide", "POST"): _moderation_unhide,
+    ("round-moderation-translate", "POST"): _coordinator_post(
+        "round-moderation-translate", {"translation": "因为。", "language": "zh-hans"}
+    ),
     ("round-area-reword", "POST"): _coordinator_post(
         "round-area-reword", lambda w: {"title": "Reworded", "description": "", "round": str(w.round.uuid)}, closed=True
     ),

@@ -95,6 +95,7 @@ EXPECTED: dict[str, dict[str, str] | None] = {
     "round-moderation": COORDINATOR_PAGE,
     "round-moderation-hide": COORDINATOR_ACTION,
     "round-moderation-unhide": COORDINATOR_ACTION,
+    "round-moderation-translate": COORDINATOR_ACTION,
     "round-area-reword": COORDINATOR_ACTION,
     "round-area-add": COORDINATOR_ACTION,
     "expert-link": SKIP,

@@ -13,6 +13,7 @@ from elicitation.models import AnswerRevision, AreaResponse, AuditEvent, Expert,
 from elicitation.services.answers import area_response_save
 from elicitation.services.erasure import ERASED_TEXT, expert_erase
 from elicitation.services.errors import IllegalTransition
+from elicitation.services.moderation import rationale_translate
 from elicitation.services.tokens import token_find, token_issue
 from tests.factories import make_round, rate_everything
 from tests.security.pages import coordinator_urls
@@ -80,11 +81,13 @@ def test_two_erased_experts_of_one_study_keep_the_unique_email_constraint(coordi
 
 @pytest.mark.django_db
 def test_no_row_of_the_database_keeps_the_name_or_email_or_text(coordinator_a, expert, history):
+    response = AreaResponse.objects.get(expert=expert)
+    rationale_translate(response=response, user=coordinator_a, text="GPU 集群有 4,000 GPUs。", language="zh-hans")
     expert_erase(expert=expert, user=coordinator_a)
 
     expert_row = str(list(Expert.objects.filter(pk=expert.pk).values()))
     audit_rows = str(list(AuditEvent.objects.values()))
-    texts = str(list(AreaResponse.objects.filter(expert=expert).values("rationale")))
+    texts = str(list(AreaResponse.objects.filter(expert=expert).values("rationale", "translation")))
     texts += str(list(Suggestion.objects.filter(expert=expert).values("text")))
     texts += str(list(AnswerRevision.objects.filter(expert=expert).values("old_value", "new_value")))
     for secret in (NAME, EMAIL, "zhang", "first draft", "4,000 GPUs"):
@@ -92,6 +95,7 @@ def test_no_row_of_the_database_keeps_the_name_or_email_or_text(coordinator_a, e
         assert secret.casefold() not in audit_rows.casefold()
         assert secret.casefold() not in texts.casefold()
     assert AreaResponse.objects.get(expert=expert).rationale == ERASED_TEXT
+    assert AreaResponse.objects.filter(expert=expert, translation="", translation_language="").exists()
     assert Suggestion.objects.get(expert=expert).text == ERASED_TEXT
 
 

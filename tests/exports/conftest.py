@@ -39,12 +39,19 @@ def add_responses(study: Study) -> None:
                     text = HOSTILE[((e_index + a_index) // 3 + 2 * round_.number - 2) % len(HOSTILE)]
                 elif (e_index + a_index) % 3 == 1:
                     text = f'Because "trust", mostly,\nand verification (point {e_index})'
+                # Some rationales carry a coordinator's translation, one of them formula-like.
+                translation = ""
+                if text and a_index == 0:
+                    translation = "=1+1 因为信任" if e_index % 2 else f"因为信任（第 {e_index} 点）"
                 AreaResponse.objects.create(
                     round=round_,
                     expert=expert,
                     area=area,
                     confidence=1 + (e_index + a_index) % 5,
                     rationale=text,
+                    rationale_language=expert.language if text else "",
+                    translation=translation,
+                    translation_language="zh-hans" if translation else "",
                     hidden_at=timezone.now() if e_index == 0 and text else None,
                 )
 

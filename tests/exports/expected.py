@@ -49,6 +49,9 @@ def expected_rationales(study: Study, *, include_hidden: bool) -> pd.DataFrame:
             "area": r.area.code,
             "pseudonym": r.expert.pseudonym,
             "rationale": neutral(r.rationale),
+            "rationale_language": r.rationale_language,
+            "translation": neutral(r.translation),
+            "translation_language": r.translation_language,
         }
         if include_hidden:
             row["hidden"] = r.hidden_at is not None
@@ -71,7 +74,8 @@ def normalise(frame: pd.DataFrame, columns: list[str], keys: list[str]) -> pd.Da
     for column in ("cannot_judge", "hidden"):
         if column in out:
             out[column] = [bool(v) if not isinstance(v, str) else v == "True" for v in out[column]]
-    for column in ("study", "area", "criterion", "pseudonym", "bloc", "sector", "rationale"):
+    text_columns = ("rationale", "rationale_language", "translation", "translation_language")
+    for column in ("study", "area", "criterion", "pseudonym", "bloc", "sector", *text_columns):
         if column in out:
             out[column] = ["" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v) for v in out[column]]
     return sorted_frame(out, keys)

@@ -78,10 +78,13 @@ def test_csv_is_rfc_4180_with_an_optional_bom(rated_study: Study, client_a: Clie
 def test_rationales_csv_flags_hidden_ones_and_the_moderated_variant_leaves_them_out(
     rated_study: Study, client_a: Client
 ) -> None:
-    columns = ["study", "round", "area", "pseudonym", "rationale"]
+    texts = ["rationale", "rationale_language", "translation", "translation_language"]
+    columns = ["study", "round", "area", "pseudonym", *texts]
     keys = ["round", "area", "pseudonym"]
     everything = read_csv(download(client_a, rated_study, table="rationales", format="csv"))
-    assert list(everything.columns) == [*columns[:4], "bloc", "sector", "confidence", "rationale", "hidden", "day"]
+    assert list(everything.columns) == [*columns[:4], "bloc", "sector", "confidence", *texts, "hidden", "day"]
+    assert "'=1+1 因为信任" in set(everything["translation"])  # a translation is neutralised like the original
+    assert set(everything["translation_language"]) == {"", "zh-hans"}
     expected = expected_rationales(rated_study, include_hidden=True)
     pd.testing.assert_frame_equal(
         normalise(everything, [*columns, "hidden"], keys), normalise(expected, [*columns, "hidden"], keys)

@@ -186,7 +186,7 @@ def test_rationales_are_moderated_not_attributed(panel, coordinator_a):
     AreaResponse.objects.create(round=first, expert=experts[2], area_id=area_id, rationale="")
     second = make_round(study, status=Round.Status.OPEN)
     feedback = round_feedback(round_=second, expert=experts[3], items=items_of(second))
-    assert feedback.rationales[area_id] == ["Shown"]
+    assert [rationale.text for rationale in feedback.rationales[area_id]] == ["Shown"]
 
 
 def test_feedback_takes_a_fixed_number_of_queries(panel, django_assert_num_queries):

@@ -196,7 +196,7 @@ def count_queries(client, path):
 
 
 @pytest.mark.parametrize("name", ["round-detail", "round-plan", "round-moderation", "round-close", "round-list"])
-def test_queries_per_page_do_not_grow_with_the_panel(client_a, study_a, name):
+def test_queries_per_page_do_not_grow_with_the_panel(client_a, study_a, coordinator_a, name):
     from elicitation.models import AreaResponse, Suggestion
 
     status = Round.Status.OPEN if name == "round-close" else Round.Status.CLOSED
@@ -209,7 +209,19 @@ def test_queries_per_page_do_not_grow_with_the_panel(client_a, study_a, name):
             [Participation(round=round_, expert=e) for e in experts], ignore_conflicts=True
         )
         AreaResponse.objects.bulk_create(
-            AreaResponse(round=round_, expert=e, area=a, rationale=f"Because {e.pk}") for e in experts for a in areas
+            AreaResponse(
+                round=round_,
+                expert=e,
+                area=a,
+                rationale=f"Because {e.pk}",
+                rationale_language="en",
+                translation=f"因为 {e.pk}",  # the moderation page names each translator
+                translation_language="zh-hans",
+                translated_by=coordinator_a,
+                translated_at=timezone.now(),
+            )
+            for e in experts
+            for a in areas
         )
         Suggestion.objects.bulk_create(Suggestion(round=round_, expert=e, text="A new area") for e in experts)
 

@@ -24,7 +24,7 @@ def test_a_study_is_created_from_a_template_and_the_creator_coordinates_it(alice
     assert response.status_code == 302
     assert response["Location"] == reverse("study-detail", args=[study.uuid])
     assert list(study.coordinators.all()) == [coordinator_a]
-    assert study.areas.count() == 4
+    assert study.areas.count() == 5
     page = alice.get(response["Location"]).content.decode()
     assert "Verification mechanisms" in page
     assert "interquartile range is at most 1" in page
@@ -232,7 +232,7 @@ def test_an_edit_with_an_empty_order_keeps_the_place(alice, study_a):
 def test_a_study_from_the_governance_template_is_bilingual(alice):
     alice.post(reverse("study-create"), {"title": "Governance", "template": "jurisdictional_certification"})
     study = Study.objects.get(title="Governance")
-    assert study.areas.count() == 5
+    assert study.areas.count() == 8
     assert study.areas.get(code="certification").localized("zh-hans")["title"] == "司法辖区认证"
 
 

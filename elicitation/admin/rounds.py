@@ -50,7 +50,8 @@ class AnswerAdmin(ViewOnlyAdmin):
     list_select_related = ["round__study", "area", "criterion", "expert"]
     list_filter = ["round__study", "round__number"]
     search_fields = ["round__study__title", "area__code", "criterion__code"]  # never the expert: see the module
-    person_fields: tuple[str, ...] = ()
+    shown_fields: tuple[str, ...] = ()  # on an answer's page
+    person_fields: tuple[str, ...] = ()  # of those, the ones a strict-anonymity study hides
 
     @admin.display(description=_("study"), ordering="round__study__title")
     def study(self, answer: Rating | AnswerRevision) -> str:
@@ -72,8 +73,6 @@ class AnswerAdmin(ViewOnlyAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return self.get_fields(request, obj)
-
-    shown_fields: tuple[str, ...] = ()
 
 
 @admin.register(Rating)

@@ -12,10 +12,11 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from elicitation.models import Study
+from elicitation.models import AuditEvent, Study
 from elicitation.services.audit import audit
 from elicitation.services.errors import IllegalTransition, InvalidInput, ServiceError
 from exports.bundle import bundle_tables, write_bundle
@@ -152,7 +153,7 @@ def export_job_retry(*, job: ExportJob, user: User, now: dt.datetime | None = No
     job = ExportJob.objects.select_for_update().select_related("study").get(pk=job.pk)
     if job.status == ExportJob.Status.DONE:
         raise IllegalTransition(_("This export finished; its file is ready, there is nothing to retry."))
-    if job.status != ExportJob.Status.FAILED and (job.started_at or job.created_at) > now - STUCK_AFTER:
+    if job.status != ExportJob.Status.FAILED and _last_moved(job) > now - STUCK_AFTER:
         minutes = int(STUCK_AFTER.total_seconds() // 60)
         raise IllegalTransition(
             _("This export is still %(status)s; retry it only when it has not moved for %(minutes)d minutes.")
@@ -175,6 +176,14 @@ def export_job_retry(*, job: ExportJob, user: User, now: dt.datetime | None = No
     _queue_run(job)
     job.refresh_from_db()
     return job
+
+
+def _last_moved(job: ExportJob) -> dt.datetime:
+    """When the job was last queued (created, or retried: the audit log has the time) or started."""
+    retried = AuditEvent.objects.filter(action="export.job_retry", target=str(job.uuid)).aggregate(
+        latest=Max("created_at")
+    )["latest"]
+    return max(moment for moment in (job.created_at, job.started_at, retried) if moment is not None)
 
 
 def export_file_path(job: ExportJob) -> Path:

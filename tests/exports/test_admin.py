@@ -70,3 +70,16 @@ def test_a_young_or_finished_job_is_refused_with_the_reason_and_nothing_changes(
     assert says in response.content.decode()
     assert ExportJob.objects.filter(pk=job.pk).values().get() == before
     assert not AuditEvent.objects.filter(action="export.job_retry").exists()
+
+
+def test_a_job_just_retried_is_not_retried_again_before_the_limit(superuser, django_capture_on_commit_callbacks):  # noqa: F811
+    """Two workers building one job at once would write the same partial file."""
+    job = fill_study(experts=3).job
+    long_ago = timezone.now() - STUCK_AFTER - dt.timedelta(minutes=1)
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.QUEUED, created_at=long_ago)
+    client = client_for(superuser)
+    with django_capture_on_commit_callbacks(execute=False):  # the first retry's message is still on its way
+        client.post(reverse("admin:exports_exportjob_changelist"), {"action": "retry", "_selected_action": [job.pk]})
+    response = retry(client, job, django_capture_on_commit_callbacks)
+    assert "still queued" in response.content.decode()
+    assert AuditEvent.objects.filter(action="export.job_retry").count() == 1

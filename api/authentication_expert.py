@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -17,7 +18,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from coopsurvey.ratelimit import client_address
+from coopsurvey.ratelimit import LINK_WINDOW_SECONDS, client_address, hit, log_exceeded, used_up
 from elicitation.models import Expert
 from elicitation.services.expert_access import expert_invitation_check
 from elicitation.views.expert_access import SESSION_KEY, session_expert
@@ -32,16 +33,31 @@ class InvitationAuthentication(BaseAuthentication):
         parts = get_authorization_header(request).split()
         if not parts or parts[0].lower() != KEYWORD:
             return None
+        client = client_address(request._request)
+        # One budget with /e/<token>/ (the same secrets): past it, refused before the header is checked.
+        if used_up(scope="link", key=client, limit=settings.LINK_RATE_LIMIT, window_seconds=LINK_WINDOW_SECONDS):
+            log_exceeded(scope="link", client=client)
+            raise exceptions.Throttled(
+                wait=LINK_WINDOW_SECONDS, detail=str(_("Too many attempts. Please wait and try again."))
+            )
         if len(parts) != 2:
+            self._count_refusal(client)
             raise exceptions.AuthenticationFailed(_("Invalid header: give one invitation token after the keyword."))
         try:
             secret = parts[1].decode("ascii")
         except UnicodeDecodeError as exc:
+            self._count_refusal(client)
             raise exceptions.AuthenticationFailed(_("Invalid or expired invitation.")) from exc
-        expert = expert_invitation_check(secret=secret, client=client_address(request._request))
+        expert = expert_invitation_check(secret=secret, client=client)
         if expert is None:
+            self._count_refusal(client)
             raise exceptions.AuthenticationFailed(_("Invalid or expired invitation."))
         return AnonymousUser(), expert
+
+    @staticmethod
+    def _count_refusal(client: str) -> None:
+        """Only refusals count: an expert's own requests with a valid link are never throttled."""
+        hit(scope="link", key=client, limit=settings.LINK_RATE_LIMIT, window_seconds=LINK_WINDOW_SECONDS)
 
     def authenticate_header(self, request: Request) -> str:
         return 'Invitation realm="api"'

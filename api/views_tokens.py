@@ -15,8 +15,6 @@ from api.models import ApiToken
 from api.services import api_token_create, api_token_revoke
 from elicitation.services.errors import ServiceError
 
-NEW_TOKEN_SESSION_KEY = "api_new_token"  # noqa: S105 - a session key name
-
 
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -24,6 +22,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
     errors: dict[str, list[str]] = {}
     name = ""
     status = 200
+    new_token = None
     if request.method == "POST":
         name = request.POST.get("name", "")
         try:
@@ -32,10 +31,11 @@ def token_list(request: HttpRequest) -> HttpResponse:
             errors = exc.field_errors or {"name": [exc.message]}
             status = 400
         else:
-            # Shown once on the next page view, then gone: the secret never reaches the database.
-            request.session[NEW_TOKEN_SESSION_KEY] = {"name": token.name, "secret": secret}
-            return redirect("api-token-list")
-    new_token = request.session.pop(NEW_TOKEN_SESSION_KEY, None)
+            # Shown once, in the answer to this POST, and kept nowhere: not in the database, nor in
+            # the session (a session row would hold it until the next page view, or for ever).
+            new_token = {"name": token.name, "secret": secret}
+            name = ""
+            status = 201
     tokens = ApiToken.objects.filter(user=request.user.pk).only(
         "uuid", "name", "prefix", "created_at", "last_used_at", "revoked_at"
     )

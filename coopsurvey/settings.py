@@ -191,13 +191,31 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, 
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 # Any request body larger than this is refused with 413 before it is read (CSV imports included).
 MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 10 * 1024 * 1024, minimum=1024)
-LOGIN_RATE_LIMIT = env_int("LOGIN_RATE_LIMIT", 10, minimum=1)  # failed or not, per client and 5 minutes
-LINK_RATE_LIMIT = env_int("LINK_RATE_LIMIT", 30, minimum=1)  # personal-link openings per client and 5 minutes
+LOGIN_RATE_LIMIT = env_int(
+    "LOGIN_RATE_LIMIT", 10, minimum=1
+)  # failed or not, per client and 5 minutes (site and admin)
+LINK_RATE_LIMIT = env_int(
+    "LINK_RATE_LIMIT", 30, minimum=1
+)  # link openings and refused API invitations, per client and 5 minutes
 # "Request a new link" form: per client per hour, and (silently) per email address per hour.
 LINK_REQUEST_RATE_LIMIT = env_int("LINK_REQUEST_RATE_LIMIT", 10, minimum=1)
 LINK_REQUEST_PER_ADDRESS = env_int("LINK_REQUEST_PER_ADDRESS", 3, minimum=1)
+# Password reset: requests per client per hour (429), and emails per address per hour (silently none past it).
+PASSWORD_RESET_RATE_LIMIT = env_int("PASSWORD_RESET_RATE_LIMIT", 10, minimum=1)
+PASSWORD_RESET_PER_ADDRESS = env_int("PASSWORD_RESET_PER_ADDRESS", 3, minimum=1)
 
-vars().update(email_settings("EMAIL_URL"))
+EMAIL_SETTINGS = email_settings("EMAIL_URL")
+vars().update(EMAIL_SETTINGS)
+# With DEBUG off, printing emails to the console (EMAIL_URL unset or console://) is a mistake unless
+# asked for: invitations would reach no one, and their link secrets would sit in the worker's log
+# (redacted there since, but the experts would still get nothing).
+EMAIL_CONSOLE_ALLOWED = env_bool("EMAIL_CONSOLE_ALLOWED", default=False)
+if not DEBUG and EMAIL_SETTINGS["EMAIL_BACKEND"] == "coopsurvey.mail.ConsoleEmailBackend" and not EMAIL_CONSOLE_ALLOWED:
+    raise ImproperlyConfigured(
+        "EMAIL_URL is unset or console:// with DEBUG off: emails (with experts' personal links) would be printed "
+        "to the log instead of sent. Set EMAIL_URL=smtp://user:password@host:587?tls=1, or EMAIL_CONSOLE_ALLOWED=1 "
+        "to print them on purpose (links redacted)."
+    )
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "coopsurvey <noreply@localhost>")
 
 # Security. HTTPS=1 turns on everything that assumes TLS in front of the app.
@@ -235,6 +253,12 @@ REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
 ]
 REST_FRAMEWORK["EXCEPTION_HANDLER"] = "api.errors.exception_handler"
 REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["rest_framework.renderers.JSONRenderer"]
+# JSON bodies nested deeper than any request of ours are a 400 (api/parsers.py); forms and uploads as DRF's.
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "api.parsers.JSONParser",
+    "rest_framework.parsers.FormParser",
+    "rest_framework.parsers.MultiPartParser",
+]
 REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "api.schema.ApiAutoSchema"
 
 # Exports (exports/): files of export jobs live here; downloads go through the app, never a public URL.

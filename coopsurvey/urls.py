@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from coopsurvey.accounts import admin_login, admin_password_change
 from coopsurvey.health import healthz, livez
 from coopsurvey.pages import accessibility
 
@@ -8,6 +9,9 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("livez", livez, name="livez"),
     path("accessibility/", accessibility, name="accessibility"),
+    # Before the admin's own URLs: its log-in and password pages, limited and audited like the site's.
+    path("admin/login/", admin_login, name="admin-login"),
+    path("admin/password_change/", admin_password_change, name="admin-password-change"),
     path("admin/", admin.site.urls),
     path("accounts/", include("coopsurvey.accounts")),
     path("i18n/", include("django.conf.urls.i18n")),

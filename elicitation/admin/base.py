@@ -11,10 +11,11 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Model
 from django.http import HttpRequest
 
+from elicitation.admin.audited import AuditedModelAdmin
 from elicitation.services.errors import ServiceError
 
 
-class ViewOnlyAdmin(admin.ModelAdmin):
+class ViewOnlyAdmin(AuditedModelAdmin):
     """No add, change or delete, for superusers too: the admin shows; services write.
 
     A change saved through an admin form would skip the service's checks and its audit event, and

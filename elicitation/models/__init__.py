@@ -1,7 +1,7 @@
 """Elicitation models: studies and their items, the panel, rounds, and answers."""
 
 from elicitation.models.answers import AnswerRevision, AreaResponse, Rating, Suggestion
-from elicitation.models.audit import AuditEvent
+from elicitation.models.audit import AuditEvent, RefusedAttempts
 from elicitation.models.panel import Expert, InvitationToken
 from elicitation.models.rounds import Participation, Round, RoundItem
 from elicitation.models.study import Area, AreaRevision, ConsensusRule, Criterion, Study
@@ -18,6 +18,7 @@ __all__ = [
     "InvitationToken",
     "Participation",
     "Rating",
+    "RefusedAttempts",
     "Round",
     "RoundItem",
     "Study",

@@ -29,3 +29,31 @@ class AuditEvent(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.target}"
+
+
+class RefusedAttempts(models.Model):
+    """Guesses refused from one client in one time window, counted in one row (not one row per guess).
+
+    A refused guess (an unknown personal link, a wrong password) tells nothing about any study or
+    person, so the log keeps how many came from where and when; a flood of them grows a count, not
+    the table. Refusals that name something real (a one-time link used again) stay AuditEvents.
+    """
+
+    action = models.CharField(max_length=60)
+    client = models.CharField(max_length=200)
+    window_start = models.DateTimeField()
+    window_seconds = models.PositiveIntegerField()
+    count = models.PositiveIntegerField(default=0)
+    last_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["window_start", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["action", "client", "window_start"], name="refused_attempts_one_row_per_client_and_window"
+            ),
+        ]
+        indexes = [models.Index(fields=["window_start"], name="refused_attempts_window")]
+
+    def __str__(self) -> str:
+        return f"{self.window_start:%Y-%m-%d %H:%M} {self.action} {self.client} ×{self.count}"

@@ -13,15 +13,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from elicitation.models import Expert, InvitationToken, Participation, Round
-from elicitation.services.audit import audit
+from elicitation.services.audit import audit, audit_refusal
 from elicitation.services.errors import InvalidInput
 from elicitation.services.tokens import token_claim, token_find, token_record_use
 
+# Refused guesses, counted per client and window (RefusedAttempts), by the way they came in.
+GUESS_ACTIONS = {"link": "expert.link_refused", "api": "expert.invitation_refused"}
+
 
 def _refused(*, client: str, token: InvitationToken | None, via: str) -> None:
-    """Audit a refused link without its secret: who tried (the address), and which link if it exists."""
+    """Audit a refused link without its secret: who tried (the address), and which link if it exists.
+
+    A guess (no such usable link) is counted per address and hour, not recorded one by one.
+    """
     if token is None:
-        audit(action="expert.link_refused", target=client, via=via)
+        audit_refusal(action=GUESS_ACTIONS[via], client=client)
     else:  # a one-time link used again: possibly forwarded or leaked, worth telling apart in the log
         expert = token.expert
         audit(action="expert.link_refused", study=expert.study, target=client, via=via, pseudonym=expert.pseudonym)

@@ -27,6 +27,9 @@ MAX_EXPERT_ROWS = 2_000
 MAX_ITEM_ROWS = 200
 MAX_CELL_CHARS = 4_000
 MAX_PROBLEMS = 200  # report this many; a file with more is probably the wrong file
+# The widest header a real file has: the panel's fixed columns plus one expertise column per area,
+# or the items' columns plus their translations. A wider one is refused before any column is checked.
+MAX_COLUMNS = 300
 EXPERT_COLUMNS = ("email", "name", "bloc", "sector", "language")
 EXPERT_OPTIONAL = ("time_zone",)
 EXPERTISE_PREFIX = "expertise_"
@@ -112,14 +115,19 @@ def read_csv(data: bytes, *, required: tuple[str, ...], allowed: Callable[[str],
         raise ImportFailed(_("The header cannot be read."), problems=[(1, "", str(exc))]) from None
     while header and not header[-1]:  # spreadsheets often save empty trailing columns
         header.pop()
+    if len(header) > MAX_COLUMNS:
+        message = _("The header has %(got)d columns; at most %(n)d.") % {"got": len(header), "n": MAX_COLUMNS}
+        raise ImportFailed(_("Nothing was imported."), problems=[(1, "", message)])
+    seen: set[str] = set()  # one pass: the header is checked in time linear in its width
     for index, name in enumerate(header):
         if not name:
             problems.append((1, f"#{index + 1}", _("This column has no name.")))
-        elif header.index(name) != index:
+        elif name in seen:
             problems.append((1, name, _("This column appears twice.")))
         elif name not in required and not allowed(name):
             problems.append((1, name, _("Unknown column.")))
-    problems += [(1, name, _("This column is missing.")) for name in required if name not in header]
+        seen.add(name)
+    problems += [(1, name, _("This column is missing.")) for name in required if name not in seen]
     rows: list[tuple[int, dict[str, str]]] = []
     line = reader.line_num
     while True:

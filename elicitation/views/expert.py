@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from coopsurvey.ratelimit import client_address, rate_limited
+from coopsurvey.ratelimit import LINK_WINDOW_SECONDS, client_address, rate_limited
 from elicitation.expert_form import (
     PostedAnswers,
     RoundForm,
@@ -33,7 +33,7 @@ from elicitation.views.expert_access import expert_context, expert_required, lin
 security_log = logging.getLogger("coopsurvey.security")
 
 
-@rate_limited(scope="link", limit=settings.LINK_RATE_LIMIT, window_seconds=300, methods=("GET",))
+@rate_limited(scope="link", limit=settings.LINK_RATE_LIMIT, window_seconds=LINK_WINDOW_SECONDS, methods=("GET",))
 @require_GET
 def link_open(request: HttpRequest, token: str) -> HttpResponse:
     """Exchange a personal link for a session and move to a URL without the token."""

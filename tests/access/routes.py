@@ -8,8 +8,9 @@ from typing import Any
 
 from django.urls import URLPattern, URLResolver, get_resolver
 
-# Third-party areas with their own tests and access rules (Django's admin and auth flows).
-EXCLUDED_PREFIXES = ("admin/",)
+# Django's admin has routes without names (its redirects to a change page, its catch-all 404);
+# they are checked like every other, under a name made from their pattern.
+UNNAMED_ALLOWED_UNDER = "admin/"
 
 
 @dataclass(frozen=True)
@@ -23,12 +24,26 @@ def all_routes() -> list[Route]:
     """Every named route once (by name); an unnamed route is an error, so none can hide."""
     found: dict[str, Route] = {}
     for pattern, name, kwargs in _walk(get_resolver().url_patterns, "", None):
-        if pattern.startswith(EXCLUDED_PREFIXES):
-            continue
+        if not name and pattern.startswith(UNNAMED_ALLOWED_UNDER):
+            name = unnamed_route_name(pattern)
         if not name:
             raise AssertionError(f"the route {pattern!r} has no name; name it so it can be checked")
         found.setdefault(name, Route(name=name, pattern=pattern, kwargs=kwargs))
     return sorted(found.values(), key=lambda route: route.pattern)
+
+
+def unnamed_route_name(pattern: str) -> str:
+    return f"unnamed {pattern}"
+
+
+def unnamed_route_url(route: Route, values: dict[str, Any]) -> str:
+    """The URL of an unnamed admin route: its pattern with the values put in."""
+    if route.pattern.endswith("(?P<url>.*)$"):  # the admin's catch-all
+        return "/" + route.pattern.replace("(?P<url>.*)$", str(values["url"]))
+    path = route.pattern
+    for name in route.kwargs:
+        path = path.replace(f"<path:{name}>", str(values[name]))
+    return "/" + path
 
 
 def _walk(patterns: list[Any], prefix: str, namespace: str | None) -> Iterator[tuple[str, str, tuple[str, ...]]]:
@@ -54,6 +69,8 @@ class RouteValues:
 
 def route_values(*, study: Any, round_: Any, expert: Any, coordinator: Any) -> RouteValues:
     """Create what the routes point at (a rationale, an API token, an export job) and every URL keyword's value."""
+    from django.contrib.contenttypes.models import ContentType
+
     from api.services import api_token_create
     from elicitation.models import AreaResponse
     from exports.models import ExportJob
@@ -77,6 +94,12 @@ def route_values(*, study: Any, round_: Any, expert: Any, coordinator: Any) -> R
         "round_number": round_.number,
         "round_id": round_.pk,
         "chart": "map",  # the dashboard's chart downloads
+        # Django's admin: the coordinator's user (and its content type), the auth app.
+        "object_id": coordinator.pk,
+        "id": coordinator.pk,
+        "content_type_id": ContentType.objects.get_for_model(coordinator).pk,
+        "app_label": "auth",
+        "url": "no-such-page/",  # the admin's catch-all
     }
     # API detail routes all call their key "uuid"; each names a different kind of object.
     per_route = {

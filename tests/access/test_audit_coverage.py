@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.contrib.auth.tokens import default_token_generator
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError, connection, transaction
@@ -38,6 +39,7 @@ from elicitation.services.rounds import round_close
 from elicitation.services.tokens import token_issue
 from exports.models import ExportJob
 from tests.access.routes import Route, all_routes, route_values
+from tests.access.test_admin_access import ACTIONS as ADMIN_ACTIONS
 from tests.access.test_authorization_matrix import EXPECTED, url_for
 from tests.elicitation.setup.test_views_flows import settings_data
 from tests.factories import make_round
@@ -52,7 +54,42 @@ ADDRESSES = (f"203.0.113.{number % 250}" for number in itertools.count())
 NOT_A_STATE_CHANGE = {
     "set_language": "sets this browser's language cookie only (an expert's language switch is expert-language)",
     "logout": "ends the caller's own session; nothing stored about the study changes",
+    # Django's admin: pages that only show, or redirect, whatever the method.
+    "admin:logout": "ends the caller's own session, as logout",
+    "admin:index": "a page of links",
+    "admin:app_list": "a page of links",
+    "admin:jsi18n": "the admin's translations (JavaScript)",
+    "admin:autocomplete": "search results (JSON)",
+    "admin:view_on_site": "a redirect to the object's page on the site",
+    "admin:auth_user_history": "the admin's change history of a user",
+    "admin:auth_group_history": "the admin's change history of a group",
+    "unnamed admin/(?P<url>.*)$": "the admin's catch-all: 404",
+    "unnamed admin/auth/user/<path:object_id>/": "a redirect to the change page",
+    "unnamed admin/auth/group/<path:object_id>/": "a redirect to the change page",
 }
+
+
+def _operator_admin_pages() -> dict[str, str]:
+    """The operator's admin shows; only its actions write (their recipes: ADMIN_ACTION_RECIPES)."""
+    from tests.admin_support import ADMIN_MODELS
+
+    acting = {label for label, _action in ADMIN_ACTIONS}
+    pages: dict[str, str] = {}
+    for label in ADMIN_MODELS:
+        name = "admin:" + label.replace(".", "_")
+        pages[f"{name}_history"] = "the admin's change history of a row"
+        pages[f"unnamed admin/{label.replace('.', '/')}/<path:object_id>/"] = "a redirect to the change page"
+        for view in ("add", "change", "delete"):
+            pages[f"{name}_{view}"] = "view-only in the admin: refused (403) even to a superuser"
+        if label not in acting:
+            pages[f"{name}_changelist"] = "a list without actions: a POST shows the list again"
+    return pages
+
+
+NOT_A_STATE_CHANGE |= _operator_admin_pages()
+# Django's admin views change state only on POST; any other method is answered as a GET
+# (test_the_admin_answers_other_methods_as_a_get_storing_nothing), so only POST is probed there.
+ADMIN_UNSAFE = ("POST",)
 
 
 @dataclass
@@ -69,6 +106,15 @@ class World:
     def coordinator_client(self) -> Client:
         client = Client()
         client.force_login(self.coordinator)
+        return client
+
+    def admin_client(self) -> Client:
+        """A superuser in Django's admin (created on first use, so the other recipes' worlds stay as they were)."""
+        from tests.factories import make_user
+
+        admin_user = User.objects.filter(username="root").first() or make_user("root", is_staff=True, is_superuser=True)
+        client = Client()
+        client.force_login(admin_user)
         return client
 
     def api_client(self) -> APIClient:
@@ -272,6 +318,102 @@ def _link_request(w: World) -> Act:
     return lambda: Client().post(reverse("expert-link-request"), {"email": w.expert.email})
 
 
+# Django's admin, as a superuser.
+NEW_PASSWORD = {"password1": "a-new-long-pass-9", "password2": "a-new-long-pass-9", "usable_password": "true"}
+
+
+def _admin_post(name: str, data: Callable[[World], dict[str, Any]] | dict[str, Any], **url_kwargs: Any) -> Recipe:
+    def recipe(w: World) -> Act:
+        client, url = w.admin_client(), w.url(name, **url_kwargs)
+        return lambda: client.post(url, data(w) if callable(data) else data)
+
+    return recipe
+
+
+def _admin_on_new(name: str, make: Callable[[World], Any], data: dict[str, Any]) -> Recipe:
+    """A POST about an object made for it (a user, a group, a run), by the admin."""
+
+    def recipe(w: World) -> Act:
+        obj = make(w)
+        client = w.admin_client()
+        url = w.url(name, object_id=obj.pk)
+        return lambda: client.post(url, data)
+
+    return recipe
+
+
+def _admin_action(label: str, action: str) -> Recipe:
+    """An operator's action on the world's first row of the model (an export job failed, so it may be retried)."""
+
+    def recipe(w: World) -> Act:
+        from django.apps import apps
+
+        ExportJob.objects.filter(pk=w.job.pk).update(status=ExportJob.Status.FAILED)
+        if label == "aggregation.aggregationrun":
+            _new_run(w)
+        if label in ("elicitation.expert", "elicitation.invitationtoken"):
+            token_issue(expert=w.expert)  # a live link to revoke
+        row = w.expert if label == "elicitation.expert" else apps.get_model(label).objects.order_by("pk").first()
+        client, url = w.admin_client(), w.url(f"admin:{label.replace('.', '_')}_changelist")
+        return lambda: client.post(url, {"action": action, "_selected_action": [row.pk]})
+
+    return recipe
+
+
+def _admin_delete_selected(name: str, make: Callable[[World], Any]) -> Recipe:
+    def recipe(w: World) -> Act:
+        obj = make(w)
+        client, url = w.admin_client(), w.url(name)
+        return lambda: client.post(url, {"action": "delete_selected", "_selected_action": [obj.pk], "post": "yes"})
+
+    return recipe
+
+
+def _new_user(w: World) -> Any:
+    from tests.factories import make_user
+
+    return make_user("dave")
+
+
+def _new_group(w: World) -> Any:
+    from django.contrib.auth.models import Group
+
+    return Group.objects.create(name="editors")
+
+
+def _new_run(w: World) -> Any:
+    from aggregation.models import AggregationRun
+
+    round_close(round=w.round, user=None)
+    return AggregationRun.objects.create(round=w.round, requested_at=timezone.now())
+
+
+def _admin_login(w: World) -> Act:
+    w.admin_client()  # the superuser exists
+    return lambda: Client().post("/admin/login/", {"username": "root", "password": PASSWORD})
+
+
+def _admin_password_change(w: World) -> Act:
+    client = w.admin_client()
+    data = {"old_password": PASSWORD, "new_password1": "a-new-long-pass-9", "new_password2": "a-new-long-pass-9"}
+    return lambda: client.post("/admin/password_change/", data)
+
+
+def _admin_user_change(w: World) -> Act:
+    client, url = w.admin_client(), w.url("admin:auth_user_change")
+    data = {
+        "username": w.coordinator.username,
+        "first_name": "Alice",
+        "email": "alice@example.org",
+        "is_active": "on",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "10:00:00",
+        "initial-date_joined_0": "2026-01-01",
+        "initial-date_joined_1": "10:00:00",
+    }
+    return lambda: client.post(url, data)
+
+
 AREA = {"code": "red-team", "title": "Red-teaming", "description": "", "order": 9, "is_active": "on"}
 CRITERION = {"code": "F9", "title": "Feasible", "kind": "benefit", "scale_min": 1, "scale_max": 9, "is_active": "on"}
 ITEMS_CSV = b"type,code,title,kind\narea,new-area,New area,\n"
@@ -347,6 +489,25 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("api-v1:study-experts-import", "POST"): _api_experts_import,
     ("api-v1:export-list", "POST"): _api_export_create,
     ("api-v1:me-ratings", "PUT"): _api_me_ratings,
+    # Django's admin (a superuser); its log-in and password pages are the site's views (coopsurvey/accounts.py).
+    ("admin-login", "POST"): _admin_login,
+    ("admin:login", "POST"): _admin_login,
+    ("admin-password-change", "POST"): _admin_password_change,
+    ("admin:password_change", "POST"): _admin_password_change,
+    ("admin:auth_user_add", "POST"): _admin_post("admin:auth_user_add", {"username": "carol", **NEW_PASSWORD}),
+    ("admin:auth_user_change", "POST"): _admin_user_change,
+    ("admin:auth_user_password_change", "POST"): _admin_post("admin:auth_user_password_change", NEW_PASSWORD),
+    ("admin:auth_user_delete", "POST"): _admin_on_new("admin:auth_user_delete", _new_user, {"post": "yes"}),
+    ("admin:auth_user_changelist", "POST"): _admin_delete_selected("admin:auth_user_changelist", _new_user),
+    ("admin:auth_group_add", "POST"): _admin_post("admin:auth_group_add", {"name": "reviewers"}),
+    ("admin:auth_group_change", "POST"): _admin_on_new("admin:auth_group_change", _new_group, {"name": "renamed"}),
+    ("admin:auth_group_delete", "POST"): _admin_on_new("admin:auth_group_delete", _new_group, {"post": "yes"}),
+    ("admin:auth_group_changelist", "POST"): _admin_delete_selected("admin:auth_group_changelist", _new_group),
+    # The operator's admin: its actions (revoke, retry, re-run), each calling a service that audits.
+    **{
+        (f"admin:{label.replace('.', '_')}_changelist", "POST"): _admin_action(label, action)
+        for label, action in ADMIN_ACTIONS
+    },
     # GETs that change state: a link exchanged, data exported.
     ("expert-link", "GET"): _expert_link,
     ("export-download", "GET"): _export_download,
@@ -359,6 +520,8 @@ NEEDS_FINISHED_JOB = {"export-job-download", "api-v1:export-download"}
 
 def role_of(route: Route) -> str:
     """Who may use the route: its unsafe methods are probed as that role."""
+    if route.pattern.startswith("admin/"):
+        return "anonymous" if route.name in ("admin-login", "admin:login") else "admin"
     if route.pattern.startswith("e/") or route.name == "api-v1:me-ratings":
         return "expert"
     expected = EXPECTED.get(route.name) or {}
@@ -374,6 +537,8 @@ def probe(w: World, route: Route, method: str) -> int:
         client: Client = w.expert_client()
     elif role == "coordinator":
         client = w.api_client() if route.name.startswith("api-v1:") else w.coordinator_client()
+    elif role == "admin":
+        client = w.admin_client()
     else:
         client = Client()
     return getattr(client, method.lower())(w.url(route.name)).status_code
@@ -384,7 +549,7 @@ def test_every_route_accepting_an_unsafe_method_has_an_audit_recipe(world):
     for route in all_routes():
         if route.name in NOT_A_STATE_CHANGE:
             continue
-        for method in UNSAFE:
+        for method in ADMIN_UNSAFE if route.pattern.startswith("admin/") else UNSAFE:
             status = probe(world, route, method)
             if status in (401, 403):
                 refused.append(f"{method} {route.name}: the probe as {role_of(route)} was refused ({status})")
@@ -410,9 +575,23 @@ def stored_rows() -> dict[str, int]:
 
 @pytest.mark.parametrize("name", sorted(NOT_A_STATE_CHANGE))
 def test_the_routes_declared_not_a_state_change_store_nothing(world, name):
+    route = next(route for route in all_routes() if route.name == name)
+    client = world.admin_client() if role_of(route) == "admin" else world.coordinator_client()
     before = stored_rows()
-    response = world.coordinator_client().post(world.url(name), {"language": "zh-hans", "next": "/"})
-    assert response.status_code < 400
+    response = client.post(world.url(name), {"language": "zh-hans", "next": "/"})
+    assert response.status_code < 500  # answered (the admin's refusals and 404s included), and nothing stored
+    assert stored_rows() == before
+
+
+def test_the_admin_answers_other_methods_as_a_get_storing_nothing(world):
+    client = world.admin_client()
+    before = stored_rows()
+    for route in all_routes():
+        if route.pattern.startswith("admin/") and route.name not in ("admin:logout",):
+            for method in ("put", "patch", "delete"):
+                data = "username=mallory&name=pwned&post=yes&action=delete_selected"
+                status = getattr(client, method)(world.url(route.name), data).status_code
+                assert status < 500, (method, route.name, status)
     assert stored_rows() == before
 
 

@@ -15,7 +15,7 @@ from django.test import Client
 from django.urls import reverse
 
 from elicitation.models import AuditEvent, Rating, Round, Study
-from tests.access.routes import Route, all_routes, route_values
+from tests.access.routes import Route, all_routes, route_values, unnamed_route_url
 from tests.factories import make_round, make_user
 
 ROLES = ("anonymous", "expert_a", "expert_b", "coordinator_a", "coordinator_b", "staff")
@@ -48,6 +48,12 @@ ANY_ACTION = dict.fromkeys(ROLES, "405")
 API_ACTION = dict.fromkeys(ROLES, "401") | dict.fromkeys(USERS, "405")
 # The expert's own answers: only an expert's link session or invitation token; coordinators are strangers.
 API_EXPERT = dict.fromkeys(ROLES, "401") | {"expert_a": "ok", "expert_b": "ok"}
+
+# Django's admin: staff only (everyone else is sent to the admin's log-in). The staff member here has
+# no model permissions: the pages say so (403) or that nothing is there (404), the index answers.
+ADMIN_PAGE = dict.fromkeys(ROLES, "login") | {"staff": "ok"}
+ADMIN_NO_PERMISSION = dict.fromkeys(ROLES, "login") | {"staff": "403"}
+ADMIN_NOT_FOUND = dict.fromkeys(ROLES, "login") | {"staff": "404"}
 
 EXPECTED: dict[str, dict[str, str] | None] = {
     "healthz": dict.fromkeys(ROLES, "ok|503"),  # public; 503 names what is down (no worker here)
@@ -146,7 +152,50 @@ EXPECTED: dict[str, dict[str, str] | None] = {
     "dashboard:divided": COORDINATOR_PAGE,
     "dashboard:report": COORDINATOR_PAGE,
     "dashboard:chart-svg": COORDINATOR_PAGE,
+    # Django's admin (its log-in and password pages are ours, limited and audited: coopsurvey/accounts.py).
+    "admin-login": PUBLIC,
+    "admin:login": PUBLIC,  # the same URL as admin-login, which answers it
+    "admin:logout": dict.fromkeys(ROLES, "ok") | {"staff": "405"},  # non-staff are sent to the admin's index
+    "admin-password-change": ADMIN_PAGE,
+    "admin:password_change": ADMIN_PAGE,  # the same URL as admin-password-change
+    "admin:password_change_done": ADMIN_PAGE,
+    "admin:index": ADMIN_PAGE,
+    "admin:jsi18n": ADMIN_PAGE,
+    "admin:app_list": ADMIN_NOT_FOUND,  # no model of the app is visible to this staff member
+    "admin:autocomplete": ADMIN_NO_PERMISSION,
+    "admin:view_on_site": ADMIN_NOT_FOUND,  # users have no page on the site
+    "unnamed admin/(?P<url>.*)$": ADMIN_NOT_FOUND,
+    "admin:auth_user_changelist": ADMIN_NO_PERMISSION,
+    "admin:auth_user_add": ADMIN_NO_PERMISSION,
+    "admin:auth_user_change": ADMIN_NO_PERMISSION,
+    "admin:auth_user_delete": ADMIN_NO_PERMISSION,
+    "admin:auth_user_history": ADMIN_NO_PERMISSION,
+    "admin:auth_user_password_change": ADMIN_NO_PERMISSION,
+    "unnamed admin/auth/user/<path:object_id>/": ADMIN_PAGE,  # a redirect to the change page, refused there
+    "admin:auth_group_changelist": ADMIN_NO_PERMISSION,
+    "admin:auth_group_add": ADMIN_NO_PERMISSION,
+    "admin:auth_group_change": ADMIN_NO_PERMISSION,
+    "admin:auth_group_delete": ADMIN_NO_PERMISSION,
+    "admin:auth_group_history": ADMIN_PAGE,  # no such group: a redirect to the index saying so
+    "unnamed admin/auth/group/<path:object_id>/": ADMIN_PAGE,
 }
+
+
+def _operator_admin() -> dict[str, dict[str, str]]:
+    """The operator's admin's models (with permissions: tests/access/test_admin_access.py). This staff
+    member has none: refused; a history page or short URL whose id names no row redirects instead."""
+    from tests.admin_support import ADMIN_MODELS
+
+    entries: dict[str, dict[str, str]] = {}
+    for label in ADMIN_MODELS:
+        name = "admin:" + label.replace(".", "_")
+        entries |= {f"{name}_{view}": ADMIN_NO_PERMISSION for view in ("changelist", "add", "change", "delete")}
+        entries[f"{name}_history"] = ADMIN_NO_PERMISSION | {"staff": "403|ok"}  # the id is the user's
+        entries[f"unnamed admin/{label.replace('.', '/')}/<path:object_id>/"] = ADMIN_PAGE
+    return entries
+
+
+EXPECTED |= _operator_admin()
 
 
 def test_every_route_has_an_entry_in_the_matrix():
@@ -192,12 +241,14 @@ def url_for(route: Route, world: dict[str, Any]) -> str:
         values["uuid"] = world["per_route"][route.name]
     unknown = [name for name in route.kwargs if name not in values]
     assert not unknown, f"{route.name}: add a value for {unknown} to the world fixture"
+    if route.name.startswith("unnamed "):
+        return unnamed_route_url(route, values)
     return reverse(route.name, kwargs={name: values[name] for name in route.kwargs})
 
 
 def outcome(response: Any) -> str:
     status = response.status_code
-    if status in (301, 302) and "/accounts/login/" in response.get("Location", ""):
+    if status in (301, 302) and response.get("Location", "").startswith(("/accounts/login/", "/admin/login/")):
         return "login"
     if status in (200, 204, 301, 302, 303):
         return "ok"
@@ -257,3 +308,26 @@ def test_api_lists_hold_nothing_of_another_coordinators_study(world):
         for role in ("coordinator_b", "staff"):
             body = world["clients"][role].get(url).content.decode()
             assert not [secret for secret in secrets if secret in body], f"{url} as {role} shows study A"
+
+
+@pytest.mark.django_db
+def test_no_one_but_staff_gets_past_the_admin_and_posting_there_changes_nothing(world):
+    """Every admin route sends a POST from anyone who is not staff to the admin's log-in, writing nothing.
+
+    (The log-in pages themselves answer everyone: their own tests are in tests/coopsurvey/test_admin_login.py.)
+    """
+    from django.contrib.auth.models import User
+
+    before = (User.objects.count(), list(User.objects.values_list("username", "is_staff", "is_superuser")))
+    wrong = []
+    for route in all_routes():
+        if not route.pattern.startswith("admin/") or route.name in ("admin-login", "admin:login", "admin:logout"):
+            continue
+        url = url_for(route, world)
+        for role in ("anonymous", "expert_a", "coordinator_a", "coordinator_b"):
+            data = {"username": "mallory", "is_superuser": "on", "password1": "x", "action": "delete_selected"}
+            got = outcome(world["clients"][role].post(url, data))
+            if got != "login":
+                wrong.append(f"POST {url} as {role}: got {got}")
+    assert not wrong, "\n".join(wrong)
+    assert (User.objects.count(), list(User.objects.values_list("username", "is_staff", "is_superuser"))) == before

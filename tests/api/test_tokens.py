@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.contrib.auth.models import User
+from django.contrib.sessions.models import Session
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -32,8 +33,8 @@ def test_the_page_requires_login(client: Client) -> None:
 
 def test_it_creates_a_token_shown_once_and_stores_only_its_hash(coordinator_a: User) -> None:
     client = logged_in(coordinator_a)
-    response = client.post("/account/tokens/", {"name": "notebook"}, follow=True)
-    assert response.status_code == 200
+    response = client.post("/account/tokens/", {"name": "notebook"})
+    assert response.status_code == 201  # shown in the answer to the POST itself
     match = TOKEN_RE.search(response.content.decode())
     assert match is not None
     secret = match.group(1)
@@ -44,6 +45,10 @@ def test_it_creates_a_token_shown_once_and_stores_only_its_hash(coordinator_a: U
     assert response.headers["Cache-Control"] == "no-store"
     # Nothing in the row holds the secret itself.
     assert all(secret not in str(getattr(token, f.attname)) for f in ApiToken._meta.concrete_fields)
+    # Nor in the session (it used to wait there, in django_session, until the next page view).
+    stored = [(row.session_data, str(row.get_decoded())) for row in Session.objects.all()]
+    assert stored
+    assert not [row for row in stored if secret in "".join(row)]
     # The next view of the page no longer shows it.
     again = client.get("/account/tokens/")
     assert secret not in again.content.decode()

@@ -29,3 +29,23 @@ def test_the_fixture_stops_the_worker_it_started(celery_worker_process):
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
     assert not app.control.ping(destination=[celery_worker_process.hostname], timeout=0.5)
+
+
+@pytest.mark.services
+def test_the_workers_own_log_redacts_link_secrets(celery_worker_process, redis_client):
+    """A message the worker logs in full (an unknown task's body) carries a personal link and a reset link."""
+    secret, reset = "S3cr3t-l1nk-t0ken-" + "x" * 24, "c4x2-0123456789abcdef0123456789abcdef"
+    app.send_task("coopsurvey.no_such_task", kwargs={
+        "link": f"https://coopsurvey.example.org/e/{secret}/",
+        "reset": f"https://coopsurvey.example.org/accounts/reset/MQ/{reset}/",
+    })  # fmt: skip
+    deadline = time.monotonic() + 20
+    while "coopsurvey.no_such_task" not in celery_worker_process.log_path.read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.5)  # the rest of the message
+    log = celery_worker_process.log_path.read_text()
+    assert "Received unregistered task of type 'coopsurvey.no_such_task'" in log
+    assert "/e/[link]/" in log
+    assert "/accounts/reset/MQ/[link]/" in log
+    assert secret not in log
+    assert reset not in log

@@ -1,6 +1,7 @@
 """Invitations through the real stack: queued after commit into Redis, sent by a separate worker process."""
 
 import datetime as dt
+import re
 import time
 
 import pytest
@@ -13,8 +14,12 @@ from tests.factories import make_round
 
 @pytest.fixture
 def console_mail_worker(monkeypatch, request):
-    """A real worker whose emails are printed to its log (its own in-memory outbox is out of reach)."""
+    """A real worker whose emails are printed to its log (its own in-memory outbox is out of reach).
+
+    DEBUG is off (tests/testenv.py), as in production: printing emails must be asked for.
+    """
     monkeypatch.setenv("EMAIL_URL", "console://")
+    monkeypatch.setenv("EMAIL_CONSOLE_ALLOWED", "1")
     return request.getfixturevalue("celery_worker_process")
 
 
@@ -35,3 +40,6 @@ def test_a_real_worker_sends_the_invitations_after_commit(study_a, coordinator_a
     for email in study_a.experts.values_list("email", flat=True):
         assert f"To: {email}" in log
     assert log.count("Subject: Invitation: Study A, round 1") == 8
+    # The personal links are in the emails, but their secrets are not in the worker's output.
+    assert log.count("/e/[link]/") >= 8
+    assert not re.findall(r"/e/(?!\[link\]|round|consent|thanks|language|new-link)[A-Za-z0-9_-]{20,}", log)

@@ -2,7 +2,7 @@
 
 :func:`compute_round` chains the pure steps: the summary (``aggregation.summary``), consensus under the
 round's rule (``aggregation.rules``), cross-bloc consensus (``aggregation.crossbloc``), small-group
-suppression (``aggregation.suppression``), the area verdicts (``aggregation.verdicts``) and, per
+disclosure control (``aggregation.disclosure``), the area verdicts (``aggregation.verdicts``) and, per
 criterion across areas, Kendall's W and Krippendorff's alpha. The task in ``aggregation.services`` loads
 the inputs and writes the outputs.
 """
@@ -10,7 +10,7 @@ the inputs and writes the outputs.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -18,9 +18,9 @@ import pandas as pd
 
 from aggregation import metrics
 from aggregation.crossbloc import cross_bloc
+from aggregation.disclosure import blank_below_k, mark_suppressed
 from aggregation.rules import RuleParts, consensus
-from aggregation.summary import summarize
-from aggregation.suppression import mark_suppressed
+from aggregation.summary import summarize, value_counts
 from aggregation.verdicts import Thresholds, area_verdicts
 
 
@@ -30,6 +30,8 @@ class RoundResults:
     criteria: pd.DataFrame  # one row per criterion: Kendall's W and Krippendorff's alpha
     cross_bloc: pd.DataFrame
     verdicts: pd.DataFrame
+    # (area, criterion, group) -> ratings at each scale point: the feedback chart of each stored row
+    distributions: dict[tuple[Any, Any, str], list[int]] = field(default_factory=dict)
 
 
 def compute_round(
@@ -48,7 +50,22 @@ def compute_round(
     summary = mark_suppressed(summary, min_group_size)
     crossing = cross_bloc(summary, ratings, min_group_size=min_group_size)
     verdicts = area_verdicts(summary, kinds, thresholds)
-    return RoundResults(items=summary, criteria=criterion_agreement(ratings), cross_bloc=crossing, verdicts=verdicts)
+    criteria = criterion_agreement(ratings)
+    raters = ratings.dropna(subset=["value"]).groupby("criterion")["expert"].nunique()
+    criteria = blank_below_k(
+        criteria.set_index("criterion", drop=False), raters, AGREEMENT_COLUMNS, k=min_group_size
+    ).reset_index(drop=True)
+    return RoundResults(
+        items=summary,
+        criteria=criteria,
+        cross_bloc=crossing,
+        verdicts=verdicts,
+        distributions=value_counts(ratings),
+    )
+
+
+# Withheld (NaN) for a criterion fewer than k experts rated: they stand on those experts' rankings.
+AGREEMENT_COLUMNS = ("kendall_w", "kendall_chi2", "kendall_df", "kendall_p", "alpha_ordinal", "alpha_interval")
 
 
 def criterion_agreement(ratings: pd.DataFrame) -> pd.DataFrame:

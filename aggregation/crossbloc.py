@@ -2,10 +2,11 @@
 
 For each (area, criterion), from the summary rows (with ``consensus``, before suppression) and the ratings:
 
-- the blocs compared are those with at least k ratings of the item (smaller blocs are suppressed and never
-  count as evidence either way), largest first;
+- the blocs compared are those with at least k ratings of the item that disclosure control shows
+  (``aggregation.disclosure``: smaller blocs, and those withheld so a smaller one cannot be derived, are
+  suppressed and never count as evidence either way, nor enter a test), largest first;
 - ``consensus_in_every_bloc``: every compared bloc reaches consensus under the same rule;
-- group medians of the compared blocs that are not suppressed (see ``aggregation.suppression``), and the
+- group medians of the compared blocs that are not suppressed (see ``aggregation.disclosure``), and the
   largest difference between them;
 - a two-sided Mann-Whitney U test (Mann & Whitney 1947) between the two largest compared blocs, computed
   vectorised from category counts exactly as ``scipy.stats.mannwhitneyu`` does with its defaults
@@ -45,9 +46,8 @@ def cross_bloc(summary: pd.DataFrame, ratings: pd.DataFrame, *, min_group_size: 
     item = ["area", "criterion"]
     panel = summary[summary["group"] == PANEL].set_index(item)
     blocs = summary[summary["group"] != PANEL]
-    compared = blocs[blocs["n"] >= min_group_size].sort_values(
-        [*item, "n", "group"], ascending=[True, True, False, True]
-    )
+    shown_bloc = (blocs["n"] >= min_group_size) & ~blocs["suppressed"].astype(bool)
+    compared = blocs[shown_bloc].sort_values([*item, "n", "group"], ascending=[True, True, False, True])
     result = pd.DataFrame(index=panel.index)
     result["panel_consensus"] = panel["consensus"]
     by_item = compared.groupby(item, sort=False)
@@ -58,7 +58,7 @@ def cross_bloc(summary: pd.DataFrame, ratings: pd.DataFrame, *, min_group_size: 
     result["blocs_without_consensus"] = result["blocs_without_consensus"].apply(
         lambda names: names if isinstance(names, list) else []
     )
-    small = blocs[blocs["n"] < min_group_size].groupby(item, sort=False).size()
+    small = blocs[~shown_bloc].groupby(item, sort=False).size()
     result["blocs_suppressed"] = small.reindex(result.index, fill_value=0).astype(int)
     shown = compared[~compared["suppressed"].astype(bool) & compared["median"].notna()]
     medians: dict[Any, dict[str, float]] = {}

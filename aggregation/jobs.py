@@ -16,9 +16,9 @@ arrive in an open round (coalesced). Nothing here ever raises into the caller's 
   released, and :func:`sweep` re-sends it later.
 
 :func:`sweep` (the periodic task ``aggregation.sweep_stale_rounds``) re-queues rounds whose results are
-missing or stale: pending runs never sent, runs queued or running for longer than ``STUCK_AFTER``, closed
-rounds without a done run finished after the close, and open rounds with ratings newer than the last done
-run's ``ratings_as_of``.
+missing or stale: pending runs never sent, runs queued or running for longer than ``STUCK_AFTER``, and
+rounds, open or closed, without a current run or whose current run's snapshot (highest rating revision,
+rating count, newest rating change; ``aggregation.runs``) differs from what the database holds now.
 """
 
 from __future__ import annotations
@@ -31,10 +31,11 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Exists, Max, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from aggregation import runs as runs_module
 from aggregation.models import AggregationRun
 from elicitation.models import Rating, Round
 from elicitation.services.audit import audit
@@ -127,46 +128,37 @@ def stale_round_ids(*, now: datetime | None = None) -> list[int]:
     """Rounds (not drafts) whose results are missing, stale, or whose job was lost."""
     now = now or timezone.now()
     runs = AggregationRun.objects.filter(round=OuterRef("pk"))
-    done = runs.filter(status=AggregationRun.Status.DONE)
     in_flight = runs.filter(
         Q(status=AggregationRun.Status.QUEUED, dispatched_at__isnull=False) | Q(status=AggregationRun.Status.RUNNING),
         requested_at__gte=now - STUCK_AFTER,
     )
     pending = runs.filter(status=AggregationRun.Status.QUEUED, dispatched_at__isnull=True)
-    rounds = (
+    rounds = list(
         Round.objects.exclude(status=Round.Status.DRAFT)
         .annotate(
-            last_done=Max("aggregation_runs__finished_at", filter=Q(aggregation_runs__status="done")),
-            last_seen=Max("aggregation_runs__ratings_as_of", filter=Q(aggregation_runs__status="done")),
             has_ratings=Exists(Rating.objects.filter(round=OuterRef("pk"))),
-            has_done=Exists(done),
             in_flight=Exists(in_flight),
             pending=Exists(pending),
         )
-        .values(
-            "id", "status", "closed_at", "last_done", "last_seen", "has_ratings", "has_done", "in_flight", "pending"
-        )
+        .values("id", "has_ratings", "in_flight", "pending")
     )
-    newest = dict(
-        Rating.objects.filter(round__status=Round.Status.OPEN)
-        .values("round_id")
-        .annotate(latest=Max("updated_at"))
-        .values_list("round_id", "latest")
-    )
-    return [row["id"] for row in rounds if _is_stale(row, newest)]
+    checked = [row["id"] for row in rounds if not row["pending"] and not row["in_flight"] and row["has_ratings"]]
+    current = {run.round_id: run for run in AggregationRun.objects.filter(round_id__in=checked, is_current=True)}
+    in_database = runs_module.database_snapshots(current)
+    return [row["id"] for row in rounds if _is_stale(row, current.get(row["id"]), in_database.get(row["id"]))]
 
 
-def _is_stale(row: Mapping[str, Any], newest: dict[int, datetime]) -> bool:
+def _is_stale(row: Mapping[str, Any], current: AggregationRun | None, in_database: runs_module.Snapshot | None) -> bool:
     if row["pending"]:
         return True  # a job that never reached the broker
     if row["in_flight"] or not row["has_ratings"]:
         return False
-    if not row["has_done"]:
+    if current is None:
         return True
-    if row["status"] == Round.Status.CLOSED:
-        return bool(row["closed_at"] and row["last_done"] < row["closed_at"])
-    latest = newest.get(row["id"])
-    return latest is not None and (row["last_seen"] is None or latest > row["last_seen"])
+    stored = runs_module.run_snapshot(current)
+    # Open or closed, the current run must have read what the database holds; after the close this catches
+    # a late job's results and anything that changed the ratings without a job.
+    return stored is None or in_database is None or not stored.matches(in_database)
 
 
 def sweep() -> list[int]:

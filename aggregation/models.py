@@ -2,7 +2,9 @@
 
 Every result row points at the run that produced it; the run names the consensus rule version, the
 quantile method and the code version, so a published number can always be traced back to its recipe.
-A round's result rows are replaced together in one transaction (see ``aggregation.services``).
+Runs are appended, never overwritten: each records the snapshot of ratings it read, and the run with the
+newest snapshot is the round's *current* one; during an open round readers see the newest *published*
+run (see ``aggregation.runs`` for both rules and ``aggregation.selectors`` for the one way to read them).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ class AggregationRun(models.Model):
         QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Running")
         DONE = "done", _("Done")
+        SKIPPED = "skipped", _("Skipped: nothing new to compute")
         FAILED = "failed", _("Failed")
 
     class Trigger(models.TextChoices):
@@ -51,17 +54,52 @@ class AggregationRun(models.Model):
     ratings_as_of = models.DateTimeField(
         null=True, blank=True, help_text=_("The newest rating change the run saw (for staleness checks).")
     )
+    snapshot_revision = models.BigIntegerField(
+        null=True, blank=True, help_text=_("The highest rating revision id the run read (0: none).")
+    )
+    snapshot_read_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("The database's clock when the run took its snapshot.")
+    )
+    inputs_digest = models.CharField(
+        max_length=64, blank=True, help_text=_("SHA-256 of everything the results depend on: ratings and recipe.")
+    )
+    contributors = models.JSONField(
+        default=list, blank=True, help_text=_("Ids of the experts with at least one rating in the snapshot.")
+    )
+    is_current = models.BooleanField(
+        default=False, help_text=_("The round's run with the newest snapshot: its rows are the round's results.")
+    )
+    is_published = models.BooleanField(
+        default=False, help_text=_("Shown during the open round: it adds at least k contributors, or the round closed.")
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-requested_at", "-id"]
-        indexes = [models.Index(fields=["round", "status", "-finished_at"], name="aggregation_run_round_status")]
+        indexes = [
+            models.Index(fields=["round", "status", "-finished_at"], name="aggregation_run_round_status"),
+            models.Index(
+                fields=["round", "-snapshot_revision", "-snapshot_read_at"],
+                condition=Q(is_published=True),
+                name="aggregation_run_published",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["round"], condition=Q(is_current=True), name="aggregation_run_one_current"),
+            models.CheckConstraint(
+                condition=Q(is_current=False) | Q(status="done"), name="aggregation_run_current_is_done"
+            ),
+            models.CheckConstraint(
+                condition=Q(is_published=False) | Q(status="done"), name="aggregation_run_published_is_done"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"aggregation of {self.round_id} ({self.status})"
 
     @property
     def is_finished(self) -> bool:
-        return self.status in {self.Status.DONE, self.Status.FAILED}
+        return self.status in {self.Status.DONE, self.Status.SKIPPED, self.Status.FAILED}
 
 
 class ResultRow(models.Model):
@@ -89,6 +127,11 @@ class ItemResult(ResultRow):
     n_cannot_judge = models.PositiveIntegerField()
     suppressed = models.BooleanField(
         default=False, help_text=_("Fewer than the study's minimum group size stand behind it: no statistics.")
+    )
+    value_counts = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_("Ratings at each point of the scale, lowest first (the feedback chart); empty when suppressed."),
     )
     mean = models.FloatField(null=True)
     sd = models.FloatField(null=True)
@@ -120,7 +163,7 @@ class ItemResult(ResultRow):
     class Meta:
         ordering = ["round", "area__order", "area_id", "criterion__order", "criterion_id", "group"]
         constraints = [
-            models.UniqueConstraint(fields=["round", "area", "criterion", "group"], name="item_result_unique"),
+            models.UniqueConstraint(fields=["run", "area", "criterion", "group"], name="item_result_unique"),
             models.CheckConstraint(
                 condition=Q(suppressed=False) | Q(median__isnull=True), name="item_result_suppressed_is_empty"
             ),
@@ -145,7 +188,7 @@ class CriterionAgreement(ResultRow):
 
     class Meta:
         ordering = ["round", "criterion__order", "criterion_id"]
-        constraints = [models.UniqueConstraint(fields=["round", "criterion"], name="criterion_agreement_unique")]
+        constraints = [models.UniqueConstraint(fields=["run", "criterion"], name="criterion_agreement_unique")]
 
     def __str__(self) -> str:
         return f"{self.round_id} {self.criterion_id}: W={self.kendall_w}"
@@ -178,7 +221,7 @@ class CrossBloc(ResultRow):
 
     class Meta:
         ordering = ["round", "area__order", "area_id", "criterion__order", "criterion_id"]
-        constraints = [models.UniqueConstraint(fields=["round", "area", "criterion"], name="cross_bloc_unique")]
+        constraints = [models.UniqueConstraint(fields=["run", "area", "criterion"], name="cross_bloc_unique")]
 
     def __str__(self) -> str:
         return f"{self.round_id} {self.area_id}/{self.criterion_id}: {self.verdict}"
@@ -203,7 +246,7 @@ class AreaVerdict(ResultRow):
 
     class Meta:
         ordering = ["round", "area__order", "area_id"]
-        constraints = [models.UniqueConstraint(fields=["round", "area"], name="area_verdict_unique")]
+        constraints = [models.UniqueConstraint(fields=["run", "area"], name="area_verdict_unique")]
 
     def __str__(self) -> str:
         return f"{self.round_id} {self.area_id}: {self.verdict}"

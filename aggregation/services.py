@@ -1,10 +1,11 @@
-"""Aggregate one round: load its ratings, compute every result table, replace the stored rows.
+"""Aggregate one round: read its ratings in one snapshot, compute every result table, append them as a run.
 
 ``round_aggregate(round_id=..., run_id=...)`` is what the Celery task and the management command call.
-The result rows of a round are deleted and re-inserted in ONE transaction together with the run's "done"
-status, so readers see either the old results or the new ones, never a mix, and running it twice gives
-identical rows (apart from ids and the run they point to). On PostgreSQL a transaction-level advisory lock
-per round serialises two jobs of the same round; they never lock the round row, so answers keep flowing.
+A run's result rows are inserted in ONE transaction together with its "done" status and the decision
+whether it becomes the round's current (and published) run (``aggregation.runs``), so readers see one
+run's rows or another's, never a mix; nothing is deleted, and running it twice gives identical rows
+(apart from ids and the run they point to). On PostgreSQL a transaction-level advisory lock per round
+serialises the writes of two jobs of the same round; they never lock the round row, so answers keep flowing.
 """
 
 from __future__ import annotations
@@ -12,15 +13,16 @@ from __future__ import annotations
 import logging
 import math
 import time
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from django.db import connection, transaction
-from django.db.models import Max
 from django.utils import timezone
 
 import coopsurvey
+from aggregation import runs
 from aggregation.compute import RoundResults, compute_round
 from aggregation.models import AggregationRun, AreaVerdict, CriterionAgreement, CrossBloc, ItemResult
 from aggregation.rules import RuleParts
@@ -32,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 CODE_VERSION = coopsurvey.__version__
 _ADVISORY_NAMESPACE = 0x436F_6F70  # "Coop": keeps these advisory lock keys apart from any other use
+HOLD_NAMESPACE = 0x486F_6C64  # "Hold": a run's pause point between computing and writing (see pause_while_held)
 
 
 def load_ratings(*, round_id: int, study_id: int) -> pd.DataFrame:
@@ -69,51 +72,122 @@ def thresholds_of(study: Study) -> Thresholds:
     )
 
 
+@dataclass(frozen=True)
+class RoundInputs:
+    """Everything a round's results are computed from, read in one consistent snapshot."""
+
+    ratings: pd.DataFrame
+    previous: pd.DataFrame | None
+    rule: RuleParts | None
+    kinds: dict[object, str]
+    snapshot: runs.Snapshot
+    recipe: dict[str, Any]
+
+
+def read_inputs(round_: Round) -> RoundInputs:
+    """The round's inputs and their snapshot numbers, all from one REPEATABLE READ transaction."""
+    study = round_.study
+    with runs.consistent_read():
+        snapshot = runs.read_snapshot(round_.pk)
+        ratings = load_ratings(round_id=round_.pk, study_id=study.pk)
+        earlier = previous_round(round_)
+        previous = load_ratings(round_id=earlier.pk, study_id=study.pk) if earlier else None
+        kinds: dict[object, str] = dict(Criterion.objects.filter(study=study).values_list("id", "kind"))
+    rule = round_.consensus_rule
+    recipe = {
+        "rule": [rule.pk, rule.version] if rule else None,
+        "quantile_method": study.quantile_method,
+        "min_group_size": study.min_group_size,
+        "thresholds": asdict(thresholds_of(study)),
+        "kinds": sorted((int(str(key)), kind) for key, kind in kinds.items()),
+        "previous_round": earlier.pk if earlier else None,
+        "code_version": CODE_VERSION,
+    }
+    return RoundInputs(
+        ratings=ratings,
+        previous=previous,
+        rule=RuleParts.from_rule(rule) if rule else None,
+        kinds=kinds,
+        snapshot=snapshot,
+        recipe=recipe,
+    )
+
+
+def compute_inputs(round_: Round, inputs: RoundInputs) -> RoundResults:
+    study = round_.study
+    return compute_round(
+        inputs.ratings,
+        method=study.quantile_method,
+        rule=inputs.rule,
+        min_group_size=study.min_group_size,
+        kinds=inputs.kinds,
+        thresholds=thresholds_of(study),
+        previous=inputs.previous,
+    )
+
+
 def compute_for_round(round_: Round, *, timings: dict[str, float] | None = None) -> tuple[RoundResults, pd.DataFrame]:
     """Load and compute (no writes): the results and the ratings they came from; ``timings`` gets seconds."""
     timings = {} if timings is None else timings
     start = time.perf_counter()
-    study = round_.study
-    ratings = load_ratings(round_id=round_.pk, study_id=study.pk)
-    earlier = previous_round(round_)
-    previous = load_ratings(round_id=earlier.pk, study_id=study.pk) if earlier else None
-    rule = RuleParts.from_rule(round_.consensus_rule) if round_.consensus_rule else None
-    kinds: dict[object, str] = dict(Criterion.objects.filter(study=study).values_list("id", "kind"))
+    inputs = read_inputs(round_)
     timings["read"] = time.perf_counter() - start
     start = time.perf_counter()
-    results = compute_round(
-        ratings,
-        method=study.quantile_method,
-        rule=rule,
-        min_group_size=study.min_group_size,
-        kinds=kinds,
-        thresholds=thresholds_of(study),
-        previous=previous,
-    )
+    results = compute_inputs(round_, inputs)
     timings["compute"] = time.perf_counter() - start
-    return results, ratings
+    return results, inputs.ratings
 
 
 def round_aggregate(
     *, round_id: int, run_id: int | None = None, trigger: str = AggregationRun.Trigger.COMMAND
 ) -> AggregationRun:
-    """Compute and store the round's results; returns the run (done, or failed with the error and re-raised)."""
+    """Compute and append the round's results as a new run; returns the run (done, skipped, or failed).
+
+    A live job (trigger "ratings") does nothing once the round is closed: the close job stores the final
+    results. Any job does nothing when a newer snapshot is already stored, and a live job does nothing when
+    its inputs equal the current run's. A job whose snapshot turns out older than the current run's when it
+    writes keeps its rows but does not become current (``aggregation.runs``). Failures are recorded on the
+    run and re-raised.
+    """
     round_ = Round.objects.select_related("study", "consensus_rule").get(pk=round_id)
     run = _start_run(round_, run_id=run_id, trigger=trigger)
+    if run.is_finished:
+        return run
+    live = run.trigger == AggregationRun.Trigger.RATINGS
     timings: dict[str, float] = {}
     try:
-        as_of = Rating.objects.filter(round_id=round_id).aggregate(latest=Max("updated_at"))["latest"]
-        results, ratings = compute_for_round(round_, timings=timings)
+        if live and round_.status == Round.Status.CLOSED:
+            return _skip(run, "the round is closed: its close job stores the final results")
+        start = time.perf_counter()
+        inputs = read_inputs(round_)
+        timings["read"] = time.perf_counter() - start
+        digest = runs.inputs_digest(inputs.ratings, inputs.previous, inputs.recipe)
+        _record_snapshot(run, inputs, digest)
+        if runs.newer_snapshot_stored(round_id, inputs.snapshot):
+            return _skip(run, "a newer snapshot is already stored")
+        current = runs.current_run(round_id)
+        if live and current is not None and current.inputs_digest == digest:
+            return _skip(run, f"the inputs equal those of run {current.pk}")
+        start = time.perf_counter()
+        results = compute_inputs(round_, inputs)
+        timings["compute"] = time.perf_counter() - start
+        pause_while_held(run.pk)
         start = time.perf_counter()
         with transaction.atomic():
             _lock_round_results(round_id)
-            _replace_rows(run, results)
-            run.status = AggregationRun.Status.DONE
-            run.finished_at = timezone.now()
-            run.ratings_count = len(ratings)
-            run.ratings_as_of = as_of
-            run.error = ""
-            run.save(update_fields=["status", "finished_at", "ratings_count", "ratings_as_of", "error"])
+            status = Round.objects.filter(pk=round_id).values_list("status", flat=True).get()
+            if live and status == Round.Status.CLOSED:
+                closed = True
+            else:
+                closed = False
+                _insert_rows(run, results)
+                run.status = AggregationRun.Status.DONE
+                run.finished_at = timezone.now()
+                run.error = ""
+                run.save(update_fields=["status", "finished_at", "error"])
+                runs.run_settle(run=run, round_status=status, min_group_size=round_.study.min_group_size)
+        if closed:
+            return _skip(run, "the round closed while it computed: its close job stores the final results")
         timings["write"] = time.perf_counter() - start
     except Exception as error:
         logger.exception("aggregation of round %s failed", round_id)
@@ -122,13 +196,38 @@ def round_aggregate(
         )
         raise
     logger.info(
-        "aggregated round %s: %d ratings; read %.2f s, compute %.2f s, write %.2f s",
+        "aggregated round %s: %d ratings; read %.2f s, compute %.2f s, write %.2f s; current %s, published %s",
         round_id,
-        len(ratings),
+        len(inputs.ratings),
         timings["read"],
         timings["compute"],
         timings["write"],
+        run.is_current,
+        run.is_published,
     )
+    return run
+
+
+def _record_snapshot(run: AggregationRun, inputs: RoundInputs, digest: str) -> None:
+    run.snapshot_revision = inputs.snapshot.revision
+    run.snapshot_read_at = inputs.snapshot.read_at
+    run.ratings_count = inputs.snapshot.count
+    run.ratings_as_of = inputs.snapshot.latest
+    run.inputs_digest = digest
+    run.contributors = runs.contributors_of(inputs.ratings)
+    run.save(
+        update_fields=[
+            "snapshot_revision", "snapshot_read_at", "ratings_count", "ratings_as_of", "inputs_digest", "contributors"
+        ]
+    )  # fmt: skip
+
+
+def _skip(run: AggregationRun, reason: str) -> AggregationRun:
+    logger.info("aggregation run %s of round %s skipped: %s", run.pk, run.round_id, reason)
+    run.status = AggregationRun.Status.SKIPPED
+    run.finished_at = timezone.now()
+    run.error = reason
+    run.save(update_fields=["status", "finished_at", "error"])
     return run
 
 
@@ -145,6 +244,8 @@ def _start_run(round_: Round, *, run_id: int | None, trigger: str) -> Aggregatio
         "code_version": CODE_VERSION,
     }
     run = AggregationRun.objects.filter(pk=run_id, round=round_).first() if run_id else None
+    if run is not None and run.status in {AggregationRun.Status.DONE, AggregationRun.Status.SKIPPED}:
+        return run  # a redelivery after the work was committed: nothing left to do
     if run is None:
         return AggregationRun.objects.create(
             round=round_, trigger=trigger, requested_at=now, dispatched_at=now, **recipe
@@ -153,6 +254,18 @@ def _start_run(round_: Round, *, run_id: int | None, trigger: str) -> Aggregatio
         setattr(run, name, value)
     run.save(update_fields=list(recipe))
     return run
+
+
+def pause_while_held(run_id: int) -> None:
+    """Wait here, after reading and computing and before writing, while another session holds the run's hold lock.
+
+    Nobody holds it in normal operation, so this costs one round trip. It lets a test (or an operator
+    reproducing a report) stop one particular job at exactly the point where a slow job is dangerous, with a
+    PostgreSQL advisory lock instead of signals or sleeps: ``pg_advisory_lock(HOLD_NAMESPACE, run_id)``.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", [HOLD_NAMESPACE, run_id % 2**31])
 
 
 def _lock_round_results(round_id: int) -> None:
@@ -198,15 +311,20 @@ CROSS_BLOC_FIELDS = [
 VERDICT_FIELDS = ["verdict", "min_benefit_median", "max_risk_median", "benefits_agreed", "risks_agreed", "detail"]
 
 
-def _replace_rows(run: AggregationRun, results: RoundResults) -> None:
+def _insert_rows(run: AggregationRun, results: RoundResults) -> None:
     round_id = run.round_id
-    for model in (ItemResult, CriterionAgreement, CrossBloc, AreaVerdict):
-        model.objects.filter(round_id=round_id).delete()
+    distributions = results.distributions
     common = {"run": run, "round_id": round_id}
     ItemResult.objects.bulk_create(
         (
             ItemResult(
-                area_id=r["area"], criterion_id=r["criterion"], group=r["group"], **common, **_fields(r, ITEM_FIELDS)
+                area_id=r["area"],
+                criterion_id=r["criterion"],
+                group=r["group"],
+                # A suppressed row keeps no distribution, as it keeps no statistic.
+                value_counts=[] if r["suppressed"] else distributions.get((r["area"], r["criterion"], r["group"]), []),
+                **common,
+                **_fields(r, ITEM_FIELDS),
             )
             for r in _records(results.items, ["area", "criterion", "group", *ITEM_FIELDS])
         ),

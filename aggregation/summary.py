@@ -24,13 +24,14 @@ Stability (``previous`` given): the same experts' paired ratings of the same ite
 with a missing side dropped, as :func:`aggregation.metrics.stability`. The Wilcoxon signed-rank test is
 computed vectorised with scipy's normal approximation (tie-corrected, no continuity correction) wherever
 scipy would use it (more than 50 pairs, or ties/zeros and more than 13 pairs). For the small items on
-which scipy computes an exact or permutation p-value, the pairs are handed to ``metrics.stability``: these
-are small panels only (at most 50 pairs), so the cost stays bounded.
+which scipy computes an exact or permutation p-value, the same null distribution is computed for all of
+them at once by dynamic programming over doubled ranks (``metrics.signed_rank_exact_p``), so ties cost
+nothing extra.
 """
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -174,6 +175,27 @@ def summarize(ratings: pd.DataFrame, *, method: str = "weibull", previous: pd.Da
     return result
 
 
+def value_counts(ratings: pd.DataFrame) -> dict[tuple[Any, Any, str], list[int]]:
+    """The distribution of each (area, criterion, group): ratings at each scale point, lowest first.
+
+    Groups as :func:`summarize`: the panel (``PANEL``) and each bloc; "cannot judge" is not counted.
+    """
+    rated = ratings[ratings["value"].notna()]
+    if rated.empty:
+        return {}
+    in_blocs = rated[rated["bloc"].fillna("").astype(str) != ""]
+    both = pd.concat([rated.assign(group=PANEL), in_blocs.assign(group=in_blocs["bloc"].astype(str))])
+    sizes = both.groupby(["area", "criterion", "group", "value", "scale_min", "scale_max"], sort=False).size()
+    result: dict[tuple[Any, Any, str], list[int]] = {}
+    index = sizes.index
+    for area, criterion, group, value, scale_min, scale_max, n in zip(
+        *(index.get_level_values(level) for level in range(6)), sizes.to_numpy(), strict=True
+    ):
+        counts = result.setdefault((area, criterion, group), [0] * int(scale_max - scale_min + 1))
+        counts[int(value) - int(scale_min)] = int(n)
+    return result
+
+
 def _fill_from_counts(
     columns: dict[str, np.ndarray],
     rows: IntArray,
@@ -279,7 +301,7 @@ def _stability(
         result["delta_cv"] = _cv_by_key(key, current, n) - _cv_by_key(key, before, n)
     statistic, p = _wilcoxon_by_key(key, difference, n)
     result["wilcoxon_statistic"], result["wilcoxon_p"] = statistic, p
-    _exact_wilcoxon(result, key, current, before, n, difference)
+    _exact_wilcoxon(result, key, n, difference)
     return result
 
 
@@ -322,32 +344,35 @@ def _wilcoxon_by_key(key: IntArray, difference: FloatArray, n: IntArray) -> tupl
     return statistic, p
 
 
-def _exact_wilcoxon(
-    result: dict[str, np.ndarray],
-    key: IntArray,
-    current: FloatArray,
-    before: FloatArray,
-    n: IntArray,
-    difference: FloatArray,
-) -> None:
-    """Replace the p-values of the small keys on which scipy uses an exact or permutation test."""
+def _exact_wilcoxon(result: dict[str, np.ndarray], key: IntArray, n: IntArray, difference: FloatArray) -> None:
+    """Exact p-values for the small keys on which scipy uses an exact or permutation test, all at once.
+
+    scipy's choice is kept (so every p equals ``scipy.stats.wilcoxon``'s): the exact distribution up to
+    ``_EXACT_WILCOXON_MAX`` pairs without ties or zeros, the full permutation distribution up to
+    ``_PERMUTATION_WILCOXON_MAX`` pairs with ties or zeros, the tie-corrected normal approximation beyond.
+    Both small cases are the same null, computed here by ``metrics.signed_rank_exact_p`` over doubled
+    average ranks (integers even with ties) from the keys x magnitudes count table, one batch per number
+    of non-zero differences: no Python loop per key, no enumeration of 2^n signs.
+    """
     size = n.size
     zeros = np.bincount(key, weights=(difference == 0).astype(np.float64), minlength=size)
+    nonzero = difference != 0
     magnitude = np.abs(difference).astype(np.int64)
     width = int(magnitude.max()) + 1
     cell = key * width + magnitude
-    per_magnitude = np.bincount(cell[difference != 0], minlength=size * width).reshape(size, width)
+    per_magnitude = np.bincount(cell[nonzero], minlength=size * width).reshape(size, width)
+    changed = per_magnitude.sum(axis=1)
     tied = (per_magnitude > 1).any(axis=1) | (zeros > 0)
-    changed = (n - zeros) > 0
-    small = changed & (n > 0) & np.where(tied, n <= _PERMUTATION_WILCOXON_MAX, n <= _EXACT_WILCOXON_MAX)
+    small = (changed > 0) & np.where(tied, n <= _PERMUTATION_WILCOXON_MAX, n <= _EXACT_WILCOXON_MAX)
     if not small.any():
         return
-    chosen = small[key]
-    order = np.argsort(key[chosen], kind="stable")
-    chosen_keys = key[chosen][order]
-    starts = np.flatnonzero(np.r_[True, chosen_keys[1:] != chosen_keys[:-1]])
-    for start, end in zip(starts, np.r_[starts[1:], chosen_keys.size], strict=True):
-        pair_index = order[start:end]
-        found = metrics.stability(before[chosen][pair_index], current[chosen][pair_index])
-        result["wilcoxon_statistic"][chosen_keys[start]] = found["wilcoxon_statistic"]
-        result["wilcoxon_p"][chosen_keys[start]] = found["wilcoxon_p"]
+    chosen = np.flatnonzero(small)
+    table = per_magnitude[chosen]
+    doubled_rank = 2 * np.cumsum(table, axis=1) - table + 1  # twice the average rank of each magnitude
+    positive = np.bincount(cell[difference > 0], minlength=size * width).reshape(size, width)[chosen]
+    observed = (positive * doubled_rank).sum(axis=1)
+    pairs = changed[chosen]
+    for count in np.unique(pairs):
+        rows = np.flatnonzero(pairs == count)
+        ranks = np.repeat(doubled_rank[rows].ravel(), table[rows].ravel()).reshape(rows.size, int(count))
+        result["wilcoxon_p"][chosen[rows]] = metrics.signed_rank_exact_p(ranks, observed[rows])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from rest_framework import serializers
 
@@ -43,6 +44,7 @@ class StudySerializer(serializers.ModelSerializer[Study]):
             "mode",
             "anonymity",
             "feedback_timing",
+            "feedback_by_bloc",
             "quantile_method",
             "min_group_size",
             "default_language",
@@ -93,7 +95,7 @@ class ExpertSerializer(serializers.ModelSerializer[Expert]):
     """A panel member. The address is for the study's coordinators only, who alone can reach this resource."""
 
     study = serializers.UUIDField(source="study.uuid", read_only=True)
-    pseudonym = serializers.CharField(read_only=True)
+    pseudonym = serializers.CharField(read_only=True, allow_null=True, help_text="Null in strict anonymity mode.")
     email = serializers.SerializerMethodField()
 
     class Meta:
@@ -105,6 +107,12 @@ class ExpertSerializer(serializers.ModelSerializer[Expert]):
             return None
         return expert.email
 
+    def to_representation(self, instance: Expert) -> dict[str, Any]:
+        data: dict[str, Any] = super().to_representation(instance)
+        if instance.study.anonymity == Study.Anonymity.STRICT:
+            data["pseudonym"] = None  # strict anonymity: no response pairs a pseudonym with an address
+        return data
+
 
 class RoundItemSerializer(serializers.Serializer[object]):
     area = serializers.CharField(source="area.code")
@@ -115,6 +123,11 @@ class RoundSerializer(serializers.ModelSerializer[Round]):
     study = serializers.UUIDField(source="study.uuid", read_only=True)
     consensus_rule_version = serializers.IntegerField(source="consensus_rule.version", read_only=True, allow_null=True)
     items = RoundItemSerializer(many=True, read_only=True)
+    participants = serializers.IntegerField(read_only=True, help_text="Experts taking part in the round.")
+    invited = serializers.IntegerField(read_only=True, help_text="How many were invited.")
+    opened = serializers.IntegerField(read_only=True, help_text="How many opened their link.")
+    started = serializers.IntegerField(read_only=True, help_text="How many gave at least one answer.")
+    submitted = serializers.IntegerField(read_only=True, help_text="How many submitted.")
 
     class Meta:
         model = Round
@@ -128,6 +141,11 @@ class RoundSerializer(serializers.ModelSerializer[Round]):
             "closed_at",
             "consensus_rule_version",
             "items",
+            "participants",
+            "invited",
+            "opened",
+            "started",
+            "submitted",
         ]
 
 
@@ -140,20 +158,33 @@ class UtcDayField(serializers.DateField):
         return super().to_representation(value)
 
 
+STRICT_HIDDEN = ("pseudonym", "opened_on", "started_on", "submitted_on", "last_reminded_at", "reminder_count")
+
+
 class ParticipationSerializer(serializers.ModelSerializer[Participation]):
     """Who was invited and reminded, and on which day each expert opened, started and submitted.
 
     The expert's own steps are given to the UTC day only: an exact time could be matched against the
-    moment a live result changed, and so join a person to a rating (anonymity).
+    moment a live result changed, and so join a person to a rating (anonymity). In strict anonymity mode
+    a row says only that the expert was invited: the pseudonym, the steps and the reminders (sent only
+    to those who have not submitted) are null, and the round resource gives the counts.
     """
+
+    def to_representation(self, instance: Participation) -> dict[str, Any]:
+        data: dict[str, Any] = super().to_representation(instance)
+        if instance.round.study.anonymity == Study.Anonymity.STRICT:
+            data.update(dict.fromkeys(STRICT_HIDDEN))
+        return data
 
     round = serializers.UUIDField(source="round.uuid", read_only=True)
     round_number = serializers.IntegerField(source="round.number", read_only=True)
     expert = serializers.UUIDField(source="expert.uuid", read_only=True)
-    pseudonym = serializers.CharField(source="expert.pseudonym", read_only=True)
+    pseudonym = serializers.CharField(source="expert.pseudonym", read_only=True, allow_null=True)
     opened_on = UtcDayField(source="opened_at", read_only=True, allow_null=True)
     started_on = UtcDayField(source="started_at", read_only=True, allow_null=True)
     submitted_on = UtcDayField(source="submitted_at", read_only=True, allow_null=True)
+    last_reminded_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    reminder_count = serializers.IntegerField(read_only=True, allow_null=True)
 
     class Meta:
         model = Participation

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -151,9 +151,15 @@ class RoundViewSet(ScopedViewSet):
 
     def base_queryset(self) -> QuerySet[Any]:
         items = RoundItem.objects.select_related("area", "criterion")
+        # Participation as counts: the one view of it a strict study gives (participation/ rows carry no steps)
+        steps = {
+            name: Count("participations", filter=Q(**{f"participations__{name}_at__isnull": False}), distinct=True)
+            for name in ("invited", "opened", "started", "submitted")
+        }
         return (
             Round.objects.select_related("study", "consensus_rule")
             .prefetch_related(Prefetch("items", queryset=items))
+            .annotate(participants=Count("participations", distinct=True), **steps)
             .order_by("study_id", "number")
         )
 
@@ -166,7 +172,7 @@ class ParticipationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Partic
     pagination_class = Pagination
 
     def get_queryset(self) -> QuerySet[Participation]:
-        queryset = Participation.objects.select_related("round", "expert").filter(
+        queryset = Participation.objects.select_related("round__study", "expert").filter(
             round__study__in=coordinated_study_ids(self.request.user)
         )
         filters = ListFilters(data=self.request.query_params)

@@ -14,8 +14,10 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
 
 from aggregation.models import ItemResult
+from aggregation.selectors import shown_runs
 from api.access import area_in_scope, coordinated_study_ids, criterion_in_scope, round_in_scope
 from api.views import Pagination, QueryFilters
+from elicitation.models import Round
 
 NUMBERS = (
     "n",
@@ -84,9 +86,8 @@ class AggregateListView(generics.ListAPIView[ItemResult]):
 
     def get_queryset(self) -> QuerySet[ItemResult]:
         user = self.request.user
-        queryset = ItemResult.objects.select_related("round", "area", "criterion").filter(
-            round__study__in=coordinated_study_ids(user)
-        )
+        rounds = Round.objects.filter(study__in=coordinated_study_ids(user))
+        queryset = ItemResult.objects.select_related("round", "area", "criterion").filter(run_id__in=shown_runs(rounds))
         filters = AggregateFilters(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
         given = filters.validated_data

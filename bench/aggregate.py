@@ -11,8 +11,11 @@ in the configured database (DATABASE_URL; use PostgreSQL), then measures:
   same columns (and a Mann-Whitney test per item), and the speed-up of the vectorised code over it;
 
 and prints them against the targets (compute < 2 s, whole job < 10 s, peak < 1 GiB, >= 10x the baseline).
-``--previous-round`` adds an earlier round so the stability columns are computed too. The synthetic study
-is deleted afterwards unless ``--keep``.
+``--previous-round`` adds an earlier round so the stability columns are computed too. With it,
+``--stability-ratio N`` also runs the whole job N times with the previous round and N times without it
+(the same job, ``previous_round`` answering None), interleaved, and prints both medians, their ratio and
+the load average: what stability costs. The live-round case is ``--experts 30 --areas 4 --criteria 6``.
+The synthetic study is deleted afterwards unless ``--keep``.
 
     DATABASE_URL=postgres://... DEBUG=1 .venv/bin/python -m bench.aggregate [--experts 1000 --areas 100 ...]
 """
@@ -166,8 +169,8 @@ def naive_compute(
     from aggregation import metrics
     from aggregation.compute import RoundResults, criterion_agreement
     from aggregation.crossbloc import CROSS_BLOC_COLUMNS
+    from aggregation.disclosure import mark_suppressed
     from aggregation.rules import consensus
-    from aggregation.suppression import mark_suppressed
     from aggregation.verdicts import area_verdicts
 
     panel = ratings.assign(group="")
@@ -256,6 +259,35 @@ def naive_compute(
     )
 
 
+def stability_ratio(round_id: int, *, repeat: int) -> dict[str, float]:
+    """Median whole-job seconds with and without the previous round (interleaved), their ratio, the load."""
+    from unittest import mock
+
+    from aggregation import services
+
+    with_stability: list[float] = []
+    without: list[float] = []
+    load_before = os.getloadavg()[0]
+    for _ in range(repeat):
+        gc.collect()
+        with_stability.append(timed(lambda: services.round_aggregate(round_id=round_id))[0])
+        gc.collect()
+        with mock.patch.object(services, "previous_round", return_value=None):
+            without.append(timed(lambda: services.round_aggregate(round_id=round_id))[0])
+    load_after = os.getloadavg()[0]
+    figures = {
+        "job_with_stability_s": statistics.median(with_stability),
+        "job_without_stability_s": statistics.median(without),
+    }
+    figures["stability_ratio"] = figures["job_with_stability_s"] / figures["job_without_stability_s"]
+    print(
+        f"whole job, median of {repeat} interleaved: with the previous round {figures['job_with_stability_s']:.3f} s,"
+        f" without {figures['job_without_stability_s']:.3f} s -> ratio {figures['stability_ratio']:.2f}"
+        f" (1-minute load average {load_before:.1f} before, {load_after:.1f} after)"
+    )
+    return figures
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--experts", type=int, default=1000)
@@ -265,6 +297,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs of the compute step; the best is reported")
     parser.add_argument("--previous-round", action="store_true", help="add an earlier round (stability columns)")
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument(
+        "--stability-ratio", type=int, default=0, metavar="N", help="N interleaved jobs with and without stability"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the synthetic study in the database")
     args = parser.parse_args(argv)
     setup_django()
@@ -296,6 +331,9 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"whole job (read, compute, write): {figures['job_s']:.2f} s  [{run.ratings_count:,} ratings, run {run.pk}]"
         )
+
+        if args.stability_ratio and args.previous_round:
+            figures |= stability_ratio(round_.pk, repeat=args.stability_ratio)
 
         figures["read_s"], ratings = timed(lambda: services.load_ratings(round_id=round_.pk, study_id=study.pk))
         previous = services.load_ratings(round_id=round_rows[0].pk, study_id=study.pk) if args.previous_round else None

@@ -14,6 +14,10 @@ for the worker. Meanwhile a probe asks for ``/livez`` (a trivial view: no databa
 ten times a second, and after the experts have finished ``--experts`` clients ask for it back to back
 for a few seconds: the same server's ceiling to compare the save with.
 
+When the checks pass (``--ratio-windows``, default 5), ``bench.load_ratio`` opens the next round and
+alternates windows of closed-loop autosaves and closed-loop ``/livez`` on the same server, printing the
+ratio saves/livez.
+
 Afterwards ``bench.load_check`` proves that every acknowledged save is stored with its history and in
 the aggregates, every refusal is a 409 that says the round closed and wrote nothing, no 5xx, no
 duplicates. It prints throughput and latency percentiles, client CPU and machine load. Exit status 1
@@ -48,11 +52,14 @@ from bench.load_client import (
     expert_session,
     probe,
 )
+from bench.load_ratio import interleaved_ratio, print_ratio
 
 MAX_EXPERTS = 1000
 MAX_DURATION = 600.0
 TARGET_P95_MS = 100.0
 SAVE_KINDS = ("autosave", "form_save", "submit")
+RATIO_CLIENTS = 20  # closed-loop clients in each interleaved window, as in the issue's measurement
+RATIO_SECONDS = 4.0
 
 
 @dataclass(frozen=True)
@@ -244,6 +251,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ceiling-seconds", type=float, default=5.0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the database")
+    parser.add_argument(
+        "--ratio-windows", type=int, default=5, help="pairs of interleaved autosave and /livez windows; 0 = skip"
+    )
     args = parser.parse_args(argv)
     config = LoadConfig(
         experts=args.experts,
@@ -267,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
             env = load_setup.server_env(database_url=database_url, redis_url=redis_url)
             _create_database(base_url, args.database)
             try:
-                return _run(config, args.workers, env, workdir, load_before)
+                return _run(config, args.workers, env, workdir, load_before, ratio_windows=args.ratio_windows)
             finally:
                 if not args.keep:
                     _drop_database(base_url, args.database)
@@ -296,7 +306,29 @@ def _drop_database(base_url: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _run(config: LoadConfig, workers: int, env: dict[str, str], workdir: Path, load_before: tuple[float, ...]) -> int:
+def _open_second_round(study: load_setup.StudyForLoad, *, clients: int) -> list[str]:
+    """The first round is closed by now: open the next one for the interleaved ratio's saves."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from elicitation.models import Round
+    from elicitation.services.rounds import round_create, round_open
+
+    first = Round.objects.select_related("study").get(pk=study.round_id)
+    second = round_create(study=first.study)
+    round_open(round=second, user=None, deadline=timezone.now() + dt.timedelta(days=1))
+    return [secret for _expert_id, secret in study.experts[:clients]]
+
+
+def _run(
+    config: LoadConfig,
+    workers: int,
+    env: dict[str, str],
+    workdir: Path,
+    load_before: tuple[float, ...],
+    ratio_windows: int = 0,
+) -> int:
     import subprocess
 
     started = time.monotonic()
@@ -321,6 +353,13 @@ def _run(config: LoadConfig, workers: int, env: dict[str, str], workdir: Path, l
         result = asyncio.run(run_load(port=port, study=study, config=config, server_pid=server.pid))
         print_summary(result, config, workers=workers, load_before=load_before)
         problems = check_run(study, result)
+        if ratio_windows > 0 and not problems:
+            secrets = _open_second_round(study, clients=min(config.experts, RATIO_CLIENTS))
+            ratio = asyncio.run(
+                interleaved_ratio("127.0.0.1", port, secrets=secrets, windows=ratio_windows, seconds=RATIO_SECONDS)
+            )
+            print_ratio(ratio)
+            print(f"load average after the ratio: {_triple(os.getloadavg())}")
     if problems:
         print(f"FAILED: {len(problems)} problems")
         for problem in problems[:50]:

@@ -27,6 +27,7 @@ from django.db import connection
 from django.db.models import Count
 
 from aggregation.models import AggregationRun, ItemResult
+from aggregation.selectors import shown_run
 from bench.load_client import Record
 from elicitation.models import AnswerRevision, AuditEvent, Participation, Rating, Round
 
@@ -139,7 +140,9 @@ def check_duplicates(round_id: int) -> list[str]:
     groups = {
         "rating": Rating.objects.filter(round_id=round_id).values("expert_id", "area_id", "criterion_id"),
         "participation": Participation.objects.filter(round_id=round_id).values("expert_id"),
-        "item result": ItemResult.objects.filter(round_id=round_id).values("area_id", "criterion_id", "group"),
+        "item result": ItemResult.objects.filter(round_id=round_id).values(
+            "run_id", "area_id", "criterion_id", "group"
+        ),
     }
     for name, rows in groups.items():
         duplicated = rows.annotate(copies=Count("pk")).filter(copies__gt=1).count()
@@ -171,17 +174,12 @@ def wait_for_close_aggregation(round_id: int, *, timeout: float = 180.0) -> Aggr
 
 
 def check_aggregates(round_id: int) -> list[str]:
-    """Each item's panel row counts exactly the stored ratings, from one done run after the close."""
+    """Each item's panel row in the shown (current) run counts exactly the stored ratings."""
     problems: list[str] = []
-    round_ = Round.objects.get(pk=round_id)
-    rows = list(ItemResult.objects.filter(round_id=round_id, group=""))
-    runs = {row.run_id for row in rows}
-    if len(runs) != 1:
-        return [f"the panel rows come from {len(runs)} runs, expected 1"]
-    run = AggregationRun.objects.get(pk=runs.pop())
-    finished, closed = run.finished_at, round_.closed_at
-    if run.status != AggregationRun.Status.DONE or finished is None or closed is None or finished < closed:
-        problems.append(f"the stored results are from run {run.pk} ({run.status}), not a run after the close")
+    run = shown_run(round_id)
+    if run is None:
+        return ["the closed round has no current run"]
+    rows = list(ItemResult.objects.filter(run=run, group=""))
     ratings = Rating.objects.filter(round_id=round_id)
     if run.ratings_count != ratings.count():
         problems.append(f"the run read {run.ratings_count} ratings; {ratings.count()} are stored")

@@ -90,7 +90,7 @@ class StudySettingsForm(forms.ModelForm):
     # Fieldsets for the template: (legend, field names).
     groups = [
         (_("The study"), ["title", "question", "introduction", "end_date"]),
-        (_("Anonymity and feedback"), ["anonymity", "min_group_size", "feedback_timing", "mode"]),
+        (_("Anonymity and feedback"), ["anonymity", "min_group_size", "feedback_timing", "feedback_by_bloc", "mode"]),
         (_("Statistics"), ["quantile_method"]),
         (_("Languages"), ["default_language", "languages"]),
         (_("Panel groups"), ["blocs", "sectors"]),

@@ -3,7 +3,9 @@
 Every column of the round summary (``aggregation.summary``) and the consensus verdict, computed by
 the aggregation job's own code (``aggregation.services.load_ratings``, ``summarize`` with the previous
 round for the stability columns, ``aggregation.rules.consensus``) from the ratings as they are now,
-plus the lowest and highest rating. Recomputing rather than reading the stored results keeps the
+plus the lowest and highest rating. Every row goes through disclosure control (``aggregation.disclosure``):
+an item fewer than k experts rated has ``suppressed`` = True and every count and statistic empty.
+Recomputing rather than reading the stored results keeps the
 table consistent with the exported ratings, which the bundle's ``recompute.py`` checks: a round that
 was never aggregated, or whose ratings changed after its last run, still gets correct rows. The
 stored results of the latest run, per bloc too, are the ``results`` table.
@@ -17,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from aggregation.disclosure import mark_suppressed
 from aggregation.rules import RuleParts, consensus
 from aggregation.services import load_ratings, previous_round
 from aggregation.summary import PANEL, summarize
@@ -26,6 +29,12 @@ from exports.statistics import COUNTS, IDENTITY, STATISTICS, ColumnSpec, shared_
 # (name, type, description, codes). The reproducibility bundle's recompute.py checks these numbers.
 AGGREGATE_COLUMNS: list[ColumnSpec] = [
     *shared_columns(IDENTITY + COUNTS),
+    (
+        "suppressed",
+        "bool",
+        "Whether fewer than the study's minimum group size (k) rated the item: every number of the row is empty.",
+        "True = withheld; False = shown",
+    ),
     ("min", "float", "Lowest rating; empty when n = 0.", ""),
     ("max", "float", "Highest rating; empty when n = 0.", ""),
     *shared_columns([*STATISTICS, "quantile_method"]),
@@ -53,13 +62,18 @@ def _round_rows(round_: Round) -> Iterator[dict[str, Any]]:
     items = sorted(round_.items.all(), key=lambda i: (i.area.order, i.area_id, i.criterion.order, i.criterion_id))
     keys = pd.MultiIndex.from_tuples([(i.area_id, i.criterion_id) for i in items], names=["area", "criterion"])
     summary = summarize(ratings, method=method, previous=previous)
-    panel = summary[summary["group"] == PANEL].set_index(["area", "criterion"]).reindex(keys)
+    summary = summary[summary["group"] == PANEL]
+    panel = summary.set_index(["area", "criterion"]).reindex(keys)
     panel = panel.fillna(_EMPTY_ITEM).astype(dict.fromkeys(_EMPTY_ITEM, "int64"))
     rule = RuleParts.from_rule(round_.consensus_rule) if round_.consensus_rule else None
     panel["consensus"] = consensus(panel, rule)
     rated = ratings.dropna(subset=["value"]).groupby(["area", "criterion"])["value"]
     panel["min"] = rated.min().reindex(keys)
     panel["max"] = rated.max().reindex(keys)
+    panel = mark_suppressed(panel.reset_index(), study.min_group_size).set_index(["area", "criterion"])
+    shown = ~panel["suppressed"].to_numpy()
+    for column in [*COUNTS, "min", "max"]:
+        panel[column] = panel[column].astype(object).where(shown, None)
     for item, values in zip(items, panel.itertuples(index=False), strict=True):
         row = dict(zip(panel.columns, values, strict=True))
         row.update(study=str(study.uuid), round=round_.number, area=item.area.code, criterion=item.criterion.code)

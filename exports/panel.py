@@ -1,14 +1,9 @@
-"""Panel composition as counts, with small cells suppressed so no expert can be singled out.
+"""Panel composition as counts, through disclosure control (``aggregation.disclosure``).
 
-Primary suppression: a count from 1 to k - 1 is withheld (k = the study's minimum group size).
-Complementary suppression: the table publishes totals, so withheld counts could be recovered by
-subtraction (bloc total minus the other cells of its row). For each relation "total = sum of
-parts": when the total is shown, the withheld parts' sum is known, so while only one part is
-withheld, or the withheld parts add up to fewer than k, the smallest other non-zero part is
-withheld too (two withheld cells of one expert each would otherwise be known to be one each);
-when the total is withheld and every part shown, the smallest non-zero part is withheld. This
-repeats until no relation needs more; then no relation gives a withheld count, alone or pooled
-below k.
+The table publishes the total, the counts by bloc and by sector and the bloc-by-sector cells, so every
+"total = sum of parts" it contains is a relation along which a withheld count could be derived:
+primary suppression withholds counts from 1 to k - 1, complementary suppression what those relations
+would otherwise give away (alone or pooled below k).
 """
 
 from __future__ import annotations
@@ -17,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from aggregation import disclosure
 from exports.cells import neutralise
 
 Key = tuple[str, str, str]  # (grouping, bloc, sector)
@@ -37,40 +33,22 @@ def panel_rows(
     for bloc in all_blocs:
         for sector in all_sectors:
             counts[("bloc_sector", bloc, sector)] = cells.get((bloc, sector), 0)
-    withheld = suppressed_keys(counts, all_blocs, all_sectors, k=k)
+    withheld = disclosure.withheld(counts, _relations(all_blocs, all_sectors), k=k)
     for key, count in counts.items():
         grouping, bloc, sector = key
         hidden = key in withheld
         yield (grouping, neutralise(bloc), neutralise(sector), None if hidden else count, hidden)
 
 
-def suppressed_keys(counts: dict[Key, int], blocs: Sequence[str], sectors: Sequence[str], *, k: int) -> set[Key]:
-    withheld = {key for key, count in counts.items() if 0 < count < k}
+def _relations(blocs: Sequence[str], sectors: Sequence[str]) -> list[tuple[Key, list[Key]]]:
+    """The sums the table publishes: the total by bloc and by sector, each bloc by sector, each sector by bloc."""
     relations: list[tuple[Key, list[Key]]] = [
         (("total", "", ""), [("bloc", b, "") for b in blocs]),
         (("total", "", ""), [("sector", "", s) for s in sectors]),
     ]
     relations += [(("bloc", b, ""), [("bloc_sector", b, s) for s in sectors]) for b in blocs]
     relations += [(("sector", "", s), [("bloc_sector", b, s) for b in blocs]) for s in sectors]
-    changed = True
-    while changed:
-        changed = False
-        for total, parts in relations:
-            hidden_parts = [p for p in parts if p in withheld]
-            if total in withheld:
-                exposed = not hidden_parts  # the total is the sum of the shown parts
-            else:
-                pooled = sum(counts[p] for p in hidden_parts)
-                exposed = len(hidden_parts) == 1 or (bool(hidden_parts) and pooled < k)
-            if not exposed:
-                continue
-            candidates = [p for p in parts if p not in withheld and counts[p] > 0]
-            if not candidates and total not in withheld:
-                candidates = [total]
-            if candidates:
-                withheld.add(min(candidates, key=lambda m: (counts[m], m)))
-                changed = True
-    return withheld
+    return relations
 
 
 def _ordered(configured: list[str], observed: Iterable[str]) -> list[str]:

@@ -1,7 +1,7 @@
 """The results export: every column of the stored aggregation results, one row per round, item and group.
 
-Rows are the ``ItemResult`` rows written by the latest *done* aggregation run of each round (the same
-run ``aggregation.selectors.round_results`` reports); a round without a done run has no rows. Each row
+Rows are the ``ItemResult`` rows of each round's shown run (``aggregation.selectors.shown_runs``: the
+newest published run of an open round, the current run of a closed one); a round without one has no rows. Each row
 names the run's recipe: consensus-rule version, quantile method, code version and finish time.
 A suppressed row (a bloc with fewer than the study's minimum group size) keeps its identifying columns
 and ``suppressed`` = True; every count, statistic and verdict is empty, as in the API.
@@ -13,9 +13,8 @@ import datetime as dt
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from django.db.models import F, OuterRef, Subquery
-
-from aggregation.models import AggregationRun, ItemResult
+from aggregation.models import ItemResult
+from aggregation.selectors import shown_runs
 from exports.cells import neutralise_cell
 from exports.statistics import COUNTS, IDENTITY, STATISTICS, ColumnSpec, shared_columns
 
@@ -47,18 +46,10 @@ _FINISHED = RESULT_FIELDS.index("finished_at")
 _STORED = RESULT_FIELDS[_FIRST_HIDDEN:_FIRST_RUN]
 
 
-def latest_done_runs(round_ids: Sequence[int]) -> Subquery:
-    """The id of the round's latest done run (the one ``aggregation.selectors.round_results`` picks)."""
-    done = AggregationRun.objects.filter(round_id=OuterRef("round_id"), status=AggregationRun.Status.DONE)
-    return Subquery(done.order_by("-finished_at", "-id").values("pk")[:1])
-
-
 def results_queryset(round_ids: Sequence[int]) -> Any:
-    """Values of the latest done runs' item rows, in round, area, criterion and group order (one query)."""
+    """Values of the shown runs' item rows, in round, area, criterion and group order (one query)."""
     return (
-        ItemResult.objects.filter(round_id__in=list(round_ids))
-        .annotate(latest_run=latest_done_runs(round_ids))
-        .filter(run_id=F("latest_run"))
+        ItemResult.objects.filter(run_id__in=shown_runs(list(round_ids)))
         .order_by("round__number", "area__order", "area_id", "criterion__order", "criterion_id", "group")
         .values_list(
             "round__study__uuid",

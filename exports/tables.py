@@ -8,7 +8,8 @@ individual answers: from ratings the pseudonym, bloc, sector, confidence and day
 from rationales the pseudonym, bloc, sector, confidence and day columns. Rows are then
 ordered by item and value (ratings) or by item and text (rationales), never by expert, so
 the row order cannot join them either. Panel composition and aggregates are counts and
-summaries and are the same in both modes.
+summaries and are the same in both modes, except that in strict mode the ratings, rationales and
+aggregates tables cover closed rounds only (``Scope.answer_round_ids``).
 """
 
 from __future__ import annotations
@@ -80,10 +81,24 @@ class Scope:
 
     study: Study
     round_ids: tuple[int, ...]
+    open_round_ids: tuple[int, ...] = ()
 
     @property
     def strict(self) -> bool:
         return self.study.anonymity == Study.Anonymity.STRICT
+
+    @property
+    def answer_round_ids(self) -> tuple[int, ...]:
+        """The rounds whose answers the ratings, rationales and aggregates tables read.
+
+        In strict mode a round's answers are exported once it has closed: read during an open round, two
+        downloads would differ by the answers saved in between, and the participation counts say how many
+        experts those were (issue 14's subtraction). Coordinators of a standard study see ratings under
+        pseudonyms anyway, so their exports stay live.
+        """
+        if not self.strict:
+            return self.round_ids
+        return tuple(pk for pk in self.round_ids if pk not in self.open_round_ids)
 
 
 def scope_for(study: Study, round_ids: Sequence[int] | None = None) -> Scope:
@@ -91,7 +106,12 @@ def scope_for(study: Study, round_ids: Sequence[int] | None = None) -> Scope:
     rounds = Round.objects.filter(study=study)
     if round_ids is not None:
         rounds = rounds.filter(pk__in=list(round_ids))
-    return Scope(study=study, round_ids=tuple(rounds.order_by("number").values_list("pk", flat=True)))
+    rows = list(rounds.order_by("number").values_list("pk", "status"))
+    return Scope(
+        study=study,
+        round_ids=tuple(pk for pk, _ in rows),
+        open_round_ids=tuple(pk for pk, status in rows if status == Round.Status.OPEN),
+    )
 
 
 def build_table(name: str, scope: Scope) -> Table:
@@ -139,7 +159,7 @@ def ratings_table(scope: Scope) -> Table:
         "value", "int", 'The rating on the criterion\'s scale; empty for "cannot judge".', "scale_min to scale_max"
     )
     cannot = Column("cannot_judge", "bool", 'Whether the expert answered "cannot judge".', CANNOT_JUDGE_CODES)
-    queryset = Rating.objects.filter(round_id__in=scope.round_ids)
+    queryset = Rating.objects.filter(round_id__in=scope.answer_round_ids)
     annotated = queryset.annotate(**_item_columns(scope), x_criterion=neutralised("criterion__code"))
     rows: QuerySet[Any, tuple[Any, ...]]
     if scope.strict:
@@ -174,7 +194,9 @@ def ratings_table(scope: Scope) -> Table:
         )
 
     def csv_lines() -> Iterator[list[str]]:
-        return sqlcsv.ratings_lines(study_uuid=str(scope.study.uuid), round_ids=scope.round_ids, strict=scope.strict)
+        return sqlcsv.ratings_lines(
+            study_uuid=str(scope.study.uuid), round_ids=scope.answer_round_ids, strict=scope.strict
+        )
 
     return Table(
         name="ratings",
@@ -203,7 +225,7 @@ def rationales_table(scope: Scope, *, include_hidden: bool) -> Table:
     hidden = Column(
         "hidden", "bool", "Whether a coordinator hid the rationale from feedback.", "True = hidden; False = shown"
     )
-    queryset = AreaResponse.objects.filter(round_id__in=scope.round_ids).exclude(rationale="")
+    queryset = AreaResponse.objects.filter(round_id__in=scope.answer_round_ids).exclude(rationale="")
     if not include_hidden:
         queryset = queryset.filter(hidden_at__isnull=True)
     annotated = queryset.annotate(
@@ -283,7 +305,7 @@ def aggregates_table(scope: Scope) -> Table:
     columns = [Column(*spec) for spec in AGGREGATE_COLUMNS]
 
     def rows() -> Iterator[tuple[Any, ...]]:
-        for row in aggregate_rows(scope.round_ids):
+        for row in aggregate_rows(scope.answer_round_ids):
             yield tuple(neutralise(v) if isinstance(v, str) else v for v in row.values())
 
     return Table(
@@ -293,7 +315,7 @@ def aggregates_table(scope: Scope) -> Table:
         "computed from the ratings by the aggregation's code, with the lowest and highest rating.",
         columns=columns,
         rows=rows,
-        count=RoundItem.objects.filter(round_id__in=scope.round_ids).count,
+        count=RoundItem.objects.filter(round_id__in=scope.answer_round_ids).count,
     )
 
 

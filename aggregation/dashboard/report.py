@@ -1,16 +1,16 @@
 """Tables for the dashboard and the printable report, built from the selectors' rows without more queries.
 
-Small counts in the report's panel composition are suppressed (fewer than k), and so is the next
-smallest count of the same table while the hidden ones add up to fewer than k, so neither a hidden
-count nor the pooled count of a few lone experts can be worked out from the total.
+The report's panel composition goes through ``aggregation.disclosure``: no count below k is shown, nor one
+that could be worked out from the total and the counts shown.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from aggregation import disclosure
 from aggregation.dashboard import selectors
 from aggregation.dashboard.selectors import Label
 from aggregation.models import AreaVerdict, CrossBloc, ItemResult
@@ -66,26 +66,26 @@ def ordered(counts: Mapping[str, T], order: Sequence[str]) -> list[tuple[str, T]
     return [(n, counts[n]) for n in names]
 
 
-def suppress_small(counts: Iterable[tuple[str, int]], k: int) -> list[tuple[str, int | None]]:
-    """Counts from 1 to k−1 become None; the panel size is shown, so the hidden counts' sum is known: while
-    it is below k, the next smallest count goes too (no subtraction gives one count, or two lone experts)."""
-    entries = list(counts)
-    size = dict(entries)
-    hidden = {name for name, count in entries if 0 < count < k}
-    shown = sorted((count, name) for name, count in entries if name not in hidden and count > 0)
-    while hidden and sum(size[name] for name in hidden) < k and shown:
-        hidden.add(shown.pop(0)[1])
-    return [(name, None if name in hidden else count) for name, count in entries]
-
-
 def composition(study: Study) -> dict[str, Any]:
-    """The panel by bloc and by sector, small counts suppressed (one query)."""
+    """The panel size, and the panel by bloc and by sector, through disclosure control (one query).
+
+    Both tables add up to the panel size, so a withheld count could be derived from the others: the
+    complementary suppression of ``aggregation.disclosure`` withholds what that takes (None = withheld).
+    """
     by_bloc, by_sector = selectors.panel_composition(study)
-    k = study.min_group_size
+    blocs, sectors = ordered(by_bloc, study.blocs), ordered(by_sector, study.sectors)
+    total = sum(by_bloc.values())
+    counts: dict[tuple[str, str], int] = {("total", ""): total}
+    counts |= {("bloc", name): n for name, n in blocs} | {("sector", name): n for name, n in sectors}
+    relations = [
+        (("total", ""), [("bloc", name) for name, _ in blocs]),
+        (("total", ""), [("sector", name) for name, _ in sectors]),
+    ]
+    hidden = disclosure.withheld(counts, relations, k=study.min_group_size)
     return {
-        "panel_size": sum(by_bloc.values()),
-        "composition_blocs": suppress_small(ordered(by_bloc, study.blocs), k),
-        "composition_sectors": suppress_small(ordered(by_sector, study.sectors), k),
+        "panel_size": None if ("total", "") in hidden else total,
+        "composition_blocs": [(name, None if ("bloc", name) in hidden else n) for name, n in blocs],
+        "composition_sectors": [(name, None if ("sector", name) in hidden else n) for name, n in sectors],
     }
 
 

@@ -19,7 +19,7 @@ from django.db.models import Count, DurationField, ExpressionWrapper, F
 from django.utils import timezone
 
 from aggregation.models import AggregationRun, AreaVerdict, CriterionAgreement, CrossBloc, ItemResult
-from aggregation.selectors import latest_run, round_results
+from aggregation.selectors import latest_run, round_results, shown_runs
 from elicitation.models import Area, Criterion, Expert, Participation, Round, RoundItem, Study
 
 PANEL = ""
@@ -147,14 +147,14 @@ def labels(study: Study, language: str | None) -> tuple[list[Label], list[Label]
 
 def item_results(round_ids: Sequence[int], *, group: str = PANEL) -> dict[tuple[int, int, int], ItemResult]:
     """Result rows of one group in the given rounds, keyed by (round id, area id, criterion id) (one query)."""
-    rows = ItemResult.objects.filter(round_id__in=list(round_ids), group=group)
+    rows = ItemResult.objects.filter(run_id__in=shown_runs(list(round_ids)), group=group)
     return {(r.round_id, r.area_id, r.criterion_id): r for r in rows}
 
 
 def panel_history(study: Study) -> dict[tuple[int, int, int], ItemResult]:
     """The panel rows of every round of the study, keyed by (round number, area id, criterion id) (one query)."""
     rows = (
-        ItemResult.objects.filter(round__study=study, group=PANEL)
+        ItemResult.objects.filter(run_id__in=shown_runs(Round.objects.filter(study=study)), group=PANEL)
         .select_related("round")
         .only(
             "round__number",
@@ -178,13 +178,13 @@ def panel_history(study: Study) -> dict[tuple[int, int, int], ItemResult]:
 
 def area_verdicts(round_id: int) -> dict[int, AreaVerdict]:
     """The cooperation verdict of each area in the round, keyed by area id (one query)."""
-    return {v.area_id: v for v in AreaVerdict.objects.filter(round_id=round_id)}
+    return {v.area_id: v for v in AreaVerdict.objects.filter(run_id__in=shown_runs([round_id]))}
 
 
 def divided_items(round_id: int) -> list[CrossBloc]:
     """Items with panel consensus that some large-enough bloc does not share (one query)."""
     return list(
-        CrossBloc.objects.filter(round_id=round_id, verdict=CrossBloc.Verdict.DIVIDED).order_by(
+        CrossBloc.objects.filter(run_id__in=shown_runs([round_id]), verdict=CrossBloc.Verdict.DIVIDED).order_by(
             "area__order", "area_id", "criterion__order", "criterion_id"
         )
     )
@@ -192,13 +192,13 @@ def divided_items(round_id: int) -> list[CrossBloc]:
 
 def cross_bloc_counts(round_id: int) -> dict[str, int]:
     """How many items have each cross-bloc verdict in the round (one query)."""
-    rows = CrossBloc.objects.filter(round_id=round_id).values("verdict").annotate(count=Count("id"))
+    rows = CrossBloc.objects.filter(run_id__in=shown_runs([round_id])).values("verdict").annotate(count=Count("id"))
     return {row["verdict"]: row["count"] for row in rows}
 
 
 def criterion_agreement(round_id: int) -> dict[int, CriterionAgreement]:
     """Kendall's W and Krippendorff's alpha per criterion, keyed by criterion id (one query)."""
-    return {row.criterion_id: row for row in CriterionAgreement.objects.filter(round_id=round_id)}
+    return {row.criterion_id: row for row in CriterionAgreement.objects.filter(run_id__in=shown_runs([round_id]))}
 
 
 def items_asked(study: Study) -> dict[int, set[tuple[int, int]]]:
@@ -226,9 +226,10 @@ def participation(study: Study) -> list[RoundParticipation]:
     """Invited, opened, started and submitted per round, bloc and sector; attrition; median time (two queries).
 
     Time to respond runs from the invitation to the submission. Attrition compares each round's
-    submissions with the round before.
+    submissions with the round before. In strict anonymity mode only the totals are given.
     """
     rounds: dict[int, RoundParticipation] = {}
+    strict = study.anonymity == Study.Anonymity.STRICT
     counted = (
         Participation.objects.filter(round__study=study)
         .values("round__number", "expert__bloc", "expert__sector")
@@ -246,6 +247,8 @@ def participation(study: Study) -> list[RoundParticipation]:
             invited=row["invited"], opened=row["opened"], started=row["started"], submitted=row["submitted"]
         )
         entry.total.add(counts)
+        if strict:
+            continue  # a bloc or sector of a few known members would say who started: totals only
         entry.by_bloc.setdefault(row["expert__bloc"], Counts()).add(counts)
         entry.by_sector.setdefault(row["expert__sector"], Counts()).add(counts)
     durations: dict[int, list[timedelta]] = defaultdict(list)

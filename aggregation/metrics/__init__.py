@@ -25,7 +25,7 @@ Conventions (record them with every result):
 
 from ._inputs import Counts, CountTable, RatingMatrix, Ratings
 from .agreement import KendallResult, fleiss_kappa, kendall_w, rwg, rwg_j
-from .change import MannWhitneyResult, StabilityResult, mann_whitney, stability
+from .change import MannWhitneyResult, StabilityResult, mann_whitney, signed_rank_exact_p, stability
 from .location import (
     ThirdsShares,
     band_counts,
@@ -89,6 +89,7 @@ __all__ = [
     "scale_thirds",
     "shannon_entropy",
     "shannon_entropy_rows",
+    "signed_rank_exact_p",
     "stability",
     "tastle_wierman",
     "tastle_wierman_rows",

@@ -72,6 +72,41 @@ def stability(previous: Ratings, current: Ratings) -> StabilityResult:
     )
 
 
+def signed_rank_exact_p(doubled_ranks: np.ndarray, observed: np.ndarray) -> np.ndarray:
+    """Two-sided exact p-values of Wilcoxon's signed-rank test, one per row, by dynamic programming.
+
+    ``doubled_ranks``: one row per test, twice the (average, for ties) ranks of the non-zero absolute
+    differences, so they are integers; pad rows with 0 (a 0 only doubles every count, and counts are
+    normalised by their sum). ``observed``: twice the sum of the ranks of the positive differences.
+
+    Under the null each difference is positive or negative with probability 1/2 independently (Wilcoxon
+    1945), so the distribution of twice the positive rank sum is the coefficient list of
+    prod_i (1 + x^(2 r_i)), built one rank at a time: O(pairs x rank total) per row and vectorised across
+    rows, where enumerating the 2^n signs (a permutation test) explodes. Without ties this is the exact
+    distribution of ``scipy.stats.wilcoxon(method="exact")``; with ties (average ranks) it is the
+    distribution scipy's permutation test enumerates for n <= 13. p = min(1, 2 min(P(T <= t), P(T >= t))).
+    """
+    ranks = np.asarray(doubled_ranks, dtype=np.int64)
+    if ranks.ndim != 2:
+        raise ValueError(f"doubled_ranks must be 2-D (tests x ranks), got shape {ranks.shape}")
+    rows, width = ranks.shape
+    total = int(ranks.sum(axis=1).max()) if ranks.size else 0
+    counts = np.zeros((rows, total + 1))
+    counts[:, 0] = 1.0
+    positions = np.arange(total + 1)
+    for column in range(width):
+        shift = ranks[:, column][:, np.newaxis]
+        source = positions[np.newaxis, :] - shift
+        counts = counts + np.where(source >= 0, np.take_along_axis(counts, np.maximum(source, 0), axis=1), 0.0)
+    counts /= counts.sum(axis=1, keepdims=True)
+    at_or_below = np.cumsum(counts, axis=1)
+    at_or_above = np.cumsum(counts[:, ::-1], axis=1)[:, ::-1]
+    t = np.clip(np.asarray(observed, dtype=np.int64), 0, total)[:, np.newaxis]
+    lower = np.take_along_axis(at_or_below, t, axis=1)[:, 0]
+    upper = np.take_along_axis(at_or_above, t, axis=1)[:, 0]
+    return np.minimum(1.0, 2.0 * np.minimum(lower, upper))
+
+
 def mann_whitney(a: Ratings, b: Ratings) -> MannWhitneyResult:
     """Two-sided Mann-Whitney U test between two independent groups (Mann & Whitney 1947), via scipy.
 

@@ -63,6 +63,16 @@ class Expert(models.Model):
     def pseudonym(self) -> str:
         return f"E-{self.number:02d}"
 
+    @property
+    def coordinator_label(self) -> str:
+        """How coordinators' pages and messages name the expert: the pseudonym, or in strict mode the person.
+
+        Never both: in strict anonymity no page pairs a pseudonym with a person.
+        """
+        if self.study.anonymity != Study.Anonymity.STRICT:
+            return self.pseudonym
+        return self.name or self.email or str(_("an erased expert"))
+
 
 class InvitationTokenQuerySet(models.QuerySet["InvitationToken"]):
     def usable(self) -> InvitationTokenQuerySet:

@@ -50,11 +50,23 @@ class Study(models.Model):
 
     quantile_method = models.CharField(max_length=10, choices=QuantileMethod, default=QuantileMethod.WEIBULL)
     min_group_size = models.PositiveSmallIntegerField(
-        default=5, help_text=_("Subgroup feedback is shown only when every group shown has at least this many experts.")
+        default=5,
+        help_text=_(
+            "No figure is shown that stands on fewer experts, the whole panel included. Once an expert has "
+            "consented it can only rise."
+        ),
     )
     anonymity = models.CharField(max_length=10, choices=Anonymity, default=Anonymity.STANDARD)
     mode = models.CharField(max_length=10, choices=Mode, default=Mode.CLASSIC)
     feedback_timing = models.CharField(max_length=10, choices=FeedbackTiming, default=FeedbackTiming.AFTER_OWN)
+    feedback_by_bloc = models.BooleanField(
+        default=True,
+        verbose_name=_("Bloc breakdown in feedback"),
+        help_text=_(
+            "Experts see each bloc's median and quartiles next to the panel's, where every bloc shown has at "
+            "least the minimum group size. Once an expert has consented it can be turned off, not back on."
+        ),
+    )
     default_language = models.CharField(max_length=10, choices=settings.LANGUAGES, default="en")
     languages = models.JSONField(default=default_languages)
     blocs = models.JSONField(default=default_blocs, help_text=_("Bloc or country groups experts belong to."))

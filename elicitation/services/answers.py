@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
+from uuid import UUID
 
 from django.db import transaction
 from django.db.models.functions import Coalesce
@@ -22,8 +23,15 @@ from aggregation.jobs import request_aggregation
 from elicitation.models import AnswerRevision, AreaResponse, Expert, Participation, Rating, Round, RoundItem, Suggestion
 from elicitation.models.answers import RATIONALE_MAX_LENGTH, SUGGESTION_MAX_LENGTH
 from elicitation.services.audit import audit
-from elicitation.services.errors import InvalidInput
+from elicitation.services.errors import InvalidInput, RoundNotOpen
 from elicitation.services.locks import lock_open_round
+from elicitation.services.rating_writes import (
+    ItemRules,
+    RatingsSaved,
+    lock_round_shared,
+    ratings_upsert_statement,
+    uses_single_statement,
+)
 
 CANNOT_JUDGE = "cannot_judge"  # how "cannot judge" is written in a value revision; NULL means "no answer"
 CONFIDENCE_MIN, CONFIDENCE_MAX = 1, 5
@@ -51,17 +59,25 @@ class AnswerInput:
     cannot_judge: bool = False
 
 
+def _round_missing() -> InvalidInput:
+    return InvalidInput(_("This round does not exist."), field_errors={"round": [_("Unknown round.")]})
+
+
+def _expert_inactive() -> InvalidInput:
+    return InvalidInput(_("This panel membership is no longer active."), field_errors={"expert": [_("Inactive.")]})
+
+
 def _lock_round_for(expert: Expert, round_id: int) -> Round:
     """Lock the open round and check it is the expert's study and the expert may still answer."""
     try:
         round_ = lock_open_round(round_id=round_id)
     except Round.DoesNotExist:
-        raise InvalidInput(_("This round does not exist."), field_errors={"round": [_("Unknown round.")]}) from None
+        raise _round_missing() from None
     if round_.study_id != expert.study_id:
-        raise InvalidInput(_("This round does not exist."), field_errors={"round": [_("Unknown round.")]})
+        raise _round_missing()
     still_active = Expert.objects.filter(pk=expert.pk, is_active=True, erased_at__isnull=True).exists()
     if not still_active:
-        raise InvalidInput(_("This panel membership is no longer active."), field_errors={"expert": [_("Inactive.")]})
+        raise _expert_inactive()
     return round_
 
 
@@ -83,13 +99,11 @@ def _value_text(value: int | None, cannot_judge: bool) -> str:
     return CANNOT_JUDGE if cannot_judge else str(value)
 
 
-def _answer_problems(answer: AnswerInput, items: dict[tuple[int, int], RoundItem]) -> list[str]:
-    item = items.get((answer.area_id, answer.criterion_id))
-    if item is None:
+def _answer_problems(answer: AnswerInput, rules: ItemRules | None) -> list[str]:
+    if rules is None:
         return [_("This item is not asked in this round.")]
-    criterion = item.criterion
     if answer.cannot_judge:
-        if not criterion.allow_cannot_judge:
+        if not rules.allow_cannot_judge:
             return [_("“Cannot judge” is not offered for this criterion.")]
         if answer.value is not None:
             return [_("Give either a value or “cannot judge”, not both.")]
@@ -98,91 +112,198 @@ def _answer_problems(answer: AnswerInput, items: dict[tuple[int, int], RoundItem
         return [_("Choose a value or “cannot judge”.")]
     if isinstance(answer.value, bool) or not isinstance(answer.value, int):
         return [_("The rating must be a whole number.")]
-    if not criterion.scale_min <= answer.value <= criterion.scale_max:
-        bounds = {"min": criterion.scale_min, "max": criterion.scale_max}
+    if not rules.scale_min <= answer.value <= rules.scale_max:
+        bounds = {"min": rules.scale_min, "max": rules.scale_max}
         return [_("The rating must be between %(min)d and %(max)d.") % bounds]
     return []
+
+
+def _raise_problems(answers: Sequence[AnswerInput], rules: Sequence[ItemRules | None]) -> None:
+    """Errors keyed ``answers.<index>``, the same from either write path."""
+    field_errors: dict[str, list[str]] = {}
+    seen: set[tuple[int, int]] = set()
+    for index, (answer, item_rules) in enumerate(zip(answers, rules, strict=True)):
+        problems = _answer_problems(answer, item_rules)
+        key = (answer.area_id, answer.criterion_id)
+        if not problems and key in seen:
+            problems = [_("This item appears twice.")]
+        seen.add(key)
+        if problems:
+            field_errors[f"answers.{index}"] = problems
+    if field_errors:
+        raise InvalidInput(_("Some answers could not be saved."), field_errors=field_errors)
 
 
 def answers_save(
     *, expert: Expert, round_id: int, answers: Sequence[AnswerInput], source: str = Source.WEB
 ) -> list[Rating]:
     """Save a batch of ratings all-or-nothing; errors are keyed ``answers.<index>``. Returns the changed ratings."""
-    with transaction.atomic():
-        round_ = _lock_round_for(expert, round_id)
-        # Only the posted items are looked up (one for an autosave); the pair is matched exactly below.
-        items = {
-            (item.area_id, item.criterion_id): item
-            for item in RoundItem.objects.filter(
-                round=round_,
-                area__is_active=True,
-                criterion__is_active=True,
-                area_id__in={answer.area_id for answer in answers},
-                criterion_id__in={answer.criterion_id for answer in answers},
-            ).select_related("criterion")
-        }
-        field_errors: dict[str, list[str]] = {}
-        seen: set[tuple[int, int]] = set()
-        for index, answer in enumerate(answers):
-            problems = _answer_problems(answer, items)
-            key = (answer.area_id, answer.criterion_id)
-            if not problems and key in seen:
-                problems = [_("This item appears twice.")]
-            seen.add(key)
-            if problems:
-                field_errors[f"answers.{index}"] = problems
-        if field_errors:
-            raise InvalidInput(_("Some answers could not be saved."), field_errors=field_errors)
-        if not answers:
-            return []
+    try:
+        return ratings_save(expert=expert, round_id=round_id, answers=answers, source=source).changed
+    except Round.DoesNotExist:
+        raise _round_missing() from None
 
-        existing = {
-            (rating.area_id, rating.criterion_id): rating
-            for rating in Rating.objects.select_for_update().filter(
-                round=round_, expert=expert, area_id__in={a.area_id for a in answers}
-            )
-        }
-        changed: list[Rating] = []
-        revisions: list[AnswerRevision] = []
-        for answer in answers:
-            value = None if answer.cannot_judge else answer.value
-            rating = existing.get((answer.area_id, answer.criterion_id))
-            old_text = None if rating is None else _value_text(rating.value, rating.cannot_judge)
-            new_text = _value_text(value, answer.cannot_judge)
-            if old_text == new_text:
-                continue
-            if rating is None:
-                rating = Rating(round=round_, expert=expert, area_id=answer.area_id, criterion_id=answer.criterion_id)
-            rating.value = value
-            rating.cannot_judge = answer.cannot_judge
-            rating.save()
-            changed.append(rating)
-            revisions.append(
-                AnswerRevision(
-                    round=round_,
-                    expert=expert,
-                    area_id=answer.area_id,
-                    criterion_id=answer.criterion_id,
-                    field=AnswerRevision.Field.VALUE,
-                    old_value=old_text,
-                    new_value=new_text,
-                    source=source,
-                )
-            )
-        if changed:
-            AnswerRevision.objects.bulk_create(revisions)
-            _mark_started(expert=expert, round_=round_)
-            _after_commit_aggregate(round_)
-            # How many, not which values: the answer history holds those, for the expert's own record.
-            audit(
-                action="answers.saved",
-                study=expert.study,
+
+def ratings_save(
+    *,
+    expert: Expert,
+    answers: Sequence[AnswerInput],
+    source: str = Source.WEB,
+    round_id: int | None = None,
+    round_uuid: UUID | str | None = None,
+) -> RatingsSaved:
+    """Save a batch of ratings all-or-nothing in the round given by id or uuid, and report the progress.
+
+    Raises ``Round.DoesNotExist`` for a round that is unknown or of another study, ``RoundNotOpen``, and
+    ``InvalidInput`` (keyed ``answers.<index>``) with nothing written.
+    """
+    with transaction.atomic():
+        if uses_single_statement():
+            saved = _ratings_save_statement(expert, answers, source, round_id=round_id, round_uuid=round_uuid)
+        else:
+            saved = _ratings_save_portable(expert, answers, source, round_id=round_id, round_uuid=round_uuid)
+        if saved.changed:
+            _after_commit_aggregate(saved.round)
+        return saved
+
+
+def _ratings_save_statement(
+    expert: Expert, answers: Sequence[AnswerInput], source: str, *, round_id: int | None, round_uuid: UUID | str | None
+) -> RatingsSaved:
+    """PostgreSQL: the shared round lock joined with the expert check, then one statement (see rating_writes)."""
+    locked = lock_round_shared(expert=expert, round_id=round_id, round_uuid=round_uuid)
+    round_ = locked.round
+    if round_.status != Round.Status.OPEN:  # checked before the study, as lock_open_round does
+        raise RoundNotOpen("This round is not open for answers.")
+    if round_.study_id != expert.study_id:
+        raise Round.DoesNotExist
+    if locked.expert_study_id is None or not locked.expert_active:
+        raise _expert_inactive()
+    if not answers:
+        return RatingsSaved(round=round_, changed=[], answered=0, total=0, scales={})
+    # A value that is not a whole number (or too big for any scale) is never sent: the statement treats it
+    # as missing and writes nothing; it is refused below with the portable path's words.
+    rows = [
+        (
+            answer.area_id,
+            answer.criterion_id,
+            answer.value if _fits_the_statement(answer.value) else None,
+            bool(answer.cannot_judge),
+        )
+        for answer in answers
+    ]
+    result = ratings_upsert_statement(expert=expert, round_=round_, answers=rows, source=source)
+    _raise_problems(answers, result.rules)  # raising rolls back whatever the statement wrote
+    return result.saved
+
+
+def _fits_the_statement(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and -(2**31) <= value < 2**31
+
+
+def _ratings_save_portable(
+    expert: Expert, answers: Sequence[AnswerInput], source: str, *, round_id: int | None, round_uuid: UUID | str | None
+) -> RatingsSaved:
+    """Any database: the ORM, a statement or two per step (SQLite serialises writers itself)."""
+    if round_id is None:
+        if round_uuid is None:
+            raise Round.DoesNotExist
+        found = Round.objects.filter(uuid=round_uuid, study_id=expert.study_id).values_list("pk", flat=True).first()
+        if found is None:
+            raise Round.DoesNotExist
+        round_id = found
+    round_ = lock_open_round(round_id=round_id)
+    if round_.study_id != expert.study_id:
+        raise Round.DoesNotExist
+    if not Expert.objects.filter(pk=expert.pk, is_active=True, erased_at__isnull=True).exists():
+        raise _expert_inactive()
+    # Only the posted items are looked up (one for an autosave); the pair is matched exactly below.
+    items = {
+        (item.area_id, item.criterion_id): ItemRules(
+            allow_cannot_judge=item.criterion.allow_cannot_judge,
+            scale_min=item.criterion.scale_min,
+            scale_max=item.criterion.scale_max,
+        )
+        for item in RoundItem.objects.filter(
+            round=round_,
+            area__is_active=True,
+            criterion__is_active=True,
+            area_id__in={answer.area_id for answer in answers},
+            criterion_id__in={answer.criterion_id for answer in answers},
+        ).select_related("criterion")
+    }
+    _raise_problems(answers, [items.get((answer.area_id, answer.criterion_id)) for answer in answers])
+    if not answers:
+        return RatingsSaved(round=round_, changed=[], answered=0, total=0, scales={})
+
+    answered_before = set(
+        Rating.objects.filter(round=round_, expert=expert, area__is_active=True, criterion__is_active=True).values_list(
+            "area_id", "criterion_id"
+        )
+    )
+    existing = {
+        (rating.area_id, rating.criterion_id): rating
+        for rating in Rating.objects.select_for_update().filter(
+            round=round_, expert=expert, area_id__in={a.area_id for a in answers}
+        )
+    }
+    changed: list[Rating] = []
+    revisions: list[AnswerRevision] = []
+    for answer in answers:
+        value = None if answer.cannot_judge else answer.value
+        rating = existing.get((answer.area_id, answer.criterion_id))
+        old_text = None if rating is None else _value_text(rating.value, rating.cannot_judge)
+        new_text = _value_text(value, answer.cannot_judge)
+        if old_text == new_text:
+            continue
+        if rating is None:
+            rating = Rating(round=round_, expert=expert, area_id=answer.area_id, criterion_id=answer.criterion_id)
+        rating.value = value
+        rating.cannot_judge = answer.cannot_judge
+        rating.save()
+        changed.append(rating)
+        revisions.append(
+            AnswerRevision(
+                round=round_,
                 expert=expert,
-                target=f"round {round_.number}",
-                ratings=len(changed),
+                area_id=answer.area_id,
+                criterion_id=answer.criterion_id,
+                field=AnswerRevision.Field.VALUE,
+                old_value=old_text,
+                new_value=new_text,
                 source=source,
             )
-        return changed
+        )
+    if changed:
+        AnswerRevision.objects.bulk_create(revisions)
+        _mark_started(expert=expert, round_=round_)
+        # How many, not which values: the answer history holds those, for the expert's own record.
+        audit(
+            action="answers.saved",
+            study=expert.study,
+            expert=expert,
+            target=f"round {round_.number}",
+            ratings=len(changed),
+            source=source,
+        )
+    posted = {(answer.area_id, answer.criterion_id) for answer in answers}
+    answered = answered_before | posted
+    asked = list(
+        RoundItem.objects.filter(round=round_, area__is_active=True, criterion__is_active=True).values_list(
+            "area_id", "criterion_id"
+        )
+    )
+    posted_areas = {area_id for area_id, _criterion in posted}
+    complete = {area for area in posted_areas if all(key in answered for key in asked if key[0] == area)}
+    return RatingsSaved(
+        round=round_,
+        changed=changed,
+        answered=len(answered),
+        total=len(asked),
+        scales={key: (rules.scale_min, rules.scale_max) for key, rules in items.items()},
+        newly_answered=posted - answered_before,
+        complete_areas=complete,
+    )
 
 
 def answer_save(

@@ -1,16 +1,19 @@
 """Controlled feedback for experts: the group's answers to each item, never anyone's identity.
 
 From round 2 of a classic study each item shows the previous round's group response (in a real-time
-study: the current round's, live): n, median and interquartile range with the study's quantile method,
-the distribution as a small bar chart, the expert's own earlier answer, and the moderated rationales of
-the area. What could identify a person is suppressed:
+study: the current round's as of its newest published aggregation run, which changes only when at
+least k new contributors have joined; see ``aggregation.runs``): n, median and interquartile range
+with the study's quantile method, the distribution as a small bar chart, the expert's own earlier
+answer, and the moderated rationales of the area. What could identify a person is suppressed:
 
-- fewer than k = ``study.min_group_size`` raters: no statistics, no chart, no rationales;
-- a breakdown by bloc only when every bloc with raters has at least k of them, so no bloc below k is
-  shown or can be derived by subtracting the shown blocs from the total.
+- what may be shown is decided by ``aggregation.disclosure``, as for every other output: fewer than
+  k = ``study.min_group_size`` raters give no statistics, no chart, no rationales;
+- a breakdown by bloc (when the study shows one, ``Study.feedback_by_bloc``) shows the blocs disclosure
+  control lets through: none below k, none that could be derived by subtracting the shown blocs from the
+  total (complementary suppression).
 
-The pure functions (``item_stats``, ``bloc_breakdown_allowed``, ``chart_bars``) take counts and know no
-Django; ``round_feedback`` loads everything for a page in a fixed number of queries.
+The pure functions (``item_stats``, ``shown_blocs``, ``chart_bars``) take counts and know no Django;
+``round_feedback`` loads everything for a page in a fixed number of queries.
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count
 
+from aggregation import disclosure
 from aggregation.metrics import quantile
+from aggregation.selectors import shown_item_rows
 from elicitation.models import AreaResponse, Expert, Rating, Round, Study
 
 ItemKey = tuple[int, int]  # (area_id, criterion_id)
@@ -83,7 +88,7 @@ class ItemFeedback:
     scale_min: int
     own_value: int | None
     own_cannot_judge: bool
-    blocs: list[BlocStats] | None  # None when a bloc breakdown would expose a group below k
+    blocs: list[BlocStats] | None  # None: no breakdown (turned off, or disclosure control shows no bloc)
 
     @property
     def suppressed(self) -> bool:
@@ -123,10 +128,10 @@ def _expand(counts: Mapping[int, int]) -> list[int]:
     return [value for value, count in sorted(counts.items()) for _ in range(count)]
 
 
-def item_stats(counts: Mapping[int, int], *, method: str, min_group_size: int) -> Stats | None:
-    """n, median and quartiles from a value → count map; None when fewer than ``min_group_size`` rated."""
+def item_stats(counts: Mapping[int, int], *, method: str) -> Stats | None:
+    """n, median and quartiles from a value → count map (None without ratings); disclosure is decided elsewhere."""
     values = _expand(counts)
-    if not values or len(values) < min_group_size:
+    if not values:
         return None
     return Stats(
         n=len(values),
@@ -136,14 +141,18 @@ def item_stats(counts: Mapping[int, int], *, method: str, min_group_size: int) -
     )
 
 
-def bloc_breakdown_allowed(bloc_sizes: Mapping[str, int], *, min_group_size: int) -> bool:
-    """A breakdown shows every bloc with raters, so it is allowed only if each has at least k of them.
+def shown_blocs(panel_n: int, bloc_sizes: Mapping[str, int], *, min_group_size: int) -> list[str] | None:
+    """The blocs whose figures an item's feedback may show; None when the panel's own figures are withheld.
 
-    Any bloc with 0 < n < k would either be shown or be derivable as the total minus the shown blocs.
-    A single bloc adds nothing to the overall figures, so it gives no breakdown either.
+    A lone bloc holding the whole panel adds nothing to the overall figures, so it is not a breakdown.
     """
-    sizes = [n for n in bloc_sizes.values() if n > 0]
-    return len(sizes) > 1 and all(n >= min_group_size for n in sizes)
+    panel_hidden, hidden = disclosure.withheld_groups(panel_n, bloc_sizes, k=min_group_size)
+    if panel_hidden or panel_n == 0:
+        return None
+    shown = sorted(bloc for bloc, n in bloc_sizes.items() if n > 0 and bloc not in hidden)
+    if len(shown) == 1 and bloc_sizes[shown[0]] == panel_n:
+        return []
+    return shown
 
 
 def chart_bars(counts: Mapping[int, int], *, scale_min: int, scale_max: int, own_value: int | None) -> list[Bar]:
@@ -204,15 +213,20 @@ def round_feedback(
     # value -> count per item, and raters per item and bloc ("cannot judge" counts as a rater only for rationales)
     counts: dict[ItemKey, dict[int, int]] = defaultdict(dict)
     bloc_counts: dict[ItemKey, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
+    bloc_sizes: dict[ItemKey, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     cannot_judge: dict[ItemKey, int] = defaultdict(int)
-    rows = ratings.values_list("area_id", "criterion_id", "value", "expert__bloc").annotate(n=Count("id"))
-    for area_id, criterion_id, value, bloc, n in rows.order_by():
-        key = (area_id, criterion_id)
-        if value is None:
-            cannot_judge[key] += n
-            continue
-        counts[key][value] = counts[key].get(value, 0) + n
-        bloc_counts[key][bloc][value] = n
+    if result.live:
+        _published_counts(source, only, counts, bloc_counts, bloc_sizes, cannot_judge)
+    else:
+        rows = ratings.values_list("area_id", "criterion_id", "value", "expert__bloc").annotate(n=Count("id"))
+        for area_id, criterion_id, value, bloc, n in rows.order_by():
+            key = (area_id, criterion_id)
+            if value is None:
+                cannot_judge[key] += n
+                continue
+            counts[key][value] = counts[key].get(value, 0) + n
+            bloc_counts[key][bloc][value] = n
+            bloc_sizes[key][bloc] += n
 
     own = {
         (area_id, criterion_id): (value, judged)
@@ -229,16 +243,15 @@ def round_feedback(
         n = sum(item_counts.values())
         area_panel[key[0]] = max(area_panel[key[0]], n + cannot_judge.get(key, 0))
         own_value, own_cannot_judge = own.get(key, (None, False))
-        stats = item_stats(item_counts, method=study.quantile_method, min_group_size=k)
+        shown = shown_blocs(n, bloc_sizes[key], min_group_size=k)
+        stats = None if shown is None else item_stats(item_counts, method=study.quantile_method)
         blocs = None
-        if stats is not None:
-            sizes = {bloc: sum(c.values()) for bloc, c in bloc_counts[key].items()}
-            if bloc_breakdown_allowed(sizes, min_group_size=k):
-                blocs = [
-                    BlocStats(bloc=bloc, stats=bloc_stats)
-                    for bloc, bloc_count in sorted(bloc_counts[key].items())
-                    if (bloc_stats := item_stats(bloc_count, method=study.quantile_method, min_group_size=k))
-                ]
+        if stats is not None and shown and study.feedback_by_bloc:
+            blocs = [
+                BlocStats(bloc=bloc, stats=bloc_stats)
+                for bloc in shown
+                if (bloc_stats := item_stats(bloc_counts[key].get(bloc, {}), method=study.quantile_method))
+            ]
         result.items[key] = ItemFeedback(
             area_id=key[0],
             criterion_id=key[1],
@@ -275,11 +288,40 @@ def round_feedback(
                 )
             )
         for area_id, panel in area_panel.items():
-            if panel < k:
+            if disclosure.too_few(panel, k=k):  # texts have no relation to derive from: primary suppression only
                 result.rationales_suppressed.add(area_id)
             elif texts.get(area_id):
                 result.rationales[area_id] = _shuffled(texts[area_id])
     return result
+
+
+def _published_counts(
+    source: Round,
+    only: ItemKey | None,
+    counts: dict[ItemKey, dict[int, int]],
+    bloc_counts: dict[ItemKey, dict[str, dict[int, int]]],
+    bloc_sizes: dict[ItemKey, dict[str, int]],
+    cannot_judge: dict[ItemKey, int],
+) -> None:
+    """Fill the count tables, in place, from the stored rows of the live round's published run.
+
+    In real-time mode the group answer changes only when a new run is published (``aggregation.runs``:
+    each publication adds at least k contributors), so comparing the page before and after one expert's
+    save shows nothing about that save. One query; no rows before the first publication.
+    """
+    rows = shown_item_rows(source.pk)
+    if only is not None:
+        rows = rows.filter(area_id=only[0], criterion_id=only[1])
+    fields = ("area_id", "criterion_id", "group", "n", "n_cannot_judge", "value_counts", "criterion__scale_min")
+    for area_id, criterion_id, group, n, n_cannot_judge, distribution, scale_min in rows.values_list(*fields):
+        key = (area_id, criterion_id)
+        histogram = {scale_min + index: count for index, count in enumerate(distribution) if count}
+        if group == "":
+            counts[key] = histogram
+            cannot_judge[key] = n_cannot_judge
+        else:
+            bloc_counts[key][group] = histogram
+            bloc_sizes[key][group] = n
 
 
 def feedback_visible(*, study: Study, rated_now: bool) -> bool:

@@ -3,9 +3,11 @@
 Every service that writes an answer, and the service that closes a round, first
 locks the round's row with ``SELECT ... FOR UPDATE`` inside its transaction
 (on SQLite the settings open every transaction IMMEDIATE, which serialises
-writers the same way). So a save either commits before the close and is in the
-closed round's results, or waits for the close and is refused with
-``RoundNotOpen``: never accepted and then lost.
+writers the same way). Rating saves on PostgreSQL take the same row ``FOR SHARE``
+instead (``rating_writes.lock_round_shared``): they run side by side, and only the
+close, holding it ``FOR UPDATE``, excludes them. So a save either commits before the
+close and is in the closed round's results, or waits for the close and is refused
+with ``RoundNotOpen``: never accepted and then lost.
 """
 
 from __future__ import annotations

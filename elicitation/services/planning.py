@@ -36,8 +36,9 @@ def no_consensus_known(round_: Round) -> set[Item]:
 def panel_consensus_items(round_: Round) -> set[Item]:
     """The items whose whole-panel result in ``round_``'s latest aggregation reached consensus under its rule."""
     from aggregation.models import ItemResult
+    from aggregation.selectors import shown_runs
 
-    rows = ItemResult.objects.filter(round_id=round_.pk, group="", consensus=True)
+    rows = ItemResult.objects.filter(run_id__in=shown_runs([round_.pk]), group="", consensus=True)
     return set(rows.values_list("area_id", "criterion_id"))
 
 

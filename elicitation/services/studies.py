@@ -30,6 +30,7 @@ SETTINGS_FIELDS = (
     "anonymity",
     "mode",
     "feedback_timing",
+    "feedback_by_bloc",
     "default_language",
     "languages",
     "blocs",
@@ -188,9 +189,34 @@ def _check_settings(study: Study, values: dict[str, Any]) -> dict[str, list[str]
     low, safeguard, avoid = (values[f"risk_{n}_threshold"] for n in ("low", "safeguard", "avoid"))
     if not low <= safeguard <= avoid:
         errors["risk_safeguard_threshold"] = [_("Risk thresholds must rise: low ≤ safeguard ≤ avoid.")]
-    weakening = study.anonymity == Study.Anonymity.STRICT and values["anonymity"] != Study.Anonymity.STRICT
-    if weakening and study.rounds.exclude(status=Round.Status.DRAFT).exists():
+    errors.update(_weakened_promises(study, values))
+    return errors
+
+
+def _weakened_promises(study: Study, values: dict[str, Any]) -> dict[str, list[str]]:
+    """Settings experts consented under may only get stronger: k rises, strict stays, bloc breakdowns go off.
+
+    The promise is made when the first expert consents (or answers, for studies whose rounds opened before
+    consent was recorded); until then everything may change.
+    """
+    promised = (
+        study.experts.filter(consented_at__isnull=False).exists()
+        or study.rounds.exclude(status=Round.Status.DRAFT).exists()
+    )
+    if not promised:
+        return {}
+    errors: dict[str, list[str]] = {}
+    if study.anonymity == Study.Anonymity.STRICT and values["anonymity"] != Study.Anonymity.STRICT:
         errors["anonymity"] = [_("Experts were promised strict anonymity when they answered; it cannot be weakened.")]
+    if int(values["min_group_size"]) < study.min_group_size:
+        errors.setdefault("min_group_size", []).append(
+            _("Experts consented under a minimum group size of %(k)d; it can rise, not fall.")
+            % {"k": study.min_group_size}
+        )
+    if values["feedback_by_bloc"] and not study.feedback_by_bloc:
+        errors["feedback_by_bloc"] = [
+            _("Experts consented without a bloc breakdown in their feedback; it cannot be turned back on.")
+        ]
     return errors
 
 

@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from elicitation.models import Expert
+from elicitation.models import Expert, Study
+from elicitation.models.panel import email_key
 from elicitation.selectors import study_for_coordinator
 from elicitation.services.erasure import expert_erase
 from elicitation.services.errors import ServiceError
@@ -23,19 +24,30 @@ TEMPLATE = "elicitation/setup/expert_erase.html"
 
 
 class EraseForm(forms.Form):
-    """Typing the pseudonym is the confirmation: a slip of the mouse cannot erase anyone."""
+    """Typing the pseudonym is the confirmation: a slip of the mouse cannot erase anyone.
 
-    pseudonym = forms.CharField(label=gettext_lazy("Type the pseudonym to confirm"), max_length=20, strip=True)
+    In strict anonymity the page shows no pseudonym (none is paired with a person), so the email address
+    is typed instead.
+    """
+
+    pseudonym = forms.CharField(label=gettext_lazy("Type the pseudonym to confirm"), max_length=254, strip=True)
 
     def __init__(self, *args: object, expert: Expert, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.expert = expert
+        self.strict = expert.study.anonymity == Study.Anonymity.STRICT
+        if self.strict:
+            self.fields["pseudonym"].label = _("Type the email address to confirm")
 
     def clean_pseudonym(self) -> str:
-        given = str(self.cleaned_data["pseudonym"]).upper()
-        if given != self.expert.pseudonym:
+        given = str(self.cleaned_data["pseudonym"])
+        if self.strict:
+            if email_key(given) != email_key(self.expert.email):
+                raise forms.ValidationError(_("This is not the email address of the expert to erase."))
+            return given
+        if given.upper() != self.expert.pseudonym:
             raise forms.ValidationError(_("This is not the pseudonym of the expert to erase."))
-        return given
+        return given.upper()
 
 
 @login_required
@@ -45,7 +57,7 @@ def expert_erase_confirm(request: HttpRequest, study_uuid: UUID, expert_uuid: UU
     expert = get_object_or_404(Expert, study=study, uuid=expert_uuid)
     context = {"study": study, "expert": expert}
     if expert.erased_at is not None:
-        messages.info(request, _("%(p)s's personal data was already erased.") % {"p": expert.pseudonym})
+        messages.info(request, _("%(p)s's personal data was already erased.") % {"p": expert.coordinator_label})
         return redirect("study-panel", study_uuid=study.uuid)
     form = EraseForm(request.POST or None, expert=expert)
     if request.method != "POST":
@@ -53,12 +65,11 @@ def expert_erase_confirm(request: HttpRequest, study_uuid: UUID, expert_uuid: UU
     if not form.is_valid():
         return render(request, TEMPLATE, {**context, "form": form}, status=400)
     assert isinstance(request.user, User)
+    label = expert.coordinator_label  # before the name and address are gone
     try:
         expert_erase(expert=expert, user=request.user)
     except ServiceError as exc:
         form.add_error(None, exc.message)
         return render(request, TEMPLATE, {**context, "form": form}, status=exc.status_code)
-    messages.success(
-        request, _("%(p)s's personal data was erased; the pseudonymous answers are kept.") % {"p": expert.pseudonym}
-    )
+    messages.success(request, _("%(p)s's personal data was erased; the pseudonymous answers are kept.") % {"p": label})
     return redirect("study-panel", study_uuid=study.uuid)

@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -24,10 +24,10 @@ from elicitation.expert_form import (
     round_form,
 )
 from elicitation.models import Expert, Participation, Rating, Round, RoundItem, Study
-from elicitation.services.answers import answers_save, area_response_save, round_submit, suggestion_add
+from elicitation.services.answers import answers_save, area_response_save, ratings_save, round_submit, suggestion_add
 from elicitation.services.errors import InvalidInput, RoundNotOpen
 from elicitation.services.expert_access import expert_consent, expert_language_set, expert_link_open
-from elicitation.services.feedback import round_feedback
+from elicitation.services.feedback import feedback_source, round_feedback
 from elicitation.views.expert_access import expert_context, expert_required, link_invalid, no_referrer, session_start
 
 security_log = logging.getLogger("coopsurvey.security")
@@ -206,12 +206,41 @@ def autosave(request: HttpRequest, expert: Expert, round_uuid: str) -> HttpRespo
     """htmx: save the one field that changed; answer with a status line, the progress and fresh feedback."""
     if refused := _consent_first(request, expert):
         return refused
-    round_ = _expert_round(expert, round_uuid)
     posted = parse_answers(request.POST, not_a_number=_("Not a valid choice."))
     template = "elicitation/expert/_save_status.html"
-    context = expert_context(expert, round=round_)
     if not posted.answers and not posted.areas:
-        return render(request, template, {**context, "error": _("Nothing to save.")}, status=400)
+        round_ = _expert_round(expert, round_uuid)
+        return render(
+            request, template, {**expert_context(expert, round=round_), "error": _("Nothing to save.")}, status=400
+        )
+    if posted.areas or posted.errors:
+        return _autosave_form_fields(request, expert, round_uuid, posted)
+    try:  # ratings only: the save also gives the progress (see services.rating_writes)
+        saved = ratings_save(expert=expert, round_uuid=round_uuid, answers=posted.answers)
+    except Round.DoesNotExist:
+        raise Http404 from None
+    except RoundNotOpen:
+        round_ = _expert_round(expert, round_uuid)
+        message = _("This round is closed. Your last change was not saved.")
+        return render(request, template, {**expert_context(expert, round=round_), "error": message}, status=409)
+    except InvalidInput as error:
+        round_ = _expert_round(expert, round_uuid)
+        errors = _rating_errors(posted, error)
+        message = " ".join(problem for problems in errors.values() for problem in problems)
+        return render(request, template, {**expert_context(expert, round=round_), "error": message}, status=400)
+    round_ = saved.round
+    context = _saved_context(expert, round_, posted, saved.answered, saved.total, saved.scales)
+    if round_.study.feedback_timing == Study.FeedbackTiming.AFTER_OWN:
+        new_areas = {area for area, _criterion in saved.newly_answered} & saved.complete_areas
+        context["completed_cards"] = _completed_cards(expert, round_, new_areas)
+    return render(request, template, context)
+
+
+def _autosave_form_fields(request: HttpRequest, expert: Expert, round_uuid: str, posted: PostedAnswers) -> HttpResponse:
+    """A confidence or rationale (or a field that did not parse): the general save of the round form."""
+    round_ = _expert_round(expert, round_uuid)
+    template = "elicitation/expert/_save_status.html"
+    context = expert_context(expert, round=round_)
     answered_before = _answered_items(expert, round_)
     try:
         errors, _changed = _save_posted(expert, round_, posted)
@@ -224,6 +253,36 @@ def autosave(request: HttpRequest, expert: Expert, round_uuid: str) -> HttpRespo
     # A save is all or nothing: now every posted item is answered (progress without another query).
     answered = answered_before | {(answer.area_id, answer.criterion_id) for answer in posted.answers}
     asked = _asked_items(round_)
+    context = _saved_context(expert, round_, posted, len(answered), len(asked), asked)
+    if round_.study.feedback_timing == Study.FeedbackTiming.AFTER_OWN:
+        new_areas = {a.area_id for a in posted.answers if (a.area_id, a.criterion_id) not in answered_before}
+        # Only an area whose last item this save answered shows anything new.
+        new_areas = {area for area in new_areas if {key for key in asked if key[0] == area} <= answered}
+        context["completed_cards"] = _completed_cards(expert, round_, new_areas)
+    return render(request, template, context)
+
+
+def _rating_errors(posted: PostedAnswers, error: InvalidInput) -> dict[str, list[str]]:
+    """Errors of a ratings save keyed by form field, as ``_save_posted`` keys them."""
+    errors: dict[str, list[str]] = {}
+    for key, problems in error.field_errors.items():
+        if key.startswith("answers."):
+            answer = posted.answers[int(key.split(".")[1])]
+            errors[rating_field(answer.area_id, answer.criterion_id)] = problems
+        else:
+            errors.setdefault("__all__", []).extend(problems)
+    return errors
+
+
+def _saved_context(
+    expert: Expert,
+    round_: Round,
+    posted: PostedAnswers,
+    answered: int,
+    total: int,
+    asked: dict[Item, tuple[int, int]],
+) -> dict[str, Any]:
+    """The status line after a save: the progress and the posted items' fresh feedback."""
     refreshed = []
     source_number, live = None, False
     for answer in posted.answers:
@@ -236,30 +295,23 @@ def autosave(request: HttpRequest, expert: Expert, round_uuid: str) -> HttpRespo
         if item_feedback is not None and feedback.source is not None:
             source_number, live = feedback.source.number, feedback.live
             refreshed.append({"feedback": item_feedback, "dom_id": f"item-{key[0]}-{key[1]}"})
-    context.update(
-        answered=len(answered), total=len(asked), refreshed=refreshed, source_number=source_number, live=live
+    return expert_context(
+        expert,
+        round=round_,
+        answered=answered,
+        total=total,
+        refreshed=refreshed,
+        source_number=source_number,
+        live=live,
+        completed_cards={},
     )
-    context["completed_cards"] = _newly_completed_cards(expert, round_, posted, answered_before, answered, asked)
-    return render(request, template, context)
 
 
-def _newly_completed_cards(
-    expert: Expert,
-    round_: Round,
-    posted: PostedAnswers,
-    answered_before: set[tuple[int, int]],
-    answered: set[Item],
-    asked: dict[Item, tuple[int, int]],
-) -> dict[str, Any]:
+def _completed_cards(expert: Expert, round_: Round, new_areas: set[int]) -> dict[str, Any]:
     """With "after own rating" timing, an area's rationales appear when its last criterion is rated."""
-    if round_.study.feedback_timing != Study.FeedbackTiming.AFTER_OWN:
+    if not new_areas or feedback_source(round_) is None:  # round 1 of a classic study: no query, nothing to show
         return {}
-    new_areas = {a.area_id for a in posted.answers if (a.area_id, a.criterion_id) not in answered_before}
-    # Only an area whose last item this save answered shows anything new; the form is built only then.
-    new_areas = {area for area in new_areas if {key for key in asked if key[0] == area} <= answered}
-    if not new_areas:
-        return {}
-    form = round_form(expert=expert, round_=round_)
+    form = round_form(expert=expert, round_=round_)  # built only when an area was just completed
     if form.feedback.source is None:
         return {}
     cards = [card for card in form.cards if card.area_id in new_areas and card.show_rationales]

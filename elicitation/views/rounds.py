@@ -65,10 +65,14 @@ def render_detail(
     request: HttpRequest, study: Study, round_: Round, *, deadline_form: DeadlineForm | None = None, status: int = 200
 ) -> HttpResponse:
     participations = participations_of_round(round_)
+    strict = study.anonymity == Study.Anonymity.STRICT
     context = {
         "study": study,
         "round": round_,
-        "participations": participations,
+        # Strict anonymity: counts only. Who started or submitted when could be matched against the moment
+        # a result changed (and reminders go only to those who have not submitted).
+        "participations": [] if strict else participations,
+        "strict": strict,
         "deadline_form": deadline_form or DeadlineForm(initial={"deadline": round_.deadline}),
         "show_names": study.anonymity == Study.Anonymity.STANDARD,
         "counts": {

@@ -33,7 +33,8 @@ def _user(request: HttpRequest) -> User:
 def panel_list(request: HttpRequest, study_uuid: UUID) -> HttpResponse:
     study = study_for_coordinator(request.user, study_uuid)
     experts = list(study.experts.order_by("number"))
-    context = {"study": study, "experts": experts, "counts": panel_counts(study)}
+    # Strict anonymity: names without pseudonyms, so no page joins a person to the pseudonym of any row
+    context = {"study": study, "experts": experts, "counts": panel_counts(study), "strict": study.anonymity == "strict"}
     return render(request, "elicitation/setup/panel.html", context)
 
 
@@ -56,7 +57,7 @@ def expert_form(request: HttpRequest, study_uuid: UUID, expert_uuid: UUID | None
             saved = panel.expert_update(expert=expert, user=_user(request), **form.values())
     except ServiceError as exc:
         return render_refused(request, template, context, form, exc)
-    messages.success(request, _("%(pseudonym)s was saved.") % {"pseudonym": saved.pseudonym})
+    messages.success(request, _("%(pseudonym)s was saved.") % {"pseudonym": saved.coordinator_label})
     return redirect("study-panel", study_uuid=study.uuid)
 
 
@@ -68,10 +69,12 @@ def expert_set_active(request: HttpRequest, study_uuid: UUID, expert_uuid: UUID)
     try:
         if request.POST.get("active") == "1":
             panel.expert_reactivate(expert=expert, user=_user(request))
-            messages.success(request, _("%(p)s is back on the panel; send a new invitation.") % {"p": expert.pseudonym})
+            done = _("%(p)s is back on the panel; send a new invitation.")
+            messages.success(request, done % {"p": expert.coordinator_label})
         else:
             panel.expert_deactivate(expert=expert, user=_user(request))
-            messages.success(request, _("%(p)s was deactivated; their links no longer work.") % {"p": expert.pseudonym})
+            done = _("%(p)s was deactivated; their links no longer work.")
+            messages.success(request, done % {"p": expert.coordinator_label})
     except ServiceError as exc:
         messages.error(request, exc.message)
     return redirect("study-panel", study_uuid=study.uuid)

@@ -5,6 +5,7 @@ Usage: python recompute.py  (in the unpacked bundle; needs numpy and scipy)
 Uses the copy of aggregation.metrics shipped next to this script, the quantile method recorded in
 study.json, and the conventions of the codebook: "cannot judge" is excluded from n, SD uses n - 1.
 Checks the columns in COMPARED; the RAND/UCLA, stability and consensus columns are not recomputed.
+A row withheld by disclosure control (``suppressed``) is checked to stand on fewer than k ratings.
 Exits with status 0 when every number matches, 1 otherwise, listing the mismatches.
 """
 
@@ -88,6 +89,10 @@ def main() -> int:
         scale_min, scale_max = scales[criterion]
         if row["quantile_method"] != method:
             problems.append(f"{key}: quantile method {row['quantile_method']} differs from study.json ({method})")
+        if row.get("suppressed") == "True":
+            if not 0 < len(values.get(key, [])) < config["study"]["min_group_size"]:
+                problems.append(f"{key}: suppressed, but not rated by 1 to k - 1 experts")
+            continue
         computed = recompute(values.get(key, []), cannot.get(key, 0), scale_min, scale_max, method)
         for column in COMPARED:
             if not same(row[column], float(computed[column])):

@@ -11,9 +11,9 @@ import pytest
 from scipy import stats
 
 from aggregation.crossbloc import cross_bloc
+from aggregation.disclosure import mark_suppressed
 from aggregation.rules import RuleParts, consensus
 from aggregation.summary import summarize
-from aggregation.suppression import mark_suppressed
 
 RULE = RuleParts(max_iqr=1)
 
@@ -34,24 +34,31 @@ def crossing(frame: pd.DataFrame, k: int = 5, rule: RuleParts | None = RULE) -> 
     return cross_bloc(mark_suppressed(summary, k), frame, min_group_size=k)
 
 
-def test_consensus_shared_by_every_bloc_ignores_a_bloc_below_k() -> None:
+def test_a_bloc_below_k_and_the_bloc_withheld_with_it_are_not_compared() -> None:
     # Blocs A and B (5 each) all rate 8; bloc C has only 2 experts, both rating 1. Panel: ten 8s and two 1s,
-    # Q1 at position 3.25 and Q3 at 9.75 are both 8: IQR 0, consensus. C is below k = 5: suppressed and
-    # not evidence either way, so the verdict is "shared".
+    # Q1 at position 3.25 and Q3 at 9.75 are both 8: IQR 0, consensus. C is below k = 5: suppressed; the
+    # panel minus A and B would give C's two ratings, so the smallest other bloc (A, tied with B and first
+    # by name) is withheld too. A withheld bloc is no evidence and enters no test (a test against B would
+    # describe A's ratings): one bloc is left, too few to compare.
     row = crossing(ratings({"A": [8] * 5, "B": [8] * 5, "C": [1, 1]})).iloc[0]
     assert row["panel_consensus"] is True
-    assert row["blocs_compared"] == ["A", "B"]
-    assert row["blocs_suppressed"] == 1
-    assert row["consensus_in_every_bloc"] is True
-    assert row["verdict"] == "shared"
-    # C is suppressed, so the smallest other bloc (A, tied with B and first by name) is hidden as well:
-    # only B's median is shown, and no difference can be computed.
+    assert row["blocs_compared"] == ["B"]
+    assert row["blocs_suppressed"] == 2
+    assert row["consensus_in_every_bloc"] is None
+    assert row["verdict"] == "too_few_blocs"
     assert row["group_medians"] == {"B": 8.0}
     assert math.isnan(row["max_median_difference"])
-    # Mann-Whitney between the two largest blocs A and B: identical ratings, U = 25 / 2, p = 1.
-    assert (row["bloc_a"], row["bloc_b"]) == ("A", "B")
-    assert row["mann_whitney_u"] == 12.5
-    assert row["mann_whitney_p"] == 1.0
+    assert row["bloc_a"] == ""
+    assert math.isnan(row["mann_whitney_p"])
+
+
+def test_consensus_shared_by_every_shown_bloc() -> None:
+    row = crossing(ratings({"A": [8] * 5, "B": [8] * 5, "C": [8] * 6 + [1]})).iloc[0]
+    assert row["blocs_compared"] == ["C", "A", "B"]
+    assert row["consensus_in_every_bloc"] is True
+    assert row["verdict"] == "shared"
+    # Mann-Whitney between the two largest blocs C and A.
+    assert (row["bloc_a"], row["bloc_b"]) == ("C", "A")
 
 
 def test_a_bloc_without_consensus_divides_the_item() -> None:
@@ -78,7 +85,7 @@ def test_opposed_blocs_have_no_panel_consensus_and_a_clear_test() -> None:
 
 def test_one_bloc_of_k_is_too_few_to_compare() -> None:
     row = crossing(ratings({"A": [8] * 5, "B": [8, 8]})).iloc[0]
-    assert row["blocs_compared"] == ["A"]
+    assert row["blocs_compared"] == []  # B is below k, and A would give B as the panel minus A
     assert row["verdict"] == "too_few_blocs"
     assert row["consensus_in_every_bloc"] is None
     assert row["bloc_a"] == ""

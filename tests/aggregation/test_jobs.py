@@ -143,7 +143,7 @@ def test_a_failing_computation_does_not_reach_the_caller(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("bad data")
 
-    monkeypatch.setattr("aggregation.services._replace_rows", broken)
+    monkeypatch.setattr("aggregation.services._insert_rows", broken)
     with django_capture_on_commit_callbacks(execute=True):
         request_aggregation(round_id=open_round.pk, immediate=True)
     run = AggregationRun.objects.get(round=open_round)

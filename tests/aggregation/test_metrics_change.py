@@ -108,3 +108,42 @@ def test_it_matches_scipys_two_sided_mann_whitney_after_dropping_missing_values(
 
 def test_it_gives_p_of_one_when_both_groups_rate_identically() -> None:
     assert metrics.mann_whitney([5, 5, 5], [5, 5])["p"] == pytest.approx(1.0)
+
+
+def _doubled_ranks_and_observed(differences: np.ndarray) -> tuple[np.ndarray, int]:
+    nonzero = differences[differences != 0]
+    doubled = (2 * stats.rankdata(np.abs(nonzero))).astype(np.int64)
+    return doubled, int(doubled[nonzero > 0].sum())
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(min_value=-6, max_value=6), min_size=1, max_size=13))
+def test_the_exact_signed_rank_p_equals_scipys_exact_or_permutation_p(differences: list[int]) -> None:
+    d = np.array(differences, dtype=np.float64)
+    if not d.any():
+        return
+    doubled, observed = _doubled_ranks_and_observed(d)
+    p = metrics.signed_rank_exact_p(doubled[np.newaxis, :], np.array([observed]))[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = stats.wilcoxon(d, zero_method="wilcox").pvalue  # exact, or permutation with ties/zeros
+    assert math.isclose(p, expected, rel_tol=1e-9, abs_tol=1e-12)
+
+
+def test_the_exact_signed_rank_p_equals_scipys_exact_p_up_to_50_pairs_without_ties() -> None:
+    rng = np.random.default_rng(7)
+    rows, observed, expected = [], [], []
+    for _ in range(40):
+        d = rng.permutation(np.arange(1, 51)) * rng.choice([-1, 1], size=50)
+        doubled, t = _doubled_ranks_and_observed(d.astype(np.float64))
+        rows.append(doubled)
+        observed.append(t)
+        expected.append(stats.wilcoxon(d, zero_method="wilcox", method="exact").pvalue)
+    p = metrics.signed_rank_exact_p(np.array(rows), np.array(observed))
+    np.testing.assert_allclose(p, expected, rtol=1e-9, atol=1e-14)
+
+
+def test_padding_a_row_with_zero_ranks_changes_nothing() -> None:
+    plain = metrics.signed_rank_exact_p(np.array([[2, 4, 7, 7]]), np.array([9]))
+    padded = metrics.signed_rank_exact_p(np.array([[2, 4, 7, 7, 0, 0]]), np.array([9]))
+    np.testing.assert_allclose(plain, padded)

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from aggregation import metrics
+from aggregation.disclosure import mark_suppressed
 from aggregation.summary import summarize
-from aggregation.suppression import mark_suppressed
 
 NAN = math.nan
 

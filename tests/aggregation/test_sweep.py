@@ -24,9 +24,24 @@ def test_a_round_aggregated_after_its_close_is_fresh(closed_round: Round) -> Non
     assert jobs.stale_round_ids() == []
 
 
-def test_a_round_last_aggregated_before_its_close_is_stale(closed_round: Round) -> None:
+def test_a_round_last_aggregated_before_its_close_is_fresh_when_nothing_changed_since(closed_round: Round) -> None:
     round_aggregate(round_id=closed_round.pk)
     Round.objects.filter(pk=closed_round.pk).update(closed_at=timezone.now() + timedelta(seconds=1))
+    assert jobs.stale_round_ids() == [], "the current run read what the database holds"
+
+
+def test_a_closed_round_whose_ratings_differ_from_its_current_run_is_stale(closed_round: Round) -> None:
+    round_aggregate(round_id=closed_round.pk)
+    Rating.objects.filter(pk=Rating.objects.filter(round=closed_round).values("pk")[:1]).delete()
+    assert jobs.stale_round_ids() == [closed_round.pk]
+    round_aggregate(round_id=closed_round.pk, trigger=AggregationRun.Trigger.SWEEP)
+    assert jobs.stale_round_ids() == []
+
+
+def test_a_closed_round_whose_current_run_read_an_older_revision_is_stale(closed_round: Round) -> None:
+    run = round_aggregate(round_id=closed_round.pk)
+    assert run.snapshot_revision is not None
+    AggregationRun.objects.filter(pk=run.pk).update(snapshot_revision=run.snapshot_revision - 1)
     assert jobs.stale_round_ids() == [closed_round.pk]
 
 

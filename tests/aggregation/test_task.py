@@ -10,6 +10,7 @@ from scipy import stats
 
 import coopsurvey
 from aggregation.models import AggregationRun, AreaVerdict, CriterionAgreement, CrossBloc, ItemResult
+from aggregation.selectors import shown_runs
 from aggregation.services import round_aggregate
 from aggregation.tasks import aggregate_round
 from elicitation.models import ConsensusRule, Rating, Round, Study
@@ -19,10 +20,11 @@ RESULT_MODELS = (ItemResult, CriterionAgreement, CrossBloc, AreaVerdict)
 
 
 def stored_rows(round_: Round) -> dict[str, list[dict[str, Any]]]:
-    """Every result row of the round without its id and run, in a stable order."""
+    """Every result row of the round's shown run without its id and run, in a stable order."""
     rows = {}
     for model in RESULT_MODELS:
-        found = [model_to_dict(row, exclude=["id", "run"]) for row in model.objects.filter(round=round_)]
+        shown = model.objects.filter(run_id__in=shown_runs([round_.pk]))
+        found = [model_to_dict(row, exclude=["id", "run"]) for row in shown]
         rows[model.__name__] = sorted(found, key=repr)
     return rows
 
@@ -46,7 +48,10 @@ def test_running_twice_gives_identical_rows(closed_round: Round) -> None:
     second_run = round_aggregate(round_id=closed_round.pk)
     assert second_run.pk != first_run.pk
     assert stored_rows(closed_round) == first
-    assert ItemResult.objects.filter(run=first_run).count() == 0  # replaced, not added
+    first_run.refresh_from_db()
+    second_run.refresh_from_db()
+    assert ItemResult.objects.filter(run=first_run).count() == ItemResult.objects.filter(run=second_run).count() > 0
+    assert (first_run.is_current, second_run.is_current) == (False, True), "appended; the newer snapshot is current"
 
 
 def test_the_run_names_the_rule_version_method_and_code_version(closed_round: Round, panel_study: Study) -> None:
@@ -121,7 +126,7 @@ def test_a_failure_is_recorded_and_the_old_results_stay(closed_round: Round, mon
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("aggregation.services._replace_rows", broken)
+    monkeypatch.setattr("aggregation.services._insert_rows", broken)
     with pytest.raises(RuntimeError):
         round_aggregate(round_id=closed_round.pk)
     failed = AggregationRun.objects.filter(round=closed_round).order_by("-id").first()
@@ -155,3 +160,22 @@ def test_verdicts_follow_the_ratings(panel_study: Study) -> None:
     round_aggregate(round_id=round_.pk)
     assert set(AreaVerdict.objects.filter(round=round_).values_list("verdict", flat=True)) == {"promising"}
     assert set(CrossBloc.objects.filter(round=round_).values_list("verdict", flat=True)) == {"shared"}
+
+
+def test_each_shown_row_stores_its_distribution_and_suppressed_rows_none(closed_round: Round) -> None:
+    round_aggregate(round_id=closed_round.pk)
+    rows = list(ItemResult.objects.filter(run_id__in=shown_runs([closed_round.pk])).select_related("criterion"))
+    assert any(row.suppressed for row in rows)
+    for row in rows:
+        if row.suppressed:
+            assert row.value_counts == []
+            continue
+        assert len(row.value_counts) == row.criterion.scale_max - row.criterion.scale_min + 1
+        assert sum(row.value_counts) == row.n
+        values = Rating.objects.filter(
+            round=closed_round, area_id=row.area_id, criterion_id=row.criterion_id, value__isnull=False
+        )
+        if row.group:
+            values = values.filter(expert__bloc=row.group)
+        for offset, count in enumerate(row.value_counts):
+            assert values.filter(value=row.criterion.scale_min + offset).count() == count

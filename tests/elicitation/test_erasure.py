@@ -8,6 +8,7 @@ from django.db import DatabaseError, connection, transaction
 from django.test import Client
 
 from aggregation.models import ItemResult
+from aggregation.selectors import shown_runs
 from aggregation.services import round_aggregate
 from elicitation.models import AnswerRevision, AreaResponse, AuditEvent, Expert, Rating, Round, Study, Suggestion
 from elicitation.services.answers import area_response_save
@@ -25,7 +26,7 @@ SECRET_TEXT = "As the head of the Zhang lab I know our cluster has 4,000 GPUs."
 
 def _result_rows(round_: Round) -> list[tuple]:
     fields = [f.name for f in ItemResult._meta.concrete_fields if f.name not in {"id", "run"}]
-    return sorted(ItemResult.objects.filter(round=round_).values_list(*fields), key=repr)
+    return sorted(ItemResult.objects.filter(run_id__in=shown_runs([round_.pk])).values_list(*fields), key=repr)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from aggregation.models import AggregationRun, ItemResult
+from aggregation.selectors import shown_runs
 from aggregation.services import round_aggregate
 from elicitation.models import Study
 from exports.codebook import codebook_rows
@@ -44,7 +45,7 @@ def aggregated_study(coordinator: User) -> Study:
     first = make_round(study, status="closed")
     rate_everything(first, [7, 8, None, 6, 9, 5, 3])
     round_aggregate(round_id=first.pk)
-    round_aggregate(round_id=first.pk)  # the latest done run replaces the rows of the first
+    round_aggregate(round_id=first.pk)  # the newer snapshot is current; the first run keeps its rows
     second = make_round(study, status="open")
     rate_everything(second, [7, 7, 8, 6, None, 9])
     AggregationRun.objects.create(
@@ -55,7 +56,8 @@ def aggregated_study(coordinator: User) -> Study:
 
 def expected_rows(study: Study) -> list[dict[str, Any]]:
     rows = []
-    for result in ItemResult.objects.filter(round__study=study).select_related("round", "area", "criterion", "run"):
+    shown = ItemResult.objects.filter(run_id__in=shown_runs(study.rounds.all()))
+    for result in shown.select_related("round", "area", "criterion", "run"):
         row: dict[str, Any] = {
             "study": str(study.uuid),
             "round": result.round.number,
@@ -100,14 +102,15 @@ def assert_matches(records: Sequence[Mapping[Any, Any]], study: Study) -> None:
             assert same(record[name], want[name]), (name, record[name], want[name])
 
 
-def test_results_csv_holds_every_stored_row_of_the_latest_done_run(aggregated_study: Study, coordinator: User) -> None:
+def test_results_csv_holds_every_row_of_the_current_run_only(aggregated_study: Study, coordinator: User) -> None:
     client = Client()
     client.force_login(coordinator)
     data = download(client, aggregated_study, table="results", format="csv")
     frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
     assert_matches(frame.to_dict(orient="records"), aggregated_study)
-    latest = AggregationRun.objects.filter(round__study=aggregated_study, status="done").latest("finished_at")
-    assert ItemResult.objects.filter(round__study=aggregated_study).exclude(run=latest).count() == 0
+    current = AggregationRun.objects.get(round__study=aggregated_study, is_current=True)
+    kept = ItemResult.objects.filter(round__study=aggregated_study).exclude(run=current).count()
+    assert len(frame) == ItemResult.objects.filter(run=current).count() == kept, "the earlier run's rows stay, unread"
     assert set(frame["round"]) == {"1"}, "round 2 has no done run, so no rows"
     assert set(frame["group"]) == {"", "A", "B"}
     suppressed = frame[frame["suppressed"] == "True"]

@@ -1,4 +1,4 @@
-"""Two aggregation jobs for the same round at once: one result set, not two.
+"""Two aggregation jobs for the same round at once: each appends one whole result set, one is current.
 
 Both jobs read and compute while the test holds the round's results lock (the PostgreSQL advisory
 lock that serialises the writes) from a connection of its own, so they are certainly in flight
@@ -28,7 +28,7 @@ def _counts(round_id: int) -> dict[str, int]:
     return {model.__name__: model.objects.filter(round_id=round_id).count() for model in RESULT_MODELS}
 
 
-def test_two_jobs_for_one_round_at_once_leave_one_result_set(study_a):
+def test_two_jobs_for_one_round_at_once_append_whole_result_sets_and_the_newest_snapshot_is_current(study_a):
     if connection.vendor != "postgresql":
         pytest.skip("the results lock is PostgreSQL's advisory lock")
     round_ = _closed_round_with_ratings(study_a)
@@ -49,11 +49,12 @@ def test_two_jobs_for_one_round_at_once_leave_one_result_set(study_a):
     assert all(isinstance(results[key], AggregationRun) for key in "ab"), results
     runs = AggregationRun.objects.filter(round=round_).order_by("pk")
     assert [run.status for run in runs] == ["done", "done", "done"]
-    assert _counts(round_.pk) == undisturbed_counts, "one result set, not two"
+    assert _counts(round_.pk) == {name: 3 * count for name, count in undisturbed_counts.items()}, "appended"
     assert results_snapshot(round_.pk) == undisturbed
-    latest = {
-        run_id
-        for model in RESULT_MODELS
-        for run_id in model.objects.filter(round=round_).values_list("run_id", flat=True)
-    }
-    assert len(latest) == 1, "every stored row comes from the one job that wrote last"
+    current = runs.get(is_current=True)
+    newest = runs.order_by("-snapshot_revision", "-snapshot_read_at").first()
+    assert newest is not None
+    assert current.pk == newest.pk, "the newest snapshot"
+    for model in RESULT_MODELS:
+        rows_of = set(model.objects.filter(round=round_).values_list("run_id", flat=True))
+        assert rows_of == {run.pk for run in runs}, "each run keeps one whole result set"

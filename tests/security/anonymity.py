@@ -69,7 +69,7 @@ class World:
     current: Round  # round 2 of study A, open
     other_round: Round  # study B's open round
     # Items of round 1 (area_id, criterion_id) with what feeds back from them.
-    shown_item: tuple[int, int] = (0, 0)  # everyone rated it: n >= k, no bloc breakdown (LONE < k)
+    shown_item: tuple[int, int] = (0, 0)  # everyone rated it: n >= k; LONE < k, and MIDDLE withheld with it
     pair_item: tuple[int, int] = (0, 0)  # only me and one other rated it: n = 2 < k
     bloc_item: tuple[int, int] = (0, 0)  # rated by BIG and MIDDLE only: a breakdown by bloc is allowed
     visible_rationales: list[str] = field(default_factory=list)  # may be shown, never with their author

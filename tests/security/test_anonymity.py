@@ -366,8 +366,9 @@ def test_feedback_shows_no_statistic_of_a_pair_and_no_bloc_below_k(world):
     assert "9" not in re.sub(r"<[^>]+>|item-\d+-\d+", "", pair)
 
     shown = feedback_block(page, world.shown_item)
-    assert "<svg" in shown  # the panel of 12 is shown...
-    assert "By bloc" not in shown
+    assert "<svg" in shown  # the panel of 12 is shown, and of its blocs (6, 5 and 1) only the six:
+    assert BIG in shown  # the lone expert is withheld, and with them the five, so the panel minus
+    assert MIDDLE not in shown  # the six gives six ratings pooled, neither the five nor the one
     assert LONE not in shown
 
     by_bloc = feedback_block(page, world.bloc_item)

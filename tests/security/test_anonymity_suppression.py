@@ -120,3 +120,49 @@ def test_the_dashboard_shows_no_figure_of_a_suppressed_bloc(aggregated, coordina
         assert page.status_code == 200
         assert "cell-median" not in body, bloc
         assert "Fewer than 5 experts" in body, bloc
+
+
+@pytest.fixture
+def small_panel(coordinator_a) -> tuple[Study, Round]:
+    """Three experts (k = 5) rated every item of a closed round: the whole panel is below k."""
+    study = make_study(coordinator=coordinator_a, title="Study with a small panel", blocs=[BIG], min_group_size=5)
+    experts = _experts(study, [BIG] * 3, first_number=1)
+    round_ = make_round(study, status=Round.Status.CLOSED)
+    for item in round_.items.all():
+        for expert, value in zip(experts, [2, 5, 9], strict=True):
+            _rate(round_, expert, (item.area_id, item.criterion_id), value)
+    assert round_aggregate(round_id=round_.pk).status == "done"
+    return study, round_
+
+
+def test_a_panel_below_k_has_no_statistic_on_any_surface(small_panel, coordinator_a):
+    from aggregation.models import CriterionAgreement
+
+    study, round_ = small_panel
+    rows = ItemResult.objects.filter(round=round_)
+    assert rows.exists()
+    assert not rows.filter(suppressed=False).exists()
+    assert not rows.filter(median__isnull=False).exists()
+    for agreement in CriterionAgreement.objects.filter(round=round_):
+        assert agreement.kendall_w is None
+        assert agreement.alpha_ordinal is None
+    api = token_client(coordinator_a)
+    body = api.get(reverse("api-v1:aggregate-list"), {"round": str(round_.uuid), "limit": "1000"}).json()
+    assert body["results"]
+    assert all(row["suppressed"] and row["mean"] is None and row["n"] is None for row in body["results"])
+    client = Client()
+    client.force_login(coordinator_a)
+    for table in ("results", "aggregates"):
+        page = client.get(
+            reverse("export-download", kwargs={"study_uuid": study.uuid}), {"table": table, "format": "csv"}
+        )
+        exported = _result_rows(b"".join(page.streaming_content), "csv")  # type: ignore[attr-defined]
+        assert exported, table
+        assert all(row["suppressed"] == "True" for row in exported), table
+        assert all(row[name] == "" for row in exported for name in ("n", "mean", "median", "sd")), table
+    names = [route.name for route in all_routes() if route.name.startswith("dashboard:")]
+    for name in names:
+        kwargs = {"study_uuid": study.uuid} | ({"chart": "map"} if name == "dashboard:chart-svg" else {})
+        response = client.get(reverse(name, kwargs=kwargs))
+        assert response.status_code == 200, name
+        assert "cell-median" not in response.content.decode(), name

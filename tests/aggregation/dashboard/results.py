@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.db.models import Max
 from django.utils import timezone
 
 from aggregation.models import AggregationRun, AreaVerdict, CriterionAgreement, CrossBloc, ItemResult
@@ -13,8 +14,13 @@ from tests.factories import make_experts, make_round, make_study
 
 
 def make_run(round_: Round, *, status: str = AggregationRun.Status.DONE, minutes_ago: int = 5) -> AggregationRun:
+    """A run of ``round_``; a done one reads a newer snapshot than the round's runs so far and is shown."""
     when = timezone.now() - timedelta(minutes=minutes_ago)
     done = status == AggregationRun.Status.DONE
+    runs = AggregationRun.objects.filter(round=round_)
+    newest = runs.aggregate(newest=Max("snapshot_revision"))["newest"] or 0
+    if done:
+        runs.update(is_current=False)
     return AggregationRun.objects.create(
         round=round_,
         status=status,
@@ -25,6 +31,11 @@ def make_run(round_: Round, *, status: str = AggregationRun.Status.DONE, minutes
         rule_version=round_.consensus_rule.version if round_.consensus_rule else None,
         quantile_method="weibull",
         code_version="0.1.0",
+        snapshot_revision=newest + 1 if done else None,
+        snapshot_read_at=when if done else None,
+        is_current=done,
+        is_published=done,
+        published_at=when + timedelta(seconds=2) if done else None,
     )
 
 

@@ -91,3 +91,51 @@ def test_a_save_that_waits_for_the_close_is_refused_and_not_stored(study_a):
     assert any(isinstance(r, RoundNotOpen) for r in results)
     assert not Rating.objects.exists()
     assert not AnswerRevision.objects.exists()
+
+
+def test_saves_of_two_experts_share_the_round_while_a_close_waits_for_both(study_a):
+    """Saves take the round FOR SHARE: a second expert's save does not wait for the first's commit,
+    and a close (FOR UPDATE) waits for both, then finds every acknowledged answer stored."""
+    from elicitation.services.answers import AnswerInput, ratings_save
+    from elicitation.services.rounds import round_close
+
+    round_ = make_round(study_a, status=Round.Status.OPEN)
+    first, second = study_a.experts.order_by("number")[:2]
+    item = round_.items.all()[0]
+    answer = [AnswerInput(area_id=item.area_id, criterion_id=item.criterion_id, value=5)]
+    first_saved, release = threading.Event(), threading.Event()
+    order: list[str] = []
+
+    def slow_save() -> object:
+        with transaction.atomic():
+            ratings_save(expert=first, round_id=round_.pk, answers=answer)
+            first_saved.set()
+            release.wait(10)  # still inside the first save's transaction: its share lock is held
+        order.append("first committed")
+        return "first"
+
+    def other_save() -> object:
+        first_saved.wait(10)
+        ratings_save(expert=second, round_id=round_.pk, answers=answer)
+        order.append("second committed")
+        return "second"
+
+    def close() -> object:
+        first_saved.wait(10)
+        time.sleep(0.3)
+        round_close(round=Round.objects.get(pk=round_.pk), user=None)
+        order.append("closed")
+        return "closed"
+
+    results: list = []
+    threads = [in_thread(slow_save, results), in_thread(other_save, results), in_thread(close, results)]
+    threads[1].join(5)
+    assert order == ["second committed"]  # did not wait for the first expert's open transaction
+    time.sleep(0.3)
+    assert "closed" not in order  # the close waits for the save that still holds the round
+    release.set()
+    for thread in threads:
+        thread.join(20)
+    assert not [r for r in results if isinstance(r, Exception)]
+    assert order == ["second committed", "first committed", "closed"]
+    assert Rating.objects.filter(round=round_).count() == 2

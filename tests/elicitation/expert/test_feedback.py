@@ -3,12 +3,13 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
+from aggregation.services import round_aggregate
 from elicitation.models import AreaResponse, Expert, Rating, Round, Study
 from elicitation.services.feedback import (
-    bloc_breakdown_allowed,
     chart_bars,
     item_stats,
     round_feedback,
+    shown_blocs,
 )
 from tests.factories import make_experts, make_round, make_study
 
@@ -17,36 +18,32 @@ from tests.factories import make_experts, make_round, make_study
 
 def test_item_stats_use_the_studys_quantile_method():
     counts = {1: 1, 2: 1, 3: 1, 4: 1}
-    weibull = item_stats(counts, method="weibull", min_group_size=3)
-    linear = item_stats(counts, method="linear", min_group_size=3)
+    weibull = item_stats(counts, method="weibull")
+    linear = item_stats(counts, method="linear")
     assert weibull is not None
     assert linear is not None
     assert (weibull.median, weibull.q1, weibull.q3) == (2.5, 1.25, 3.75)
     assert (linear.median, linear.q1, linear.q3) == (2.5, 1.75, 3.25)
     assert weibull.text == {"median": "2.5", "q1": "1.25", "q3": "3.75", "iqr": "2.5"}
-
-
-def test_item_stats_are_suppressed_below_k():
-    assert item_stats({7: 4}, method="weibull", min_group_size=5) is None
-    five = item_stats({7: 5}, method="weibull", min_group_size=5)
-    assert five is not None
-    assert five.n == 5
-    assert item_stats({}, method="weibull", min_group_size=3) is None
+    assert item_stats({}, method="weibull") is None
 
 
 @pytest.mark.parametrize(
-    ("sizes", "allowed"),
+    ("panel", "sizes", "shown"),
     [
-        ({"US": 5, "China": 5}, True),
-        ({"US": 5, "China": 5, "Europe": 0}, True),  # a bloc without raters hides no one
-        ({"US": 5, "China": 4}, False),  # shown below k
-        ({"US": 5, "China": 5, "Other": 1}, False),  # "Other" = total - US - China could be derived
-        ({"US": 10}, False),  # one bloc is the whole panel: nothing to break down
-        ({"US": 5, "China": 5, "": 2}, False),  # experts without a bloc are a group too
+        (4, {"US": 4}, None),  # the whole panel below k: nothing at all
+        (5, {"US": 5}, []),  # one bloc is the whole panel: nothing to break down
+        (10, {"US": 5, "China": 5}, ["China", "US"]),
+        (10, {"US": 5, "China": 5, "Europe": 0}, ["China", "US"]),  # a bloc without raters hides no one
+        (9, {"US": 5, "China": 4}, []),  # China below k; US alone would give China as panel minus US
+        (11, {"US": 5, "China": 5, "Other": 1}, ["US"]),  # "Other" below k takes the smallest other bloc along
+        (17, {"US": 5, "China": 6, "Other": 6}, ["China", "Other", "US"]),
+        (17, {"US": 5, "China": 5, "Other": 6}, ["Other", "US"]),  # one rater in no bloc: panel minus blocs
+        (13, {"US": 5, "China": 5, "": 2, "Other": 1}, ["US"]),  # "" and Other pool 3 < k: China goes too
     ],
 )
-def test_a_bloc_breakdown_needs_every_bloc_with_raters_at_k_or_more(sizes, allowed):
-    assert bloc_breakdown_allowed(sizes, min_group_size=5) is allowed
+def test_a_bloc_breakdown_shows_what_disclosure_control_lets_through(panel, sizes, shown):
+    assert shown_blocs(panel, sizes, min_group_size=5) == shown
 
 
 def test_chart_bars_scale_to_the_tallest_and_mark_the_own_answer():
@@ -124,18 +121,33 @@ def test_round_one_of_a_classic_study_has_no_feedback(panel):
     assert feedback.items == {}
 
 
-def test_real_time_mode_feeds_back_the_current_round_live(panel):
+def test_real_time_mode_feeds_back_the_current_round_as_last_published(panel):
     study, experts = panel
     study.mode = Study.Mode.REALTIME
     study.save()
     only = make_round(study, status=Round.Status.OPEN)
     rate(only, experts[:3], [4, 5, 6])
+    assert round_feedback(round_=only, expert=experts[0], items=items_of(only)).items[_first(only)].stats is None
+    assert round_aggregate(round_id=only.pk).is_published, "3 contributors, k = 3"
     feedback = round_feedback(round_=only, expert=experts[0], items=items_of(only))
     assert feedback.live
-    item = next(iter(feedback.items.values()))
+    item = feedback.items[_first(only)]
     assert item.stats is not None
     assert (item.n, item.stats.median, item.own_value) == (3, 5, 4)
+    assert item.bars, "the distribution comes from the published run"
     assert item.blocs is None  # US has 2 raters, China 1
+
+    rate(only, experts[3:4], [9])
+    assert not round_aggregate(round_id=only.pk).is_published, "one newcomer is fewer than k"
+    unchanged = round_feedback(round_=only, expert=experts[0], items=items_of(only)).items[_first(only)]
+    assert unchanged.stats == item.stats, "one expert's save shows nothing until k newcomers have joined"
+    assert unchanged.counts == item.counts
+
+
+def _first(round_: Round) -> tuple[int, int]:
+    first = round_.items.order_by("area__order", "criterion__order").first()
+    assert first is not None
+    return (first.area_id, first.criterion_id)
 
 
 def test_a_bloc_falling_below_k_on_one_item_removes_the_breakdown_for_that_item_only(panel):

@@ -3,7 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import connection
 
+from aggregation.services import round_aggregate
 from elicitation.models import AreaResponse, Rating, Round, Study
 from tests.factories import make_experts, make_round, make_study
 
@@ -92,6 +94,8 @@ def test_real_time_mode_shows_live_feedback_after_the_own_rating(client, panel_r
     item = only.items.all()[0]
     Rating.objects.filter(round=only, expert=experts[0]).delete()
     client.post(f"/e/round/{only.uuid}/save/", {f"r-{item.area_id}-{item.criterion_id}": "3"}, **HTMX)
+    assert "The panel so far:" not in client.get("/e/round/").content.decode(), "nothing published yet"
+    round_aggregate(round_id=only.pk)  # the job the save queued: enough contributors to publish
     body = client.get("/e/round/").content.decode()
     assert "The panel so far:" in body
     assert "Your answer: 3." in body
@@ -131,7 +135,7 @@ def test_the_form_page_takes_a_fixed_number_of_queries(client, size, django_asse
     assert response.status_code == 200
     assert response.content.decode().count('<svg class="chart"') == len(areas) * 5  # one in six: cannot judge
     item = second.items.all()[0]
-    # session, link and expert, round, answered before, 2 savepoints, lock, active, items, existing, update,
-    # revision, participation, audit, 2 releases, the round's items with their scales, feedback x3
-    with django_assert_num_queries(20):
+    # session, link and expert, savepoint (BEGIN), the round locked with the expert check, the one save
+    # statement (with the progress and scales), release (COMMIT), feedback: source round, counts, own answer
+    with django_assert_num_queries(9 if connection.vendor == "postgresql" else 20):
         client.post(f"/e/round/{second.uuid}/save/", {f"r-{item.area_id}-{item.criterion_id}": "1"}, **HTMX)

@@ -71,3 +71,48 @@ def test_a_new_end_date_moves_the_expiry_of_live_links(study_a, coordinator_a):
     end = timezone.now() + timedelta(days=10)
     study_update_settings(study=study_a, user=coordinator_a, end_date=end)
     assert InvitationToken.objects.get(expert=expert).expires_at == end
+
+
+def _consent(study: Study) -> None:
+    expert = study.experts.get(number=1)
+    expert.consented_at = timezone.now()
+    expert.save(update_fields=["consented_at"])
+
+
+def test_everything_may_change_before_the_first_consent(study_a, coordinator_a):
+    study_update_settings(study=study_a, user=coordinator_a, min_group_size=8, feedback_by_bloc=False)
+    study_update_settings(study=study_a, user=coordinator_a, min_group_size=3, feedback_by_bloc=True)
+    study_a.refresh_from_db()
+    assert (study_a.min_group_size, study_a.feedback_by_bloc) == (3, True)
+
+
+@pytest.mark.parametrize(
+    ("before", "changes", "field"),
+    [
+        ({"min_group_size": 5}, {"min_group_size": 4}, "min_group_size"),
+        ({"min_group_size": 5}, {"min_group_size": 3, "title": "Renamed"}, "min_group_size"),
+        ({"anonymity": Study.Anonymity.STRICT}, {"anonymity": Study.Anonymity.STANDARD}, "anonymity"),
+        ({"feedback_by_bloc": False}, {"feedback_by_bloc": True}, "feedback_by_bloc"),
+    ],
+)
+def test_a_consented_promise_cannot_be_weakened_and_nothing_is_saved(study_a, coordinator_a, before, changes, field):
+    study_update_settings(study=study_a, user=coordinator_a, **before)
+    _consent(study_a)
+    saved = Study.objects.filter(pk=study_a.pk).values().get()
+    events = study_a.audit_events.count()
+    with pytest.raises(InvalidInput) as caught:
+        study_update_settings(study=study_a, user=coordinator_a, **changes)
+    assert list(caught.value.field_errors) == [field]
+    assert "consented" in str(caught.value.field_errors[field][0]) or field == "anonymity"
+    assert Study.objects.filter(pk=study_a.pk).values().get() == saved
+    assert study_a.audit_events.count() == events
+
+
+def test_a_consented_promise_may_get_stronger(study_a, coordinator_a):
+    _consent(study_a)
+    study_update_settings(
+        study=study_a, user=coordinator_a, min_group_size=7, anonymity=Study.Anonymity.STRICT, feedback_by_bloc=False
+    )
+    study_a.refresh_from_db()
+    assert (study_a.min_group_size, study_a.anonymity, study_a.feedback_by_bloc) == (7, "strict", False)
+    study_update_settings(study=study_a, user=coordinator_a, min_group_size=7, feedback_by_bloc=False)  # unchanged

@@ -3,6 +3,7 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from elicitation.models import AreaRevision, Expert, InvitationToken, Study
 from elicitation.services.rules import rule_freeze_current
@@ -263,3 +264,15 @@ def test_the_example_panel_file_imports_as_it_is(alice, study_a):
     response = alice.post(reverse("study-panel-import", args=[study_a.uuid]), {"file": upload})
     assert response.status_code == 302
     assert study_a.experts.filter(email="expert@example.org").exists()
+
+
+def test_lowering_k_after_consent_gets_400_with_the_reason_and_changes_nothing(alice, study_a):
+    expert = study_a.experts.first()
+    expert.consented_at = timezone.now()
+    expert.save(update_fields=["consented_at"])
+    data = settings_data(study_a, min_group_size=3, anonymity="standard", feedback_by_bloc="on")
+    response = alice.post(reverse("study-settings", args=[study_a.uuid]), data)
+    assert response.status_code == 400
+    assert "it can rise, not fall" in response.content.decode()
+    study_a.refresh_from_db()
+    assert study_a.min_group_size == 5

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('aggregation', '0001_initial'),
+        ('aggregation', '0002_runs_snapshots_current_published'),
     ]
 
     operations = [

@@ -1,8 +1,9 @@
 """Everything a round's results need, computed from plain DataFrames (no Django here).
 
 :func:`compute_round` chains the pure steps: the summary (``aggregation.summary``), consensus under the
-round's rule (``aggregation.rules``), cross-bloc consensus (``aggregation.crossbloc``), small-group
-disclosure control (``aggregation.disclosure``), the area verdicts (``aggregation.verdicts``) and, per
+round's rule and the end each item agrees on (``aggregation.rules``), small-group disclosure control
+(``aggregation.disclosure``), the divides between blocs (``aggregation.crossbloc``), the area verdicts of
+the panel and of each bloc (``aggregation.verdicts``) and, per
 criterion across areas, Kendall's W and Krippendorff's alpha. The task in ``aggregation.services`` loads
 the inputs and writes the outputs.
 """
@@ -19,7 +20,7 @@ import pandas as pd
 from aggregation import metrics
 from aggregation.crossbloc import cross_bloc
 from aggregation.disclosure import blank_below_k, mark_suppressed
-from aggregation.rules import RuleParts, consensus
+from aggregation.rules import RuleParts, RuleSet, agreement
 from aggregation.summary import summarize, value_counts
 from aggregation.verdicts import Thresholds, area_verdicts
 
@@ -38,17 +39,22 @@ def compute_round(
     ratings: pd.DataFrame,
     *,
     method: str,
-    rule: RuleParts | None,
+    rule: RuleParts | RuleSet | None,
     min_group_size: int,
     kinds: Mapping[Any, str],
     thresholds: Thresholds,
     previous: pd.DataFrame | None = None,
+    divide_threshold: float | None = None,
 ) -> RoundResults:
-    """All result tables of one round from its ratings (see ``aggregation.summary`` for the columns)."""
+    """All result tables of one round from its ratings (see ``aggregation.summary`` for the columns).
+
+    ``divide_threshold``: bloc medians at least this far apart split an item (the rule's frozen setting).
+    """
     summary = summarize(ratings, method=method, previous=previous)
-    summary["consensus"] = consensus(summary, rule)
+    found = agreement(summary, rule)
+    summary["consensus"], summary["consensus_band"] = found["consensus"], found["consensus_band"]
     summary = mark_suppressed(summary, min_group_size)
-    crossing = cross_bloc(summary, ratings, min_group_size=min_group_size)
+    crossing = cross_bloc(summary, ratings, min_group_size=min_group_size, divide_threshold=divide_threshold)
     verdicts = area_verdicts(summary, kinds, thresholds)
     criteria = criterion_agreement(ratings)
     raters = ratings.dropna(subset=["value"]).groupby("criterion")["expert"].nunique()

@@ -1,25 +1,31 @@
-"""Cross-bloc consensus: does an item's consensus hold in the whole panel *and* within every bloc?
+"""Divides between blocs: where a panel of rivals agrees within each bloc, and where it splits along bloc lines.
 
-For each (area, criterion), from the summary rows (with ``consensus``, before suppression) and the ratings:
+For every (area, criterion), from the summary rows (with ``consensus``, ``consensus_band`` and ``suppressed``)
+and the ratings:
 
 - the blocs compared are those with at least k ratings of the item that disclosure control shows
-  (``aggregation.disclosure``: smaller blocs, and those withheld so a smaller one cannot be derived, are
-  suppressed and never count as evidence either way, nor enter a test), largest first;
-- ``consensus_in_every_bloc``: every compared bloc reaches consensus under the same rule;
-- group medians of the compared blocs that are not suppressed (see ``aggregation.disclosure``), and the
-  largest difference between them;
-- a two-sided Mann-Whitney U test (Mann & Whitney 1947) between the two largest compared blocs, computed
-  vectorised from category counts exactly as ``scipy.stats.mannwhitneyu`` does with its defaults
-  (tie-corrected normal approximation with continuity correction); the few items on which scipy would use
-  the exact distribution (a bloc of at most 8 and no ties) go through ``metrics.mann_whitney``;
-- the verdict: ``no_rule`` (no consensus rule), ``no_consensus`` (no panel consensus), ``too_few_blocs``
-  (fewer than two blocs of at least k), ``shared`` (every compared bloc agrees) or ``divided``.
+  (``aggregation.disclosure``: the others never count as evidence either way nor enter a test), largest
+  first; each compared bloc's consensus and the end it agrees on;
+- the medians of the compared blocs that are not suppressed (see ``aggregation.disclosure``) and the
+  largest difference between them: the size of the divide;
+- a Kruskal-Wallis H test across all compared blocs (Kruskal & Wallis 1952; tie-corrected chi-squared
+  approximation, as ``scipy.stats.kruskal``) and two-sided Mann-Whitney U tests between every pair of
+  compared blocs (Mann & Whitney 1947; as ``scipy.stats.mannwhitneyu`` with its defaults), their p-values
+  adjusted for the number of pairs by Holm's step-down method (Holm 1979). All vectorised over items from
+  category counts; the few pairs on which scipy would use the exact distribution (a bloc of at most 8 and
+  no ties) go through ``metrics.mann_whitney``. ``bloc_a``/``bloc_b`` name the pair whose medians differ
+  most (the two largest blocs when no two medians are shown) with that pair's U, raw and Holm p;
+- the verdict: ``no_rule`` (no consensus rule, hence no frozen divide threshold), ``too_few_blocs`` (fewer
+  than two blocs of at least k), ``split`` ("split along bloc lines": two compared blocs each reach
+  consensus but on different ends, or two shown bloc medians differ by at least the rule's divide
+  threshold), ``shared`` (every compared bloc agrees, on the same end) or ``not_split``.
 
 No Django here.
 """
 
 from __future__ import annotations
 
+from itertools import combinations
 from typing import Any, Final
 
 import numpy as np
@@ -31,35 +37,45 @@ from aggregation.summary import PANEL, ItemKeys
 
 CROSS_BLOC_COLUMNS: Final = (
     "area", "criterion", "panel_consensus", "consensus_in_every_bloc", "blocs_compared",
-    "blocs_without_consensus", "blocs_suppressed", "group_medians", "max_median_difference",
-    "bloc_a", "bloc_b", "mann_whitney_u", "mann_whitney_p", "verdict",
+    "blocs_without_consensus", "blocs_suppressed", "bloc_ends", "group_medians", "max_median_difference",
+    "kruskal_h", "kruskal_p", "pairwise", "bloc_a", "bloc_b", "mann_whitney_u", "mann_whitney_p",
+    "mann_whitney_p_holm", "split_reason", "verdict",
 )  # fmt: skip
 _EXACT_MAX: Final = 8  # scipy: exact distribution when a sample has at most 8 values and nothing ties
+_TOLERANCE: Final = 1e-9
 
 
-def cross_bloc(summary: pd.DataFrame, ratings: pd.DataFrame, *, min_group_size: int) -> pd.DataFrame:
+def cross_bloc(
+    summary: pd.DataFrame, ratings: pd.DataFrame, *, min_group_size: int, divide_threshold: float | None = None
+) -> pd.DataFrame:
     """One row per (area, criterion) of ``summary`` with the columns of :data:`CROSS_BLOC_COLUMNS`.
 
-    ``summary`` has the columns of ``aggregation.summary.summarize`` plus ``consensus`` (True/False/None)
-    and ``suppressed``; ``ratings`` is the frame the summary was computed from.
+    ``summary`` has the columns of ``aggregation.summary.summarize`` plus ``consensus`` (True/False/None),
+    ``consensus_band`` and ``suppressed``; ``ratings`` is the frame the summary was computed from.
+    ``divide_threshold``: bloc medians this far apart split the item (None: only opposite ends do).
     """
     item = ["area", "criterion"]
     panel = summary[summary["group"] == PANEL].set_index(item)
     blocs = summary[summary["group"] != PANEL]
+    if "consensus_band" not in blocs.columns:
+        blocs = blocs.assign(consensus_band="")
     shown_bloc = (blocs["n"] >= min_group_size) & ~blocs["suppressed"].astype(bool)
     compared = blocs[shown_bloc].sort_values([*item, "n", "group"], ascending=[True, True, False, True])
     result = pd.DataFrame(index=panel.index)
     result["panel_consensus"] = panel["consensus"]
     by_item = compared.groupby(item, sort=False)
-    result["blocs_compared"] = by_item["group"].agg(list).reindex(result.index)
-    result["blocs_compared"] = result["blocs_compared"].apply(lambda names: names if isinstance(names, list) else [])
+    result["blocs_compared"] = _lists(by_item["group"].agg(list), result.index)
     without = compared[compared["consensus"] == False].groupby(item, sort=False)["group"].agg(list)  # noqa: E712
-    result["blocs_without_consensus"] = without.reindex(result.index)
-    result["blocs_without_consensus"] = result["blocs_without_consensus"].apply(
-        lambda names: names if isinstance(names, list) else []
-    )
+    result["blocs_without_consensus"] = _lists(without, result.index)
     small = blocs[~shown_bloc].groupby(item, sort=False).size()
     result["blocs_suppressed"] = small.reindex(result.index, fill_value=0).astype(int)
+    agreed = compared[compared["consensus"] == True]  # noqa: E712
+    ends: dict[Any, dict[str, str]] = {}
+    for key, group, band in zip(
+        zip(agreed["area"], agreed["criterion"], strict=True), agreed["group"], agreed["consensus_band"], strict=True
+    ):
+        ends.setdefault(key, {})[str(group)] = str(band)
+    result["bloc_ends"] = pd.Series([ends.get(key, {}) for key in result.index], index=result.index, dtype="object")
     shown = compared[~compared["suppressed"].astype(bool) & compared["median"].notna()]
     medians: dict[Any, dict[str, float]] = {}
     for key, group, median in zip(
@@ -72,56 +88,110 @@ def cross_bloc(summary: pd.DataFrame, ratings: pd.DataFrame, *, min_group_size: 
     spread = shown.groupby(item, sort=False)["median"].agg(["max", "min", "count"])
     difference = (spread["max"] - spread["min"]).where(spread["count"] >= 2)
     result["max_median_difference"] = difference.reindex(result.index).astype(float)
-    n_compared = result["blocs_compared"].apply(len)
-    every = result["blocs_without_consensus"].apply(len) == 0
-    has_rule = result["panel_consensus"].notna()
-    comparable = (has_rule & (n_compared >= 2)).to_numpy()
+
+    n_compared = result["blocs_compared"].apply(len).to_numpy()
+    has_rule = result["panel_consensus"].notna().to_numpy()
+    every = (result["blocs_without_consensus"].apply(len) == 0).to_numpy()
     result["consensus_in_every_bloc"] = pd.Series(
-        [bool(e) if c else None for e, c in zip(every, comparable, strict=True)], index=result.index, dtype="object"
+        [bool(e) if r and n >= 2 else None for e, r, n in zip(every, has_rule, n_compared, strict=True)],
+        index=result.index,
+        dtype="object",
+    )
+    distinct_ends = result["bloc_ends"].apply(lambda found: len(set(found.values()))).to_numpy()
+    opposite_ends = distinct_ends >= 2
+    if divide_threshold is None:
+        far_apart = np.zeros(len(result), dtype=bool)
+    else:
+        far_apart = result["max_median_difference"].to_numpy(dtype=np.float64) >= divide_threshold - _TOLERANCE
+    result["split_reason"] = np.select(
+        [opposite_ends & far_apart, opposite_ends, far_apart], ["ends_and_distance", "ends", "distance"], default=""
     )
     result["verdict"] = np.select(
-        [~has_rule, result["panel_consensus"] == False, n_compared < 2, every],  # noqa: E712
-        ["no_rule", "no_consensus", "too_few_blocs", "shared"],
-        default="divided",
+        [~has_rule, n_compared < 2, opposite_ends | far_apart, every & (distinct_ends == 1)],
+        ["no_rule", "too_few_blocs", "split", "shared"],
+        default="not_split",
     )
-    two_largest = by_item.head(2).assign(role=lambda rows: rows.groupby(item, sort=False).cumcount())
-    pairs = two_largest.pivot_table(index=item, columns="role", values="group", aggfunc="first")
-    pairs = pairs.dropna() if 1 in pairs.columns else pairs.iloc[0:0]
-    result["bloc_a"] = pairs[0].reindex(result.index).fillna("") if len(pairs) else ""
-    result["bloc_b"] = pairs[1].reindex(result.index).fillna("") if len(pairs) else ""
-    u, p = _mann_whitney(result, ratings)
-    result["mann_whitney_u"], result["mann_whitney_p"] = u, p
+    _tests(result, ratings, min_group_size)
     return result.reset_index()[list(CROSS_BLOC_COLUMNS)]
 
 
-def _mann_whitney(result: pd.DataFrame, ratings: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """U of bloc a and the two-sided p per row of ``result`` (NaN where there is no pair of blocs)."""
+def _lists(found: pd.Series, index: pd.Index) -> pd.Series:
+    return found.reindex(index).apply(lambda names: names if isinstance(names, list) else [])
+
+
+def _tests(result: pd.DataFrame, ratings: pd.DataFrame, min_group_size: int) -> None:
+    """Kruskal-Wallis across the compared blocs and Holm-adjusted pairwise Mann-Whitney, per row of ``result``."""
     size = len(result)
-    u = np.full(size, np.nan)
-    p = np.full(size, np.nan)
-    tested = (result["bloc_a"] != "").to_numpy()
-    if not tested.any():
-        return u, p
-    # Each rating's (item, bloc) key, and which of the two compared blocs (role 0 or 1) of which result row
-    # that key is: integer lookups instead of a merge on area, criterion and bloc strings.
+    for name in ("kruskal_h", "kruskal_p", "mann_whitney_u", "mann_whitney_p", "mann_whitney_p_holm"):
+        result[name] = np.full(size, np.nan)
+    result["bloc_a"], result["bloc_b"] = "", ""
+    result["pairwise"] = pd.Series([[] for _ in range(size)], index=result.index, dtype="object")
+    if size == 0 or ratings.empty:
+        return
+    counts, bloc_names = _bloc_counts(result, ratings)
+    n = counts.sum(axis=2)
+    # Only the blocs disclosure control shows (at least k, not withheld) enter a test.
+    compared = np.array(
+        [[name in set(names) for name in bloc_names] for names in result["blocs_compared"]], dtype=bool
+    ).reshape(len(result), len(bloc_names)) & (n >= min_group_size)
+    counts = np.where(compared[:, :, np.newaxis], counts, 0.0)
+    h, p = _kruskal_wallis(counts, compared)
+    result["kruskal_h"], result["kruskal_p"] = h, p
+    pairs = list(combinations(range(len(bloc_names)), 2))
+    if not pairs:
+        return
+    u = np.full((size, len(pairs)), np.nan)
+    raw = np.full((size, len(pairs)), np.nan)
+    for column, (first, second) in enumerate(pairs):
+        tested = compared[:, first] & compared[:, second]
+        u[:, column], raw[:, column] = _mann_whitney(counts[:, first, :], counts[:, second, :], tested)
+    _name_pairs(result, (u, raw, holm_rows(raw)), n, pairs, bloc_names)
+
+
+def _bloc_counts(result: pd.DataFrame, ratings: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    """Counts per (result row, bloc, category) from the ratings, and the bloc names in that order."""
     keys = ItemKeys.for_ratings(ratings)
     _, bloc_key = keys.panel_and_bloc_keys(ratings)
-    rows = np.flatnonzero(tested)
-    item = keys.item_codes(result.index.to_frame(index=False)) * keys.n_groups
-    role_of = np.full(keys.size, -1, dtype=np.int64)
-    row_of = np.full(keys.size, -1, dtype=np.int64)
-    for which, column in enumerate(("bloc_a", "bloc_b")):
-        key = item[rows] + keys.blocs.get_indexer(pd.Index(result[column].to_numpy()[rows])) + 1
-        role_of[key] = which
-        row_of[key] = rows
     values = ratings["value"].to_numpy(dtype=np.float64)
-    role = role_of[bloc_key]
-    chosen = (role >= 0) & ~np.isnan(values)
-    category = (values[chosen] - ratings["scale_min"].to_numpy()[chosen]).astype(np.int64)
-    width = int(category.max()) + 1
-    cell = (row_of[bloc_key[chosen]] * 2 + role[chosen]) * width + category
-    counts = np.bincount(cell, minlength=size * 2 * width).reshape(size, 2, width).astype(np.float64)
-    first, second = counts[:, 0, :], counts[:, 1, :]
+    rated = ~np.isnan(values) & (bloc_key >= 0)
+    category = (values[rated] - ratings["scale_min"].to_numpy()[rated]).astype(np.int64)
+    width = int(category.max()) + 1 if category.size else 1
+    cells = np.bincount(bloc_key[rated] * width + category, minlength=keys.size * width)
+    cells = cells.reshape(keys.size // keys.n_groups, keys.n_groups, width)[:, 1:, :].astype(np.float64)
+    rows = keys.item_codes(result.index.to_frame(index=False))
+    counts = np.zeros((len(result), len(keys.blocs), width))
+    known = rows >= 0
+    counts[known] = cells[rows[known]]
+    return counts, [str(name) for name in keys.blocs]
+
+
+def _kruskal_wallis(counts: np.ndarray, compared: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """H and p per row from (row, bloc, category) counts of the compared blocs, as ``scipy.stats.kruskal``.
+
+    NaN with fewer than two compared blocs, or when every rating is the same (H is undefined).
+    """
+    total = counts.sum(axis=1)
+    big_n = total.sum(axis=1)
+    mid_rank = np.cumsum(total, axis=1) - total + (total + 1.0) / 2.0
+    rank_sums = (counts * mid_rank[:, np.newaxis, :]).sum(axis=2)
+    n = counts.sum(axis=2)
+    groups = compared.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        between = np.where(n > 0, rank_sums**2 / np.where(n > 0, n, 1.0), 0.0).sum(axis=1)
+        h = 12.0 / (big_n * (big_n + 1.0)) * between - 3.0 * (big_n + 1.0)
+        ties = 1.0 - (total**3 - total).sum(axis=1) / (big_n**3 - big_n)
+        h = np.where((groups >= 2) & (ties > 0), h / ties, np.nan)
+    p = special.chdtrc(np.maximum(groups - 1, 1), h)
+    return h, np.where(np.isnan(h), np.nan, p)
+
+
+def _mann_whitney(first: np.ndarray, second: np.ndarray, tested: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """U of the first bloc and the two-sided p per row from two (row, category) count arrays (NaN untested)."""
+    size = len(first)
+    u = np.full(size, np.nan)
+    p = np.full(size, np.nan)
+    if not tested.any():
+        return u, p
     n_a, n_b = first.sum(axis=1), second.sum(axis=1)
     below_b = np.cumsum(second, axis=1) - second
     u_a = (first * (below_b + 0.5 * second)).sum(axis=1)
@@ -134,9 +204,78 @@ def _mann_whitney(result: pd.DataFrame, ratings: pd.DataFrame) -> tuple[np.ndarr
     u[tested] = u_a[tested]
     p[tested] = np.clip(2.0 * special.ndtr(-z[tested]), 0.0, 1.0)
     exact = tested & ((n_a <= _EXACT_MAX) | (n_b <= _EXACT_MAX)) & (together.max(axis=1) <= 1)
+    width = first.shape[1]
     for row in np.flatnonzero(exact):
         a = np.repeat(np.arange(width), first[row].astype(np.int64))
         b = np.repeat(np.arange(width), second[row].astype(np.int64))
         found = metrics.mann_whitney(a, b)
         u[row], p[row] = found["u"], found["p"]
     return u, p
+
+
+def holm_rows(p: np.ndarray) -> np.ndarray:
+    """Holm's (1979) step-down adjusted p-values within each row; NaN entries are not tests and stay NaN.
+
+    Each row's m p-values, sorted ascending, become max over j <= i of min(1, (m - j) * p_(j)) (j from 0),
+    as ``metrics.holm`` for one family.
+    """
+    if p.size == 0:
+        return p.copy()
+    missing = np.isnan(p)
+    m = (~missing).sum(axis=1, keepdims=True)
+    order = np.argsort(np.where(missing, np.inf, p), axis=1, kind="stable")
+    ranked = np.take_along_axis(p, order, axis=1)
+    scaled = np.minimum(1.0, (m - np.arange(p.shape[1])) * ranked)
+    adjusted_sorted = np.fmax.accumulate(np.where(np.isnan(scaled), -np.inf, scaled), axis=1)
+    adjusted = np.empty_like(p)
+    np.put_along_axis(adjusted, order, adjusted_sorted, axis=1)
+    return np.where(missing, np.nan, adjusted)
+
+
+def _name_pairs(
+    result: pd.DataFrame,
+    tests: tuple[np.ndarray, np.ndarray, np.ndarray],
+    n: np.ndarray,
+    pairs: list[tuple[int, int]],
+    bloc_names: list[str],
+) -> None:
+    """The pairwise list per row, and the headline pair: the shown medians furthest apart, else the two largest."""
+    u, raw, adjusted = tests
+    index = {name: position for position, name in enumerate(bloc_names)}
+    column_of = {pair: column for column, pair in enumerate(pairs)}
+    pairwise: list[list[dict[str, Any]]] = []
+    heads: list[tuple[str, str, float, float, float]] = []
+    for row, (medians, compared) in enumerate(zip(result["group_medians"], result["blocs_compared"], strict=True)):
+        tested = [column for column in range(len(pairs)) if not np.isnan(raw[row, column])]
+        pairwise.append(
+            [
+                {
+                    "a": bloc_names[pairs[c][0]],
+                    "b": bloc_names[pairs[c][1]],
+                    "u": float(u[row, c]),
+                    "p": float(raw[row, c]),
+                    "p_holm": float(adjusted[row, c]),
+                }
+                for c in sorted(tested, key=lambda c: (raw[row, c], pairs[c]))
+            ]
+        )
+        head: tuple[str, str] | None = None
+        shown = [name for name in compared if name in medians]
+        high = max(shown, key=medians.__getitem__, default=None)
+        low = min(shown, key=medians.__getitem__, default=None)
+        if high is not None and low is not None and medians[high] != medians[low]:
+            head = (high, low) if compared.index(high) < compared.index(low) else (low, high)
+        elif len(compared) >= 2:
+            head = (compared[0], compared[1])
+        if head is None:
+            heads.append(("", "", np.nan, np.nan, np.nan))
+            continue
+        first, second = index[head[0]], index[head[1]]
+        column = column_of[(min(first, second), max(first, second))]
+        pair_u = float(u[row, column])
+        if first > second:  # the test ran the other way round: U of the first named bloc is n_a * n_b - U
+            pair_u = float(n[row, first] * n[row, second] - pair_u)
+        heads.append((head[0], head[1], pair_u, float(raw[row, column]), float(adjusted[row, column])))
+    result["pairwise"] = pd.Series(pairwise, index=result.index, dtype="object")
+    for position, name in enumerate(("bloc_a", "bloc_b", "mann_whitney_u", "mann_whitney_p", "mann_whitney_p_holm")):
+        result[name] = [head[position] for head in heads]

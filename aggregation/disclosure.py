@@ -127,6 +127,8 @@ def mark_suppressed(rows: pd.DataFrame, min_group_size: int) -> pd.DataFrame:
         result.loc[suppressed, "stability_pairs"] = 0
         if "consensus" in result.columns:
             result.loc[suppressed, "consensus"] = None
+        if "consensus_band" in result.columns:
+            result.loc[suppressed, "consensus_band"] = ""
     return result
 
 

@@ -154,6 +154,11 @@ class ItemResult(ResultRow):
     ipras_disagreement = models.BooleanField(null=True)
     classic_disagreement = models.BooleanField(null=True)
     consensus = models.BooleanField(null=True, help_text=_("Empty when the round has no consensus rule."))
+    consensus_band = models.CharField(
+        max_length=6,
+        blank=True,
+        help_text=_("The end the ratings agree on (low, middle, high); empty without consensus."),
+    )
     stability_pairs = models.PositiveIntegerField(default=0)
     delta_cv = models.FloatField(null=True)
     wilcoxon_statistic = models.FloatField(null=True)
@@ -195,14 +200,19 @@ class CriterionAgreement(ResultRow):
 
 
 class CrossBloc(ResultRow):
-    """Whether an item's consensus holds in the whole panel and within every bloc with at least k experts."""
+    """How an item divides the blocs with at least k experts: their medians, ends, tests and the verdict."""
 
     class Verdict(models.TextChoices):
-        SHARED = "shared", _("Consensus in the panel and in every bloc")
-        DIVIDED = "divided", _("Panel consensus, but not in every bloc")
-        NO_CONSENSUS = "no_consensus", _("No panel consensus")
+        SPLIT = "split", _("Split along bloc lines")
+        SHARED = "shared", _("Every bloc agrees, on the same end")
+        NOT_SPLIT = "not_split", _("Not split")
         TOO_FEW_BLOCS = "too_few_blocs", _("Fewer than two blocs large enough to compare")
         NO_RULE = "no_rule", _("No consensus rule")
+
+    class SplitReason(models.TextChoices):
+        ENDS = "ends", _("Blocs agree internally on different ends")
+        DISTANCE = "distance", _("Bloc medians differ by at least the divide threshold")
+        ENDS_AND_DISTANCE = "ends_and_distance", _("Different ends, and medians at least the threshold apart")
 
     area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
     criterion = models.ForeignKey(Criterion, on_delete=models.CASCADE, related_name="+")
@@ -211,12 +221,20 @@ class CrossBloc(ResultRow):
     blocs_compared = models.JSONField(default=list, help_text=_("Blocs with at least k ratings, largest first."))
     blocs_without_consensus = models.JSONField(default=list)
     blocs_suppressed = models.PositiveIntegerField(default=0)
+    bloc_ends = models.JSONField(default=dict, help_text=_("Compared blocs with consensus: the end each agrees on."))
     group_medians = models.JSONField(default=dict)
-    max_median_difference = models.FloatField(null=True)
+    max_median_difference = models.FloatField(null=True, help_text=_("The size of the divide, in scale points."))
+    kruskal_h = models.FloatField(null=True, help_text=_("Kruskal–Wallis H across the compared blocs."))
+    kruskal_p = models.FloatField(null=True)
+    pairwise = models.JSONField(
+        default=list, help_text=_("Mann–Whitney per pair of compared blocs: a, b, u, p and Holm-adjusted p_holm.")
+    )
     bloc_a = models.CharField(max_length=100, blank=True)
     bloc_b = models.CharField(max_length=100, blank=True)
     mann_whitney_u = models.FloatField(null=True)
     mann_whitney_p = models.FloatField(null=True)
+    mann_whitney_p_holm = models.FloatField(null=True)
+    split_reason = models.CharField(max_length=20, choices=SplitReason, blank=True)
     verdict = models.CharField(max_length=15, choices=Verdict)
 
     class Meta:
@@ -228,7 +246,7 @@ class CrossBloc(ResultRow):
 
 
 class AreaVerdict(ResultRow):
-    """The cooperation verdict for one area on the benefit x risk plane."""
+    """The cooperation verdict for one area on the benefit x risk plane, of the whole panel or of one bloc."""
 
     class Verdict(models.TextChoices):
         PROMISING = "promising", _("Promising for cooperation")
@@ -237,6 +255,7 @@ class AreaVerdict(ResultRow):
         NO_CONSENSUS_YET = "no_consensus_yet", _("No consensus yet")
 
     area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
+    group = models.CharField(max_length=100, blank=True, help_text=_('"" for the whole panel, else a bloc.'))
     verdict = models.CharField(max_length=20, choices=Verdict)
     min_benefit_median = models.FloatField(null=True)
     max_risk_median = models.FloatField(null=True)
@@ -245,8 +264,8 @@ class AreaVerdict(ResultRow):
     detail = models.JSONField(default=dict, help_text=_("Per criterion code: median and consensus."))
 
     class Meta:
-        ordering = ["round", "area__order", "area_id"]
-        constraints = [models.UniqueConstraint(fields=["run", "area"], name="area_verdict_unique")]
+        ordering = ["round", "group", "area__order", "area_id"]
+        constraints = [models.UniqueConstraint(fields=["run", "area", "group"], name="area_verdict_unique")]
 
     def __str__(self) -> str:
-        return f"{self.round_id} {self.area_id}: {self.verdict}"
+        return f"{self.round_id} {self.area_id} {self.group or 'panel'}: {self.verdict}"

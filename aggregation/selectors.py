@@ -14,7 +14,8 @@ that run, never by round alone: a round keeps the rows of every run it ever had.
   - ``panel_items``: the same, panel rows only;
   - ``criteria``: ``CriterionAgreement`` (Kendall's W, Krippendorff's alpha) per criterion;
   - ``cross_bloc``: ``CrossBloc`` per (area, criterion);
-  - ``verdicts``: ``AreaVerdict`` per area.
+  - ``verdicts``: the panel's ``AreaVerdict`` per area; ``bloc_verdicts``: each bloc's, per bloc and area
+    (only blocs with at least k ratings behind the verdict).
 
   Each queryset is one query, whatever the study's size (the rows hold area and criterion ids; add
   ``select_related("area", "criterion")`` when titles are needed). The run names the rule version, the
@@ -49,6 +50,7 @@ class RoundResults:
     criteria: QuerySet[CriterionAgreement]
     cross_bloc: QuerySet[CrossBloc]
     verdicts: QuerySet[AreaVerdict]
+    bloc_verdicts: QuerySet[AreaVerdict]
 
     @property
     def as_of(self) -> datetime | None:
@@ -98,7 +100,10 @@ def round_results(round_id: int) -> RoundResults:
         cross_bloc=CrossBloc.objects.filter(run_id=run_id).order_by(
             "area__order", "area_id", "criterion__order", "criterion_id"
         ),
-        verdicts=AreaVerdict.objects.filter(run_id=run_id).order_by("area__order", "area_id"),
+        verdicts=AreaVerdict.objects.filter(run_id=run_id, group="").order_by("area__order", "area_id"),
+        bloc_verdicts=AreaVerdict.objects.filter(run_id=run_id)
+        .exclude(group="")
+        .order_by("group", "area__order", "area_id"),
     )
 
 

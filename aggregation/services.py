@@ -21,25 +21,29 @@ import pandas as pd
 from django.db import connection, transaction
 from django.utils import timezone
 
-import coopsurvey
 from aggregation import runs
+from aggregation.code_version import code_version
 from aggregation.compute import RoundResults, compute_round
 from aggregation.models import AggregationRun, AreaVerdict, CriterionAgreement, CrossBloc, ItemResult
-from aggregation.rules import RuleParts
+from aggregation.rules import RuleSet
 from aggregation.summary import RATING_COLUMNS
 from aggregation.verdicts import Thresholds
-from elicitation.models import Criterion, Expert, Rating, Round, Study
+from elicitation.models import Criterion, Expert, Round, Study
+from elicitation.selectors_rounds import counted_ratings
 
 logger = logging.getLogger(__name__)
 
-CODE_VERSION = coopsurvey.__version__
 _ADVISORY_NAMESPACE = 0x436F_6F70  # "Coop": keeps these advisory lock keys apart from any other use
 HOLD_NAMESPACE = 0x486F_6C64  # "Hold": a run's pause point between computing and writing (see pause_while_held)
 
 
 def load_ratings(*, round_id: int, study_id: int) -> pd.DataFrame:
-    """The round's ratings as the DataFrame ``aggregation.summary`` expects (value NaN = cannot judge)."""
-    rows = list(Rating.objects.filter(round_id=round_id).values_list("area_id", "criterion_id", "expert_id", "value"))
+    """The round's counted ratings as the DataFrame ``aggregation.summary`` expects (value NaN = cannot judge).
+
+    Submitted answers only, unless the round's rule counts all saved answers (see ``counted_ratings``).
+    """
+    counted = counted_ratings(round_id)
+    rows = list(counted.values_list("area_id", "criterion_id", "expert_id", "value"))
     # Column by column is several times faster than DataFrame.from_records on 600,000 tuples.
     columns = list(zip(*rows, strict=True)) if rows else [(), (), (), ()]
     frame = pd.DataFrame(
@@ -63,6 +67,20 @@ def previous_round(round_: Round) -> Round | None:
     return Round.objects.filter(study_id=round_.study_id, number__lt=round_.number).order_by("-number").first()
 
 
+def rule_of(round_: Round) -> RuleSet | None:
+    """The round's frozen rule with its per-kind and per-criterion parts (one query for the criteria)."""
+    rule = round_.consensus_rule
+    if rule is None:
+        return None
+    criteria = Criterion.objects.filter(study_id=round_.study_id).values_list("id", "code", "kind")
+    return RuleSet.from_rule(rule, {pk: (code, kind) for pk, code, kind in criteria})
+
+
+def divide_threshold_of(round_: Round) -> float | None:
+    rule = round_.consensus_rule
+    return float(rule.divide_threshold) if rule is not None else None
+
+
 def thresholds_of(study: Study) -> Thresholds:
     return Thresholds(
         benefit=float(study.benefit_threshold),
@@ -78,7 +96,7 @@ class RoundInputs:
 
     ratings: pd.DataFrame
     previous: pd.DataFrame | None
-    rule: RuleParts | None
+    rule: RuleSet | None
     kinds: dict[object, str]
     snapshot: runs.Snapshot
     recipe: dict[str, Any]
@@ -93,6 +111,7 @@ def read_inputs(round_: Round) -> RoundInputs:
         earlier = previous_round(round_)
         previous = load_ratings(round_id=earlier.pk, study_id=study.pk) if earlier else None
         kinds: dict[object, str] = dict(Criterion.objects.filter(study=study).values_list("id", "kind"))
+        rule_set = rule_of(round_)
     rule = round_.consensus_rule
     recipe = {
         "rule": [rule.pk, rule.version] if rule else None,
@@ -101,12 +120,12 @@ def read_inputs(round_: Round) -> RoundInputs:
         "thresholds": asdict(thresholds_of(study)),
         "kinds": sorted((int(str(key)), kind) for key, kind in kinds.items()),
         "previous_round": earlier.pk if earlier else None,
-        "code_version": CODE_VERSION,
+        "code_version": code_version(),
     }
     return RoundInputs(
         ratings=ratings,
         previous=previous,
-        rule=RuleParts.from_rule(rule) if rule else None,
+        rule=rule_set,
         kinds=kinds,
         snapshot=snapshot,
         recipe=recipe,
@@ -123,6 +142,7 @@ def compute_inputs(round_: Round, inputs: RoundInputs) -> RoundResults:
         kinds=inputs.kinds,
         thresholds=thresholds_of(study),
         previous=inputs.previous,
+        divide_threshold=divide_threshold_of(round_),
     )
 
 
@@ -241,7 +261,7 @@ def _start_run(round_: Round, *, run_id: int | None, trigger: str) -> Aggregatio
         "consensus_rule": rule,
         "rule_version": rule.version if rule else None,
         "quantile_method": round_.study.quantile_method,
-        "code_version": CODE_VERSION,
+        "code_version": code_version(),
     }
     run = AggregationRun.objects.filter(pk=run_id, round=round_).first() if run_id else None
     if run is not None and run.status in {AggregationRun.Status.DONE, AggregationRun.Status.SKIPPED}:
@@ -297,8 +317,8 @@ def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
 ITEM_FIELDS = [
     "n", "n_cannot_judge", "suppressed", "mean", "sd", "median", "q1", "q3", "iqr", "cv", "pct_low", "pct_mid",
     "pct_high", "cns", "vde_a", "bimodality", "p30", "p70", "ipr", "ipras", "rand_class", "ipras_disagreement",
-    "classic_disagreement", "consensus", "stability_pairs", "delta_cv", "wilcoxon_statistic", "wilcoxon_p",
-    "changed_share",
+    "classic_disagreement", "consensus", "consensus_band", "stability_pairs", "delta_cv", "wilcoxon_statistic",
+    "wilcoxon_p", "changed_share",
 ]  # fmt: skip
 CRITERION_FIELDS = [
     "n_areas", "kendall_w", "kendall_chi2", "kendall_df", "kendall_p", "kendall_raters", "alpha_ordinal",
@@ -306,9 +326,18 @@ CRITERION_FIELDS = [
 ]  # fmt: skip
 CROSS_BLOC_FIELDS = [
     "panel_consensus", "consensus_in_every_bloc", "blocs_compared", "blocs_without_consensus", "blocs_suppressed",
-    "group_medians", "max_median_difference", "bloc_a", "bloc_b", "mann_whitney_u", "mann_whitney_p", "verdict",
+    "bloc_ends", "group_medians", "max_median_difference", "kruskal_h", "kruskal_p", "pairwise", "bloc_a",
+    "bloc_b", "mann_whitney_u", "mann_whitney_p", "mann_whitney_p_holm", "split_reason", "verdict",
 ]  # fmt: skip
-VERDICT_FIELDS = ["verdict", "min_benefit_median", "max_risk_median", "benefits_agreed", "risks_agreed", "detail"]
+VERDICT_FIELDS = [
+    "group",
+    "verdict",
+    "min_benefit_median",
+    "max_risk_median",
+    "benefits_agreed",
+    "risks_agreed",
+    "detail",
+]
 
 
 def _insert_rows(run: AggregationRun, results: RoundResults) -> None:
@@ -349,6 +378,7 @@ def _insert_rows(run: AggregationRun, results: RoundResults) -> None:
 
 def _fields(record: dict[str, Any], names: list[str]) -> dict[str, Any]:
     fields = {name: record[name] for name in names}
-    if "rand_class" in fields and fields["rand_class"] is None:
-        fields["rand_class"] = ""
+    for name in ("rand_class", "consensus_band", "split_reason"):
+        if name in fields and fields[name] is None:
+            fields[name] = ""
     return fields

@@ -1,16 +1,23 @@
-"""The cooperation verdict per area on the benefit x risk plane (aggregation issue, DOMAIN.md).
+"""The cooperation verdict per area on the benefit x risk plane, for the whole panel and for each bloc.
 
-From the panel rows (group "") of a round's summary with ``consensus`` and the criteria's kinds:
+From a round's summary rows with ``consensus`` (and ``suppressed`` where blocs are present) and the criteria's
+kinds, per group (the panel "" and each bloc) and area:
 
 1. **avoid** — some risk criterion has median >= ``risk_avoid`` (default 7) *with* consensus;
 2. **promising** — every benefit criterion has median >= ``benefit`` (default 7) and every risk criterion
-   median <= ``risk_low`` (default 3), each with consensus;
-3. **safeguards** — every benefit criterion has median >= ``benefit`` with consensus, but some risk criterion
-   has median >= ``risk_safeguard`` (default 4);
+   median <= ``risk_low`` (default 3), each with consensus (under a rule that knows the low end, see
+   ``aggregation.rules``: agreement that a risk is low is consensus too);
+3. **safeguards** — every benefit criterion has median >= ``benefit`` with consensus, some risk criterion
+   has median >= ``risk_safeguard`` (default 4), and, when the study has a *mitigability* criterion ("how
+   far could safeguards reduce these risks?"), the panel agrees that mitigability is high (median >=
+   ``benefit`` with consensus). Without a mitigability criterion the verdict is inferred from the risk
+   medians alone, as it was before the criterion existed;
 4. otherwise **no_consensus_yet** (also without a consensus rule, without ratings, or when the area lacks
    a rated benefit criterion for 2 and 3).
 
-The checks run in that order, so a consensual high risk outweighs any benefit. No Django here.
+The checks run in that order, so a consensual high risk outweighs any benefit. Bloc verdicts use only the
+bloc's rows that are not suppressed (fewer than k ratings): a bloc without such rows for an area gets no
+verdict for it, so a verdict never rests on fewer than k people. No Django here.
 """
 
 from __future__ import annotations
@@ -24,8 +31,12 @@ import pandas as pd
 
 from aggregation.summary import PANEL
 
+BENEFIT: Final = "benefit"
+RISK: Final = "risk"
+MITIGABILITY: Final = "mitigability"
+
 VERDICT_COLUMNS: Final = (
-    "area", "verdict", "min_benefit_median", "max_risk_median", "benefits_agreed", "risks_agreed", "detail",
+    "area", "group", "verdict", "min_benefit_median", "max_risk_median", "benefits_agreed", "risks_agreed", "detail",
 )  # fmt: skip
 
 
@@ -42,15 +53,20 @@ class Thresholds:
 def area_verdicts(summary: pd.DataFrame, kinds: Mapping[Any, str], thresholds: Thresholds) -> pd.DataFrame:
     """One row per area with the columns of :data:`VERDICT_COLUMNS`.
 
-    ``kinds`` maps criterion id to "benefit" or "risk" (other criteria are ignored); ``detail`` maps the
-    criterion id (as a string) to its median and consensus.
+    ``kinds`` maps criterion id to "benefit", "risk" or "mitigability" (other criteria are ignored);
+    ``detail`` maps the criterion id (as a string) to its median and consensus. Panel rows come first, one
+    per area of the summary; then bloc rows, in bloc order, for the areas each bloc has unsuppressed rows on.
     """
-    panel = summary[(summary["group"] == PANEL)].copy()
-    panel["kind"] = panel["criterion"].map(kinds)
-    panel = panel[panel["kind"].isin(["benefit", "risk"])]
+    rows = summary
+    if "suppressed" in rows.columns:
+        rows = rows[~rows["suppressed"].astype(bool)]
+    rows = rows.copy()
+    rows["kind"] = rows["criterion"].map(kinds)
+    study_asks_mitigability = MITIGABILITY in set(kinds.values())
+    panel = rows[rows["kind"].isin([BENEFIT, RISK, MITIGABILITY])]
     areas = pd.Index(pd.unique(summary["area"]), name="area")
     if panel.empty:
-        empty = pd.DataFrame({"area": areas, "verdict": "no_consensus_yet"})
+        empty = pd.DataFrame({"area": areas, "group": PANEL, "verdict": "no_consensus_yet"})
         return empty.assign(
             min_benefit_median=np.nan,
             max_risk_median=np.nan,
@@ -60,8 +76,9 @@ def area_verdicts(summary: pd.DataFrame, kinds: Mapping[Any, str], thresholds: T
         )[list(VERDICT_COLUMNS)]
     median = panel["median"].astype(float)
     agreed = panel["consensus"] == True  # noqa: E712
-    is_benefit = panel["kind"] == "benefit"
-    is_risk = ~is_benefit
+    is_benefit = panel["kind"] == BENEFIT
+    is_risk = panel["kind"] == RISK
+    is_mitigability = panel["kind"] == MITIGABILITY
     frame = panel.assign(
         agreed=agreed,
         benefit_ok=~is_benefit | ((median >= thresholds.benefit) & agreed),
@@ -73,8 +90,9 @@ def area_verdicts(summary: pd.DataFrame, kinds: Mapping[Any, str], thresholds: T
         benefit_agreed=~is_benefit | agreed,
         risk_agreed=~is_risk | agreed,
         has_benefit=is_benefit & median.notna(),
+        mitigable=is_mitigability & (median >= thresholds.benefit) & agreed,
     )
-    grouped = frame.groupby("area", sort=False).agg(
+    grouped = frame.groupby(["group", "area"], sort=False).agg(
         benefit_ok=("benefit_ok", "all"),
         risk_low_ok=("risk_low_ok", "all"),
         avoid=("avoid", "any"),
@@ -84,26 +102,31 @@ def area_verdicts(summary: pd.DataFrame, kinds: Mapping[Any, str], thresholds: T
         benefits_agreed=("benefit_agreed", "all"),
         risks_agreed=("risk_agreed", "all"),
         has_benefit=("has_benefit", "any"),
+        mitigable=("mitigable", "any"),
     )
+    safeguards_hold = grouped["mitigable"] if study_asks_mitigability else True
     grouped["verdict"] = np.select(
         [
             grouped["avoid"],
             grouped["has_benefit"] & grouped["benefit_ok"] & grouped["risk_low_ok"],
-            grouped["has_benefit"] & grouped["benefit_ok"] & grouped["safeguard"],
+            grouped["has_benefit"] & grouped["benefit_ok"] & grouped["safeguard"] & safeguards_hold,
         ],
         ["avoid", "promising", "safeguards"],
         default="no_consensus_yet",
     )
     detail: dict[Any, dict[str, dict[str, Any]]] = {}
-    for area, criterion, median_value, agreed_value in zip(
-        frame["area"], frame["criterion"], frame["median"], frame["consensus"], strict=True
-    ):  # one pass over the panel rows (areas x criteria), not a Python function per group
-        detail.setdefault(area, {})[str(criterion)] = {
+    for group, area, criterion, median_value, agreed_value in zip(
+        frame["group"], frame["area"], frame["criterion"], frame["median"], frame["consensus"], strict=True
+    ):  # one pass over the rows (groups x areas x criteria), not a Python function per group
+        detail.setdefault((group, area), {})[str(criterion)] = {
             "median": _float_or_none(median_value),
             "consensus": agreed_value,
         }
-    grouped["detail"] = pd.Series([detail.get(area, {}) for area in grouped.index], index=grouped.index, dtype="object")
-    result = grouped.reindex(areas)
+    grouped["detail"] = pd.Series([detail.get(key, {}) for key in grouped.index], index=grouped.index, dtype="object")
+    blocs = sorted(group for group in pd.unique(frame["group"]) if group != PANEL)
+    order = [(PANEL, area) for area in areas]
+    order += [(bloc, area) for bloc in blocs for area in areas if (bloc, area) in grouped.index]
+    result = grouped.reindex(pd.MultiIndex.from_tuples(order, names=["group", "area"]))
     result["verdict"] = result["verdict"].fillna("no_consensus_yet")
     result["detail"] = result["detail"].apply(lambda d: d if isinstance(d, dict) else {})
     result["benefits_agreed"] = result["benefits_agreed"].fillna(False).astype(bool)

@@ -28,4 +28,6 @@ urlpatterns = [
     path("studies/<uuid:uuid>/experts/import/", views_actions.ExpertsImportView.as_view(), name="study-experts-import"),
     path("me/ratings/", views_me.MyRatingsView.as_view(), name="me-ratings"),
     path("aggregates/", views_aggregates.AggregateListView.as_view(), name="aggregate-list"),
+    path("divides/", views_aggregates.DivideListView.as_view(), name="divide-list"),
+    path("verdicts/", views_aggregates.AreaVerdictListView.as_view(), name="verdict-list"),
 ]

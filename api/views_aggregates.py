@@ -1,19 +1,20 @@
-"""Stored aggregation results (aggregation.models.ItemResult) of the caller's studies, read-only.
+"""Stored aggregation results of the caller's studies, read-only: items, divides between blocs, verdicts.
 
 Suppressed bloc rows (fewer experts than the study's minimum group size) are listed with every
-number empty, so a client can say "fewer than k" without learning anything about the group.
+number empty, so a client can say "fewer than k" without learning anything about the group. Divides
+name only blocs with at least k ratings; bloc verdicts exist only for such blocs.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
 
-from aggregation.models import ItemResult
+from aggregation.models import AreaVerdict, CrossBloc, ItemResult
 from aggregation.selectors import shown_runs
 from api.access import area_in_scope, coordinated_study_ids, criterion_in_scope, round_in_scope
 from api.views import Pagination, QueryFilters
@@ -37,7 +38,7 @@ NUMBERS = (
     "bimodality",
     "ipras",
 )
-VERDICTS = ("rand_class", "ipras_disagreement", "classic_disagreement", "consensus")
+VERDICTS = ("rand_class", "ipras_disagreement", "classic_disagreement", "consensus", "consensus_band")
 
 
 class ItemResultSerializer(serializers.ModelSerializer[ItemResult]):
@@ -102,3 +103,109 @@ class AggregateListView(generics.ListAPIView[ItemResult]):
         return queryset.order_by(
             "round__study_id", "round__number", "area__order", "area_id", "criterion__order", "criterion_id", "group"
         )
+
+
+class DivideSerializer(serializers.ModelSerializer[CrossBloc]):
+    round = serializers.UUIDField(source="round.uuid", read_only=True)
+    round_number = serializers.IntegerField(source="round.number", read_only=True)
+    area = serializers.UUIDField(source="area.uuid", read_only=True)
+    area_code = serializers.CharField(source="area.code", read_only=True)
+    criterion = serializers.UUIDField(source="criterion.uuid", read_only=True)
+    criterion_code = serializers.CharField(source="criterion.code", read_only=True)
+    blocs_compared = serializers.ListField(child=serializers.CharField(), read_only=True)
+    bloc_ends = serializers.DictField(child=serializers.CharField(), read_only=True)
+    group_medians = serializers.DictField(child=serializers.FloatField(), read_only=True)
+    pairwise = serializers.ListField(child=serializers.DictField(), read_only=True)
+
+    class Meta:
+        model = CrossBloc
+        fields = [
+            "round", "round_number", "area", "area_code", "criterion", "criterion_code", "verdict", "split_reason",
+            "panel_consensus", "blocs_compared", "bloc_ends", "group_medians", "max_median_difference",
+            "kruskal_h", "kruskal_p", "pairwise", "bloc_a", "bloc_b", "mann_whitney_u", "mann_whitney_p",
+            "mann_whitney_p_holm",
+        ]  # fmt: skip
+
+
+class DivideFilters(QueryFilters):
+    round = serializers.UUIDField(required=False)
+    verdict = serializers.ChoiceField(choices=CrossBloc.Verdict.choices, required=False)
+
+
+@extend_schema(
+    summary="Divides between blocs per item, the largest first (verdict split = split along bloc lines)",
+    parameters=[
+        OpenApiParameter("round", OpenApiTypes.UUID, description="Only this round."),
+        OpenApiParameter("verdict", OpenApiTypes.STR, description="Only this verdict, e.g. split."),
+    ],
+)
+class DivideListView(generics.ListAPIView[CrossBloc]):
+    serializer_class = DivideSerializer
+    pagination_class = Pagination
+
+    def get_queryset(self) -> QuerySet[CrossBloc]:
+        user = self.request.user
+        rounds = Round.objects.filter(study__in=coordinated_study_ids(user))
+        queryset = CrossBloc.objects.select_related("round", "area", "criterion").filter(run_id__in=shown_runs(rounds))
+        filters = DivideFilters(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        given = filters.validated_data
+        if "round" in given:
+            queryset = queryset.filter(round=round_in_scope(user, given["round"]))
+        if "verdict" in given:
+            queryset = queryset.filter(verdict=given["verdict"])
+        return queryset.order_by(
+            "round__study_id",
+            "round__number",
+            F("max_median_difference").desc(nulls_last=True),
+            F("kruskal_p").asc(nulls_last=True),
+            "area__order",
+            "area_id",
+            "criterion__order",
+            "criterion_id",
+        )
+
+
+class AreaVerdictSerializer(serializers.ModelSerializer[AreaVerdict]):
+    round = serializers.UUIDField(source="round.uuid", read_only=True)
+    round_number = serializers.IntegerField(source="round.number", read_only=True)
+    area = serializers.UUIDField(source="area.uuid", read_only=True)
+    area_code = serializers.CharField(source="area.code", read_only=True)
+    bloc = serializers.CharField(source="group", read_only=True, help_text="Empty for the panel.")
+
+    class Meta:
+        model = AreaVerdict
+        fields = [
+            "round", "round_number", "area", "area_code", "bloc", "verdict", "min_benefit_median", "max_risk_median",
+            "benefits_agreed", "risks_agreed",
+        ]  # fmt: skip
+
+
+class VerdictFilters(QueryFilters):
+    round = serializers.UUIDField(required=False)
+    bloc = serializers.CharField(required=False, allow_blank=True, max_length=100)
+
+
+@extend_schema(
+    summary="Cooperation verdicts per area, of the whole panel and of each bloc with at least k ratings",
+    parameters=[
+        OpenApiParameter("round", OpenApiTypes.UUID, description="Only this round."),
+        OpenApiParameter("bloc", OpenApiTypes.STR, description="Only this bloc's verdicts; empty for the panel's."),
+    ],
+)
+class AreaVerdictListView(generics.ListAPIView[AreaVerdict]):
+    serializer_class = AreaVerdictSerializer
+    pagination_class = Pagination
+
+    def get_queryset(self) -> QuerySet[AreaVerdict]:
+        user = self.request.user
+        rounds = Round.objects.filter(study__in=coordinated_study_ids(user))
+        queryset = AreaVerdict.objects.select_related("round", "area").filter(run_id__in=shown_runs(rounds))
+        filters = VerdictFilters(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        given = filters.validated_data
+        if "round" in given:
+            queryset = queryset.filter(round=round_in_scope(user, given["round"]))
+        if "bloc" in given:
+            queryset = queryset.filter(group=given["bloc"])
+        return queryset.order_by("round__study_id", "round__number", "group", "area__order", "area_id")

@@ -40,13 +40,21 @@ DEMO_TITLE = "Demo: cooperation between rivals in technical AI safety"
 SEED = 20230815
 PANEL_SIZE = 30
 
-# Where the simulated panel leans, per area and criterion (1–9), following the paper's findings:
-# verification and shared protocols promising, infrastructure risky (backdoors), evaluations sensitive.
+# Where the simulated panel leans, per area and criterion (1–9), following the paper's findings. Under the
+# template's rule (agreement at either end) round 2 shows every verdict: shared protocols promising (high
+# benefits, risks agreed low), verification with safeguards (high benefits, information-sharing risk in
+# the middle), infrastructure avoid (backdoors: R3 agreed high), evaluations no consensus yet.
 CENTRES = {
-    "verification": {"B1": 7.5, "B2": 8.0, "B3": 7.0, "R1": 2.5, "R2": 4.5, "R3": 4.0},
-    "protocols": {"B1": 7.0, "B2": 7.5, "B3": 6.5, "R1": 1.5, "R2": 2.5, "R3": 2.5},
-    "infrastructure": {"B1": 5.5, "B2": 5.0, "B3": 6.5, "R1": 3.5, "R2": 4.5, "R3": 7.0},
-    "evaluations": {"B1": 7.0, "B2": 6.0, "B3": 6.0, "R1": 6.0, "R2": 7.5, "R3": 5.0},
+    "verification": {"B1": 8.0, "B2": 8.2, "B3": 7.8, "R1": 2.5, "R2": 5.0, "R3": 4.0},
+    "protocols": {"B1": 7.8, "B2": 8.0, "B3": 7.8, "R1": 1.5, "R2": 1.8, "R3": 1.8},
+    "infrastructure": {"B1": 5.5, "B2": 5.0, "B3": 6.5, "R1": 3.5, "R2": 4.5, "R3": 8.2},
+    "evaluations": {"B1": 6.0, "B2": 5.5, "B3": 5.5, "R1": 6.0, "R2": 7.5, "R3": 5.0},
+}
+# Items on which the blocs part ways: on evaluations' sensitive information (R2) the United States and China
+# agree it is high while Europe and the rest agree it is low, a split along bloc lines whose bloc medians
+# differ by about five points.
+BLOC_CENTRES = {
+    ("evaluations", "R2"): {"United States": 8.3, "China": 8.0, "Europe": 1.8, "Other": 2.0},
 }
 # A small lean per bloc on risks, so that subgroup feedback has something to show.
 BLOC_RISK_LEAN = {"United States": 0.6, "China": 0.4, "Europe": -0.3, "Other": -0.4}
@@ -57,6 +65,8 @@ NAMES = [
     "Amara Okafor", "Rahul Mehta", "ليلى حداد", "Kenji Tanaka", "Thandiwe Dlamini", "João Silva", "יעל כהן",
     "Hana Novák",
 ]  # fmt: skip
+# Opened and started each round, saved some answers, never submitted: counted only under "all saved answers".
+STARTED_NOT_SUBMITTED = 21
 BLOCS = ["United States"] * 7 + ["China"] * 8 + ["Europe"] * 7 + ["Other"] * 8
 RATIONALES = {
     ("verification", 0): "Hardware-enabled mechanisms let each side check claims without trusting the other.",
@@ -223,11 +233,15 @@ def _simulate(rounds: list[Round], experts: list[Expert], areas: list[Area], cri
                 )
             )
             if not submitted:
+                if index == STARTED_NOT_SUBMITTED:
+                    ratings.extend(_saved_not_submitted(round_, expert, areas[0], criteria))
                 continue
             lean = BLOC_RISK_LEAN.get(expert.bloc, 0.0)
             for area in areas:
                 for criterion in criteria:
-                    centre = CENTRES[area.code][criterion.code] + (lean if criterion.kind == "risk" else 0.0)
+                    by_bloc = BLOC_CENTRES.get((area.code, criterion.code), {})
+                    centre = by_bloc.get(expert.bloc, CENTRES[area.code][criterion.code])
+                    centre += lean if criterion.kind == "risk" and not by_bloc else 0.0
                     key = (expert.pk, area.pk, criterion.pk)
                     if round_index == 0:
                         value = None if rng.random() < 0.04 else _clip(centre + rng.normal(0, 1.8))
@@ -295,6 +309,14 @@ def _simulate(rounds: list[Round], experts: list[Expert], areas: list[Area], cri
     Rating.objects.bulk_create(ratings, batch_size=1000)
     AreaResponse.objects.bulk_create(responses, batch_size=1000)
     AnswerRevision.objects.bulk_create(revisions, batch_size=1000)
+
+
+def _saved_not_submitted(round_: Round, expert: Expert, area: Area, criteria: list[Criterion]) -> list[Rating]:
+    """An expert who started but never submitted: saved answers that results leave out by default."""
+    return [
+        Rating(round=round_, expert=expert, area=area, criterion=criterion, value=1, cannot_judge=False)
+        for criterion in criteria
+    ]
 
 
 def _clip(value: float) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django import forms
@@ -137,6 +138,75 @@ class RuleForm(forms.Form):
     require_rand_agreement = forms.BooleanField(
         label=_("Require agreement by the RAND/UCLA method (IPR ≤ IPRAS)"), required=False
     )
+    inclusion = forms.ChoiceField(
+        label=_("Whose answers count"),
+        choices=ConsensusRule.Inclusion.choices,
+        initial=ConsensusRule.Inclusion.SUBMITTED,
+        required=False,  # left out: the service's default, submitted answers only
+        widget=forms.RadioSelect,
+        help_text=_("Frozen with the rule, like every part of it."),
+    )
+    divide_threshold = forms.DecimalField(
+        label=_("Split along bloc lines when bloc medians differ by at least (scale points)"),
+        required=False,  # left out: the service's default of 3 points
+        min_value=0,
+        max_value=100,
+        decimal_places=2,
+        initial=3,
+    )
+
+    # The parts a criterion kind may replace, each shown once per kind as "<kind>__<part>".
+    OVERRIDE_PARTS = (
+        "band", "min_percent_in_band", "max_percent_opposite_band", "max_iqr", "max_cv", "min_cns",
+        "require_rand_agreement",
+    )  # fmt: skip
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        initial = dict(kwargs.pop("initial", None) or {})
+        for kind, parts in (initial.pop("parts_by_kind", None) or {}).items():
+            for name, value in parts.items():
+                initial[f"{kind}__{name}"] = value
+        kwargs["initial"] = initial
+        super().__init__(*args, **kwargs)
+        for kind in Criterion.Kind.values:
+            for name in self.OVERRIDE_PARTS:
+                field = copy.deepcopy(self.base_fields[name])
+                field.required = False
+                field.help_text = ""
+                self.fields[f"{kind}__{name}"] = field
+
+    def kind_fieldsets(self) -> list[tuple[str, list[forms.BoundField], bool]]:
+        """Per criterion kind: its label, its override fields, and whether any is filled in or has an error."""
+        result = []
+        for kind, label in Criterion.Kind.choices:
+            fields = [self[f"{kind}__{name}"] for name in self.OVERRIDE_PARTS]
+            used = any(field.errors or field.value() not in (None, "", False) for field in fields)
+            result.append((str(label), fields, used))
+        return result
+
+    def service_parts(self) -> dict[str, Any]:
+        """The cleaned data as ``rule_save`` takes it: overrides gathered per kind, empty kinds left out."""
+        data = self.cleaned_data
+        parts: dict[str, Any] = {name: data.get(name) for name in self.base_fields}
+        by_kind: dict[str, dict[str, Any]] = {}
+        for kind in Criterion.Kind.values:
+            chosen = {
+                name: data.get(f"{kind}__{name}")
+                for name in self.OVERRIDE_PARTS
+                if data.get(f"{kind}__{name}") not in (None, "", False)
+            }
+            if chosen:
+                by_kind[kind] = chosen
+        parts["parts_by_kind"] = by_kind
+        return parts
+
+    @staticmethod
+    def field_for(service_field: str) -> str:
+        """The form field showing a service error: ``parts_by_kind.risk.band`` is ``risk__band``."""
+        pieces = service_field.split(".")
+        if pieces[0] == "parts_by_kind" and len(pieces) == 3:
+            return f"{pieces[1]}__{pieces[2]}"
+        return service_field
 
 
 def _translation_fields(

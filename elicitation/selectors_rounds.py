@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
-from elicitation.models import Area, AreaResponse, AreaRevision, Criterion, Participation, Round, Study, Suggestion
+from elicitation.models import (
+    Area,
+    AreaResponse,
+    AreaRevision,
+    ConsensusRule,
+    Criterion,
+    Participation,
+    Rating,
+    Round,
+    Study,
+    Suggestion,
+)
 
 
 def rounds_for_study(study: Study) -> QuerySet[Round]:
@@ -139,3 +151,47 @@ def area_revisions_for_round(round_: Round) -> dict[int, AreaRevision]:
     for revision in revisions.order_by("changed_at", "pk"):
         first.setdefault(revision.area_id, revision)
     return first
+
+
+def counted_ratings(round_id: int) -> QuerySet[Rating]:
+    """The ratings results count (one lazy query, no extra lookups): those of experts who submitted the
+    round, or every saved rating when the round's frozen consensus rule counts all saved answers.
+
+    Results, feedback and the exports all read through here, so "n experts rated it" and the participation
+    page's "submitted" agree. A round without a rule counts submitted answers, the default of every rule.
+    """
+    return counted_ratings_of_rounds([round_id])
+
+
+def counted_ratings_of_rounds(round_ids: Sequence[int]) -> QuerySet[Rating]:
+    """:func:`counted_ratings` of several rounds at once, each under its own rule (one lazy query)."""
+    submitted = Participation.objects.filter(
+        round_id=OuterRef("round_id"), expert_id=OuterRef("expert_id"), submitted_at__isnull=False
+    )
+    every_saved_answer = Q(round__consensus_rule__inclusion=ConsensusRule.Inclusion.ALL_SAVED)
+    return Rating.objects.filter(round_id__in=list(round_ids)).filter(every_saved_answer | Exists(submitted))
+
+
+def areas_as_asked(areas: QuerySet[Area], round_number: int) -> list[Area]:
+    """The areas with the wording round ``round_number`` asked, in every language (still one query).
+
+    An area reworded after that round keeps its earlier wording in its first later ``AreaRevision``
+    (the lowest ``round_number`` above this round, the earliest change among those): its old title,
+    description and translations replace the current ones on the returned, unsaved instances.
+    """
+    later = AreaRevision.objects.filter(area=OuterRef("pk"), round_number__gt=round_number).order_by(
+        "round_number", "changed_at", "pk"
+    )
+    found = areas.annotate(
+        asked_title=Subquery(later.values("old_title")[:1]),
+        asked_description=Subquery(later.values("old_description")[:1]),
+        asked_translations=Subquery(later.values("old_translations")[:1]),
+    )
+    result: list[Area] = []
+    for area in found:
+        if area.asked_title is not None:
+            area.title = area.asked_title
+            area.description = area.asked_description
+            area.translations = area.asked_translations or {}
+        result.append(area)
+    return result

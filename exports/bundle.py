@@ -7,11 +7,13 @@ anywhere numpy and scipy are installed, without this application.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 from django.conf import settings
 from django.utils import timezone
@@ -21,9 +23,27 @@ from exports.tables import Scope, Table, build_table
 from exports.version import software_versions
 from exports.writers import write_codebook_csv, write_csv
 
-BUNDLE_TABLES = ["ratings", "rationales_moderated", "panel", "aggregates", "results"]
+BUNDLE_TABLES = [
+    "ratings",
+    "rationales_moderated",
+    "panel",
+    "aggregates",
+    "results",
+    "divides",
+    "verdicts",
+    "areas",
+    "criteria",
+    "round_items",
+    "wording_changes",
+    "suggestions",
+    "participation",
+    "participation_experts",
+    "audit",
+]
+MANIFEST = "SHA256SUMS"
 SCRIPT = Path(__file__).resolve().parent / "bundle_files" / "recompute.py"
 README = Path(__file__).resolve().parent / "bundle_files" / "README.txt"
+R_SCRIPT = Path(__file__).resolve().parent / "bundle_files" / "load.R"
 METRICS_DIR = Path(settings.BASE_DIR) / "aggregation" / "metrics"
 
 
@@ -34,7 +54,13 @@ def bundle_tables(scope: Scope) -> list[Table]:
 def write_bundle(path: Path, scope: Scope, *, progress: Callable[[int], None] | None = None) -> int:
     tables = bundle_tables(scope)
     written = 0
+    digests: dict[str, str] = {}
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+
+        def add(name: str, data: bytes) -> None:
+            archive.writestr(name, data)
+            digests[name] = hashlib.sha256(data).hexdigest()
+
         for table in tables:
             done_before = written
 
@@ -42,18 +68,44 @@ def write_bundle(path: Path, scope: Scope, *, progress: Callable[[int], None] | 
                 if progress:
                     progress(base + rows)
 
-            with archive.open(f"{table.name}.csv", "w", force_zip64=True) as out:
-                written += write_csv(out, table, progress=report)
-        with archive.open("codebook.csv", "w") as out:
-            write_codebook_csv(out, tables)
+            name = f"{table.name}.csv"
+            with archive.open(name, "w", force_zip64=True) as member:
+                out = HashingWriter(member)
+                written += write_csv(cast(IO[bytes], out), table, progress=report)
+            digests[name] = out.hexdigest()
+        codebook = io.BytesIO()
+        write_codebook_csv(codebook, tables)
+        add("codebook.csv", codebook.getvalue())
         configuration = study_configuration(scope)
-        archive.writestr("study.json", json.dumps(configuration, indent=2, ensure_ascii=False, default=str) + "\n")
-        archive.writestr("recompute.py", SCRIPT.read_text(encoding="utf-8"))
-        archive.writestr("README.txt", README.read_text(encoding="utf-8"))
-        archive.writestr("aggregation/__init__.py", '"""Only the metrics package ships in the bundle."""\n')
+        add("study.json", (json.dumps(configuration, indent=2, ensure_ascii=False, default=str) + "\n").encode())
+        add("recompute.py", SCRIPT.read_bytes())
+        add("README.txt", README.read_bytes())
+        add("load.R", R_SCRIPT.read_bytes())
+        add("aggregation/__init__.py", b'"""Only the metrics package ships in the bundle."""\n')
         for source in sorted(METRICS_DIR.glob("*.py")):
-            archive.write(source, f"aggregation/metrics/{source.name}")
+            add(f"aggregation/metrics/{source.name}", source.read_bytes())
+        archive.writestr(MANIFEST, manifest_text(digests))
     return written
+
+
+class HashingWriter:
+    """Passes bytes through to a file and keeps their SHA-256, so a streamed member is hashed as written."""
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self._out = out
+        self._hash = hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self._hash.update(data)
+        return self._out.write(data)
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
+
+
+def manifest_text(digests: dict[str, str]) -> str:
+    """``sha256sum`` format (``<hex>  <path>``), sorted by path: ``sha256sum -c SHA256SUMS`` checks the files."""
+    return "".join(f"{digest}  {name}\n" for name, digest in sorted(digests.items()))
 
 
 def study_configuration(scope: Scope) -> dict[str, Any]:
@@ -125,6 +177,10 @@ def study_configuration(scope: Scope) -> dict[str, Any]:
                 "max_cv": rule.max_cv,
                 "min_cns": rule.min_cns,
                 "require_rand_agreement": rule.require_rand_agreement,
+                "parts_by_kind": rule.parts_by_kind,
+                "parts_by_criterion": rule.parts_by_criterion,
+                "inclusion": rule.inclusion,
+                "divide_threshold": rule.divide_threshold,
             }
             for rule in study.consensus_rules.order_by("version")
         ],
@@ -134,7 +190,19 @@ def study_configuration(scope: Scope) -> dict[str, Any]:
             "panel.csv": "panel composition, counts with small cells suppressed",
             "aggregates.csv": "the group response per round and item",
             "results.csv": "the stored results of each round's latest completed aggregation run, panel and blocs",
+            "areas.csv": "every area: code, current wording, order, the suggestions it was made from",
+            "criteria.csv": "every criterion: code, kind, wording, scale and its labelled ends",
+            "round_items.csv": "the items asked in each round, with the area's wording that round",
+            "wording_changes.csv": "every rewording of an area: old and new wording, first round shown",
+            "suggestions.csv": "the areas experts suggested, and the areas made from them",
+            "participation.csv": "per round: experts invited, opened, started, submitted (small cells suppressed)",
+            "participation_experts.csv": "per round and pseudonym: the furthest step reached",
+            "load.R": "loads every table into R with its types and labels (base R only)",
+            "audit.csv": "the study's audit log as a hash chain (each previous_hash is the hash of the row before)",
+            "divides.csv": "how each item divides the blocs, the largest divide first",
+            "verdicts.csv": "each area's cooperation verdict, for the panel and each bloc of at least k",
             "codebook.csv": "every column and code",
             "recompute.py": "recomputes aggregates.csv from ratings.csv and checks them",
+            MANIFEST: "the SHA-256 of every other file in the bundle",
         },
     }

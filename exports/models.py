@@ -26,6 +26,8 @@ class ExportJob(models.Model):
         JSON = "json", "JSON"
         XLSX = "xlsx", "XLSX"
         PARQUET = "parquet", "Parquet"
+        STATA = "dta", _("Stata (.dta)")
+        SPSS = "sav", _("SPSS (.sav)")
         BUNDLE = "bundle", _("Reproducibility bundle (zip)")
 
     class Table(models.TextChoices):
@@ -36,6 +38,16 @@ class ExportJob(models.Model):
         PANEL = "panel", _("Panel composition")
         AGGREGATES = "aggregates", _("Aggregates")
         RESULTS = "results", _("Results (stored, every statistic, per bloc)")
+        AREAS = "areas", _("Areas")
+        CRITERIA = "criteria", _("Criteria")
+        ROUND_ITEMS = "round_items", _("Items asked per round, with their wording")
+        WORDING_CHANGES = "wording_changes", _("Wording changes")
+        SUGGESTIONS = "suggestions", _("Suggestions and the areas made from them")
+        PARTICIPATION = "participation", _("Participation per round (counts)")
+        PARTICIPATION_EXPERTS = "participation_experts", _("Participation per expert")
+        AUDIT = "audit", _("Audit log (hash chain)")
+        DIVIDES = "divides", _("Divides between blocs (largest first)")
+        VERDICTS = "verdicts", _("Cooperation verdicts (panel and blocs)")
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="export_jobs")

@@ -32,7 +32,13 @@ RESULT_COLUMNS: list[ColumnSpec] = [
     *shared_columns(STATISTICS),
     ("rule_version", "int", "Version of the consensus rule the run applied; empty when the round has none.", ""),
     *shared_columns(["quantile_method"]),
-    ("code_version", "string", "Version of the software that computed the row.", ""),
+    (
+        "code_version",
+        "string",
+        "Version of the code that computed the row: package version + the first 12 hex digits of a SHA-256 "
+        "of the analysis code (aggregation/metrics and the pure modules beside it).",
+        "",
+    ),
     ("finished_at", "string", "When the run finished: ISO 8601 date and time in UTC.", ""),
 ]
 

@@ -22,6 +22,7 @@ from elicitation.services.errors import IllegalTransition, InvalidInput, Service
 from exports.bundle import bundle_tables, write_bundle
 from exports.models import ExportJob
 from exports.progress import clear_progress, record_progress
+from exports.statfiles import write_spss, write_stata
 from exports.tables import TABLE_NAMES, Scope, Table, build_table, scope_for
 from exports.writers import csv_chunks, json_chunks, write_csv, write_parquet, write_xlsx
 
@@ -40,6 +41,8 @@ FILE_TYPES = {
     "json": "application/json",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "parquet": "application/vnd.apache.parquet",
+    "dta": "application/x-stata-dta",
+    "sav": "application/x-spss-sav",
     "bundle": "application/zip",
 }
 PROGRESS_INTERVAL_SECONDS = 1.0
@@ -254,6 +257,10 @@ def _write(job: ExportJob, scope: Scope, tables: list[Table], path: Path, report
         return write_xlsx(path, tables, progress=report)
     if job.format == "parquet":
         return write_parquet(path, tables[0], progress=report)
+    if job.format == "dta":
+        return write_stata(path, tables[0], progress=report)
+    if job.format == "sav":
+        return write_spss(path, tables[0], progress=report)
     with path.open("wb") as out:
         if job.format == "csv":
             return write_csv(out, tables[0], bom=job.bom, progress=report)

@@ -23,7 +23,7 @@ from typing import Any
 
 from django.db import connection
 
-from elicitation.models import Area, AreaResponse, Criterion, Expert, Rating, Round
+from elicitation.models import Area, AreaResponse, Criterion, Expert, Participation, Rating, Round
 from exports.cells import FORMULA_STARTS, neutralise
 from exports.streaming import CHUNK_ROWS, read_snapshot
 
@@ -66,9 +66,11 @@ def ratings_sql(*, strict: bool) -> str:
         "criterion": Criterion._meta.db_table,
         "expert": Expert._meta.db_table,
         "response": AreaResponse._meta.db_table,
+        "participation": Participation._meta.db_table,
     }
     value = "coalesce(r.value::text, '')"
     cannot = "CASE WHEN r.cannot_judge THEN 'True' ELSE 'False' END"
+    submitted = "CASE WHEN p.submitted_at IS NOT NULL THEN 'True' ELSE 'False' END"
     # OFFSET 0 keeps each subquery whole, so it is computed once per id and memoized, not inlined per row.
     items = f"""
         CROSS JOIN LATERAL (SELECT %(study)s || ',' || number AS cells
@@ -76,16 +78,17 @@ def ratings_sql(*, strict: bool) -> str:
         CROSS JOIN LATERAL (SELECT {_text_cell("code")} AS cells
                             FROM {names["area"]} WHERE id = r.area_id OFFSET 0) a
         CROSS JOIN LATERAL (SELECT {_text_cell("code")} AS cells
-                            FROM {names["criterion"]} WHERE id = r.criterion_id OFFSET 0) c"""  # noqa: S608 - model tables; values are bound
+                            FROM {names["criterion"]} WHERE id = r.criterion_id OFFSET 0) c
+        LEFT JOIN {names["participation"]} p ON p.round_id = r.round_id AND p.expert_id = r.expert_id"""  # noqa: S608 - model tables; values are bound
     if strict:
-        cells = ["ro.cells", "a.cells", "c.cells", value, cannot]
+        cells = ["ro.cells", "a.cells", "c.cells", value, cannot, submitted]
         joins = items
         order = "r.round_id, r.area_id, r.criterion_id, r.value ASC NULLS LAST"
     else:
         person = f"{_pseudonym('number')} || ',' || {_text_cell('bloc')} || ',' || {_text_cell('sector')}"
         confidence = "coalesce(response.confidence::text, '')"
         day = "((r.updated_at AT TIME ZONE 'UTC')::date)::text"
-        cells = ["ro.cells", "a.cells", "c.cells", "e.cells", value, cannot, confidence, day]
+        cells = ["ro.cells", "a.cells", "c.cells", "e.cells", value, cannot, submitted, confidence, day]
         joins = f"""{items}
         CROSS JOIN LATERAL (SELECT {person} AS cells
                             FROM {names["expert"]} WHERE id = r.expert_id OFFSET 0) e

@@ -16,51 +16,54 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import BooleanField, CharField, F, FilteredRelation, Q, QuerySet, Value
+from django.db.models import BooleanField, CharField, Exists, F, FilteredRelation, OuterRef, Q, QuerySet, Value
 from django.db.models.expressions import Case, When
 from django.db.models.functions import Cast, TruncDate
 
-from elicitation.models import AreaResponse, Expert, Rating, Round, RoundItem, Study
+from elicitation.models import AreaResponse, Expert, Participation, Rating, Round, Study
 from exports import sqlcsv
-from exports.aggregates import AGGREGATE_COLUMNS, aggregate_rows
+from exports.aggregates import AGGREGATE_COLUMNS, aggregate_rows, aggregates_queryset, rating_ranges
+from exports.audit import audit_table
 from exports.cells import neutralise
+from exports.divides import DIVIDE_COLUMNS, VERDICT_COLUMNS, divide_count, divide_rows, verdict_count, verdict_rows
 from exports.expressions import neutralised, pseudonym
 from exports.panel import panel_rows
+from exports.participation import participation_experts_table, participation_table
 from exports.results import RESULT_COLUMNS, result_rows, results_queryset
-from exports.streaming import CHUNK_ROWS, read_snapshot
+from exports.streaming import read_snapshot
+from exports.study_tables import (
+    areas_table,
+    criteria_table,
+    round_items_table,
+    suggestions_table,
+    wording_changes_table,
+)
+from exports.table_types import Column, Scope, Table, stream_rows
 
 LANGUAGE_CODES = "a language code of the study, e.g. en, zh-hans"
 CANNOT_JUDGE_CODES = 'true = the expert chose "cannot judge" (value is empty); false = a rating on the scale.'
 
 
-@dataclass(frozen=True)
-class Column:
-    name: str
-    type: str  # string, int, float, bool or date
-    description: str
-    codes: str = ""
-
-
-@dataclass
-class Table:
-    name: str
-    title: str
-    description: str
-    columns: list[Column]
-    rows: Callable[[], Iterator[tuple[Any, ...]]] = field(repr=False)
-    count: Callable[[], int] = field(repr=False)
-    # The finished CSV lines of the rows, made by the database (``exports.sqlcsv``), where it can.
-    csv_lines: Callable[[], Iterator[list[str]]] | None = field(default=None, repr=False)
-
-    @property
-    def column_names(self) -> list[str]:
-        return [c.name for c in self.columns]
-
-
-TABLE_NAMES = ["ratings", "rationales", "rationales_moderated", "panel", "aggregates", "results"]
+TABLE_NAMES = [
+    "ratings",
+    "rationales",
+    "rationales_moderated",
+    "panel",
+    "aggregates",
+    "results",
+    "divides",
+    "verdicts",
+    "areas",
+    "criteria",
+    "round_items",
+    "wording_changes",
+    "suggestions",
+    "participation",
+    "participation_experts",
+    "audit",
+]
 
 STUDY = Column("study", "string", "The study's identifier (UUID).")
 ROUND = Column("round", "int", "Round number, 1 for the first round.")
@@ -73,32 +76,6 @@ CONFIDENCE = Column(
     "confidence", "int", "The expert's confidence in their answers on this area.", "1 (low) to 5 (high)"
 )
 DAY = Column("day", "date", "The day (UTC) the answer was last changed; times are coarsened to the day.")
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What an export covers: one study, some of its rounds."""
-
-    study: Study
-    round_ids: tuple[int, ...]
-    open_round_ids: tuple[int, ...] = ()
-
-    @property
-    def strict(self) -> bool:
-        return self.study.anonymity == Study.Anonymity.STRICT
-
-    @property
-    def answer_round_ids(self) -> tuple[int, ...]:
-        """The rounds whose answers the ratings, rationales and aggregates tables read.
-
-        In strict mode a round's answers are exported once it has closed: read during an open round, two
-        downloads would differ by the answers saved in between, and the participation counts say how many
-        experts those were (issue 14's subtraction). Coordinators of a standard study see ratings under
-        pseudonyms anyway, so their exports stay live.
-        """
-        if not self.strict:
-            return self.round_ids
-        return tuple(pk for pk in self.round_ids if pk not in self.open_round_ids)
 
 
 def scope_for(study: Study, round_ids: Sequence[int] | None = None) -> Scope:
@@ -122,14 +99,18 @@ def build_table(name: str, scope: Scope) -> Table:
         "panel": panel_table,
         "aggregates": aggregates_table,
         "results": results_table,
+        "areas": areas_table,
+        "criteria": criteria_table,
+        "round_items": round_items_table,
+        "wording_changes": wording_changes_table,
+        "suggestions": suggestions_table,
+        "participation": participation_table,
+        "participation_experts": participation_experts_table,
+        "audit": audit_table,
+        "divides": divides_table,
+        "verdicts": verdicts_table,
     }
     return builders[name](scope)
-
-
-def stream_rows(queryset: QuerySet[Any, tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
-    """The rows through a server-side cursor inside one read transaction (``exports.streaming``)."""
-    with read_snapshot():
-        yield from queryset.iterator(chunk_size=CHUNK_ROWS)
 
 
 def _item_columns(scope: Scope) -> dict[str, Any]:
@@ -159,16 +140,28 @@ def ratings_table(scope: Scope) -> Table:
         "value", "int", 'The rating on the criterion\'s scale; empty for "cannot judge".', "scale_min to scale_max"
     )
     cannot = Column("cannot_judge", "bool", 'Whether the expert answered "cannot judge".', CANNOT_JUDGE_CODES)
+    submitted = Column(
+        "submitted",
+        "bool",
+        "Whether the expert submitted the round. Results count only submitted answers unless the round's "
+        "consensus rule counts all saved answers (see study.json or the rule page).",
+        "True = submitted; False = saved but not submitted",
+    )
     queryset = Rating.objects.filter(round_id__in=scope.answer_round_ids)
-    annotated = queryset.annotate(**_item_columns(scope), x_criterion=neutralised("criterion__code"))
+    was_submitted = Participation.objects.filter(
+        round_id=OuterRef("round_id"), expert_id=OuterRef("expert_id"), submitted_at__isnull=False
+    )
+    annotated = queryset.annotate(
+        **_item_columns(scope), x_criterion=neutralised("criterion__code"), x_submitted=Exists(was_submitted)
+    )
     rows: QuerySet[Any, tuple[Any, ...]]
     if scope.strict:
-        columns = [STUDY, ROUND, AREA, CRITERION, value, cannot]
+        columns = [STUDY, ROUND, AREA, CRITERION, value, cannot, submitted]
         rows = annotated.order_by("round_id", "area_id", "criterion_id", F("value").asc(nulls_last=True)).values_list(
-            "x_study", "x_round", "x_area", "x_criterion", "value", "cannot_judge"
+            "x_study", "x_round", "x_area", "x_criterion", "value", "cannot_judge", "x_submitted"
         )
     else:
-        columns = [STUDY, ROUND, AREA, CRITERION, PSEUDONYM, BLOC, SECTOR, value, cannot, CONFIDENCE, DAY]
+        columns = [STUDY, ROUND, AREA, CRITERION, PSEUDONYM, BLOC, SECTOR, value, cannot, submitted, CONFIDENCE, DAY]
         # A join, not a subquery per row: the expert's response on this round and area, if any.
         response = FilteredRelation(
             "expert__area_responses",
@@ -188,6 +181,7 @@ def ratings_table(scope: Scope) -> Table:
                 "x_sector",
                 "value",
                 "cannot_judge",
+                "x_submitted",
                 "x_confidence",
                 "x_day",
             )
@@ -303,19 +297,20 @@ def panel_table(scope: Scope) -> Table:
 
 def aggregates_table(scope: Scope) -> Table:
     columns = [Column(*spec) for spec in AGGREGATE_COLUMNS]
+    queryset = aggregates_queryset(scope.answer_round_ids)
 
     def rows() -> Iterator[tuple[Any, ...]]:
-        for row in aggregate_rows(scope.answer_round_ids):
-            yield tuple(neutralise(v) if isinstance(v, str) else v for v in row.values())
+        return aggregate_rows(stream_rows(queryset), rating_ranges(scope.answer_round_ids))
 
     return Table(
         name="aggregates",
         title="Aggregates",
-        description="The group response of the whole panel per round and item: every column of the round summary, "
-        "computed from the ratings by the aggregation's code, with the lowest and highest rating.",
+        description="The group response of the whole panel per round and item, as each round's latest completed "
+        "aggregation run stored it (every column of the round summary and the consensus verdict), with the lowest "
+        "and highest rating. Rounds without a completed run have no rows.",
         columns=columns,
         rows=rows,
-        count=RoundItem.objects.filter(round_id__in=scope.answer_round_ids).count,
+        count=queryset.count,
     )
 
 
@@ -335,4 +330,37 @@ def results_table(scope: Scope) -> Table:
         columns=columns,
         rows=rows,
         count=queryset.count,
+    )
+
+
+def divides_table(scope: Scope) -> Table:
+    def rows() -> Iterator[tuple[Any, ...]]:
+        with read_snapshot():
+            yield from divide_rows(scope.round_ids)
+
+    return Table(
+        name="divides",
+        title="Divides between blocs",
+        description="How each item divides the blocs with at least k ratings, from each round's latest completed "
+        "run, the largest divide first: bloc medians and ends, Kruskal-Wallis, Holm-adjusted pairwise "
+        "Mann-Whitney, and whether the item is split along bloc lines.",
+        columns=[Column(*spec) for spec in DIVIDE_COLUMNS],
+        rows=rows,
+        count=lambda: divide_count(scope.round_ids),
+    )
+
+
+def verdicts_table(scope: Scope) -> Table:
+    def rows() -> Iterator[tuple[Any, ...]]:
+        with read_snapshot():
+            yield from verdict_rows(scope.round_ids)
+
+    return Table(
+        name="verdicts",
+        title="Cooperation verdicts",
+        description="Each area's cooperation verdict from each round's latest completed run, for the whole panel "
+        "and for each bloc with at least k ratings behind it.",
+        columns=[Column(*spec) for spec in VERDICT_COLUMNS],
+        rows=rows,
+        count=lambda: verdict_count(scope.round_ids),
     )

@@ -107,8 +107,23 @@ def make_round(
     return round_
 
 
-def rate_everything(round_: Round, values: Sequence[int | None] | None = None) -> list[Rating]:
-    """Every active expert rates every item of ``round_``; values cycle (None = cannot judge)."""
+def mark_submitted(round_: Round, experts: Iterable[Expert]) -> None:
+    """The experts have submitted ``round_`` (results and feedback count only submitted answers by default)."""
+    now = timezone.now()
+    for expert in experts:
+        Participation.objects.update_or_create(
+            round=round_, expert=expert, defaults={"submitted_at": now}, create_defaults={"submitted_at": now}
+        )
+
+
+def rate_everything(
+    round_: Round, values: Sequence[int | None] | None = None, *, submitted: bool = True
+) -> list[Rating]:
+    """Every active expert rates every item of ``round_``; values cycle (None = cannot judge).
+
+    With ``submitted`` (the default) each expert has also submitted the round, as results count only
+    submitted answers unless the rule says otherwise.
+    """
     cycle = itertools.cycle(values or [7, 8, 6, 7, 9, 5])
     ratings = [
         Rating(
@@ -122,4 +137,7 @@ def rate_everything(round_: Round, values: Sequence[int | None] | None = None) -
         for expert in round_.study.experts.filter(is_active=True)
         for item in round_.items.all()
     ]
-    return Rating.objects.bulk_create(ratings)
+    created = Rating.objects.bulk_create(ratings)
+    if submitted:
+        mark_submitted(round_, round_.study.experts.filter(is_active=True))
+    return created

@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
+from aggregation.numbers import number_text
+
 # Verdict colours chosen to stay distinguishable for the common colour-vision deficiencies
 # (Okabe–Ito palette) and each point also carries a shape, so colour is never the only cue.
 VERDICT_STYLE = {
@@ -57,7 +59,7 @@ def text_width(text: str, font_size: float = 12) -> float:
 
 
 def _num(value: float) -> str:
-    return f"{value:.1f}".rstrip("0").rstrip(".")
+    return number_text(value, 1, localise=False)
 
 
 def _line(x1: float, y1: float, x2: float, y2: float, extra: str = "") -> str:

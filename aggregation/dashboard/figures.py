@@ -177,7 +177,7 @@ def build_map(
 ) -> tuple[list[MapRow], Figure]:
     """The map of ``round_`` with arrows from the round before (four queries)."""
     before = selectors.previous_round(rounds, round_)
-    areas, criteria = selectors.labels(study, language)
+    areas, criteria = selectors.labels(study, language, round_number=round_.number)
     round_ids = [round_.pk] + ([before.pk] if before else [])
     items = selectors.item_results(round_ids)
     verdicts = selectors.area_verdicts(round_.pk)
@@ -260,7 +260,7 @@ def divided_figure(rows: Sequence[report.DividedRow], columns: Sequence[str], ro
         for row in rows
     ]
     shown = [name for index, name in enumerate(columns) if any(row.medians[index] is not None for row in rows)]
-    title = _("Bloc medians of the divided items, round %(number)s") % {"number": round_.number}
+    title = _("Bloc medians of the items split along bloc lines, round %(number)s") % {"number": round_.number}
     svg = group_dots(
         dots,
         groups=shown,
@@ -281,7 +281,7 @@ def build_divided(
     study: Study, round_: Round, language: str | None
 ) -> tuple[list[report.DividedRow], list[str], Figure]:
     """The round's divided items, their bloc columns and the dot plot (three queries)."""
-    areas, criteria = selectors.labels(study, language)
+    areas, criteria = selectors.labels(study, language, round_number=round_.number)
     rows = report.divided_rows(selectors.divided_items(round_.pk), areas, criteria, study)
     columns = report.bloc_columns(rows, study.blocs)
     return rows, columns, divided_figure(rows, columns, round_)

@@ -10,13 +10,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from django.utils.translation import gettext_lazy
+
 from aggregation import disclosure
 from aggregation.dashboard import selectors
 from aggregation.dashboard.selectors import Label
 from aggregation.models import AreaVerdict, CrossBloc, ItemResult
-from elicitation.models import Round, Study
+from elicitation.models import ConsensusRule, Round, Study
 
 T = TypeVar("T")
+
+
+END_WORDS = {"low": gettext_lazy("low end"), "middle": gettext_lazy("middle"), "high": gettext_lazy("high end")}
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,13 @@ class Cell:
             return "none"
         return "yes" if self.row.consensus else "no"
 
+    @property
+    def end_words(self) -> str:
+        """Which end the agreement is on ("low end", "high end", "middle"); empty without consensus."""
+        if self.row is None or not self.row.consensus:
+            return ""
+        return str(END_WORDS.get(self.row.consensus_band, ""))
+
 
 @dataclass(frozen=True)
 class ItemLine:
@@ -54,6 +66,7 @@ class DividedRow:
     criterion: Label
     row: CrossBloc
     medians: list[float | None]
+    ends: list[tuple[str, str]]  # (bloc, the end it agrees on, in words), in the study's bloc order
 
 
 def cell(row: ItemResult | None) -> Cell:
@@ -94,6 +107,30 @@ def bloc_columns(rows: Sequence[DividedRow], blocs: Sequence[str]) -> list[str]:
     return [*blocs, *extra]
 
 
+@dataclass(frozen=True)
+class BlocVerdicts:
+    """The verdict grid: one row per area, one (verdict, label) or None per bloc column."""
+
+    blocs: list[str]
+    rows: list[tuple[Label, list[tuple[str, str] | None]]]
+
+
+def bloc_verdict_grid(round_id: int, areas: Sequence[Label], study: Study) -> BlocVerdicts:
+    """Each bloc's verdict per area, in the study's bloc order (one query)."""
+    found = selectors.bloc_verdicts(round_id)
+    labels = dict(AreaVerdict.Verdict.choices)
+    blocs = [name for name in study.blocs if any(group == name for group, _area in found)]
+    blocs += sorted({group for group, _area in found} - set(blocs))
+    rows = []
+    for area in areas:
+        cells: list[tuple[str, str] | None] = []
+        for bloc in blocs:
+            verdict = found.get((bloc, area.id))
+            cells.append((verdict.verdict, str(labels.get(verdict.verdict, ""))) if verdict else None)
+        rows.append((area, cells))
+    return BlocVerdicts(blocs=blocs, rows=rows)
+
+
 def divided_rows(
     crossbloc: Sequence[CrossBloc], areas: Sequence[Label], criteria: Sequence[Label], study: Study
 ) -> list[DividedRow]:
@@ -102,12 +139,14 @@ def divided_rows(
     criterion_by_id = {c.id: c for c in criteria}
     columns = sorted({name for row in crossbloc for name in row.group_medians} - set(study.blocs))
     columns = [*study.blocs, *columns]
+    end_words = dict(ConsensusRule.Band.choices)
     return [
         DividedRow(
             area=area_by_id[row.area_id],
             criterion=criterion_by_id[row.criterion_id],
             row=row,
             medians=[_float(row.group_medians.get(name)) for name in columns],
+            ends=[(name, str(end_words.get(row.bloc_ends[name], ""))) for name in columns if name in row.bloc_ends],
         )
         for row in crossbloc
         if row.area_id in area_by_id and row.criterion_id in criterion_by_id
@@ -143,7 +182,7 @@ def classify(
 
 def round_report(study: Study, rounds: Sequence[Round], round_: Round, language: str | None) -> dict[str, Any]:
     """Everything the report shows about one round (seven queries)."""
-    areas, criteria = selectors.labels(study, language)
+    areas, criteria = selectors.labels(study, language, round_number=round_.number)
     items = selectors.item_results([round_.pk])
     asked = selectors.items_asked(study)
     this_round = asked.get(round_.number, set())
@@ -158,6 +197,7 @@ def round_report(study: Study, rounds: Sequence[Round], round_: Round, language:
     agreement = selectors.criterion_agreement(round_.pk)
     divided = divided_rows(selectors.divided_items(round_.pk), areas, criteria, study)
     return {
+        "bloc_verdicts": bloc_verdict_grid(round_.pk, areas, study),
         "items": lines,
         "groups": classify(lines, asked, rounds, round_),
         "area_verdicts": [

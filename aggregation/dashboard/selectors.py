@@ -21,6 +21,7 @@ from django.utils import timezone
 from aggregation.models import AggregationRun, AreaVerdict, CriterionAgreement, CrossBloc, ItemResult
 from aggregation.selectors import latest_run, round_results, shown_runs
 from elicitation.models import Area, Criterion, Expert, Participation, Round, RoundItem, Study
+from elicitation.selectors_rounds import areas_as_asked
 
 PANEL = ""
 STAGES = ("invited", "opened", "started", "submitted")
@@ -125,12 +126,15 @@ def _undispatched(run: AggregationRun) -> bool:
     )
 
 
-def labels(study: Study, language: str | None) -> tuple[list[Label], list[Label]]:
-    """The study's areas and criteria in display order, titles in ``language`` (two queries)."""
-    areas = [
-        Label(id=a.pk, code=a.code, title=a.localized(language)["title"], active=a.is_active)
-        for a in Area.objects.filter(study=study).order_by("order", "id")
-    ]
+def labels(study: Study, language: str | None, *, round_number: int | None = None) -> tuple[list[Label], list[Label]]:
+    """The study's areas and criteria in display order, titles in ``language`` (two queries).
+
+    With ``round_number``, each area's title is the wording that round asked: an area reworded after it
+    shows the wording kept by its first later revision (``elicitation.selectors_rounds.areas_as_asked``).
+    """
+    in_order = Area.objects.filter(study=study).order_by("order", "id")
+    found = list(in_order) if round_number is None else areas_as_asked(in_order, round_number)
+    areas = [Label(id=a.pk, code=a.code, title=a.localized(language)["title"], active=a.is_active) for a in found]
     criteria = [
         Label(
             id=c.pk,
@@ -177,15 +181,33 @@ def panel_history(study: Study) -> dict[tuple[int, int, int], ItemResult]:
 
 
 def area_verdicts(round_id: int) -> dict[int, AreaVerdict]:
-    """The cooperation verdict of each area in the round, keyed by area id (one query)."""
-    return {v.area_id: v for v in AreaVerdict.objects.filter(run_id__in=shown_runs([round_id]))}
+    """The panel's cooperation verdict of each area in the round, keyed by area id (one query)."""
+    return {v.area_id: v for v in AreaVerdict.objects.filter(run_id__in=shown_runs([round_id]), group="")}
+
+
+def bloc_verdicts(round_id: int) -> dict[tuple[str, int], AreaVerdict]:
+    """Each bloc's cooperation verdict per area, keyed by (bloc, area id) (one query).
+
+    Only blocs with at least k ratings behind a verdict have one (see ``aggregation.verdicts``).
+    """
+    shown = AreaVerdict.objects.filter(run_id__in=shown_runs([round_id])).exclude(group="")
+    return {(v.group, v.area_id): v for v in shown}
 
 
 def divided_items(round_id: int) -> list[CrossBloc]:
-    """Items with panel consensus that some large-enough bloc does not share (one query)."""
+    """Items split along bloc lines, the largest divide first (one query).
+
+    The size of a divide is the largest difference between shown bloc medians; ties go to the smaller
+    Kruskal-Wallis p, then to the study's order of areas and criteria.
+    """
     return list(
-        CrossBloc.objects.filter(run_id__in=shown_runs([round_id]), verdict=CrossBloc.Verdict.DIVIDED).order_by(
-            "area__order", "area_id", "criterion__order", "criterion_id"
+        CrossBloc.objects.filter(run_id__in=shown_runs([round_id]), verdict=CrossBloc.Verdict.SPLIT).order_by(
+            F("max_median_difference").desc(nulls_last=True),
+            F("kruskal_p").asc(nulls_last=True),
+            "area__order",
+            "area_id",
+            "criterion__order",
+            "criterion_id",
         )
     )
 

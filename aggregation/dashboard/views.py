@@ -35,7 +35,7 @@ PAGE_TITLES = {
     "map": gettext_lazy("Benefit × risk map"),
     "consensus": gettext_lazy("Consensus by item"),
     "convergence": gettext_lazy("Convergence and stability"),
-    "divided": gettext_lazy("Items that divide the blocs"),
+    "divided": gettext_lazy("Items split along bloc lines"),
     "report": gettext_lazy("Report"),
 }
 MIN_POLL_SECONDS = 10
@@ -158,7 +158,7 @@ def overview(request: HttpRequest, board: Dashboard) -> HttpResponse:
             ),
         ]
     if round_ is not None:
-        all_areas, criteria = selectors.labels(study, get_language())
+        all_areas, criteria = selectors.labels(study, get_language(), round_number=round_.number)
         verdicts = selectors.area_verdicts(round_.pk)
         areas, _criteria = selectors.shown_labels(all_areas, criteria, ((area_id, 0) for area_id in verdicts))
         context["verdicts"] = [_verdict_line(area, verdicts.get(area.id)) for area in areas]
@@ -181,6 +181,8 @@ def benefit_risk(request: HttpRequest, board: Dashboard) -> HttpResponse:
         context["map_rows"], context["figure"] = figures.build_map(
             board.study, board.rounds, board.round, get_language()
         )
+        areas = [row.area for row in context["map_rows"]]
+        context["bloc_verdicts"] = report.bloc_verdict_grid(board.round.pk, areas, board.study)
     return _page(request, board, "map", context)
 
 
@@ -190,7 +192,7 @@ def consensus(request: HttpRequest, board: Dashboard) -> HttpResponse:
     bloc = _chosen_bloc(request, study)
     context: dict[str, Any] = {"bloc": bloc, "blocs": study.blocs}
     if board.round is not None:
-        areas, criteria = selectors.labels(study, get_language())
+        areas, criteria = selectors.labels(study, get_language(), round_number=board.round.number)
         items = selectors.item_results([board.round.pk], group=bloc)
         areas, criteria = selectors.shown_labels(areas, criteria, ((a, c) for _r, a, c in items))
         context["criteria"] = criteria
@@ -226,6 +228,8 @@ def divided(request: HttpRequest, board: Dashboard) -> HttpResponse:
         context["divided"], context["bloc_columns"], context["figure"] = figures.build_divided(
             study, board.round, get_language()
         )
+        rule = board.round.consensus_rule
+        context["divide_threshold"] = rule.divide_threshold.normalize() if rule is not None else "—"
     return _page(request, board, "divided", context)
 
 

@@ -26,6 +26,7 @@ Conventions (record them with every result):
 from ._inputs import Counts, CountTable, RatingMatrix, Ratings
 from .agreement import KendallResult, fleiss_kappa, kendall_w, rwg, rwg_j
 from .change import MannWhitneyResult, StabilityResult, mann_whitney, signed_rank_exact_p, stability
+from .groups import KruskalResult, holm, kruskal_wallis
 from .location import (
     ThirdsShares,
     band_counts,
@@ -58,6 +59,7 @@ __all__ = [
     "Counts",
     "IprasResult",
     "KendallResult",
+    "KruskalResult",
     "MannWhitneyResult",
     "RandClass",
     "RatingMatrix",
@@ -70,10 +72,12 @@ __all__ = [
     "category_counts",
     "coefficient_of_variation",
     "fleiss_kappa",
+    "holm",
     "ipras",
     "iqr",
     "kendall_w",
     "krippendorff_alpha",
+    "kruskal_wallis",
     "leik_dispersion",
     "leik_rows",
     "mann_whitney",

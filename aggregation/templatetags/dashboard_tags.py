@@ -1,4 +1,8 @@
-"""Number, share, p-value and duration formats for the dashboard, localised and with a dash for "none"."""
+"""The dashboard's template filters for numbers (from ``aggregation.numbers``) and durations.
+
+``percent`` is for values stored from 0 to 100, ``share`` for values stored from 0 to 1; both print a
+percentage, localised, with a dash for "none".
+"""
 
 from __future__ import annotations
 
@@ -6,41 +10,36 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django import template
-from django.utils.formats import number_format
-from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from aggregation import numbers
+
 register = template.Library()
-NONE = "—"
+NONE = numbers.NONE
 
 
 @register.filter
 def num(value: float | Decimal | None, places: int = 2) -> str:
     """Up to ``places`` decimals without trailing zeros: 7, 7.5, 0.83."""
-    if value is None:
-        return NONE
-    rounded = round(Decimal(str(value)), int(places)).normalize()
-    if rounded == 0:
-        rounded = Decimal(0)
-    return number_format(Decimal(f"{rounded:f}"), use_l10n=True)
+    return numbers.number_text(value, places)
 
 
 @register.filter
 def percent(value: float | None) -> str:
-    """A percentage with at most one decimal: 62.5 %."""
-    if value is None:
-        return NONE
-    return _("%(value)s%%") % {"value": num(value, 1)}
+    """A percentage stored from 0 to 100 (``pct_*``, response rates), at most one decimal: 62.5%."""
+    return numbers.percent_text(None if value is None else numbers.Percent(value))
+
+
+@register.filter
+def share(value: float | None) -> str:
+    """A share stored from 0 to 1 (``changed_share``), shown as a percentage: 0.6 → 60%."""
+    return numbers.percent_text(None if value is None else numbers.Share(value))
 
 
 @register.filter
 def pvalue(value: float | None) -> str:
     """p-values as papers print them: three decimals, "< 0.001" below that."""
-    if value is None:
-        return NONE
-    if value < 0.001:
-        return _("< %(value)s") % {"value": number_format(Decimal("0.001"), use_l10n=True)}
-    return number_format(round(Decimal(str(value)), 3), decimal_pos=3, use_l10n=True)
+    return numbers.pvalue_text(value)
 
 
 @register.filter

@@ -150,6 +150,9 @@ class AreaRevision(models.Model):
     round_number = models.PositiveIntegerField(help_text=_("The first round that shows the new wording."))
     old_title = models.CharField(max_length=200)
     old_description = models.TextField(blank=True)
+    old_translations = models.JSONField(
+        default=dict, blank=True, help_text=_("The area's translations before the change, as the earlier rounds asked.")
+    )
     new_title = models.CharField(max_length=200)
     new_description = models.TextField(blank=True)
     changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
@@ -212,6 +215,11 @@ class ConsensusRule(models.Model):
         LOW = "low", _("lowest third")
         MIDDLE = "middle", _("middle third")
         HIGH = "high", _("highest third")
+        EITHER = "either", _("lowest or highest third (agreement at either end)")
+
+    class Inclusion(models.TextChoices):
+        SUBMITTED = "submitted", _("Submitted answers only")
+        ALL_SAVED = "all", _("All saved answers, submitted or not")
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="consensus_rules")
     version = models.PositiveIntegerField()
@@ -222,6 +230,26 @@ class ConsensusRule(models.Model):
     max_cv = models.DecimalField(max_digits=5, decimal_places=3, null=True, blank=True)
     min_cns = models.DecimalField(max_digits=5, decimal_places=3, null=True, blank=True)
     require_rand_agreement = models.BooleanField(default=False)
+    parts_by_kind = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=_('Parts that replace the ones above for a criterion kind: {"risk": {"band": "either", …}}.'),
+    )
+    parts_by_criterion = models.JSONField(
+        default=dict, blank=True, help_text=_('Parts that replace the others for one criterion: {"R1": {…}}.')
+    )
+    inclusion = models.CharField(
+        max_length=10,
+        choices=Inclusion,
+        default=Inclusion.SUBMITTED,
+        help_text=_("Whose answers results count: only experts who submitted the round, or every saved answer."),
+    )
+    divide_threshold = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=3,
+        help_text=_("Bloc medians at least this many scale points apart split an item along bloc lines."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     frozen_at = models.DateTimeField(null=True, blank=True)
@@ -233,6 +261,7 @@ class ConsensusRule(models.Model):
             models.CheckConstraint(
                 condition=Q(min_percent_in_band__isnull=True) | ~Q(band=""), name="consensus_rule_band_named"
             ),
+            models.CheckConstraint(condition=Q(divide_threshold__gt=0), name="consensus_rule_divide_positive"),
         ]
 
     def __str__(self) -> str:

@@ -27,17 +27,15 @@ from django.db.models import Count
 
 from aggregation import disclosure
 from aggregation.metrics import quantile
+from aggregation.numbers import number_text
 from aggregation.selectors import shown_item_rows
 from elicitation.models import AreaResponse, Expert, Rating, Round, Study
+from elicitation.selectors_rounds import counted_ratings
 
 ItemKey = tuple[int, int]  # (area_id, criterion_id)
 
 CHART_BAR_WIDTH = 20
 CHART_HEIGHT = 60
-
-
-def number_text(number: float) -> str:
-    return f"{number:.2f}".rstrip("0").rstrip(".")
 
 
 @dataclass(frozen=True)
@@ -66,7 +64,7 @@ class Stats:
     @property
     def text(self) -> dict[str, str]:
         """The numbers as short text: 7, 6.5, 6.25 (never 7.00)."""
-        return {name: number_text(getattr(self, name)) for name in ("median", "q1", "q3", "iqr")}
+        return {name: number_text(getattr(self, name), localise=False) for name in ("median", "q1", "q3", "iqr")}
 
 
 @dataclass(frozen=True)
@@ -206,9 +204,12 @@ def round_feedback(
     result = RoundFeedback(source=source, live=source is not None and source.pk == round_.pk, min_group_size=k)
     if source is None:
         return result
-    ratings = Rating.objects.filter(round=source)
+    # Counted as the results count them: submitted answers unless the rule counts every saved one.
+    ratings = counted_ratings(source.pk)
+    own_ratings = Rating.objects.filter(round=source, expert=expert)  # their own answer, submitted or not
     if only is not None:
         ratings = ratings.filter(area_id=only[0], criterion_id=only[1])
+        own_ratings = own_ratings.filter(area_id=only[0], criterion_id=only[1])
 
     # value -> count per item, and raters per item and bloc ("cannot judge" counts as a rater only for rationales)
     counts: dict[ItemKey, dict[int, int]] = defaultdict(dict)
@@ -230,7 +231,7 @@ def round_feedback(
 
     own = {
         (area_id, criterion_id): (value, judged)
-        for area_id, criterion_id, value, judged in ratings.filter(expert=expert).values_list(
+        for area_id, criterion_id, value, judged in own_ratings.values_list(
             "area_id", "criterion_id", "value", "cannot_judge"
         )
     }

@@ -182,12 +182,13 @@ def area_update(*, area: Area, user: User | None, **changes: Any) -> Area:
             _("Round %(n)d is open and asks about this area; reword it after the round closes.")
             % {"n": open_round.number}
         )
-    if reworded and shown and (values["title"], values["description"]) != (area.title, area.description):
+    if reworded and shown:  # a new translation rewords the area too, in that language
         AreaRevision.objects.create(
             area=area,
             round_number=_first_round_showing_changes(area.study),
             old_title=area.title,
             old_description=area.description,
+            old_translations=area.translations,
             new_title=values["title"],
             new_description=values["description"],
             changed_by=user,

@@ -124,6 +124,7 @@ def area_reword(*, area: Area, user: User | None, title: str, description: str) 
         round_number=next_round_number(locked.study),
         old_title=locked.title,
         old_description=locked.description,
+        old_translations=locked.translations,
         new_title=title,
         new_description=description,
         changed_by_id=user.pk if user is not None and user.is_authenticated else None,

@@ -5,8 +5,9 @@ the round ``FOR SHARE`` (closing takes it ``FOR UPDATE``, so saves run side by s
 close) joined with the expert's row ``FOR NO KEY UPDATE`` (one expert's saves queue behind each other, so
 every revision's old value is the value it replaced), one data-modifying statement and COMMIT. That one
 statement checks every answer against the round's items, upserts the changed ratings, appends their
-revisions, marks the participation started, writes the audit event (counts, never values) and reads
-back the progress. It writes nothing unless every answer is valid; Python then words the problems with
+revisions, marks the participation started and reads back the progress; the audit event (counts,
+never values) follows through the model, which chains it (three more statements: lock, head, insert).
+It writes nothing unless every answer is valid; Python then words the problems with
 the same rules as the portable path (``answers._answer_problems``), so both give the same messages.
 
 Other databases (SQLite, the demo's default) take the portable ORM path in ``answers``; SQLite
@@ -166,13 +167,6 @@ started AS (
         opened_at = coalesce({participation}.opened_at, EXCLUDED.opened_at)
     RETURNING 1
 ),
-audited AS (
-    INSERT INTO {audit} (study_id, actor_user_id, actor_expert_id, action, target, detail, created_at)
-    SELECT %(study)s, NULL, %(expert)s, 'answers.saved', %(target)s,
-           jsonb_build_object('ratings', count(*), 'source', %(source)s::text), %(now)s
-    FROM changes HAVING count(*) > 0
-    RETURNING 1
-),
 answered_before AS (
     SELECT r.area_id, r.criterion_id FROM {rating} r
     JOIN {area} a ON a.id = r.area_id AND a.is_active JOIN {criterion} c ON c.id = r.criterion_id AND c.is_active
@@ -199,7 +193,7 @@ SELECT
      WHERE s.area_id IN (SELECT area_id FROM input)
        AND NOT EXISTS (SELECT 1 FROM asked t WHERE t.area_id = s.area_id
                        AND (t.area_id, t.criterion_id) NOT IN (SELECT area_id, criterion_id FROM answered_after))),
-    (SELECT count(*) FROM revisions) + (SELECT count(*) FROM started) + (SELECT count(*) FROM audited)
+    (SELECT count(*) FROM revisions)
 """
 
 
@@ -211,7 +205,6 @@ def _save_sql() -> str:
         rating=Rating._meta.db_table,
         revision=AnswerRevision._meta.db_table,
         participation=Participation._meta.db_table,
-        audit=AuditEvent._meta.db_table,
     )
 
 
@@ -249,7 +242,18 @@ def ratings_upsert_statement(
     }
     with connection.cursor() as cursor:
         cursor.execute(_save_sql(), params)
-        facts, upserted, answered, total, complete_areas, _written = cursor.fetchone()
+        facts, upserted, answered, total, complete_areas, changed = cursor.fetchone()
+    if changed:
+        # Through the model, not the statement: the event takes its place in the study's hash chain
+        # (elicitation.audit_chain), which needs the chain's lock and head. Counts, never values.
+        AuditEvent.objects.create(
+            study_id=expert.study_id,
+            actor_expert=expert,
+            action="answers.saved",
+            target=f"round {round_.number}",
+            detail={"ratings": changed, "source": source},
+            created_at=now,
+        )
     facts = _json(facts) or []
     upserted = _json(upserted)
     rules: list[ItemRules | None] = []

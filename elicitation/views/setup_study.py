@@ -125,9 +125,10 @@ def study_rule(request: HttpRequest, study_uuid: UUID) -> HttpResponse:
     if not form.is_valid():
         return render_invalid(request, template, context, form)
     try:
-        saved = rules.rule_save(study=study, user=_user(request), **form.cleaned_data)
+        saved = rules.rule_save(study=study, user=_user(request), **form.service_parts())
     except ServiceError as exc:
-        return render_refused(request, template, context, form, exc)
+        shown = {RuleForm.field_for(name): messages for name, messages in exc.field_errors.items()}
+        return render_refused(request, template, context, form, type(exc)(exc.message, field_errors=shown))
     if current is not None and saved.pk != current.pk:
         messages.success(
             request,

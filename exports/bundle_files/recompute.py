@@ -73,10 +73,15 @@ def main() -> int:
     config = json.loads((HERE / "study.json").read_text(encoding="utf-8"))
     method = config["study"]["quantile_method"]
     scales = {c["code"]: (c["scale_min"], c["scale_max"]) for c in config["criteria"]}
+    # Results count only submitted answers unless the round's rule counts every saved answer.
+    inclusion = {rule["version"]: rule.get("inclusion", "submitted") for rule in config["consensus_rules"]}
+    all_saved = {str(r["number"]) for r in config["rounds"] if inclusion.get(r["consensus_rule_version"]) == "all"}
     values: dict[tuple[str, str, str], list[float]] = defaultdict(list)
     cannot: dict[tuple[str, str, str], int] = defaultdict(int)
     for row in read_csv("ratings.csv"):
         key = (row["round"], row["area"], row["criterion"])
+        if row.get("submitted", "True") != "True" and row["round"] not in all_saved:
+            continue
         if row["cannot_judge"] == "True":
             cannot[key] += 1
         else:

@@ -139,6 +139,8 @@ EXPECTED: dict[str, dict[str, str] | None] = {
     "api-v1:study-experts-import": API_ACTION,
     "api-v1:me-ratings": API_EXPERT,
     "api-v1:aggregate-list": API_LIST,
+    "api-v1:divide-list": API_LIST,
+    "api-v1:verdict-list": API_LIST,
     "export-page": COORDINATOR_PAGE,
     "export-download": COORDINATOR_PAGE | {"coordinator_a": "400"},  # no table or format asked for
     "export-job-new": ANY_ACTION,
@@ -303,7 +305,8 @@ def test_api_lists_hold_nothing_of_another_coordinators_study(world):
         url = url_for(route, world)
         own = world["clients"]["coordinator_a"].get(url).content.decode()
         assert any(secret in own for secret in secrets) or route.name.endswith(
-            ("export-list", "participation-list", "aggregate-list")  # empty here; tested in their own tests
+            ("export-list", "participation-list", "aggregate-list", "divide-list", "verdict-list")
+            # empty here; tested in their own tests
         )
         for role in ("coordinator_b", "staff"):
             body = world["clients"][role].get(url).content.decode()

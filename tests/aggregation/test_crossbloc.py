@@ -1,4 +1,4 @@
-"""Cross-bloc consensus: the panel and every bloc of at least k, with a bloc below k left out."""
+"""Divides between blocs: each bloc of at least k, its consensus and end, the tests across and between blocs."""
 
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from aggregation.crossbloc import cross_bloc
+from aggregation import metrics
+from aggregation.crossbloc import cross_bloc, holm_rows
 from aggregation.disclosure import mark_suppressed
-from aggregation.rules import RuleParts, consensus
+from aggregation.rules import RuleParts, agreement
 from aggregation.summary import summarize
 
 RULE = RuleParts(max_iqr=1)
+COMET = RuleParts(band="either", min_percent_in_band=70, max_percent_opposite_band=15)
 
 
 def ratings(blocs: Mapping[str, Sequence[float]], *, area: str = "v", criterion: str = "B1") -> pd.DataFrame:
@@ -28,10 +30,12 @@ def ratings(blocs: Mapping[str, Sequence[float]], *, area: str = "v", criterion:
     return pd.DataFrame(rows, columns=["area", "criterion", "expert", "bloc", "value", "scale_min", "scale_max"])
 
 
-def crossing(frame: pd.DataFrame, k: int = 5, rule: RuleParts | None = RULE) -> pd.DataFrame:
+def crossing(
+    frame: pd.DataFrame, k: int = 5, rule: RuleParts | None = RULE, threshold: float | None = 3
+) -> pd.DataFrame:
     summary = summarize(frame)
-    summary["consensus"] = consensus(summary, rule)
-    return cross_bloc(mark_suppressed(summary, k), frame, min_group_size=k)
+    summary[["consensus", "consensus_band"]] = agreement(summary, rule)
+    return cross_bloc(mark_suppressed(summary, k), frame, min_group_size=k, divide_threshold=threshold)
 
 
 def test_a_bloc_below_k_and_the_bloc_withheld_with_it_are_not_compared() -> None:
@@ -61,21 +65,24 @@ def test_consensus_shared_by_every_shown_bloc() -> None:
     assert (row["bloc_a"], row["bloc_b"]) == ("C", "A")
 
 
-def test_a_bloc_without_consensus_divides_the_item() -> None:
+def test_a_bloc_without_consensus_but_the_same_median_is_not_a_split() -> None:
     # Panel: fifteen 8s and two 1s: IQR 0. Bloc C rates 1, 1, 8, 8, 8: Q1 = 4.5, Q3 = 8, IQR 3.5 > 1.
     row = crossing(ratings({"A": [8] * 6, "B": [8] * 6, "C": [1, 1, 8, 8, 8]})).iloc[0]
     assert row["panel_consensus"] is True
     assert row["blocs_without_consensus"] == ["C"]
     assert row["consensus_in_every_bloc"] is False
-    assert row["verdict"] == "divided"
+    assert row["verdict"] == "not_split"
     assert row["group_medians"] == {"A": 8.0, "B": 8.0, "C": 8.0}
     assert row["max_median_difference"] == 0.0
 
 
-def test_opposed_blocs_have_no_panel_consensus_and_a_clear_test() -> None:
+def test_opposed_blocs_are_split_whatever_the_panel_says() -> None:
     a, b = [7, 8, 8, 9, 8, 7], [2, 3, 2, 1, 3]
-    row = crossing(ratings({"A": a, "B": b})).iloc[0]
-    assert row["verdict"] == "no_consensus"
+    row = crossing(ratings({"A": a, "B": b}), rule=COMET).iloc[0]
+    assert row["panel_consensus"] is False
+    assert row["verdict"] == "split"
+    assert row["bloc_ends"] == {"A": "high", "B": "low"}
+    assert row["split_reason"] == "ends_and_distance"
     assert row["group_medians"] == {"A": 8.0, "B": 2.0}
     assert row["max_median_difference"] == 6.0
     expected = stats.mannwhitneyu(a, b, alternative="two-sided")
@@ -135,3 +142,72 @@ def test_the_exact_small_sample_path_equals_scipy() -> None:
     expected = stats.mannwhitneyu(a, b, alternative="two-sided")
     assert row["mann_whitney_u"] == expected.statistic
     assert row["mann_whitney_p"] == pytest.approx(expected.pvalue)
+
+
+# Measured on a six-expert study: the United States rated 3, 3, 4 and China 8, 7, 8 and the item never
+# appeared among the "divided items"; items where both bloc medians were 5 (Mann-Whitney p = 1) did.
+def test_blocs_agreeing_on_opposite_ends_are_split_and_equal_medians_are_not() -> None:
+    apart = crossing(ratings({"United States": [3, 3, 4], "China": [8, 7, 8]}), k=3, rule=COMET).iloc[0]
+    # 3, 3, 4 has two thirds (< 70%) in 1-3, so only China agrees internally: the split is the distance 5.
+    assert (apart["verdict"], apart["split_reason"]) == ("split", "distance")
+    assert apart["bloc_ends"] == {"China": "high"}
+    assert apart["group_medians"] == {"United States": 3.0, "China": 8.0}
+    assert apart["max_median_difference"] == 5.0
+    expected = stats.mannwhitneyu([3, 3, 4], [8, 7, 8], alternative="two-sided")
+    assert apart["mann_whitney_p"] == pytest.approx(expected.pvalue)
+    together = crossing(ratings({"United States": [5, 5, 4], "China": [5, 6, 5]}), k=3, rule=COMET).iloc[0]
+    assert together["max_median_difference"] == 0.0
+    assert together["verdict"] == "not_split"
+
+
+def test_medians_at_least_the_threshold_apart_split_without_consensus_in_either_bloc() -> None:
+    frame = ratings({"A": [2, 4, 6, 3, 5], "B": [5, 7, 9, 6, 8]})  # medians 4 and 7, neither bloc agrees
+    row = crossing(frame, rule=RuleParts(max_iqr=1), threshold=3).iloc[0]
+    assert row["bloc_ends"] == {}
+    assert (row["verdict"], row["split_reason"]) == ("split", "distance")
+    assert crossing(frame, rule=RuleParts(max_iqr=1), threshold=3.5).iloc[0]["verdict"] == "not_split"
+
+
+def test_every_bloc_agreeing_on_the_same_end_is_shared() -> None:
+    row = crossing(ratings({"A": [8] * 5, "B": [8, 8, 8, 7, 8]})).iloc[0]
+    assert row["verdict"] == "shared"
+    assert row["bloc_ends"] == {"A": "high", "B": "high"}
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_kruskal_wallis_and_holm_adjusted_pairs_equal_scipy_and_statsmodels(seed: int) -> None:
+    from statsmodels.stats.multitest import multipletests
+
+    rng = np.random.default_rng(100 + seed)
+    sizes = rng.integers(5, 30, size=4)
+    blocs = {name: list(rng.integers(1, 10, size=s).astype(float)) for name, s in zip("ABCD", sizes, strict=True)}
+    row = crossing(ratings(blocs)).iloc[0]
+    expected = stats.kruskal(*blocs.values())
+    assert row["kruskal_h"] == pytest.approx(expected.statistic, rel=1e-9)
+    assert row["kruskal_p"] == pytest.approx(expected.pvalue, rel=1e-9)
+    assert len(row["pairwise"]) == 6
+    raw = [pair["p"] for pair in row["pairwise"]]
+    for pair in row["pairwise"]:
+        test = stats.mannwhitneyu(blocs[pair["a"]], blocs[pair["b"]], alternative="two-sided")
+        assert pair["u"] == pytest.approx(test.statistic, rel=1e-12)
+        assert pair["p"] == pytest.approx(test.pvalue, rel=1e-9)
+    holm_expected = multipletests(raw, method="holm")[1]
+    assert [pair["p_holm"] for pair in row["pairwise"]] == pytest.approx(list(holm_expected), rel=1e-12)
+    assert list(metrics.holm(raw)) == pytest.approx(list(holm_expected), rel=1e-12)
+    assert metrics.kruskal_wallis(list(blocs.values()))["p"] == pytest.approx(expected.pvalue, rel=1e-12)
+
+
+def test_holm_by_hand() -> None:
+    # Holm (1979): p = 0.01, 0.04, 0.03 with m = 3: 3 x 0.01 = 0.03; 2 x 0.03 = 0.06; max(0.06, 1 x 0.04) = 0.06.
+    assert list(metrics.holm([0.01, 0.04, 0.03])) == pytest.approx([0.03, 0.06, 0.06])
+    adjusted = holm_rows(np.array([[0.01, np.nan, 0.04, 0.03], [0.5, 0.2, np.nan, np.nan]]))
+    assert adjusted[0] == pytest.approx([0.03, np.nan, 0.06, 0.06], nan_ok=True)
+    assert adjusted[1] == pytest.approx([0.5, 0.4, np.nan, np.nan], nan_ok=True)
+
+
+def test_the_headline_pair_is_the_one_whose_medians_differ_most() -> None:
+    frame = ratings({"A": [5] * 9, "B": [6] * 7, "C": [1, 2, 1, 2, 1]})
+    row = crossing(frame).iloc[0]
+    assert (row["bloc_a"], row["bloc_b"]) == ("B", "C")
+    expected = stats.mannwhitneyu([6] * 7, [1, 2, 1, 2, 1], alternative="two-sided")
+    assert row["mann_whitney_u"] == pytest.approx(expected.statistic)

@@ -9,6 +9,7 @@ from django.forms.models import model_to_dict
 from scipy import stats
 
 import coopsurvey
+from aggregation.code_version import code_version
 from aggregation.models import AggregationRun, AreaVerdict, CriterionAgreement, CrossBloc, ItemResult
 from aggregation.selectors import shown_runs
 from aggregation.services import round_aggregate
@@ -38,7 +39,9 @@ def test_it_stores_one_row_per_item_and_group(closed_round: Round, panel_study: 
     assert ItemResult.objects.filter(round=closed_round).count() == items * 5  # panel + four blocs of five
     assert CriterionAgreement.objects.filter(round=closed_round).count() == 6
     assert CrossBloc.objects.filter(round=closed_round).count() == items
-    assert AreaVerdict.objects.filter(round=closed_round).count() == 4
+    assert AreaVerdict.objects.filter(round=closed_round, group="").count() == 4
+    # One verdict per area for each of the four blocs of five (k = 5) too.
+    assert AreaVerdict.objects.filter(round=closed_round).exclude(group="").count() == 16
     assert set(ItemResult.objects.filter(round=closed_round).values_list("run", flat=True)) == {run.pk}
 
 
@@ -59,7 +62,8 @@ def test_the_run_names_the_rule_version_method_and_code_version(closed_round: Ro
     assert run.consensus_rule == closed_round.consensus_rule
     assert run.rule_version == 1
     assert run.quantile_method == "weibull"
-    assert run.code_version == coopsurvey.__version__
+    assert run.code_version == code_version()  # the package version and a hash of the analysis code
+    assert run.code_version.startswith(f"{coopsurvey.__version__}+")
     row = ItemResult.objects.select_related("run").filter(round=closed_round).first()
     assert row is not None
     assert (row.run.rule_version, row.run.quantile_method) == (1, "weibull")
@@ -158,7 +162,7 @@ def test_verdicts_follow_the_ratings(panel_study: Study) -> None:
     Rating.objects.bulk_update(ratings, ["value"])
     panel_study.consensus_rules.update(band="", min_percent_in_band=None)  # IQR <= 1 alone
     round_aggregate(round_id=round_.pk)
-    assert set(AreaVerdict.objects.filter(round=round_).values_list("verdict", flat=True)) == {"promising"}
+    assert set(AreaVerdict.objects.filter(round=round_, group="").values_list("verdict", flat=True)) == {"promising"}
     assert set(CrossBloc.objects.filter(round=round_).values_list("verdict", flat=True)) == {"shared"}
 
 

@@ -19,8 +19,11 @@ def panel(area: str, medians: dict[str, float], agreed: dict[str, bool] | None =
     ]
 
 
-def verdicts(rows: list[dict[str, object]], thresholds: Thresholds | None = None) -> dict[str, str]:
-    result = area_verdicts(pd.DataFrame(rows), KINDS, thresholds or Thresholds())
+def verdicts(
+    rows: list[dict[str, object]], thresholds: Thresholds | None = None, kinds: dict[str, str] = KINDS
+) -> dict[str, str]:
+    result = area_verdicts(pd.DataFrame(rows), kinds, thresholds or Thresholds())
+    result = result[result["group"] == ""]
     return dict(zip(result["area"], result["verdict"], strict=True))
 
 
@@ -64,8 +67,13 @@ def test_the_study_thresholds_apply() -> None:
 
 def test_every_area_is_judged_and_the_detail_names_each_criterion() -> None:
     rows = panel("x", {"B1": 8, "B2": 8, "R1": 2, "R2": 2}) + panel("y", {"B1": 2, "B2": 2, "R1": 8, "R2": 8})
-    rows += [{"area": "x", "criterion": "B1", "group": "China", "median": 1.0, "consensus": False}]  # blocs ignored
-    result = area_verdicts(pd.DataFrame(rows), KINDS, Thresholds()).set_index("area")
+    rows += [{"area": "x", "criterion": "B1", "group": "China", "median": 1.0, "consensus": False}]
+    every = area_verdicts(pd.DataFrame(rows), KINDS, Thresholds())
+    # The bloc gets its own verdict and leaves the panel's alone.
+    assert every[every["group"] == "China"][["area", "verdict"]].to_dict("records") == [
+        {"area": "x", "verdict": "no_consensus_yet"}
+    ]
+    result = every[every["group"] == ""].set_index("area")
     assert result["verdict"].to_dict() == {"x": "promising", "y": "avoid"}
     assert result.loc["x", "min_benefit_median"] == 8.0
     assert result.loc["y", "max_risk_median"] == 8.0
@@ -76,3 +84,33 @@ def test_every_area_is_judged_and_the_detail_names_each_criterion() -> None:
 def test_without_a_rule_nothing_is_agreed() -> None:
     rows = [dict(r, consensus=None) for r in panel("x", {"B1": 8, "B2": 8, "R1": 2, "R2": 2})]
     assert verdicts(rows) == {"x": "no_consensus_yet"}
+
+
+WITH_MITIGABILITY = {**KINDS, "M1": "mitigability"}
+
+
+def test_safeguards_rest_on_agreed_high_mitigability_when_the_study_asks_it() -> None:
+    moderate_risk = {"B1": 8, "B2": 8, "R1": 2, "R2": 5}
+    agreed_high = panel("x", {**moderate_risk, "M1": 8}, agreed={"R2": False})
+    assert verdicts(agreed_high, kinds=WITH_MITIGABILITY) == {"x": "safeguards"}
+    # Mitigability low, or high without consensus: safeguards cannot be relied on, no verdict yet.
+    agreed_low = panel("x", {**moderate_risk, "M1": 2}, agreed={"R2": False})
+    assert verdicts(agreed_low, kinds=WITH_MITIGABILITY) == {"x": "no_consensus_yet"}
+    disputed = panel("x", {**moderate_risk, "M1": 8}, agreed={"R2": False, "M1": False})
+    assert verdicts(disputed, kinds=WITH_MITIGABILITY) == {"x": "no_consensus_yet"}
+    # A mitigability criterion never makes a promising or an avoid area anything else.
+    assert verdicts(panel("x", {"B1": 8, "B2": 8, "R1": 2, "R2": 2, "M1": 1}), kinds=WITH_MITIGABILITY) == {
+        "x": "promising"
+    }
+
+
+def test_bloc_verdicts_use_only_rows_with_at_least_k_ratings() -> None:
+    rows = panel("x", {"B1": 8, "B2": 8, "R1": 2, "R2": 2})
+    rows += [dict(r, group="China", suppressed=False) for r in panel("x", {"B1": 8, "B2": 8, "R1": 8, "R2": 2})]
+    rows += [dict(r, group="Europe", median=None, suppressed=True) for r in panel("x", {"B1": 8, "B2": 8})]
+    rows = [dict(r, suppressed=r.get("suppressed", False)) for r in rows]
+    result = area_verdicts(pd.DataFrame(rows), KINDS, Thresholds())
+    assert result[["group", "area", "verdict"]].to_dict("records") == [
+        {"group": "", "area": "x", "verdict": "promising"},
+        {"group": "China", "area": "x", "verdict": "avoid"},
+    ]

@@ -130,3 +130,48 @@ def test_a_repeated_parameter_is_refused(study_a: Study, coordinator_a: User) ->
     response = token_client(coordinator_a).get(URL + "?limit=5&limit=6")
     assert response.status_code == 400
     assert response.json()["field_errors"] == {"limit": ["Give this parameter once."]}
+
+
+def test_divides_list_split_items_of_the_callers_studies_largest_first(
+    study_a: Study, study_b: Study, coordinator_a: User
+) -> None:
+    from elicitation.models import Rating
+
+    study_a.min_group_size = 3
+    study_a.save(update_fields=["min_group_size"])
+    make_experts(study_a, 12, blocs=["United States", "China"])
+    own, foreign = aggregated(study_a), aggregated(study_b)
+    first, second = list(own.items.select_related("area", "criterion")[:2])
+    for item, (us, china) in ((first, (3, 8)), (second, (4, 7))):
+        for rating in Rating.objects.filter(round=own, area=item.area, criterion=item.criterion).select_related(
+            "expert"
+        ):
+            rating.value = us if rating.expert.bloc == "United States" else china
+            rating.save(update_fields=["value"])
+    round_aggregate(round_id=own.pk)
+    response = token_client(coordinator_a).get("/api/v1/divides/", {"round": str(own.uuid), "verdict": "split"})
+    assert response.status_code == 200
+    rows = response.json()["results"]
+    assert [(row["area_code"], row["criterion_code"]) for row in rows][:2] == [
+        (first.area.code, first.criterion.code),
+        (second.area.code, second.criterion.code),
+    ]
+    assert rows[0]["max_median_difference"] == 5.0
+    assert rows[0]["group_medians"] == {"United States": 3.0, "China": 8.0}
+    assert rows[0]["pairwise"][0]["p_holm"] <= 1
+    assert str(foreign.uuid) not in token_client(coordinator_a).get("/api/v1/divides/").content.decode()
+    bad = token_client(coordinator_a).get("/api/v1/divides/", {"verdict": "divided"})
+    assert bad.status_code == 400
+    assert "verdict" in bad.content.decode()
+
+
+def test_verdicts_list_the_panel_and_each_bloc(study_a: Study, coordinator_a: User) -> None:
+    study_a.min_group_size = 3
+    study_a.save(update_fields=["min_group_size"])
+    make_experts(study_a, 12, blocs=["United States", "China"])
+    own = aggregated(study_a)
+    panel = token_client(coordinator_a).get("/api/v1/verdicts/", {"round": str(own.uuid), "bloc": ""}).json()
+    assert panel["count"] == study_a.areas.count()
+    china = token_client(coordinator_a).get("/api/v1/verdicts/", {"bloc": "China"}).json()["results"]
+    assert {row["bloc"] for row in china} == {"China"}
+    assert len(china) == study_a.areas.count()

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from django.contrib.auth.models import User
 
+from aggregation.services import round_aggregate
 from coopsurvey.celery import app
 from elicitation.models import AuditEvent, Study
 from exports.models import ExportJob
@@ -50,7 +51,10 @@ def test_a_table_streams_as_csv_for_any_accept_header(rated: Study, coordinator_
 
 
 def test_a_table_streams_as_json_with_a_round_selection(rated: Study, coordinator_a: User) -> None:
-    make_round(rated, status="open")
+    second = make_round(rated, status="open")
+    rate_everything(second)
+    for round_ in rated.rounds.all():  # aggregates are the stored runs' rows
+        round_aggregate(round_id=round_.pk)
     response = token_client(coordinator_a).get(
         f"/api/v1/studies/{rated.uuid}/tables/aggregates/", {"file_format": "json", "rounds": "2"}
     )

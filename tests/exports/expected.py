@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from elicitation.models import AreaResponse, Rating, Study
+from elicitation.models import AreaResponse, Participation, Rating, Study
 
 
 def neutral(text: str) -> str:
@@ -17,6 +17,11 @@ def expected_ratings(study: Study) -> pd.DataFrame:
     confidence = {
         (r.round_id, r.expert_id, r.area_id): r.confidence for r in AreaResponse.objects.filter(round__study=study)
     }
+    submitted = set(
+        Participation.objects.filter(round__study=study, submitted_at__isnull=False).values_list(
+            "round_id", "expert_id"
+        )
+    )
     rows: list[dict[str, Any]] = []
     for r in Rating.objects.filter(round__study=study).select_related("round", "expert", "area", "criterion"):
         rows.append(
@@ -30,6 +35,7 @@ def expected_ratings(study: Study) -> pd.DataFrame:
                 "sector": neutral(r.expert.sector),
                 "value": r.value,
                 "cannot_judge": r.cannot_judge,
+                "submitted": (r.round_id, r.expert_id) in submitted,
                 "confidence": confidence.get((r.round_id, r.expert_id, r.area_id)),
                 "day": r.updated_at.date().isoformat(),
             }
@@ -71,7 +77,7 @@ def normalise(frame: pd.DataFrame, columns: list[str], keys: list[str]) -> pd.Da
             out[column] = pd.array([None if pd.isna(v) else int(v) for v in out[column]], dtype="Int64")
     if "day" in out:
         out["day"] = [str(v)[:10] for v in out["day"]]
-    for column in ("cannot_judge", "hidden"):
+    for column in ("cannot_judge", "submitted", "hidden"):
         if column in out:
             out[column] = [bool(v) if not isinstance(v, str) else v == "True" for v in out[column]]
     text_columns = ("rationale", "rationale_language", "translation", "translation_language")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import itertools
 import json
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -12,6 +16,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
 
+from aggregation.services import round_aggregate
 from elicitation.models import Study
 from exports.models import ExportJob
 from exports.services import export_job_create
@@ -23,6 +28,8 @@ pytestmark = pytest.mark.django_db
 def bundle_dir(
     rated_study: Study, coordinator_a: User, tmp_path: Path, django_capture_on_commit_callbacks: object
 ) -> Path:
+    for round_ in rated_study.rounds.all():  # the aggregates are the stored runs' rows
+        round_aggregate(round_id=round_.pk)
     with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
         job = export_job_create(user=coordinator_a, study=rated_study, fmt="bundle")
     job.refresh_from_db()
@@ -55,10 +62,20 @@ def test_the_bundle_holds_data_codebook_configuration_and_script(bundle_dir: Pat
         "panel.csv",
         "aggregates.csv",
         "results.csv",
+        "divides.csv",
+        "verdicts.csv",
         "codebook.csv",
         "study.json",
         "recompute.py",
         "README.txt",
+        "audit.csv",
+        "SHA256SUMS",
+        "load.R",
+        "areas.csv",
+        "criteria.csv",
+        "round_items.csv",
+        "participation.csv",
+        "suggestions.csv",
         "aggregation/metrics/__init__.py",
         "aggregation/metrics/location.py",
     } <= names
@@ -98,6 +115,7 @@ def test_the_script_passes_with_the_linear_quantile_method(
 ) -> None:
     rated_study.quantile_method = Study.QuantileMethod.LINEAR
     rated_study.save()
+    round_aggregate(round_id=rated_study.rounds.get(number=2).pk)
     with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
         job = export_job_create(user=coordinator_a, study=rated_study, fmt="bundle", round_numbers=[2])
     job.refresh_from_db()
@@ -106,3 +124,54 @@ def test_the_script_passes_with_the_linear_quantile_method(
     result = run_script(tmp_path / "linear")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "checked 24 aggregate rows with method linear: 0 mismatches" in result.stdout
+
+
+def test_the_manifest_holds_the_sha256_of_every_other_file(bundle_dir: Path) -> None:
+    files = {p.relative_to(bundle_dir).as_posix() for p in bundle_dir.rglob("*") if p.is_file()}
+    listed = {}
+    for line in (bundle_dir / "SHA256SUMS").read_text(encoding="utf-8").splitlines():
+        digest, name = line.split("  ", 1)
+        listed[name] = digest
+    assert set(listed) == files - {"SHA256SUMS"}
+    for name, digest in listed.items():
+        assert hashlib.sha256((bundle_dir / name).read_bytes()).hexdigest() == digest, name
+
+
+def test_sha256sum_finds_a_file_changed_after_export(bundle_dir: Path) -> None:
+    check = ["sha256sum", "--check", "--quiet", "SHA256SUMS"]
+    assert subprocess.run(check, cwd=bundle_dir, capture_output=True, check=False).returncode == 0
+    with (bundle_dir / "ratings.csv").open("ab") as handle:
+        handle.write(b"x")
+    result = subprocess.run(check, cwd=bundle_dir, capture_output=True, text=True, check=False)
+    assert result.returncode == 1
+    assert "ratings.csv: FAILED" in result.stdout
+
+
+def test_the_audit_table_is_the_studys_chain_with_its_links(bundle_dir: Path, rated_study: Study) -> None:
+    with (bundle_dir / "audit.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    stored = list(rated_study.audit_events.order_by("sequence").values_list("sequence", "action", "hash"))
+    assert [(int(r["sequence"]), r["action"], r["hash"]) for r in rows] == stored
+    assert rows[0]["previous_hash"] == "0" * 64
+    assert all(later["previous_hash"] == earlier["hash"] for earlier, later in itertools.pairwise(rows))
+
+
+@pytest.mark.skipif(shutil.which("Rscript") is None, reason="R is not installed (apt-get install r-base-core)")
+def test_load_r_reads_every_table_with_its_types_and_labels(bundle_dir: Path) -> None:
+    check = """
+    bundle_dir <- commandArgs(trailingOnly = TRUE)[1]
+    source(file.path(bundle_dir, "load.R"))
+    r <- bundle$ratings
+    stopifnot(is.integer(r$value), is.logical(r$cannot_judge), inherits(r$day, "Date"), is.factor(r$area))
+    stopifnot(identical(levels(r$area), c("verification", "protocols", "infrastructure", "evaluations")))
+    stopifnot(grepl("^The rating on the criterion", attr(r$value, "label")))
+    stopifnot(is.numeric(bundle$aggregates$median), is.logical(bundle$aggregates$consensus))
+    stopifnot(nrow(bundle$audit) > 0, is.character(bundle$rationales_moderated$rationale))
+    cat(paste(names(bundle), collapse = ","), "\\n")
+    """
+    result = subprocess.run(
+        ["Rscript", "-e", check, str(bundle_dir)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    tables = set(result.stdout.split()[-1].split(","))
+    assert {"ratings", "aggregates", "areas", "criteria", "participation", "suggestions", "audit"} <= tables

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.test import Client
 
+from aggregation.services import round_aggregate
 from elicitation.models import Study
 from exports.models import ExportJob
 from exports.services import export_job_create
@@ -22,7 +23,7 @@ from tests.exports.expected import expected_ratings, expected_rationales, normal
 pytestmark = pytest.mark.django_db
 
 RATING_COLUMNS = ["study", "round", "area", "criterion", "pseudonym", "bloc", "sector", "value", "cannot_judge",
-                  "confidence", "day"]  # fmt: skip
+                  "submitted", "confidence", "day"]  # fmt: skip
 RATING_KEYS = ["round", "pseudonym", "area", "criterion"]
 
 
@@ -109,6 +110,8 @@ def test_ratings_json_equals_the_database(rated_study: Study, client_a: Client) 
 def test_a_round_selection_limits_every_table(rated_study: Study, client_a: Client) -> None:
     frame = read_csv(download(client_a, rated_study, table="ratings", format="csv", rounds="2"))
     assert set(frame["round"]) == {"2"}
+    for round_ in rated_study.rounds.all():  # aggregates are the stored runs' rows
+        round_aggregate(round_id=round_.pk)
     aggregates = read_csv(download(client_a, rated_study, table="aggregates", format="csv", rounds="1"))
     assert set(aggregates["round"]) == {"1"}
     assert len(aggregates) == 24
@@ -126,6 +129,16 @@ def test_xlsx_has_a_sheet_per_table_and_a_codebook(
         "panel",
         "aggregates",
         "results",
+        "divides",
+        "verdicts",
+        "areas",
+        "criteria",
+        "round_items",
+        "wording_changes",
+        "suggestions",
+        "participation",
+        "participation_experts",
+        "audit",
         "codebook",
     ]
     rows = list(workbook["ratings"].iter_rows(values_only=True))
@@ -170,8 +183,12 @@ def test_parquet_of_an_empty_table_is_readable(
 
 
 def test_aggregates_csv_matches_the_summary_of_the_ratings(rated_study: Study, client_a: Client) -> None:
+    for round_ in rated_study.rounds.all():
+        round_aggregate(round_id=round_.pk)
     frame = pd.read_csv(io.BytesIO(download(client_a, rated_study, table="aggregates", format="csv")))
-    ratings = expected_ratings(rated_study)
+    everything = expected_ratings(rated_study)
+    assert not everything["submitted"].all()  # one expert's saved round-2 answers are not submitted
+    ratings = everything[everything["submitted"]]  # results count submitted answers only (the default)
     valued = ratings[~ratings["cannot_judge"]]
     for (round_number, area, criterion), group in valued.groupby(["round", "area", "criterion"]):
         row = frame[(frame["round"] == round_number) & (frame["area"] == area) & (frame["criterion"] == criterion)]

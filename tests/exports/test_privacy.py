@@ -26,7 +26,16 @@ pytestmark = pytest.mark.django_db
 def all_export_bytes(client: Client, user: User, study: Study, on_commit: object) -> dict[str, bytes]:
     """Every table in every format, as the bytes a person would receive (archives unpacked)."""
     files: dict[str, bytes] = {}
-    for table in ["ratings", "rationales", "rationales_moderated", "panel", "aggregates", "results"]:
+    for table in [
+        "ratings",
+        "rationales",
+        "rationales_moderated",
+        "panel",
+        "aggregates",
+        "results",
+        "divides",
+        "verdicts",
+    ]:
         for fmt in ["csv", "json"]:
             files[f"{table}.{fmt}"] = download(client, study, table=table, format=fmt)
         with on_commit(execute=True):  # type: ignore[operator]
@@ -64,7 +73,7 @@ def test_strict_mode_exports_nothing_that_joins_a_person_to_ratings(
     rated_study.anonymity = Study.Anonymity.STRICT
     rated_study.save()
     ratings = pd.read_csv(io.BytesIO(download(client_a, rated_study, table="ratings", format="csv")), dtype=str)
-    assert list(ratings.columns) == ["study", "round", "area", "criterion", "value", "cannot_judge"]
+    assert list(ratings.columns) == ["study", "round", "area", "criterion", "value", "cannot_judge", "submitted"]
     assert len(ratings) == 8 * 24  # round 1; round 2 is open, and its answers wait for the close
     for table in ["rationales", "rationales_moderated"]:
         rationales = pd.read_csv(io.BytesIO(download(client_a, rated_study, table=table, format="csv")), dtype=str)

@@ -86,7 +86,7 @@ def make_results(
                 ItemResult(
                     **common,
                     group="",
-                    **_stats(median, iqr, stability_pairs=6, delta_cv=-0.05, wilcoxon_p=0.4, changed_share=25.0),
+                    **_stats(median, iqr, stability_pairs=6, delta_cv=-0.05, wilcoxon_p=0.4, changed_share=0.25),
                 )
             )
             for bloc in study.blocs:
@@ -109,7 +109,12 @@ def make_results(
                     bloc_b="China" if is_divided else "",
                     mann_whitney_u=4.0 if is_divided else None,
                     mann_whitney_p=0.0004 if is_divided else None,
-                    verdict=CrossBloc.Verdict.DIVIDED if is_divided else CrossBloc.Verdict.SHARED,
+                    verdict=CrossBloc.Verdict.SPLIT if is_divided else CrossBloc.Verdict.SHARED,
+                    split_reason="distance" if is_divided else "",
+                    bloc_ends={"United States": "high"} if is_divided else {},
+                    kruskal_h=9.5 if is_divided else None,
+                    kruskal_p=0.002 if is_divided else None,
+                    mann_whitney_p_holm=0.0004 if is_divided else None,
                 )
             )
         verdict = [AreaVerdict.Verdict.PROMISING, AreaVerdict.Verdict.SAFEGUARDS, AreaVerdict.Verdict.AVOID][index % 3]
@@ -123,6 +128,11 @@ def make_results(
                 max_risk_median=2 + shift + index,
             )
         )
+        verdicts += [
+            AreaVerdict(run=run, round=round_, area=area, group=bloc, verdict=AreaVerdict.Verdict.AVOID)
+            for bloc in study.blocs
+            if bloc != suppress_bloc
+        ]
     ItemResult.objects.bulk_create(items)
     CrossBloc.objects.bulk_create(crossbloc)
     AreaVerdict.objects.bulk_create(verdicts)

@@ -143,7 +143,10 @@ def test_convergence_draws_iqr_and_cns_per_area_with_tables_and_stability(signed
     assert "Round 2: IQR / Cns" in html
     assert "Wilcoxon p" in html
     assert "0.400" in html  # Wilcoxon p of every item
-    assert "25%" in html  # share of experts who changed
+    # changed_share is stored as a share (0.25): shown as 25%, never as "0.25%"
+    assert ">25%<" in html
+    assert "0.25%" not in html
+    assert "Changed their rating (% of experts in both rounds)" in html
 
 
 def test_divided_items_list_only_divided_items_with_bloc_medians_side_by_side(signed_in, study_a, rounds_a):
@@ -155,12 +158,36 @@ def test_divided_items_list_only_divided_items_with_bloc_medians_side_by_side(si
     assert "United States vs China" in html
     assert "&lt; 0.001" in html
     assert "fewer than 5" in html  # Europe and Other have no median in the cross-bloc row
+    assert "United States: highest third" in html  # the end the agreeing bloc agrees on
+    assert "Kruskal–Wallis p" in html
+    assert "0.002" in html
+    assert "Size of the divide (scale points)" in html
+
+
+def test_divided_items_are_ranked_by_the_size_of_the_divide(signed_in, study_a, rounds_a):
+    from aggregation.models import CrossBloc
+
+    round_ = rounds_a[-1]
+    rows = list(CrossBloc.objects.filter(round=round_, verdict="split").select_related("area"))
+    for size, row in enumerate(rows, start=1):
+        CrossBloc.objects.filter(pk=row.pk).update(max_median_difference=size)
+    html = _get(signed_in, study_a, "divided")
+    body = html.split("<tbody>")[1].split("</tbody>")[0]
+    positions = [body.index(row.area.title) for row in reversed(rows)]
+    assert positions == sorted(positions)
+
+
+def test_the_map_shows_each_blocs_verdict_and_hides_blocs_below_k(signed_in, study_a, rounds_a):
+    html = _get(signed_in, study_a, "map")
+    grid = html.split('class="table compact bloc-verdicts"')[1].split("</table>")[0]
+    assert "Cooperation verdict of each bloc" in grid
+    assert grid.count("verdict-avoid") == 4 * 3  # four areas, three blocs of at least k
 
 
 def test_no_divided_items_says_so(signed_in, study_a):
     round_ = make_round(study_a, status=Round.Status.OPEN)
     make_results(round_, divided=False)
-    assert "No item divides the blocs in this round." in _get(signed_in, study_a, "divided")
+    assert "No item is split along bloc lines in this round." in _get(signed_in, study_a, "divided")
 
 
 def test_report_states_the_rule_in_words_and_sorts_items_by_outcome(signed_in, study_a, rounds_a):

@@ -13,11 +13,12 @@ pytestmark = pytest.mark.django_db
 # first seven.
 EXPECTED = {
     "overview": 13,  # + participation (2), areas and criteria (2), area verdicts, cross-bloc counts
-    "map": 11,  # + areas and criteria (2), this and last round's panel rows, area verdicts
+    "map": 12,  # + areas and criteria (2), this and last round's panel rows, area verdicts, bloc verdicts
     "consensus": 10,  # + areas and criteria (2), the group's rows
     "convergence": 10,  # + areas and criteria (2), every round's panel rows
     "divided": 10,  # + areas and criteria (2), the divided items
-    "report": 21,  # + composition, participation (2), labels (2), rows, items asked, verdicts, agreement, divided,
+    "report": 22,  # + composition, participation (2), labels (2), rows, items asked, verdicts, bloc verdicts,
+    # agreement, divided,
     # and the map's four
     "chart-svg": 11,  # the map's
 }

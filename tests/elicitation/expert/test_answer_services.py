@@ -209,7 +209,8 @@ def test_a_batch_of_every_item_takes_a_fixed_number_of_queries(open_round, exper
     with CaptureQueriesContext(connection) as queries:
         answers_save(expert=expert_a, round_id=open_round.pk, answers=answers)
     # lock, active check, items, existing ratings, one insert per new rating, revisions, participation, audit
-    assert len(queries) <= 9 + len(answers)
+    # (the audit event takes its chain's lock and reads the chain's head: two queries)
+    assert len(queries) <= 11 + len(answers)
     assert Rating.objects.count() == AnswerRevision.objects.count() == len(answers)
 
 

@@ -11,7 +11,7 @@ from elicitation.services.feedback import (
     round_feedback,
     shown_blocs,
 )
-from tests.factories import make_experts, make_round, make_study
+from tests.factories import make_experts, make_round, make_study, mark_submitted
 
 # Pure functions -----------------------------------------------------------------------------------------------
 
@@ -74,6 +74,7 @@ def rate(round_: Round, experts: list[Expert], values: list[int | None]) -> None
         for expert, value in zip(experts, values, strict=True)
         for item in round_.items.all()
     )
+    mark_submitted(round_, experts)
 
 
 def items_of(round_: Round):

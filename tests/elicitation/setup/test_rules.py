@@ -44,6 +44,23 @@ def test_a_frozen_rule_is_kept_and_a_new_version_is_made(study_a, coordinator_a)
         ({"min_cns": "1.5"}, "min_cns"),
         ({"max_cv": "abc"}, "max_cv"),
         ({"max_iqr": "NaN"}, "max_iqr"),
+        # A band outside the scale: not a third of it, or a spread wider than the 1-9 scale allows.
+        ({"band": "top", "min_percent_in_band": 70}, "band"),
+        ({"max_iqr": 9}, "max_iqr"),
+        ({"max_iqr": 1, "divide_threshold": 9}, "divide_threshold"),
+        ({"max_iqr": 1, "divide_threshold": 0}, "divide_threshold"),
+        # Thresholds that contradict each other.
+        ({"band": "either", "min_percent_in_band": 50}, "min_percent_in_band"),
+        ({"band": "high", "min_percent_in_band": 30, "max_percent_opposite_band": 40}, "max_percent_opposite_band"),
+        ({"max_iqr": 1, "inclusion": "everyone"}, "inclusion"),
+        # Overrides per criterion kind or criterion are checked the same way, each error named by its place.
+        ({"max_iqr": 1, "parts_by_kind": {"cost": {"max_iqr": 1}}}, "parts_by_kind.cost"),
+        ({"max_iqr": 1, "parts_by_kind": {"risk": {}}}, "parts_by_kind.risk"),
+        (
+            {"max_iqr": 1, "parts_by_kind": {"risk": {"band": "either", "min_percent_in_band": 40}}},
+            "parts_by_kind.risk.min_percent_in_band",
+        ),
+        ({"max_iqr": 1, "parts_by_criterion": {"Z9": {"max_iqr": 1}}}, "parts_by_criterion.Z9"),
     ],
 )
 def test_incomplete_or_impossible_rules_are_refused(study_a, coordinator_a, parts, field):
@@ -80,5 +97,46 @@ def test_the_rule_in_words_names_every_part():
 
 def test_a_one_part_rule_and_no_rule_read_plainly():
     words = rule_in_words(ConsensusRule(max_iqr=Decimal(1)))
-    assert words == "An item reaches consensus when the interquartile range is at most 1."
+    assert words.startswith("An item reaches consensus when the interquartile range is at most 1. ")
+    assert "count the answers of experts who submitted the round" in words
+    assert "their medians differ by at least 3 points" in words
     assert rule_in_words(None) == "No consensus rule is set."
+
+
+def test_a_rule_with_overrides_per_kind_and_its_settings_is_saved_and_told(study_a, coordinator_a):
+    rule = rule_save(
+        study=study_a,
+        user=coordinator_a,
+        band="high",
+        min_percent_in_band=70,
+        parts_by_kind={"risk": {"band": "either", "min_percent_in_band": "70", "max_percent_opposite_band": 15}},
+        inclusion="all",
+        divide_threshold="2.5",
+    )
+    rule.refresh_from_db()
+    assert rule.parts_by_kind == {
+        "risk": {"band": "either", "min_percent_in_band": "70", "max_percent_opposite_band": "15"}
+    }
+    assert (rule.inclusion, rule.divide_threshold) == ("all", Decimal("2.5"))
+    words = rule_in_words(rule)
+    assert (
+        "For risk criteria: An item reaches consensus when all of these hold: at least 70% of ratings are in "
+        "one end of the scale" in words
+    )
+    assert "every saved answer" in words
+    assert "at least 2.5 points" in words
+
+
+def test_the_rule_page_refuses_a_bad_rule_with_field_errors_and_saves_nothing(client, study_a, coordinator_a):
+    client.force_login(coordinator_a)
+    before = list(study_a.consensus_rules.values())
+    response = client.post(
+        f"/studies/{study_a.uuid}/rule/",
+        {"band": "either", "min_percent_in_band": "40", "inclusion": "submitted", "divide_threshold": "3",
+         "risk__band": "high"},
+    )  # fmt: skip
+    assert response.status_code == 400
+    form = response.context["form"]
+    assert "above 50%" in form.errors["min_percent_in_band"][0]
+    assert "risk__min_percent_in_band" in form.errors
+    assert list(study_a.consensus_rules.values()) == before

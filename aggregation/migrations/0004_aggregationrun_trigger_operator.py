@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('aggregation', '0002_runs_snapshots_current_published'),
+        ('aggregation', '0003_bloc_divides_ends_and_bloc_verdicts'),
     ]
 
     operations = [

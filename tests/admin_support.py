@@ -13,7 +13,7 @@ from aggregation.services import round_aggregate
 from api.models import ApiToken
 from api.services import api_token_create
 from elicitation.models import Expert, Round, Study
-from elicitation.services.answers import AnswerInput, answers_save
+from elicitation.services.answers import AnswerInput, answers_save, round_submit
 from elicitation.services.tokens import token_issue
 from exports.models import ExportJob
 from tests.factories import make_experts, make_round, make_study, make_user
@@ -89,6 +89,7 @@ def fill_study(
             for n, item in enumerate(items)
         ]
         answers_save(expert=expert, round_id=round_.pk, answers=answers)
+        round_submit(expert=expert, round_id=round_.pk)  # results count submitted answers only
     run = round_aggregate(round_id=round_.pk)
     job = ExportJob.objects.create(
         study=study, requested_by=coordinator, format=ExportJob.Format.CSV, table=ExportJob.Table.RATINGS

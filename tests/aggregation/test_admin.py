@@ -68,7 +68,7 @@ def test_a_run_and_its_result_rows_show_every_field_read_only(superuser):  # noq
     assert 'name="_save"' not in page
     for field in AggregationRun._meta.fields:
         assert capfirst(str(field.verbose_name)) in page, field.name
-    row = ItemResult.objects.filter(run=filled.run).earliest("pk")
+    row = ItemResult.objects.filter(round=filled.round).earliest("pk")
     response = client.get(reverse("admin:aggregation_itemresult_change", args=[row.pk]))
     assert response.status_code == 200
     assert 'name="_save"' not in response.content.decode()

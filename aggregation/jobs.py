@@ -28,14 +28,18 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from aggregation import runs as runs_module
 from aggregation.models import AggregationRun
 from elicitation.models import Rating, Round
+from elicitation.services.audit import audit
+from elicitation.services.errors import IllegalTransition
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +105,23 @@ def send(round_id: int, *, trigger: str, countdown: int = 0) -> AggregationRun |
         dispatched_at=timezone.now(), task_id=result.id or ""
     )
     return run
+
+
+@transaction.atomic
+def round_aggregation_rerun(*, round: Round, user: AbstractBaseUser | AnonymousUser | None) -> None:
+    """An operator's re-run of a round's aggregation: audited now, the job sent once this transaction commits.
+
+    For results an operator doubts (a failed run, a fix deployed); a draft has no ratings to aggregate.
+    The job is recorded and sent like any other (a broker that is down leaves it pending for the sweep).
+    """
+    if round.status == Round.Status.DRAFT:
+        message = _("Round %(number)d is a draft: it has no answers to aggregate.") % {"number": round.number}
+        raise IllegalTransition(message)
+    audit(action="aggregation.rerun", study=round.study, user=user, target=f"round {round.number}", round=round.number)
+    round_id = round.pk
+    transaction.on_commit(
+        lambda: _request_now(round_id, immediate=True, trigger=AggregationRun.Trigger.OPERATOR), robust=True
+    )
 
 
 def stale_round_ids(*, now: datetime | None = None) -> list[int]:

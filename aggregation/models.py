@@ -31,6 +31,7 @@ class AggregationRun(models.Model):
         CLOSE = "close", _("Round closed")
         SWEEP = "sweep", _("Sweep of stale results")
         COMMAND = "command", _("Management command")
+        OPERATOR = "operator", _("Operator's re-run (admin)")
 
     round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="aggregation_runs")
     status = models.CharField(max_length=10, choices=Status, default=Status.QUEUED)

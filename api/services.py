@@ -37,13 +37,27 @@ def api_token_create(*, user: AbstractBaseUser, name: str) -> tuple[ApiToken, st
 
 
 @transaction.atomic
-def api_token_revoke(*, user: AbstractBaseUser, token_uuid: UUID | str) -> ApiToken:
-    """Revoke one of the user's own tokens; another user's token is a 404. Revoking twice changes nothing."""
+def api_token_revoke(
+    *, user: AbstractBaseUser, token_uuid: UUID | str, operator: AbstractBaseUser | None = None
+) -> ApiToken:
+    """Revoke one of ``user``'s tokens; another user's token is a 404. Revoking twice changes nothing.
+
+    ``operator``: the staff member revoking someone else's token in the admin (a leaked token); the
+    audit event names the operator as the actor and the owner in its detail.
+    """
     token = ApiToken.objects.select_for_update().filter(user_id=user.pk, uuid=token_uuid).first()
     if token is None:
         raise Http404
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-        audit(action="api_token.revoke", user=user, target=token.prefix, name=token.name, token=str(token.uuid))
+        by_operator = {"owner": user.pk} if operator is not None else {}
+        audit(
+            action="api_token.revoke",
+            user=operator or user,
+            target=token.prefix,
+            name=token.name,
+            token=str(token.uuid),
+            **by_operator,
+        )
     return token

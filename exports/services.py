@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -11,12 +12,13 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from elicitation.models import Study
+from elicitation.models import AuditEvent, Study
 from elicitation.services.audit import audit
-from elicitation.services.errors import InvalidInput, ServiceError
+from elicitation.services.errors import IllegalTransition, InvalidInput, ServiceError
 from exports.bundle import bundle_tables, write_bundle
 from exports.models import ExportJob
 from exports.progress import clear_progress, record_progress
@@ -44,6 +46,7 @@ FILE_TYPES = {
     "bundle": "application/zip",
 }
 PROGRESS_INTERVAL_SECONDS = 1.0
+STUCK_AFTER = dt.timedelta(minutes=15)  # no progress for this long: the worker's message was lost
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -130,10 +133,60 @@ def export_job_create(
         anonymity=study.anonymity,
         round_count=len(scope.round_ids),
     )
+    _queue_run(job)
+    return job
+
+
+def _queue_run(job: ExportJob) -> None:
+    """Send the job to a worker once the caller's transaction has committed, so the worker sees its row."""
     from exports.tasks import export_job_run_task
 
     transaction.on_commit(lambda: export_job_run_task.delay(job.pk))
+
+
+@transaction.atomic
+def export_job_retry(*, job: ExportJob, user: User, now: dt.datetime | None = None) -> ExportJob:
+    """Queue a failed or stuck job again (an operator's action); a job that finished or is still young is refused.
+
+    A job is stuck when it has been queued or running for longer than ``STUCK_AFTER``: its message to the
+    worker was lost (a broker restart, a worker killed mid-file). Running it again is safe: the task
+    rebuilds the whole file and replaces any earlier one atomically.
+    """
+    now = now or timezone.now()
+    job = ExportJob.objects.select_for_update().select_related("study").get(pk=job.pk)
+    if job.status == ExportJob.Status.DONE:
+        raise IllegalTransition(_("This export finished; its file is ready, there is nothing to retry."))
+    if job.status != ExportJob.Status.FAILED and _last_moved(job) > now - STUCK_AFTER:
+        minutes = int(STUCK_AFTER.total_seconds() // 60)
+        raise IllegalTransition(
+            _("This export is still %(status)s; retry it only when it has not moved for %(minutes)d minutes.")
+            % {"status": job.get_status_display().lower(), "minutes": minutes}
+        )
+    previous = job.status
+    ExportJob.objects.filter(pk=job.pk).update(
+        status=ExportJob.Status.QUEUED, error="", started_at=None, finished_at=None, rows_written=0
+    )
+    audit(
+        action="export.job_retry",
+        study=job.study,
+        user=user,
+        target=str(job.uuid),
+        table=job.table,
+        format=job.format,
+        rounds=job.round_numbers,
+        previous_status=previous,
+    )
+    _queue_run(job)
+    job.refresh_from_db()
     return job
+
+
+def _last_moved(job: ExportJob) -> dt.datetime:
+    """When the job was last queued (created, or retried: the audit log has the time) or started."""
+    retried = AuditEvent.objects.filter(action="export.job_retry", target=str(job.uuid)).aggregate(
+        latest=Max("created_at")
+    )["latest"]
+    return max(moment for moment in (job.created_at, job.started_at, retried) if moment is not None)
 
 
 def export_file_path(job: ExportJob) -> Path:

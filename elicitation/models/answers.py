@@ -42,8 +42,9 @@ class Rating(models.Model):
         indexes = [models.Index(fields=["round", "area", "criterion"], name="rating_round_item_idx")]
 
     def __str__(self) -> str:
+        # Not the expert: in a strict-anonymity study a rating's text (an admin page title) must not name them.
         shown = "cannot judge" if self.cannot_judge else str(self.value)
-        return f"{self.expert} {self.area_id}/{self.criterion_id}: {shown}"
+        return f"rating {self.pk} ({self.area_id}/{self.criterion_id}): {shown}"
 
 
 class AreaResponse(models.Model):

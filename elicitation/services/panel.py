@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 import zoneinfo
+from collections.abc import Collection
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -158,6 +159,21 @@ def expert_deactivate(*, expert: Expert, user: User | None) -> Expert:
             action="expert.deactivated", study=expert.study, user=user, target=expert.pseudonym, links_revoked=revoked
         )
     return expert
+
+
+@transaction.atomic
+def expert_links_revoke(*, expert: Expert, user: User | None, token_ids: Collection[int] | None = None) -> int:
+    """Revoke the expert's live personal links (only ``token_ids`` if given), e.g. a link forwarded by mistake.
+
+    The expert stays on the panel and can ask for a new link; returns how many links were revoked.
+    """
+    expert = Expert.objects.select_for_update().select_related("study").get(pk=expert.pk)
+    revoked = tokens_revoke(expert=expert, token_ids=token_ids)
+    if revoked:
+        audit(
+            action="expert.links_revoked", study=expert.study, user=user, target=expert.pseudonym, links_revoked=revoked
+        )
+    return revoked
 
 
 @transaction.atomic

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -52,6 +54,9 @@ def token_claim(*, token: InvitationToken) -> bool:
 
 
 @transaction.atomic
-def tokens_revoke(*, expert: Expert) -> int:
-    """Revoke every live link of ``expert`` at once; returns how many were revoked."""
-    return InvitationToken.objects.filter(expert=expert, revoked_at__isnull=True).update(revoked_at=timezone.now())
+def tokens_revoke(*, expert: Expert, token_ids: Collection[int] | None = None) -> int:
+    """Revoke every live link of ``expert`` at once (only those in ``token_ids`` if given); returns how many."""
+    links = InvitationToken.objects.filter(expert=expert, revoked_at__isnull=True)
+    if token_ids is not None:
+        links = links.filter(pk__in=list(token_ids))
+    return links.update(revoked_at=timezone.now())

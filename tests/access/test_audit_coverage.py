@@ -40,6 +40,7 @@ from elicitation.services.rounds import round_close
 from elicitation.services.tokens import token_issue
 from exports.models import ExportJob
 from tests.access.routes import Route, all_routes, route_values
+from tests.access.test_admin_access import ACTIONS as ADMIN_ACTIONS
 from tests.access.test_authorization_matrix import EXPECTED, url_for
 from tests.elicitation.setup.test_views_flows import settings_data
 from tests.factories import make_round
@@ -63,14 +64,30 @@ NOT_A_STATE_CHANGE = {
     "admin:view_on_site": "a redirect to the object's page on the site",
     "admin:auth_user_history": "the admin's change history of a user",
     "admin:auth_group_history": "the admin's change history of a group",
-    "admin:aggregation_aggregationrun_history": "the admin's change history of a run",
     "unnamed admin/(?P<url>.*)$": "the admin's catch-all: 404",
     "unnamed admin/auth/user/<path:object_id>/": "a redirect to the change page",
     "unnamed admin/auth/group/<path:object_id>/": "a redirect to the change page",
-    "unnamed admin/aggregation/aggregationrun/<path:object_id>/": "a redirect to the change page",
-    "admin:aggregation_aggregationrun_add": "read-only in the admin: refused (403) even to a superuser",
-    "admin:aggregation_aggregationrun_change": "read-only in the admin: refused (403) even to a superuser",
 }
+
+
+def _operator_admin_pages() -> dict[str, str]:
+    """The operator's admin shows; only its actions write (their recipes: ADMIN_ACTION_RECIPES)."""
+    from tests.admin_support import ADMIN_MODELS
+
+    acting = {label for label, _action in ADMIN_ACTIONS}
+    pages: dict[str, str] = {}
+    for label in ADMIN_MODELS:
+        name = "admin:" + label.replace(".", "_")
+        pages[f"{name}_history"] = "the admin's change history of a row"
+        pages[f"unnamed admin/{label.replace('.', '/')}/<path:object_id>/"] = "a redirect to the change page"
+        for view in ("add", "change", "delete"):
+            pages[f"{name}_{view}"] = "view-only in the admin: refused (403) even to a superuser"
+        if label not in acting:
+            pages[f"{name}_changelist"] = "a list without actions: a POST shows the list again"
+    return pages
+
+
+NOT_A_STATE_CHANGE |= _operator_admin_pages()
 # Django's admin views change state only on POST; any other method is answered as a GET
 # (test_the_admin_answers_other_methods_as_a_get_storing_nothing), so only POST is probed there.
 ADMIN_UNSAFE = ("POST",)
@@ -336,6 +353,24 @@ def _admin_on_new(name: str, make: Callable[[World], Any], data: dict[str, Any])
     return recipe
 
 
+def _admin_action(label: str, action: str) -> Recipe:
+    """An operator's action on the world's first row of the model (an export job failed, so it may be retried)."""
+
+    def recipe(w: World) -> Act:
+        from django.apps import apps
+
+        ExportJob.objects.filter(pk=w.job.pk).update(status=ExportJob.Status.FAILED)
+        if label == "aggregation.aggregationrun":
+            _new_run(w)
+        if label in ("elicitation.expert", "elicitation.invitationtoken"):
+            token_issue(expert=w.expert)  # a live link to revoke
+        row = w.expert if label == "elicitation.expert" else apps.get_model(label).objects.order_by("pk").first()
+        client, url = w.admin_client(), w.url(f"admin:{label.replace('.', '_')}_changelist")
+        return lambda: client.post(url, {"action": action, "_selected_action": [row.pk]})
+
+    return recipe
+
+
 def _admin_delete_selected(name: str, make: Callable[[World], Any]) -> Recipe:
     def recipe(w: World) -> Act:
         obj = make(w)
@@ -481,12 +516,11 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("admin:auth_group_change", "POST"): _admin_on_new("admin:auth_group_change", _new_group, {"name": "renamed"}),
     ("admin:auth_group_delete", "POST"): _admin_on_new("admin:auth_group_delete", _new_group, {"post": "yes"}),
     ("admin:auth_group_changelist", "POST"): _admin_delete_selected("admin:auth_group_changelist", _new_group),
-    ("admin:aggregation_aggregationrun_delete", "POST"): _admin_on_new(
-        "admin:aggregation_aggregationrun_delete", _new_run, {"post": "yes"}
-    ),
-    ("admin:aggregation_aggregationrun_changelist", "POST"): _admin_delete_selected(
-        "admin:aggregation_aggregationrun_changelist", _new_run
-    ),
+    # The operator's admin: its actions (revoke, retry, re-run), each calling a service that audits.
+    **{
+        (f"admin:{label.replace('.', '_')}_changelist", "POST"): _admin_action(label, action)
+        for label, action in ADMIN_ACTIONS
+    },
     # GETs that change state: a link exchanged, data exported.
     ("expert-link", "GET"): _expert_link,
     ("export-download", "GET"): _export_download,

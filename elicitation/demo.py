@@ -236,7 +236,9 @@ def _simulate(rounds: list[Round], experts: list[Expert], areas: list[Area], cri
             )
             if not submitted:
                 if index == STARTED_NOT_SUBMITTED:
-                    ratings.extend(_saved_not_submitted(round_, expert, areas[0], criteria))
+                    saved = _saved_not_submitted(round_, expert, areas[0], criteria)
+                    ratings.extend(saved)
+                    revisions.extend(_first_revision(rating) for rating in saved)
                 continue
             lean = BLOC_RISK_LEAN.get(expert.bloc, 0.0)
             for area in areas:
@@ -319,6 +321,20 @@ def _saved_not_submitted(round_: Round, expert: Expert, area: Area, criteria: li
         Rating(round=round_, expert=expert, area=area, criterion=criterion, value=1, cannot_judge=False)
         for criterion in criteria
     ]
+
+
+def _first_revision(rating: Rating) -> AnswerRevision:
+    """The history row of a rating the demo writes directly: every rating has its revisions."""
+    return AnswerRevision(
+        round=rating.round,
+        expert=rating.expert,
+        area=rating.area,
+        criterion=rating.criterion,
+        field=AnswerRevision.Field.VALUE,
+        old_value=None,
+        new_value=None if rating.value is None else str(rating.value),
+        source=AnswerRevision.Source.SYSTEM,
+    )
 
 
 def _clip(value: float) -> int:

@@ -74,11 +74,14 @@ def rating_ranges(round_ids: Sequence[int]) -> dict[tuple[int, int, int], tuple[
 
 
 def aggregate_rows(queryset: Any, ranges: dict[tuple[int, int, int], tuple[int, int]]) -> Iterator[tuple[Any, ...]]:
-    """Exported rows in AGGREGATE_COLUMNS order: text neutralised, no RAND/UCLA class as an empty cell."""
+    """Exported rows in AGGREGATE_COLUMNS order: text neutralised, no RAND/UCLA class or agreed end as an empty cell."""
     for round_id, area_id, criterion_id, study, number, area, criterion, *stored, suppressed, method in queryset:
         statistics = dict(zip(_STORED, stored, strict=True))
-        if statistics["rand_class"] == "":
-            statistics["rand_class"] = None
+        if suppressed:  # stored with its counts for the audit trail; no number of it leaves (aggregation.disclosure)
+            statistics = dict.fromkeys(statistics)
+        for code in ("rand_class", "consensus_band"):  # stored "" = no class / no agreed end: an empty cell
+            if statistics.get(code) == "":
+                statistics[code] = None
         # A suppressed row is empty in the stored results (aggregation.disclosure); its range stays empty too.
         low, high = (None, None) if suppressed else ranges.get((round_id, area_id, criterion_id), (None, None))
         row = {

@@ -20,7 +20,7 @@ from elicitation.models import Expert, Round, Study
 from elicitation.services.answers import AnswerInput, answers_save
 from elicitation.services.rounds import round_close
 from tests.api.helpers import token_client
-from tests.factories import make_experts, make_round, make_study, make_user
+from tests.factories import make_experts, make_round, make_study, make_user, mark_submitted
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +50,7 @@ def study(coordinator: User) -> Study:
 def _save(round_: Round, expert: Expert, value: int) -> None:
     answers = [AnswerInput(area_id=i.area_id, criterion_id=i.criterion_id, value=value) for i in round_.items.all()]
     answers_save(expert=expert, round_id=round_.pk, answers=answers)
+    mark_submitted(round_, [expert])  # results count submitted answers (the default inclusion)
 
 
 def _page_view(round_: Round) -> list[tuple[Any, ...]]:

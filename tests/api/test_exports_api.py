@@ -196,4 +196,4 @@ def test_strict_studies_stream_ratings_without_pseudonyms(rated: Study, coordina
     rated.save()
     response = token_client(coordinator_a).get(f"/api/v1/studies/{rated.uuid}/tables/ratings/")
     frame = pd.read_csv(io.BytesIO(streamed(response)))
-    assert list(frame.columns) == ["study", "round", "area", "criterion", "value", "cannot_judge"]
+    assert list(frame.columns) == ["study", "round", "area", "criterion", "value", "cannot_judge", "submitted"]

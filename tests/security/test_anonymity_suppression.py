@@ -22,7 +22,7 @@ from aggregation.services import round_aggregate
 from elicitation.models import Round, Study
 from tests.access.routes import all_routes
 from tests.api.helpers import token_client
-from tests.factories import make_round, make_study
+from tests.factories import make_round, make_study, mark_submitted
 from tests.security.anonymity import BIG, LONE, _experts, _rate
 
 pytestmark = pytest.mark.django_db
@@ -44,6 +44,7 @@ def aggregated(coordinator_a) -> tuple[Study, Round]:
     for item in round_.items.all():
         for expert in experts:
             _rate(round_, expert, (item.area_id, item.criterion_id), by_expert[expert.pk])
+    mark_submitted(round_, experts)  # results count submitted answers (the default inclusion)
     assert round_aggregate(round_id=round_.pk).status == "done"
     return study, round_
 
@@ -131,6 +132,7 @@ def small_panel(coordinator_a) -> tuple[Study, Round]:
     for item in round_.items.all():
         for expert, value in zip(experts, [2, 5, 9], strict=True):
             _rate(round_, expert, (item.area_id, item.criterion_id), value)
+    mark_submitted(round_, experts)
     assert round_aggregate(round_id=round_.pk).status == "done"
     return study, round_
 

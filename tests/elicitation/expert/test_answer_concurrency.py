@@ -107,10 +107,15 @@ def test_saves_of_two_experts_share_the_round_while_a_close_waits_for_both(study
     order: list[str] = []
 
     def slow_save() -> object:
+        # A save in flight: it holds the round FOR SHARE, as the save statement's lock does, and writes its
+        # answers later in the same transaction. (Holding it open after the audit insert would also hold the
+        # study's audit-chain lock, which orders the chain's last statement, not the round.)
         with transaction.atomic():
-            ratings_save(expert=first, round_id=round_.pk, answers=answer)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT id FROM elicitation_round WHERE id = %s FOR SHARE", [round_.pk])
             first_saved.set()
             release.wait(10)  # still inside the first save's transaction: its share lock is held
+            ratings_save(expert=first, round_id=round_.pk, answers=answer)
         order.append("first committed")
         return "first"
 

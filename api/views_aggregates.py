@@ -65,6 +65,22 @@ class ItemResultSerializer(serializers.ModelSerializer[ItemResult]):
         return data
 
 
+def shown_rows(
+    view: generics.GenericAPIView[Any], queryset: QuerySet[Any], filters_class: type[QueryFilters]
+) -> tuple[QuerySet[Any], dict[str, Any]]:
+    """Rows of the shown runs (``aggregation.selectors.shown_runs``) of the caller's studies, and the checked
+    query filters; ``round`` is applied here, the other filters by the view."""
+    user = view.request.user
+    rounds = Round.objects.filter(study__in=coordinated_study_ids(user))
+    queryset = queryset.filter(run_id__in=shown_runs(rounds))
+    filters = filters_class(data=view.request.query_params)
+    filters.is_valid(raise_exception=True)
+    given = dict(filters.validated_data)
+    if "round" in given:
+        queryset = queryset.filter(round=round_in_scope(user, given["round"]))
+    return queryset, given
+
+
 class AggregateFilters(QueryFilters):
     round = serializers.UUIDField(required=False)
     area = serializers.UUIDField(required=False)
@@ -87,13 +103,8 @@ class AggregateListView(generics.ListAPIView[ItemResult]):
 
     def get_queryset(self) -> QuerySet[ItemResult]:
         user = self.request.user
-        rounds = Round.objects.filter(study__in=coordinated_study_ids(user))
-        queryset = ItemResult.objects.select_related("round", "area", "criterion").filter(run_id__in=shown_runs(rounds))
-        filters = AggregateFilters(data=self.request.query_params)
-        filters.is_valid(raise_exception=True)
-        given = filters.validated_data
-        if "round" in given:
-            queryset = queryset.filter(round=round_in_scope(user, given["round"]))
+        rows = ItemResult.objects.select_related("round", "area", "criterion")
+        queryset, given = shown_rows(self, rows, AggregateFilters)
         if "area" in given:
             queryset = queryset.filter(area=area_in_scope(user, given["area"]))
         if "criterion" in given:
@@ -144,14 +155,8 @@ class DivideListView(generics.ListAPIView[CrossBloc]):
     pagination_class = Pagination
 
     def get_queryset(self) -> QuerySet[CrossBloc]:
-        user = self.request.user
-        rounds = Round.objects.filter(study__in=coordinated_study_ids(user))
-        queryset = CrossBloc.objects.select_related("round", "area", "criterion").filter(run_id__in=shown_runs(rounds))
-        filters = DivideFilters(data=self.request.query_params)
-        filters.is_valid(raise_exception=True)
-        given = filters.validated_data
-        if "round" in given:
-            queryset = queryset.filter(round=round_in_scope(user, given["round"]))
+        rows = CrossBloc.objects.select_related("round", "area", "criterion")
+        queryset, given = shown_rows(self, rows, DivideFilters)
         if "verdict" in given:
             queryset = queryset.filter(verdict=given["verdict"])
         return queryset.order_by(
@@ -198,14 +203,7 @@ class AreaVerdictListView(generics.ListAPIView[AreaVerdict]):
     pagination_class = Pagination
 
     def get_queryset(self) -> QuerySet[AreaVerdict]:
-        user = self.request.user
-        rounds = Round.objects.filter(study__in=coordinated_study_ids(user))
-        queryset = AreaVerdict.objects.select_related("round", "area").filter(run_id__in=shown_runs(rounds))
-        filters = VerdictFilters(data=self.request.query_params)
-        filters.is_valid(raise_exception=True)
-        given = filters.validated_data
-        if "round" in given:
-            queryset = queryset.filter(round=round_in_scope(user, given["round"]))
+        queryset, given = shown_rows(self, AreaVerdict.objects.select_related("round", "area"), VerdictFilters)
         if "bloc" in given:
             queryset = queryset.filter(group=given["bloc"])
         return queryset.order_by("round__study_id", "round__number", "group", "area__order", "area_id")

@@ -19,27 +19,12 @@ from django.conf import settings
 from django.utils import timezone
 
 from elicitation.models import Study
-from exports.tables import Scope, Table, build_table
+from exports.tables import TABLE_NAMES, Scope, Table, build_table
 from exports.version import software_versions
 from exports.writers import write_codebook_csv, write_csv
 
-BUNDLE_TABLES = [
-    "ratings",
-    "rationales_moderated",
-    "panel",
-    "aggregates",
-    "results",
-    "divides",
-    "verdicts",
-    "areas",
-    "criteria",
-    "round_items",
-    "wording_changes",
-    "suggestions",
-    "participation",
-    "participation_experts",
-    "audit",
-]
+# Every table but ``rationales``, whose hidden rationales stay with the coordinators: the moderated copy ships.
+BUNDLE_TABLES = [name for name in TABLE_NAMES if name != "rationales"]
 MANIFEST = "SHA256SUMS"
 SCRIPT = Path(__file__).resolve().parent / "bundle_files" / "recompute.py"
 README = Path(__file__).resolve().parent / "bundle_files" / "README.txt"

@@ -30,6 +30,7 @@ from aggregation.models import AggregationRun, ItemResult
 from aggregation.selectors import shown_run
 from bench.load_client import Record
 from elicitation.models import AnswerRevision, AuditEvent, Participation, Rating, Round
+from elicitation.selectors_rounds import counted_ratings
 
 SAVES = ("autosave", "form_save", "submit")
 SUCCESS: dict[str, int | tuple[int, ...]] = {
@@ -174,7 +175,8 @@ def wait_for_close_aggregation(round_id: int, *, timeout: float = 180.0) -> Aggr
 
 
 def check_aggregates(round_id: int) -> list[str]:
-    """Each item's panel row in the shown (current) run counts exactly the stored ratings."""
+    """Each item's panel row in the shown (current) run counts exactly the stored ratings that results count
+    (``counted_ratings``: those of experts who submitted, unless the round's rule counts every saved answer)."""
     problems: list[str] = []
     run = shown_run(round_id)
     if run is None:
@@ -185,7 +187,7 @@ def check_aggregates(round_id: int) -> list[str]:
         problems.append(f"the run read {run.ratings_count} ratings; {ratings.count()} are stored")
     values: dict[tuple[int, int], list[float]] = defaultdict(list)
     cannot: Counter[tuple[int, int]] = Counter()
-    for area_id, criterion_id, value in ratings.values_list("area_id", "criterion_id", "value"):
+    for area_id, criterion_id, value in counted_ratings(round_id).values_list("area_id", "criterion_id", "value"):
         if value is None:
             cannot[(area_id, criterion_id)] += 1
         else:

@@ -17,7 +17,7 @@ def test_it_is_the_package_version_and_twelve_hex_digits_of_the_analysis_hash() 
 def test_the_analysis_code_is_the_metrics_and_the_pure_modules_beside_them() -> None:
     names = {p.relative_to(PACKAGE).as_posix() for p in analysis_files()}
     assert {"metrics/location.py", "metrics/agreement.py", "summary.py", "rules.py", "verdicts.py"} <= names
-    assert {"suppression.py", "crossbloc.py", "compute.py"} <= names
+    assert {"disclosure.py", "crossbloc.py", "compute.py"} <= names
     assert names.isdisjoint({"services.py", "models.py", "tasks.py", "jobs.py", "selectors.py", "code_version.py"})
     assert not any(name.startswith(("dashboard/", "migrations/")) for name in names)
 

@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from elicitation.models import Expert, Round, Study
+from elicitation.models import ConsensusRule, Expert, Round, Study
 from elicitation.services.tokens import token_issue
 from tests.api.helpers import token_client
 from tests.factories import make_experts, make_round, make_study
@@ -53,6 +53,9 @@ def _run(coordinator, anonymity: str) -> tuple[list[Observation], list[Expert]]:
         feedback_timing=Study.FeedbackTiming.BEFORE,
         aggregation_interval_seconds=0,
     )
+    # Every saved answer counts (the real-time setting where each save can change a view): the hardest case
+    # for the publication rule. Under the default, submitted answers only, a submission is the change instead.
+    ConsensusRule.objects.filter(study=study).update(inclusion=ConsensusRule.Inclusion.ALL_SAVED)
     experts = [e for bloc, n in BLOCS.items() for e in make_experts(study, n, blocs=[bloc])]
     Expert.objects.filter(study=study).update(consented_at=timezone.now())
     round_ = make_round(study, status=Round.Status.OPEN)

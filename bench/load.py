@@ -37,6 +37,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,13 @@ class LoadResult:
     outcomes: list[Any] = field(default_factory=list)
 
 
+async def _then_set(work: Coroutine[Any, Any, Record | None], event: asyncio.Event) -> Record | None:
+    try:
+        return await work
+    finally:
+        event.set()
+
+
 async def run_load(*, port: int, study: load_setup.StudyForLoad, config: LoadConfig, server_pid: int) -> LoadResult:
     """Play the experts, the coordinator and the probes against the server on ``port``."""
     recorder = Recorder()
@@ -102,9 +110,28 @@ async def run_load(*, port: int, study: load_setup.StudyForLoad, config: LoadCon
     cpu_before, server_before = resource.getrusage(resource.RUSAGE_SELF), load_setup.tree_cpu_seconds(server_pid)
     busy_before = load_setup.machine_busy()
     done = asyncio.Event()
+    panel = study.experts[: config.experts]
+    arrived: set[int] = set()
+    everyone_arrived = asyncio.Event()
+
+    def arrival(expert_id: int) -> Callable[[], None]:
+        def mark() -> None:
+            arrived.add(expert_id)
+            if len(arrived) >= len(panel):
+                everyone_arrived.set()
+
+        return mark
+
     experts = [
-        expert_session(Browser(host, port, recorder), expert_id=expert_id, secret=secret, index=i, behaviour=behaviour)
-        for i, (expert_id, secret) in enumerate(study.experts[: config.experts])
+        expert_session(
+            Browser(host, port, recorder),
+            expert_id=expert_id,
+            secret=secret,
+            index=i,
+            behaviour=behaviour,
+            arrived=arrival(expert_id),
+        )
+        for i, (expert_id, secret) in enumerate(panel)
     ]
     coordinator = coordinator_close(
         Browser(host, port, recorder),
@@ -112,10 +139,11 @@ async def run_load(*, port: int, study: load_setup.StudyForLoad, config: LoadCon
         password=study.password,
         close_path=study.close_path,
         close_at=config.close_at,
+        everyone_arrived=everyone_arrived,
     )
     prober = Browser(host, port, recorder)
     probing = asyncio.ensure_future(probe(prober, path="/livez", every=config.probe_every, until=done))
-    close_task = asyncio.ensure_future(coordinator)
+    close_task = asyncio.ensure_future(_then_set(coordinator, behaviour.closed))
     outcomes = await asyncio.gather(*experts)
     close = await close_task
     done.set()

@@ -16,6 +16,7 @@ import contextlib
 import random
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -163,10 +164,13 @@ class Behaviour:
 
     think: float  # mean pause before each change; 0 = closed loop (the next request as soon as one ends)
     ramp: float  # experts arrive spread over this long
-    stop_at: float  # nobody starts a request after this
+    stop_at: float  # nobody starts a request after this, once the round has closed (see ``closed``)
     no_js_every: int = 5  # every n-th expert saves with the plain form (no JavaScript) instead of autosave
     cannot_judge_share: float = 0.03
     seed: int = 1
+    # Set once the coordinator's close has answered: until then experts keep working past ``stop_at``,
+    # so that saves are in flight when the round closes even when a loaded machine delays the close.
+    closed: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 @dataclass
@@ -178,10 +182,37 @@ class ExpertOutcome:
 
 
 async def expert_session(
-    browser: Browser, *, expert_id: int, secret: str, index: int, behaviour: Behaviour
+    browser: Browser,
+    *,
+    expert_id: int,
+    secret: str,
+    index: int,
+    behaviour: Behaviour,
+    arrived: Callable[[], None] = lambda: None,
 ) -> ExpertOutcome:
-    """Open the link, consent, load the form, rate every item, submit, then keep revising until refused."""
+    """Open the link, consent, load the form, rate every item, submit, then keep revising until refused.
+
+    ``arrived`` is called once the expert has the form (or has stopped before it), so the close can
+    wait for every expert to be at work: on a loaded machine a late expert would otherwise find the
+    round already closed, which is right but tests nothing.
+    """
     outcome = ExpertOutcome(expert_id=expert_id)
+    try:
+        return await _expert_work(browser, outcome, secret=secret, index=index, behaviour=behaviour, arrived=arrived)
+    finally:
+        arrived()
+
+
+async def _expert_work(
+    browser: Browser,
+    outcome: ExpertOutcome,
+    *,
+    secret: str,
+    index: int,
+    behaviour: Behaviour,
+    arrived: Callable[[], None],
+) -> ExpertOutcome:
+    expert_id = outcome.expert_id
     rng = random.Random(behaviour.seed * 100_003 + index)
     recorder = browser.recorder
     await asyncio.sleep(rng.uniform(0, behaviour.ramp))
@@ -213,6 +244,7 @@ async def expert_session(
         outcome.error = "form: no rating fields"
         return outcome
     outcome.fields = list(options)
+    arrived()
     no_js = behaviour.no_js_every > 0 and index % behaviour.no_js_every == 0
     current: dict[str, str] = {}  # the values the server acknowledged
     pending = list(options)
@@ -228,7 +260,7 @@ async def expert_session(
     while True:
         if behaviour.think > 0:
             await asyncio.sleep(behaviour.think * rng.uniform(0.5, 1.5))
-        if recorder.now() >= behaviour.stop_at:
+        if recorder.now() >= behaviour.stop_at and behaviour.closed.is_set():
             return outcome
         if not pending and not submitted:
             kind, answers, path, expect = "submit", dict(current), post_url.group(1), 302
@@ -264,9 +296,16 @@ async def expert_session(
 
 
 async def coordinator_close(
-    browser: Browser, *, username: str, password: str, close_path: str, close_at: float
+    browser: Browser,
+    *,
+    username: str,
+    password: str,
+    close_path: str,
+    close_at: float,
+    everyone_arrived: asyncio.Event | None = None,
 ) -> Record | None:
-    """Log in as the study's coordinator, wait until ``close_at``, then close the round through its page."""
+    """Log in as the study's coordinator, wait until ``close_at`` (and until every expert has the form,
+    when ``everyone_arrived`` is given), then close the round through its page."""
     recorder = browser.recorder
     await browser.timed("login", "GET", "/accounts/login/")
     form = {"username": username, "password": password, "csrfmiddlewaretoken": browser.csrf}
@@ -274,6 +313,8 @@ async def coordinator_close(
     if response is None or response.status != 302:
         return None
     await asyncio.sleep(max(0.0, close_at - recorder.now()))
+    if everyone_arrived is not None:
+        await everyone_arrived.wait()
     await browser.timed("close", "GET", close_path)  # the confirmation page, as a person sees it
     _response, record = await browser.timed("close", "POST", close_path, form={"csrfmiddlewaretoken": browser.csrf})
     return record

@@ -2,7 +2,7 @@
 
 The package version alone ("0.1.0") stays the same across every change to the metrics until a
 release; the hash changes with any edit to the code that turns ratings into results. The analysis
-code is every module of ``aggregation/metrics/`` and of the ``aggregation`` package itself that
+code is every module of ``analysis/metrics/`` and of the ``aggregation`` package itself that
 imports neither Django nor Celery: the metrics and the pure modules beside them (summary, rules,
 cross-bloc, verdicts, suppression, compute); not the dashboard, which only presents results.
 The hash is SHA-256 over each file's path relative to the package and its bytes, in path order,
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import coopsurvey
 
-PACKAGE = Path(__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parent.parent / "analysis"
 FRAMEWORK_IMPORT = re.compile(rb"^\s*(from|import)\s+(django|celery|rest_framework)\b", re.MULTILINE)
 HASH_CHARS = 12
 

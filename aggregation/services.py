@@ -23,11 +23,11 @@ from django.utils import timezone
 
 from aggregation import runs
 from aggregation.code_version import code_version
-from aggregation.compute import RoundResults, compute_round
 from aggregation.models import AggregationRun, AreaVerdict, CriterionAgreement, CrossBloc, ItemResult
-from aggregation.rules import RuleSet
-from aggregation.summary import RATING_COLUMNS
-from aggregation.verdicts import Thresholds
+from analysis.compute import RoundResults, compute_round
+from analysis.rules import RuleSet
+from analysis.summary import RATING_COLUMNS
+from analysis.verdicts import Thresholds
 from elicitation.models import Criterion, Expert, Round, Study
 from elicitation.selectors_rounds import counted_ratings
 
@@ -38,7 +38,7 @@ HOLD_NAMESPACE = 0x486F_6C64  # "Hold": a run's pause point between computing an
 
 
 def load_ratings(*, round_id: int, study_id: int) -> pd.DataFrame:
-    """The round's counted ratings as the DataFrame ``aggregation.summary`` expects (value NaN = cannot judge).
+    """The round's counted ratings as the DataFrame ``analysis.summary`` expects (value NaN = cannot judge).
 
     Submitted answers only, unless the round's rule counts all saved answers (see ``counted_ratings``).
     """

@@ -1,7 +1,7 @@
 """The reproducibility bundle: data, codebook, study configuration, software versions, and a script
-that recomputes the aggregates from the ratings CSV with ``aggregation.metrics`` and checks them.
+that recomputes the aggregates from the ratings CSV with ``analysis.metrics`` and checks them.
 
-A copy of the pure-Python ``aggregation.metrics`` package goes into the zip, so the script runs
+A copy of the pure-Python ``analysis.metrics`` package goes into the zip, so the script runs
 anywhere numpy and scipy are installed, without this application.
 """
 
@@ -29,7 +29,7 @@ MANIFEST = "SHA256SUMS"
 SCRIPT = Path(__file__).resolve().parent / "bundle_files" / "recompute.py"
 README = Path(__file__).resolve().parent / "bundle_files" / "README.txt"
 R_SCRIPT = Path(__file__).resolve().parent / "bundle_files" / "load.R"
-METRICS_DIR = Path(settings.BASE_DIR) / "aggregation" / "metrics"
+METRICS_DIR = Path(settings.BASE_DIR) / "analysis" / "metrics"
 
 
 def bundle_tables(scope: Scope) -> list[Table]:
@@ -66,9 +66,9 @@ def write_bundle(path: Path, scope: Scope, *, progress: Callable[[int], None] | 
         add("recompute.py", SCRIPT.read_bytes())
         add("README.txt", README.read_bytes())
         add("load.R", R_SCRIPT.read_bytes())
-        add("aggregation/__init__.py", b'"""Only the metrics package ships in the bundle."""\n')
+        add("analysis/__init__.py", b'"""Only the metrics package ships in the bundle."""\n')
         for source in sorted(METRICS_DIR.glob("*.py")):
-            add(f"aggregation/metrics/{source.name}", source.read_bytes())
+            add(f"analysis/metrics/{source.name}", source.read_bytes())
         archive.writestr(MANIFEST, manifest_text(digests))
     return written
 

@@ -2,7 +2,7 @@
 
 Usage: python recompute.py  (in the unpacked bundle; needs numpy and scipy)
 
-Uses the copy of aggregation.metrics shipped next to this script, the quantile method recorded in
+Uses the copy of analysis.metrics shipped next to this script, the quantile method recorded in
 study.json, and the conventions of the codebook: "cannot judge" is excluded from n, SD uses n - 1.
 Checks the columns in COMPARED; the RAND/UCLA, stability and consensus columns are not recomputed.
 A row withheld by disclosure control (``suppressed``) is checked to stand on fewer than k ratings.
@@ -23,7 +23,7 @@ sys.path.insert(0, str(HERE))
 
 import numpy as np  # noqa: E402
 
-from aggregation import metrics  # noqa: E402
+from analysis import metrics  # noqa: E402
 
 TOLERANCE = 1e-9
 COMPARED = ["n", "n_cannot_judge", "median", "q1", "q3", "iqr", "mean", "sd", "cv", "min", "max"]

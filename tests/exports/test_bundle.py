@@ -76,8 +76,8 @@ def test_the_bundle_holds_data_codebook_configuration_and_script(bundle_dir: Pat
         "round_items.csv",
         "participation.csv",
         "suggestions.csv",
-        "aggregation/metrics/__init__.py",
-        "aggregation/metrics/location.py",
+        "analysis/metrics/__init__.py",
+        "analysis/metrics/location.py",
     } <= names
     config = json.loads((bundle_dir / "study.json").read_text())
     assert config["study"]["quantile_method"] == "weibull"

@@ -5,7 +5,8 @@ round's rule and the end each item agrees on (``analysis.rules``), small-group d
 (``analysis.disclosure``), the divides between blocs (``analysis.crossbloc``), the area verdicts of
 the panel and of each bloc (``analysis.verdicts``) and, per
 criterion across areas, Kendall's W and Krippendorff's alpha. The task in ``aggregation.services`` loads
-the inputs and writes the outputs.
+the inputs and writes the outputs; the bundle's ``recompute.py`` calls :func:`compute_with` on the exported
+ratings. :func:`compute_with` takes the settings as one :class:`analysis.settings.AnalysisSettings`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from analysis import metrics
 from analysis.crossbloc import cross_bloc
 from analysis.disclosure import blank_below_k, mark_suppressed
 from analysis.rules import RuleParts, RuleSet, agreement
+from analysis.settings import AnalysisSettings
 from analysis.summary import summarize, value_counts
 from analysis.verdicts import Thresholds, area_verdicts
 
@@ -67,6 +69,29 @@ def compute_round(
         cross_bloc=crossing,
         verdicts=verdicts,
         distributions=value_counts(ratings),
+    )
+
+
+def compute_with(
+    ratings: pd.DataFrame,
+    settings: AnalysisSettings,
+    *,
+    kinds: Mapping[Any, str],
+    previous: pd.DataFrame | None = None,
+) -> RoundResults:
+    """:func:`compute_round` under ``settings``: the counted ratings of a round and of the round before it.
+
+    ``kinds`` maps each criterion's key in the ratings to its kind (benefit, risk, mitigability).
+    """
+    return compute_round(
+        ratings,
+        method=settings.quantile_method,
+        rule=settings.rule,
+        min_group_size=settings.min_group_size,
+        kinds=kinds,
+        thresholds=settings.thresholds,
+        previous=previous,
+        divide_threshold=settings.divide_threshold,
     )
 
 

@@ -28,7 +28,7 @@ from analysis.verdicts import Thresholds
 
 SUBMITTED: Final = "submitted"
 ALL_SAVED: Final = "all"
-_RULE_DEFAULTS: Final = {
+_RULE_DEFAULTS: Final[dict[str, Any]] = {
     "max_iqr": None,
     "band": "",
     "min_percent_in_band": None,

@@ -25,6 +25,15 @@ from django.db.models.functions import Cast, TruncDate
 from elicitation.models import AreaResponse, Expert, Participation, Rating, Round, Study
 from exports import sqlcsv
 from exports.aggregates import AGGREGATE_COLUMNS, aggregate_rows, aggregates_queryset, rating_ranges
+from exports.agreement import (
+    AGREEMENT_COLUMNS,
+    STABILITY_COLUMNS,
+    agreement_count,
+    agreement_rows,
+    previous_rounds,
+    stability_count,
+    stability_rows,
+)
 from exports.audit import audit_table
 from exports.cells import neutralise
 from exports.divides import DIVIDE_COLUMNS, VERDICT_COLUMNS, divide_count, divide_rows, verdict_count, verdict_rows
@@ -55,6 +64,8 @@ TABLE_NAMES = [
     "results",
     "divides",
     "verdicts",
+    "agreement",
+    "stability",
     "areas",
     "criteria",
     "round_items",
@@ -109,6 +120,8 @@ def build_table(name: str, scope: Scope) -> Table:
         "audit": audit_table,
         "divides": divides_table,
         "verdicts": verdicts_table,
+        "agreement": agreement_table,
+        "stability": stability_table,
     }
     return builders[name](scope)
 
@@ -363,4 +376,39 @@ def verdicts_table(scope: Scope) -> Table:
         columns=[Column(*spec) for spec in VERDICT_COLUMNS],
         rows=rows,
         count=lambda: verdict_count(scope.round_ids),
+    )
+
+
+def agreement_table(scope: Scope) -> Table:
+    def rows() -> Iterator[tuple[Any, ...]]:
+        with read_snapshot():
+            yield from agreement_rows(scope.round_ids)
+
+    return Table(
+        name="agreement",
+        title="Agreement per criterion",
+        description="Kendall's W of the experts' rankings of the areas and Krippendorff's alpha, per round and "
+        "criterion, from each round's latest completed run; empty for a criterion fewer than k experts rated.",
+        columns=[Column(*spec) for spec in AGREEMENT_COLUMNS],
+        rows=rows,
+        count=lambda: agreement_count(scope.round_ids),
+    )
+
+
+def stability_table(scope: Scope) -> Table:
+    def previous() -> dict[int, int]:  # read when the table is read, not when it is described
+        return previous_rounds(list(Round.objects.filter(study=scope.study).values_list("number", flat=True)))
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        with read_snapshot():
+            yield from stability_rows(scope.round_ids, previous())
+
+    return Table(
+        name="stability",
+        title="Stability between rounds",
+        description="How each item's ratings moved since the round before, over the experts who rated it in both, "
+        "for the whole panel and each bloc, from each round's latest completed run; suppressed groups are empty.",
+        columns=[Column(*spec) for spec in STABILITY_COLUMNS],
+        rows=rows,
+        count=lambda: stability_count(scope.round_ids, previous()),
     )

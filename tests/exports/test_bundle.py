@@ -93,7 +93,8 @@ def test_the_bundle_holds_data_codebook_configuration_and_script(bundle_dir: Pat
 def test_the_bundles_script_recomputes_and_confirms_the_aggregates(bundle_dir: Path) -> None:
     result = run_script(bundle_dir)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "checked 48 aggregate rows with method weibull: 0 mismatches" in result.stdout
+    tables = "aggregates 48, results 288, stability 144, divides 48, verdicts 34, agreement 12"
+    assert f"checked 574 stored rows ({tables}) of 2 rounds: 0 differences" in result.stdout, result.stdout
 
 
 def test_the_script_fails_on_a_tampered_aggregate(bundle_dir: Path) -> None:
@@ -106,8 +107,8 @@ def test_the_script_fails_on_a_tampered_aggregate(bundle_dir: Path) -> None:
     path.write_text("".join(lines), encoding="utf-8")
     result = run_script(bundle_dir)
     assert result.returncode == 1
-    assert "MISMATCH" in result.stdout
-    assert "median" in result.stdout
+    assert "DIFFERENCE aggregates" in result.stdout
+    assert "median: stored '1.5'" in result.stdout
 
 
 def test_the_script_passes_with_the_linear_quantile_method(
@@ -123,7 +124,8 @@ def test_the_script_passes_with_the_linear_quantile_method(
         archive.extractall(tmp_path / "linear")
     result = run_script(tmp_path / "linear")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "checked 24 aggregate rows with method linear: 0 mismatches" in result.stdout
+    assert "stability not checked (round 1 is not in it)" in result.stdout
+    assert "of 1 rounds: 0 differences" in result.stdout, result.stdout
 
 
 def test_the_manifest_holds_the_sha256_of_every_other_file(bundle_dir: Path) -> None:

@@ -330,7 +330,8 @@ def main(report: Callable[[str], None] = print) -> int:
         report(f"DIFFERENCE {difference}")
     tables = ", ".join(f"{table} {check.checked[table]}" for table in TABLES if table in check.checked)
     total = sum(check.checked.values())
-    report(f"checked {total} stored rows ({tables}) of {len(bundle.rounds)} rounds: {len(check.differences)} differences")
+    found = len(check.differences)
+    report(f"checked {total} stored rows ({tables}) of {len(bundle.rounds)} rounds: {found} differences")
     return 1 if check.differences else 0
 
 

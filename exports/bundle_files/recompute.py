@@ -284,10 +284,9 @@ def recompute(bundle: Bundle, check: Comparison) -> None:
             check.rows(
                 "results", [r for r in stored["results"] if r["group"] == ""], panel, ROUND_ITEM, figures, rounds
             )
-            verdicts = results.verdicts[results.verdicts["group"] == PANEL]
-            check.rows(
-                "verdicts", stored["verdicts"], by_key(verdicts, number, ["area"]), ("round", "area"), VERDICTS, rounds
-            )
+            panel_verdicts = by_key(results.verdicts[results.verdicts["group"] == PANEL], number, ["area"])
+            stored_panel = [r for r in stored["verdicts"] if r["group"] == ""]
+            check.rows("verdicts", stored_panel, panel_verdicts, ("round", "area"), VERDICTS, rounds)
             continue
         check.rows("results", stored["results"], items, (*ROUND_ITEM, "group"), [*figures, "suppressed"], rounds)
         if stability_known:

@@ -8,18 +8,14 @@ import itertools
 import json
 import shutil
 import subprocess
-import sys
-import zipfile
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import User
 
 from aggregation.services import round_aggregate
 from elicitation.models import Study
-from exports.models import ExportJob
-from exports.services import export_job_create
+from tests.exports.bundles import run_script, unpacked_bundle
 
 pytestmark = pytest.mark.django_db
 
@@ -30,28 +26,7 @@ def bundle_dir(
 ) -> Path:
     for round_ in rated_study.rounds.all():  # the aggregates are the stored runs' rows
         round_aggregate(round_id=round_.pk)
-    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
-        job = export_job_create(user=coordinator_a, study=rated_study, fmt="bundle")
-    job.refresh_from_db()
-    assert job.status == ExportJob.Status.DONE
-    target = tmp_path / "bundle"
-    with zipfile.ZipFile(Path(settings.EXPORTS_ROOT) / job.file_name) as archive:
-        archive.extractall(target)
-    return target
-
-
-def run_script(directory: Path) -> subprocess.CompletedProcess[str]:
-    # An empty PYTHONPATH and a foreign working directory: the script must use the bundle's own metrics copy.
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": ""}
-    return subprocess.run(
-        [sys.executable, str(directory / "recompute.py")],
-        cwd=directory.parent,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return unpacked_bundle(rated_study, coordinator_a, tmp_path / "bundle", django_capture_on_commit_callbacks)
 
 
 def test_the_bundle_holds_data_codebook_configuration_and_script(bundle_dir: Path, rated_study: Study) -> None:
@@ -117,12 +92,10 @@ def test_the_script_passes_with_the_linear_quantile_method(
     rated_study.quantile_method = Study.QuantileMethod.LINEAR
     rated_study.save()
     round_aggregate(round_id=rated_study.rounds.get(number=2).pk)
-    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
-        job = export_job_create(user=coordinator_a, study=rated_study, fmt="bundle", round_numbers=[2])
-    job.refresh_from_db()
-    with zipfile.ZipFile(Path(settings.EXPORTS_ROOT) / job.file_name) as archive:
-        archive.extractall(tmp_path / "linear")
-    result = run_script(tmp_path / "linear")
+    linear = unpacked_bundle(
+        rated_study, coordinator_a, tmp_path / "linear", django_capture_on_commit_callbacks, round_numbers=[2]
+    )
+    result = run_script(linear)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "stability not checked (round 1 is not in it)" in result.stdout
     assert "of 1 rounds: 0 differences" in result.stdout, result.stdout

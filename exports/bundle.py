@@ -201,6 +201,8 @@ def study_configuration(scope: Scope) -> dict[str, Any]:
             "stability.csv": "how each item's ratings moved since the round before, panel and blocs",
             "analysis/": "the analysis package the application computed with, unchanged (numpy, scipy, pandas)",
             "codebook.csv": "every column and code",
+            "study.json": "this configuration: the study, its items, rounds, rules and each round's analysis settings",
+            "README.txt": "the files of the bundle in short, and how to check them",
             "recompute.py": "recomputes every result table from ratings.csv and the settings here, and compares",
             MANIFEST: "the SHA-256 of every other file in the bundle",
         },

@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 
 from aggregation.services import round_aggregate
@@ -63,6 +64,21 @@ def test_the_bundle_holds_data_codebook_configuration_and_script(bundle_dir: Pat
     assert [r["number"] for r in config["rounds"]] == [1, 2]
     assert config["software"]["coopsurvey"]
     assert config["software"]["numpy"]
+    settings_of_round = config["rounds"][1]["analysis_settings"]
+    assert settings_of_round["quantile_method"] == "weibull"
+    assert settings_of_round["rule"]["max_iqr"] == "1.00"
+    assert settings_of_round["inclusion"] == "submitted"
+    assert config["rounds"][1]["previous_round"] == 1
+
+
+def test_every_file_of_the_bundle_is_described_in_the_docs(bundle_dir: Path) -> None:
+    docs = (Path(settings.BASE_DIR) / "docs" / "exports.md").read_text(encoding="utf-8")
+    section = docs[docs.index("## The reproducibility bundle") : docs.index("## Pages")]
+    for path in bundle_dir.iterdir():
+        name = f"{path.name}/" if path.is_dir() else path.name
+        assert f"`{name}`" in section or f"`{path.stem}`" in section, name
+    config = json.loads((bundle_dir / "study.json").read_text())
+    assert set(config["files"]) >= {p.name if p.is_file() else f"{p.name}/" for p in bundle_dir.iterdir()}
 
 
 def test_the_bundles_script_recomputes_and_confirms_the_aggregates(bundle_dir: Path) -> None:

@@ -8,6 +8,7 @@ import csv
 import random
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -32,7 +33,7 @@ CENTRES: dict[str, dict[str, float]] = {
 SPREAD = {"North": 0.5}  # North agrees within itself; the other blocs spread their ratings wider
 
 
-def generated_study(coordinator: User, **fields: object) -> Study:
+def generated_study(coordinator: User, **fields: Any) -> Study:
     """Three closed rounds, each aggregated: ratings drawn per bloc, converging, some "cannot judge";
     round 2 has experts who saved but did not submit; round 3 runs under rule version 2, counting every saved answer.
     """

@@ -22,7 +22,7 @@ worker) appends its rows but never becomes current. Its rows stay for the record
 the round is open a run that becomes current is published only if its contributors (experts with at least
 one rating) include at least k = ``Study.min_group_size`` experts who were not contributors of the last
 published run, and no (item, group) row it shows differs from that run's by 1 to k - 1 raters
-(``aggregation.disclosure.difference_discloses``: k new experts overall may be one new in a bloc). So two
+(``analysis.disclosure.difference_discloses``: k new experts overall may be one new in a bloc). So two
 published views of an open round never differ by fewer than k people joining. Once
 the round is closed, the current run is the final one and is published whatever it adds.
 
@@ -46,9 +46,9 @@ from django.db import connection, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
-from aggregation.disclosure import difference_discloses
 from aggregation.models import AggregationRun, ItemResult
-from aggregation.summary import RATING_COLUMNS
+from analysis.disclosure import difference_discloses
+from analysis.summary import RATING_COLUMNS
 from elicitation.models import AnswerRevision, Rating, Round
 
 
@@ -215,7 +215,7 @@ def _rows_disclose(run: AggregationRun, *, min_group_size: int) -> bool:
     """Whether a row the run would show differs by 1 to k - 1 raters from that row as last shown.
 
     k new contributors overall can still be one new expert in a bloc, or one on an item the others skipped:
-    ``aggregation.disclosure.difference_discloses`` compares every shown (item, group) row with its most
+    ``analysis.disclosure.difference_discloses`` compares every shown (item, group) row with its most
     recent shown version in any published run of the round (a row withheld in between is not forgotten).
     Two queries.
     """

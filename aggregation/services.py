@@ -13,7 +13,9 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -23,11 +25,11 @@ from django.utils import timezone
 
 from aggregation import runs
 from aggregation.code_version import code_version
-from aggregation.compute import RoundResults, compute_round
 from aggregation.models import AggregationRun, AreaVerdict, CriterionAgreement, CrossBloc, ItemResult
-from aggregation.rules import RuleSet
-from aggregation.summary import RATING_COLUMNS
-from aggregation.verdicts import Thresholds
+from analysis.compute import RoundResults, compute_with
+from analysis.settings import SUBMITTED, AnalysisSettings
+from analysis.summary import RATING_COLUMNS
+from analysis.verdicts import Thresholds
 from elicitation.models import Criterion, Expert, Round, Study
 from elicitation.selectors_rounds import counted_ratings
 
@@ -38,7 +40,7 @@ HOLD_NAMESPACE = 0x486F_6C64  # "Hold": a run's pause point between computing an
 
 
 def load_ratings(*, round_id: int, study_id: int) -> pd.DataFrame:
-    """The round's counted ratings as the DataFrame ``aggregation.summary`` expects (value NaN = cannot judge).
+    """The round's counted ratings as the DataFrame ``analysis.summary`` expects (value NaN = cannot judge).
 
     Submitted answers only, unless the round's rule counts all saved answers (see ``counted_ratings``).
     """
@@ -67,18 +69,42 @@ def previous_round(round_: Round) -> Round | None:
     return Round.objects.filter(study_id=round_.study_id, number__lt=round_.number).order_by("-number").first()
 
 
-def rule_of(round_: Round) -> RuleSet | None:
-    """The round's frozen rule with its per-kind and per-criterion parts (one query for the criteria)."""
+def settings_content(round_: Round) -> dict[str, Any]:
+    """The round's analysis settings as a plain mapping, the shape of a plan's content (``analysis.settings``).
+
+    What the worker computes with, and what the export bundle's ``study.json`` records per round for
+    ``recompute.py``: the study's quantile method, k and verdict thresholds, and the round's frozen rule.
+    """
+    study = round_.study
     rule = round_.consensus_rule
-    if rule is None:
-        return None
-    criteria = Criterion.objects.filter(study_id=round_.study_id).values_list("id", "code", "kind")
-    return RuleSet.from_rule(rule, {pk: (code, kind) for pk, code, kind in criteria})
+    return {
+        "quantile_method": study.quantile_method,
+        "min_group_size": study.min_group_size,
+        "thresholds": {name: _plain(getattr(study, f"{name}_threshold")) for name in THRESHOLD_NAMES},
+        "rule": None if rule is None else {name: _plain(getattr(rule, name)) for name in RULE_KEYS},
+        "divide_threshold": _plain(rule.divide_threshold) if rule is not None else None,
+        "inclusion": rule.inclusion if rule is not None else SUBMITTED,
+    }
 
 
-def divide_threshold_of(round_: Round) -> float | None:
+THRESHOLD_NAMES = ("benefit", "risk_low", "risk_safeguard", "risk_avoid")
+RULE_KEYS = (
+    "max_iqr", "band", "min_percent_in_band", "max_percent_opposite_band", "max_cv", "min_cns",
+    "require_rand_agreement", "parts_by_kind", "parts_by_criterion",
+)  # fmt: skip
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready: a Decimal as its decimal text, so the mapping holds exactly what the database does."""
+    return str(value) if isinstance(value, Decimal) else value
+
+
+def settings_of(round_: Round, criteria: Mapping[Any, tuple[str, str]]) -> AnalysisSettings:
+    """The round's settings; ``criteria`` maps criterion id to (code, kind)."""
     rule = round_.consensus_rule
-    return float(rule.divide_threshold) if rule is not None else None
+    return AnalysisSettings.from_mapping(
+        settings_content(round_), criteria, rule_version=rule.version if rule is not None else None
+    )
 
 
 def thresholds_of(study: Study) -> Thresholds:
@@ -96,7 +122,7 @@ class RoundInputs:
 
     ratings: pd.DataFrame
     previous: pd.DataFrame | None
-    rule: RuleSet | None
+    settings: AnalysisSettings
     kinds: dict[object, str]
     snapshot: runs.Snapshot
     recipe: dict[str, Any]
@@ -110,8 +136,8 @@ def read_inputs(round_: Round) -> RoundInputs:
         ratings = load_ratings(round_id=round_.pk, study_id=study.pk)
         earlier = previous_round(round_)
         previous = load_ratings(round_id=earlier.pk, study_id=study.pk) if earlier else None
-        kinds: dict[object, str] = dict(Criterion.objects.filter(study=study).values_list("id", "kind"))
-        rule_set = rule_of(round_)
+        criteria = {pk: (code, kind) for pk, code, kind in study.criteria.values_list("id", "code", "kind")}
+    kinds: dict[object, str] = {pk: kind for pk, (_code, kind) in criteria.items()}
     rule = round_.consensus_rule
     recipe = {
         "rule": [rule.pk, rule.version] if rule else None,
@@ -125,7 +151,7 @@ def read_inputs(round_: Round) -> RoundInputs:
     return RoundInputs(
         ratings=ratings,
         previous=previous,
-        rule=rule_set,
+        settings=settings_of(round_, criteria),
         kinds=kinds,
         snapshot=snapshot,
         recipe=recipe,
@@ -133,17 +159,7 @@ def read_inputs(round_: Round) -> RoundInputs:
 
 
 def compute_inputs(round_: Round, inputs: RoundInputs) -> RoundResults:
-    study = round_.study
-    return compute_round(
-        inputs.ratings,
-        method=study.quantile_method,
-        rule=inputs.rule,
-        min_group_size=study.min_group_size,
-        kinds=inputs.kinds,
-        thresholds=thresholds_of(study),
-        previous=inputs.previous,
-        divide_threshold=divide_threshold_of(round_),
-    )
+    return compute_with(inputs.ratings, inputs.settings, kinds=inputs.kinds, previous=inputs.previous)
 
 
 def compute_for_round(round_: Round, *, timings: dict[str, float] | None = None) -> tuple[RoundResults, pd.DataFrame]:

@@ -166,12 +166,12 @@ def naive_compute(
     """The baseline: the same result tables, with a Python function per group through groupby().apply()."""
     from scipy import stats
 
-    from aggregation import metrics
-    from aggregation.compute import RoundResults, criterion_agreement
-    from aggregation.crossbloc import CROSS_BLOC_COLUMNS
-    from aggregation.disclosure import mark_suppressed
-    from aggregation.rules import consensus
-    from aggregation.verdicts import area_verdicts
+    from analysis import metrics
+    from analysis.compute import RoundResults, criterion_agreement
+    from analysis.crossbloc import CROSS_BLOC_COLUMNS
+    from analysis.disclosure import mark_suppressed
+    from analysis.rules import consensus
+    from analysis.verdicts import area_verdicts
 
     panel = ratings.assign(group="")
     blocs = ratings.assign(group=ratings["bloc"])
@@ -307,8 +307,8 @@ def main(argv: list[str] | None = None) -> int:
     from django.db import connection
 
     from aggregation import services
-    from aggregation.compute import compute_round
-    from aggregation.rules import RuleParts
+    from analysis.compute import compute_round
+    from analysis.rules import RuleParts
     from elicitation.models import Criterion
 
     print(f"database: {connection.vendor}; python {platform.python_version()}; {os.cpu_count()} cores")

@@ -2,7 +2,7 @@
 
 Pools ``--experts`` x ``--questions`` quantity answers (default 100 x 200, of which ``--seeds`` 20 are seed
 questions; 5%/50%/95% quantiles, a quarter of the questions on a log background, 2% unanswered) with
-:func:`aggregation.metrics.cooke.classical_model` in each setting, and prints the median and the spread of
+:func:`analysis.metrics.cooke.classical_model` in each setting, and prints the median and the spread of
 ``--repeat`` runs. The optimised settings pool one decision maker per candidate cutoff (one per expert) over
 the seeds, then the chosen one over every question. No database, no Django.
 
@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from aggregation.metrics.cooke import WeightType, classical_model
+from analysis.metrics.cooke import WeightType, classical_model
 
 SETTINGS: list[tuple[str, WeightType, float | None]] = [
     ("global, optimised cutoff", "global", None),

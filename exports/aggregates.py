@@ -77,12 +77,12 @@ def aggregate_rows(queryset: Any, ranges: dict[tuple[int, int, int], tuple[int, 
     """Exported rows in AGGREGATE_COLUMNS order: text neutralised, no RAND/UCLA class or agreed end as an empty cell."""
     for round_id, area_id, criterion_id, study, number, area, criterion, *stored, suppressed, method in queryset:
         statistics = dict(zip(_STORED, stored, strict=True))
-        if suppressed:  # stored with its counts for the audit trail; no number of it leaves (aggregation.disclosure)
+        if suppressed:  # stored with its counts for the audit trail; no number of it leaves (analysis.disclosure)
             statistics = dict.fromkeys(statistics)
         for code in ("rand_class", "consensus_band"):  # stored "" = no class / no agreed end: an empty cell
             if statistics.get(code) == "":
                 statistics[code] = None
-        # A suppressed row is empty in the stored results (aggregation.disclosure); its range stays empty too.
+        # A suppressed row is empty in the stored results (analysis.disclosure); its range stays empty too.
         low, high = (None, None) if suppressed else ranges.get((round_id, area_id, criterion_id), (None, None))
         row = {
             "study": str(study),

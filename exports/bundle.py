@@ -1,8 +1,9 @@
 """The reproducibility bundle: data, codebook, study configuration, software versions, and a script
-that recomputes the aggregates from the ratings CSV with ``aggregation.metrics`` and checks them.
+that recomputes every stored result table from the ratings CSV and the analysis settings, and compares.
 
-A copy of the pure-Python ``aggregation.metrics`` package goes into the zip, so the script runs
-anywhere numpy and scipy are installed, without this application.
+The ``analysis`` package ships whole and unchanged (the code the worker ran), so ``recompute.py`` runs
+anywhere numpy, scipy and pandas are installed, without this application. ``study.json`` records each
+round's analysis settings (``aggregation.services.settings_content``, the mapping the worker computes with).
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from typing import IO, Any, cast
 from django.conf import settings
 from django.utils import timezone
 
+from aggregation.services import settings_content
 from elicitation.models import Study
+from exports.agreement import previous_rounds
 from exports.tables import TABLE_NAMES, Scope, Table, build_table
 from exports.version import software_versions
 from exports.writers import write_codebook_csv, write_csv
@@ -29,7 +32,7 @@ MANIFEST = "SHA256SUMS"
 SCRIPT = Path(__file__).resolve().parent / "bundle_files" / "recompute.py"
 README = Path(__file__).resolve().parent / "bundle_files" / "README.txt"
 R_SCRIPT = Path(__file__).resolve().parent / "bundle_files" / "load.R"
-METRICS_DIR = Path(settings.BASE_DIR) / "aggregation" / "metrics"
+ANALYSIS_DIR = Path(settings.BASE_DIR) / "analysis"
 
 
 def bundle_tables(scope: Scope) -> list[Table]:
@@ -66,11 +69,15 @@ def write_bundle(path: Path, scope: Scope, *, progress: Callable[[int], None] | 
         add("recompute.py", SCRIPT.read_bytes())
         add("README.txt", README.read_bytes())
         add("load.R", R_SCRIPT.read_bytes())
-        add("aggregation/__init__.py", b'"""Only the metrics package ships in the bundle."""\n')
-        for source in sorted(METRICS_DIR.glob("*.py")):
-            add(f"aggregation/metrics/{source.name}", source.read_bytes())
+        for source in analysis_sources():
+            add(f"analysis/{source.relative_to(ANALYSIS_DIR).as_posix()}", source.read_bytes())
         archive.writestr(MANIFEST, manifest_text(digests))
     return written
+
+
+def analysis_sources() -> list[Path]:
+    """Every module of the analysis package, in path order (what ``code_version`` hashes)."""
+    return sorted(ANALYSIS_DIR.rglob("*.py"), key=lambda p: p.as_posix())
 
 
 class HashingWriter:
@@ -96,7 +103,8 @@ def manifest_text(digests: dict[str, str]) -> str:
 def study_configuration(scope: Scope) -> dict[str, Any]:
     """Everything needed to interpret and recompute the data; no coordinator or expert identity."""
     study: Study = scope.study
-    rounds = study.rounds.filter(pk__in=scope.round_ids).select_related("consensus_rule").order_by("number")
+    rounds = study.rounds.filter(pk__in=scope.round_ids).select_related("study", "consensus_rule").order_by("number")
+    previous = previous_rounds(list(study.rounds.values_list("number", flat=True)))
     return {
         "format_version": 1,
         "exported_at": timezone.now().isoformat(),
@@ -148,6 +156,9 @@ def study_configuration(scope: Scope) -> dict[str, Any]:
                 "closed_at": r.closed_at,
                 "deadline": r.deadline,
                 "consensus_rule_version": r.consensus_rule.version if r.consensus_rule else None,
+                "previous_round": previous.get(r.number),
+                "ratings_exported": r.pk in scope.answer_round_ids,
+                "analysis_settings": settings_content(r),
             }
             for r in rounds
         ],
@@ -186,8 +197,13 @@ def study_configuration(scope: Scope) -> dict[str, Any]:
             "audit.csv": "the study's audit log as a hash chain (each previous_hash is the hash of the row before)",
             "divides.csv": "how each item divides the blocs, the largest divide first",
             "verdicts.csv": "each area's cooperation verdict, for the panel and each bloc of at least k",
+            "agreement.csv": "Kendall's W and Krippendorff's alpha per round and criterion",
+            "stability.csv": "how each item's ratings moved since the round before, panel and blocs",
+            "analysis/": "the analysis package the application computed with, unchanged (numpy, scipy, pandas)",
             "codebook.csv": "every column and code",
-            "recompute.py": "recomputes aggregates.csv from ratings.csv and checks them",
+            "study.json": "this configuration: the study, its items, rounds, rules and each round's analysis settings",
+            "README.txt": "the files of the bundle in short, and how to check them",
+            "recompute.py": "recomputes every result table from ratings.csv and the settings here, and compares",
             MANIFEST: "the SHA-256 of every other file in the bundle",
         },
     }

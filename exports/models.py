@@ -48,6 +48,8 @@ class ExportJob(models.Model):
         AUDIT = "audit", _("Audit log (hash chain)")
         DIVIDES = "divides", _("Divides between blocs (largest first)")
         VERDICTS = "verdicts", _("Cooperation verdicts (panel and blocs)")
+        AGREEMENT = "agreement", _("Agreement per criterion (Kendall's W, Krippendorff's alpha)")
+        STABILITY = "stability", _("Stability between rounds (panel and blocs)")
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="export_jobs")

@@ -1,4 +1,4 @@
-"""Panel composition as counts, through disclosure control (``aggregation.disclosure``).
+"""Panel composition as counts, through disclosure control (``analysis.disclosure``).
 
 The table publishes the total, the counts by bloc and by sector and the bloc-by-sector cells, so every
 "total = sum of parts" it contains is a relation along which a withheld count could be derived:
@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from aggregation import disclosure
+from analysis import disclosure
 from exports.cells import neutralise
 
 Key = tuple[str, str, str]  # (grouping, bloc, sector)

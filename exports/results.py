@@ -36,7 +36,7 @@ RESULT_COLUMNS: list[ColumnSpec] = [
         "code_version",
         "string",
         "Version of the code that computed the row: package version + the first 12 hex digits of a SHA-256 "
-        "of the analysis code (aggregation/metrics and the pure modules beside it).",
+        "of the analysis code (analysis/metrics and the pure modules beside it).",
         "",
     ),
     ("finished_at", "string", "When the run finished: ISO 8601 date and time in UTC.", ""),

@@ -1,6 +1,6 @@
 """The columns the aggregates and results tables share, each described once.
 
-Both tables carry the round summary of ``aggregation.summary`` (see ``docs/metrics.md``):
+Both tables carry the round summary of ``analysis.summary`` (see ``docs/metrics.md``):
 ``aggregates`` for the whole panel, recomputed from the exported ratings, and ``results`` for the
 panel and each bloc, as the latest aggregation run stored them. Defining the columns once keeps
 their names, types and codebook text the same in both.
@@ -149,7 +149,7 @@ COLUMNS = {spec[0]: spec for spec in _COLUMNS}
 
 IDENTITY = ["study", "round", "area", "criterion"]
 COUNTS = ["n", "n_cannot_judge"]
-# The rest of the round summary (aggregation.summary.SUMMARY_COLUMNS) and the consensus verdict.
+# The rest of the round summary (analysis.summary.SUMMARY_COLUMNS) and the consensus verdict.
 STATISTICS = [name for name in COLUMNS if name not in {*IDENTITY, *COUNTS, "quantile_method"}]
 
 

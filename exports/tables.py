@@ -25,6 +25,15 @@ from django.db.models.functions import Cast, TruncDate
 from elicitation.models import AreaResponse, Expert, Participation, Rating, Round, Study
 from exports import sqlcsv
 from exports.aggregates import AGGREGATE_COLUMNS, aggregate_rows, aggregates_queryset, rating_ranges
+from exports.agreement import (
+    AGREEMENT_COLUMNS,
+    STABILITY_COLUMNS,
+    agreement_count,
+    agreement_rows,
+    previous_rounds,
+    stability_count,
+    stability_rows,
+)
 from exports.audit import audit_table
 from exports.cells import neutralise
 from exports.divides import DIVIDE_COLUMNS, VERDICT_COLUMNS, divide_count, divide_rows, verdict_count, verdict_rows
@@ -32,6 +41,7 @@ from exports.expressions import neutralised, pseudonym
 from exports.panel import panel_rows
 from exports.participation import participation_experts_table, participation_table
 from exports.results import RESULT_COLUMNS, result_rows, results_queryset
+from exports.statistics import ColumnSpec
 from exports.streaming import read_snapshot
 from exports.study_tables import (
     areas_table,
@@ -55,6 +65,8 @@ TABLE_NAMES = [
     "results",
     "divides",
     "verdicts",
+    "agreement",
+    "stability",
     "areas",
     "criteria",
     "round_items",
@@ -109,6 +121,8 @@ def build_table(name: str, scope: Scope) -> Table:
         "audit": audit_table,
         "divides": divides_table,
         "verdicts": verdicts_table,
+        "agreement": agreement_table,
+        "stability": stability_table,
     }
     return builders[name](scope)
 
@@ -333,34 +347,71 @@ def results_table(scope: Scope) -> Table:
     )
 
 
-def divides_table(scope: Scope) -> Table:
-    def rows() -> Iterator[tuple[Any, ...]]:
-        with read_snapshot():
-            yield from divide_rows(scope.round_ids)
+def _stored_table(
+    name: str,
+    title: str,
+    description: str,
+    columns: list[ColumnSpec],
+    rows: Callable[[], Iterator[tuple[Any, ...]]],
+    count: Callable[[], int],
+) -> Table:
+    """A table of stored result rows, read inside one snapshot when it is read (``exports.streaming``)."""
 
-    return Table(
-        name="divides",
-        title="Divides between blocs",
-        description="How each item divides the blocs with at least k ratings, from each round's latest completed "
+    def in_snapshot() -> Iterator[tuple[Any, ...]]:
+        with read_snapshot():
+            yield from rows()
+
+    columns_of = [Column(*spec) for spec in columns]
+    return Table(name=name, title=title, description=description, columns=columns_of, rows=in_snapshot, count=count)
+
+
+def divides_table(scope: Scope) -> Table:
+    return _stored_table(
+        "divides",
+        "Divides between blocs",
+        "How each item divides the blocs with at least k ratings, from each round's latest completed "
         "run, the largest divide first: bloc medians and ends, Kruskal-Wallis, Holm-adjusted pairwise "
         "Mann-Whitney, and whether the item is split along bloc lines.",
-        columns=[Column(*spec) for spec in DIVIDE_COLUMNS],
-        rows=rows,
-        count=lambda: divide_count(scope.round_ids),
+        DIVIDE_COLUMNS,
+        lambda: divide_rows(scope.round_ids),
+        lambda: divide_count(scope.round_ids),
     )
 
 
 def verdicts_table(scope: Scope) -> Table:
-    def rows() -> Iterator[tuple[Any, ...]]:
-        with read_snapshot():
-            yield from verdict_rows(scope.round_ids)
-
-    return Table(
-        name="verdicts",
-        title="Cooperation verdicts",
-        description="Each area's cooperation verdict from each round's latest completed run, for the whole panel "
+    return _stored_table(
+        "verdicts",
+        "Cooperation verdicts",
+        "Each area's cooperation verdict from each round's latest completed run, for the whole panel "
         "and for each bloc with at least k ratings behind it.",
-        columns=[Column(*spec) for spec in VERDICT_COLUMNS],
-        rows=rows,
-        count=lambda: verdict_count(scope.round_ids),
+        VERDICT_COLUMNS,
+        lambda: verdict_rows(scope.round_ids),
+        lambda: verdict_count(scope.round_ids),
+    )
+
+
+def agreement_table(scope: Scope) -> Table:
+    return _stored_table(
+        "agreement",
+        "Agreement per criterion",
+        "Kendall's W of the experts' rankings of the areas and Krippendorff's alpha, per round and "
+        "criterion, from each round's latest completed run; empty for a criterion fewer than k experts rated.",
+        AGREEMENT_COLUMNS,
+        lambda: agreement_rows(scope.round_ids),
+        lambda: agreement_count(scope.round_ids),
+    )
+
+
+def stability_table(scope: Scope) -> Table:
+    def previous() -> dict[int, int]:  # read when the table is read, not when it is described
+        return previous_rounds(list(Round.objects.filter(study=scope.study).values_list("number", flat=True)))
+
+    return _stored_table(
+        "stability",
+        "Stability between rounds",
+        "How each item's ratings moved since the round before, over the experts who rated it in both, "
+        "for the whole panel and each bloc, from each round's latest completed run; suppressed groups are empty.",
+        STABILITY_COLUMNS,
+        lambda: stability_rows(scope.round_ids, previous()),
+        lambda: stability_count(scope.round_ids, previous()),
     )

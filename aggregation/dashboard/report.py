@@ -1,6 +1,6 @@
 """Tables for the dashboard and the printable report, built from the selectors' rows without more queries.
 
-The report's panel composition goes through ``aggregation.disclosure``: no count below k is shown, nor one
+The report's panel composition goes through ``analysis.disclosure``: no count below k is shown, nor one
 that could be worked out from the total and the counts shown.
 """
 
@@ -12,10 +12,10 @@ from typing import Any, TypeVar
 
 from django.utils.translation import gettext_lazy
 
-from aggregation import disclosure
 from aggregation.dashboard import selectors
 from aggregation.dashboard.selectors import Label
 from aggregation.models import AreaVerdict, CrossBloc, ItemResult
+from analysis import disclosure
 from elicitation.models import ConsensusRule, Round, Study
 
 T = TypeVar("T")
@@ -83,7 +83,7 @@ def composition(study: Study) -> dict[str, Any]:
     """The panel size, and the panel by bloc and by sector, through disclosure control (one query).
 
     Both tables add up to the panel size, so a withheld count could be derived from the others: the
-    complementary suppression of ``aggregation.disclosure`` withholds what that takes (None = withheld).
+    complementary suppression of ``analysis.disclosure`` withholds what that takes (None = withheld).
     """
     by_bloc, by_sector = selectors.panel_composition(study)
     blocs, sectors = ordered(by_bloc, study.blocs), ordered(by_sector, study.sectors)

@@ -188,7 +188,7 @@ def area_verdicts(round_id: int) -> dict[int, AreaVerdict]:
 def bloc_verdicts(round_id: int) -> dict[tuple[str, int], AreaVerdict]:
     """Each bloc's cooperation verdict per area, keyed by (bloc, area id) (one query).
 
-    Only blocs with at least k ratings behind a verdict have one (see ``aggregation.verdicts``).
+    Only blocs with at least k ratings behind a verdict have one (see ``analysis.verdicts``).
     """
     shown = AreaVerdict.objects.filter(run_id__in=shown_runs([round_id])).exclude(group="")
     return {(v.group, v.area_id): v for v in shown}

@@ -6,7 +6,7 @@ least k new contributors have joined; see ``aggregation.runs``): n, median and i
 with the study's quantile method, the distribution as a small bar chart, the expert's own earlier
 answer, and the moderated rationales of the area. What could identify a person is suppressed:
 
-- what may be shown is decided by ``aggregation.disclosure``, as for every other output: fewer than
+- what may be shown is decided by ``analysis.disclosure``, as for every other output: fewer than
   k = ``study.min_group_size`` raters give no statistics, no chart, no rationales;
 - a breakdown by bloc (when the study shows one, ``Study.feedback_by_bloc``) shows the blocs disclosure
   control lets through: none below k, none that could be derived by subtracting the shown blocs from the
@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count
 
-from aggregation import disclosure
-from aggregation.metrics import quantile
 from aggregation.numbers import number_text
 from aggregation.selectors import shown_item_rows
+from analysis import disclosure
+from analysis.metrics import quantile
 from elicitation.models import AreaResponse, Expert, Rating, Round, Study
 from elicitation.selectors_rounds import counted_ratings
 

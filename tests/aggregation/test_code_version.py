@@ -23,7 +23,7 @@ def test_the_analysis_code_is_the_metrics_and_the_pure_modules_beside_them() -> 
 
 
 def test_any_edit_to_the_analysis_code_changes_the_hash_and_nothing_else_does(tmp_path: Path) -> None:
-    copy = tmp_path / "aggregation"
+    copy = tmp_path / "analysis"
     shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__", "migrations"))
     assert analysis_hash(copy) == analysis_hash()
     (copy / "services.py").write_text("# a Django module: not analysis code\nimport django\n")

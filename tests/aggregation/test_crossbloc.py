@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from aggregation import metrics
-from aggregation.crossbloc import cross_bloc, holm_rows
-from aggregation.disclosure import mark_suppressed
-from aggregation.rules import RuleParts, agreement
-from aggregation.summary import summarize
+from analysis import metrics
+from analysis.crossbloc import cross_bloc, holm_rows
+from analysis.disclosure import mark_suppressed
+from analysis.rules import RuleParts, agreement
+from analysis.summary import summarize
 
 RULE = RuleParts(max_iqr=1)
 COMET = RuleParts(band="either", min_percent_in_band=70, max_percent_opposite_band=15)

@@ -1,11 +1,11 @@
-"""Disclosure control (``aggregation.disclosure``) on worked examples: primary and complementary suppression."""
+"""Disclosure control (``analysis.disclosure``) on worked examples: primary and complementary suppression."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from aggregation.disclosure import (
+from analysis.disclosure import (
     blank_below_k,
     difference_discloses,
     mark_suppressed,
@@ -13,7 +13,7 @@ from aggregation.disclosure import (
     withheld,
     withheld_groups,
 )
-from aggregation.summary import summarize
+from analysis.summary import summarize
 
 
 def test_primary_suppression_withholds_one_to_k_minus_one():

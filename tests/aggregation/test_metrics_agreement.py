@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from scipy import stats
 from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_fleiss_kappa
 
-from aggregation import metrics
+from analysis import metrics
 
 NO_DEADLINE = settings(deadline=None, max_examples=200)  # the suite may share a busy machine
 Level: TypeAlias = Literal["nominal", "ordinal", "interval", "ratio"]

@@ -1,4 +1,4 @@
-"""The public surface of aggregation.metrics: names, signatures, docstrings and no Django."""
+"""The public surface of analysis.metrics: names, signatures, docstrings and no Django."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from aggregation import metrics
+from analysis import metrics
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PUBLIC_FUNCTIONS = {
@@ -78,9 +78,7 @@ def test_it_documents_every_public_function_with_a_source_or_a_pointer_to_one(na
 
 
 def test_it_imports_without_django() -> None:
-    code = (
-        "import sys, aggregation.metrics; sys.exit(1 if any(m.split('.')[0] == 'django' for m in sys.modules) else 0)"
-    )
+    code = "import sys, analysis.metrics; sys.exit(1 if any(m.split('.')[0] == 'django' for m in sys.modules) else 0)"
     completed = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, check=False, capture_output=True)
     assert completed.returncode == 0, completed.stderr.decode()
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from aggregation import metrics
+from analysis import metrics
 
 NO_DEADLINE = settings(deadline=None, max_examples=200)  # the suite may share a busy machine
 

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from aggregation.metrics import cooke
-from aggregation.metrics.cooke import WeightType, classical_model
-from aggregation.metrics.cooke_scores import mixture_quantiles
+from analysis.metrics import cooke
+from analysis.metrics.cooke import WeightType, classical_model
+from analysis.metrics.cooke_scores import mixture_quantiles
 
 NAN = np.nan
 Q3 = [0.05, 0.5, 0.95]
@@ -247,7 +247,7 @@ def test_it_cites_its_sources_and_imports_without_django() -> None:
     assert "Cooke & Goossens 2008" in doc
     assert "657" in (cooke.__doc__ or "")
     code = (
-        "import sys, aggregation.metrics.cooke; "
+        "import sys, analysis.metrics.cooke; "
         "sys.exit(1 if any(m.split('.')[0] == 'django' for m in sys.modules) else 0)"
     )
     completed = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, check=False, capture_output=True)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from aggregation.metrics.cooke import ClassicalModelResult, classical_model
+from analysis.metrics.cooke import ClassicalModelResult, classical_model
 
 # The in-repo copy makes a fresh clone self-contained; the original lives in the `shared` folder beside the
 # project root (or in $COOPSURVEY_SHARED_DIR) and must stay identical to it.

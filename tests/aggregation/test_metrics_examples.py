@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from aggregation import metrics
+from analysis import metrics
 
 # The in-repo copy makes a fresh clone self-contained; the original lives in the `shared` folder beside the
 # project root (or in $COOPSURVEY_SHARED_DIR) and must stay identical to it.

@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from aggregation.metrics.cooke import classical_model
-from aggregation.metrics.excalibur import (
+from analysis.metrics.cooke import classical_model
+from analysis.metrics.excalibur import (
     ExcaliburCase,
     ExcaliburFormatError,
     decode_case_file,
@@ -158,7 +158,7 @@ def test_it_refuses_to_write_what_the_format_cannot_hold() -> None:
 
 
 def test_it_imports_without_django() -> None:
-    code = "import sys, aggregation.metrics.excalibur; sys.exit(any(m.split('.')[0] == 'django' for m in sys.modules))"
+    code = "import sys, analysis.metrics.excalibur; sys.exit(any(m.split('.')[0] == 'django' for m in sys.modules))"
     completed = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, check=False, capture_output=True)
     assert completed.returncode == 0, completed.stderr.decode()
 

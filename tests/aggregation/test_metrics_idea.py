@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from aggregation.metrics.cooke import classical_model
-from aggregation.metrics.idea import IdeaAnswer, IdeaAnswerError, idea_answer_errors, standardise_idea
+from analysis.metrics.cooke import classical_model
+from analysis.metrics.idea import IdeaAnswer, IdeaAnswerError, idea_answer_errors, standardise_idea
 
 Q3 = [0.05, 0.5, 0.95]
 Q5 = [0.05, 0.25, 0.5, 0.75, 0.95]
@@ -119,6 +119,6 @@ def test_it_refuses_malformed_quantiles_and_scales() -> None:
 
 
 def test_it_imports_without_django() -> None:
-    code = "import sys, aggregation.metrics.idea; sys.exit(any(m.split('.')[0] == 'django' for m in sys.modules))"
+    code = "import sys, analysis.metrics.idea; sys.exit(any(m.split('.')[0] == 'django' for m in sys.modules))"
     completed = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, check=False, capture_output=True)
     assert completed.returncode == 0, completed.stderr.decode()

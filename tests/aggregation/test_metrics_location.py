@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aggregation import metrics
+from analysis import metrics
 
 Method: TypeAlias = Literal["weibull", "linear"]
 METHODS: tuple[Method, ...] = ("weibull", "linear")

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from aggregation import metrics
+from analysis import metrics
 
 
 def test_it_finds_ipras_disagreement_in_a_panel_split_between_the_ends() -> None:

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from aggregation.rules import RuleParts, RuleSet, agreement, consensus, evaluate_parts
+from analysis.rules import RuleParts, RuleSet, agreement, consensus, evaluate_parts
 
 
 def rows(**columns: list[object]) -> pd.DataFrame:

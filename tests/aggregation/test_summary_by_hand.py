@@ -7,9 +7,9 @@ import math
 import pandas as pd
 import pytest
 
-from aggregation import metrics
-from aggregation.disclosure import mark_suppressed
-from aggregation.summary import summarize
+from analysis import metrics
+from analysis.disclosure import mark_suppressed
+from analysis.summary import summarize
 
 NAN = math.nan
 

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aggregation import metrics
-from aggregation.summary import SUMMARY_COLUMNS, summarize
+from analysis import metrics
+from analysis.summary import SUMMARY_COLUMNS, summarize
 
 SCALES = [(1, 9), (1, 5), (0, 10), (1, 7)]
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from aggregation.verdicts import Thresholds, area_verdicts
+from analysis.verdicts import Thresholds, area_verdicts
 
 KINDS = {"B1": "benefit", "B2": "benefit", "R1": "risk", "R2": "risk"}
 

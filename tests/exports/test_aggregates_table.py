@@ -21,7 +21,7 @@ from django.test.utils import CaptureQueriesContext
 import aggregation
 from aggregation.models import ItemResult
 from aggregation.services import round_aggregate
-from aggregation.summary import SUMMARY_COLUMNS
+from analysis.summary import SUMMARY_COLUMNS
 from elicitation.models import Study
 from exports.statistics import COUNTS, STATISTICS
 from exports.tables import build_table, scope_for

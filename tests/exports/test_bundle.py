@@ -8,8 +8,6 @@ import itertools
 import json
 import shutil
 import subprocess
-import sys
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -18,8 +16,7 @@ from django.contrib.auth.models import User
 
 from aggregation.services import round_aggregate
 from elicitation.models import Study
-from exports.models import ExportJob
-from exports.services import export_job_create
+from tests.exports.bundles import run_script, unpacked_bundle
 
 pytestmark = pytest.mark.django_db
 
@@ -30,28 +27,7 @@ def bundle_dir(
 ) -> Path:
     for round_ in rated_study.rounds.all():  # the aggregates are the stored runs' rows
         round_aggregate(round_id=round_.pk)
-    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
-        job = export_job_create(user=coordinator_a, study=rated_study, fmt="bundle")
-    job.refresh_from_db()
-    assert job.status == ExportJob.Status.DONE
-    target = tmp_path / "bundle"
-    with zipfile.ZipFile(Path(settings.EXPORTS_ROOT) / job.file_name) as archive:
-        archive.extractall(target)
-    return target
-
-
-def run_script(directory: Path) -> subprocess.CompletedProcess[str]:
-    # An empty PYTHONPATH and a foreign working directory: the script must use the bundle's own metrics copy.
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": ""}
-    return subprocess.run(
-        [sys.executable, str(directory / "recompute.py")],
-        cwd=directory.parent,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return unpacked_bundle(rated_study, coordinator_a, tmp_path / "bundle", django_capture_on_commit_callbacks)
 
 
 def test_the_bundle_holds_data_codebook_configuration_and_script(bundle_dir: Path, rated_study: Study) -> None:
@@ -76,8 +52,8 @@ def test_the_bundle_holds_data_codebook_configuration_and_script(bundle_dir: Pat
         "round_items.csv",
         "participation.csv",
         "suggestions.csv",
-        "aggregation/metrics/__init__.py",
-        "aggregation/metrics/location.py",
+        "analysis/metrics/__init__.py",
+        "analysis/metrics/location.py",
     } <= names
     config = json.loads((bundle_dir / "study.json").read_text())
     assert config["study"]["quantile_method"] == "weibull"
@@ -88,12 +64,28 @@ def test_the_bundle_holds_data_codebook_configuration_and_script(bundle_dir: Pat
     assert [r["number"] for r in config["rounds"]] == [1, 2]
     assert config["software"]["coopsurvey"]
     assert config["software"]["numpy"]
+    settings_of_round = config["rounds"][1]["analysis_settings"]
+    assert settings_of_round["quantile_method"] == "weibull"
+    assert settings_of_round["rule"]["max_iqr"] == "1.00"
+    assert settings_of_round["inclusion"] == "submitted"
+    assert config["rounds"][1]["previous_round"] == 1
+
+
+def test_every_file_of_the_bundle_is_described_in_the_docs(bundle_dir: Path) -> None:
+    docs = (Path(settings.BASE_DIR) / "docs" / "exports.md").read_text(encoding="utf-8")
+    section = docs[docs.index("## The reproducibility bundle") : docs.index("## Pages")]
+    for path in bundle_dir.iterdir():
+        name = f"{path.name}/" if path.is_dir() else path.name
+        assert f"`{name}`" in section or f"`{path.stem}`" in section, name
+    config = json.loads((bundle_dir / "study.json").read_text())
+    assert set(config["files"]) >= {p.name if p.is_file() else f"{p.name}/" for p in bundle_dir.iterdir()}
 
 
 def test_the_bundles_script_recomputes_and_confirms_the_aggregates(bundle_dir: Path) -> None:
     result = run_script(bundle_dir)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "checked 48 aggregate rows with method weibull: 0 mismatches" in result.stdout
+    tables = "aggregates 48, results 288, stability 144, divides 48, verdicts 34, agreement 12"
+    assert f"checked 574 stored rows ({tables}) of 2 rounds: 0 differences" in result.stdout, result.stdout
 
 
 def test_the_script_fails_on_a_tampered_aggregate(bundle_dir: Path) -> None:
@@ -106,8 +98,8 @@ def test_the_script_fails_on_a_tampered_aggregate(bundle_dir: Path) -> None:
     path.write_text("".join(lines), encoding="utf-8")
     result = run_script(bundle_dir)
     assert result.returncode == 1
-    assert "MISMATCH" in result.stdout
-    assert "median" in result.stdout
+    assert "DIFFERENCE aggregates" in result.stdout
+    assert "median: stored '1.5'" in result.stdout
 
 
 def test_the_script_passes_with_the_linear_quantile_method(
@@ -116,14 +108,13 @@ def test_the_script_passes_with_the_linear_quantile_method(
     rated_study.quantile_method = Study.QuantileMethod.LINEAR
     rated_study.save()
     round_aggregate(round_id=rated_study.rounds.get(number=2).pk)
-    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
-        job = export_job_create(user=coordinator_a, study=rated_study, fmt="bundle", round_numbers=[2])
-    job.refresh_from_db()
-    with zipfile.ZipFile(Path(settings.EXPORTS_ROOT) / job.file_name) as archive:
-        archive.extractall(tmp_path / "linear")
-    result = run_script(tmp_path / "linear")
+    linear = unpacked_bundle(
+        rated_study, coordinator_a, tmp_path / "linear", django_capture_on_commit_callbacks, round_numbers=[2]
+    )
+    result = run_script(linear)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "checked 24 aggregate rows with method linear: 0 mismatches" in result.stdout
+    assert "stability not checked (round 1 is not in it)" in result.stdout
+    assert "of 1 rounds: 0 differences" in result.stdout, result.stdout
 
 
 def test_the_manifest_holds_the_sha256_of_every_other_file(bundle_dir: Path) -> None:

@@ -131,6 +131,8 @@ def test_xlsx_has_a_sheet_per_table_and_a_codebook(
         "results",
         "divides",
         "verdicts",
+        "agreement",
+        "stability",
         "areas",
         "criteria",
         "round_items",

@@ -6,7 +6,7 @@ Invitation``); a real Celery worker aggregates after each save, on PostgreSQL, w
 After each save the coordinator polls everything they can see and the first expert reloads their feedback
 (``tests.security.attack``). The attacker then subtracts every pair of observations.
 
-- No figure anywhere stands on 1 to k - 1 experts (disclosure control, ``aggregation.disclosure``).
+- No figure anywhere stands on 1 to k - 1 experts (disclosure control, ``analysis.disclosure``).
 - No two observations differ by 1 to k - 1 experts, so no rating is recovered, nor attributed by
   participation timing (the publication rule: live results change only in published snapshots that
   add at least k contributors, and in which no shown row, panel or bloc, changed by fewer than k).

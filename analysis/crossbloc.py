@@ -4,9 +4,9 @@ For every (area, criterion), from the summary rows (with ``consensus``, ``consen
 and the ratings:
 
 - the blocs compared are those with at least k ratings of the item that disclosure control shows
-  (``aggregation.disclosure``: the others never count as evidence either way nor enter a test), largest
+  (``analysis.disclosure``: the others never count as evidence either way nor enter a test), largest
   first; each compared bloc's consensus and the end it agrees on;
-- the medians of the compared blocs that are not suppressed (see ``aggregation.disclosure``) and the
+- the medians of the compared blocs that are not suppressed (see ``analysis.disclosure``) and the
   largest difference between them: the size of the divide;
 - a Kruskal-Wallis H test across all compared blocs (Kruskal & Wallis 1952; tie-corrected chi-squared
   approximation, as ``scipy.stats.kruskal``) and two-sided Mann-Whitney U tests between every pair of
@@ -32,8 +32,8 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from aggregation import metrics
-from aggregation.summary import PANEL, ItemKeys
+from analysis import metrics
+from analysis.summary import PANEL, ItemKeys
 
 CROSS_BLOC_COLUMNS: Final = (
     "area", "criterion", "panel_consensus", "consensus_in_every_bloc", "blocs_compared",
@@ -50,7 +50,7 @@ def cross_bloc(
 ) -> pd.DataFrame:
     """One row per (area, criterion) of ``summary`` with the columns of :data:`CROSS_BLOC_COLUMNS`.
 
-    ``summary`` has the columns of ``aggregation.summary.summarize`` plus ``consensus`` (True/False/None),
+    ``summary`` has the columns of ``analysis.summary.summarize`` plus ``consensus`` (True/False/None),
     ``consensus_band`` and ``suppressed``; ``ratings`` is the frame the summary was computed from.
     ``divide_threshold``: bloc medians this far apart split the item (None: only opposite ends do).
     """

@@ -13,7 +13,7 @@ so every statistic is computed from an items x categories counts table built wit
 (sorting within groups reduces to counting): quantiles by walking the cumulative counts
 (``metrics.quantile_from_counts``), moments by matrix products, and the ordinal measures with the
 ``metrics.*_rows`` functions. The only loop is over the distinct scales of the criteria (usually one).
-The numbers equal the scalar functions of :mod:`aggregation.metrics` (property-tested in
+The numbers equal the scalar functions of :mod:`analysis.metrics` (property-tested in
 ``tests/aggregation/test_summary_vectorised.py``).
 
 Conventions are those of the metrics package: "cannot judge" is not in n; SD with n - 1; quartiles and
@@ -21,7 +21,7 @@ RAND/UCLA percentiles by ``method`` (Hyndman-Fan type 6 "weibull" or type 7 "lin
 are NaN. RAND/UCLA columns exist only for 1-9 scales (NaN / "" / None elsewhere and for n = 0).
 
 Stability (``previous`` given): the same experts' paired ratings of the same item in both rounds, pairs
-with a missing side dropped, as :func:`aggregation.metrics.stability`. The Wilcoxon signed-rank test is
+with a missing side dropped, as :func:`analysis.metrics.stability`. The Wilcoxon signed-rank test is
 computed vectorised with scipy's normal approximation (tie-corrected, no continuity correction) wherever
 scipy would use it (more than 50 pairs, or ties/zeros and more than 13 pairs). For the small items on
 which scipy computes an exact or permutation p-value, the same null distribution is computed for all of
@@ -37,8 +37,8 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from aggregation import metrics
-from aggregation.metrics._inputs import FloatArray, IntArray
+from analysis import metrics
+from analysis.metrics._inputs import FloatArray, IntArray
 
 RATING_COLUMNS: Final = ("area", "criterion", "expert", "bloc", "value", "scale_min", "scale_max")
 STATISTIC_COLUMNS: Final = (

@@ -6,7 +6,7 @@ kinds, per group (the panel "" and each bloc) and area:
 1. **avoid** — some risk criterion has median >= ``risk_avoid`` (default 7) *with* consensus;
 2. **promising** — every benefit criterion has median >= ``benefit`` (default 7) and every risk criterion
    median <= ``risk_low`` (default 3), each with consensus (under a rule that knows the low end, see
-   ``aggregation.rules``: agreement that a risk is low is consensus too);
+   ``analysis.rules``: agreement that a risk is low is consensus too);
 3. **safeguards** — every benefit criterion has median >= ``benefit`` with consensus, some risk criterion
    has median >= ``risk_safeguard`` (default 4), and, when the study has a *mitigability* criterion ("how
    far could safeguards reduce these risks?"), the panel agrees that mitigability is high (median >=
@@ -29,7 +29,7 @@ from typing import Any, Final, cast
 import numpy as np
 import pandas as pd
 
-from aggregation.summary import PANEL
+from analysis.summary import PANEL
 
 BENEFIT: Final = "benefit"
 RISK: Final = "risk"

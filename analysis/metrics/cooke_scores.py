@@ -1,6 +1,6 @@
 """The scores of Cooke's classical model: intrinsic range, information, calibration and the decision maker.
 
-Building blocks of :func:`aggregation.metrics.cooke.classical_model`, vectorised over experts, items and
+Building blocks of :func:`analysis.metrics.cooke.classical_model`, vectorised over experts, items and
 (for the cutoff search) candidate weightings. Formulas: Cooke (1991), *Experts in Uncertainty*, Oxford
 University Press, ch. 12; Cooke & Goossens (2008), "TU Delft expert judgment data base", Reliab. Eng. Syst.
 Saf. 93:657-674. Conventions where the books leave a choice (ties at a quantile, the intrinsic range, the

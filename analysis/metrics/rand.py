@@ -42,7 +42,7 @@ def ipras(values: Ratings, method: str = "weibull") -> IprasResult:
     """IPRAS disagreement test of the RAND/UCLA manual (Fitch et al. 2001, ch. 7) for 1-9 ratings.
 
     IPR = P70 - P30; IPRCP = (P30 + P70) / 2; AI = |5 - IPRCP|; IPRAS = 2.35 + 1.5 AI; disagreement when
-    IPR > IPRAS (a tie is not disagreement). Percentiles use :func:`~aggregation.metrics.quantile` with
+    IPR > IPRAS (a tie is not disagreement). Percentiles use :func:`~analysis.metrics.quantile` with
     ``method`` (the manual does not fix one; type 6 "weibull" is the SPSS default). Missing values are
     dropped. For empty input every number is NaN, n is 0 and disagreement is False.
     Raises ``ValueError`` for ratings outside 1-9 or an unknown method.

@@ -116,7 +116,7 @@ def standardise_idea(
 
     Hemming et al. (2018), Methods Ecol. Evol. 9:169. ``lowest``, ``best``, ``highest`` and ``confidence``
     (percent, 50-100) broadcast together (e.g. experts x items); the result has their shape plus one axis of
-    ``quantiles`` (e.g. experts x items x Q), ready for :func:`aggregation.metrics.cooke.classical_model`.
+    ``quantiles`` (e.g. experts x items x Q), ready for :func:`analysis.metrics.cooke.classical_model`.
     NaN in all four fields is an unanswered question and gives NaN quantiles. Anything else that
     :func:`idea_answer_errors` refuses raises :class:`IdeaAnswerError` naming ``question`` (and the index
     of the answer, for arrays) and the fields.

@@ -25,7 +25,7 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
-from aggregation.summary import PANEL, STABILITY_COLUMNS, STATISTIC_COLUMNS
+from analysis.summary import PANEL, STABILITY_COLUMNS, STATISTIC_COLUMNS
 
 K = TypeVar("K", bound=Hashable)
 

@@ -1,11 +1,12 @@
 """Everything a round's results need, computed from plain DataFrames (no Django here).
 
-:func:`compute_round` chains the pure steps: the summary (``aggregation.summary``), consensus under the
-round's rule and the end each item agrees on (``aggregation.rules``), small-group disclosure control
-(``aggregation.disclosure``), the divides between blocs (``aggregation.crossbloc``), the area verdicts of
-the panel and of each bloc (``aggregation.verdicts``) and, per
+:func:`compute_round` chains the pure steps: the summary (``analysis.summary``), consensus under the
+round's rule and the end each item agrees on (``analysis.rules``), small-group disclosure control
+(``analysis.disclosure``), the divides between blocs (``analysis.crossbloc``), the area verdicts of
+the panel and of each bloc (``analysis.verdicts``) and, per
 criterion across areas, Kendall's W and Krippendorff's alpha. The task in ``aggregation.services`` loads
-the inputs and writes the outputs.
+the inputs and writes the outputs; the bundle's ``recompute.py`` calls :func:`compute_with` on the exported
+ratings. :func:`compute_with` takes the settings as one :class:`analysis.settings.AnalysisSettings`.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from aggregation import metrics
-from aggregation.crossbloc import cross_bloc
-from aggregation.disclosure import blank_below_k, mark_suppressed
-from aggregation.rules import RuleParts, RuleSet, agreement
-from aggregation.summary import summarize, value_counts
-from aggregation.verdicts import Thresholds, area_verdicts
+from analysis import metrics
+from analysis.crossbloc import cross_bloc
+from analysis.disclosure import blank_below_k, mark_suppressed
+from analysis.rules import RuleParts, RuleSet, agreement
+from analysis.settings import AnalysisSettings
+from analysis.summary import summarize, value_counts
+from analysis.verdicts import Thresholds, area_verdicts
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ def compute_round(
     previous: pd.DataFrame | None = None,
     divide_threshold: float | None = None,
 ) -> RoundResults:
-    """All result tables of one round from its ratings (see ``aggregation.summary`` for the columns).
+    """All result tables of one round from its ratings (see ``analysis.summary`` for the columns).
 
     ``divide_threshold``: bloc medians at least this far apart split an item (the rule's frozen setting).
     """
@@ -67,6 +69,29 @@ def compute_round(
         cross_bloc=crossing,
         verdicts=verdicts,
         distributions=value_counts(ratings),
+    )
+
+
+def compute_with(
+    ratings: pd.DataFrame,
+    settings: AnalysisSettings,
+    *,
+    kinds: Mapping[Any, str],
+    previous: pd.DataFrame | None = None,
+) -> RoundResults:
+    """:func:`compute_round` under ``settings``: the counted ratings of a round and of the round before it.
+
+    ``kinds`` maps each criterion's key in the ratings to its kind (benefit, risk, mitigability).
+    """
+    return compute_round(
+        ratings,
+        method=settings.quantile_method,
+        rule=settings.rule,
+        min_group_size=settings.min_group_size,
+        kinds=kinds,
+        thresholds=settings.thresholds,
+        previous=previous,
+        divide_threshold=settings.divide_threshold,
     )
 
 

@@ -14,8 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from aggregation.jobs import round_aggregation_rerun
 from aggregation.models import AggregationRun, AreaVerdict, CriterionAgreement, CrossBloc, ItemResult
+from core.admin import ViewOnlyAdmin, operator, run_service
 from elicitation.admin import rounds as elicitation_rounds
-from elicitation.admin.base import ViewOnlyAdmin, operator, run_service
 from elicitation.models import Round
 
 

@@ -18,7 +18,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from coopsurvey.ratelimit import LINK_WINDOW_SECONDS, client_address, hit, log_exceeded, used_up
+from core.ratelimit import LINK_WINDOW_SECONDS, client_address, hit, log_exceeded, used_up
 from elicitation.models import Expert
 from elicitation.services.expert_access import expert_invitation_check
 from elicitation.views.expert_access import SESSION_KEY, session_expert

@@ -16,8 +16,8 @@ from rest_framework.request import Request
 
 from api import serializers as out
 from api.access import coordinated_study_ids, round_in_scope, study_in_scope
+from core.access import studies_for_coordinator
 from elicitation.models import Area, Criterion, Expert, Participation, Round, RoundItem
-from elicitation.selectors import studies_for_coordinator
 
 UUID_PATTERN = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
 

@@ -21,9 +21,9 @@ from rest_framework.views import APIView
 from api.authentication_expert import ExpertSessionAuthentication, InvitationAuthentication, IsExpert
 from api.schema import ErrorSerializer
 from api.serializers import UtcDayField
+from core.errors import InvalidInput, RoundNotOpen
 from elicitation.models import Area, Criterion, Expert, Rating, Round, RoundItem
 from elicitation.services.answers import AnswerInput, Source, answers_save
-from elicitation.services.errors import InvalidInput, RoundNotOpen
 
 MAX_ANSWERS = 2000  # more than any round asks
 UNKNOWN_ID = 0  # an area or criterion not in the study: the service reports it as not asked

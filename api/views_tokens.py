@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from api.models import ApiToken
 from api.services import api_token_create, api_token_revoke
-from elicitation.services.errors import ServiceError
+from core.errors import ServiceError
 
 
 @login_required

@@ -49,7 +49,7 @@ def main() -> int:
     from rest_framework.exceptions import ParseError
 
     from api.parsers import JSONParser
-    from elicitation.services.errors import ImportFailed
+    from core.errors import ImportFailed
     from elicitation.services.imports import EXPERT_COLUMNS, MAX_COLUMNS, MAX_EXPERT_ROWS, read_csv
     from tests.security.hostile import nested_json, wide_panel_csv
 

@@ -3,7 +3,7 @@
 An invitation, reminder or new-link email holds the expert's personal link, a password-reset
 email the reset link: printed whole, a worker's log would hold every secret. With DEBUG on (a
 developer's machine, ``make demo``) the email is printed as it is, so its link can be followed;
-otherwise the links are redacted as in every other log (elicitation.link_redaction).
+otherwise the links are redacted as in every other log (coopsurvey.link_redaction).
 With DEBUG off the console backend is refused at start-up unless ``EMAIL_CONSOLE_ALLOWED=1``
 (coopsurvey/settings.py), and ``check --deploy`` warns while it is on (coopsurvey/checks.py).
 """
@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail.backends.console import EmailBackend
 
-from elicitation.link_redaction import redact
+from coopsurvey.link_redaction import redact
 
 CONSOLE_BACKEND = "coopsurvey.mail.ConsoleEmailBackend"
 

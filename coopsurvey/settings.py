@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "core",
     "elicitation",
     "aggregation",
 ]
@@ -300,8 +301,8 @@ CELERY_BEAT_SCHEDULE["aggregation-sweep"] = {
 }
 
 # Personal link tokens (/e/<token>/) never reach the logs: Django's request and server loggers and the
-# console handler rewrite them (elicitation.link_redaction); gunicorn uses coopsurvey.gunicorn_logging.
-LOGGING["filters"] = {"redact_link_tokens": {"()": "elicitation.link_redaction.RedactLinkTokens"}}
+# console handler rewrite them (coopsurvey.link_redaction); gunicorn uses coopsurvey.gunicorn_logging.
+LOGGING["filters"] = {"redact_link_tokens": {"()": "coopsurvey.link_redaction.RedactLinkTokens"}}
 LOGGING["handlers"]["console"]["filters"] = ["redact_link_tokens"]  # type: ignore[index]
 LOGGING["loggers"]["django.server"] = {"filters": ["redact_link_tokens"]}  # type: ignore[index]
 LOGGING["loggers"]["django.request"] = {"filters": ["redact_link_tokens"]}  # type: ignore[index]

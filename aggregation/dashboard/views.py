@@ -25,8 +25,8 @@ from django.utils.translation import gettext as _
 from aggregation.dashboard import figures, report, selectors
 from aggregation.dashboard.words import quantile_method_in_words
 from aggregation.models import AreaVerdict, CrossBloc
+from core.access import study_for_coordinator
 from elicitation.models import Round, Study
-from elicitation.selectors import study_for_coordinator
 from elicitation.services.rules import rule_in_words
 
 PANEL = selectors.PANEL

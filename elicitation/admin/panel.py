@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from elicitation.admin.base import ViewOnlyAdmin, is_superuser, operator
+from core.admin import ViewOnlyAdmin, is_superuser, operator
 from elicitation.models import Expert, InvitationToken
 from elicitation.services.panel import expert_links_revoke
 

@@ -18,7 +18,7 @@ from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
-from elicitation.admin.base import ViewOnlyAdmin
+from core.admin import ViewOnlyAdmin
 from elicitation.models import AnswerRevision, Rating, Round, Study
 
 HIDDEN = _("hidden (strict anonymity)")

@@ -20,10 +20,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aggregation.jobs import request_aggregation
+from core.audit import audit
+from core.errors import InvalidInput, RoundNotOpen
 from elicitation.models import AnswerRevision, AreaResponse, Expert, Participation, Rating, Round, RoundItem, Suggestion
 from elicitation.models.answers import RATIONALE_MAX_LENGTH, SUGGESTION_MAX_LENGTH
-from elicitation.services.audit import audit
-from elicitation.services.errors import InvalidInput, RoundNotOpen
 from elicitation.services.locks import lock_open_round
 from elicitation.services.rating_writes import (
     ItemRules,

@@ -26,9 +26,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.audit import audit
+from core.errors import IllegalTransition
 from elicitation.models import AnswerRevision, AreaResponse, Expert, Round, Suggestion
-from elicitation.services.audit import audit
-from elicitation.services.errors import IllegalTransition
 from elicitation.services.locks import lock_round
 from elicitation.services.tokens import tokens_revoke
 

@@ -12,9 +12,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.audit import audit, audit_refusal
+from core.errors import InvalidInput
 from elicitation.models import Expert, InvitationToken, Participation, Round
-from elicitation.services.audit import audit, audit_refusal
-from elicitation.services.errors import InvalidInput
 from elicitation.services.tokens import token_claim, token_find, token_record_use
 
 # Refused guesses, counted per client and window (RefusedAttempts), by the way they came in.

@@ -16,11 +16,11 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from core.audit import audit
+from core.errors import ImportFailed, InvalidInput
 from elicitation.models import Area, Criterion, Expert, Study
 from elicitation.models.panel import email_key
 from elicitation.services import items, panel
-from elicitation.services.audit import audit
-from elicitation.services.errors import ImportFailed, InvalidInput
 
 MAX_IMPORT_BYTES = 1_000_000
 MAX_EXPERT_ROWS = 2_000

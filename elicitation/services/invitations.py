@@ -19,9 +19,9 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from core.audit import audit
+from core.errors import IllegalTransition
 from elicitation.models import Expert, Participation, Round
-from elicitation.services.audit import audit
-from elicitation.services.errors import IllegalTransition
 from elicitation.services.round_messages import email_render, round_email_context
 from elicitation.services.rounds import User
 from elicitation.services.tokens import token_issue

@@ -19,9 +19,9 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.audit import audit
+from core.errors import IllegalTransition, InvalidInput
 from elicitation.models import Area, AreaRevision, Criterion, Rating, Round, RoundItem, Study
-from elicitation.services.audit import audit
-from elicitation.services.errors import IllegalTransition, InvalidInput
 from elicitation.services.translations import own_texts, stamp_changes
 
 ItemT = TypeVar("ItemT", Area, Criterion)

@@ -11,10 +11,10 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 
-from coopsurvey.ratelimit import hit
+from core.audit import audit
+from core.ratelimit import hit
 from elicitation.models import Expert, Round
 from elicitation.models.panel import email_key
-from elicitation.services.audit import audit
 from elicitation.services.invitations import expert_email_send, expert_link
 from elicitation.services.tokens import token_issue
 

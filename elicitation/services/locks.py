@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from core.errors import RoundNotOpen
 from elicitation.models import Round
-from elicitation.services.errors import RoundNotOpen
 
 
 def lock_round(*, round_id: int) -> Round:

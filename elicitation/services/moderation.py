@@ -6,11 +6,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.audit import audit
+from core.errors import InvalidInput
 from elicitation.models import AreaResponse
 from elicitation.models.answers import RATIONALE_MAX_LENGTH
-from elicitation.services.audit import audit
 from elicitation.services.erasure import ERASED_TEXT
-from elicitation.services.errors import InvalidInput
 from elicitation.services.rounds import User
 
 

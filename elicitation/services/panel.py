@@ -14,10 +14,10 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
+from core.audit import audit
+from core.errors import InvalidInput
 from elicitation.models import Expert, Study
 from elicitation.models.panel import email_key
-from elicitation.services.audit import audit
-from elicitation.services.errors import InvalidInput
 from elicitation.services.tokens import tokens_revoke
 
 MAX_NAME = 200

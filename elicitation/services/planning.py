@@ -19,9 +19,9 @@ from django.utils.module_loading import import_string
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from core.audit import audit
+from core.errors import IllegalTransition, InvalidInput
 from elicitation.models import Area, AreaRevision, Round, RoundItem, Study, Suggestion
-from elicitation.services.audit import audit
-from elicitation.services.errors import IllegalTransition, InvalidInput
 from elicitation.services.items import area_revisions_record
 from elicitation.services.rounds import Item, User, active_items, round_create, round_set_items
 from elicitation.services.translations import own_texts, stamp_changes

@@ -18,10 +18,10 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from core.audit import audit
+from core.errors import IllegalTransition, InvalidInput
 from elicitation.models import Area, Criterion, Expert, Round, RoundItem
 from elicitation.selectors_rounds import area_revisions_for_round
-from elicitation.services.audit import audit
-from elicitation.services.errors import IllegalTransition, InvalidInput
 from elicitation.services.locks import lock_round
 from elicitation.services.rounds import User
 

@@ -17,9 +17,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from aggregation import jobs
+from core.audit import audit
+from core.errors import IllegalTransition, InvalidInput
 from elicitation.models import Participation, Round, RoundItem, Study
-from elicitation.services.audit import audit
-from elicitation.services.errors import IllegalTransition, InvalidInput
 from elicitation.services.locks import lock_round
 from elicitation.services.translations import parity_problems
 

@@ -13,9 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aggregation.numbers import number_text
+from core.audit import audit
+from core.errors import InvalidInput
 from elicitation.models import ConsensusRule, Criterion, Study
-from elicitation.services.audit import audit
-from elicitation.services.errors import InvalidInput
 
 # The parts of one rule: the default parts, and those an override per criterion kind or criterion may hold.
 PARTS = (

@@ -12,10 +12,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.audit import audit
+from core.errors import InvalidInput
 from elicitation.models import Area, ConsensusRule, Criterion, InvitationToken, Round, Study
 from elicitation.models.study import STUDY_TEXT_KEYS
-from elicitation.services.audit import audit
-from elicitation.services.errors import InvalidInput
 from elicitation.services.translations import own_texts, stamp_changes
 from elicitation.study_templates import get_template
 

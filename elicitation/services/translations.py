@@ -22,10 +22,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.audit import audit
+from core.errors import InvalidInput
 from elicitation.models import Area, Criterion, Round, Study
 from elicitation.models.study import STUDY_TEXT_KEYS
-from elicitation.services.audit import audit
-from elicitation.services.errors import InvalidInput
 
 User = AbstractBaseUser | AnonymousUser
 Owner = Study | Area | Criterion

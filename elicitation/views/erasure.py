@@ -14,11 +14,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from core.access import study_for_coordinator
+from core.errors import ServiceError
 from elicitation.models import Expert, Study
 from elicitation.models.panel import email_key
-from elicitation.selectors import study_for_coordinator
 from elicitation.services.erasure import expert_erase
-from elicitation.services.errors import ServiceError
 
 TEMPLATE = "elicitation/setup/expert_erase.html"
 

@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from coopsurvey.ratelimit import LINK_WINDOW_SECONDS, client_address, rate_limited
+from core.errors import InvalidInput, RoundNotOpen
+from core.ratelimit import LINK_WINDOW_SECONDS, client_address, rate_limited
 from elicitation.expert_form import (
     PostedAnswers,
     RoundForm,
@@ -25,7 +26,6 @@ from elicitation.expert_form import (
 )
 from elicitation.models import Expert, Participation, Rating, Round, RoundItem, Study
 from elicitation.services.answers import answers_save, area_response_save, ratings_save, round_submit, suggestion_add
-from elicitation.services.errors import InvalidInput, RoundNotOpen
 from elicitation.services.expert_access import expert_consent, expert_language_set, expert_link_open
 from elicitation.services.feedback import feedback_source, round_feedback
 from elicitation.views.expert_access import expert_context, expert_required, link_invalid, no_referrer, session_start

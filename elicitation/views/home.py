@@ -3,7 +3,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from elicitation.selectors import studies_for_coordinator
+from core.access import studies_for_coordinator
 
 
 @login_required

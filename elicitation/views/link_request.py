@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
-from coopsurvey.ratelimit import client_address, rate_limited
+from core.ratelimit import client_address, rate_limited
 from elicitation.services.link_requests import expert_link_request
 
 

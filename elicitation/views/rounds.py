@@ -19,12 +19,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from coopsurvey.middleware import TIME_ZONE_SESSION_KEY, known_zone
+from core.access import study_for_coordinator
+from core.errors import ServiceError
 from elicitation.forms_rounds import DeadlineForm
 from elicitation.models import Expert, Round, Study
-from elicitation.selectors import study_for_coordinator
 from elicitation.selectors_rounds import experts_not_in_round, participations_of_round, round_of_study, rounds_for_study
 from elicitation.services import invitations, rounds
-from elicitation.services.errors import ServiceError
 from elicitation.services.translations import language_name
 
 

@@ -11,9 +11,9 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from elicitation.selectors import study_for_coordinator
+from core.access import study_for_coordinator
+from core.errors import ServiceError
 from elicitation.selectors_rounds import round_of_study
-from elicitation.services.errors import ServiceError
 from elicitation.services.round_messages import email_preview, round_set_messages
 from elicitation.services.translations import language_name
 from elicitation.views.rounds import detail_url, refused, see_detail

@@ -12,12 +12,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from core.access import study_for_coordinator
+from core.errors import ServiceError
 from elicitation.forms_rounds import HideForm, TranslationForm
 from elicitation.models import AreaResponse, Study
-from elicitation.selectors import study_for_coordinator
 from elicitation.selectors_rounds import rationales_of_round, round_of_study
 from elicitation.services.erasure import ERASED_TEXT
-from elicitation.services.errors import ServiceError
 from elicitation.services.moderation import rationale_hide, rationale_translate, rationale_unhide
 from elicitation.views.rounds import refused
 

@@ -13,12 +13,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.access import study_for_coordinator
+from core.errors import IllegalTransition, ServiceError
 from elicitation.forms_rounds import AreaAddForm, AreaTextForm, ItemsForm
 from elicitation.models import Area, Round, Study
-from elicitation.selectors import study_for_coordinator
 from elicitation.selectors_rounds import item_grid, round_of_study, suggestions_of_study
 from elicitation.services import planning, rounds
-from elicitation.services.errors import IllegalTransition, ServiceError
 from elicitation.services.translations import language_name, own_text, text_state
 from elicitation.views.rounds import detail_url, refused, see_detail
 

@@ -8,7 +8,7 @@ from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from elicitation.services.errors import ImportFailed, ServiceError
+from core.errors import ImportFailed, ServiceError
 
 
 def form_with_errors(form: forms.BaseForm, error: ServiceError) -> None:

@@ -14,11 +14,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.access import study_for_coordinator
+from core.errors import ServiceError
 from elicitation.forms_setup import AreaForm, CriterionForm, ImportForm
 from elicitation.models import Area, Criterion, Study
-from elicitation.selectors import study_for_coordinator
 from elicitation.services import imports, items
-from elicitation.services.errors import ServiceError
 from elicitation.views.setup_common import render_invalid, render_refused
 
 

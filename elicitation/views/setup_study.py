@@ -14,12 +14,12 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.access import study_for_coordinator
+from core.errors import ServiceError
 from elicitation.forms_setup import CoordinatorAddForm, RuleForm, StudyCreateForm, StudySettingsForm
 from elicitation.models import Study
-from elicitation.selectors import study_for_coordinator
 from elicitation.selectors_study import study_overview
 from elicitation.services import rules, studies
-from elicitation.services.errors import ServiceError
 from elicitation.views.setup_common import form_with_errors, render_invalid, render_refused
 
 

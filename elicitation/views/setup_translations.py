@@ -11,8 +11,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from elicitation.selectors import study_for_coordinator
-from elicitation.services.errors import ServiceError
+from core.access import study_for_coordinator
+from core.errors import ServiceError
 from elicitation.services.translations import expert_languages, language_name, text_confirm, text_table
 
 

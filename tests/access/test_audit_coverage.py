@@ -502,7 +502,7 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("api-v1:study-experts-import", "POST"): _api_experts_import,
     ("api-v1:export-list", "POST"): _api_export_create,
     ("api-v1:me-ratings", "PUT"): _api_me_ratings,
-    # Django's admin (a superuser); its log-in and password pages are the site's views (coopsurvey/accounts.py).
+    # Django's admin (a superuser); its log-in and password pages are the site's views (core/accounts.py).
     ("admin-login", "POST"): _admin_login,
     ("admin:login", "POST"): _admin_login,
     ("admin-password-change", "POST"): _admin_password_change,

@@ -158,7 +158,7 @@ EXPECTED: dict[str, dict[str, str] | None] = {
     "dashboard:divided": COORDINATOR_PAGE,
     "dashboard:report": COORDINATOR_PAGE,
     "dashboard:chart-svg": COORDINATOR_PAGE,
-    # Django's admin (its log-in and password pages are ours, limited and audited: coopsurvey/accounts.py).
+    # Django's admin (its log-in and password pages are ours, limited and audited: core/accounts.py).
     "admin-login": PUBLIC,
     "admin:login": PUBLIC,  # the same URL as admin-login, which answers it
     "admin:logout": dict.fromkeys(ROLES, "ok") | {"staff": "405"},  # non-staff are sent to the admin's index

@@ -1,8 +1,8 @@
 import pytest
 from django.db import transaction
 
+from core.errors import RoundNotOpen
 from elicitation.models import Round
-from elicitation.services.errors import RoundNotOpen
 from elicitation.services.locks import lock_open_round, lock_round
 from tests.factories import make_round
 

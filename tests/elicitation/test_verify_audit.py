@@ -8,9 +8,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 
+from core.audit import audit
 from elicitation.audit_chain import chain_findings
 from elicitation.models import AuditEvent
-from elicitation.services.audit import audit
 from tests.threads import in_thread
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db]

@@ -277,7 +277,7 @@ def test_error_pages_carry_no_identity(world, coordinator_a, settings, monkeypat
     too_big = Client().generic("POST", autosave, b"", CONTENT_LENGTH="999999")  # built after the setting
     sweep.check("POST 413", too_big)
     assert too_big.status_code == 413
-    from coopsurvey import ratelimit
+    from core import ratelimit
 
     monkeypatch.setattr(ratelimit.time, "time", lambda: 1_800_000_000.0)  # one rate-limit window
     guesser = Client()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from core.errors import ImportFailed
 from elicitation.models import Area, Criterion, Expert
-from elicitation.services.errors import ImportFailed
 from elicitation.services.imports import experts_import, items_import
 
 pytestmark = pytest.mark.django_db

@@ -9,9 +9,9 @@ import pytest
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
+from core.errors import RoundNotOpen
 from elicitation.models import AnswerRevision, Rating, Round
 from elicitation.services.answers import answer_save
-from elicitation.services.errors import RoundNotOpen
 from elicitation.services.locks import lock_round
 from tests.factories import make_round
 

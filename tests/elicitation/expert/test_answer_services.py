@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from core.errors import InvalidInput, RoundNotOpen
 from elicitation.models import AnswerRevision, AreaResponse, Participation, Rating, Round, Suggestion
 from elicitation.models.answers import RATIONALE_MAX_LENGTH, SUGGESTION_MAX_LENGTH
 from elicitation.services import answers as answer_services
@@ -15,7 +16,6 @@ from elicitation.services.answers import (
     round_submit,
     suggestion_add,
 )
-from elicitation.services.errors import InvalidInput, RoundNotOpen
 from tests.factories import make_round
 
 pytestmark = pytest.mark.django_db

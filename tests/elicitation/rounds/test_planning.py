@@ -7,9 +7,9 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from core.errors import IllegalTransition, InvalidInput
 from elicitation.models import Area, AreaRevision, AuditEvent, Rating, Round, Suggestion
 from elicitation.selectors_rounds import area_revisions_for_round
-from elicitation.services.errors import IllegalTransition, InvalidInput
 from elicitation.services.planning import (
     area_add,
     area_reword,

@@ -2,9 +2,9 @@
 
 import pytest
 
+from core.errors import ImportFailed
 from elicitation.models import Expert
 from elicitation.services import imports
-from elicitation.services.errors import ImportFailed
 from elicitation.services.imports import experts_import, items_import
 
 pytestmark = pytest.mark.django_db

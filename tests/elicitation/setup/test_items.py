@@ -2,8 +2,8 @@
 
 import pytest
 
+from core.errors import IllegalTransition, InvalidInput
 from elicitation.models import AreaRevision
-from elicitation.services.errors import IllegalTransition, InvalidInput
 from elicitation.services.items import (
     area_create,
     area_set_active,

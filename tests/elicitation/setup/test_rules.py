@@ -5,8 +5,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from core.errors import InvalidInput
 from elicitation.models import ConsensusRule
-from elicitation.services.errors import InvalidInput
 from elicitation.services.rules import rule_freeze_current, rule_in_words, rule_save
 
 pytestmark = pytest.mark.django_db

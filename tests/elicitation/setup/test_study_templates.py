@@ -5,8 +5,8 @@ import re
 
 import pytest
 
+from core.errors import InvalidInput
 from elicitation.models import AuditEvent, Criterion
-from elicitation.services.errors import InvalidInput
 from elicitation.services.studies import study_create
 from elicitation.services.translations import study_text_problems
 from elicitation.study_templates import available_templates, get_template, load_template

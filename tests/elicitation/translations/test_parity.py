@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from core.errors import IllegalTransition, InvalidInput
 from elicitation.models import AreaRevision, AuditEvent, Round
-from elicitation.services.errors import IllegalTransition, InvalidInput
 from elicitation.services.items import area_update, criterion_update
 from elicitation.services.planning import area_add, area_reword
 from elicitation.services.rounds import round_open

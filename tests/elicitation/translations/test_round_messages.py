@@ -7,8 +7,8 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from core.errors import IllegalTransition, InvalidInput
 from elicitation.models import Round
-from elicitation.services.errors import IllegalTransition, InvalidInput
 from elicitation.services.invitations import invitation_deliver
 from elicitation.services.planning import area_reword
 from elicitation.services.round_messages import email_preview, round_set_messages

@@ -15,7 +15,7 @@ from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
 from django.http import HttpRequest
 
-from elicitation.services.audit import audit
+from core.audit import audit
 
 
 def _target(obj: Any) -> str:

@@ -11,8 +11,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Model
 from django.http import HttpRequest
 
-from elicitation.admin.audited import AuditedModelAdmin
-from elicitation.services.errors import ServiceError
+from core.audited_admin import AuditedModelAdmin
+from core.errors import ServiceError
 
 
 class ViewOnlyAdmin(AuditedModelAdmin):

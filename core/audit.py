@@ -9,7 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection
 from django.utils import timezone
 
-from coopsurvey.ratelimit import window_start
+from core.ratelimit import window_start
 from elicitation.models import AuditEvent, Expert, RefusedAttempts, Study
 
 # One row per client and hour: at most 24 a day per address and kind of guess, whatever the flood.

@@ -19,7 +19,8 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from coopsurvey.ratelimit import (
+from core.audit import audit, audit_refusal
+from core.ratelimit import (
     LOGIN_WINDOW_SECONDS,
     PASSWORD_RESET_WINDOW_SECONDS,
     client_address,
@@ -27,7 +28,6 @@ from coopsurvey.ratelimit import (
     rate_limited,
 )
 from elicitation.models.panel import email_key
-from elicitation.services.audit import audit, audit_refusal
 
 FORM_METHODS = ["get", "post", "head", "options"]
 

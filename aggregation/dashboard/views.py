@@ -27,7 +27,7 @@ from aggregation.dashboard.words import quantile_method_in_words
 from aggregation.models import AreaVerdict, CrossBloc
 from core.access import study_for_coordinator
 from elicitation.models import Round, Study
-from elicitation.services.rules import rule_in_words
+from elicitation.setup.services.rules import rule_in_words
 
 PANEL = selectors.PANEL
 PAGE_TITLES = {

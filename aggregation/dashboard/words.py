@@ -1,6 +1,6 @@
 """The study's statistical conventions in plain words, for the report's methods section.
 
-The consensus rule itself is put into words by ``elicitation.services.rules.rule_in_words``, the
+The consensus rule itself is put into words by ``elicitation.setup.services.rules.rule_in_words``, the
 same sentence the study page and the audit log use.
 """
 

@@ -19,7 +19,7 @@ from django.utils.translation import ngettext
 
 from core.admin import ViewOnlyAdmin, is_superuser, operator
 from elicitation.models import Expert, InvitationToken
-from elicitation.services.panel import expert_links_revoke
+from elicitation.setup.services.panel import expert_links_revoke
 
 PERSONAL_FIELDS = ("name", "email")
 PSEUDONYM = re.compile(r"^\s*E-?(\d+)\s*$", re.IGNORECASE)

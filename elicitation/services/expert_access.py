@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from core.audit import audit, audit_refusal
 from core.errors import InvalidInput
 from elicitation.models import Expert, InvitationToken, Participation, Round
-from elicitation.services.tokens import token_claim, token_find, token_record_use
+from elicitation.setup.services.tokens import token_claim, token_find, token_record_use
 
 # Refused guesses, counted per client and window (RefusedAttempts), by the way they came in.
 GUESS_ACTIONS = {"link": "expert.link_refused", "api": "expert.invitation_refused"}

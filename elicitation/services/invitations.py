@@ -24,7 +24,7 @@ from core.errors import IllegalTransition
 from elicitation.models import Expert, Participation, Round
 from elicitation.services.round_messages import email_render, round_email_context
 from elicitation.services.rounds import User
-from elicitation.services.tokens import token_issue
+from elicitation.setup.services.tokens import token_issue
 
 # A reminder sent by hand skips experts reminded less than this long ago (a second click sends nothing).
 MANUAL_REMINDER_GAP = dt.timedelta(hours=12)

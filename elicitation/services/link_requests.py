@@ -16,7 +16,7 @@ from core.ratelimit import hit
 from elicitation.models import Expert, Round
 from elicitation.models.panel import email_key
 from elicitation.services.invitations import expert_email_send, expert_link
-from elicitation.services.tokens import token_issue
+from elicitation.setup.services.tokens import token_issue
 
 ADDRESS_WINDOW_SECONDS = 3600
 LIVE_ROUNDS = (Round.Status.OPEN, Round.Status.DRAFT)  # a round open now, or one still to come

@@ -22,9 +22,9 @@ from django.utils.translation import gettext as _
 from core.audit import audit
 from core.errors import IllegalTransition, InvalidInput
 from elicitation.models import Area, AreaRevision, Round, RoundItem, Study, Suggestion
-from elicitation.services.items import area_revisions_record
 from elicitation.services.rounds import Item, User, active_items, round_create, round_set_items
-from elicitation.services.translations import own_texts, stamp_changes
+from elicitation.setup.services.items import area_revisions_record
+from elicitation.setup.services.translations import own_texts, stamp_changes
 
 TITLE_MAX_LENGTH = Area._meta.get_field("title").max_length or 200
 DESCRIPTION_MAX_LENGTH = 5000

@@ -21,7 +21,7 @@ from core.audit import audit
 from core.errors import IllegalTransition, InvalidInput
 from elicitation.models import Participation, Round, RoundItem, Study
 from elicitation.services.locks import lock_round
-from elicitation.services.translations import parity_problems
+from elicitation.setup.services.translations import parity_problems
 
 User = AbstractBaseUser | AnonymousUser
 Item = tuple[int, int]  # (area_id, criterion_id)

@@ -25,7 +25,7 @@ from elicitation.forms_rounds import DeadlineForm
 from elicitation.models import Expert, Round, Study
 from elicitation.selectors_rounds import experts_not_in_round, participations_of_round, round_of_study, rounds_for_study
 from elicitation.services import invitations, rounds
-from elicitation.services.translations import language_name
+from elicitation.setup.services.translations import language_name
 
 
 def detail_url(round_: Round) -> str:

@@ -15,7 +15,7 @@ from core.access import study_for_coordinator
 from core.errors import ServiceError
 from elicitation.selectors_rounds import round_of_study
 from elicitation.services.round_messages import email_preview, round_set_messages
-from elicitation.services.translations import language_name
+from elicitation.setup.services.translations import language_name
 from elicitation.views.rounds import detail_url, refused, see_detail
 
 

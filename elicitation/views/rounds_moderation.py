@@ -17,8 +17,8 @@ from core.errors import ServiceError
 from elicitation.forms_rounds import HideForm, TranslationForm
 from elicitation.models import AreaResponse, Study
 from elicitation.selectors_rounds import rationales_of_round, round_of_study
-from elicitation.services.erasure import ERASED_TEXT
 from elicitation.services.moderation import rationale_hide, rationale_translate, rationale_unhide
+from elicitation.setup.services.erasure import ERASED_TEXT
 from elicitation.views.rounds import refused
 
 

@@ -19,7 +19,7 @@ from elicitation.forms_rounds import AreaAddForm, AreaTextForm, ItemsForm
 from elicitation.models import Area, Round, Study
 from elicitation.selectors_rounds import item_grid, round_of_study, suggestions_of_study
 from elicitation.services import planning, rounds
-from elicitation.services.translations import language_name, own_text, text_state
+from elicitation.setup.services.translations import language_name, own_text, text_state
 from elicitation.views.rounds import detail_url, refused, see_detail
 
 

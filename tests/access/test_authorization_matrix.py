@@ -233,7 +233,7 @@ def world(study_a: Study, study_b: Study, coordinator_a, coordinator_b) -> dict[
 
 def log_in_expert(client: Client, expert: Any) -> None:
     """An expert's session, the way an expert gets one: by opening their personal link."""
-    from elicitation.services.tokens import token_issue
+    from elicitation.setup.services.tokens import token_issue
 
     routes = {route.name for route in all_routes()}
     if "expert-link" in routes:

@@ -13,9 +13,9 @@ from aggregation.services import round_aggregate
 from core.errors import IllegalTransition
 from elicitation.models import AnswerRevision, AreaResponse, AuditEvent, Expert, Rating, Round, Study, Suggestion
 from elicitation.services.answers import area_response_save
-from elicitation.services.erasure import ERASED_TEXT, expert_erase
 from elicitation.services.moderation import rationale_translate
-from elicitation.services.tokens import token_find, token_issue
+from elicitation.setup.services.erasure import ERASED_TEXT, expert_erase
+from elicitation.setup.services.tokens import token_find, token_issue
 from tests.factories import make_round, rate_everything
 from tests.security.pages import coordinator_urls
 

@@ -6,7 +6,7 @@ import pytest
 
 from core.errors import ImportFailed
 from elicitation.models import Area, Criterion, Expert
-from elicitation.services.imports import experts_import, items_import
+from elicitation.setup.services.imports import experts_import, items_import
 
 pytestmark = pytest.mark.django_db
 

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from core.errors import ImportFailed
 from elicitation.models import Area, AuditEvent, Criterion, Expert, Study
-from elicitation.services.imports import MAX_IMPORT_BYTES, experts_import, items_import
+from elicitation.setup.services.imports import MAX_IMPORT_BYTES, experts_import, items_import
 from tests.security.hypothesis_profiles import PROFILE
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from core.errors import ServiceError
 from elicitation.models import Expert, Study
-from elicitation.services.erasure import expert_erase
+from elicitation.setup.services.erasure import expert_erase
 
 
 class Command(BaseCommand):

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from aggregation.services import round_aggregate
 from elicitation.models import Round
-from elicitation.services.items import area_update
+from elicitation.setup.services.items import area_update
 from tests.factories import make_experts, make_round, rate_everything
 
 pytestmark = pytest.mark.django_db

@@ -18,7 +18,7 @@ from django.conf import settings
 from elicitation.management.commands.compile_translations import parse_po
 from elicitation.models import Expert, Round
 from elicitation.services.answers import answer_save
-from elicitation.services.tokens import token_issue
+from elicitation.setup.services.tokens import token_issue
 from tests.factories import make_round, rate_everything
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from coopsurvey.link_redaction import redact
 from elicitation.models import AuditEvent, InvitationToken, Participation
-from elicitation.services.tokens import token_issue, tokens_revoke
+from elicitation.setup.services.tokens import token_issue, tokens_revoke
 
 pytestmark = pytest.mark.django_db
 

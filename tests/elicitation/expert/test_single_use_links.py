@@ -18,7 +18,7 @@ from rest_framework.test import APIClient
 
 from elicitation.models import AuditEvent, InvitationToken, RefusedAttempts, Study
 from elicitation.services import expert_access
-from elicitation.services.tokens import token_claim, token_issue
+from elicitation.setup.services.tokens import token_claim, token_issue
 from elicitation.views.expert_access import SESSION_KEY
 from tests.threads import in_thread
 

@@ -13,7 +13,7 @@ from core.errors import IllegalTransition
 from elicitation.models import AuditEvent, InvitationToken, Participation, Round
 from elicitation.models.panel import hash_token
 from elicitation.services.invitations import invitations_send
-from elicitation.services.tokens import token_find
+from elicitation.setup.services.tokens import token_find
 from elicitation.tasks import send_invitation
 from tests.factories import make_experts, make_round
 

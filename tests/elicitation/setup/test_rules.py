@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from core.errors import InvalidInput
 from elicitation.models import ConsensusRule
-from elicitation.services.rules import rule_freeze_current, rule_in_words, rule_save
+from elicitation.setup.services.rules import rule_freeze_current, rule_in_words, rule_save
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from elicitation.models import AreaRevision, Expert, InvitationToken, Study
-from elicitation.services.rules import rule_freeze_current
-from elicitation.services.tokens import token_issue
+from elicitation.setup.services.rules import rule_freeze_current
+from elicitation.setup.services.tokens import token_issue
 from tests.factories import make_round, rate_everything
 
 pytestmark = pytest.mark.django_db

@@ -8,10 +8,10 @@ from django.utils import timezone
 
 from core.errors import IllegalTransition, InvalidInput
 from elicitation.models import AreaRevision, AuditEvent, Round
-from elicitation.services.items import area_update, criterion_update
 from elicitation.services.planning import area_add, area_reword
 from elicitation.services.rounds import round_open
-from elicitation.services.translations import MISSING, STALE, parity_problems, text_confirm, text_state
+from elicitation.setup.services.items import area_update, criterion_update
+from elicitation.setup.services.translations import MISSING, STALE, parity_problems, text_confirm, text_state
 from tests.factories import make_bilingual_study, make_experts, make_round, make_study
 
 pytestmark = pytest.mark.django_db

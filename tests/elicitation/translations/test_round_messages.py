@@ -133,7 +133,7 @@ def test_the_expert_form_shows_the_message_in_the_experts_language(client, secon
     expert = second_round.study.experts.filter(language="zh-hans").first()
     expert.consented_at = timezone.now()
     expert.save()
-    from elicitation.services.tokens import token_issue
+    from elicitation.setup.services.tokens import token_issue
 
     client.get(f"/e/{token_issue(expert=expert)}/")
     html = client.get("/e/round/").content.decode()

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from core.audit import audit
 from core.errors import IllegalTransition, InvalidInput
 from elicitation.models import Area, AreaRevision, Criterion, Rating, Round, RoundItem, Study
-from elicitation.services.translations import own_texts, stamp_changes
+from elicitation.setup.services.translations import own_texts, stamp_changes
 
 ItemT = TypeVar("ItemT", Area, Criterion)
 

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.access import study_for_coordinator
 from core.errors import ServiceError
-from elicitation.services.translations import expert_languages, language_name, text_confirm, text_table
+from elicitation.setup.services.translations import expert_languages, language_name, text_confirm, text_table
 
 
 @login_required

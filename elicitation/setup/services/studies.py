@@ -16,8 +16,8 @@ from core.audit import audit
 from core.errors import InvalidInput
 from elicitation.models import Area, ConsensusRule, Criterion, InvitationToken, Round, Study
 from elicitation.models.study import STUDY_TEXT_KEYS
-from elicitation.services.translations import own_texts, stamp_changes
-from elicitation.study_templates import get_template
+from elicitation.setup.services.translations import own_texts, stamp_changes
+from elicitation.setup.study_templates import get_template
 
 MAX_GROUPS = 30  # blocs or sectors per study
 MAX_GROUP_NAME = 100

@@ -10,9 +10,9 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from elicitation.models import Area, ConsensusRule, Criterion, Expert, Study
-from elicitation.services.imports import MAX_IMPORT_BYTES
-from elicitation.services.studies import SETTINGS_FIELDS
-from elicitation.study_templates import available_templates
+from elicitation.setup.services.imports import MAX_IMPORT_BYTES
+from elicitation.setup.services.studies import SETTINGS_FIELDS
+from elicitation.setup.study_templates import available_templates
 
 
 def language_name(code: str) -> str:

@@ -16,11 +16,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.access import study_for_coordinator
 from core.errors import ServiceError
-from elicitation.forms_setup import CoordinatorAddForm, RuleForm, StudyCreateForm, StudySettingsForm
 from elicitation.models import Study
-from elicitation.selectors_study import study_overview
-from elicitation.services import rules, studies
-from elicitation.views.setup_common import form_with_errors, render_invalid, render_refused
+from elicitation.setup.forms import CoordinatorAddForm, RuleForm, StudyCreateForm, StudySettingsForm
+from elicitation.setup.selectors import study_overview
+from elicitation.setup.services import rules, studies
+from elicitation.setup.views.common import form_with_errors, render_invalid, render_refused
 
 
 def _user(request: HttpRequest) -> User:

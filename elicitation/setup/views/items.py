@@ -16,10 +16,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.access import study_for_coordinator
 from core.errors import ServiceError
-from elicitation.forms_setup import AreaForm, CriterionForm, ImportForm
 from elicitation.models import Area, Criterion, Study
-from elicitation.services import imports, items
-from elicitation.views.setup_common import render_invalid, render_refused
+from elicitation.setup.forms import AreaForm, CriterionForm, ImportForm
+from elicitation.setup.services import imports, items
+from elicitation.setup.views.common import render_invalid, render_refused
 
 
 def _user(request: HttpRequest) -> User:

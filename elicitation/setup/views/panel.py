@@ -16,11 +16,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.access import study_for_coordinator
 from core.errors import ServiceError
-from elicitation.forms_setup import ExpertForm, ImportForm
 from elicitation.models import Expert
-from elicitation.selectors_study import panel_counts
-from elicitation.services import imports, panel
-from elicitation.views.setup_common import render_invalid, render_refused
+from elicitation.setup.forms import ExpertForm, ImportForm
+from elicitation.setup.selectors import panel_counts
+from elicitation.setup.services import imports, panel
+from elicitation.setup.views.common import render_invalid, render_refused
 
 
 def _user(request: HttpRequest) -> User:

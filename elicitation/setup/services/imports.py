@@ -20,7 +20,7 @@ from core.audit import audit
 from core.errors import ImportFailed, InvalidInput
 from elicitation.models import Area, Criterion, Expert, Study
 from elicitation.models.panel import email_key
-from elicitation.services import items, panel
+from elicitation.setup.services import items, panel
 
 MAX_IMPORT_BYTES = 1_000_000
 MAX_EXPERT_ROWS = 2_000

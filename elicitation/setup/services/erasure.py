@@ -30,7 +30,7 @@ from core.audit import audit
 from core.errors import IllegalTransition
 from elicitation.models import AnswerRevision, AreaResponse, Expert, Round, Suggestion
 from elicitation.services.locks import lock_round
-from elicitation.services.tokens import tokens_revoke
+from elicitation.setup.services.tokens import tokens_revoke
 
 ERASED_TEXT = "[erased]"
 

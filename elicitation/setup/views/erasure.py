@@ -18,7 +18,7 @@ from core.access import study_for_coordinator
 from core.errors import ServiceError
 from elicitation.models import Expert, Study
 from elicitation.models.panel import email_key
-from elicitation.services.erasure import expert_erase
+from elicitation.setup.services.erasure import expert_erase
 
 TEMPLATE = "elicitation/setup/expert_erase.html"
 

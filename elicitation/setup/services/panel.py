@@ -18,7 +18,7 @@ from core.audit import audit
 from core.errors import InvalidInput
 from elicitation.models import Expert, Study
 from elicitation.models.panel import email_key
-from elicitation.services.tokens import tokens_revoke
+from elicitation.setup.services.tokens import tokens_revoke
 
 MAX_NAME = 200
 MAX_EMAIL = 254

@@ -29,7 +29,7 @@ from aggregation.rules import RuleSet
 from aggregation.summary import RATING_COLUMNS
 from aggregation.verdicts import Thresholds
 from elicitation.models import Criterion, Expert, Round, Study
-from elicitation.selectors_rounds import counted_ratings
+from elicitation.rounds.selectors import counted_ratings
 
 logger = logging.getLogger(__name__)
 

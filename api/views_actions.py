@@ -18,7 +18,7 @@ from api import serializers as out
 from api.access import round_in_scope, study_in_scope
 from api.schema import ErrorSerializer, ImportErrorSerializer
 from elicitation.models import Round
-from elicitation.services.rounds import round_close, round_open
+from elicitation.rounds.services.lifecycle import round_close, round_open
 from elicitation.setup.services.imports import MAX_IMPORT_BYTES, experts_import
 
 CONFLICT = OpenApiResponse(ErrorSerializer, description="Not allowed in the round's present state.")

@@ -30,7 +30,7 @@ from aggregation.models import AggregationRun, ItemResult
 from aggregation.selectors import shown_run
 from bench.load_client import Record
 from elicitation.models import AnswerRevision, AuditEvent, Participation, Rating, Round
-from elicitation.selectors_rounds import counted_ratings
+from elicitation.rounds.selectors import counted_ratings
 
 SAVES = ("autosave", "form_save", "submit")
 SUCCESS: dict[str, int | tuple[int, ...]] = {

@@ -50,7 +50,7 @@ def study_for_load(*, experts: int) -> StudyForLoad:
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
-    from elicitation.services.rounds import round_create, round_open
+    from elicitation.rounds.services.lifecycle import round_create, round_open
     from elicitation.setup.services.panel import expert_add
     from elicitation.setup.services.studies import study_create
     from elicitation.setup.services.tokens import token_issue

@@ -7,6 +7,6 @@ from elicitation.setup.views import home
 urlpatterns = [
     path("", home.study_list, name="study-list"),
     path("studies/", include("elicitation.setup.urls")),
-    path("studies/", include("elicitation.urls_rounds")),
+    path("studies/", include("elicitation.rounds.urls")),
     path("", include("elicitation.urls_expert")),
 ]

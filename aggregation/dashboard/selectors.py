@@ -21,7 +21,7 @@ from django.utils import timezone
 from aggregation.models import AggregationRun, AreaVerdict, CriterionAgreement, CrossBloc, ItemResult
 from aggregation.selectors import latest_run, round_results, shown_runs
 from elicitation.models import Area, Criterion, Expert, Participation, Round, RoundItem, Study
-from elicitation.selectors_rounds import areas_as_asked
+from elicitation.rounds.selectors import areas_as_asked
 
 PANEL = ""
 STAGES = ("invited", "opened", "started", "submitted")
@@ -130,7 +130,7 @@ def labels(study: Study, language: str | None, *, round_number: int | None = Non
     """The study's areas and criteria in display order, titles in ``language`` (two queries).
 
     With ``round_number``, each area's title is the wording that round asked: an area reworded after it
-    shows the wording kept by its first later revision (``elicitation.selectors_rounds.areas_as_asked``).
+    shows the wording kept by its first later revision (``elicitation.rounds.selectors.areas_as_asked``).
     """
     in_order = Area.objects.filter(study=study).order_by("order", "id")
     found = list(in_order) if round_number is None else areas_as_asked(in_order, round_number)

@@ -22,9 +22,9 @@ from django.utils.translation import gettext as _
 from aggregation.jobs import request_aggregation
 from core.audit import audit
 from core.errors import InvalidInput, RoundNotOpen
+from elicitation.locks import lock_open_round
 from elicitation.models import AnswerRevision, AreaResponse, Expert, Participation, Rating, Round, RoundItem, Suggestion
 from elicitation.models.answers import RATIONALE_MAX_LENGTH, SUGGESTION_MAX_LENGTH
-from elicitation.services.locks import lock_open_round
 from elicitation.services.rating_writes import (
     ItemRules,
     RatingsSaved,

@@ -30,7 +30,7 @@ from aggregation.metrics import quantile
 from aggregation.numbers import number_text
 from aggregation.selectors import shown_item_rows
 from elicitation.models import AreaResponse, Expert, Rating, Round, Study
-from elicitation.selectors_rounds import counted_ratings
+from elicitation.rounds.selectors import counted_ratings
 
 ItemKey = tuple[int, int]  # (area_id, criterion_id)
 

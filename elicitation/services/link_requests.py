@@ -15,7 +15,7 @@ from core.audit import audit
 from core.ratelimit import hit
 from elicitation.models import Expert, Round
 from elicitation.models.panel import email_key
-from elicitation.services.invitations import expert_email_send, expert_link
+from elicitation.rounds.services.invitations import expert_email_send, expert_link
 from elicitation.setup.services.tokens import token_issue
 
 ADDRESS_WINDOW_SECONDS = 3600

@@ -34,8 +34,8 @@ from django.utils.http import urlsafe_base64_encode
 from rest_framework.test import APIClient
 
 from elicitation.models import AreaResponse, AuditEvent, Expert, Round, Study
-from elicitation.services.moderation import rationale_hide
-from elicitation.services.rounds import round_close
+from elicitation.rounds.services.lifecycle import round_close
+from elicitation.rounds.services.moderation import rationale_hide
 from elicitation.setup.services.items import area_update
 from elicitation.setup.services.tokens import token_issue
 from exports.models import ExportJob

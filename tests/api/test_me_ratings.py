@@ -14,7 +14,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from elicitation.models import AnswerRevision, Expert, Rating, Round, Study
-from elicitation.services.rounds import round_close
+from elicitation.rounds.services.lifecycle import round_close
 from elicitation.setup.services.tokens import token_issue
 from tests.api.helpers import token_client
 from tests.factories import make_round

@@ -2,8 +2,8 @@ import pytest
 from django.db import transaction
 
 from core.errors import RoundNotOpen
+from elicitation.locks import lock_open_round, lock_round
 from elicitation.models import Round
-from elicitation.services.locks import lock_open_round, lock_round
 from tests.factories import make_round
 
 pytestmark = pytest.mark.django_db

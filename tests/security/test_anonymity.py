@@ -25,9 +25,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from elicitation.models import AreaResponse, Participation, Rating, Round
+from elicitation.rounds.services.invitations import invitation_deliver, reminder_deliver
+from elicitation.rounds.services.lifecycle import round_close
 from elicitation.services.answers import AnswerInput, answers_save
-from elicitation.services.invitations import invitation_deliver, reminder_deliver
-from elicitation.services.rounds import round_close
 from exports.models import ExportJob
 from tests.access.routes import Route, all_routes, unnamed_route_url
 from tests.security.anonymity import (

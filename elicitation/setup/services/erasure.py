@@ -28,8 +28,8 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit
 from core.errors import IllegalTransition
+from elicitation.locks import lock_round
 from elicitation.models import AnswerRevision, AreaResponse, Expert, Round, Suggestion
-from elicitation.services.locks import lock_round
 from elicitation.setup.services.tokens import tokens_revoke
 
 ERASED_TEXT = "[erased]"

@@ -18,9 +18,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core.errors import RoundNotOpen
+from elicitation.locks import lock_open_round
 from elicitation.models import Rating, Round
-from elicitation.services.locks import lock_open_round
-from elicitation.services.rounds import round_close
+from elicitation.rounds.services.lifecycle import round_close
 from tests.factories import make_round
 from tests.threads import in_thread
 
@@ -157,7 +157,7 @@ def test_two_rounds_opened_at_once_one_wins_and_the_other_gets_illegal_transitio
     """The check for another open round cannot see an uncommitted open; the database constraint decides."""
     from core.errors import IllegalTransition
     from elicitation.models import RoundItem
-    from elicitation.services.rounds import round_open
+    from elicitation.rounds.services.lifecycle import round_open
 
     drafts = []
     for number in (1, 2):

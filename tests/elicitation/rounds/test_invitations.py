@@ -12,7 +12,7 @@ from django.utils import timezone
 from core.errors import IllegalTransition
 from elicitation.models import AuditEvent, InvitationToken, Participation, Round
 from elicitation.models.panel import hash_token
-from elicitation.services.invitations import invitations_send
+from elicitation.rounds.services.invitations import invitations_send
 from elicitation.setup.services.tokens import token_find
 from elicitation.tasks import send_invitation
 from tests.factories import make_experts, make_round

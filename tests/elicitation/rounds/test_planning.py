@@ -9,15 +9,15 @@ from django.utils import timezone
 
 from core.errors import IllegalTransition, InvalidInput
 from elicitation.models import Area, AreaRevision, AuditEvent, Rating, Round, Suggestion
-from elicitation.selectors_rounds import area_revisions_for_round
-from elicitation.services.planning import (
+from elicitation.rounds.selectors import area_revisions_for_round
+from elicitation.rounds.services.lifecycle import round_create
+from elicitation.rounds.services.planning import (
     area_add,
     area_reword,
     items_reached_consensus,
     preselect_continuing_items,
     round_plan_next,
 )
-from elicitation.services.rounds import round_create
 from tests.factories import make_round, rate_everything
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from elicitation.models import AuditEvent
-from elicitation.services.planning import area_reword
+from elicitation.rounds.services.planning import area_reword
 from elicitation.setup.services.translations import STALE, text_state
 from tests.factories import make_bilingual_study, make_study
 

@@ -9,10 +9,10 @@ from django.utils import timezone
 
 from core.errors import IllegalTransition, InvalidInput
 from elicitation.models import Round
-from elicitation.services.invitations import invitation_deliver
-from elicitation.services.planning import area_reword
-from elicitation.services.round_messages import email_preview, round_set_messages
-from elicitation.services.rounds import round_open, round_set_items
+from elicitation.rounds.services.invitations import invitation_deliver
+from elicitation.rounds.services.lifecycle import round_open, round_set_items
+from elicitation.rounds.services.messages import email_preview, round_set_messages
+from elicitation.rounds.services.planning import area_reword
 from tests.factories import make_bilingual_study, make_experts, make_round
 
 pytestmark = pytest.mark.django_db

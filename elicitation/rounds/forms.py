@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from coopsurvey.middleware import available_zones
 from elicitation.models import Study
-from elicitation.services.planning import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH
+from elicitation.rounds.services.planning import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH
 
 
 class DeadlineForm(forms.Form):

@@ -10,7 +10,7 @@ from core.audit import audit
 from core.errors import InvalidInput
 from elicitation.models import AreaResponse
 from elicitation.models.answers import RATIONALE_MAX_LENGTH
-from elicitation.services.rounds import User
+from elicitation.rounds.services.lifecycle import User
 from elicitation.setup.services.erasure import ERASED_TEXT
 
 

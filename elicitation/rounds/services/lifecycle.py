@@ -19,8 +19,8 @@ from django.utils.translation import gettext_lazy
 from aggregation import jobs
 from core.audit import audit
 from core.errors import IllegalTransition, InvalidInput
+from elicitation.locks import lock_round
 from elicitation.models import Participation, Round, RoundItem, Study
-from elicitation.services.locks import lock_round
 from elicitation.setup.services.translations import parity_problems
 
 User = AbstractBaseUser | AnonymousUser

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from core.audit import audit
 from core.errors import IllegalTransition, InvalidInput
 from elicitation.models import Area, AreaRevision, Round, RoundItem, Study, Suggestion
-from elicitation.services.rounds import Item, User, active_items, round_create, round_set_items
+from elicitation.rounds.services.lifecycle import Item, User, active_items, round_create, round_set_items
 from elicitation.setup.services.items import area_revisions_record
 from elicitation.setup.services.translations import own_texts, stamp_changes
 

@@ -15,12 +15,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core.access import study_for_coordinator
 from core.errors import IllegalTransition, ServiceError
-from elicitation.forms_rounds import AreaAddForm, AreaTextForm, ItemsForm
 from elicitation.models import Area, Round, Study
-from elicitation.selectors_rounds import item_grid, round_of_study, suggestions_of_study
-from elicitation.services import planning, rounds
+from elicitation.rounds.forms import AreaAddForm, AreaTextForm, ItemsForm
+from elicitation.rounds.selectors import item_grid, round_of_study, suggestions_of_study
+from elicitation.rounds.services import lifecycle, planning
+from elicitation.rounds.views.lifecycle import detail_url, refused, see_detail
 from elicitation.setup.services.translations import language_name, own_text, text_state
-from elicitation.views.rounds import detail_url, refused, see_detail
 
 
 def plan_url(round_: Round) -> str:
@@ -117,7 +117,7 @@ def round_plan(request: HttpRequest, study_uuid: UUID, round_uuid: UUID) -> Http
     if request.method == "GET":
         return render_plan(request, study_obj, round_, chosen=current, consensus=consensus, target=target)
 
-    form = ItemsForm(request.POST, allowed=rounds.study_items(study_obj))
+    form = ItemsForm(request.POST, allowed=lifecycle.study_items(study_obj))
     if not form.is_valid():
         return render_plan(
             request, study_obj, round_, chosen=current, consensus=consensus, target=target,
@@ -126,7 +126,7 @@ def round_plan(request: HttpRequest, study_uuid: UUID, round_uuid: UUID) -> Http
     items = form.cleaned_data["items"]
     try:
         if round_.status == Round.Status.DRAFT:
-            saved = rounds.round_set_items(round=round_, items=items, user=request.user)
+            saved = lifecycle.round_set_items(round=round_, items=items, user=request.user)
         else:
             saved = planning.round_plan_next(closed_round=round_, items=items, user=request.user)
     except ServiceError as error:

@@ -21,10 +21,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from coopsurvey.middleware import TIME_ZONE_SESSION_KEY, known_zone
 from core.access import study_for_coordinator
 from core.errors import ServiceError
-from elicitation.forms_rounds import DeadlineForm
 from elicitation.models import Expert, Round, Study
-from elicitation.selectors_rounds import experts_not_in_round, participations_of_round, round_of_study, rounds_for_study
-from elicitation.services import invitations, rounds
+from elicitation.rounds.forms import DeadlineForm
+from elicitation.rounds.selectors import experts_not_in_round, participations_of_round, round_of_study, rounds_for_study
+from elicitation.rounds.services import invitations, lifecycle
 from elicitation.setup.services.translations import language_name
 
 
@@ -57,7 +57,7 @@ def round_list(request: HttpRequest, study_uuid: UUID) -> HttpResponse:
 def round_create(request: HttpRequest, study_uuid: UUID) -> HttpResponse:
     study_obj = study_for_coordinator(request.user, study_uuid)
     try:
-        round_ = rounds.round_create(study=study_obj, user=request.user)
+        round_ = lifecycle.round_create(study=study_obj, user=request.user)
     except ServiceError as error:
         return refused(request, study_obj, error, back=reverse("round-list", kwargs={"study_uuid": study_uuid}))
     messages.success(request, _("Round %(number)s created as a draft.") % {"number": round_.number})
@@ -133,13 +133,15 @@ def _deadline_action(
 @require_POST
 def round_open(request: HttpRequest, study_uuid: UUID, round_uuid: UUID) -> HttpResponse:
     done = _("Round %(number)s is open. Send the invitations next.")
-    return _deadline_action(request, study_uuid, round_uuid, rounds.round_open, done)
+    return _deadline_action(request, study_uuid, round_uuid, lifecycle.round_open, done)
 
 
 @login_required
 @require_POST
 def round_deadline(request: HttpRequest, study_uuid: UUID, round_uuid: UUID) -> HttpResponse:
-    return _deadline_action(request, study_uuid, round_uuid, rounds.round_set_deadline, _("The deadline was changed."))
+    return _deadline_action(
+        request, study_uuid, round_uuid, lifecycle.round_set_deadline, _("The deadline was changed.")
+    )
 
 
 @login_required
@@ -153,7 +155,7 @@ def round_close(request: HttpRequest, study_uuid: UUID, round_uuid: UUID) -> Htt
         context = {"study": study_obj, "round": round_, "pending": pending}
         return render(request, "elicitation/rounds/close_confirm.html", context)
     try:
-        rounds.round_close(round=round_, user=request.user)
+        lifecycle.round_close(round=round_, user=request.user)
     except ServiceError as error:
         return refused(request, study_obj, error, back=detail_url(round_))
     messages.success(

@@ -13,10 +13,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.access import study_for_coordinator
 from core.errors import ServiceError
-from elicitation.selectors_rounds import round_of_study
-from elicitation.services.round_messages import email_preview, round_set_messages
+from elicitation.rounds.selectors import round_of_study
+from elicitation.rounds.services.messages import email_preview, round_set_messages
+from elicitation.rounds.views.lifecycle import detail_url, refused, see_detail
 from elicitation.setup.services.translations import language_name
-from elicitation.views.rounds import detail_url, refused, see_detail
 
 
 @login_required

@@ -22,8 +22,8 @@ from django.utils.translation import gettext_lazy
 from core.audit import audit
 from core.errors import IllegalTransition
 from elicitation.models import Expert, Participation, Round
-from elicitation.services.round_messages import email_render, round_email_context
-from elicitation.services.rounds import User
+from elicitation.rounds.services.lifecycle import User
+from elicitation.rounds.services.messages import email_render, round_email_context
 from elicitation.setup.services.tokens import token_issue
 
 # A reminder sent by hand skips experts reminded less than this long ago (a second click sends nothing).

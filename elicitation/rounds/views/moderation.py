@@ -14,12 +14,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.access import study_for_coordinator
 from core.errors import ServiceError
-from elicitation.forms_rounds import HideForm, TranslationForm
 from elicitation.models import AreaResponse, Study
-from elicitation.selectors_rounds import rationales_of_round, round_of_study
-from elicitation.services.moderation import rationale_hide, rationale_translate, rationale_unhide
+from elicitation.rounds.forms import HideForm, TranslationForm
+from elicitation.rounds.selectors import rationales_of_round, round_of_study
+from elicitation.rounds.services.moderation import rationale_hide, rationale_translate, rationale_unhide
+from elicitation.rounds.views.lifecycle import refused
 from elicitation.setup.services.erasure import ERASED_TEXT
-from elicitation.views.rounds import refused
 
 
 @login_required

@@ -20,10 +20,10 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit
 from core.errors import IllegalTransition, InvalidInput
+from elicitation.locks import lock_round
 from elicitation.models import Area, Criterion, Expert, Round, RoundItem
-from elicitation.selectors_rounds import area_revisions_for_round
-from elicitation.services.locks import lock_round
-from elicitation.services.rounds import User
+from elicitation.rounds.selectors import area_revisions_for_round
+from elicitation.rounds.services.lifecycle import User
 
 MESSAGE_MAX_LENGTH = 5000
 PREVIEW_LINK = "https://…/e/…/"  # the preview never issues a real personal link

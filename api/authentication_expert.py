@@ -20,8 +20,8 @@ from rest_framework.views import APIView
 
 from core.ratelimit import LINK_WINDOW_SECONDS, client_address, hit, log_exceeded, used_up
 from elicitation.models import Expert
-from elicitation.services.expert_access import expert_invitation_check
-from elicitation.views.expert_access import SESSION_KEY, session_expert
+from elicitation.participation.services.access import expert_invitation_check
+from elicitation.participation.session import SESSION_KEY, session_expert
 
 KEYWORD = b"invitation"
 

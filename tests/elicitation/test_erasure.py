@@ -12,8 +12,8 @@ from aggregation.selectors import shown_runs
 from aggregation.services import round_aggregate
 from core.errors import IllegalTransition
 from elicitation.models import AnswerRevision, AreaResponse, AuditEvent, Expert, Rating, Round, Study, Suggestion
+from elicitation.participation.services.answers import area_response_save
 from elicitation.rounds.services.moderation import rationale_translate
-from elicitation.services.answers import area_response_save
 from elicitation.setup.services.erasure import ERASED_TEXT, expert_erase
 from elicitation.setup.services.tokens import token_find, token_issue
 from tests.factories import make_round, rate_everything

@@ -21,8 +21,8 @@ from aggregation import jobs, services
 from aggregation.models import AggregationRun
 from coopsurvey.celery import app
 from elicitation.models import Rating, Round
+from elicitation.participation.services.answers import answer_save
 from elicitation.rounds.services.lifecycle import round_close
-from elicitation.services.answers import answer_save
 from tests.factories import make_round
 from tests.reliability.results import results_snapshot
 from tests.services import WorkerProcess, _database_url_for

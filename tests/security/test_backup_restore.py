@@ -15,7 +15,7 @@ from django.db import connection
 from django.db.models import Model, Sum
 
 from elicitation.models import AnswerRevision, AreaResponse, AuditEvent, Expert, Rating, Round, Study
-from elicitation.services.answers import area_response_save
+from elicitation.participation.services.answers import area_response_save
 from tests.factories import make_round, rate_everything
 
 TABLES: dict[str, type[Model]] = {

@@ -12,7 +12,7 @@ from django.utils import timezone
 from core.errors import RoundNotOpen
 from elicitation.locks import lock_round
 from elicitation.models import AnswerRevision, Rating, Round
-from elicitation.services.answers import answer_save
+from elicitation.participation.services.answers import answer_save
 from tests.factories import make_round
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -96,8 +96,8 @@ def test_a_save_that_waits_for_the_close_is_refused_and_not_stored(study_a):
 def test_saves_of_two_experts_share_the_round_while_a_close_waits_for_both(study_a):
     """Saves take the round FOR SHARE: a second expert's save does not wait for the first's commit,
     and a close (FOR UPDATE) waits for both, then finds every acknowledged answer stored."""
+    from elicitation.participation.services.answers import AnswerInput, ratings_save
     from elicitation.rounds.services.lifecycle import round_close
-    from elicitation.services.answers import AnswerInput, ratings_save
 
     round_ = make_round(study_a, status=Round.Status.OPEN)
     first, second = study_a.experts.order_by("number")[:2]

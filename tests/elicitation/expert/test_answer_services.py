@@ -7,8 +7,8 @@ from django.test.utils import CaptureQueriesContext
 from core.errors import InvalidInput, RoundNotOpen
 from elicitation.models import AnswerRevision, AreaResponse, Participation, Rating, Round, Suggestion
 from elicitation.models.answers import RATIONALE_MAX_LENGTH, SUGGESTION_MAX_LENGTH
-from elicitation.services import answers as answer_services
-from elicitation.services.answers import (
+from elicitation.participation.services import answers as answer_services
+from elicitation.participation.services.answers import (
     AnswerInput,
     answer_save,
     answers_save,

@@ -17,7 +17,7 @@ from django.conf import settings
 
 from elicitation.management.commands.compile_translations import parse_po
 from elicitation.models import Expert, Round
-from elicitation.services.answers import answer_save
+from elicitation.participation.services.answers import answer_save
 from elicitation.setup.services.tokens import token_issue
 from tests.factories import make_round, rate_everything
 

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from aggregation.services import round_aggregate
 from elicitation.models import AreaResponse, Expert, Rating, Round, Study
-from elicitation.services.feedback import (
+from elicitation.participation.selectors import (
     chart_bars,
     item_stats,
     round_feedback,

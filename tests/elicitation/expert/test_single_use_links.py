@@ -17,9 +17,9 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from elicitation.models import AuditEvent, InvitationToken, RefusedAttempts, Study
-from elicitation.services import expert_access
+from elicitation.participation.services import access as expert_access
+from elicitation.participation.session import SESSION_KEY
 from elicitation.setup.services.tokens import token_claim, token_issue
-from elicitation.views.expert_access import SESSION_KEY
 from tests.threads import in_thread
 
 pytestmark = pytest.mark.django_db

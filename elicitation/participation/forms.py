@@ -13,9 +13,15 @@ from django.http import QueryDict
 
 from elicitation.models import AreaResponse, AreaRevision, Expert, Participation, Rating, Round, RoundItem, Suggestion
 from elicitation.models.answers import RATIONALE_MAX_LENGTH, SUGGESTION_MAX_LENGTH
+from elicitation.participation.selectors import (
+    ItemFeedback,
+    PanelRationale,
+    RoundFeedback,
+    feedback_visible,
+    round_feedback,
+)
+from elicitation.participation.services.answers import CONFIDENCE_MAX, CONFIDENCE_MIN, KEEP, AnswerInput, Keep
 from elicitation.rounds.selectors import area_revisions_for_round
-from elicitation.services.answers import CONFIDENCE_MAX, CONFIDENCE_MIN, KEEP, AnswerInput, Keep
-from elicitation.services.feedback import ItemFeedback, PanelRationale, RoundFeedback, feedback_visible, round_feedback
 
 CANNOT_JUDGE_VALUE = "cj"
 _RATING_FIELD = re.compile(r"^r-(\d{1,18})-(\d{1,18})$")

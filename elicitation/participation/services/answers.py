@@ -25,7 +25,7 @@ from core.errors import InvalidInput, RoundNotOpen
 from elicitation.locks import lock_open_round
 from elicitation.models import AnswerRevision, AreaResponse, Expert, Participation, Rating, Round, RoundItem, Suggestion
 from elicitation.models.answers import RATIONALE_MAX_LENGTH, SUGGESTION_MAX_LENGTH
-from elicitation.services.rating_writes import (
+from elicitation.participation.services.rating_writes import (
     ItemRules,
     RatingsSaved,
     lock_round_shared,

@@ -16,7 +16,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import InvalidInput, RoundNotOpen
 from core.ratelimit import LINK_WINDOW_SECONDS, client_address, rate_limited
-from elicitation.expert_form import (
+from elicitation.models import Expert, Participation, Rating, Round, RoundItem, Study
+from elicitation.participation.forms import (
     PostedAnswers,
     RoundForm,
     apply_posted,
@@ -24,11 +25,16 @@ from elicitation.expert_form import (
     rating_field,
     round_form,
 )
-from elicitation.models import Expert, Participation, Rating, Round, RoundItem, Study
-from elicitation.services.answers import answers_save, area_response_save, ratings_save, round_submit, suggestion_add
-from elicitation.services.expert_access import expert_consent, expert_language_set, expert_link_open
-from elicitation.services.feedback import feedback_source, round_feedback
-from elicitation.views.expert_access import expert_context, expert_required, link_invalid, no_referrer, session_start
+from elicitation.participation.selectors import feedback_source, round_feedback
+from elicitation.participation.services.access import expert_consent, expert_language_set, expert_link_open
+from elicitation.participation.services.answers import (
+    answers_save,
+    area_response_save,
+    ratings_save,
+    round_submit,
+    suggestion_add,
+)
+from elicitation.participation.session import expert_context, expert_required, link_invalid, no_referrer, session_start
 
 security_log = logging.getLogger("coopsurvey.security")
 

@@ -5,7 +5,7 @@ Page names under /e/ must be listed in coopsurvey.link_redaction.EXPERT_PAGES, o
 
 from django.urls import path
 
-from elicitation.views import expert, link_request
+from elicitation.participation.views import expert, link_request
 
 urlpatterns = [
     path("e/", expert.start, name="expert-start"),

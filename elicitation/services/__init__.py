@@ -1,1 +1,0 @@
-"""Writes live here: `<entity>_<action>` functions, keyword-only, typed, inside transaction.atomic."""

@@ -21,7 +21,7 @@ urlpatterns = [
     path("studies/", include("exports.urls")),
     path("", include("elicitation.urls")),
     # Coordinator dashboard (issue 6).
-    path("studies/", include("aggregation.dashboard.urls")),
+    path("studies/", include("elicitation.results.urls")),
 ]
 
 handler404 = "coopsurvey.errors.not_found"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from aggregation.dashboard.charts import (
+from elicitation.results.charts import (
     Bar,
     DotRow,
     MapPoint,

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from aggregation.dashboard import report, selectors
-from aggregation.dashboard.charts import (
+from aggregation.models import AreaVerdict, ItemResult
+from elicitation.models import Criterion, Round, Study
+from elicitation.results import report, selectors
+from elicitation.results.charts import (
     Bar,
     DotRow,
     MapPoint,
@@ -23,9 +25,7 @@ from aggregation.dashboard.charts import (
     group_dots,
     line_chart,
 )
-from aggregation.dashboard.selectors import Label
-from aggregation.models import AreaVerdict, ItemResult
-from elicitation.models import Criterion, Round, Study
+from elicitation.results.selectors import Label
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from aggregation.dashboard import views
+from elicitation.results import views
 
 app_name = "dashboard"
 PREFIX = "<uuid:study_uuid>/dashboard/"

@@ -13,10 +13,10 @@ from typing import Any, TypeVar
 from django.utils.translation import gettext_lazy
 
 from aggregation import disclosure
-from aggregation.dashboard import selectors
-from aggregation.dashboard.selectors import Label
 from aggregation.models import AreaVerdict, CrossBloc, ItemResult
 from elicitation.models import ConsensusRule, Round, Study
+from elicitation.results import selectors
+from elicitation.results.selectors import Label
 
 T = TypeVar("T")
 

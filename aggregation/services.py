@@ -24,12 +24,12 @@ from django.utils import timezone
 from aggregation import runs
 from aggregation.code_version import code_version
 from aggregation.compute import RoundResults, compute_round
+from aggregation.inclusion import counted_ratings
 from aggregation.models import AggregationRun, AreaVerdict, CriterionAgreement, CrossBloc, ItemResult
 from aggregation.rules import RuleSet
 from aggregation.summary import RATING_COLUMNS
 from aggregation.verdicts import Thresholds
 from elicitation.models import Criterion, Expert, Round, Study
-from elicitation.rounds.selectors import counted_ratings
 
 logger = logging.getLogger(__name__)
 

@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 from django.db.models import Count
 
 from aggregation import disclosure
+from aggregation.inclusion import counted_ratings
 from aggregation.metrics import quantile
 from aggregation.numbers import number_text
 from aggregation.selectors import shown_item_rows
 from elicitation.models import AreaResponse, Expert, Rating, Round, Study
-from elicitation.rounds.selectors import counted_ratings
 
 ItemKey = tuple[int, int]  # (area_id, criterion_id)
 

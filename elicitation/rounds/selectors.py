@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -13,10 +12,8 @@ from elicitation.models import (
     Area,
     AreaResponse,
     AreaRevision,
-    ConsensusRule,
     Criterion,
     Participation,
-    Rating,
     Round,
     Study,
     Suggestion,
@@ -154,25 +151,6 @@ def area_revisions_for_round(round_: Round, *, language: str | None = None) -> d
     for revision in revisions.order_by("changed_at", "pk"):
         first.setdefault(revision.area_id, revision)
     return first
-
-
-def counted_ratings(round_id: int) -> QuerySet[Rating]:
-    """The ratings results count (one lazy query, no extra lookups): those of experts who submitted the
-    round, or every saved rating when the round's frozen consensus rule counts all saved answers.
-
-    Results, feedback and the exports all read through here, so "n experts rated it" and the participation
-    page's "submitted" agree. A round without a rule counts submitted answers, the default of every rule.
-    """
-    return counted_ratings_of_rounds([round_id])
-
-
-def counted_ratings_of_rounds(round_ids: Sequence[int]) -> QuerySet[Rating]:
-    """:func:`counted_ratings` of several rounds at once, each under its own rule (one lazy query)."""
-    submitted = Participation.objects.filter(
-        round_id=OuterRef("round_id"), expert_id=OuterRef("expert_id"), submitted_at__isnull=False
-    )
-    every_saved_answer = Q(round__consensus_rule__inclusion=ConsensusRule.Inclusion.ALL_SAVED)
-    return Rating.objects.filter(round_id__in=list(round_ids)).filter(every_saved_answer | Exists(submitted))
 
 
 def areas_as_asked(areas: QuerySet[Area], round_number: int) -> list[Area]:

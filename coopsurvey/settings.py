@@ -47,18 +47,18 @@ INSTALLED_APPS = [
 INSTALLED_APPS += ["api", "exports"]
 
 MIDDLEWARE = [
-    "coopsurvey.middleware.RequestSizeLimitMiddleware",
+    "core.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "coopsurvey.middleware.SecurityHeadersMiddleware",
+    "core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "coopsurvey.middleware.CoordinatorTimeZoneMiddleware",
+    "core.middleware.CoordinatorTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "coopsurvey.middleware.DatabaseUnavailableMiddleware",
+    "core.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -212,7 +212,7 @@ vars().update(EMAIL_SETTINGS)
 # asked for: invitations would reach no one, and their link secrets would sit in the worker's log
 # (redacted there since, but the experts would still get nothing).
 EMAIL_CONSOLE_ALLOWED = env_bool("EMAIL_CONSOLE_ALLOWED", default=False)
-if not DEBUG and EMAIL_SETTINGS["EMAIL_BACKEND"] == "coopsurvey.mail.ConsoleEmailBackend" and not EMAIL_CONSOLE_ALLOWED:
+if not DEBUG and EMAIL_SETTINGS["EMAIL_BACKEND"] == "core.mail.ConsoleEmailBackend" and not EMAIL_CONSOLE_ALLOWED:
     raise ImproperlyConfigured(
         "EMAIL_URL is unset or console:// with DEBUG off: emails (with experts' personal links) would be printed "
         "to the log instead of sent. Set EMAIL_URL=smtp://user:password@host:587?tls=1, or EMAIL_CONSOLE_ALLOWED=1 "
@@ -301,8 +301,8 @@ CELERY_BEAT_SCHEDULE["aggregation-sweep"] = {
 }
 
 # Personal link tokens (/e/<token>/) never reach the logs: Django's request and server loggers and the
-# console handler rewrite them (coopsurvey.link_redaction); gunicorn uses coopsurvey.gunicorn_logging.
-LOGGING["filters"] = {"redact_link_tokens": {"()": "coopsurvey.link_redaction.RedactLinkTokens"}}
+# console handler rewrite them (core.link_redaction); gunicorn uses coopsurvey.gunicorn_logging.
+LOGGING["filters"] = {"redact_link_tokens": {"()": "core.link_redaction.RedactLinkTokens"}}
 LOGGING["handlers"]["console"]["filters"] = ["redact_link_tokens"]  # type: ignore[index]
 LOGGING["loggers"]["django.server"] = {"filters": ["redact_link_tokens"]}  # type: ignore[index]
 LOGGING["loggers"]["django.request"] = {"filters": ["redact_link_tokens"]}  # type: ignore[index]

@@ -8,4 +8,4 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
-        from coopsurvey import checks  # noqa: F401 - registers the project's deployment checks
+        from core import checks  # noqa: F401 - registers the project's deployment checks

@@ -1,6 +1,6 @@
 """The expert's pages under /e/: a personal link is exchanged for a session, then no token is in any URL.
 
-Page names under /e/ must be listed in coopsurvey.link_redaction.EXPERT_PAGES, or logs would hide them.
+Page names under /e/ must be listed in core.link_redaction.EXPERT_PAGES, or logs would hide them.
 """
 
 from django.urls import path

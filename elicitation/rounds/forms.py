@@ -9,7 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from coopsurvey.middleware import available_zones
+from core.middleware import available_zones
 from elicitation.models import Study
 from elicitation.rounds.services.planning import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH
 

@@ -12,7 +12,7 @@ from core.ratelimit import client_address, hit
 
 @pytest.mark.django_db
 def test_a_body_over_the_limit_is_refused_before_it_is_read(client, settings, monkeypatch):
-    from coopsurvey import middleware
+    from core import middleware
 
     settings.MAX_REQUEST_BYTES = 2048
     reached = []

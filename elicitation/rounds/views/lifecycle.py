@@ -18,9 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from coopsurvey.middleware import TIME_ZONE_SESSION_KEY, known_zone
 from core.access import study_for_coordinator
 from core.errors import ServiceError
+from core.middleware import TIME_ZONE_SESSION_KEY, known_zone
 from elicitation.models import Expert, Round, Study
 from elicitation.rounds.forms import DeadlineForm
 from elicitation.rounds.selectors import experts_not_in_round, participations_of_round, round_of_study, rounds_for_study

@@ -3,7 +3,7 @@ link ``/accounts/reset/<uid>/<token>/`` as ``/accounts/reset/<uid>/[link]/``.
 
 A logging filter for Django's request and server loggers and the console handler (see
 settings.LOGGING), the Celery worker's log handlers (coopsurvey.celery), the gunicorn access logger
-(coopsurvey.gunicorn_logging) and the console email backend (coopsurvey.mail) all use ``redact``.
+(coopsurvey.gunicorn_logging) and the console email backend (core.mail) all use ``redact``.
 Expert pages under ``/e/`` that are not tokens keep their names so logs stay useful.
 """
 

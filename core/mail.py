@@ -3,9 +3,9 @@
 An invitation, reminder or new-link email holds the expert's personal link, a password-reset
 email the reset link: printed whole, a worker's log would hold every secret. With DEBUG on (a
 developer's machine, ``make demo``) the email is printed as it is, so its link can be followed;
-otherwise the links are redacted as in every other log (coopsurvey.link_redaction).
+otherwise the links are redacted as in every other log (core.link_redaction).
 With DEBUG off the console backend is refused at start-up unless ``EMAIL_CONSOLE_ALLOWED=1``
-(coopsurvey/settings.py), and ``check --deploy`` warns while it is on (coopsurvey/checks.py).
+(coopsurvey/settings.py), and ``check --deploy`` warns while it is on (core/checks.py).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from typing import Any
 from django.conf import settings
 from django.core.mail.backends.console import EmailBackend
 
-from coopsurvey.link_redaction import redact
+from core.link_redaction import redact
 
-CONSOLE_BACKEND = "coopsurvey.mail.ConsoleEmailBackend"
+CONSOLE_BACKEND = "core.mail.ConsoleEmailBackend"
 
 
 class ConsoleEmailBackend(EmailBackend):

@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import CheckMessage, Tags, Warning, register
 
-from coopsurvey.mail import CONSOLE_BACKEND
+from core.mail import CONSOLE_BACKEND
 
 LOCMEM_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 

@@ -142,8 +142,6 @@ CELERY_BEAT_SCHEDULE["remind-due-rounds"] = {
     "task": "elicitation.remind_due_rounds",
     "schedule": env_int("ROUND_REMINDER_CHECK_SECONDS", 900, minimum=30),
 }
-# Planning the next round: which items reached consensus (a function of the round), preselected to drop.
-ROUND_CONSENSUS_PROVIDER = "elicitation.rounds.services.planning.panel_consensus_items"
 
 # The cache (rate limits, coalescing, health): CACHE_URL, else Redis when configured, else in-process memory.
 CACHE_URL = env_url("CACHE_URL", schemes={"redis", "rediss", "locmem"}, default=REDIS_URL or "locmem://")

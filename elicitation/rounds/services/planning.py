@@ -9,16 +9,16 @@ the study offers at once (docs/translations.md).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from aggregation.models import ItemResult
+from aggregation.selectors import shown_runs
 from core.audit import audit
 from core.errors import IllegalTransition, InvalidInput
 from elicitation.models import Area, AreaRevision, Round, RoundItem, Study, Suggestion
@@ -29,33 +29,12 @@ from elicitation.setup.services.translations import own_texts, stamp_changes
 TITLE_MAX_LENGTH = Area._meta.get_field("title").max_length or 200
 DESCRIPTION_MAX_LENGTH = 5000
 
-ConsensusProvider = Callable[[Round], Iterable[Item]]
-
-
-def no_consensus_known(round_: Round) -> set[Item]:
-    """The default provider: no aggregation results, so no item is known to have reached consensus."""
-    return set()
-
-
-def panel_consensus_items(round_: Round) -> set[Item]:
-    """The items whose whole-panel result in ``round_``'s latest aggregation reached consensus under its rule."""
-    from aggregation.models import ItemResult
-    from aggregation.selectors import shown_runs
-
-    rows = ItemResult.objects.filter(run_id__in=shown_runs([round_.pk]), group="", consensus=True)
-    return set(rows.values_list("area_id", "criterion_id"))
-
 
 def items_reached_consensus(round_: Round) -> set[Item]:
-    """The (area_id, criterion_id) pairs of ``round_`` that reached consensus, as the aggregation reports.
-
-    Pluggable: ``settings.ROUND_CONSENSUS_PROVIDER`` names a function ``(round) -> iterable of
-    (area_id, criterion_id)`` (the settings name ``panel_consensus_items``, the aggregation's
-    whole-panel verdicts); unset, no item is known to have reached consensus.
-    """
-    path = getattr(settings, "ROUND_CONSENSUS_PROVIDER", "")
-    provider: ConsensusProvider = import_string(path) if path else no_consensus_known
-    return {(int(a), int(c)) for a, c in provider(round_)}
+    """The (area_id, criterion_id) pairs whose whole-panel result in ``round_``'s shown aggregation reached
+    consensus under its rule; none before the round has results, so every item continues."""
+    rows = ItemResult.objects.filter(run_id__in=shown_runs([round_.pk]), group="", consensus=True)
+    return set(rows.values_list("area_id", "criterion_id"))
 
 
 def preselect_continuing_items(round_: Round, reached_consensus: Iterable[Item] = ()) -> set[Item]:

@@ -306,27 +306,6 @@ def _ratings_save_portable(
     )
 
 
-def answer_save(
-    *,
-    expert: Expert,
-    round_id: int,
-    area_id: int,
-    criterion_id: int,
-    value: int | None,
-    cannot_judge: bool = False,
-    source: str = Source.WEB,
-) -> Rating | None:
-    """Upsert one rating; returns it when it changed, None when it was already so. Errors are keyed ``value``."""
-    answer = AnswerInput(area_id=area_id, criterion_id=criterion_id, value=value, cannot_judge=cannot_judge)
-    try:
-        changed = answers_save(expert=expert, round_id=round_id, answers=[answer], source=source)
-    except InvalidInput as error:
-        if "answers.0" in error.field_errors:
-            raise InvalidInput(error.message, field_errors={"value": error.field_errors["answers.0"]}) from None
-        raise
-    return changed[0] if changed else None
-
-
 def _clean_rationale(rationale: str) -> str:
     if not isinstance(rationale, str):
         raise InvalidInput(_("The rationale must be text."), field_errors={"rationale": [_("Must be text.")]})

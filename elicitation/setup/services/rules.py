@@ -9,7 +9,6 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aggregation.numbers import number_text
@@ -206,16 +205,6 @@ def rule_save(*, study: Study, user: User | None, **parts: Any) -> ConsensusRule
     last = study.consensus_rules.aggregate(last=Max("version"))["last"] or 0
     rule = ConsensusRule.objects.create(study=study, version=last + 1, created_by=user, **clean)
     audit(action="rule.created", study=study, user=user, target=f"v{rule.version}", rule=rule_in_words(rule))
-    return rule
-
-
-@transaction.atomic
-def rule_freeze_current(*, study: Study) -> ConsensusRule | None:
-    """Freeze the current version (when round 1 opens); later saves create a new version."""
-    rule = study.consensus_rules.select_for_update().order_by("-version").first()
-    if rule is not None and rule.frozen_at is None:
-        rule.frozen_at = timezone.now()
-        rule.save(update_fields=["frozen_at"])
     return rule
 
 

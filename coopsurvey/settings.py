@@ -248,7 +248,7 @@ REST_FRAMEWORK = {
 }
 # REST API (api/): personal tokens besides the session; service errors as JSON with field errors.
 REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
-    "api.authentication.ApiTokenAuthentication",
+    "api.authentication.tokens.ApiTokenAuthentication",
     "rest_framework.authentication.SessionAuthentication",
 ]
 REST_FRAMEWORK["EXCEPTION_HANDLER"] = "api.errors.exception_handler"

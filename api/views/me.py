@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.authentication_expert import ExpertSessionAuthentication, InvitationAuthentication, IsExpert
+from api.authentication.experts import ExpertSessionAuthentication, InvitationAuthentication, IsExpert
 from api.schema import ErrorSerializer
 from api.serializers import UtcDayField
 from core.errors import InvalidInput, RoundNotOpen

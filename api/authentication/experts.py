@@ -86,7 +86,7 @@ class IsExpert(BasePermission):
 
 
 class InvitationScheme(OpenApiAuthenticationExtension):
-    target_class = "api.authentication_expert.InvitationAuthentication"
+    target_class = "api.authentication.experts.InvitationAuthentication"
     name = "invitation"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
@@ -99,7 +99,7 @@ class InvitationScheme(OpenApiAuthenticationExtension):
 
 
 class ExpertSessionScheme(OpenApiAuthenticationExtension):
-    target_class = "api.authentication_expert.ExpertSessionAuthentication"
+    target_class = "api.authentication.experts.ExpertSessionAuthentication"
     name = "expertSession"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:

@@ -21,7 +21,7 @@ urlpatterns = [
     path("studies/", include("exports.urls")),
     path("", include("elicitation.urls")),
     # Coordinator dashboard (issue 6).
-    path("studies/", include("elicitation.results.urls")),
+    path("studies/", include("elicitation.dashboard.urls")),
 ]
 
 handler404 = "coopsurvey.errors.not_found"

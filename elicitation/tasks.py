@@ -11,8 +11,8 @@ from celery import shared_task
 from django.utils import timezone
 
 from core.errors import IllegalTransition
+from elicitation.expert.services.link_requests import expert_new_link_deliver
 from elicitation.models import Round
-from elicitation.participation.services.link_requests import expert_new_link_deliver
 from elicitation.rounds.services.invitations import invitation_deliver, reminder_deliver, reminders_queue_due
 from elicitation.rounds.services.lifecycle import round_close
 

@@ -8,5 +8,5 @@ urlpatterns = [
     path("", home.study_list, name="study-list"),
     path("studies/", include("elicitation.setup.urls")),
     path("studies/", include("elicitation.rounds.urls")),
-    path("", include("elicitation.participation.urls")),
+    path("", include("elicitation.expert.urls")),
 ]

@@ -135,7 +135,7 @@ def save_answer(
     source: str = "web",
 ) -> Rating | None:
     """One answer saved through the service, as the form's autosave sends it; the rating when it changed."""
-    from elicitation.participation.services.answers import AnswerInput, answers_save
+    from elicitation.expert.services.answers import AnswerInput, answers_save
 
     answer = AnswerInput(area_id=area_id, criterion_id=criterion_id, value=value, cannot_judge=cannot_judge)
     changed = answers_save(expert=expert, round_id=round_id, answers=[answer], source=source)

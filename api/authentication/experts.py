@@ -19,9 +19,9 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from core.ratelimit import LINK_WINDOW_SECONDS, client_address, hit, log_exceeded, used_up
+from elicitation.expert.services.access import expert_invitation_check
+from elicitation.expert.session import SESSION_KEY, session_expert
 from elicitation.models import Expert
-from elicitation.participation.services.access import expert_invitation_check
-from elicitation.participation.session import SESSION_KEY, session_expert
 
 KEYWORD = b"invitation"
 

@@ -1,6 +1,6 @@
 """An expert's own ratings in the open round: read them, or save a batch (all or nothing).
 
-Saving goes through elicitation.participation.services.answers.answers_save, the same service as the round form.
+Saving goes through elicitation.expert.services.answers.answers_save, the same service as the round form.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from api.authentication.experts import ExpertSessionAuthentication, InvitationAu
 from api.schema import ErrorSerializer
 from api.serializers import UtcDayField
 from core.errors import InvalidInput, RoundNotOpen
+from elicitation.expert.services.answers import AnswerInput, Source, answers_save
 from elicitation.models import Area, Criterion, Expert, Rating, Round, RoundItem
-from elicitation.participation.services.answers import AnswerInput, Source, answers_save
 
 MAX_ANSWERS = 2000  # more than any round asks
 UNKNOWN_ID = 0  # an area or criterion not in the study: the service reports it as not asked

@@ -11,8 +11,8 @@ from aggregation.models import ItemResult
 from aggregation.selectors import shown_runs
 from aggregation.services import round_aggregate
 from core.errors import IllegalTransition
+from elicitation.expert.services.answers import area_response_save
 from elicitation.models import AnswerRevision, AreaResponse, AuditEvent, Expert, Rating, Round, Study, Suggestion
-from elicitation.participation.services.answers import area_response_save
 from elicitation.rounds.services.moderation import rationale_translate
 from elicitation.setup.services.erasure import ERASED_TEXT, expert_erase
 from elicitation.setup.services.tokens import token_find, token_issue

@@ -24,8 +24,8 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from elicitation.expert.services.answers import AnswerInput, answers_save
 from elicitation.models import AreaResponse, Participation, Rating, Round
-from elicitation.participation.services.answers import AnswerInput, answers_save
 from elicitation.rounds.services.invitations import invitation_deliver, reminder_deliver
 from elicitation.rounds.services.lifecycle import round_close
 from exports.models import ExportJob
@@ -287,7 +287,7 @@ def test_error_pages_carry_no_identity(world, coordinator_a, settings, monkeypat
     }
     assert 429 in statuses
 
-    import elicitation.participation.views.expert as views
+    import elicitation.expert.views.pages as views
 
     def broken(**kwargs: Any) -> Any:
         raise RuntimeError(f"broken while showing {world.others[0].expert.name}")

@@ -211,7 +211,7 @@ def area_revisions_record(
     after = own_texts(area, default_language)
     round_number = first_round_showing_changes(area.study)
     # Every revision of one change also keeps all the translations as they were, so the earlier rounds'
-    # results can show each language's wording as asked (``selectors_rounds.areas_as_asked``).
+    # results can show each language's wording as asked (``elicitation.rounds.selectors.areas_as_asked``).
     old_translations = {
         code: {key: before[(code, key)] for key in ("title", "description") if before[(code, key)]}
         for code, _name in settings.LANGUAGES

@@ -95,7 +95,7 @@ def test_a_save_that_waits_for_the_close_is_refused_and_not_stored(study_a):
 def test_saves_of_two_experts_share_the_round_while_a_close_waits_for_both(study_a):
     """Saves take the round FOR SHARE: a second expert's save does not wait for the first's commit,
     and a close (FOR UPDATE) waits for both, then finds every acknowledged answer stored."""
-    from elicitation.participation.services.answers import AnswerInput, ratings_save
+    from elicitation.expert.services.answers import AnswerInput, ratings_save
     from elicitation.rounds.services.lifecycle import round_close
 
     round_ = make_round(study_a, status=Round.Status.OPEN)

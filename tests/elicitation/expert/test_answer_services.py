@@ -5,16 +5,16 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from core.errors import InvalidInput, RoundNotOpen
-from elicitation.models import AnswerRevision, AreaResponse, Participation, Rating, Round, Suggestion
-from elicitation.models.answers import RATIONALE_MAX_LENGTH, SUGGESTION_MAX_LENGTH
-from elicitation.participation.services import answers as answer_services
-from elicitation.participation.services.answers import (
+from elicitation.expert.services import answers as answer_services
+from elicitation.expert.services.answers import (
     AnswerInput,
     answers_save,
     area_response_save,
     round_submit,
     suggestion_add,
 )
+from elicitation.models import AnswerRevision, AreaResponse, Participation, Rating, Round, Suggestion
+from elicitation.models.answers import RATIONALE_MAX_LENGTH, SUGGESTION_MAX_LENGTH
 from tests.factories import make_round, save_answer
 
 pytestmark = pytest.mark.django_db

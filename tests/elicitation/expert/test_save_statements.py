@@ -46,7 +46,7 @@ MAX_STATEMENTS = SAVE_STATEMENTS + AUDIT_CHAIN_STATEMENTS
 def write_path(request, monkeypatch):
     """Both write paths on the same database: the portable one is what SQLite runs."""
     if request.param == "portable" or connection.vendor != "postgresql":
-        monkeypatch.setattr("elicitation.participation.services.answers.uses_single_statement", lambda: False)
+        monkeypatch.setattr("elicitation.expert.services.answers.uses_single_statement", lambda: False)
     return request.param
 
 
@@ -202,7 +202,7 @@ def test_both_write_paths_answer_and_store_the_same(client, expert_a, link_a, st
         round_ = make_round(study_a, status=Round.Status.OPEN)
         with monkeypatch.context() as patch:
             if portable:
-                patch.setattr("elicitation.participation.services.answers.uses_single_statement", lambda: False)
+                patch.setattr("elicitation.expert.services.answers.uses_single_statement", lambda: False)
             outcomes.append(_play(client, round_, STEPS))
     single, portable_outcome = outcomes
     assert [status for status, _line in single[0]] == [200, 200, 200, 400, 400, 200]

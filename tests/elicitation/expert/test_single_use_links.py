@@ -16,9 +16,9 @@ from django.db import connection
 from django.test import Client
 from rest_framework.test import APIClient
 
+from elicitation.expert.services import access as expert_access
+from elicitation.expert.session import SESSION_KEY
 from elicitation.models import AuditEvent, InvitationToken, RefusedAttempts, Study
-from elicitation.participation.services import access as expert_access
-from elicitation.participation.session import SESSION_KEY
 from elicitation.setup.services.tokens import token_claim, token_issue
 from tests.threads import in_thread
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from tests.aggregation.dashboard.results import study_with_results
+from tests.elicitation.dashboard.results import study_with_results
 
 pytestmark = pytest.mark.django_db
 PAGES = ["overview", "map", "consensus", "convergence", "divided", "report"]

@@ -22,16 +22,16 @@ from django.utils.translation import gettext as _
 from aggregation.jobs import request_aggregation
 from core.audit import audit
 from core.errors import InvalidInput, RoundNotOpen
-from elicitation.locks import lock_open_round
-from elicitation.models import AnswerRevision, AreaResponse, Expert, Participation, Rating, Round, RoundItem, Suggestion
-from elicitation.models.answers import RATIONALE_MAX_LENGTH, SUGGESTION_MAX_LENGTH
-from elicitation.participation.services.rating_writes import (
+from elicitation.expert.services.rating_writes import (
     ItemRules,
     RatingsSaved,
     lock_round_shared,
     ratings_upsert_statement,
     uses_single_statement,
 )
+from elicitation.locks import lock_open_round
+from elicitation.models import AnswerRevision, AreaResponse, Expert, Participation, Rating, Round, RoundItem, Suggestion
+from elicitation.models.answers import RATIONALE_MAX_LENGTH, SUGGESTION_MAX_LENGTH
 
 CANNOT_JUDGE = "cannot_judge"  # how "cannot judge" is written in a value revision; NULL means "no answer"
 CONFIDENCE_MIN, CONFIDENCE_MAX = 1, 5

@@ -11,16 +11,16 @@ from dataclasses import dataclass, field
 
 from django.http import QueryDict
 
-from elicitation.models import AreaResponse, AreaRevision, Expert, Participation, Rating, Round, RoundItem, Suggestion
-from elicitation.models.answers import RATIONALE_MAX_LENGTH, SUGGESTION_MAX_LENGTH
-from elicitation.participation.selectors import (
+from elicitation.expert.selectors import (
     ItemFeedback,
     PanelRationale,
     RoundFeedback,
     feedback_visible,
     round_feedback,
 )
-from elicitation.participation.services.answers import CONFIDENCE_MAX, CONFIDENCE_MIN, KEEP, AnswerInput, Keep
+from elicitation.expert.services.answers import CONFIDENCE_MAX, CONFIDENCE_MIN, KEEP, AnswerInput, Keep
+from elicitation.models import AreaResponse, AreaRevision, Expert, Participation, Rating, Round, RoundItem, Suggestion
+from elicitation.models.answers import RATIONALE_MAX_LENGTH, SUGGESTION_MAX_LENGTH
 from elicitation.rounds.selectors import area_revisions_for_round
 
 CANNOT_JUDGE_VALUE = "cj"

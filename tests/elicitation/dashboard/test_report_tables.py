@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from elicitation.results.report import composition, ordered
+from elicitation.dashboard.report import composition, ordered
 from tests.factories import make_experts, make_study
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from core.ratelimit import client_address, rate_limited
-from elicitation.participation.services.link_requests import expert_link_request
+from elicitation.expert.services.link_requests import expert_link_request
 
 
 class LinkRequestForm(forms.Form):

@@ -1,7 +1,7 @@
 """The coordinator dashboard: overview, benefit × risk map, consensus, convergence, divided items, report.
 
 Every page fetches its study through ``study_for_coordinator`` (other studies answer 404) and reads
-through ``elicitation.results.selectors`` a fixed number of queries. While the chosen round is open,
+through ``elicitation.dashboard.selectors`` a fixed number of queries. While the chosen round is open,
 ``static/js/dashboard-live.js`` re-fetches the page's results section (``?partial=1``) every few
 seconds and swaps it in, so numbers update without a reload.
 """
@@ -24,9 +24,9 @@ from django.utils.translation import gettext as _
 
 from aggregation.models import AreaVerdict, CrossBloc
 from core.access import study_for_coordinator
+from elicitation.dashboard import figures, report, selectors
+from elicitation.dashboard.words import quantile_method_in_words
 from elicitation.models import Round, Study
-from elicitation.results import figures, report, selectors
-from elicitation.results.words import quantile_method_in_words
 from elicitation.setup.services.rules import rule_in_words
 
 PANEL = selectors.PANEL
@@ -84,7 +84,7 @@ def dashboard_view(view: View) -> View:
             return view(request, board, **kwargs)
         except InvalidParameter as error:
             context = {"study": found, "field_errors": {error.field: [error.message]}}
-            return render(request, "elicitation/results/bad_request.html", context, status=400)
+            return render(request, "elicitation/dashboard/bad_request.html", context, status=400)
 
     return wrapped
 
@@ -132,14 +132,14 @@ def _page(request: HttpRequest, board: Dashboard, page: str, context: dict[str, 
         "poll_seconds": poll,
         "live_url": f"{request.path}?{live_query.urlencode()}",
         "k": study.min_group_size,
-        "results_template": f"elicitation/results/_{page}_results.html",
+        "results_template": f"elicitation/dashboard/_{page}_results.html",
         **context,
     }
     if request.GET.get("partial") == "1":
         response = render(request, context["results_template"], context)
         response["Cache-Control"] = "no-store"  # the poller must always see the newest numbers
         return response
-    return render(request, f"elicitation/results/{page}.html", context)
+    return render(request, f"elicitation/dashboard/{page}.html", context)
 
 
 @dashboard_view

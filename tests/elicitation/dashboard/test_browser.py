@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from aggregation.models import AggregationRun
 from tests.a11y.axe import audit, describe
-from tests.aggregation.dashboard.results import study_with_results
+from tests.elicitation.dashboard.results import study_with_results
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PAGES = ["overview", "map", "consensus", "convergence", "divided", "report"]

@@ -16,8 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import InvalidInput, RoundNotOpen
 from core.ratelimit import LINK_WINDOW_SECONDS, client_address, rate_limited
-from elicitation.models import Expert, Participation, Rating, Round, RoundItem, Study
-from elicitation.participation.forms import (
+from elicitation.expert.forms import (
     PostedAnswers,
     RoundForm,
     apply_posted,
@@ -25,16 +24,17 @@ from elicitation.participation.forms import (
     rating_field,
     round_form,
 )
-from elicitation.participation.selectors import feedback_source, round_feedback
-from elicitation.participation.services.access import expert_consent, expert_language_set, expert_link_open
-from elicitation.participation.services.answers import (
+from elicitation.expert.selectors import feedback_source, round_feedback
+from elicitation.expert.services.access import expert_consent, expert_language_set, expert_link_open
+from elicitation.expert.services.answers import (
     answers_save,
     area_response_save,
     ratings_save,
     round_submit,
     suggestion_add,
 )
-from elicitation.participation.session import expert_context, expert_required, link_invalid, no_referrer, session_start
+from elicitation.expert.session import expert_context, expert_required, link_invalid, no_referrer, session_start
+from elicitation.models import Expert, Participation, Rating, Round, RoundItem, Study
 
 security_log = logging.getLogger("coopsurvey.security")
 

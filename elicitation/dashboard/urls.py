@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from elicitation.results import views
+from elicitation.dashboard import views
 
 app_name = "dashboard"
 PREFIX = "<uuid:study_uuid>/dashboard/"

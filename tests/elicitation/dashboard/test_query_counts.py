@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from tests.aggregation.dashboard.results import big_study
+from tests.elicitation.dashboard.results import big_study
 
 pytestmark = pytest.mark.django_db
 

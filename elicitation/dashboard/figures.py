@@ -13,9 +13,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from aggregation.models import AreaVerdict, ItemResult
-from elicitation.models import Criterion, Round, Study
-from elicitation.results import report, selectors
-from elicitation.results.charts import (
+from elicitation.dashboard import report, selectors
+from elicitation.dashboard.charts import (
     Bar,
     DotRow,
     MapPoint,
@@ -25,7 +24,8 @@ from elicitation.results.charts import (
     group_dots,
     line_chart,
 )
-from elicitation.results.selectors import Label
+from elicitation.dashboard.selectors import Label
+from elicitation.models import Criterion, Round, Study
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from django.utils.html import escape
 
 from aggregation.models import AggregationRun, ItemResult
 from elicitation.models import Area, Round, RoundItem
-from tests.aggregation.dashboard.results import make_results, make_run, study_with_results
+from tests.elicitation.dashboard.results import make_results, make_run, study_with_results
 from tests.factories import make_round
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from tests.aggregation.dashboard.results import study_with_results
+from tests.elicitation.dashboard.results import study_with_results
 
 pytestmark = pytest.mark.django_db
 SVG = "{http://www.w3.org/2000/svg}"

@@ -14,9 +14,9 @@ from django.utils.translation import gettext_lazy
 
 from aggregation import disclosure
 from aggregation.models import AreaVerdict, CrossBloc, ItemResult
+from elicitation.dashboard import selectors
+from elicitation.dashboard.selectors import Label
 from elicitation.models import ConsensusRule, Round, Study
-from elicitation.results import selectors
-from elicitation.results.selectors import Label
 
 T = TypeVar("T")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from elicitation.results.charts import (
+from elicitation.dashboard.charts import (
     Bar,
     DotRow,
     MapPoint,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils import translation
 
-from elicitation.results.words import quantile_method_in_words
+from elicitation.dashboard.words import quantile_method_in_words
 
 
 def test_each_quantile_method_is_named_with_the_software_that_uses_it():

@@ -84,7 +84,7 @@ def dashboard_view(view: View) -> View:
             return view(request, board, **kwargs)
         except InvalidParameter as error:
             context = {"study": found, "field_errors": {error.field: [error.message]}}
-            return render(request, "elicitation/dashboard/bad_request.html", context, status=400)
+            return render(request, "aggregation/dashboard/bad_request.html", context, status=400)
 
     return wrapped
 
@@ -132,14 +132,14 @@ def _page(request: HttpRequest, board: Dashboard, page: str, context: dict[str, 
         "poll_seconds": poll,
         "live_url": f"{request.path}?{live_query.urlencode()}",
         "k": study.min_group_size,
-        "results_template": f"elicitation/dashboard/_{page}_results.html",
+        "results_template": f"aggregation/dashboard/_{page}_results.html",
         **context,
     }
     if request.GET.get("partial") == "1":
         response = render(request, context["results_template"], context)
         response["Cache-Control"] = "no-store"  # the poller must always see the newest numbers
         return response
-    return render(request, f"elicitation/dashboard/{page}.html", context)
+    return render(request, f"aggregation/dashboard/{page}.html", context)
 
 
 @dashboard_view

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from core.audit import audit
-from elicitation.audit_chain import GENESIS, chain_findings, chain_head, event_hash
 from elicitation.models import AuditEvent
+from elicitation.models.audit_chain import GENESIS, chain_findings, chain_head, event_hash
 
 pytestmark = pytest.mark.django_db
 

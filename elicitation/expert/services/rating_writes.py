@@ -245,7 +245,7 @@ def ratings_upsert_statement(
         facts, upserted, answered, total, complete_areas, changed = cursor.fetchone()
     if changed:
         # Through the model, not the statement: the event takes its place in the study's hash chain
-        # (elicitation.audit_chain), which needs the chain's lock and head. Counts, never values.
+        # (elicitation.models.audit_chain), which needs the chain's lock and head. Counts, never values.
         AuditEvent.objects.create(
             study_id=expert.study_id,
             actor_expert=expert,

@@ -8,7 +8,7 @@ So the 6 are: the session, the link check, BEGIN, the round lock joined with the
 data-modifying statement, COMMIT. Aggregation's coalescing key is in Redis; the first save of an
 aggregation interval also records the queued run (2 more statements, after the commit).
 
-The audit event of a save joins the study's hash chain (``elicitation.audit_chain``): the chain's advisory
+The audit event of a save joins the study's hash chain (``elicitation.models.audit_chain``): the chain's advisory
 lock, its head and the insert are 3 more statements inside the transaction, 9 in all. Folding the event
 into the one statement needs the chain's hash computed in SQL byte for byte as Python computes it; until
 then the tamper-evident log costs these 3, and the issue's target of 6 is not met.

@@ -6,10 +6,12 @@ importing an app) or two modules that import each other fail here, with the chai
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 
@@ -28,10 +30,22 @@ def test_every_import_contract_is_kept() -> None:
     assert "0 broken" in result.stdout
 
 
+def import_rules() -> dict[str, Any]:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+
+
 def test_the_contracts_cover_every_app_of_the_project() -> None:
-    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
     own_apps = {app for app in settings.INSTALLED_APPS if (ROOT / app / "apps.py").is_file()}
-    assert set(contracts["root_packages"]) == {*own_apps, "coopsurvey"}
+    assert set(import_rules()["root_packages"]) == {*own_apps, "coopsurvey"}
+
+
+def test_every_part_of_elicitation_stands_on_a_floor() -> None:
+    # A new sub-domain or module of elicitation must be placed, or nothing would stop it importing upwards.
+    floors = next(contract["layers"] for contract in import_rules()["contracts"] if contract["type"] == "layers")
+    placed = {name.strip() for floor in floors for name in re.split(r"[|:]", floor)}
+    parts = {path.stem for path in (ROOT / "elicitation").iterdir() if path.suffix == ".py" or path.is_dir()}
+    unplaced = {f"elicitation.{part}" for part in parts - {"__init__", "__pycache__", "apps", "migrations"}} - placed
+    assert not unplaced, f"put {sorted(unplaced)} on a floor in pyproject.toml (docs/architecture.md)"
 
 
 def test_an_import_against_the_floors_is_found(tmp_path: Path) -> None:

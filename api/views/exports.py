@@ -18,8 +18,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.access import coordinated_study_ids, study_in_scope
+from api.lists import STUDY_PARAMETER, UUID_PATTERN, ListFilters, Pagination
 from api.schema import ErrorSerializer
-from api.views.studies import STUDY_PARAMETER, UUID_PATTERN, ListFilters, Pagination
 from exports.models import ExportJob
 from exports.progress import with_live_progress
 from exports.services import FILE_TYPES, export_job_create, export_job_file, export_stream

@@ -17,7 +17,7 @@ from rest_framework import generics, serializers
 from aggregation.models import AreaVerdict, CrossBloc, ItemResult
 from aggregation.selectors import shown_runs
 from api.access import area_in_scope, coordinated_study_ids, criterion_in_scope, round_in_scope
-from api.views.studies import Pagination, QueryFilters
+from api.lists import Pagination, QueryFilters
 from elicitation.models import Round
 
 NUMBERS = (

@@ -240,7 +240,7 @@ def _send(*, kind: str, participation: Participation) -> None:
 def expert_email_send(*, expert: Expert, template: str, context: dict[str, Any]) -> None:
     """Send ``template`` (``_subject.txt``, ``.txt`` and ``.html``) to one expert, in their language and time zone.
 
-    From the study's sender name, with replies to its contact address (``round_messages.sender``).
+    From the study's sender name, with replies to its contact address (``elicitation.rounds.services.messages.sender``).
     """
     email = email_render(expert=expert, template=template, context=context)
     message = EmailMultiAlternatives(

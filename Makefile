@@ -11,6 +11,7 @@ lint:
 	./scripts/bootstrap
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	.venv/bin/lint-imports --no-cache
 	DEBUG=1 .venv/bin/mypy .
 
 ci:

@@ -14,8 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aggregation.jobs import round_aggregation_rerun
 from aggregation.models import AggregationRun, AreaVerdict, CriterionAgreement, CrossBloc, ItemResult
-from elicitation.admin import rounds as elicitation_rounds
-from elicitation.admin.base import ViewOnlyAdmin, operator, run_service
+from core.admin import ViewOnlyAdmin, operator, run_service
 from elicitation.models import Round
 
 
@@ -38,23 +37,6 @@ class AggregationRunAdmin(ViewOnlyAdmin):
     @admin.action(description=_("Re-run the aggregation of the selected runs' rounds"), permissions=["rerun"])
     def rerun(self, request: HttpRequest, queryset: QuerySet[AggregationRun]) -> None:
         rerun_rounds(self, request, Round.objects.filter(pk__in=queryset.values("round_id")).select_related("study"))
-
-
-class RoundAdmin(elicitation_rounds.RoundAdmin):
-    """The rounds list with the re-run action added here, so elicitation's admin never imports aggregation."""
-
-    actions = ["rerun"]
-
-    def has_rerun_permission(self, request: HttpRequest) -> bool:
-        return self.may_act(request)
-
-    @admin.action(description=_("Re-run the aggregation of the selected rounds"), permissions=["rerun"])
-    def rerun(self, request: HttpRequest, queryset: QuerySet[Round]) -> None:
-        rerun_rounds(self, request, queryset.select_related("study"))
-
-
-admin.site.unregister(Round)
-admin.site.register(Round, RoundAdmin)
 
 
 def rerun_rounds(model_admin: admin.ModelAdmin, request: HttpRequest, rounds: QuerySet[Round]) -> None:

@@ -37,9 +37,9 @@ from django.utils.translation import gettext as _
 
 from aggregation import runs as runs_module
 from aggregation.models import AggregationRun
+from core.audit import audit
+from core.errors import IllegalTransition
 from elicitation.models import Rating, Round
-from elicitation.services.audit import audit
-from elicitation.services.errors import IllegalTransition
 
 logger = logging.getLogger(__name__)
 

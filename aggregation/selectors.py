@@ -23,8 +23,6 @@ that run, never by round alone: a round keeps the rows of every run it ever had.
 - ``shown_runs(rounds)``: a subquery of the shown run ids of several rounds, for ``run_id__in=`` filters.
 - ``latest_run(round_id)``: the newest run of the round in any status (for "failed: …" notices).
 - ``shown_item_rows(round_id)``: every item row of the shown run (real-time feedback reads its distributions).
-- ``item_results_for_expert_feedback(round_id)``: panel and unsuppressed bloc rows of the shown run only,
-  i.e. what an expert may see.
 """
 
 from __future__ import annotations
@@ -110,10 +108,3 @@ def round_results(round_id: int) -> RoundResults:
 def shown_item_rows(round_id: int) -> QuerySet[ItemResult]:
     """Every item row of the shown run, suppressed ones included (their n decides what else may be shown)."""
     return ItemResult.objects.filter(run_id__in=shown_runs([round_id]))
-
-
-def item_results_for_expert_feedback(round_id: int) -> QuerySet[ItemResult]:
-    """Rows an expert may see: the shown run's panel rows and the blocs not suppressed."""
-    return ItemResult.objects.filter(run_id__in=shown_runs([round_id]), suppressed=False).order_by(
-        "area__order", "area_id", "criterion__order", "criterion_id", "group"
-    )

@@ -31,7 +31,6 @@ from analysis.settings import SUBMITTED, AnalysisSettings
 from analysis.summary import RATING_COLUMNS
 from analysis.verdicts import Thresholds
 from elicitation.models import Criterion, Expert, Round, Study
-from elicitation.selectors_rounds import counted_ratings
 
 logger = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 from django.http import Http404
 
+from core.access import study_for_coordinator
 from elicitation.models import Area, Criterion, Round, Study
-from elicitation.selectors import study_for_coordinator
 
 ScopedT = TypeVar("ScopedT", Round, Area, Criterion)
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from api.models import PREFIX_LENGTH, TOKEN_PREFIX, ApiToken, hash_api_token
 from api.services import api_token_revoke
-from elicitation.admin.base import ViewOnlyAdmin, operator, run_service
+from core.admin import ViewOnlyAdmin, operator, run_service
 
 
 class TokenStateFilter(admin.SimpleListFilter):

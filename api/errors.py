@@ -1,6 +1,6 @@
 """Every API error is JSON: ``{"detail": "...", "field_errors": {"field": ["message", ...]}}``.
 
-Service errors (elicitation.services.errors.ServiceError) keep their status code (400, 409);
+Service errors (core.errors.ServiceError) keep their status code (400, 409);
 DRF's validation errors become the same shape, so clients parse one format.
 """
 
@@ -13,7 +13,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from elicitation.services.errors import ImportFailed, ServiceError
+from core.errors import ImportFailed, ServiceError
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

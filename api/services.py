@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from api.models import ApiToken, hash_api_token, new_api_token
-from elicitation.services.audit import audit
-from elicitation.services.errors import InvalidInput
+from core.audit import audit
+from core.errors import InvalidInput
 
 MAX_ACTIVE_TOKENS = 20
 

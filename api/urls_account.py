@@ -2,9 +2,9 @@
 
 from django.urls import path
 
-from api import views_tokens
+from api.views import tokens
 
 urlpatterns = [
-    path("tokens/", views_tokens.token_list, name="api-token-list"),
-    path("tokens/<uuid:token_uuid>/revoke/", views_tokens.token_revoke, name="api-token-revoke"),
+    path("tokens/", tokens.token_list, name="api-token-list"),
+    path("tokens/<uuid:token_uuid>/revoke/", tokens.token_revoke, name="api-token-revoke"),
 ]

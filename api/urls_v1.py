@@ -3,31 +3,31 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from api import views, views_actions, views_aggregates, views_exports, views_me
+from api.views import actions, exports, me, results, studies
 
 router = SimpleRouter()
-router.register("studies", views.StudyViewSet, basename="study")
-router.register("areas", views.AreaViewSet, basename="area")
-router.register("criteria", views.CriterionViewSet, basename="criterion")
-router.register("experts", views.ExpertViewSet, basename="expert")
-router.register("rounds", views.RoundViewSet, basename="round")
-router.register("participation", views.ParticipationViewSet, basename="participation")
-router.register("exports", views_exports.ExportJobViewSet, basename="export")
+router.register("studies", studies.StudyViewSet, basename="study")
+router.register("areas", studies.AreaViewSet, basename="area")
+router.register("criteria", studies.CriterionViewSet, basename="criterion")
+router.register("experts", studies.ExpertViewSet, basename="expert")
+router.register("rounds", studies.RoundViewSet, basename="round")
+router.register("participation", studies.ParticipationViewSet, basename="participation")
+router.register("exports", exports.ExportJobViewSet, basename="export")
 
 app_name = "api-v1"
 urlpatterns = [
     path("", include(router.urls)),
     path(
         "studies/<uuid:uuid>/tables/<slug:table>/",
-        views_exports.StudyTableView.as_view(),
+        exports.StudyTableView.as_view(),
         name="study-table",
     ),
     # Write operations (issue 6): each calls the same service as the web page.
-    path("rounds/<uuid:uuid>/open/", views_actions.RoundOpenView.as_view(), name="round-open"),
-    path("rounds/<uuid:uuid>/close/", views_actions.RoundCloseView.as_view(), name="round-close"),
-    path("studies/<uuid:uuid>/experts/import/", views_actions.ExpertsImportView.as_view(), name="study-experts-import"),
-    path("me/ratings/", views_me.MyRatingsView.as_view(), name="me-ratings"),
-    path("aggregates/", views_aggregates.AggregateListView.as_view(), name="aggregate-list"),
-    path("divides/", views_aggregates.DivideListView.as_view(), name="divide-list"),
-    path("verdicts/", views_aggregates.AreaVerdictListView.as_view(), name="verdict-list"),
+    path("rounds/<uuid:uuid>/open/", actions.RoundOpenView.as_view(), name="round-open"),
+    path("rounds/<uuid:uuid>/close/", actions.RoundCloseView.as_view(), name="round-close"),
+    path("studies/<uuid:uuid>/experts/import/", actions.ExpertsImportView.as_view(), name="study-experts-import"),
+    path("me/ratings/", me.MyRatingsView.as_view(), name="me-ratings"),
+    path("aggregates/", results.AggregateListView.as_view(), name="aggregate-list"),
+    path("divides/", results.DivideListView.as_view(), name="divide-list"),
+    path("verdicts/", results.AreaVerdictListView.as_view(), name="verdict-list"),
 ]

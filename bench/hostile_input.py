@@ -5,7 +5,7 @@ Not a test: run it by hand and record the figures in docs/benchmarks.md.
     python bench/hostile_input.py            # no database needed: the checks that were slow are pure
 
 Measured, each the best of 5 runs after one warm-up:
-- the panel CSV's header check (``elicitation.services.imports.read_csv``) on headers of 138,887
+- the panel CSV's header check (``elicitation.setup.services.imports.read_csv``) on headers of 138,887
   and 20,000 distinct columns (the issue: 30 s timeout and 8.5 s), and on one just under the cap;
 - the API's JSON parser (``api.parsers.JSONParser``) on 50,000 nested lists (the issue: a 500) and
   on an ordinary ``me/ratings`` body of 200 answers, for scale.
@@ -49,8 +49,8 @@ def main() -> int:
     from rest_framework.exceptions import ParseError
 
     from api.parsers import JSONParser
-    from elicitation.services.errors import ImportFailed
-    from elicitation.services.imports import EXPERT_COLUMNS, MAX_COLUMNS, MAX_EXPERT_ROWS, read_csv
+    from core.errors import ImportFailed
+    from elicitation.setup.services.imports import EXPERT_COLUMNS, MAX_COLUMNS, MAX_EXPERT_ROWS, read_csv
     from tests.security.hostile import nested_json, wide_panel_csv
 
     def header_check(data: bytes) -> object:

@@ -341,7 +341,7 @@ def _open_second_round(study: load_setup.StudyForLoad, *, clients: int) -> list[
     from django.utils import timezone
 
     from elicitation.models import Round
-    from elicitation.services.rounds import round_create, round_open
+    from elicitation.rounds.services.lifecycle import round_create, round_open
 
     first = Round.objects.select_related("study").get(pk=study.round_id)
     second = round_create(study=first.study)

@@ -26,11 +26,11 @@ from collections.abc import Iterable
 from django.db import connection
 from django.db.models import Count
 
+from aggregation.inclusion import counted_ratings
 from aggregation.models import AggregationRun, ItemResult
 from aggregation.selectors import shown_run
 from bench.load_client import Record
 from elicitation.models import AnswerRevision, AuditEvent, Participation, Rating, Round
-from elicitation.selectors_rounds import counted_ratings
 
 SAVES = ("autosave", "form_save", "submit")
 SUCCESS: dict[str, int | tuple[int, ...]] = {

@@ -50,10 +50,10 @@ def study_for_load(*, experts: int) -> StudyForLoad:
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
-    from elicitation.services.panel import expert_add
-    from elicitation.services.rounds import round_create, round_open
-    from elicitation.services.studies import study_create
-    from elicitation.services.tokens import token_issue
+    from elicitation.rounds.services.lifecycle import round_create, round_open
+    from elicitation.setup.services.panel import expert_add
+    from elicitation.setup.services.studies import study_create
+    from elicitation.setup.services.tokens import token_issue
 
     username, password = f"load-{uuid.uuid4().hex[:8]}", secrets.token_urlsafe(16)
     user = get_user_model().objects.create_user(username=username, password=password)

@@ -28,7 +28,7 @@ def redact_link_secrets(logger: logging.Logger, **kwargs: Any) -> None:
     Everything the worker writes goes through them, its stdout included (Celery redirects it
     into the log), so no personal link or reset token reaches the worker's log in clear.
     """
-    from elicitation.link_redaction import RedactLinkTokens
+    from core.link_redaction import RedactLinkTokens
 
     for handler in logger.handlers:
         if not any(isinstance(existing, RedactLinkTokens) for existing in handler.filters):

@@ -78,7 +78,7 @@ def email_settings(name: str) -> dict[str, object]:
     raw = env_url(name, schemes={"smtp", "smtps", "console", "locmem"}, default="console://")
     parts = urlsplit(raw)
     if parts.scheme == "console":
-        return {"EMAIL_BACKEND": "coopsurvey.mail.ConsoleEmailBackend"}  # link secrets redacted unless DEBUG
+        return {"EMAIL_BACKEND": "core.mail.ConsoleEmailBackend"}  # link secrets redacted unless DEBUG
     if parts.scheme == "locmem":
         return {"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
     query = parse_qs(parts.query)

@@ -6,7 +6,7 @@ from typing import Any
 
 from gunicorn.glogging import Logger as GunicornLogger
 
-from elicitation.link_redaction import redact
+from core.link_redaction import redact
 
 
 class Logger(GunicornLogger):

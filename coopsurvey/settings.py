@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "core",
     "elicitation",
     "aggregation",
 ]
@@ -46,18 +47,18 @@ INSTALLED_APPS = [
 INSTALLED_APPS += ["api", "exports"]
 
 MIDDLEWARE = [
-    "coopsurvey.middleware.RequestSizeLimitMiddleware",
+    "core.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "coopsurvey.middleware.SecurityHeadersMiddleware",
+    "core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "coopsurvey.middleware.CoordinatorTimeZoneMiddleware",
+    "core.middleware.CoordinatorTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "coopsurvey.middleware.DatabaseUnavailableMiddleware",
+    "core.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -141,8 +142,6 @@ CELERY_BEAT_SCHEDULE["remind-due-rounds"] = {
     "task": "elicitation.remind_due_rounds",
     "schedule": env_int("ROUND_REMINDER_CHECK_SECONDS", 900, minimum=30),
 }
-# Planning the next round: which items reached consensus (a function of the round), preselected to drop.
-ROUND_CONSENSUS_PROVIDER = "elicitation.services.planning.panel_consensus_items"
 
 # The cache (rate limits, coalescing, health): CACHE_URL, else Redis when configured, else in-process memory.
 CACHE_URL = env_url("CACHE_URL", schemes={"redis", "rediss", "locmem"}, default=REDIS_URL or "locmem://")
@@ -211,7 +210,7 @@ vars().update(EMAIL_SETTINGS)
 # asked for: invitations would reach no one, and their link secrets would sit in the worker's log
 # (redacted there since, but the experts would still get nothing).
 EMAIL_CONSOLE_ALLOWED = env_bool("EMAIL_CONSOLE_ALLOWED", default=False)
-if not DEBUG and EMAIL_SETTINGS["EMAIL_BACKEND"] == "coopsurvey.mail.ConsoleEmailBackend" and not EMAIL_CONSOLE_ALLOWED:
+if not DEBUG and EMAIL_SETTINGS["EMAIL_BACKEND"] == "core.mail.ConsoleEmailBackend" and not EMAIL_CONSOLE_ALLOWED:
     raise ImproperlyConfigured(
         "EMAIL_URL is unset or console:// with DEBUG off: emails (with experts' personal links) would be printed "
         "to the log instead of sent. Set EMAIL_URL=smtp://user:password@host:587?tls=1, or EMAIL_CONSOLE_ALLOWED=1 "
@@ -249,7 +248,7 @@ REST_FRAMEWORK = {
 }
 # REST API (api/): personal tokens besides the session; service errors as JSON with field errors.
 REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
-    "api.authentication.ApiTokenAuthentication",
+    "api.authentication.tokens.ApiTokenAuthentication",
     "rest_framework.authentication.SessionAuthentication",
 ]
 REST_FRAMEWORK["EXCEPTION_HANDLER"] = "api.errors.exception_handler"
@@ -273,7 +272,6 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
 }
 
 # REST API schema (api/): one name for the language choices that studies and experts share.
@@ -300,8 +298,8 @@ CELERY_BEAT_SCHEDULE["aggregation-sweep"] = {
 }
 
 # Personal link tokens (/e/<token>/) never reach the logs: Django's request and server loggers and the
-# console handler rewrite them (elicitation.link_redaction); gunicorn uses coopsurvey.gunicorn_logging.
-LOGGING["filters"] = {"redact_link_tokens": {"()": "elicitation.link_redaction.RedactLinkTokens"}}
+# console handler rewrite them (core.link_redaction); gunicorn uses coopsurvey.gunicorn_logging.
+LOGGING["filters"] = {"redact_link_tokens": {"()": "core.link_redaction.RedactLinkTokens"}}
 LOGGING["handlers"]["console"]["filters"] = ["redact_link_tokens"]  # type: ignore[index]
 LOGGING["loggers"]["django.server"] = {"filters": ["redact_link_tokens"]}  # type: ignore[index]
 LOGGING["loggers"]["django.request"] = {"filters": ["redact_link_tokens"]}  # type: ignore[index]

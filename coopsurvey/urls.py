@@ -1,9 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from coopsurvey.accounts import admin_login, admin_password_change
 from coopsurvey.health import healthz, livez
 from coopsurvey.pages import accessibility
+from core.accounts import admin_login, admin_password_change
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -13,7 +13,7 @@ urlpatterns = [
     path("admin/login/", admin_login, name="admin-login"),
     path("admin/password_change/", admin_password_change, name="admin-password-change"),
     path("admin/", admin.site.urls),
-    path("accounts/", include("coopsurvey.accounts")),
+    path("accounts/", include("core.accounts")),
     path("i18n/", include("django.conf.urls.i18n")),
     # REST API, API tokens and exports (issue 6).
     path("api/", include("api.urls")),
@@ -21,7 +21,7 @@ urlpatterns = [
     path("studies/", include("exports.urls")),
     path("", include("elicitation.urls")),
     # Coordinator dashboard (issue 6).
-    path("studies/", include("aggregation.dashboard.urls")),
+    path("studies/", include("elicitation.dashboard.urls")),
 ]
 
 handler404 = "coopsurvey.errors.not_found"

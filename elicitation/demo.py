@@ -31,7 +31,7 @@ from elicitation.models import (
     Suggestion,
 )
 from elicitation.models.panel import email_key
-from elicitation.services.studies import study_create
+from elicitation.setup.services.studies import study_create
 
 DEMO_USERNAME = "coordinator"
 DEMO_PASSWORD = "coopsurvey-demo"  # noqa: S105 - the README's run command prints it on purpose

@@ -10,11 +10,11 @@ from typing import Any
 from celery import shared_task
 from django.utils import timezone
 
+from core.errors import IllegalTransition
+from elicitation.expert.services.link_requests import expert_new_link_deliver
 from elicitation.models import Round
-from elicitation.services.errors import IllegalTransition
-from elicitation.services.invitations import invitation_deliver, reminder_deliver, reminders_queue_due
-from elicitation.services.link_requests import expert_new_link_deliver
-from elicitation.services.rounds import round_close
+from elicitation.rounds.services.invitations import invitation_deliver, reminder_deliver, reminders_queue_due
+from elicitation.rounds.services.lifecycle import round_close
 
 logger = logging.getLogger(__name__)
 

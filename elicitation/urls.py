@@ -2,11 +2,11 @@
 
 from django.urls import include, path
 
-from elicitation.views import home
+from elicitation.setup.views import home
 
 urlpatterns = [
     path("", home.study_list, name="study-list"),
-    path("studies/", include("elicitation.urls_study")),
-    path("studies/", include("elicitation.urls_rounds")),
-    path("", include("elicitation.urls_expert")),
+    path("studies/", include("elicitation.setup.urls")),
+    path("studies/", include("elicitation.rounds.urls")),
+    path("", include("elicitation.expert.urls")),
 ]

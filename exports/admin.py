@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from elicitation.admin.base import ViewOnlyAdmin, operator, run_service
+from core.admin import ViewOnlyAdmin, operator, run_service
 from exports.models import ExportJob
 from exports.services import export_job_retry
 

@@ -15,9 +15,9 @@ from typing import Any
 
 from django.db.models import Max, Min
 
+from aggregation.inclusion import counted_ratings_of_rounds
 from aggregation.models import ItemResult
 from aggregation.selectors import shown_runs
-from elicitation.selectors_rounds import counted_ratings_of_rounds
 from exports.cells import neutralise_cell
 from exports.statistics import COUNTS, IDENTITY, STATISTICS, ColumnSpec, shared_columns
 

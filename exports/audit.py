@@ -45,7 +45,7 @@ AUDIT_COLUMNS = [
     Column(
         "hash",
         "string",
-        "SHA-256 (hex) over previous_hash and the event's full content (elicitation/audit_chain.py); "
+        "SHA-256 (hex) over previous_hash and the event's full content (elicitation/models/audit_chain.py); "
         "the last row's hash is the chain's head.",
     ),
 ]

@@ -16,9 +16,9 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.audit import audit
+from core.errors import IllegalTransition, InvalidInput, ServiceError
 from elicitation.models import AuditEvent, Study
-from elicitation.services.audit import audit
-from elicitation.services.errors import IllegalTransition, InvalidInput, ServiceError
 from exports.bundle import bundle_tables, write_bundle
 from exports.models import ExportJob
 from exports.progress import clear_progress, record_progress

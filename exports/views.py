@@ -12,9 +12,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from core.access import study_for_coordinator
+from core.errors import ServiceError
 from elicitation.models import Study
-from elicitation.selectors import study_for_coordinator
-from elicitation.services.errors import ServiceError
 from exports.forms import DownloadForm, JobForm
 from exports.models import ExportJob
 from exports.progress import with_live_progress

@@ -12,9 +12,9 @@ from aggregation.models import AggregationRun
 from aggregation.services import round_aggregate
 from api.models import ApiToken
 from api.services import api_token_create
+from elicitation.expert.services.answers import AnswerInput, answers_save, round_submit
 from elicitation.models import Expert, Round, Study
-from elicitation.services.answers import AnswerInput, answers_save, round_submit
-from elicitation.services.tokens import token_issue
+from elicitation.setup.services.tokens import token_issue
 from exports.models import ExportJob
 from tests.factories import make_experts, make_round, make_study, make_user
 

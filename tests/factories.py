@@ -6,6 +6,7 @@ The default study mirrors the demo template in small: four areas, six criteria
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -114,6 +115,31 @@ def mark_submitted(round_: Round, experts: Iterable[Expert]) -> None:
         Participation.objects.update_or_create(
             round=round_, expert=expert, defaults={"submitted_at": now}, create_defaults={"submitted_at": now}
         )
+
+
+def open_round(study: Study, *, user: User | None = None, days: int = 7) -> Round:
+    """A new round opened through the services, as a coordinator opens it: the study's first freezes its rule."""
+    from elicitation.rounds.services.lifecycle import round_create, round_open
+
+    return round_open(round=round_create(study=study), user=user, deadline=timezone.now() + dt.timedelta(days=days))
+
+
+def save_answer(
+    *,
+    expert: Expert,
+    round_id: int,
+    area_id: int,
+    criterion_id: int,
+    value: int | None,
+    cannot_judge: bool = False,
+    source: str = "web",
+) -> Rating | None:
+    """One answer saved through the service, as the form's autosave sends it; the rating when it changed."""
+    from elicitation.expert.services.answers import AnswerInput, answers_save
+
+    answer = AnswerInput(area_id=area_id, criterion_id=criterion_id, value=value, cannot_judge=cannot_judge)
+    changed = answers_save(expert=expert, round_id=round_id, answers=[answer], source=source)
+    return changed[0] if changed else None
 
 
 def rate_everything(

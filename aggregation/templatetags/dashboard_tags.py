@@ -53,8 +53,3 @@ def duration(value: timedelta | None) -> str:
         return ngettext("%(count)s hour", "%(count)s hours", max(1, round(hours))) % {"count": shown}
     days = hours / 24
     return ngettext("%(count)s day", "%(count)s days", round(days)) % {"count": num(days, 1)}
-
-
-@register.filter
-def get_item(mapping: dict[str, object], key: str) -> object:
-    return mapping.get(key)

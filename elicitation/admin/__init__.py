@@ -6,6 +6,5 @@ writes an operator needs (revoke a link, re-run a round) are admin actions that 
 """
 
 from elicitation.admin import audit, panel, rounds, setup
-from elicitation.admin.audited import AuditedModelAdmin
 
-__all__ = ["AuditedModelAdmin", "audit", "panel", "rounds", "setup"]
+__all__ = ["audit", "panel", "rounds", "setup"]

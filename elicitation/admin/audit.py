@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from elicitation.admin.base import ViewOnlyAdmin
+from core.admin import ViewOnlyAdmin
 from elicitation.models import AuditEvent
 
 

@@ -17,9 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from elicitation.admin.base import ViewOnlyAdmin, is_superuser, operator
+from core.admin import ViewOnlyAdmin, is_superuser, operator
 from elicitation.models import Expert, InvitationToken
-from elicitation.services.panel import expert_links_revoke
+from elicitation.setup.services.panel import expert_links_revoke
 
 PERSONAL_FIELDS = ("name", "email")
 PSEUDONYM = re.compile(r"^\s*E-?(\d+)\s*$", re.IGNORECASE)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
@@ -18,7 +19,8 @@ from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
-from elicitation.admin.base import ViewOnlyAdmin
+from aggregation.admin import rerun_rounds
+from core.admin import ViewOnlyAdmin
 from elicitation.models import AnswerRevision, Rating, Round, Study
 
 HIDDEN = _("hidden (strict anonymity)")
@@ -32,10 +34,17 @@ class RoundAdmin(ViewOnlyAdmin):
     search_fields = ["study__title", "=uuid"]
     date_hierarchy = "created_at"
     readonly_fields = ["uuid", "created_at"]
+    actions = ["rerun"]
+
+    def has_rerun_permission(self, request: HttpRequest) -> bool:
+        return self.may_act(request)
+
+    @admin.action(description=_("Re-run the aggregation of the selected rounds"), permissions=["rerun"])
+    def rerun(self, request: HttpRequest, queryset: QuerySet[Round]) -> None:
+        rerun_rounds(self, request, queryset.select_related("study"))
 
     @admin.display(description=_("aggregation runs"))
     def runs(self, round_: Round) -> SafeString:
-        # A link, not an import: aggregation depends on elicitation, never the other way round.
         url = reverse("admin:aggregation_aggregationrun_changelist") + "?" + urlencode({"round__id__exact": round_.pk})
         return format_html('<a href="{}">{}</a>', url, _("runs"))
 

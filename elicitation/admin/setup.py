@@ -8,7 +8,7 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from elicitation.admin.base import ViewOnlyAdmin
+from core.admin import ViewOnlyAdmin
 from elicitation.models import Expert, Round, Study
 
 

@@ -1,4 +1,4 @@
-"""Audit events get the fields of a hash chain (elicitation.audit_chain); 0009 fills them for existing rows."""
+"""Audit events get the fields of a hash chain (elicitation.models.audit_chain); 0009 fills them for existing rows."""
 
 import django.utils.timezone
 from django.db import migrations, models

@@ -6,7 +6,7 @@ migration's transaction and on again at its end.
 
 from django.db import migrations
 
-from elicitation.audit_chain import GENESIS, event_hash
+from elicitation.models.audit_chain import GENESIS, event_hash
 
 CONTENT = ("id", "study_id", "actor_user_id", "actor_expert_id", "action", "target", "detail", "created_at")
 TRIGGER = "coopsurvey_audit_event_append_only"

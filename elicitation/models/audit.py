@@ -9,8 +9,8 @@ from django.db import connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from elicitation.audit_chain import GENESIS, event_hash
 from elicitation.models.append_only import AppendOnlyModel
+from elicitation.models.audit_chain import GENESIS, event_hash
 
 # pg_advisory_xact_lock(classid, objid): this class id keeps the audit chain's locks apart from any other.
 AUDIT_CHAIN_LOCK = 0x61756469  # "audi"
@@ -19,7 +19,7 @@ AUDIT_CHAIN_LOCK = 0x61756469  # "audi"
 class AuditEvent(AppendOnlyModel):
     """Append-only record of a state change: who, what, when. Refused updates and deletes by trigger.
 
-    Each study's events form a hash chain (``elicitation.audit_chain``); ``verify_audit`` checks it.
+    Each study's events form a hash chain (``elicitation.models.audit_chain``); ``verify_audit`` checks it.
     """
 
     study = models.ForeignKey(

@@ -11,7 +11,7 @@ from elicitation.models.study import Area, Criterion, Study
 
 
 class Round(models.Model):
-    """One round of a study. Status changes only through elicitation.services.rounds."""
+    """One round of a study. Status changes only through elicitation.rounds.services.lifecycle."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from elicitation.models import Rating, Round
-from elicitation.services.tokens import token_issue
+from elicitation.setup.services.tokens import token_issue
 from tests.a11y.axe import audit, describe
 from tests.factories import make_experts, make_round, make_study, rate_everything
 

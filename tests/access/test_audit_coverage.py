@@ -34,10 +34,10 @@ from django.utils.http import urlsafe_base64_encode
 from rest_framework.test import APIClient
 
 from elicitation.models import AreaResponse, AuditEvent, Expert, Round, Study
-from elicitation.services.items import area_update
-from elicitation.services.moderation import rationale_hide
-from elicitation.services.rounds import round_close
-from elicitation.services.tokens import token_issue
+from elicitation.rounds.services.lifecycle import round_close
+from elicitation.rounds.services.moderation import rationale_hide
+from elicitation.setup.services.items import area_update
+from elicitation.setup.services.tokens import token_issue
 from exports.models import ExportJob
 from tests.access.routes import Route, all_routes, route_values
 from tests.access.test_admin_access import ACTIONS as ADMIN_ACTIONS
@@ -502,7 +502,7 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("api-v1:study-experts-import", "POST"): _api_experts_import,
     ("api-v1:export-list", "POST"): _api_export_create,
     ("api-v1:me-ratings", "PUT"): _api_me_ratings,
-    # Django's admin (a superuser); its log-in and password pages are the site's views (coopsurvey/accounts.py).
+    # Django's admin (a superuser); its log-in and password pages are the site's views (core/accounts.py).
     ("admin-login", "POST"): _admin_login,
     ("admin:login", "POST"): _admin_login,
     ("admin-password-change", "POST"): _admin_password_change,
@@ -650,7 +650,7 @@ def test_audit_events_refuse_updates_and_deletes_in_the_model_and_the_database(c
 
 
 def test_erasing_an_expert_leaves_the_audit_log_untouched_and_free_of_their_identity(world):
-    from elicitation.services.erasure import expert_erase
+    from elicitation.setup.services.erasure import expert_erase
 
     name, email = world.expert.name, world.expert.email
     before = list(AuditEvent.objects.values_list("id", "action", "target", "detail"))

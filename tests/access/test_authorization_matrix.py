@@ -158,7 +158,7 @@ EXPECTED: dict[str, dict[str, str] | None] = {
     "dashboard:divided": COORDINATOR_PAGE,
     "dashboard:report": COORDINATOR_PAGE,
     "dashboard:chart-svg": COORDINATOR_PAGE,
-    # Django's admin (its log-in and password pages are ours, limited and audited: coopsurvey/accounts.py).
+    # Django's admin (its log-in and password pages are ours, limited and audited: core/accounts.py).
     "admin-login": PUBLIC,
     "admin:login": PUBLIC,  # the same URL as admin-login, which answers it
     "admin:logout": dict.fromkeys(ROLES, "ok") | {"staff": "405"},  # non-staff are sent to the admin's index
@@ -233,7 +233,7 @@ def world(study_a: Study, study_b: Study, coordinator_a, coordinator_b) -> dict[
 
 def log_in_expert(client: Client, expert: Any) -> None:
     """An expert's session, the way an expert gets one: by opening their personal link."""
-    from elicitation.services.tokens import token_issue
+    from elicitation.setup.services.tokens import token_issue
 
     routes = {route.name for route in all_routes()}
     if "expert-link" in routes:

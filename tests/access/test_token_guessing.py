@@ -18,10 +18,10 @@ from django.conf import settings
 from django.test import Client
 from rest_framework.test import APIClient
 
-from coopsurvey import ratelimit
+from core import ratelimit
 from elicitation.models import AuditEvent, InvitationToken, RefusedAttempts, Round
 from elicitation.models.panel import hash_token
-from elicitation.services.tokens import token_find, token_issue
+from elicitation.setup.services.tokens import token_find, token_issue
 from tests.factories import make_round
 
 pytestmark = pytest.mark.django_db

@@ -16,9 +16,9 @@ from aggregation import runs
 from aggregation.models import AggregationRun
 from aggregation.selectors import round_results, shown_run
 from aggregation.services import round_aggregate
+from elicitation.expert.services.answers import AnswerInput, answers_save
 from elicitation.models import Expert, Round, Study
-from elicitation.services.answers import AnswerInput, answers_save
-from elicitation.services.rounds import round_close
+from elicitation.rounds.services.lifecycle import round_close
 from tests.api.helpers import token_client
 from tests.factories import make_experts, make_round, make_study, make_user, mark_submitted
 

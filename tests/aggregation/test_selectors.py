@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from aggregation.models import AggregationRun, ItemResult
-from aggregation.selectors import item_results_for_expert_feedback, latest_run, round_results
+from aggregation.models import AggregationRun
+from aggregation.selectors import latest_run, round_results
 from aggregation.services import round_aggregate
 from elicitation.models import Round
 
@@ -39,14 +39,3 @@ def test_a_newer_queued_job_means_updating(closed_round: Round) -> None:
     results = round_results(closed_round.pk)
     assert results.updating
     assert latest_run(closed_round.pk) == queued
-
-
-def test_experts_see_no_suppressed_rows(closed_round: Round) -> None:
-    # Some experts could not judge some items, leaving blocs of four there: those rows are suppressed.
-    round_aggregate(round_id=closed_round.pk)
-    everything = ItemResult.objects.filter(round=closed_round)
-    assert everything.filter(suppressed=True).exists()
-    rows = item_results_for_expert_feedback(closed_round.pk)
-    assert rows.count() == everything.filter(suppressed=False).count()
-    assert not rows.filter(suppressed=True).exists()
-    assert rows.filter(group="").count() == 24

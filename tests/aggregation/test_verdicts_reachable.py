@@ -13,7 +13,7 @@ import pytest
 from aggregation.models import AreaVerdict, ItemResult
 from aggregation.services import round_aggregate
 from elicitation.models import Area, Criterion, Expert, Rating, Round, Study
-from elicitation.services.studies import study_create
+from elicitation.setup.services.studies import study_create
 from tests.factories import make_experts, make_round, make_user
 
 pytestmark = pytest.mark.django_db

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import pytest
 
-from aggregation.dashboard.selectors import participation
 from aggregation.models import ItemResult
 from aggregation.services import round_aggregate
+from elicitation.dashboard.selectors import participation
+from elicitation.expert.selectors import round_feedback
 from elicitation.models import ConsensusRule, Round, Study
-from elicitation.services.feedback import round_feedback
 from tests.factories import make_experts, make_round, make_study, rate_everything
 
 pytestmark = pytest.mark.django_db

@@ -14,8 +14,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from elicitation.models import AnswerRevision, Expert, Rating, Round, Study
-from elicitation.services.rounds import round_close
-from elicitation.services.tokens import token_issue
+from elicitation.rounds.services.lifecycle import round_close
+from elicitation.setup.services.tokens import token_issue
 from tests.api.helpers import token_client
 from tests.factories import make_round
 
@@ -158,7 +158,7 @@ def test_coordinators_and_strangers_cannot_use_it(open_round: Round, coordinator
 
 
 def test_a_revoked_or_deactivated_expert_is_refused(open_round: Round) -> None:
-    from elicitation.services.tokens import tokens_revoke
+    from elicitation.setup.services.tokens import tokens_revoke
 
     expert = expert_of(open_round.study)
     client = invitation_client(expert)

@@ -15,8 +15,8 @@ from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory
 
 from api.errors import exception_handler
+from core.errors import IllegalTransition, ImportFailed, InvalidInput, RoundNotOpen
 from elicitation.models import Study
-from elicitation.services.errors import IllegalTransition, ImportFailed, InvalidInput, RoundNotOpen
 from exports.models import ExportJob
 from tests.api.helpers import token_client
 from tests.factories import make_round

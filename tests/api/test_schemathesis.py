@@ -17,7 +17,7 @@ from schemathesis.checks import positive_data_acceptance
 from api.services import api_token_create
 from coopsurvey.wsgi import application
 from elicitation.models import Study
-from elicitation.services.tokens import token_issue
+from elicitation.setup.services.tokens import token_issue
 from tests.factories import make_round
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from elicitation.models import AreaRevision, Round, Study
-from elicitation.services.planning import area_reword
-from elicitation.services.round_messages import round_set_messages
-from elicitation.services.tokens import token_issue
-from elicitation.services.translations import own_text, text_keys
+from elicitation.rounds.services.messages import round_set_messages
+from elicitation.rounds.services.planning import area_reword
+from elicitation.setup.services.tokens import token_issue
+from elicitation.setup.services.translations import own_text, text_keys
 from tests.factories import make_bilingual_study, make_experts, make_round, rate_everything
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from elicitation.models import AreaResponse, Rating, Round, Study
-from elicitation.services.tokens import token_issue
+from elicitation.setup.services.tokens import token_issue
 from tests.factories import make_experts, make_round, make_study, rate_everything
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -8,7 +8,7 @@ from django.test import Client
 from django.utils import timezone
 
 from elicitation.models import AreaResponse, Round, Study
-from elicitation.services.tokens import token_issue
+from elicitation.setup.services.tokens import token_issue
 from tests.a11y.axe import audit, describe
 from tests.factories import make_experts, make_round, make_study, make_user, rate_everything
 

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core import mail
 from django.test import Client
 
-from coopsurvey import ratelimit
+from core import ratelimit
 from elicitation.models import AuditEvent, RefusedAttempts
 from tests.factories import make_user
 

@@ -56,7 +56,7 @@ def test_it_refuses_a_url_without_a_host(monkeypatch):
 
 def test_it_prints_emails_to_the_console_by_default(monkeypatch):
     monkeypatch.delenv("EMAIL_URL", raising=False)
-    assert email_settings("EMAIL_URL")["EMAIL_BACKEND"] == "coopsurvey.mail.ConsoleEmailBackend"
+    assert email_settings("EMAIL_URL")["EMAIL_BACKEND"] == "core.mail.ConsoleEmailBackend"
 
 
 def test_it_reads_smtp_settings_from_email_url(monkeypatch):

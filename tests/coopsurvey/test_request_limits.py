@@ -7,12 +7,12 @@ import logging
 import pytest
 from django.test import Client
 
-from coopsurvey.ratelimit import client_address, hit
+from core.ratelimit import client_address, hit
 
 
 @pytest.mark.django_db
 def test_a_body_over_the_limit_is_refused_before_it_is_read(client, settings, monkeypatch):
-    from coopsurvey import middleware
+    from core import middleware
 
     settings.MAX_REQUEST_BYTES = 2048
     reached = []
@@ -38,7 +38,7 @@ def test_a_malformed_content_length_is_a_bad_request(client):
 
 @pytest.mark.django_db
 def test_login_attempts_beyond_the_limit_get_429_and_are_logged(settings, caplog, monkeypatch):
-    from coopsurvey import ratelimit
+    from core import ratelimit
 
     monkeypatch.setattr(ratelimit.time, "time", lambda: 1_800_000_000.0)  # one window, whenever the test runs
     client = Client()

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from elicitation.audit_chain import GENESIS, chain_findings, chain_head, event_hash
+from core.audit import audit
 from elicitation.models import AuditEvent
-from elicitation.services.audit import audit
+from elicitation.models.audit_chain import GENESIS, chain_findings, chain_head, event_hash
 
 pytestmark = pytest.mark.django_db
 

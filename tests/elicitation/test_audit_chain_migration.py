@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from elicitation.audit_chain import GENESIS, chain_findings
 from elicitation.models import AuditEvent
+from elicitation.models.audit_chain import GENESIS, chain_findings
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 

@@ -10,12 +10,12 @@ from django.test import Client
 from aggregation.models import ItemResult
 from aggregation.selectors import shown_runs
 from aggregation.services import round_aggregate
+from core.errors import IllegalTransition
+from elicitation.expert.services.answers import area_response_save
 from elicitation.models import AnswerRevision, AreaResponse, AuditEvent, Expert, Rating, Round, Study, Suggestion
-from elicitation.services.answers import area_response_save
-from elicitation.services.erasure import ERASED_TEXT, expert_erase
-from elicitation.services.errors import IllegalTransition
-from elicitation.services.moderation import rationale_translate
-from elicitation.services.tokens import token_find, token_issue
+from elicitation.rounds.services.moderation import rationale_translate
+from elicitation.setup.services.erasure import ERASED_TEXT, expert_erase
+from elicitation.setup.services.tokens import token_find, token_issue
 from tests.factories import make_round, rate_everything
 from tests.security.pages import coordinator_urls
 

@@ -1,9 +1,9 @@
 import pytest
 from django.db import transaction
 
+from core.errors import RoundNotOpen
+from elicitation.locks import lock_open_round, lock_round
 from elicitation.models import Round
-from elicitation.services.errors import RoundNotOpen
-from elicitation.services.locks import lock_open_round, lock_round
 from tests.factories import make_round
 
 pytestmark = pytest.mark.django_db

@@ -8,9 +8,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 
-from elicitation.audit_chain import chain_findings
+from core.audit import audit
 from elicitation.models import AuditEvent
-from elicitation.services.audit import audit
+from elicitation.models.audit_chain import chain_findings
 from tests.threads import in_thread
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db]
@@ -62,7 +62,7 @@ def test_an_event_edited_in_raw_sql_is_named(events):
 
 
 def test_an_event_whose_detail_and_hash_were_both_rewritten_is_named(events):
-    from elicitation.audit_chain import event_hash
+    from elicitation.models.audit_chain import event_hash
 
     row = AuditEvent.objects.filter(pk=events[1].pk).values().get()
     row["detail"] = {"number": 42}

@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 
-from elicitation.services.audit import audit
+from core.audit import audit
 from exports.tables import build_table, scope_for
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from elicitation.models import Participation, Study, Suggestion
-from elicitation.services.planning import area_add, area_reword
+from elicitation.rounds.services.planning import area_add, area_reword
 from exports.tables import build_table, scope_for
 from tests.factories import make_round
 

@@ -15,7 +15,7 @@ from django.test import Client, override_settings
 from rest_framework.test import APIClient
 
 from elicitation.models import Round
-from elicitation.services.tokens import token_issue
+from elicitation.setup.services.tokens import token_issue
 from tests.factories import make_round
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db]

@@ -21,9 +21,8 @@ from aggregation import jobs, services
 from aggregation.models import AggregationRun
 from coopsurvey.celery import app
 from elicitation.models import Rating, Round
-from elicitation.services.answers import answer_save
-from elicitation.services.rounds import round_close
-from tests.factories import make_round
+from elicitation.rounds.services.lifecycle import round_close
+from tests.factories import make_round, save_answer
 from tests.reliability.results import results_snapshot
 from tests.services import WorkerProcess, _database_url_for
 
@@ -64,7 +63,7 @@ def test_saves_and_the_close_survive_redis_going_down_and_the_sweep_catches_up(
             acknowledged = 0
             for number, expert in enumerate(experts):
                 for item in items:
-                    answer_save(
+                    save_answer(
                         expert=expert,
                         round_id=round_.pk,
                         area_id=item.area_id,

@@ -24,9 +24,9 @@ from django.utils import timezone
 from aggregation import jobs, selectors, services
 from aggregation.models import AggregationRun
 from aggregation.tasks import aggregate_round
+from elicitation.expert.services.answers import AnswerInput, answers_save
 from elicitation.models import Round
-from elicitation.services.answers import AnswerInput, answers_save
-from elicitation.services.rounds import round_close
+from elicitation.rounds.services.lifecycle import round_close
 from tests.factories import make_round
 from tests.services import WorkerProcess, _database_url_for
 

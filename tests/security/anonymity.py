@@ -26,7 +26,7 @@ from elicitation.models import (
     Study,
     Suggestion,
 )
-from elicitation.services.tokens import token_issue
+from elicitation.setup.services.tokens import token_issue
 from tests.factories import make_round, make_study
 
 K = 5

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, reverse
 
-from elicitation import urls_rounds, urls_study
 from elicitation.models import AreaResponse, Expert, Study
+from elicitation.rounds import urls as urls_rounds
+from elicitation.setup import urls as urls_study
 
 
 def _patterns(patterns: list[URLPattern | URLResolver]) -> list[URLPattern]:

@@ -24,10 +24,10 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from elicitation.expert.services.answers import AnswerInput, answers_save
 from elicitation.models import AreaResponse, Participation, Rating, Round
-from elicitation.services.answers import AnswerInput, answers_save
-from elicitation.services.invitations import invitation_deliver, reminder_deliver
-from elicitation.services.rounds import round_close
+from elicitation.rounds.services.invitations import invitation_deliver, reminder_deliver
+from elicitation.rounds.services.lifecycle import round_close
 from exports.models import ExportJob
 from tests.access.routes import Route, all_routes, unnamed_route_url
 from tests.security.anonymity import (
@@ -277,7 +277,7 @@ def test_error_pages_carry_no_identity(world, coordinator_a, settings, monkeypat
     too_big = Client().generic("POST", autosave, b"", CONTENT_LENGTH="999999")  # built after the setting
     sweep.check("POST 413", too_big)
     assert too_big.status_code == 413
-    from coopsurvey import ratelimit
+    from core import ratelimit
 
     monkeypatch.setattr(ratelimit.time, "time", lambda: 1_800_000_000.0)  # one rate-limit window
     guesser = Client()
@@ -287,7 +287,7 @@ def test_error_pages_carry_no_identity(world, coordinator_a, settings, monkeypat
     }
     assert 429 in statuses
 
-    import elicitation.views.expert as views
+    import elicitation.expert.views.pages as views
 
     def broken(**kwargs: Any) -> Any:
         raise RuntimeError(f"broken while showing {world.others[0].expert.name}")

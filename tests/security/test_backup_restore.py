@@ -14,8 +14,8 @@ import pytest
 from django.db import connection
 from django.db.models import Model, Sum
 
+from elicitation.expert.services.answers import area_response_save
 from elicitation.models import AnswerRevision, AreaResponse, AuditEvent, Expert, Rating, Round, Study
-from elicitation.services.answers import area_response_save
 from tests.factories import make_round, rate_everything
 
 TABLES: dict[str, type[Model]] = {

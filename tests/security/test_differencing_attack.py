@@ -22,7 +22,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from elicitation.models import ConsensusRule, Expert, Round, Study
-from elicitation.services.tokens import token_issue
+from elicitation.setup.services.tokens import token_issue
 from tests.api.helpers import token_client
 from tests.factories import make_experts, make_round, make_study
 from tests.security.attack import Findings, Observation, Observer, attack, wait_for_quiet_worker

@@ -17,10 +17,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from api.parsers import MAX_JSON_DEPTH, json_depth_exceeds
+from core.errors import ImportFailed
 from elicitation.models import AuditEvent, Expert, Rating, Round
-from elicitation.services.errors import ImportFailed
-from elicitation.services.imports import EXPERT_COLUMNS, MAX_COLUMNS, MAX_IMPORT_BYTES, read_csv
-from elicitation.services.tokens import token_issue
+from elicitation.setup.services.imports import EXPERT_COLUMNS, MAX_COLUMNS, MAX_IMPORT_BYTES, read_csv
+from elicitation.setup.services.tokens import token_issue
 from tests.factories import make_round
 from tests.security.hostile import nested_json, wide_panel_csv
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from core.errors import ImportFailed
 from elicitation.models import Area, Criterion, Expert
-from elicitation.services.errors import ImportFailed
-from elicitation.services.imports import experts_import, items_import
+from elicitation.setup.services.imports import experts_import, items_import
 
 pytestmark = pytest.mark.django_db
 

@@ -18,9 +18,9 @@ from django.db import transaction
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from core.errors import ImportFailed
 from elicitation.models import Area, AuditEvent, Criterion, Expert, Study
-from elicitation.services.errors import ImportFailed
-from elicitation.services.imports import MAX_IMPORT_BYTES, experts_import, items_import
+from elicitation.setup.services.imports import MAX_IMPORT_BYTES, experts_import, items_import
 from tests.security.hypothesis_profiles import PROFILE
 
 pytestmark = pytest.mark.django_db

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from elicitation.models import AnswerRevision, Expert, Rating, Round, RoundItem, Study
-from elicitation.services.tokens import token_issue
+from elicitation.setup.services.tokens import token_issue
 from tests.factories import make_round
 from tests.security.hypothesis_profiles import PROFILE
 

@@ -7,9 +7,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from core.errors import ServiceError
 from elicitation.models import Expert, Study
-from elicitation.services.erasure import expert_erase
-from elicitation.services.errors import ServiceError
+from elicitation.setup.services.erasure import expert_erase
 
 
 class Command(BaseCommand):

@@ -7,8 +7,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from elicitation.audit_chain import CONTENT_FIELDS, chain_findings, chain_head
 from elicitation.models import AuditEvent, Study
+from elicitation.models.audit_chain import CONTENT_FIELDS, chain_findings, chain_head
 
 ROW_FIELDS = ("id", "sequence", "previous_hash", "hash", *CONTENT_FIELDS)
 

@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from elicitation.models import AuditEvent, InvitationToken
-from elicitation.services.tokens import token_issue
+from elicitation.setup.services.tokens import token_issue
 from tests.admin_support import client_for, fill_study, superuser, viewer  # noqa: F401
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from elicitation.models import Expert, Round, Study
-from elicitation.services.tokens import token_issue
+from elicitation.setup.services.tokens import token_issue
 from tests.factories import make_round, rate_everything
 
 

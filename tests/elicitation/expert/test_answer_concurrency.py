@@ -9,11 +9,10 @@ import pytest
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
+from core.errors import RoundNotOpen
+from elicitation.locks import lock_round
 from elicitation.models import AnswerRevision, Rating, Round
-from elicitation.services.answers import answer_save
-from elicitation.services.errors import RoundNotOpen
-from elicitation.services.locks import lock_round
-from tests.factories import make_round
+from tests.factories import make_round, save_answer
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -46,7 +45,7 @@ def test_two_saves_of_the_same_new_answer_at_once_give_one_rating_and_a_full_his
 
     def save(value: int) -> object:
         barrier.wait()
-        return answer_save(
+        return save_answer(
             expert=expert, round_id=round_.pk, area_id=item.area_id, criterion_id=item.criterion_id, value=value
         )
 
@@ -78,7 +77,7 @@ def test_a_save_that_waits_for_the_close_is_refused_and_not_stored(study_a):
 
     def save() -> object:
         locked.wait(10)
-        return answer_save(
+        return save_answer(
             expert=expert, round_id=round_.pk, area_id=item.area_id, criterion_id=item.criterion_id, value=5
         )
 
@@ -96,8 +95,8 @@ def test_a_save_that_waits_for_the_close_is_refused_and_not_stored(study_a):
 def test_saves_of_two_experts_share_the_round_while_a_close_waits_for_both(study_a):
     """Saves take the round FOR SHARE: a second expert's save does not wait for the first's commit,
     and a close (FOR UPDATE) waits for both, then finds every acknowledged answer stored."""
-    from elicitation.services.answers import AnswerInput, ratings_save
-    from elicitation.services.rounds import round_close
+    from elicitation.expert.services.answers import AnswerInput, ratings_save
+    from elicitation.rounds.services.lifecycle import round_close
 
     round_ = make_round(study_a, status=Round.Status.OPEN)
     first, second = study_a.experts.order_by("number")[:2]

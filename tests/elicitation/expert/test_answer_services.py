@@ -4,19 +4,18 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from elicitation.models import AnswerRevision, AreaResponse, Participation, Rating, Round, Suggestion
-from elicitation.models.answers import RATIONALE_MAX_LENGTH, SUGGESTION_MAX_LENGTH
-from elicitation.services import answers as answer_services
-from elicitation.services.answers import (
+from core.errors import InvalidInput, RoundNotOpen
+from elicitation.expert.services import answers as answer_services
+from elicitation.expert.services.answers import (
     AnswerInput,
-    answer_save,
     answers_save,
     area_response_save,
     round_submit,
     suggestion_add,
 )
-from elicitation.services.errors import InvalidInput, RoundNotOpen
-from tests.factories import make_round
+from elicitation.models import AnswerRevision, AreaResponse, Participation, Rating, Round, Suggestion
+from elicitation.models.answers import RATIONALE_MAX_LENGTH, SUGGESTION_MAX_LENGTH
+from tests.factories import make_round, save_answer
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +36,7 @@ def snapshot():
 
 def test_saving_a_rating_creates_it_with_a_revision_and_marks_the_expert_started(open_round, expert_a):
     item = first_item(open_round)
-    rating = answer_save(
+    rating = save_answer(
         expert=expert_a, round_id=open_round.pk, area_id=item.area_id, criterion_id=item.criterion_id, value=7
     )
     assert rating is not None
@@ -50,9 +49,9 @@ def test_saving_a_rating_creates_it_with_a_revision_and_marks_the_expert_started
 def test_saving_again_is_an_upsert_that_records_old_and_new_value(open_round, expert_a):
     item = first_item(open_round)
     keys = {"expert": expert_a, "round_id": open_round.pk, "area_id": item.area_id, "criterion_id": item.criterion_id}
-    answer_save(**keys, value=7)
-    answer_save(**keys, value=3, source="api")
-    answer_save(**keys, value=None, cannot_judge=True)
+    save_answer(**keys, value=7)
+    save_answer(**keys, value=3, source="api")
+    save_answer(**keys, value=None, cannot_judge=True)
     rating = Rating.objects.get()
     assert (rating.value, rating.cannot_judge) == (None, True)
     history = list(AnswerRevision.objects.values_list("old_value", "new_value", "source"))
@@ -62,8 +61,8 @@ def test_saving_again_is_an_upsert_that_records_old_and_new_value(open_round, ex
 def test_saving_the_same_answer_writes_no_revision(open_round, expert_a):
     item = first_item(open_round)
     keys = {"expert": expert_a, "round_id": open_round.pk, "area_id": item.area_id, "criterion_id": item.criterion_id}
-    answer_save(**keys, value=5)
-    assert answer_save(**keys, value=5) is None
+    save_answer(**keys, value=5)
+    assert save_answer(**keys, value=5) is None
     assert AnswerRevision.objects.count() == 1
 
 
@@ -75,9 +74,9 @@ def test_aggregation_is_requested_after_commit_only_when_something_changed(
     item = first_item(open_round)
     keys = {"expert": expert_a, "round_id": open_round.pk, "area_id": item.area_id, "criterion_id": item.criterion_id}
     with django_capture_on_commit_callbacks(execute=True):
-        answer_save(**keys, value=5)
+        save_answer(**keys, value=5)
     with django_capture_on_commit_callbacks(execute=True):
-        answer_save(**keys, value=5)
+        save_answer(**keys, value=5)
     assert calls == [{"round_id": open_round.pk, "interval": open_round.study.aggregation_interval_seconds}]
 
 
@@ -89,7 +88,7 @@ def test_bad_values_are_refused_and_write_nothing(open_round, expert_a, value, c
     item = first_item(open_round)
     before = snapshot()
     with pytest.raises(InvalidInput) as error:
-        answer_save(
+        save_answer(
             expert=expert_a,
             round_id=open_round.pk,
             area_id=item.area_id,
@@ -97,7 +96,7 @@ def test_bad_values_are_refused_and_write_nothing(open_round, expert_a, value, c
             value=value,
             cannot_judge=cannot_judge,
         )
-    assert error.value.field_errors["value"]
+    assert error.value.field_errors["answers.0"]
     assert error.value.status_code == 400
     assert snapshot() == before
 
@@ -107,7 +106,7 @@ def test_cannot_judge_is_refused_where_it_is_not_offered(open_round, expert_a):
     item.criterion.allow_cannot_judge = False
     item.criterion.save()
     with pytest.raises(InvalidInput):
-        answer_save(
+        save_answer(
             expert=expert_a,
             round_id=open_round.pk,
             area_id=item.area_id,
@@ -122,7 +121,7 @@ def test_an_item_of_another_study_is_refused(open_round, expert_a, study_b):
     other_area = study_b.areas.first()
     other_criterion = study_b.criteria.first()
     with pytest.raises(InvalidInput):
-        answer_save(
+        save_answer(
             expert=expert_a,
             round_id=open_round.pk,
             area_id=other_area.pk,
@@ -135,7 +134,7 @@ def test_an_item_of_another_study_is_refused(open_round, expert_a, study_b):
 def test_a_round_of_another_study_is_refused(open_round, expert_b):
     item = first_item(open_round)
     with pytest.raises(InvalidInput) as error:
-        answer_save(
+        save_answer(
             expert=expert_b, round_id=open_round.pk, area_id=item.area_id, criterion_id=item.criterion_id, value=5
         )
     assert "round" in error.value.field_errors
@@ -144,7 +143,7 @@ def test_a_round_of_another_study_is_refused(open_round, expert_b):
 
 def test_an_unknown_round_is_refused(expert_a):
     with pytest.raises(InvalidInput):
-        answer_save(expert=expert_a, round_id=987654, area_id=1, criterion_id=1, value=5)
+        save_answer(expert=expert_a, round_id=987654, area_id=1, criterion_id=1, value=5)
 
 
 def test_an_item_dropped_from_the_round_or_retired_is_refused(open_round, expert_a):
@@ -152,7 +151,7 @@ def test_an_item_dropped_from_the_round_or_retired_is_refused(open_round, expert
     item.area.is_active = False
     item.area.save()
     with pytest.raises(InvalidInput):
-        answer_save(
+        save_answer(
             expert=expert_a, round_id=open_round.pk, area_id=item.area_id, criterion_id=item.criterion_id, value=5
         )
     assert not Rating.objects.exists()
@@ -164,7 +163,7 @@ def test_a_round_that_is_not_open_refuses_answers_with_409(study_a, expert_a, st
     item = first_item(round_)
     before = snapshot()
     with pytest.raises(RoundNotOpen) as error:
-        answer_save(expert=expert_a, round_id=round_.pk, area_id=item.area_id, criterion_id=item.criterion_id, value=5)
+        save_answer(expert=expert_a, round_id=round_.pk, area_id=item.area_id, criterion_id=item.criterion_id, value=5)
     assert error.value.status_code == 409
     with pytest.raises(RoundNotOpen):
         area_response_save(expert=expert_a, round_id=round_.pk, area_id=item.area_id, confidence=3, rationale="x")
@@ -176,7 +175,7 @@ def test_a_deactivated_expert_cannot_save(open_round, expert_a):
     expert_a.is_active = False
     expert_a.save()
     with pytest.raises(InvalidInput):
-        answer_save(
+        save_answer(
             expert=expert_a, round_id=open_round.pk, area_id=item.area_id, criterion_id=item.criterion_id, value=5
         )
     assert not Rating.objects.exists()
@@ -294,7 +293,7 @@ def test_suggestions_are_refused_when_disabled_or_after_round_one(study_a, exper
 
 def test_submitting_needs_every_item_answered(open_round, expert_a):
     item = first_item(open_round)
-    answer_save(expert=expert_a, round_id=open_round.pk, area_id=item.area_id, criterion_id=item.criterion_id, value=5)
+    save_answer(expert=expert_a, round_id=open_round.pk, area_id=item.area_id, criterion_id=item.criterion_id, value=5)
     with pytest.raises(InvalidInput) as error:
         round_submit(expert=expert_a, round_id=open_round.pk)
     assert len(error.value.field_errors) == open_round.items.count() - 1
@@ -307,7 +306,7 @@ def test_after_submitting_answers_can_still_change_until_the_round_closes(open_r
     submitted_at = round_submit(expert=expert_a, round_id=open_round.pk).submitted_at
     assert submitted_at is not None
     item = first_item(open_round)
-    answer_save(expert=expert_a, round_id=open_round.pk, area_id=item.area_id, criterion_id=item.criterion_id, value=6)
+    save_answer(expert=expert_a, round_id=open_round.pk, area_id=item.area_id, criterion_id=item.criterion_id, value=6)
     assert round_submit(expert=expert_a, round_id=open_round.pk).submitted_at == submitted_at
     assert Participation.objects.get(round=open_round, expert=expert_a).submitted_at == submitted_at
     assert Rating.objects.get(area=item.area, criterion=item.criterion, expert=expert_a).value == 6

@@ -17,9 +17,8 @@ from django.conf import settings
 
 from elicitation.management.commands.compile_translations import parse_po
 from elicitation.models import Expert, Round
-from elicitation.services.answers import answer_save
-from elicitation.services.tokens import token_issue
-from tests.factories import make_round, rate_everything
+from elicitation.setup.services.tokens import token_issue
+from tests.factories import make_round, rate_everything, save_answer
 
 pytestmark = pytest.mark.django_db
 
@@ -110,7 +109,7 @@ def test_the_chinese_flow_has_no_english_interface_text(client, chinese_expert, 
     consent = client.post("/e/consent/", {"consent": "yes"}, follow=True)
     assert consent.status_code == 200
     for item in second.items.all():
-        answer_save(
+        save_answer(
             expert=chinese_expert, round_id=second.pk, area_id=item.area_id, criterion_id=item.criterion_id, value=5
         )
     form = client.get("/e/round/")

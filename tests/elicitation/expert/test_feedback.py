@@ -4,13 +4,13 @@ import pytest
 from django.utils import timezone
 
 from aggregation.services import round_aggregate
-from elicitation.models import AreaResponse, Expert, Rating, Round, Study
-from elicitation.services.feedback import (
+from elicitation.expert.selectors import (
     chart_bars,
     item_stats,
     round_feedback,
     shown_blocs,
 )
+from elicitation.models import AreaResponse, Expert, Rating, Round, Study
 from tests.factories import make_experts, make_round, make_study, mark_submitted
 
 # Pure functions -----------------------------------------------------------------------------------------------

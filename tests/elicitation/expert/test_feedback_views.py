@@ -17,7 +17,7 @@ HTMX: dict[str, Any] = {"HTTP_HX_REQUEST": "true"}
 @pytest.fixture
 def panel_round_two(client):
     """Six experts in two blocs (k = 3); round 1 closed with spread answers, round 2 open; E-01 logged in."""
-    from elicitation.services.tokens import token_issue
+    from elicitation.setup.services.tokens import token_issue
 
     study = make_study(title="Feedback views", min_group_size=3, blocs=["United States", "China"])
     experts = make_experts(study, 6)
@@ -115,7 +115,7 @@ def test_the_chart_has_a_text_alternative(client, panel_round_two):
 @pytest.mark.parametrize("size", ["small", "large"])
 def test_the_form_page_takes_a_fixed_number_of_queries(client, size, django_assert_num_queries):
     """Same count at 4 areas x 6 criteria x 8 experts and at 12 areas x 6 criteria x 40 experts."""
-    from elicitation.services.tokens import token_issue
+    from elicitation.setup.services.tokens import token_issue
     from tests.factories import AREAS, rate_everything
 
     areas = AREAS if size == "small" else [(f"area{i}", f"Area {i}") for i in range(12)]

@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from coopsurvey import ratelimit
+from core import ratelimit
 from elicitation.models import AuditEvent, Expert, Round, Study
 from tests.factories import make_round
 

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from elicitation.link_redaction import redact
+from core.link_redaction import redact
 from elicitation.models import AuditEvent, InvitationToken, Participation
-from elicitation.services.tokens import token_issue, tokens_revoke
+from elicitation.setup.services.tokens import token_issue, tokens_revoke
 
 pytestmark = pytest.mark.django_db
 
@@ -113,7 +113,7 @@ def test_the_token_never_reaches_the_logs(client, expert_a, link_a, caplog):
 
 
 def test_the_runserver_request_line_is_redacted():
-    from elicitation.link_redaction import RedactLinkTokens
+    from core.link_redaction import RedactLinkTokens
 
     record = logging.LogRecord(
         "django.server", logging.INFO, "", 0, '"%s" %s %s', ("GET /e/abcDEF_-123/ HTTP/1.1", 302, 0), None

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from elicitation.models import AreaResponse, Expert, Round, Study
-from elicitation.services.tokens import token_issue
+from elicitation.setup.services.tokens import token_issue
 from tests.factories import make_round, rate_everything
 
 pytestmark = pytest.mark.django_db

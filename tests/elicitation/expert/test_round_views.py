@@ -17,7 +17,7 @@ from elicitation.models import (
     Round,
     Suggestion,
 )
-from elicitation.services.tokens import token_issue
+from elicitation.setup.services.tokens import token_issue
 from tests.factories import make_round
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ So the 6 are: the session, the link check, BEGIN, the round lock joined with the
 data-modifying statement, COMMIT. Aggregation's coalescing key is in Redis; the first save of an
 aggregation interval also records the queued run (2 more statements, after the commit).
 
-The audit event of a save joins the study's hash chain (``elicitation.audit_chain``): the chain's advisory
+The audit event of a save joins the study's hash chain (``elicitation.models.audit_chain``): the chain's advisory
 lock, its head and the insert are 3 more statements inside the transaction, 9 in all. Folding the event
 into the one statement needs the chain's hash computed in SQL byte for byte as Python computes it; until
 then the tamper-evident log costs these 3, and the issue's target of 6 is not met.
@@ -46,7 +46,7 @@ MAX_STATEMENTS = SAVE_STATEMENTS + AUDIT_CHAIN_STATEMENTS
 def write_path(request, monkeypatch):
     """Both write paths on the same database: the portable one is what SQLite runs."""
     if request.param == "portable" or connection.vendor != "postgresql":
-        monkeypatch.setattr("elicitation.services.answers.uses_single_statement", lambda: False)
+        monkeypatch.setattr("elicitation.expert.services.answers.uses_single_statement", lambda: False)
     return request.param
 
 
@@ -202,7 +202,7 @@ def test_both_write_paths_answer_and_store_the_same(client, expert_a, link_a, st
         round_ = make_round(study_a, status=Round.Status.OPEN)
         with monkeypatch.context() as patch:
             if portable:
-                patch.setattr("elicitation.services.answers.uses_single_statement", lambda: False)
+                patch.setattr("elicitation.expert.services.answers.uses_single_statement", lambda: False)
             outcomes.append(_play(client, round_, STEPS))
     single, portable_outcome = outcomes
     assert [status for status, _line in single[0]] == [200, 200, 200, 400, 400, 200]

@@ -16,10 +16,10 @@ from django.db import connection
 from django.test import Client
 from rest_framework.test import APIClient
 
+from elicitation.expert.services import access as expert_access
+from elicitation.expert.session import SESSION_KEY
 from elicitation.models import AuditEvent, InvitationToken, RefusedAttempts, Study
-from elicitation.services import expert_access
-from elicitation.services.tokens import token_claim, token_issue
-from elicitation.views.expert_access import SESSION_KEY
+from elicitation.setup.services.tokens import token_claim, token_issue
 from tests.threads import in_thread
 
 pytestmark = pytest.mark.django_db

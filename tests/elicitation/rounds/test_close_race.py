@@ -17,10 +17,10 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core.errors import RoundNotOpen
+from elicitation.locks import lock_open_round
 from elicitation.models import Rating, Round
-from elicitation.services.errors import RoundNotOpen
-from elicitation.services.locks import lock_open_round
-from elicitation.services.rounds import round_close
+from elicitation.rounds.services.lifecycle import round_close
 from tests.factories import make_round
 from tests.threads import in_thread
 
@@ -155,9 +155,9 @@ def test_many_concurrent_saves_and_a_close_lose_nothing(study_a, coordinator_a):
 
 def test_two_rounds_opened_at_once_one_wins_and_the_other_gets_illegal_transition(study_a, coordinator_a):
     """The check for another open round cannot see an uncommitted open; the database constraint decides."""
+    from core.errors import IllegalTransition
     from elicitation.models import RoundItem
-    from elicitation.services.errors import IllegalTransition
-    from elicitation.services.rounds import round_open
+    from elicitation.rounds.services.lifecycle import round_open
 
     drafts = []
     for number in (1, 2):

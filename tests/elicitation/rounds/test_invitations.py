@@ -9,11 +9,11 @@ from django.core.mail import EmailMultiAlternatives
 from django.test import override_settings
 from django.utils import timezone
 
+from core.errors import IllegalTransition
 from elicitation.models import AuditEvent, InvitationToken, Participation, Round
 from elicitation.models.panel import hash_token
-from elicitation.services.errors import IllegalTransition
-from elicitation.services.invitations import invitations_send
-from elicitation.services.tokens import token_find
+from elicitation.rounds.services.invitations import invitations_send
+from elicitation.setup.services.tokens import token_find
 from elicitation.tasks import send_invitation
 from tests.factories import make_experts, make_round
 

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from elicitation.models import Participation, Round
-from elicitation.services.invitations import invitations_send
+from elicitation.rounds.services.invitations import invitations_send
 from tests.factories import make_round
 
 

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from elicitation.models import AreaResponse, AuditEvent, Round, Study
-from elicitation.services.moderation import rationale_hide, rationale_unhide
+from elicitation.rounds.services.moderation import rationale_hide, rationale_unhide
 from tests.factories import make_round
 
 pytestmark = pytest.mark.django_db

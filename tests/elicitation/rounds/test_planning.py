@@ -3,30 +3,23 @@
 import datetime as dt
 
 import pytest
-from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from core.errors import IllegalTransition, InvalidInput
 from elicitation.models import Area, AreaRevision, AuditEvent, Rating, Round, Suggestion
-from elicitation.selectors_rounds import area_revisions_for_round
-from elicitation.services.errors import IllegalTransition, InvalidInput
-from elicitation.services.planning import (
+from elicitation.rounds.selectors import area_revisions_for_round
+from elicitation.rounds.services.lifecycle import round_create
+from elicitation.rounds.services.planning import (
     area_add,
     area_reword,
     items_reached_consensus,
     preselect_continuing_items,
     round_plan_next,
 )
-from elicitation.services.rounds import round_create
 from tests.factories import make_round, rate_everything
 
 pytestmark = pytest.mark.django_db
-
-CONSENSUS: set[tuple[int, int]] = set()
-
-
-def consensus_for_tests(round_):
-    return CONSENSUS
 
 
 @pytest.fixture
@@ -47,16 +40,6 @@ def test_items_that_reached_consensus_are_not_preselected(closed_round):
     chosen = preselect_continuing_items(closed_round, reached)
     assert len(chosen) == 24 - 5
     assert not chosen & reached
-
-
-@override_settings(ROUND_CONSENSUS_PROVIDER="tests.elicitation.rounds.test_planning.consensus_for_tests")
-def test_the_consensus_provider_is_pluggable(closed_round):
-    CONSENSUS.clear()
-    CONSENSUS.update(set(list(closed_round.items.values_list("area_id", "criterion_id"))[:2]))
-    try:
-        assert items_reached_consensus(closed_round) == CONSENSUS
-    finally:
-        CONSENSUS.clear()
 
 
 def test_areas_added_since_are_preselected(closed_round, coordinator_a):
@@ -181,18 +164,6 @@ def test_the_plan_page_preselects_and_saves_the_next_round(client_a, closed_roun
     assert set(draft.items.values_list("area_id", "criterion_id")) == set(items)
 
 
-@override_settings(ROUND_CONSENSUS_PROVIDER="tests.elicitation.rounds.test_planning.consensus_for_tests")
-def test_the_plan_page_marks_consensus_and_leaves_it_unchecked(client_a, closed_round):
-    CONSENSUS.clear()
-    CONSENSUS.update(set(list(closed_round.items.values_list("area_id", "criterion_id"))[:4]))
-    try:
-        body = client_a.get(plan_url(closed_round)).content.decode()
-    finally:
-        CONSENSUS.clear()
-    assert body.count(" checked") == 20
-    assert body.count('class="badge"') == 4
-
-
 @pytest.mark.parametrize("items", [[], ["nonsense"], ["1:2:3"]])
 def test_a_bad_plan_is_a_400_and_writes_nothing(client_a, closed_round, items):
     assert client_a.post(plan_url(closed_round), {"item": items}).status_code == 400
@@ -297,7 +268,7 @@ def test_round_one_shows_no_rewording(study_a, coordinator_a):
     assert area_revisions_for_round(draft) == {}
 
 
-def test_by_default_the_aggregations_panel_verdicts_say_what_reached_consensus(study_a, client_a):
+def test_the_aggregations_panel_verdicts_say_what_reached_consensus(study_a, client_a):
     from aggregation.services import round_aggregate
 
     round_ = make_round(study_a, status=Round.Status.CLOSED)

@@ -6,9 +6,9 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from core.errors import IllegalTransition
 from elicitation.models import AuditEvent, Participation, Round
-from elicitation.services.errors import IllegalTransition
-from elicitation.services.invitations import MANUAL_REMINDER_GAP, reminders_queue_due, reminders_send
+from elicitation.rounds.services.invitations import MANUAL_REMINDER_GAP, reminders_queue_due, reminders_send
 from elicitation.tasks import remind_due_rounds, send_reminder
 from tests.factories import make_round
 

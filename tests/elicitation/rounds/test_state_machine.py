@@ -6,9 +6,15 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.errors import IllegalTransition, InvalidInput
 from elicitation.models import AuditEvent, ConsensusRule, Participation, Round, RoundItem
-from elicitation.services.errors import IllegalTransition, InvalidInput
-from elicitation.services.rounds import round_close, round_create, round_open, round_set_deadline, round_set_items
+from elicitation.rounds.services.lifecycle import (
+    round_close,
+    round_create,
+    round_open,
+    round_set_deadline,
+    round_set_items,
+)
 from tests.factories import make_experts, make_round, make_study
 
 pytestmark = pytest.mark.django_db

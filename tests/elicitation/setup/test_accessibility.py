@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from elicitation.services.studies import study_create
+from elicitation.setup.services.studies import study_create
 from tests.a11y.axe import audit, describe
 from tests.factories import make_experts, make_round, make_user
 

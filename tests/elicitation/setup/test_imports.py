@@ -2,10 +2,10 @@
 
 import pytest
 
+from core.errors import ImportFailed
 from elicitation.models import Expert
-from elicitation.services import imports
-from elicitation.services.errors import ImportFailed
-from elicitation.services.imports import experts_import, items_import
+from elicitation.setup.services import imports
+from elicitation.setup.services.imports import experts_import, items_import
 
 pytestmark = pytest.mark.django_db
 

@@ -2,9 +2,9 @@
 
 import pytest
 
+from core.errors import IllegalTransition, InvalidInput
 from elicitation.models import AreaRevision
-from elicitation.services.errors import IllegalTransition, InvalidInput
-from elicitation.services.items import (
+from elicitation.setup.services.items import (
     area_create,
     area_set_active,
     area_update,

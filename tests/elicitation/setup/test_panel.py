@@ -2,10 +2,10 @@
 
 import pytest
 
+from core.errors import InvalidInput
 from elicitation.models import Expert, InvitationToken
-from elicitation.services.errors import InvalidInput
-from elicitation.services.panel import expert_add, expert_deactivate, expert_reactivate, expert_update
-from elicitation.services.tokens import token_find, token_issue
+from elicitation.setup.services.panel import expert_add, expert_deactivate, expert_reactivate, expert_update
+from elicitation.setup.services.tokens import token_find, token_issue
 
 pytestmark = pytest.mark.django_db
 

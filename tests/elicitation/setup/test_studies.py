@@ -5,10 +5,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from core.errors import InvalidInput
 from elicitation.models import InvitationToken, Study
-from elicitation.services.errors import InvalidInput
-from elicitation.services.studies import study_add_coordinator, study_update_settings
-from elicitation.services.tokens import token_issue
+from elicitation.setup.services.studies import study_add_coordinator, study_update_settings
+from elicitation.setup.services.tokens import token_issue
 from tests.factories import make_round
 
 pytestmark = pytest.mark.django_db

@@ -5,11 +5,11 @@ import re
 
 import pytest
 
+from core.errors import InvalidInput
 from elicitation.models import AuditEvent, Criterion
-from elicitation.services.errors import InvalidInput
-from elicitation.services.studies import study_create
-from elicitation.services.translations import study_text_problems
-from elicitation.study_templates import available_templates, get_template, load_template
+from elicitation.setup.services.studies import study_create
+from elicitation.setup.services.translations import study_text_problems
+from elicitation.setup.study_templates import available_templates, get_template, load_template
 
 TEMPLATE_KEYS = ["ai_safety_cooperation", "jurisdictional_certification"]
 # Words that state a worry about cooperating. The criteria ask experts about risks; an item's

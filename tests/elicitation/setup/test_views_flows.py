@@ -6,9 +6,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from elicitation.models import AreaRevision, Expert, InvitationToken, Study
-from elicitation.services.rules import rule_freeze_current
-from elicitation.services.tokens import token_issue
-from tests.factories import make_round, rate_everything
+from elicitation.setup.services.tokens import token_issue
+from tests.factories import make_round, open_round, rate_everything
 
 pytestmark = pytest.mark.django_db
 
@@ -100,8 +99,8 @@ def test_bad_settings_get_400_and_change_nothing(alice, study_a, changes):
     assert study_a.anonymity == "standard"
 
 
-def test_saving_a_frozen_rule_makes_a_new_version(alice, study_a):
-    rule_freeze_current(study=study_a)
+def test_saving_a_frozen_rule_makes_a_new_version(alice, study_a, coordinator_a):
+    open_round(study_a, user=coordinator_a)
     url = reverse("study-rule", args=[study_a.uuid])
     response = alice.post(url, {"max_iqr": "1", "band": "high", "min_percent_in_band": "75"}, follow=True)
     assert "saved as version 2" in response.content.decode()

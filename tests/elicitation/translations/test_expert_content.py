@@ -6,8 +6,8 @@ from django.template import Context, Template
 from django.utils import translation
 
 from elicitation.models import Round
-from elicitation.services.invitations import invitation_deliver
-from elicitation.services.tokens import token_issue
+from elicitation.rounds.services.invitations import invitation_deliver
+from elicitation.setup.services.tokens import token_issue
 from tests.factories import make_bilingual_study, make_experts, make_round
 
 pytestmark = pytest.mark.django_db

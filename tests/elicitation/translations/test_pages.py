@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 
 from elicitation.models import AuditEvent
-from elicitation.services.planning import area_reword
-from elicitation.services.translations import STALE, text_state
+from elicitation.rounds.services.planning import area_reword
+from elicitation.setup.services.translations import STALE, text_state
 from tests.factories import make_bilingual_study, make_study
 
 pytestmark = pytest.mark.django_db

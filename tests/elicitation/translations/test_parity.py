@@ -6,12 +6,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from core.errors import IllegalTransition, InvalidInput
 from elicitation.models import AreaRevision, AuditEvent, Round
-from elicitation.services.errors import IllegalTransition, InvalidInput
-from elicitation.services.items import area_update, criterion_update
-from elicitation.services.planning import area_add, area_reword
-from elicitation.services.rounds import round_open
-from elicitation.services.translations import MISSING, STALE, parity_problems, text_confirm, text_state
+from elicitation.rounds.services.lifecycle import round_open
+from elicitation.rounds.services.planning import area_add, area_reword
+from elicitation.setup.services.items import area_update, criterion_update
+from elicitation.setup.services.translations import MISSING, STALE, parity_problems, text_confirm, text_state
 from tests.factories import make_bilingual_study, make_experts, make_round, make_study
 
 pytestmark = pytest.mark.django_db

@@ -7,12 +7,12 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from core.errors import IllegalTransition, InvalidInput
 from elicitation.models import Round
-from elicitation.services.errors import IllegalTransition, InvalidInput
-from elicitation.services.invitations import invitation_deliver
-from elicitation.services.planning import area_reword
-from elicitation.services.round_messages import email_preview, round_set_messages
-from elicitation.services.rounds import round_open, round_set_items
+from elicitation.rounds.services.invitations import invitation_deliver
+from elicitation.rounds.services.lifecycle import round_open, round_set_items
+from elicitation.rounds.services.messages import email_preview, round_set_messages
+from elicitation.rounds.services.planning import area_reword
 from tests.factories import make_bilingual_study, make_experts, make_round
 
 pytestmark = pytest.mark.django_db
@@ -133,7 +133,7 @@ def test_the_expert_form_shows_the_message_in_the_experts_language(client, secon
     expert = second_round.study.experts.filter(language="zh-hans").first()
     expert.consented_at = timezone.now()
     expert.save()
-    from elicitation.services.tokens import token_issue
+    from elicitation.setup.services.tokens import token_issue
 
     client.get(f"/e/{token_issue(expert=expert)}/")
     html = client.get("/e/round/").content.decode()

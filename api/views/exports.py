@@ -1,0 +1,201 @@
+"""Exports through the API: stream a table now, or create, list and download export jobs."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.db.models import QuerySet
+from django.http import FileResponse, StreamingHttpResponse
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.access import coordinated_study_ids, study_in_scope
+from api.lists import STUDY_PARAMETER, UUID_PATTERN, ListFilters, Pagination
+from api.schema import ErrorSerializer
+from exports.models import ExportJob
+from exports.progress import with_live_progress
+from exports.services import FILE_TYPES, export_job_create, export_job_file, export_stream
+from exports.tables import TABLE_NAMES
+
+
+class FileNegotiation(BaseContentNegotiation):
+    """Downloads answer any Accept header (and ignore ``?format=``); their errors are always JSON."""
+
+    def select_parser(self, request: Request, parsers: Any) -> Any:
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request: Request, renderers: Any, format_suffix: str | None = None) -> tuple[Any, str]:
+        return renderers[0], renderers[0].media_type
+
+
+class LiveProgressListSerializer(serializers.ListSerializer[ExportJob]):
+    """Lists read the live progress of running jobs in one cache round trip."""
+
+    def to_representation(self, data: Any) -> list[Any]:
+        jobs = list(data.all() if isinstance(data, QuerySet) else data)
+        with_live_progress(jobs)
+        return super().to_representation(jobs)
+
+
+class ExportJobSerializer(serializers.ModelSerializer[ExportJob]):
+    study = serializers.UUIDField(source="study.uuid", read_only=True)
+    progress = serializers.IntegerField(source="progress_percent", read_only=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ExportJob
+        fields = [
+            "uuid",
+            "study",
+            "format",
+            "table",
+            "round_numbers",
+            "bom",
+            "status",
+            "progress",
+            "rows_total",
+            "rows_written",
+            "file_size",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "download_url",
+        ]
+        list_serializer_class = LiveProgressListSerializer
+
+    def to_representation(self, instance: ExportJob) -> dict[str, Any]:
+        if not getattr(self, "parent", None):
+            with_live_progress([instance])
+        return super().to_representation(instance)
+
+    def get_download_url(self, job: ExportJob) -> str | None:
+        if job.status != ExportJob.Status.DONE:
+            return None
+        path = reverse("api-v1:export-download", kwargs={"uuid": job.uuid})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+
+class ExportJobInput(serializers.Serializer[dict[str, Any]]):
+    study = serializers.UUIDField()
+    format = serializers.ChoiceField(choices=ExportJob.Format.choices)
+    table = serializers.ChoiceField(choices=ExportJob.Table.choices, default=ExportJob.Table.ALL)
+    rounds = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=100)
+    bom = serializers.BooleanField(default=False)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Export jobs of your studies", parameters=[STUDY_PARAMETER]),
+    retrieve=extend_schema(summary="An export job, with its progress"),
+)
+class ExportJobViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet[ExportJob]
+):
+    serializer_class = ExportJobSerializer
+    pagination_class = Pagination
+    lookup_field = "uuid"
+    lookup_value_regex = UUID_PATTERN
+
+    def get_queryset(self) -> QuerySet[ExportJob]:
+        queryset = ExportJob.objects.select_related("study").filter(study__in=coordinated_study_ids(self.request.user))
+        if self.action == "list":
+            filters = ListFilters(data=self.request.query_params)
+            filters.is_valid(raise_exception=True)
+            if "study" in filters.validated_data:
+                queryset = queryset.filter(study=study_in_scope(self.request.user, filters.validated_data["study"]))
+        return queryset.order_by("-created_at", "-id")
+
+    @extend_schema(
+        summary="Create an export job",
+        description="Builds the file in the background: poll the job until `status` is `done`, then follow "
+        "`download_url`. A study you do not coordinate answers 404.",
+        request=ExportJobInput,
+        responses={201: ExportJobSerializer},
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        given = ExportJobInput(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+        study = study_in_scope(request.user, data["study"])
+        job = export_job_create(
+            user=request.user,
+            study=study,
+            fmt=data["format"],
+            table=data["table"],
+            round_numbers=data.get("rounds", []),
+            bom=data["bom"],
+        )
+        job = ExportJob.objects.select_related("study").get(pk=job.pk)
+        body = ExportJobSerializer(job, context=self.get_serializer_context()).data
+        location = reverse("api-v1:export-detail", kwargs={"uuid": job.uuid})
+        return Response(body, status=status.HTTP_201_CREATED, headers={"Location": location})
+
+    @extend_schema(
+        summary="Download an export job's file",
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description="The file."),
+            409: OpenApiResponse(ErrorSerializer, description="The file is not ready (or failed)."),
+        },
+    )
+    @action(detail=True, methods=["get"], content_negotiation_class=FileNegotiation)
+    def download(self, request: Request, uuid: UUID) -> FileResponse:
+        job = self.get_object()
+        path = export_job_file(user=request.user, job=job)
+        response = FileResponse(path.open("rb"), as_attachment=True, filename=job.download_name)
+        response["Content-Type"] = FILE_TYPES[job.format]
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class TableQuery(serializers.Serializer[dict[str, Any]]):
+    file_format = serializers.ChoiceField(choices=["csv", "json"], default="csv")
+    rounds = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False)
+    bom = serializers.BooleanField(default=False)
+
+
+class StudyTableView(APIView):
+    """One table of a study streamed as CSV or JSON, in constant memory however large."""
+
+    content_negotiation_class = FileNegotiation
+
+    @extend_schema(
+        operation_id="studies_tables_retrieve",
+        summary="Stream one table of a study (CSV or JSON)",
+        parameters=[
+            OpenApiParameter("table", OpenApiTypes.STR, OpenApiParameter.PATH, enum=TABLE_NAMES),
+            OpenApiParameter("file_format", OpenApiTypes.STR, enum=["csv", "json"], description="Default csv."),
+            OpenApiParameter("rounds", OpenApiTypes.INT, many=True, description="Round numbers; default every round."),
+            OpenApiParameter("bom", OpenApiTypes.BOOL, description="Start a CSV with a byte order mark."),
+        ],
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="RFC 4180 CSV, UTF-8."),
+            (200, "application/json"): OpenApiResponse(OpenApiTypes.BINARY, description="An array of row objects."),
+        },
+    )
+    def get(self, request: Request, uuid: UUID, table: str) -> StreamingHttpResponse:
+        study = study_in_scope(request.user, uuid)
+        query = TableQuery(data={**request.query_params.dict(), "rounds": request.query_params.getlist("rounds")})
+        query.is_valid(raise_exception=True)
+        if table not in TABLE_NAMES:
+            raise serializers.ValidationError({"table": [f"Choose one of: {', '.join(TABLE_NAMES)}."]})
+        stream = export_stream(
+            user=request.user,
+            study=study,
+            table=table,
+            fmt=query.validated_data["file_format"],
+            round_numbers=query.validated_data.get("rounds", []),
+            bom=query.validated_data["bom"],
+        )
+        response = StreamingHttpResponse(stream.chunks, content_type=stream.content_type)
+        response["Content-Disposition"] = f'attachment; filename="{stream.filename}"'
+        response["Cache-Control"] = "no-store"
+        return response

@@ -1,0 +1,1 @@
+"""The expert's side: a personal link becomes a session; consent, the rating form, feedback, submit."""

@@ -1,0 +1,301 @@
+"""Saving ratings in a fixed, small number of SQL statements: the autosave's and the API's write path.
+
+On PostgreSQL a save is, after the session and link look-ups, exactly BEGIN, one ``SELECT`` that locks
+the round ``FOR SHARE`` (closing takes it ``FOR UPDATE``, so saves run side by side but never beside a
+close) joined with the expert's row ``FOR NO KEY UPDATE`` (one expert's saves queue behind each other, so
+every revision's old value is the value it replaced), one data-modifying statement and COMMIT. That one
+statement checks every answer against the round's items, upserts the changed ratings, appends their
+revisions, marks the participation started and reads back the progress; the audit event (counts,
+never values) follows through the model, which chains it (three more statements: lock, head, insert).
+It writes nothing unless every answer is valid; Python then words the problems with
+the same rules as the portable path (``answers._answer_problems``), so both give the same messages.
+
+Other databases (SQLite, the demo's default) take the portable ORM path in ``answers``; SQLite
+serialises writers anyway (every transaction is IMMEDIATE).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from django.db import connection
+from django.utils import timezone
+
+from elicitation.models import (
+    AnswerRevision,
+    Area,
+    AuditEvent,
+    Criterion,
+    Expert,
+    Participation,
+    Rating,
+    Round,
+    RoundItem,
+    Study,
+)
+
+Item = tuple[int, int]  # (area id, criterion id)
+
+
+@dataclass(frozen=True)
+class ItemRules:
+    """What an answer is checked against: the item is asked (active), and its criterion's scale."""
+
+    allow_cannot_judge: bool
+    scale_min: int
+    scale_max: int
+
+
+@dataclass
+class RatingsSaved:
+    """What a save changed and what the expert's progress is now (the autosave's answer needs both)."""
+
+    round: Round
+    changed: list[Rating]
+    answered: int  # the round's active items the expert has answered, after the save
+    total: int  # the round's active items
+    scales: dict[Item, tuple[int, int]]  # the posted items that are asked, with their scale
+    newly_answered: set[Item] = field(default_factory=set)  # posted items without an answer before
+    complete_areas: set[int] = field(default_factory=set)  # posted areas now answered in full
+
+
+@dataclass(frozen=True)
+class LockedRound:
+    round: Round
+    expert_study_id: int | None  # None: the expert row is gone
+    expert_active: bool
+
+
+def uses_single_statement() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _round_columns() -> list[str]:
+    return [str(f.column) for f in Round._meta.concrete_fields]
+
+
+def lock_round_shared(
+    *, expert: Expert, round_id: int | None = None, round_uuid: UUID | str | None = None
+) -> LockedRound:
+    """One statement: the round (by id or uuid) locked FOR SHARE, with its study's aggregation interval,
+    and the expert's row locked so their saves queue. Raises ``Round.DoesNotExist``."""
+    if round_id is None and round_uuid is None:
+        raise Round.DoesNotExist
+    columns = _round_columns()
+    selected = ", ".join(f'r."{column}"' for column in columns)
+    where = "r.id = %s" if round_id is not None else "r.uuid = %s"
+    # Table and column names come from the models; every value is a parameter.
+    sql = " ".join(
+        [
+            f"SELECT {selected}, s.aggregation_interval_seconds, e.study_id, (e.is_active AND e.erased_at IS NULL)",
+            f"FROM {Round._meta.db_table} r JOIN {Study._meta.db_table} s ON s.id = r.study_id",
+            f"JOIN {Expert._meta.db_table} e ON e.id = %s",
+            f"WHERE {where} FOR SHARE OF r FOR NO KEY UPDATE OF e",
+        ]
+    )
+    key = round_id if round_id is not None else str(round_uuid)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [expert.pk, key])
+        row = cursor.fetchone()
+    if row is None:
+        raise Round.DoesNotExist
+    round_ = Round.from_db("default", [f.attname for f in Round._meta.concrete_fields], row[: len(columns)])
+    interval, expert_study_id, active = row[len(columns) :]
+    if round_.study_id == expert.study_id:
+        round_.study = expert.study
+        expert.study.aggregation_interval_seconds = interval  # as of the lock, like the ORM path's join
+    return LockedRound(round=round_, expert_study_id=expert_study_id, expert_active=bool(active))
+
+
+_SAVE_SQL = """
+WITH input AS (
+    SELECT * FROM unnest(%(ords)s::int[], %(areas)s::bigint[], %(criteria)s::bigint[], %(values)s::int[],
+                         %(judged)s::bool[]) AS t(ord, area_id, criterion_id, value, cannot_judge)
+),
+checked AS (
+    SELECT i.*, ri.id IS NOT NULL AS asked, c.allow_cannot_judge, c.scale_min, c.scale_max,
+           count(*) OVER (PARTITION BY i.area_id, i.criterion_id) AS times
+    FROM input i
+    LEFT JOIN ({item} ri JOIN {area} a ON a.id = ri.area_id AND a.is_active
+               JOIN {criterion} c ON c.id = ri.criterion_id AND c.is_active)
+        ON ri.round_id = %(round)s AND ri.area_id = i.area_id AND ri.criterion_id = i.criterion_id
+),
+valid AS (
+    SELECT coalesce(bool_and(asked AND times = 1 AND CASE WHEN cannot_judge
+               THEN allow_cannot_judge AND value IS NULL
+               ELSE value IS NOT NULL AND value BETWEEN scale_min AND scale_max END), false) AS ok
+    FROM checked
+),
+old AS (
+    SELECT r.area_id, r.criterion_id,
+           CASE WHEN r.cannot_judge THEN 'cannot_judge' ELSE r.value::text END AS old_text
+    FROM {rating} r JOIN input i ON i.area_id = r.area_id AND i.criterion_id = r.criterion_id
+    WHERE r.round_id = %(round)s AND r.expert_id = %(expert)s
+),
+changes AS (
+    SELECT k.ord, k.area_id, k.criterion_id, k.cannot_judge,
+           CASE WHEN k.cannot_judge THEN NULL ELSE k.value END AS value,
+           o.old_text, CASE WHEN k.cannot_judge THEN 'cannot_judge' ELSE k.value::text END AS new_text
+    FROM checked k LEFT JOIN old o ON o.area_id = k.area_id AND o.criterion_id = k.criterion_id
+    WHERE (SELECT ok FROM valid)
+      AND o.old_text IS DISTINCT FROM CASE WHEN k.cannot_judge THEN 'cannot_judge' ELSE k.value::text END
+),
+upserted AS (
+    INSERT INTO {rating} (round_id, expert_id, area_id, criterion_id, value, cannot_judge, created_at, updated_at)
+    SELECT %(round)s, %(expert)s, area_id, criterion_id, value, cannot_judge, %(now)s, %(now)s
+    FROM changes ORDER BY ord
+    ON CONFLICT (round_id, expert_id, area_id, criterion_id)
+    DO UPDATE SET value = EXCLUDED.value, cannot_judge = EXCLUDED.cannot_judge, updated_at = EXCLUDED.updated_at
+    RETURNING id, area_id, criterion_id, value, cannot_judge, created_at, updated_at
+),
+revisions AS (
+    INSERT INTO {revision} (round_id, expert_id, area_id, criterion_id, field, old_value, new_value, source,
+                            created_at)
+    SELECT %(round)s, %(expert)s, area_id, criterion_id, 'value', old_text, new_text, %(source)s, %(now)s
+    FROM changes ORDER BY ord
+    RETURNING 1
+),
+started AS (
+    INSERT INTO {participation} (round_id, expert_id, opened_at, started_at, reminder_count)
+    SELECT %(round)s, %(expert)s, %(now)s, %(now)s, 0 WHERE EXISTS (SELECT 1 FROM changes)
+    ON CONFLICT (round_id, expert_id) DO UPDATE
+    SET started_at = coalesce({participation}.started_at, EXCLUDED.started_at),
+        opened_at = coalesce({participation}.opened_at, EXCLUDED.opened_at)
+    RETURNING 1
+),
+answered_before AS (
+    SELECT r.area_id, r.criterion_id FROM {rating} r
+    JOIN {area} a ON a.id = r.area_id AND a.is_active JOIN {criterion} c ON c.id = r.criterion_id AND c.is_active
+    WHERE r.round_id = %(round)s AND r.expert_id = %(expert)s
+),
+asked AS (
+    SELECT ri.area_id, ri.criterion_id FROM {item} ri
+    JOIN {area} a ON a.id = ri.area_id AND a.is_active JOIN {criterion} c ON c.id = ri.criterion_id AND c.is_active
+    WHERE ri.round_id = %(round)s
+),
+answered_after AS (
+    SELECT area_id, criterion_id FROM answered_before
+    UNION SELECT area_id, criterion_id FROM checked WHERE asked AND (SELECT ok FROM valid)
+)
+SELECT
+    (SELECT json_agg(json_build_array(ord, asked, allow_cannot_judge, scale_min, scale_max,
+                                      (area_id, criterion_id) NOT IN (SELECT * FROM answered_before))
+                     ORDER BY ord) FROM checked),
+    (SELECT coalesce(json_agg(json_build_array(id, area_id, criterion_id, value, cannot_judge, created_at,
+                                               updated_at)), '[]') FROM upserted),
+    (SELECT count(*) FROM answered_after),
+    (SELECT count(*) FROM asked),
+    (SELECT coalesce(json_agg(DISTINCT s.area_id), '[]') FROM asked s
+     WHERE s.area_id IN (SELECT area_id FROM input)
+       AND NOT EXISTS (SELECT 1 FROM asked t WHERE t.area_id = s.area_id
+                       AND (t.area_id, t.criterion_id) NOT IN (SELECT area_id, criterion_id FROM answered_after))),
+    (SELECT count(*) FROM revisions)
+"""
+
+
+def _save_sql() -> str:
+    return _SAVE_SQL.format(
+        item=RoundItem._meta.db_table,
+        area=Area._meta.db_table,
+        criterion=Criterion._meta.db_table,
+        rating=Rating._meta.db_table,
+        revision=AnswerRevision._meta.db_table,
+        participation=Participation._meta.db_table,
+    )
+
+
+@dataclass(frozen=True)
+class StatementResult:
+    rules: list[ItemRules | None]  # per answer, in order; None: the item is not asked
+    newly_answered: list[bool]
+    saved: RatingsSaved
+
+
+def ratings_upsert_statement(
+    *,
+    expert: Expert,
+    round_: Round,
+    answers: Sequence[tuple[int, int, int | None, bool]],
+    source: str,
+) -> StatementResult:
+    """Run the one data-modifying statement for (area id, criterion id, value, cannot judge) answers.
+
+    Writes only when every answer passes the checks; the caller words the problems from ``rules``.
+    """
+    now = timezone.now()
+    params: dict[str, Any] = {
+        "ords": list(range(len(answers))),
+        "areas": [answer[0] for answer in answers],
+        "criteria": [answer[1] for answer in answers],
+        "values": [answer[2] for answer in answers],
+        "judged": [answer[3] for answer in answers],
+        "round": round_.pk,
+        "expert": expert.pk,
+        "study": expert.study_id,
+        "target": f"round {round_.number}",
+        "source": source,
+        "now": now,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_save_sql(), params)
+        facts, upserted, answered, total, complete_areas, changed = cursor.fetchone()
+    if changed:
+        # Through the model, not the statement: the event takes its place in the study's hash chain
+        # (elicitation.models.audit_chain), which needs the chain's lock and head. Counts, never values.
+        AuditEvent.objects.create(
+            study_id=expert.study_id,
+            actor_expert=expert,
+            action="answers.saved",
+            target=f"round {round_.number}",
+            detail={"ratings": changed, "source": source},
+            created_at=now,
+        )
+    facts = _json(facts) or []
+    upserted = _json(upserted)
+    rules: list[ItemRules | None] = []
+    newly: list[bool] = []
+    scales: dict[Item, tuple[int, int]] = {}
+    for (_ord, asked, allow_cannot_judge, scale_min, scale_max, new), answer in zip(facts, answers, strict=True):
+        newly.append(bool(new))
+        if not asked:
+            rules.append(None)
+            continue
+        rules.append(ItemRules(allow_cannot_judge=allow_cannot_judge, scale_min=scale_min, scale_max=scale_max))
+        scales[(answer[0], answer[1])] = (scale_min, scale_max)
+    order = {(answer[0], answer[1]): index for index, answer in enumerate(answers)}
+    changed = [
+        Rating(
+            id=rating_id,
+            round=round_,
+            expert=expert,
+            area_id=area_id,
+            criterion_id=criterion_id,
+            value=value,
+            cannot_judge=cannot_judge,
+        )
+        for rating_id, area_id, criterion_id, value, cannot_judge, _created, _updated in upserted
+    ]
+    for rating in changed:
+        rating.updated_at = now
+    changed.sort(key=lambda rating: order[(rating.area_id, rating.criterion_id)])
+    saved = RatingsSaved(
+        round=round_,
+        changed=changed,
+        answered=answered,
+        total=total,
+        scales=scales,
+        newly_answered={(a[0], a[1]) for a, new in zip(answers, newly, strict=True) if new},
+        complete_areas=set(_json(complete_areas)),
+    )
+    return StatementResult(rules=rules, newly_answered=newly, saved=saved)
+
+
+def _json(value: Any) -> Any:
+    """psycopg decodes json columns itself; a driver that returns text gets parsed here."""
+    if isinstance(value, str):
+        return json.loads(value)
+    return value

@@ -1,0 +1,21 @@
+"""The expert's pages under /e/: a personal link is exchanged for a session, then no token is in any URL.
+
+Page names under /e/ must be listed in core.link_redaction.EXPERT_PAGES, or logs would hide them.
+"""
+
+from django.urls import path
+
+from elicitation.expert.views import link_request, pages
+
+urlpatterns = [
+    path("e/", pages.start, name="expert-start"),
+    path("e/consent/", pages.consent, name="expert-consent"),
+    path("e/round/", pages.round_page, name="expert-round"),
+    path("e/round/<uuid:round_uuid>/", pages.round_post, name="expert-round-post"),
+    path("e/round/<uuid:round_uuid>/save/", pages.autosave, name="expert-autosave"),
+    path("e/round/<uuid:round_uuid>/suggest/", pages.suggest, name="expert-suggest"),
+    path("e/thanks/", pages.thanks, name="expert-thanks"),
+    path("e/language/", pages.language, name="expert-language"),
+    path("e/new-link/", link_request.link_request, name="expert-link-request"),  # before the token pattern
+    path("e/<str:token>/", pages.link_open, name="expert-link"),
+]

@@ -1,0 +1,369 @@
+"""The expert's pages: link exchange, welcome and consent, the round form with autosave, thanks."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from core.errors import InvalidInput, RoundNotOpen
+from core.ratelimit import LINK_WINDOW_SECONDS, client_address, rate_limited
+from elicitation.expert.forms import (
+    PostedAnswers,
+    RoundForm,
+    apply_posted,
+    parse_answers,
+    rating_field,
+    round_form,
+)
+from elicitation.expert.selectors import feedback_source, round_feedback
+from elicitation.expert.services.access import expert_consent, expert_language_set, expert_link_open
+from elicitation.expert.services.answers import (
+    answers_save,
+    area_response_save,
+    ratings_save,
+    round_submit,
+    suggestion_add,
+)
+from elicitation.expert.session import expert_context, expert_required, link_invalid, no_referrer, session_start
+from elicitation.models import Expert, Participation, Rating, Round, RoundItem, Study
+
+security_log = logging.getLogger("coopsurvey.security")
+
+
+@rate_limited(scope="link", limit=settings.LINK_RATE_LIMIT, window_seconds=LINK_WINDOW_SECONDS, methods=("GET",))
+@require_GET
+def link_open(request: HttpRequest, token: str) -> HttpResponse:
+    """Exchange a personal link for a session and move to a URL without the token."""
+    # Recorded without the secret: who tried (the address) and when, for spotting guessing.
+    address = client_address(request)
+    found = expert_link_open(secret=token, client=address)
+    if found is None:
+        security_log.warning("personal link refused client=%s", address)
+        return link_invalid(request)
+    session_start(request, found)
+    return no_referrer(redirect("expert-start"))
+
+
+def _open_round(expert: Expert) -> Round | None:
+    round_ = Round.objects.filter(study_id=expert.study_id, status=Round.Status.OPEN).first()
+    if round_ is not None:
+        round_.study = expert.study  # loaded with the session's expert
+    return round_
+
+
+@require_GET
+@expert_required
+def start(request: HttpRequest, expert: Expert) -> HttpResponse:
+    """The welcome page: the study's purpose, the anonymity promise, informed consent."""
+    return render(request, "elicitation/expert/welcome.html", expert_context(expert))
+
+
+@require_POST
+@expert_required
+def consent(request: HttpRequest, expert: Expert) -> HttpResponse:
+    if request.POST.get("consent") != "yes":
+        context = expert_context(expert, consent_error=_("Please tick the box to agree before you continue."))
+        return render(request, "elicitation/expert/welcome.html", context, status=400)
+    expert_consent(expert=expert)
+    return redirect("expert-round")
+
+
+def _consent_first(request: HttpRequest, expert: Expert) -> HttpResponse | None:
+    """No answer is taken before informed consent: the welcome page again (or a status line for htmx)."""
+    if expert.consented_at is not None:
+        return None
+    if request.headers.get("HX-Request") == "true":
+        context = expert_context(expert, error=_("Please tick the box to agree before you continue."))
+        return render(request, "elicitation/expert/_save_status.html", context, status=403)
+    return redirect("expert-start")
+
+
+def _no_open_round(request: HttpRequest, expert: Expert, *, status: int = 200) -> HttpResponse:
+    return render(request, "elicitation/expert/no_open_round.html", expert_context(expert), status=status)
+
+
+def _render_form(request: HttpRequest, form: RoundForm, *, status: int = 200, error: str = "") -> HttpResponse:
+    context = expert_context(form.expert, form=form, round=form.round, error=error)
+    context["round_message"] = (form.round.messages or {}).get(form.expert.language, "")
+    return render(request, "elicitation/expert/round_form.html", context, status=status)
+
+
+@require_GET
+@expert_required
+def round_page(request: HttpRequest, expert: Expert) -> HttpResponse:
+    if expert.consented_at is None:
+        return redirect("expert-start")
+    round_ = _open_round(expert)
+    if round_ is None:
+        return _no_open_round(request, expert)
+    return _render_form(request, round_form(expert=expert, round_=round_))
+
+
+def _expert_round(expert: Expert, round_uuid: str) -> Round:
+    round_ = get_object_or_404(Round, uuid=round_uuid, study_id=expert.study_id)
+    round_.study = expert.study  # loaded with the session's expert
+    return round_
+
+
+def _save_posted(expert: Expert, round_: Round, posted: PostedAnswers) -> tuple[dict[str, list[str]], list[Rating]]:
+    """Save every answer field of a POST in one transaction: all of it, or (with errors) none of it."""
+    errors = dict(posted.errors)
+    changed: list[Rating] = []
+    with transaction.atomic():
+        try:
+            changed = answers_save(expert=expert, round_id=round_.pk, answers=posted.answers)
+        except InvalidInput as error:
+            for key, problems in error.field_errors.items():
+                if key.startswith("answers."):
+                    answer = posted.answers[int(key.split(".")[1])]
+                    errors[rating_field(answer.area_id, answer.criterion_id)] = problems
+                else:
+                    errors.setdefault("__all__", []).extend(problems)
+        for area_id, values in posted.areas.items():
+            try:
+                area_response_save(
+                    expert=expert,
+                    round_id=round_.pk,
+                    area_id=area_id,
+                    confidence=values["confidence"],  # type: ignore[arg-type]
+                    rationale=values["rationale"],  # type: ignore[arg-type]
+                )
+            except InvalidInput as error:
+                for key, problems in error.field_errors.items():
+                    errors[f"{key}-{area_id}" if key in ("confidence", "rationale") else "__all__"] = problems
+        if errors:
+            transaction.set_rollback(True)
+            changed = []
+    return errors, changed
+
+
+def _attach_errors(form: RoundForm, errors: dict[str, list[str]]) -> None:
+    for row in form.rows:
+        row.errors = errors.get(row.field_name, [])
+    for card in form.cards:
+        names = {kind: f"{kind}-{card.area_id}" for kind in ("confidence", "rationale")}
+        card.errors = {kind: errors[name] for kind, name in names.items() if name in errors}
+
+
+@require_POST
+@expert_required
+def round_post(request: HttpRequest, expert: Expert, round_uuid: str) -> HttpResponse:
+    """The plain form submit (no JavaScript needed): save everything, then submit if asked."""
+    if refused := _consent_first(request, expert):
+        return refused
+    round_ = _expert_round(expert, round_uuid)
+    posted = parse_answers(request.POST, not_a_number=_("Not a valid choice."))
+    try:
+        errors, _changed = _save_posted(expert, round_, posted)
+    except RoundNotOpen:
+        return _no_open_round(request, expert, status=409)
+    if errors:
+        form = round_form(expert=expert, round_=round_)
+        apply_posted(form, posted)
+        _attach_errors(form, errors)
+        return _render_form(request, form, status=400, error=_("Some answers could not be saved. Nothing was saved."))
+    if request.POST.get("action") != "submit":
+        saved = _("Your answers are saved. You can come back and change them until the round closes.")
+        messages.success(request, saved)
+        return redirect("expert-round")
+    try:
+        round_submit(expert=expert, round_id=round_.pk)
+    except RoundNotOpen:
+        return _no_open_round(request, expert, status=409)
+    except InvalidInput as error:
+        form = round_form(expert=expert, round_=round_)
+        missing = {key.removeprefix("item.").replace(".", "-") for key in error.field_errors}
+        _attach_errors(form, {f"r-{key}": [_("Please answer this item.")] for key in missing})
+        return _render_form(request, form, status=400, error=error.message)
+    return redirect("expert-thanks")
+
+
+Item = tuple[int, int]  # (area id, criterion id)
+
+
+def _answered_items(expert: Expert, round_: Round) -> set[Item]:
+    """The round's active items the expert has answered (ratings exist only for items of the round)."""
+    answered = Rating.objects.filter(round=round_, expert=expert, area__is_active=True, criterion__is_active=True)
+    return set(answered.values_list("area_id", "criterion_id"))
+
+
+def _asked_items(round_: Round) -> dict[Item, tuple[int, int]]:
+    """The round's active items with their scale (min, max)."""
+    items = RoundItem.objects.filter(round=round_, area__is_active=True, criterion__is_active=True)
+    return {
+        (area_id, criterion_id): (scale_min, scale_max)
+        for area_id, criterion_id, scale_min, scale_max in items.values_list(
+            "area_id", "criterion_id", "criterion__scale_min", "criterion__scale_max"
+        )
+    }
+
+
+@require_POST
+@expert_required
+def autosave(request: HttpRequest, expert: Expert, round_uuid: str) -> HttpResponse:
+    """htmx: save the one field that changed; answer with a status line, the progress and fresh feedback."""
+    if refused := _consent_first(request, expert):
+        return refused
+    posted = parse_answers(request.POST, not_a_number=_("Not a valid choice."))
+    template = "elicitation/expert/_save_status.html"
+    if not posted.answers and not posted.areas:
+        round_ = _expert_round(expert, round_uuid)
+        return render(
+            request, template, {**expert_context(expert, round=round_), "error": _("Nothing to save.")}, status=400
+        )
+    if posted.areas or posted.errors:
+        return _autosave_form_fields(request, expert, round_uuid, posted)
+    try:  # ratings only: the save also gives the progress (see services.rating_writes)
+        saved = ratings_save(expert=expert, round_uuid=round_uuid, answers=posted.answers)
+    except Round.DoesNotExist:
+        raise Http404 from None
+    except RoundNotOpen:
+        round_ = _expert_round(expert, round_uuid)
+        message = _("This round is closed. Your last change was not saved.")
+        return render(request, template, {**expert_context(expert, round=round_), "error": message}, status=409)
+    except InvalidInput as error:
+        round_ = _expert_round(expert, round_uuid)
+        errors = _rating_errors(posted, error)
+        message = " ".join(problem for problems in errors.values() for problem in problems)
+        return render(request, template, {**expert_context(expert, round=round_), "error": message}, status=400)
+    round_ = saved.round
+    context = _saved_context(expert, round_, posted, saved.answered, saved.total, saved.scales)
+    if round_.study.feedback_timing == Study.FeedbackTiming.AFTER_OWN:
+        new_areas = {area for area, _criterion in saved.newly_answered} & saved.complete_areas
+        context["completed_cards"] = _completed_cards(expert, round_, new_areas)
+    return render(request, template, context)
+
+
+def _autosave_form_fields(request: HttpRequest, expert: Expert, round_uuid: str, posted: PostedAnswers) -> HttpResponse:
+    """A confidence or rationale (or a field that did not parse): the general save of the round form."""
+    round_ = _expert_round(expert, round_uuid)
+    template = "elicitation/expert/_save_status.html"
+    context = expert_context(expert, round=round_)
+    answered_before = _answered_items(expert, round_)
+    try:
+        errors, _changed = _save_posted(expert, round_, posted)
+    except RoundNotOpen:
+        message = _("This round is closed. Your last change was not saved.")
+        return render(request, template, {**context, "error": message}, status=409)
+    if errors:
+        message = " ".join(problem for problems in errors.values() for problem in problems)
+        return render(request, template, {**context, "error": message}, status=400)
+    # A save is all or nothing: now every posted item is answered (progress without another query).
+    answered = answered_before | {(answer.area_id, answer.criterion_id) for answer in posted.answers}
+    asked = _asked_items(round_)
+    context = _saved_context(expert, round_, posted, len(answered), len(asked), asked)
+    if round_.study.feedback_timing == Study.FeedbackTiming.AFTER_OWN:
+        new_areas = {a.area_id for a in posted.answers if (a.area_id, a.criterion_id) not in answered_before}
+        # Only an area whose last item this save answered shows anything new.
+        new_areas = {area for area in new_areas if {key for key in asked if key[0] == area} <= answered}
+        context["completed_cards"] = _completed_cards(expert, round_, new_areas)
+    return render(request, template, context)
+
+
+def _rating_errors(posted: PostedAnswers, error: InvalidInput) -> dict[str, list[str]]:
+    """Errors of a ratings save keyed by form field, as ``_save_posted`` keys them."""
+    errors: dict[str, list[str]] = {}
+    for key, problems in error.field_errors.items():
+        if key.startswith("answers."):
+            answer = posted.answers[int(key.split(".")[1])]
+            errors[rating_field(answer.area_id, answer.criterion_id)] = problems
+        else:
+            errors.setdefault("__all__", []).extend(problems)
+    return errors
+
+
+def _saved_context(
+    expert: Expert,
+    round_: Round,
+    posted: PostedAnswers,
+    answered: int,
+    total: int,
+    asked: dict[Item, tuple[int, int]],
+) -> dict[str, Any]:
+    """The status line after a save: the progress and the posted items' fresh feedback."""
+    refreshed = []
+    source_number, live = None, False
+    for answer in posted.answers:
+        key = (answer.area_id, answer.criterion_id)
+        if key not in asked:  # retired by a coordinator since the save: no feedback to refresh
+            continue
+        scale_min, scale_max = asked[key]
+        feedback = round_feedback(round_=round_, expert=expert, items=[(key, scale_min, scale_max)], only=key)
+        item_feedback = feedback.items.get(key)
+        if item_feedback is not None and feedback.source is not None:
+            source_number, live = feedback.source.number, feedback.live
+            refreshed.append({"feedback": item_feedback, "dom_id": f"item-{key[0]}-{key[1]}"})
+    return expert_context(
+        expert,
+        round=round_,
+        answered=answered,
+        total=total,
+        refreshed=refreshed,
+        source_number=source_number,
+        live=live,
+        completed_cards={},
+    )
+
+
+def _completed_cards(expert: Expert, round_: Round, new_areas: set[int]) -> dict[str, Any]:
+    """With "after own rating" timing, an area's rationales appear when its last criterion is rated."""
+    if not new_areas or feedback_source(round_) is None:  # round 1 of a classic study: no query, nothing to show
+        return {}
+    form = round_form(expert=expert, round_=round_)  # built only when an area was just completed
+    if form.feedback.source is None:
+        return {}
+    cards = [card for card in form.cards if card.area_id in new_areas and card.show_rationales]
+    return {"form": form, "cards": cards} if cards else {}
+
+
+@require_POST
+@expert_required
+def suggest(request: HttpRequest, expert: Expert, round_uuid: str) -> HttpResponse:
+    if refused := _consent_first(request, expert):
+        return refused
+    round_ = _expert_round(expert, round_uuid)
+    try:
+        suggestion_add(expert=expert, round_id=round_.pk, text=request.POST.get("text", ""))
+    except RoundNotOpen:
+        return _no_open_round(request, expert, status=409)
+    except InvalidInput as error:
+        form = round_form(expert=expert, round_=round_)
+        context = expert_context(expert, form=form, round=round_, suggestion_text=request.POST.get("text", ""))
+        context["suggestion_errors"] = error.field_errors.get("text", [error.message])
+        return render(request, "elicitation/expert/round_form.html", context, status=400)
+    messages.success(request, _("Thank you: your suggestion is recorded."))
+    return redirect(reverse("expert-round") + "#suggestions")
+
+
+@require_GET
+@expert_required
+def thanks(request: HttpRequest, expert: Expert) -> HttpResponse:
+    """After submitting; anyone who has not submitted in the open round is sent back to the form."""
+    round_ = _open_round(expert)
+    if round_ is not None:
+        submitted = Participation.objects.filter(round=round_, expert=expert, submitted_at__isnull=False).exists()
+        if not submitted:
+            return redirect("expert-round")
+    return render(request, "elicitation/expert/thanks.html", expert_context(expert, round=round_))
+
+
+@require_POST
+@expert_required
+def language(request: HttpRequest, expert: Expert) -> HttpResponse:
+    """Switch the expert's language among the study's; back to the page they came from on this site."""
+    try:
+        expert_language_set(expert=expert, language=request.POST.get("language", ""))
+    except InvalidInput:
+        return HttpResponseBadRequest(_("This language is not offered."))
+    next_url = request.POST.get("next", "")
+    pages = {reverse(name) for name in ("expert-start", "expert-round", "expert-thanks")}
+    return redirect(next_url if next_url in pages else reverse("expert-start"))

@@ -1,0 +1,42 @@
+"""The coordinator's study setup: every page under /studies/<uuid>/, for the study's coordinators only."""
+
+from django.urls import URLPattern, path
+
+from elicitation.setup.views import erasure, items, panel, study, translations
+
+urlpatterns: list[URLPattern] = [
+    path("new/", study.study_create, name="study-create"),
+    path("<uuid:study_uuid>/", study.study_detail, name="study-detail"),
+    path("<uuid:study_uuid>/settings/", study.study_settings, name="study-settings"),
+    path("<uuid:study_uuid>/coordinators/", study.study_add_coordinator, name="study-add-coordinator"),
+    path("<uuid:study_uuid>/rule/", study.study_rule, name="study-rule"),
+    path("<uuid:study_uuid>/items/", items.items_list, name="study-items"),
+    path("<uuid:study_uuid>/translations/", translations.translations_status, name="study-translations"),
+    path(
+        "<uuid:study_uuid>/translations/confirm/",
+        translations.translation_confirm,
+        name="study-translation-confirm",
+    ),
+    path("<uuid:study_uuid>/items/import/", items.items_import, name="study-items-import"),
+    path("<uuid:study_uuid>/areas/new/", items.area_create, name="area-create"),
+    path("<uuid:study_uuid>/areas/<uuid:area_uuid>/", items.area_edit, name="area-edit"),
+    path("<uuid:study_uuid>/areas/<uuid:area_uuid>/active/", items.area_set_active, name="area-set-active"),
+    path("<uuid:study_uuid>/criteria/new/", items.criterion_create, name="criterion-create"),
+    path("<uuid:study_uuid>/criteria/<uuid:criterion_uuid>/", items.criterion_edit, name="criterion-edit"),
+    path(
+        "<uuid:study_uuid>/criteria/<uuid:criterion_uuid>/active/",
+        items.criterion_set_active,
+        name="criterion-set-active",
+    ),
+    path("<uuid:study_uuid>/panel/", panel.panel_list, name="study-panel"),
+    path("<uuid:study_uuid>/panel/new/", panel.expert_form, name="expert-create"),
+    path("<uuid:study_uuid>/panel/import/", panel.panel_import, name="study-panel-import"),
+    path("<uuid:study_uuid>/panel/import/example.csv", panel.panel_import_example, name="study-panel-example"),
+    path("<uuid:study_uuid>/panel/<uuid:expert_uuid>/", panel.expert_form, name="expert-edit"),
+    path("<uuid:study_uuid>/panel/<uuid:expert_uuid>/active/", panel.expert_set_active, name="expert-set-active"),
+]
+
+# Erasure of an expert's personal data on request (GDPR art. 17), with a confirmation step.
+urlpatterns += [
+    path("<uuid:study_uuid>/panel/<uuid:expert_uuid>/erase/", erasure.expert_erase_confirm, name="expert-erase"),
+]

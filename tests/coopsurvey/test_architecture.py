@@ -1,0 +1,61 @@
+"""The import rules of docs/architecture.md hold: import-linter's contracts in pyproject.toml, run as CI runs them.
+
+A module that imports one on a higher floor (aggregation importing a page, the project's settings
+importing an app) or two modules that import each other fail here, with the chain of imports.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+ROOT = Path(settings.BASE_DIR)
+LINT_IMPORTS = str(Path(sys.executable).with_name("lint-imports"))
+
+
+def lint_imports(*config: str) -> subprocess.CompletedProcess[str]:
+    command = [LINT_IMPORTS, "--no-cache", "--no-logo", *(["--config", *config] if config else [])]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_every_import_contract_is_kept() -> None:
+    result = lint_imports()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+
+
+def import_rules() -> dict[str, Any]:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+
+
+def test_the_contracts_cover_every_app_of_the_project() -> None:
+    own_apps = {app for app in settings.INSTALLED_APPS if (ROOT / app / "apps.py").is_file()}
+    assert set(import_rules()["root_packages"]) == {*own_apps, "coopsurvey"}
+
+
+def test_every_part_of_elicitation_stands_on_a_floor() -> None:
+    # A new sub-domain or module of elicitation must be placed, or nothing would stop it importing upwards.
+    floors = next(contract["layers"] for contract in import_rules()["contracts"] if contract["type"] == "layers")
+    placed = {name.strip() for floor in floors for name in re.split(r"[|:]", floor)}
+    parts = {path.stem for path in (ROOT / "elicitation").iterdir() if path.suffix == ".py" or path.is_dir()}
+    unplaced = {f"elicitation.{part}" for part in parts - {"__init__", "__pycache__", "apps", "migrations"}} - placed
+    assert not unplaced, f"put {sorted(unplaced)} on a floor in pyproject.toml (docs/architecture.md)"
+
+
+def test_an_import_against_the_floors_is_found(tmp_path: Path) -> None:
+    # The same graph under floors the other way round: setup imports the models, so this must break.
+    upside_down = tmp_path / "upside_down.toml"
+    upside_down.write_text(
+        '[tool.importlinter]\nroot_packages = ["elicitation"]\n'
+        '[[tool.importlinter.contracts]]\nname = "upside down"\ntype = "layers"\n'
+        'layers = ["elicitation.models", "elicitation.setup"]\n'
+    )
+    result = lint_imports(str(upside_down))
+    assert result.returncode == 1
+    assert "elicitation.setup is not allowed to import elicitation.models" in result.stdout

@@ -25,6 +25,7 @@ from aggregation import runs
 from aggregation.code_version import code_version
 from aggregation.compute import RoundResults, compute_round
 from aggregation.models import AggregationRun, AreaVerdict, CriterionAgreement, CrossBloc, ItemResult
+from aggregation.plan import PlanInForce, plan_in_force
 from aggregation.rules import RuleSet
 from aggregation.summary import RATING_COLUMNS
 from aggregation.verdicts import Thresholds
@@ -67,21 +68,8 @@ def previous_round(round_: Round) -> Round | None:
     return Round.objects.filter(study_id=round_.study_id, number__lt=round_.number).order_by("-number").first()
 
 
-def rule_of(round_: Round) -> RuleSet | None:
-    """The round's frozen rule with its per-kind and per-criterion parts (one query for the criteria)."""
-    rule = round_.consensus_rule
-    if rule is None:
-        return None
-    criteria = Criterion.objects.filter(study_id=round_.study_id).values_list("id", "code", "kind")
-    return RuleSet.from_rule(rule, {pk: (code, kind) for pk, code, kind in criteria})
-
-
-def divide_threshold_of(round_: Round) -> float | None:
-    rule = round_.consensus_rule
-    return float(rule.divide_threshold) if rule is not None else None
-
-
 def thresholds_of(study: Study) -> Thresholds:
+    """The study's verdict thresholds as its settings hold them (runs use their plan's: ``aggregation.plan``)."""
     return Thresholds(
         benefit=float(study.benefit_threshold),
         risk_low=float(study.risk_low_threshold),
@@ -100,24 +88,29 @@ class RoundInputs:
     kinds: dict[object, str]
     snapshot: runs.Snapshot
     recipe: dict[str, Any]
+    plan: PlanInForce
 
 
 def read_inputs(round_: Round) -> RoundInputs:
-    """The round's inputs and their snapshot numbers, all from one REPEATABLE READ transaction."""
+    """The round's inputs, the plan in force and their snapshot numbers, all from one REPEATABLE READ transaction.
+
+    Whose answers count is the plan's (``counted_ratings`` reads it in the same snapshot).
+    """
     study = round_.study
     with runs.consistent_read():
         snapshot = runs.read_snapshot(round_.pk)
+        plan = plan_in_force(round_)
         ratings = load_ratings(round_id=round_.pk, study_id=study.pk)
         earlier = previous_round(round_)
         previous = load_ratings(round_id=earlier.pk, study_id=study.pk) if earlier else None
         kinds: dict[object, str] = dict(Criterion.objects.filter(study=study).values_list("id", "kind"))
-        rule_set = rule_of(round_)
-    rule = round_.consensus_rule
+        rule_set = plan.rule_set(study.pk)
     recipe = {
-        "rule": [rule.pk, rule.version] if rule else None,
-        "quantile_method": study.quantile_method,
-        "min_group_size": study.min_group_size,
-        "thresholds": asdict(thresholds_of(study)),
+        "plan": [plan.version, plan.sha256],
+        "rule": [plan.rule.pk, plan.rule.version] if plan.rule else None,
+        "quantile_method": plan.quantile_method,
+        "min_group_size": plan.min_group_size,
+        "thresholds": asdict(plan.thresholds()),
         "kinds": sorted((int(str(key)), kind) for key, kind in kinds.items()),
         "previous_round": earlier.pk if earlier else None,
         "code_version": code_version(),
@@ -129,20 +122,21 @@ def read_inputs(round_: Round) -> RoundInputs:
         kinds=kinds,
         snapshot=snapshot,
         recipe=recipe,
+        plan=plan,
     )
 
 
 def compute_inputs(round_: Round, inputs: RoundInputs) -> RoundResults:
-    study = round_.study
+    plan = inputs.plan
     return compute_round(
         inputs.ratings,
-        method=study.quantile_method,
+        method=plan.quantile_method,
         rule=inputs.rule,
-        min_group_size=study.min_group_size,
+        min_group_size=plan.min_group_size,
         kinds=inputs.kinds,
-        thresholds=thresholds_of(study),
+        thresholds=plan.thresholds(),
         previous=inputs.previous,
-        divide_threshold=divide_threshold_of(round_),
+        divide_threshold=plan.divide_threshold,
     )
 
 
@@ -205,7 +199,7 @@ def round_aggregate(
                 run.finished_at = timezone.now()
                 run.error = ""
                 run.save(update_fields=["status", "finished_at", "error"])
-                runs.run_settle(run=run, round_status=status, min_group_size=round_.study.min_group_size)
+                runs.run_settle(run=run, round_status=status, min_group_size=inputs.plan.min_group_size)
         if closed:
             return _skip(run, "the round closed while it computed: its close job stores the final results")
         timings["write"] = time.perf_counter() - start
@@ -229,15 +223,23 @@ def round_aggregate(
 
 
 def _record_snapshot(run: AggregationRun, inputs: RoundInputs, digest: str) -> None:
+    """The snapshot the run read and the plan it computes with (version, hash, its rule and quantile method)."""
+    plan = inputs.plan
     run.snapshot_revision = inputs.snapshot.revision
     run.snapshot_read_at = inputs.snapshot.read_at
     run.ratings_count = inputs.snapshot.count
     run.ratings_as_of = inputs.snapshot.latest
     run.inputs_digest = digest
     run.contributors = runs.contributors_of(inputs.ratings)
+    run.plan_version = plan.version
+    run.plan_sha256 = plan.sha256
+    run.consensus_rule = plan.rule
+    run.rule_version = plan.rule.version if plan.rule else None
+    run.quantile_method = plan.quantile_method
     run.save(
         update_fields=[
-            "snapshot_revision", "snapshot_read_at", "ratings_count", "ratings_as_of", "inputs_digest", "contributors"
+            "snapshot_revision", "snapshot_read_at", "ratings_count", "ratings_as_of", "inputs_digest", "contributors",
+            "plan_version", "plan_sha256", "consensus_rule", "rule_version", "quantile_method",
         ]
     )  # fmt: skip
 

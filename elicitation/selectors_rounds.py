@@ -6,10 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import CharField, Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from elicitation.models import (
+    AnalysisPlan,
     Area,
     AreaResponse,
     AreaRevision,
@@ -158,7 +161,8 @@ def area_revisions_for_round(round_: Round, *, language: str | None = None) -> d
 
 def counted_ratings(round_id: int) -> QuerySet[Rating]:
     """The ratings results count (one lazy query, no extra lookups): those of experts who submitted the
-    round, or every saved rating when the round's frozen consensus rule counts all saved answers.
+    round, or every saved rating when the study's analysis plan in force counts all saved answers (a round of
+    a study without a plan: its rule's choice).
 
     Results, feedback and the exports all read through here, so "n experts rated it" and the participation
     page's "submitted" agree. A round without a rule counts submitted answers, the default of every rule.
@@ -171,8 +175,17 @@ def counted_ratings_of_rounds(round_ids: Sequence[int]) -> QuerySet[Rating]:
     submitted = Participation.objects.filter(
         round_id=OuterRef("round_id"), expert_id=OuterRef("expert_id"), submitted_at__isnull=False
     )
-    every_saved_answer = Q(round__consensus_rule__inclusion=ConsensusRule.Inclusion.ALL_SAVED)
-    return Rating.objects.filter(round_id__in=list(round_ids)).filter(every_saved_answer | Exists(submitted))
+    planned = AnalysisPlan.objects.filter(study_id=OuterRef("round__study_id")).order_by("-version")
+    inclusion = Coalesce(
+        Subquery(planned.annotate(inclusion=KeyTextTransform("inclusion", "content")).values("inclusion")[:1]),
+        F("round__consensus_rule__inclusion"),
+        output_field=CharField(),
+    )
+    return (
+        Rating.objects.filter(round_id__in=list(round_ids))
+        .alias(inclusion=inclusion)
+        .filter(Q(inclusion=ConsensusRule.Inclusion.ALL_SAVED) | Exists(submitted))
+    )
 
 
 def areas_as_asked(areas: QuerySet[Area], round_number: int) -> list[Area]:

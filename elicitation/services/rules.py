@@ -1,4 +1,4 @@
-"""The consensus rule: parts combined with AND, versioned, frozen once round 1 opens."""
+"""The consensus rule: parts combined with AND, versioned; part of the analysis plan, frozen with it."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aggregation.numbers import number_text
 from elicitation.models import ConsensusRule, Criterion, Study
+from elicitation.services import plan
 from elicitation.services.audit import audit
 from elicitation.services.errors import InvalidInput
 
@@ -186,36 +186,33 @@ def _clean_parts(parts: dict[str, Any], *, study: Study) -> dict[str, Any]:
 
 
 @transaction.atomic
-def rule_save(*, study: Study, user: User | None, **parts: Any) -> ConsensusRule:
-    """Save the rule's parts: edit the current version, or, if it is frozen, create the next version.
+def rule_save(*, study: Study, user: User | None, reason: str = "", **parts: Any) -> ConsensusRule:
+    """Save the rule's parts: edit the current version, or, once the analysis plan is frozen, create the next.
 
-    Saving the same parts again changes nothing and returns the current version. Bad parts raise
-    ``InvalidInput`` with an error per field and nothing is saved.
+    The rule is part of the analysis plan (``elicitation.services.plan``): before round 1 opens an edit
+    updates the draft; afterwards it creates a new rule version and a new plan version, and needs a
+    ``reason``. Saving the same parts again changes nothing and returns the current version. Bad parts (or
+    a missing reason) raise ``InvalidInput`` with an error per field and nothing is saved.
     """
     clean = _clean_parts(parts, study=study)
     Study.objects.select_for_update().filter(pk=study.pk).first()
     current = study.consensus_rules.order_by("-version").first()
     if current is not None and all(getattr(current, name) == clean[name] for name in RULE_PARTS):
         return current
-    if current is not None and not current.is_frozen:
+    frozen = plan.plan_is_frozen(study) or (current is not None and current.is_frozen)
+    if frozen and (errors := plan.reason_errors(study, plan.plan_content(study, clean), reason)):
+        raise InvalidInput(_("The consensus rule was not saved."), field_errors=errors)
+    if current is not None and not frozen:
         for name in RULE_PARTS:
             setattr(current, name, clean[name])
         current.save(update_fields=list(RULE_PARTS))
         audit(action="rule.edited", study=study, user=user, target=f"v{current.version}", rule=rule_in_words(current))
+        plan.plan_record(study=study, user=user)
         return current
     last = study.consensus_rules.aggregate(last=Max("version"))["last"] or 0
     rule = ConsensusRule.objects.create(study=study, version=last + 1, created_by=user, **clean)
     audit(action="rule.created", study=study, user=user, target=f"v{rule.version}", rule=rule_in_words(rule))
-    return rule
-
-
-@transaction.atomic
-def rule_freeze_current(*, study: Study) -> ConsensusRule | None:
-    """Freeze the current version (when round 1 opens); later saves create a new version."""
-    rule = study.consensus_rules.select_for_update().order_by("-version").first()
-    if rule is not None and rule.frozen_at is None:
-        rule.frozen_at = timezone.now()
-        rule.save(update_fields=["frozen_at"])
+    plan.plan_record(study=study, user=user, reason=reason)
     return rule
 
 

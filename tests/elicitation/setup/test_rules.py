@@ -7,7 +7,8 @@ from django.utils import timezone
 
 from elicitation.models import ConsensusRule
 from elicitation.services.errors import InvalidInput
-from elicitation.services.rules import rule_freeze_current, rule_in_words, rule_save
+from elicitation.services.plan import plan_freeze
+from elicitation.services.rules import rule_in_words, rule_save
 
 pytestmark = pytest.mark.django_db
 
@@ -20,10 +21,13 @@ def test_an_unfrozen_rule_is_edited_in_place(study_a, coordinator_a):
 
 
 def test_a_frozen_rule_is_kept_and_a_new_version_is_made(study_a, coordinator_a):
-    frozen = rule_freeze_current(study=study_a)
+    plan_freeze(study=study_a, user=coordinator_a)
+    frozen = study_a.current_rule()
     assert frozen is not None
     assert frozen.is_frozen
-    new = rule_save(study=study_a, user=coordinator_a, max_iqr=2, band="high", min_percent_in_band=70, min_cns="0.8")
+    new = rule_save(
+        study=study_a, user=coordinator_a, reason="Pilot", max_iqr=2, band="high", min_percent_in_band=70, min_cns="0.8"
+    )
     assert new.version == 2
     frozen.refresh_from_db()
     assert frozen.max_iqr == 1

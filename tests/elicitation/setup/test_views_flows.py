@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from elicitation.models import AreaRevision, Expert, InvitationToken, Study
-from elicitation.services.rules import rule_freeze_current
+from elicitation.services.plan import plan_freeze
 from elicitation.services.tokens import token_issue
 from tests.factories import make_round, rate_everything
 
@@ -101,9 +101,10 @@ def test_bad_settings_get_400_and_change_nothing(alice, study_a, changes):
 
 
 def test_saving_a_frozen_rule_makes_a_new_version(alice, study_a):
-    rule_freeze_current(study=study_a)
+    plan_freeze(study=study_a, user=None)
     url = reverse("study-rule", args=[study_a.uuid])
-    response = alice.post(url, {"max_iqr": "1", "band": "high", "min_percent_in_band": "75"}, follow=True)
+    data = {"max_iqr": "1", "band": "high", "min_percent_in_band": "75", "reason": "The pilot showed 70% too lax."}
+    response = alice.post(url, data, follow=True)
     assert "saved as version 2" in response.content.decode()
     assert study_a.consensus_rules.count() == 2
     assert alice.post(url, {"min_percent_in_band": "75"}).status_code == 400

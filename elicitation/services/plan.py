@@ -1,0 +1,265 @@
+"""The analysis plan: every setting that decides a result, as one versioned, hashed, frozen record.
+
+The plan's content (see :func:`plan_content`, and docs/exports.md for ``plan.json``) holds the consensus rule,
+whose answers count, the divide threshold, k, the quantile method, the verdict thresholds, anonymity, mode,
+feedback timing and the bloc breakdowns. Its SHA-256 is taken over canonical JSON, so the same content always
+has the same hash, whatever its version or time.
+
+Until round 1 opens, saving a planned setting (the settings page, the rule page) updates the draft,
+version 1. When round 1 opens the draft is frozen (:func:`plan_freeze`). After that a change creates the
+next version, frozen at once, and needs a reason (a field error otherwise, and nothing is saved): it is a
+deviation from the plan, listed with what changed, when, by whom and why. Aggregation computes with the
+latest version and records its version and hash on every run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from elicitation.models import AnalysisPlan, ConsensusRule, Round, Study
+from elicitation.services.audit import audit
+from elicitation.services.errors import InvalidInput
+
+Actor = AbstractBaseUser | AnonymousUser | None
+
+# The study settings a plan holds, beside the rule.
+PLAN_SETTINGS = (
+    "min_group_size",
+    "quantile_method",
+    "anonymity",
+    "mode",
+    "feedback_timing",
+    "feedback_by_bloc",
+    "blocs",
+    "benefit_threshold",
+    "risk_low_threshold",
+    "risk_safeguard_threshold",
+    "risk_avoid_threshold",
+)
+# The rule's parts a plan holds under "rule"; whose answers count and the divide threshold sit at the top.
+RULE_KEYS = (
+    "max_iqr",
+    "band",
+    "min_percent_in_band",
+    "max_percent_opposite_band",
+    "max_cv",
+    "min_cns",
+    "require_rand_agreement",
+    "parts_by_kind",
+    "parts_by_criterion",
+)
+_THRESHOLDS = {
+    "benefit": "benefit_threshold",
+    "risk_low": "risk_low_threshold",
+    "risk_safeguard": "risk_safeguard_threshold",
+    "risk_avoid": "risk_avoid_threshold",
+}
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready and canonical: Decimals as plain decimal strings ("7.0" and "7" are both "7")."""
+    if isinstance(value, Decimal | float):
+        number = Decimal(str(value)).normalize()
+        return format(number, "f")
+    if isinstance(value, Mapping):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _get(source: Any, name: str) -> Any:
+    return source.get(name) if isinstance(source, Mapping) else getattr(source, name, None)
+
+
+def plan_content(settings: Any, rule: Any) -> dict[str, Any]:
+    """The plan's content from the study's settings and a rule (a model, a mapping, or None: no rule)."""
+    content: dict[str, Any] = {
+        "rule": None if rule is None else {name: _plain(_get(rule, name)) for name in RULE_KEYS},
+        "inclusion": _get(rule, "inclusion") if rule is not None else ConsensusRule.Inclusion.SUBMITTED,
+        "divide_threshold": _plain(_get(rule, "divide_threshold")) if rule is not None else None,
+        "min_group_size": int(_get(settings, "min_group_size")),
+        "quantile_method": _get(settings, "quantile_method"),
+        "thresholds": {key: _plain(_get(settings, name)) for key, name in _THRESHOLDS.items()},
+        "anonymity": _get(settings, "anonymity"),
+        "mode": _get(settings, "mode"),
+        "feedback_timing": _get(settings, "feedback_timing"),
+        "feedback_by_bloc": bool(_get(settings, "feedback_by_bloc")),
+        "blocs": list(_get(settings, "blocs") or []),
+    }
+    if content["rule"] is not None:
+        content["rule"]["require_rand_agreement"] = bool(content["rule"]["require_rand_agreement"])
+        content["rule"]["band"] = content["rule"]["band"] or ""
+        for name in ("parts_by_kind", "parts_by_criterion"):
+            content["rule"][name] = content["rule"][name] or {}
+    return content
+
+
+def content_sha256(content: Mapping[str, Any]) -> str:
+    """SHA-256 of the content as canonical JSON: sorted keys, no spaces, UTF-8."""
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def plan_diff(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """What changed, setting by setting (nested keys joined with dots, e.g. ``rule.max_iqr``), sorted."""
+    old, new = _flat(before or {}), _flat(after)
+    return [
+        {"setting": key, "before": old.get(key), "after": new.get(key)}
+        for key in sorted(set(old) | set(new))
+        if old.get(key) != new.get(key)
+    ]
+
+
+def _flat(content: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in content.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            flat.update(_flat(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def plan_current(study: Study) -> AnalysisPlan | None:
+    """The version in force: the latest."""
+    return study.analysis_plans.order_by("-version").first()
+
+
+def plan_is_frozen(study: Study) -> bool:
+    return study.analysis_plans.filter(frozen_at__isnull=False).exists()
+
+
+def reason_errors(study: Study, content: Mapping[str, Any], reason: str) -> dict[str, list[str]]:
+    """The reason field's error when ``content`` would change a frozen plan and no reason is given."""
+    current = plan_current(study)
+    if current is None or not current.is_frozen or reason.strip():
+        return {}
+    if current.content_sha256 == content_sha256(content):
+        return {}
+    return {
+        "reason": [
+            _(
+                "The analysis plan was frozen when round 1 opened: say why it changes. The change is reported "
+                "as a deviation from the plan."
+            )
+        ]
+    }
+
+
+@transaction.atomic
+def plan_record(*, study: Study, user: Actor, reason: str = "") -> AnalysisPlan:
+    """Bring the plan in line with the study's settings and current rule (call after saving either).
+
+    Updates the draft before round 1 opens; afterwards creates the next version (a deviation), which needs
+    a reason: ``InvalidInput`` on the field "reason" otherwise. Unchanged content changes nothing.
+    """
+    Study.objects.select_for_update().filter(pk=study.pk).first()
+    study.refresh_from_db()
+    rule = study.current_rule()
+    content = plan_content(study, rule)
+    digest = content_sha256(content)
+    current = plan_current(study)
+    if current is not None and current.content_sha256 == digest and current.consensus_rule_id == _pk(rule):
+        return current
+    if current is None:
+        plan = AnalysisPlan.objects.create(
+            study=study,
+            version=1,
+            content=content,
+            content_sha256=digest,
+            consensus_rule=rule,
+            created_by=_author(user),
+        )
+        audit(action="plan.drafted", study=study, user=user, target="v1", sha256=digest)
+        return plan
+    if not current.is_frozen:
+        changes = plan_diff(current.content, content)
+        current.content, current.content_sha256, current.consensus_rule = content, digest, rule
+        current.save(update_fields=["content", "content_sha256", "consensus_rule"])
+        audit(action="plan.edited", study=study, user=user, target="v1", sha256=digest, changes=changes)
+        return current
+    if errors := reason_errors(study, content, reason):
+        raise InvalidInput(_("The analysis plan was not changed."), field_errors=errors)
+    return _plan_deviate(study=study, user=user, current=current, content=content, rule=rule, reason=reason)
+
+
+def _author(user: Actor) -> User | None:
+    return user if isinstance(user, User) else None
+
+
+def _pk(rule: ConsensusRule | None) -> int | None:
+    return rule.pk if rule is not None else None
+
+
+def _plan_deviate(
+    *,
+    study: Study,
+    user: Actor,
+    current: AnalysisPlan,
+    content: dict[str, Any],
+    rule: ConsensusRule | None,
+    reason: str,
+) -> AnalysisPlan:
+    rounds = study.rounds.all()
+    closed = rounds.filter(status=Round.Status.CLOSED).aggregate(last=Max("number"))["last"]
+    open_round = rounds.filter(status=Round.Status.OPEN).values_list("number", flat=True).first()
+    now = timezone.now()
+    plan = AnalysisPlan.objects.create(
+        study=study,
+        version=current.version + 1,
+        content=content,
+        content_sha256=content_sha256(content),
+        consensus_rule=rule,
+        created_by=_author(user),
+        frozen_at=now,
+        reason=reason.strip(),
+        after_round=closed,
+        during_round=open_round,
+    )
+    if rule is not None and rule.frozen_at is None:
+        rule.frozen_at = now  # the rule is part of a plan in force from now on
+        rule.save(update_fields=["frozen_at"])
+    audit(
+        action="plan.deviation",
+        study=study,
+        user=user,
+        target=f"v{plan.version}",
+        sha256=plan.content_sha256,
+        reason=plan.reason,
+        after_round=closed,
+        during_round=open_round,
+        changes=plan_diff(current.content, content),
+    )
+    return plan
+
+
+@transaction.atomic
+def plan_freeze(*, study: Study, user: Actor) -> AnalysisPlan:
+    """Freeze the plan as it stands (when round 1 opens): the draft, or one made now from the settings.
+
+    The rule the plan holds is frozen with it (its ``frozen_at`` is the plan's): there is one freeze.
+    """
+    current = plan_record(study=study, user=user)
+    if current.is_frozen:
+        return current
+    now = timezone.now()
+    current.frozen_at = now
+    current.save(update_fields=["frozen_at"])
+    rule = current.consensus_rule
+    if rule is not None and rule.frozen_at is None:
+        rule.frozen_at = now
+        rule.save(update_fields=["frozen_at"])
+    audit(action="plan.frozen", study=study, user=user, target=f"v{current.version}", sha256=current.content_sha256)
+    return current

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -246,15 +247,16 @@ def _plan_deviate(
 
 
 @transaction.atomic
-def plan_freeze(*, study: Study, user: Actor) -> AnalysisPlan:
+def plan_freeze(*, study: Study, user: Actor, at: datetime | None = None) -> AnalysisPlan:
     """Freeze the plan as it stands (when round 1 opens): the draft, or one made now from the settings.
 
-    The rule the plan holds is frozen with it (its ``frozen_at`` is the plan's): there is one freeze.
+    The rule the plan holds is frozen with it (its ``frozen_at`` is the plan's): there is one freeze. ``at`` is
+    the round's opening time, so the record shows the plan frozen no later than the round opened.
     """
     current = plan_record(study=study, user=user)
     if current.is_frozen:
         return current
-    now = timezone.now()
+    now = at or timezone.now()
     current.frozen_at = now
     current.save(update_fields=["frozen_at"])
     rule = current.consensus_rule

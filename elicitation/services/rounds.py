@@ -166,7 +166,7 @@ def round_open(*, round: Round, user: User | None, deadline: dt.datetime) -> Rou
     if rule is None and first_round:
         raise IllegalTransition(_("Define the consensus rule before the first round opens; it is frozen then."))
     plan_frozen_now = first_round and not plan_is_frozen(study)
-    analysis_plan = plan_freeze(study=study, user=user) if plan_frozen_now else plan_current(study)
+    analysis_plan = plan_freeze(study=study, user=user, at=now) if plan_frozen_now else plan_current(study)
     locked.status = Round.Status.OPEN
     locked.deadline = deadline
     locked.opened_at = now

@@ -18,7 +18,9 @@ from typing import IO, Any, cast
 from django.conf import settings
 from django.utils import timezone
 
+from aggregation.dashboard.accord import accord_items, accord_markdown
 from elicitation.models import Study
+from exports.plan_tables import plan_json
 from exports.tables import TABLE_NAMES, Scope, Table, build_table
 from exports.version import software_versions
 from exports.writers import write_codebook_csv, write_csv
@@ -63,6 +65,10 @@ def write_bundle(path: Path, scope: Scope, *, progress: Callable[[int], None] | 
         add("codebook.csv", codebook.getvalue())
         configuration = study_configuration(scope)
         add("study.json", (json.dumps(configuration, indent=2, ensure_ascii=False, default=str) + "\n").encode())
+        plan = plan_json(scope)
+        add("plan.json", (json.dumps(plan, indent=2, ensure_ascii=False, sort_keys=True) + "\n").encode())
+        study_rounds = list(scope.study.rounds.order_by("number"))
+        add("accord.md", accord_markdown(scope.study, accord_items(scope.study, study_rounds)).encode())
         add("recompute.py", SCRIPT.read_bytes())
         add("README.txt", README.read_bytes())
         add("load.R", R_SCRIPT.read_bytes())
@@ -187,6 +193,10 @@ def study_configuration(scope: Scope) -> dict[str, Any]:
             "divides.csv": "how each item divides the blocs, the largest divide first",
             "verdicts.csv": "each area's cooperation verdict, for the panel and each bloc of at least k",
             "codebook.csv": "every column and code",
+            "plan_versions.csv": "every version of the analysis plan, with its hash, status and reason",
+            "deviations.csv": "every change of the analysis plan after it was frozen, one row per setting",
+            "plan.json": "the analysis plan in force (content, version, hash, frozen_at) and every version",
+            "accord.md": "the ACCORD reporting checklist filled from the record; what the authors must add",
             "recompute.py": "recomputes aggregates.csv from ratings.csv and checks them",
             MANIFEST: "the SHA-256 of every other file in the bundle",
         },

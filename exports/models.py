@@ -48,6 +48,8 @@ class ExportJob(models.Model):
         AUDIT = "audit", _("Audit log (hash chain)")
         DIVIDES = "divides", _("Divides between blocs (largest first)")
         VERDICTS = "verdicts", _("Cooperation verdicts (panel and blocs)")
+        PLAN_VERSIONS = "plan_versions", _("Analysis plan versions")
+        DEVIATIONS = "deviations", _("Deviations from the analysis plan")
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="export_jobs")

@@ -31,6 +31,7 @@ from exports.divides import DIVIDE_COLUMNS, VERDICT_COLUMNS, divide_count, divid
 from exports.expressions import neutralised, pseudonym
 from exports.panel import panel_rows
 from exports.participation import participation_experts_table, participation_table
+from exports.plan_tables import deviations_table, plan_versions_table
 from exports.results import RESULT_COLUMNS, result_rows, results_queryset
 from exports.streaming import read_snapshot
 from exports.study_tables import (
@@ -63,6 +64,8 @@ TABLE_NAMES = [
     "participation",
     "participation_experts",
     "audit",
+    "plan_versions",
+    "deviations",
 ]
 
 STUDY = Column("study", "string", "The study's identifier (UUID).")
@@ -109,6 +112,8 @@ def build_table(name: str, scope: Scope) -> Table:
         "audit": audit_table,
         "divides": divides_table,
         "verdicts": verdicts_table,
+        "plan_versions": plan_versions_table,
+        "deviations": deviations_table,
     }
     return builders[name](scope)
 

@@ -11,7 +11,7 @@ Thirteen queries (seven when the report page passes what it has read), whatever 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -259,7 +259,7 @@ def _composition_text(composition: dict[str, Any], study: Study) -> str:
     return _("%(size)s active experts. %(groups)s") % {"size": size, "groups": "; ".join(parts)}
 
 
-def _round_outcome(number: int, row: dict[str, int] | None, run: tuple[int | None, str, str] | None) -> str:
+def _round_outcome(number: int, row: Mapping[str, Any] | None, run: tuple[int | None, str, str] | None) -> str:
     version = run[0] if run else None
     return _("round %(n)d: %(agreed)d of %(items)d items reached consensus (plan version %(v)s)") % {
         "n": number,

@@ -142,12 +142,17 @@ def plan_is_frozen(study: Study) -> bool:
     return study.analysis_plans.filter(frozen_at__isnull=False).exists()
 
 
+def plan_is_binding(study: Study) -> bool:
+    """Whether a change of the plan is a deviation: it is frozen, or a round has opened (a plan made late)."""
+    return plan_is_frozen(study) or study.rounds.filter(opened_at__isnull=False).exists()
+
+
 def reason_errors(study: Study, content: Mapping[str, Any], reason: str) -> dict[str, list[str]]:
-    """The reason field's error when ``content`` would change a frozen plan and no reason is given."""
-    current = plan_current(study)
-    if current is None or not current.is_frozen or reason.strip():
+    """The reason field's error when ``content`` would change a binding plan and no reason is given."""
+    if reason.strip() or not plan_is_binding(study):
         return {}
-    if current.content_sha256 == content_sha256(content):
+    current = plan_current(study)
+    if current is not None and current.content_sha256 == content_sha256(content):
         return {}
     return {
         "reason": [
@@ -174,7 +179,8 @@ def plan_record(*, study: Study, user: Actor, reason: str = "") -> AnalysisPlan:
     current = plan_current(study)
     if current is not None and current.content_sha256 == digest and current.consensus_rule_id == _pk(rule):
         return current
-    if current is None:
+    binding = plan_is_binding(study)
+    if current is None and not binding:
         plan = AnalysisPlan.objects.create(
             study=study,
             version=1,
@@ -185,7 +191,7 @@ def plan_record(*, study: Study, user: Actor, reason: str = "") -> AnalysisPlan:
         )
         audit(action="plan.drafted", study=study, user=user, target="v1", sha256=digest)
         return plan
-    if not current.is_frozen:
+    if current is not None and not current.is_frozen and not binding:
         changes = plan_diff(current.content, content)
         current.content, current.content_sha256, current.consensus_rule = content, digest, rule
         current.save(update_fields=["content", "content_sha256", "consensus_rule"])
@@ -208,7 +214,7 @@ def _plan_deviate(
     *,
     study: Study,
     user: Actor,
-    current: AnalysisPlan,
+    current: AnalysisPlan | None,
     content: dict[str, Any],
     rule: ConsensusRule | None,
     reason: str,
@@ -219,7 +225,7 @@ def _plan_deviate(
     now = timezone.now()
     plan = AnalysisPlan.objects.create(
         study=study,
-        version=current.version + 1,
+        version=current.version + 1 if current is not None else 1,
         content=content,
         content_sha256=content_sha256(content),
         consensus_rule=rule,
@@ -241,7 +247,7 @@ def _plan_deviate(
         reason=plan.reason,
         after_round=closed,
         during_round=open_round,
-        changes=plan_diff(current.content, content),
+        changes=plan_diff(current.content if current is not None else None, content),
     )
     return plan
 

@@ -79,6 +79,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _number(value: Any) -> str | None:
+    """A number as a plain decimal string, whatever its type (7, 7.0, "7.00" and Decimal("7") are all "7")."""
+    if value is None or value == "":
+        return None
+    return format(Decimal(str(value)).normalize(), "f")
+
+
+_RULE_NUMBERS = ("max_iqr", "min_percent_in_band", "max_percent_opposite_band", "max_cv", "min_cns")
+
+
 def _get(source: Any, name: str) -> Any:
     return source.get(name) if isinstance(source, Mapping) else getattr(source, name, None)
 
@@ -86,12 +96,14 @@ def _get(source: Any, name: str) -> Any:
 def plan_content(settings: Any, rule: Any) -> dict[str, Any]:
     """The plan's content from the study's settings and a rule (a model, a mapping, or None: no rule)."""
     content: dict[str, Any] = {
-        "rule": None if rule is None else {name: _plain(_get(rule, name)) for name in RULE_KEYS},
+        "rule": None
+        if rule is None
+        else {name: (_number if name in _RULE_NUMBERS else _plain)(_get(rule, name)) for name in RULE_KEYS},
         "inclusion": _get(rule, "inclusion") if rule is not None else ConsensusRule.Inclusion.SUBMITTED,
-        "divide_threshold": _plain(_get(rule, "divide_threshold")) if rule is not None else None,
+        "divide_threshold": _number(_get(rule, "divide_threshold")) if rule is not None else None,
         "min_group_size": int(_get(settings, "min_group_size")),
         "quantile_method": _get(settings, "quantile_method"),
-        "thresholds": {key: _plain(_get(settings, name)) for key, name in _THRESHOLDS.items()},
+        "thresholds": {key: _number(_get(settings, name)) for key, name in _THRESHOLDS.items()},
         "anonymity": _get(settings, "anonymity"),
         "mode": _get(settings, "mode"),
         "feedback_timing": _get(settings, "feedback_timing"),

@@ -1,4 +1,4 @@
-"""Which ratings the results count: the one place that reads the round's inclusion rule.
+"""Which ratings the results count: the one place that reads the inclusion (the plan in force, else the rule).
 
 Aggregation, the expert's feedback and the exports all read ratings through here, so "n experts rated it"
 means the same everywhere.
@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Coalesce
 
-from elicitation.models import ConsensusRule, Participation, Rating
+from elicitation.models import AnalysisPlan, ConsensusRule, Participation, Rating
 
 
 def counted_ratings(round_id: int) -> QuerySet[Rating]:
     """The ratings results count (one lazy query, no extra lookups): those of experts who submitted the
-    round, or every saved rating when the round's frozen consensus rule counts all saved answers.
+    round, or every saved rating when the study's analysis plan in force counts all saved answers (a round of
+    a study without a plan: its rule's choice).
 
     Results, feedback and the exports all read through here, so "n experts rated it" and the participation
     page's "submitted" agree. A round without a rule counts submitted answers, the default of every rule.
@@ -28,5 +31,14 @@ def counted_ratings_of_rounds(round_ids: Sequence[int]) -> QuerySet[Rating]:
     submitted = Participation.objects.filter(
         round_id=OuterRef("round_id"), expert_id=OuterRef("expert_id"), submitted_at__isnull=False
     )
-    every_saved_answer = Q(round__consensus_rule__inclusion=ConsensusRule.Inclusion.ALL_SAVED)
-    return Rating.objects.filter(round_id__in=list(round_ids)).filter(every_saved_answer | Exists(submitted))
+    planned = AnalysisPlan.objects.filter(study_id=OuterRef("round__study_id")).order_by("-version")
+    inclusion = Coalesce(
+        Subquery(planned.annotate(inclusion=KeyTextTransform("inclusion", "content")).values("inclusion")[:1]),
+        F("round__consensus_rule__inclusion"),
+        output_field=CharField(),
+    )
+    return (
+        Rating.objects.filter(round_id__in=list(round_ids))
+        .alias(inclusion=inclusion)
+        .filter(Q(inclusion=ConsensusRule.Inclusion.ALL_SAVED) | Exists(submitted))
+    )

@@ -49,6 +49,12 @@ class AggregationRun(models.Model):
     )
     rule_version = models.PositiveIntegerField(null=True, blank=True)
     quantile_method = models.CharField(max_length=10, blank=True)
+    plan_version = models.PositiveIntegerField(
+        null=True, blank=True, help_text=_("The analysis plan version the results were computed with.")
+    )
+    plan_sha256 = models.CharField(
+        max_length=64, blank=True, help_text=_("SHA-256 of the plan content the results were computed with.")
+    )
     code_version = models.CharField(max_length=40, blank=True)
     ratings_count = models.PositiveIntegerField(null=True, blank=True)
     ratings_as_of = models.DateTimeField(

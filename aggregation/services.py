@@ -15,7 +15,6 @@ import math
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -25,9 +24,11 @@ from django.utils import timezone
 
 from aggregation import runs
 from aggregation.code_version import code_version
+from aggregation.inclusion import counted_ratings
 from aggregation.models import AggregationRun, AreaVerdict, CriterionAgreement, CrossBloc, ItemResult
+from aggregation.plan import PlanInForce, plan_in_force
 from analysis.compute import RoundResults, compute_with
-from analysis.settings import SUBMITTED, AnalysisSettings
+from analysis.settings import AnalysisSettings
 from analysis.summary import RATING_COLUMNS
 from analysis.verdicts import Thresholds
 from elicitation.models import Criterion, Expert, Round, Study
@@ -68,45 +69,15 @@ def previous_round(round_: Round) -> Round | None:
     return Round.objects.filter(study_id=round_.study_id, number__lt=round_.number).order_by("-number").first()
 
 
-def settings_content(round_: Round) -> dict[str, Any]:
-    """The round's analysis settings as a plain mapping, the shape of a plan's content (``analysis.settings``).
-
-    What the worker computes with, and what the export bundle's ``study.json`` records per round for
-    ``recompute.py``: the study's quantile method, k and verdict thresholds, and the round's frozen rule.
-    """
-    study = round_.study
-    rule = round_.consensus_rule
-    return {
-        "quantile_method": study.quantile_method,
-        "min_group_size": study.min_group_size,
-        "thresholds": {name: _plain(getattr(study, f"{name}_threshold")) for name in THRESHOLD_NAMES},
-        "rule": None if rule is None else {name: _plain(getattr(rule, name)) for name in RULE_KEYS},
-        "divide_threshold": _plain(rule.divide_threshold) if rule is not None else None,
-        "inclusion": rule.inclusion if rule is not None else SUBMITTED,
-    }
-
-
-THRESHOLD_NAMES = ("benefit", "risk_low", "risk_safeguard", "risk_avoid")
-RULE_KEYS = (
-    "max_iqr", "band", "min_percent_in_band", "max_percent_opposite_band", "max_cv", "min_cns",
-    "require_rand_agreement", "parts_by_kind", "parts_by_criterion",
-)  # fmt: skip
-
-
-def _plain(value: Any) -> Any:
-    """JSON-ready: a Decimal as its decimal text, so the mapping holds exactly what the database does."""
-    return str(value) if isinstance(value, Decimal) else value
-
-
-def settings_of(round_: Round, criteria: Mapping[Any, tuple[str, str]]) -> AnalysisSettings:
-    """The round's settings; ``criteria`` maps criterion id to (code, kind)."""
-    rule = round_.consensus_rule
+def settings_of(plan: PlanInForce, criteria: Mapping[Any, tuple[str, str]]) -> AnalysisSettings:
+    """The analysis settings of the plan in force; ``criteria`` maps criterion id to (code, kind)."""
     return AnalysisSettings.from_mapping(
-        settings_content(round_), criteria, rule_version=rule.version if rule is not None else None
+        plan.content, criteria, rule_version=plan.rule.version if plan.rule is not None else None
     )
 
 
 def thresholds_of(study: Study) -> Thresholds:
+    """The study's verdict thresholds as its settings hold them (runs use their plan's: ``aggregation.plan``)."""
     return Thresholds(
         benefit=float(study.benefit_threshold),
         risk_low=float(study.risk_low_threshold),
@@ -125,24 +96,29 @@ class RoundInputs:
     kinds: dict[object, str]
     snapshot: runs.Snapshot
     recipe: dict[str, Any]
+    plan: PlanInForce
 
 
 def read_inputs(round_: Round) -> RoundInputs:
-    """The round's inputs and their snapshot numbers, all from one REPEATABLE READ transaction."""
+    """The round's inputs, the plan in force and their snapshot numbers, all from one REPEATABLE READ transaction.
+
+    Whose answers count is the plan's (``counted_ratings`` reads it in the same snapshot).
+    """
     study = round_.study
     with runs.consistent_read():
         snapshot = runs.read_snapshot(round_.pk)
+        plan = plan_in_force(round_)
         ratings = load_ratings(round_id=round_.pk, study_id=study.pk)
         earlier = previous_round(round_)
         previous = load_ratings(round_id=earlier.pk, study_id=study.pk) if earlier else None
         criteria = {pk: (code, kind) for pk, code, kind in study.criteria.values_list("id", "code", "kind")}
     kinds: dict[object, str] = {pk: kind for pk, (_code, kind) in criteria.items()}
-    rule = round_.consensus_rule
     recipe = {
-        "rule": [rule.pk, rule.version] if rule else None,
-        "quantile_method": study.quantile_method,
-        "min_group_size": study.min_group_size,
-        "thresholds": asdict(thresholds_of(study)),
+        "plan": [plan.version, plan.sha256],
+        "rule": [plan.rule.pk, plan.rule.version] if plan.rule else None,
+        "quantile_method": plan.quantile_method,
+        "min_group_size": plan.min_group_size,
+        "thresholds": asdict(plan.thresholds()),
         "kinds": sorted((int(str(key)), kind) for key, kind in kinds.items()),
         "previous_round": earlier.pk if earlier else None,
         "code_version": code_version(),
@@ -150,10 +126,11 @@ def read_inputs(round_: Round) -> RoundInputs:
     return RoundInputs(
         ratings=ratings,
         previous=previous,
-        settings=settings_of(round_, criteria),
+        settings=settings_of(plan, criteria),
         kinds=kinds,
         snapshot=snapshot,
         recipe=recipe,
+        plan=plan,
     )
 
 
@@ -220,7 +197,7 @@ def round_aggregate(
                 run.finished_at = timezone.now()
                 run.error = ""
                 run.save(update_fields=["status", "finished_at", "error"])
-                runs.run_settle(run=run, round_status=status, min_group_size=round_.study.min_group_size)
+                runs.run_settle(run=run, round_status=status, min_group_size=inputs.plan.min_group_size)
         if closed:
             return _skip(run, "the round closed while it computed: its close job stores the final results")
         timings["write"] = time.perf_counter() - start
@@ -244,15 +221,23 @@ def round_aggregate(
 
 
 def _record_snapshot(run: AggregationRun, inputs: RoundInputs, digest: str) -> None:
+    """The snapshot the run read and the plan it computes with (version, hash, its rule and quantile method)."""
+    plan = inputs.plan
     run.snapshot_revision = inputs.snapshot.revision
     run.snapshot_read_at = inputs.snapshot.read_at
     run.ratings_count = inputs.snapshot.count
     run.ratings_as_of = inputs.snapshot.latest
     run.inputs_digest = digest
     run.contributors = runs.contributors_of(inputs.ratings)
+    run.plan_version = plan.version
+    run.plan_sha256 = plan.sha256
+    run.consensus_rule = plan.rule
+    run.rule_version = plan.rule.version if plan.rule else None
+    run.quantile_method = plan.quantile_method
     run.save(
         update_fields=[
-            "snapshot_revision", "snapshot_read_at", "ratings_count", "ratings_as_of", "inputs_digest", "contributors"
+            "snapshot_revision", "snapshot_read_at", "ratings_count", "ratings_as_of", "inputs_digest", "contributors",
+            "plan_version", "plan_sha256", "consensus_rule", "rule_version", "quantile_method",
         ]
     )  # fmt: skip
 

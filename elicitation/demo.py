@@ -31,6 +31,7 @@ from elicitation.models import (
     Suggestion,
 )
 from elicitation.models.panel import email_key
+from elicitation.setup.services.plan import plan_freeze
 from elicitation.setup.services.studies import study_create
 
 DEMO_USERNAME = "coordinator"
@@ -139,6 +140,7 @@ def _build(user: User) -> Study:
     study.save(update_fields=["end_date", "translations"])
     experts = _panel(study)
     rule = study.current_rule()
+    plan_freeze(study=study, user=user, at=now - timedelta(days=42))  # as round 1 opening would
     rounds = []
     for number, (opened, closed) in enumerate([(42, 30), (24, 12)], start=1):
         rounds.append(
@@ -152,9 +154,6 @@ def _build(user: User) -> Study:
                 consensus_rule=rule,
             )
         )
-    if rule is not None:
-        rule.frozen_at = rounds[0].opened_at
-        rule.save(update_fields=["frozen_at"])
     draft = Round.objects.create(study=study, number=3, status=Round.Status.DRAFT, consensus_rule=rule)
     areas = list(study.areas.filter(is_active=True))
     criteria = list(study.criteria.filter(is_active=True))

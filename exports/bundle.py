@@ -3,7 +3,8 @@ that recomputes every stored result table from the ratings CSV and the analysis 
 
 The ``analysis`` package ships whole and unchanged (the code the worker ran), so ``recompute.py`` runs
 anywhere numpy, scipy and pandas are installed, without this application. ``study.json`` records each
-round's analysis settings (``aggregation.services.settings_content``, the mapping the worker computes with).
+round's analysis settings (``aggregation.plan.content_of_shown_run``: the plan content its shown
+results were computed with).
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from typing import IO, Any, cast
 from django.conf import settings
 from django.utils import timezone
 
-from aggregation.services import settings_content
+from aggregation.plan import content_of_shown_run
+from elicitation.dashboard.accord import accord_items, accord_markdown
 from elicitation.models import Study
 from exports.agreement import previous_rounds
+from exports.plan_tables import plan_json
 from exports.tables import TABLE_NAMES, Scope, Table, build_table
 from exports.version import software_versions
 from exports.writers import write_codebook_csv, write_csv
@@ -66,6 +69,10 @@ def write_bundle(path: Path, scope: Scope, *, progress: Callable[[int], None] | 
         add("codebook.csv", codebook.getvalue())
         configuration = study_configuration(scope)
         add("study.json", (json.dumps(configuration, indent=2, ensure_ascii=False, default=str) + "\n").encode())
+        plan = plan_json(scope)
+        add("plan.json", (json.dumps(plan, indent=2, ensure_ascii=False, sort_keys=True) + "\n").encode())
+        study_rounds = list(scope.study.rounds.order_by("number"))
+        add("accord.md", accord_markdown(scope.study, accord_items(scope.study, study_rounds)).encode())
         add("recompute.py", SCRIPT.read_bytes())
         add("README.txt", README.read_bytes())
         add("load.R", R_SCRIPT.read_bytes())
@@ -158,7 +165,7 @@ def study_configuration(scope: Scope) -> dict[str, Any]:
                 "consensus_rule_version": r.consensus_rule.version if r.consensus_rule else None,
                 "previous_round": previous.get(r.number),
                 "ratings_exported": r.pk in scope.answer_round_ids,
-                "analysis_settings": settings_content(r),
+                "analysis_settings": content_of_shown_run(r),
             }
             for r in rounds
         ],
@@ -204,6 +211,10 @@ def study_configuration(scope: Scope) -> dict[str, Any]:
             "study.json": "this configuration: the study, its items, rounds, rules and each round's analysis settings",
             "README.txt": "the files of the bundle in short, and how to check them",
             "recompute.py": "recomputes every result table from ratings.csv and the settings here, and compares",
+            "plan_versions.csv": "every version of the analysis plan, with its hash, status and reason",
+            "deviations.csv": "every change of the analysis plan after it was frozen, one row per setting",
+            "plan.json": "the analysis plan in force (content, version, hash, frozen_at) and every version",
+            "accord.md": "the ACCORD reporting checklist filled from the record; what the authors must add",
             MANIFEST: "the SHA-256 of every other file in the bundle",
         },
     }

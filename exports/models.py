@@ -50,6 +50,8 @@ class ExportJob(models.Model):
         VERDICTS = "verdicts", _("Cooperation verdicts (panel and blocs)")
         AGREEMENT = "agreement", _("Agreement per criterion (Kendall's W, Krippendorff's alpha)")
         STABILITY = "stability", _("Stability between rounds (panel and blocs)")
+        PLAN_VERSIONS = "plan_versions", _("Analysis plan versions")
+        DEVIATIONS = "deviations", _("Deviations from the analysis plan")
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="export_jobs")

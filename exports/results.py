@@ -31,6 +31,19 @@ RESULT_COLUMNS: list[ColumnSpec] = [
     ),
     *shared_columns(STATISTICS),
     ("rule_version", "int", "Version of the consensus rule the run applied; empty when the round has none.", ""),
+    (
+        "plan_version",
+        "int",
+        "Version of the analysis plan the run computed with (plan_versions table); empty for runs from before "
+        "plans were versioned.",
+        "",
+    ),
+    (
+        "plan_sha256",
+        "string",
+        "SHA-256 of the plan content the run computed with (plan_versions.content_sha256).",
+        "64 hex digits; empty for runs from before plans were versioned",
+    ),
     *shared_columns(["quantile_method"]),
     (
         "code_version",
@@ -65,6 +78,8 @@ def results_queryset(round_ids: Sequence[int]) -> Any:
             "group",
             *_STORED,
             "run__rule_version",
+            "run__plan_version",
+            "run__plan_sha256",
             "run__quantile_method",
             "run__code_version",
             "run__finished_at",

@@ -40,6 +40,7 @@ from exports.divides import DIVIDE_COLUMNS, VERDICT_COLUMNS, divide_count, divid
 from exports.expressions import neutralised, pseudonym
 from exports.panel import panel_rows
 from exports.participation import participation_experts_table, participation_table
+from exports.plan_tables import deviations_table, plan_versions_table
 from exports.results import RESULT_COLUMNS, result_rows, results_queryset
 from exports.statistics import ColumnSpec
 from exports.streaming import read_snapshot
@@ -75,6 +76,8 @@ TABLE_NAMES = [
     "participation",
     "participation_experts",
     "audit",
+    "plan_versions",
+    "deviations",
 ]
 
 STUDY = Column("study", "string", "The study's identifier (UUID).")
@@ -123,6 +126,8 @@ def build_table(name: str, scope: Scope) -> Table:
         "verdicts": verdicts_table,
         "agreement": agreement_table,
         "stability": stability_table,
+        "plan_versions": plan_versions_table,
+        "deviations": deviations_table,
     }
     return builders[name](scope)
 

@@ -12,10 +12,10 @@ from typing import Any, TypeVar
 
 from django.utils.translation import gettext_lazy
 
-from elicitation.dashboard import selectors
-from elicitation.dashboard.selectors import Label
 from aggregation.models import AreaVerdict, CrossBloc, ItemResult
 from analysis import disclosure
+from elicitation.dashboard import selectors
+from elicitation.dashboard.selectors import Label
 from elicitation.models import ConsensusRule, Round, Study
 
 T = TypeVar("T")

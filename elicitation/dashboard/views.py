@@ -24,9 +24,10 @@ from django.utils.translation import gettext as _
 
 from aggregation.models import AreaVerdict, CrossBloc
 from core.access import study_for_coordinator
-from elicitation.dashboard import figures, report, selectors
+from elicitation.dashboard import accord, figures, report, selectors
 from elicitation.dashboard.words import quantile_method_in_words
 from elicitation.models import Round, Study
+from elicitation.plan_history import change_words, plan_history
 from elicitation.setup.services.rules import rule_in_words
 
 PANEL = selectors.PANEL
@@ -249,6 +250,13 @@ def report_page(request: HttpRequest, board: Dashboard) -> HttpResponse:
         (_("Experts by sector"), composition["composition_sectors"]),
     ]
     context["participation"] = selectors.participation(study)
+    context["plan_history"] = history = plan_history(study)
+    context["deviations"] = [
+        (entry, [change_words(change) for change in entry.changes]) for entry in history if entry.is_deviation
+    ]
+    context["accord"] = accord.accord_items(
+        study, board.rounds, history=history, participation=context["participation"], composition=composition
+    )
     if round_ is not None:
         context.update(report.round_report(study, board.rounds, round_, get_language()))
         context["map_rows"], context["figure"] = figures.build_map(study, board.rounds, round_, get_language())

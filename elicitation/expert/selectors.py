@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count
 
+from aggregation.inclusion import counted_ratings
 from aggregation.numbers import number_text
 from aggregation.selectors import shown_item_rows
 from analysis import disclosure

@@ -3,10 +3,12 @@
 from elicitation.models.answers import AnswerRevision, AreaResponse, Rating, Suggestion
 from elicitation.models.audit import AuditEvent, RefusedAttempts
 from elicitation.models.panel import Expert, InvitationToken
+from elicitation.models.plan import AnalysisPlan
 from elicitation.models.rounds import Participation, Round, RoundItem
 from elicitation.models.study import Area, AreaRevision, ConsensusRule, Criterion, Study
 
 __all__ = [
+    "AnalysisPlan",
     "AnswerRevision",
     "Area",
     "AreaResponse",

@@ -57,6 +57,20 @@ class LinesField(forms.CharField):
         return [line.strip() for line in text.splitlines() if line.strip()]
 
 
+def reason_field() -> forms.CharField:
+    """Why a planned setting changes after the analysis plan was frozen (required then, by the service)."""
+    return forms.CharField(
+        label=_("Reason for changing the analysis plan"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Required once round 1 has opened and the analysis plan is frozen: the change becomes a new plan "
+            "version, reported as a deviation with this reason."
+        ),
+    )
+
+
 class StudySettingsForm(forms.ModelForm):
     languages = forms.MultipleChoiceField(
         label=_("Languages offered"), choices=settings.LANGUAGES, widget=forms.CheckboxSelectMultiple
@@ -75,6 +89,7 @@ class StudySettingsForm(forms.ModelForm):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text=_("Invitation links expire at this time."),
     )
+    reason = reason_field()
 
     class Meta:
         model = Study
@@ -107,6 +122,7 @@ class StudySettingsForm(forms.ModelForm):
             _("Cooperation verdict thresholds"),
             ["benefit_threshold", "risk_low_threshold", "risk_safeguard_threshold", "risk_avoid_threshold"],
         ),
+        (_("Analysis plan"), ["reason"]),
     ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -211,6 +227,7 @@ class RuleForm(forms.Form):
         decimal_places=2,
         initial=3,
     )
+    reason = reason_field()
 
     # The parts a criterion kind may replace, each shown once per kind as "<kind>__<part>".
     OVERRIDE_PARTS = (

@@ -141,6 +141,8 @@ def test_xlsx_has_a_sheet_per_table_and_a_codebook(
         "participation",
         "participation_experts",
         "audit",
+        "plan_versions",
+        "deviations",
         "codebook",
     ]
     rows = list(workbook["ratings"].iter_rows(values_only=True))

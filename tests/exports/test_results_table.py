@@ -70,6 +70,8 @@ def expected_rows(study: Study) -> list[dict[str, Any]]:
             row[name] = None if result.suppressed and name != "suppressed" else value
         row["rand_class"] = row["rand_class"] or None
         row["rule_version"] = result.run.rule_version
+        row["plan_version"] = result.run.plan_version
+        row["plan_sha256"] = result.run.plan_sha256
         row["quantile_method"] = result.run.quantile_method
         row["code_version"] = result.run.code_version
         assert result.run.finished_at is not None

@@ -21,6 +21,7 @@ from core.audit import audit
 from core.errors import IllegalTransition, InvalidInput
 from elicitation.locks import lock_round
 from elicitation.models import Participation, Round, RoundItem, Study
+from elicitation.setup.services.plan import plan_current, plan_freeze, plan_is_frozen
 from elicitation.setup.services.translations import parity_problems
 
 User = AbstractBaseUser | AnonymousUser
@@ -135,8 +136,8 @@ def round_open(*, round: Round, user: User | None, deadline: dt.datetime) -> Rou
 
     Refused while an asked text is missing or stale in a language an expert uses (bilingual parity).
 
-    When the study's first round opens, the current consensus rule is frozen: results are
-    judged by a rule fixed before anyone answered.
+    When the study's first round opens, the analysis plan (with the consensus rule) is frozen: results
+    are judged by a plan fixed before anyone answered.
     """
     locked = lock_round(round_id=round.pk)
     if locked.status != Round.Status.DRAFT:
@@ -164,9 +165,8 @@ def round_open(*, round: Round, user: User | None, deadline: dt.datetime) -> Rou
     first_round = not study.rounds.filter(opened_at__isnull=False).exclude(pk=locked.pk).exists()
     if rule is None and first_round:
         raise IllegalTransition(_("Define the consensus rule before the first round opens; it is frozen then."))
-    if rule is not None and rule.frozen_at is None:
-        rule.frozen_at = now
-        rule.save(update_fields=["frozen_at"])
+    plan_frozen_now = first_round and not plan_is_frozen(study)
+    analysis_plan = plan_freeze(study=study, user=user, at=now) if plan_frozen_now else plan_current(study)
     locked.status = Round.Status.OPEN
     locked.deadline = deadline
     locked.opened_at = now
@@ -189,7 +189,8 @@ def round_open(*, round: Round, user: User | None, deadline: dt.datetime) -> Rou
         round_id=locked.pk,
         deadline=deadline,
         consensus_rule_version=rule.version if rule else None,
-        rule_frozen_now=bool(rule and rule.frozen_at == now),
+        plan_version=analysis_plan.version if analysis_plan else None,
+        plan_frozen_now=plan_frozen_now,
     )
     return locked
 

@@ -1,4 +1,4 @@
-"""The consensus rule: parts combined with AND, versioned, frozen once round 1 opens."""
+"""The consensus rule: parts combined with AND, versioned; part of the analysis plan, frozen with it."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from aggregation.numbers import number_text
+from analysis.plan import plan_content
 from core.audit import audit
 from core.errors import InvalidInput
 from elicitation.models import ConsensusRule, Criterion, Study
+from elicitation.setup.services import plan
 
 # The parts of one rule: the default parts, and those an override per criterion kind or criterion may hold.
 PARTS = (
@@ -185,26 +187,33 @@ def _clean_parts(parts: dict[str, Any], *, study: Study) -> dict[str, Any]:
 
 
 @transaction.atomic
-def rule_save(*, study: Study, user: User | None, **parts: Any) -> ConsensusRule:
-    """Save the rule's parts: edit the current version, or, if it is frozen, create the next version.
+def rule_save(*, study: Study, user: User | None, reason: str = "", **parts: Any) -> ConsensusRule:
+    """Save the rule's parts: edit the current version, or, once the analysis plan is frozen, create the next.
 
-    Saving the same parts again changes nothing and returns the current version. Bad parts raise
-    ``InvalidInput`` with an error per field and nothing is saved.
+    The rule is part of the analysis plan (``elicitation.setup.services.plan``): before round 1 opens an edit
+    updates the draft; afterwards it creates a new rule version and a new plan version, and needs a
+    ``reason``. Saving the same parts again changes nothing and returns the current version. Bad parts (or
+    a missing reason) raise ``InvalidInput`` with an error per field and nothing is saved.
     """
     clean = _clean_parts(parts, study=study)
     Study.objects.select_for_update().filter(pk=study.pk).first()
     current = study.consensus_rules.order_by("-version").first()
     if current is not None and all(getattr(current, name) == clean[name] for name in RULE_PARTS):
         return current
-    if current is not None and not current.is_frozen:
+    frozen = plan.plan_is_frozen(study) or (current is not None and current.is_frozen)
+    if frozen and (errors := plan.reason_errors(study, plan_content(study, clean), reason)):
+        raise InvalidInput(_("The consensus rule was not saved."), field_errors=errors)
+    if current is not None and not frozen:
         for name in RULE_PARTS:
             setattr(current, name, clean[name])
         current.save(update_fields=list(RULE_PARTS))
         audit(action="rule.edited", study=study, user=user, target=f"v{current.version}", rule=rule_in_words(current))
+        plan.plan_record(study=study, user=user)
         return current
     last = study.consensus_rules.aggregate(last=Max("version"))["last"] or 0
     rule = ConsensusRule.objects.create(study=study, version=last + 1, created_by=user, **clean)
     audit(action="rule.created", study=study, user=user, target=f"v{rule.version}", rule=rule_in_words(rule))
+    plan.plan_record(study=study, user=user, reason=reason)
     return rule
 
 

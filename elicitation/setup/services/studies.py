@@ -16,6 +16,7 @@ from core.audit import audit
 from core.errors import InvalidInput
 from elicitation.models import Area, ConsensusRule, Criterion, InvitationToken, Round, Study
 from elicitation.models.study import STUDY_TEXT_KEYS
+from elicitation.setup.services import plan
 from elicitation.setup.services.translations import own_texts, stamp_changes
 from elicitation.setup.study_templates import get_template
 
@@ -285,8 +286,12 @@ def _weakened_promises(study: Study, values: dict[str, Any]) -> dict[str, list[s
 
 
 @transaction.atomic
-def study_update_settings(*, study: Study, user: User, **changes: Any) -> Study:
-    """Change the study's settings; refuses values that break the anonymity promise or the panel."""
+def study_update_settings(*, study: Study, user: User, reason: str = "", **changes: Any) -> Study:
+    """Change the study's settings; refuses values that break the anonymity promise or the panel.
+
+    A change to a planned setting (``analysis.plan.PLAN_SETTINGS``) after the analysis plan was
+    frozen needs a ``reason`` and creates a new plan version.
+    """
     unknown = set(changes) - set(SETTINGS_FIELDS)
     if unknown:
         raise TypeError(f"unknown settings: {sorted(unknown)}")
@@ -297,6 +302,7 @@ def study_update_settings(*, study: Study, user: User, **changes: Any) -> Study:
         changes["sectors"] = clean_group_names(list(changes["sectors"]), field="sectors")
     values = {name: changes.get(name, getattr(study, name)) for name in SETTINGS_FIELDS}
     errors = _check_settings(study, values)
+    errors.update(plan.reason_errors(study, plan.plan_content(values, study.current_rule()), reason))
     if errors:
         raise InvalidInput(_("The settings were not saved."), field_errors=errors)
     before = own_texts(study, study.default_language)
@@ -308,6 +314,8 @@ def study_update_settings(*, study: Study, user: User, **changes: Any) -> Study:
     if changed:
         study.save(update_fields=changed)
         audit(action="study.settings_changed", study=study, user=user, target=str(study.uuid), fields=changed)
+    if set(changed) & set(plan.PLAN_SETTINGS):
+        plan.plan_record(study=study, user=user, reason=reason)
     if "end_date" in changed:
         # Links expire at the study's end date: keep live links in step with it.
         InvitationToken.objects.filter(expert__study=study, revoked_at__isnull=True).update(expires_at=study.end_date)

@@ -117,6 +117,10 @@ def study_rule(request: HttpRequest, study_uuid: UUID) -> HttpResponse:
     context = {
         "study": study,
         "rule": current,
+        "plan_frozen_at": study.analysis_plans.filter(frozen_at__isnull=False)
+        .values_list("frozen_at", flat=True)
+        .order_by("version")
+        .first(),
         "rule_words": rules.rule_in_words(current),
         "versions": [(v, rules.rule_in_words(v)) for v in versions],
     }
@@ -132,8 +136,11 @@ def study_rule(request: HttpRequest, study_uuid: UUID) -> HttpResponse:
     if current is not None and saved.pk != current.pk:
         messages.success(
             request,
-            _("Version %(old)d was frozen when round 1 opened, so the change was saved as version %(new)d.")
-            % {"old": current.version, "new": saved.version},
+            _(
+                "The analysis plan is frozen, so the change was saved as version %(new)d of the rule and reported "
+                "as a deviation from the plan."
+            )
+            % {"new": saved.version},
         )
     else:
         messages.success(request, _("The consensus rule was saved."))

@@ -17,9 +17,10 @@ EXPECTED = {
     "consensus": 10,  # + areas and criteria (2), the group's rows
     "convergence": 10,  # + areas and criteria (2), every round's panel rows
     "divided": 10,  # + areas and criteria (2), the divided items
-    "report": 22,  # + composition, participation (2), labels (2), rows, items asked, verdicts, bloc verdicts,
+    "report": 31,  # + composition, participation (2), labels (2), rows, items asked, verdicts, bloc verdicts,
     # agreement, divided,
-    # and the map's four
+    # and the map's four,
+    # the plan's history (2) and ACCORD's seven (items asked, rewordings, suggestions, outcomes, runs, scales, rule)
     "chart-svg": 11,  # the map's
 }
 SIZES = [

@@ -25,7 +25,9 @@ def test_a_frozen_rule_is_kept_and_a_new_version_is_made(study_a, coordinator_a)
     frozen = study_a.current_rule()
     assert frozen is not None
     assert frozen.is_frozen
-    new = rule_save(study=study_a, user=coordinator_a, max_iqr=2, band="high", min_percent_in_band=70, min_cns="0.8")
+    new = rule_save(
+        study=study_a, user=coordinator_a, reason="Pilot", max_iqr=2, band="high", min_percent_in_band=70, min_cns="0.8"
+    )
     assert new.version == 2
     frozen.refresh_from_db()
     assert frozen.max_iqr == 1

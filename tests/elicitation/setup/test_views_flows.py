@@ -102,7 +102,8 @@ def test_bad_settings_get_400_and_change_nothing(alice, study_a, changes):
 def test_saving_a_frozen_rule_makes_a_new_version(alice, study_a, coordinator_a):
     open_round(study_a, user=coordinator_a)
     url = reverse("study-rule", args=[study_a.uuid])
-    response = alice.post(url, {"max_iqr": "1", "band": "high", "min_percent_in_band": "75"}, follow=True)
+    data = {"max_iqr": "1", "band": "high", "min_percent_in_band": "75", "reason": "The pilot showed 70% too lax."}
+    response = alice.post(url, data, follow=True)
     assert "saved as version 2" in response.content.decode()
     assert study_a.consensus_rules.count() == 2
     assert alice.post(url, {"min_percent_in_band": "75"}).status_code == 400

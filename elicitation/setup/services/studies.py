@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from analysis.plan import PLAN_SETTINGS
 from core.audit import audit
 from core.errors import InvalidInput
 from elicitation.models import Area, ConsensusRule, Criterion, InvitationToken, Round, Study
@@ -289,7 +290,7 @@ def _weakened_promises(study: Study, values: dict[str, Any]) -> dict[str, list[s
 def study_update_settings(*, study: Study, user: User, reason: str = "", **changes: Any) -> Study:
     """Change the study's settings; refuses values that break the anonymity promise or the panel.
 
-    A change to a planned setting (``analysis.plan.PLAN_SETTINGS``) after the analysis plan was
+    A change to a planned setting (``analysis.PLAN_SETTINGS``) after the analysis plan was
     frozen needs a ``reason`` and creates a new plan version.
     """
     unknown = set(changes) - set(SETTINGS_FIELDS)
@@ -314,7 +315,7 @@ def study_update_settings(*, study: Study, user: User, reason: str = "", **chang
     if changed:
         study.save(update_fields=changed)
         audit(action="study.settings_changed", study=study, user=user, target=str(study.uuid), fields=changed)
-    if set(changed) & set(plan.PLAN_SETTINGS):
+    if set(changed) & set(PLAN_SETTINGS):
         plan.plan_record(study=study, user=user, reason=reason)
     if "end_date" in changed:
         # Links expire at the study's end date: keep live links in step with it.

@@ -214,3 +214,19 @@ def test_a_link_ended_between_two_puts_is_refused_on_the_very_next(open_round: R
     response = client.put(URL, {"answers": [{**answers[0], "value": 2}]}, format="json")
     assert response.status_code in (401, 403)
     assert Rating.objects.get(expert=expert).value == 7
+
+
+def test_the_portable_write_path_finds_items_by_uuid_alike(open_round: Round, study_b: Study, monkeypatch) -> None:
+    """SQLite (the demo) looks the UUIDs up in Python: the same answers, errors and stored ratings."""
+    monkeypatch.setattr("elicitation.services.answers.uses_single_statement", lambda: False)
+    expert = expert_of(open_round.study)
+    client = invitation_client(expert)
+    answers = answers_for(open_round)
+    answers[1]["value"] = 99
+    answers[2]["area"] = str(study_b.areas.earliest("order").uuid)
+    response = client.put(URL, {"answers": answers}, format="json")
+    assert response.status_code == 400
+    assert set(response.json()["field_errors"]) == {"answers.1", "answers.2"}
+    response = client.put(URL, {"round": str(open_round.uuid), "answers": answers_for(open_round)}, format="json")
+    assert response.status_code == 200
+    assert len(response.json()["ratings"]) == Rating.objects.filter(expert=expert).count() == len(answers)

@@ -6,9 +6,9 @@ Saving goes through elicitation.expert.services.answers.answers_save, the same s
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
 
-from django.db.models import QuerySet
+from django.db import models
+from django.db.models import F, Value
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -22,8 +22,8 @@ from api.authentication.experts import ExpertSessionAuthentication, InvitationAu
 from api.schema import ErrorSerializer
 from api.serializers import UtcDayField
 from core.errors import InvalidInput, RoundNotOpen
-from elicitation.expert.services.answers import AnswerInput, Source, answers_save
-from elicitation.models import Area, Criterion, Expert, Rating, Round, RoundItem
+from elicitation.expert.services.answers import AnswerInput, Source, ratings_save
+from elicitation.models import Expert, Rating, Round, RoundItem
 
 MAX_ANSWERS = 2000  # more than any round asks
 UNKNOWN_ID = 0  # an area or criterion not in the study: the service reports it as not asked
@@ -74,31 +74,14 @@ def _open_round(expert: Expert) -> Round | None:
     return Round.objects.filter(study_id=expert.study_id, status=Round.Status.OPEN).first()
 
 
-def _items(round_: Round) -> QuerySet[RoundItem]:
-    return (
-        RoundItem.objects.filter(round=round_, area__is_active=True, criterion__is_active=True)
-        .select_related("area", "criterion")
-        .order_by("area__order", "area_id", "criterion__order", "criterion_id")
-    )
-
-
-def _body(expert: Expert, round_: Round) -> dict[str, Any]:
-    ratings = (
-        Rating.objects.filter(round=round_, expert=expert)
-        .select_related("area", "criterion")
-        .order_by("area__order", "area_id", "criterion__order", "criterion_id")
-    )
-    return dict(MyRatingsSerializer({"round": round_, "items": _items(round_), "ratings": ratings}).data)
-
-
-def _inputs(expert: Expert, answers: list[dict[str, Any]]) -> list[AnswerInput]:
-    """Answers with the study's ids for their UUIDs; whether each is asked is the service's question."""
-    areas = dict(Area.objects.filter(study_id=expert.study_id).values_list("uuid", "pk"))
-    criteria = dict(Criterion.objects.filter(study_id=expert.study_id).values_list("uuid", "pk"))
+def _inputs(answers: list[dict[str, Any]]) -> list[AnswerInput]:
+    """Answers naming their items by UUID: the save finds them in the expert's study (unknown ones are not asked)."""
     return [
         AnswerInput(
-            area_id=areas.get(answer["area"], UNKNOWN_ID),
-            criterion_id=criteria.get(answer["criterion"], UNKNOWN_ID),
+            area_id=UNKNOWN_ID,
+            criterion_id=UNKNOWN_ID,
+            area_uuid=answer["area"],
+            criterion_uuid=answer["criterion"],
             value=answer["value"],
             cannot_judge=answer["cannot_judge"],
         )
@@ -106,16 +89,61 @@ def _inputs(expert: Expert, answers: list[dict[str, Any]]) -> list[AnswerInput]:
     ]
 
 
-def _round_for_answers(expert: Expert, round_uuid: UUID | None) -> Round:
-    if round_uuid is None:
-        round_ = _open_round(expert)
-        if round_ is None:
-            raise RoundNotOpen(_("No round is open for answers."))
-        return round_
-    round_ = Round.objects.filter(uuid=round_uuid, study_id=expert.study_id).first()
-    if round_ is None:
-        raise InvalidInput(_("This round does not exist."), field_errors={"round": [_("Unknown round.")]})
-    return round_
+def _body(expert: Expert, round_: Round) -> dict[str, Any]:
+    """What the round asks and the expert's answers in it, read in one query."""
+    items: list[dict[str, Any]] = []
+    ratings: list[dict[str, Any]] = []
+    for kind, area, criterion, answer in _asked_and_answered(expert, round_):
+        if kind == ITEM:
+            items.append({"area": area, "criterion": criterion})
+        else:
+            ratings.append({"area": area, "criterion": criterion, **answer})
+    return dict(MyRatingsSerializer({"round": round_, "items": items, "ratings": ratings}).data)
+
+
+ITEM, RATING = 0, 1
+ORDER = ("kind", "area__order", "area_id", "criterion__order", "criterion_id")
+CRITERION_FIELDS = ("uuid", "code", "scale_min", "scale_max", "allow_cannot_judge")
+ITEM_COLUMNS = ("area__uuid", "area__code", *(f"criterion__{name}" for name in CRITERION_FIELDS))
+ANSWER_FIELDS: dict[str, models.Field[Any, Any]] = {
+    "answer_value": models.IntegerField(),
+    "answer_cannot_judge": models.BooleanField(),
+    "answer_updated_at": models.DateTimeField(),
+}
+Row = tuple[int, dict[str, Any], dict[str, Any], dict[str, Any]]  # kind, area, criterion, answer
+
+
+def _asked_and_answered(expert: Expert, round_: Round) -> list[Row]:
+    """The round's asked items (active area and criterion), then the expert's ratings, each in the form's order."""
+    nothing = {name: Value(None, output_field=field) for name, field in ANSWER_FIELDS.items()}
+    asked = (
+        RoundItem.objects.filter(round=round_, area__is_active=True, criterion__is_active=True)
+        .annotate(kind=Value(ITEM), **nothing)
+        .values_list(*ORDER, *ITEM_COLUMNS, *ANSWER_FIELDS)
+    )
+    answered = (
+        Rating.objects.filter(round=round_, expert=expert)
+        .annotate(
+            kind=Value(RATING),
+            answer_value=F("value"),
+            answer_cannot_judge=F("cannot_judge"),
+            answer_updated_at=F("updated_at"),
+        )
+        .values_list(*ORDER, *ITEM_COLUMNS, *ANSWER_FIELDS)
+    )
+    names = (*ITEM_COLUMNS, *ANSWER_FIELDS)
+    rows: list[Row] = []
+    for row in asked.union(answered, all=True).order_by(*ORDER):
+        values = dict(zip(names, row[len(ORDER) :], strict=True))
+        area = {"uuid": values["area__uuid"], "code": values["area__code"]}
+        criterion = {name: values[f"criterion__{name}"] for name in CRITERION_FIELDS}
+        answer = {
+            "value": values["answer_value"],
+            "cannot_judge": values["answer_cannot_judge"],
+            "updated_at": values["answer_updated_at"],
+        }
+        rows.append((row[0], area, criterion, answer))
+    return rows
 
 
 class MyRatingsView(APIView):
@@ -148,14 +176,20 @@ class MyRatingsView(APIView):
             raise PermissionDenied(_("Open your personal link and give your consent before answering."))
         given = MyRatingsInputSerializer(data=request.data)
         given.is_valid(raise_exception=True)
-        round_ = _round_for_answers(expert, given.validated_data.get("round"))
-        answers_save(
-            expert=expert,
-            round_id=round_.pk,
-            answers=_inputs(expert, given.validated_data["answers"]),
-            source=Source.API,
-        )
-        return _no_store(Response(_body(expert, round_)))
+        round_uuid = given.validated_data.get("round")
+        try:  # on PostgreSQL: the round lock, then one statement that also finds the items by their UUIDs
+            saved = ratings_save(
+                expert=expert,
+                answers=_inputs(given.validated_data["answers"]),
+                source=Source.API,
+                round_uuid=round_uuid,
+                open_round=round_uuid is None,
+            )
+        except Round.DoesNotExist:
+            if round_uuid is None:
+                raise RoundNotOpen(_("No round is open for answers.")) from None
+            raise InvalidInput(_("This round does not exist."), field_errors={"round": [_("Unknown round.")]}) from None
+        return _no_store(Response(_body(expert, saved.round)))
 
 
 def _expert(request: Request) -> Expert:

@@ -16,6 +16,14 @@ from elicitation.models.audit_chain import GENESIS, event_hash
 AUDIT_CHAIN_LOCK = 0x61756469  # "audi"
 
 
+def chain_lock_id(study_id: int | None) -> int:
+    """The second key of a chain's advisory lock: ``pg_advisory_xact_lock(AUDIT_CHAIN_LOCK, chain_lock_id(...))``.
+
+    Whoever writes to a chain takes it first (the rating save takes it in its round lock, see
+    services.rating_writes), so that the head it reads next is the newest."""
+    return (study_id or 0) % 2**31
+
+
 class AuditEvent(AppendOnlyModel):
     """Append-only record of a state change: who, what, when. Refused updates and deletes by trigger.
 
@@ -68,7 +76,7 @@ class AuditEvent(AppendOnlyModel):
         """Take the next position in the study's chain; the lock is held until the transaction commits."""
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [AUDIT_CHAIN_LOCK, (self.study_id or 0) % 2**31])
+                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [AUDIT_CHAIN_LOCK, chain_lock_id(self.study_id)])
         # Stored as the database gives it back, so that the hash can be recomputed from the row.
         self.detail = json.loads(json.dumps(self.detail or {}, cls=DjangoJSONEncoder))
         last = AuditEvent.chain(self.study_id).order_by("-sequence").values_list("sequence", "hash").first()

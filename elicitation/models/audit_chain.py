@@ -46,6 +46,25 @@ def canonical_content(event: Mapping[str, Any]) -> bytes:
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def canonical_content_around(event: Mapping[str, Any], key: str) -> tuple[bytes, bytes]:
+    """The canonical content of an event whose ``detail[key]`` is a whole number known only to the database
+    (the save's count of changed ratings): the bytes before and after that number.
+
+    ``before + str(n).encode() + after == canonical_content(event with detail[key] = n)`` for every integer
+    ``n``, because JSON writes an integer as its decimal digits, as PostgreSQL's ``bigint::text`` does. So the
+    statement that counts can hash the event without a second serialiser to keep in step with this one.
+    """
+    marker = str(_MARKER).encode()
+    content = canonical_content({**event, "detail": {**(event["detail"] or {}), key: _MARKER}})
+    before, found, after = content.partition(marker)
+    if not found or marker in after:
+        raise ValueError(f"the event's content must hold its {key!r} number once and nothing else like it")
+    return before, after
+
+
+_MARKER = 7 * 10**40 + 1  # far beyond any count, so never a real value
+
+
 def event_hash(previous_hash: str, event: Mapping[str, Any]) -> str:
     return hashlib.sha256(previous_hash.encode("ascii") + b"\n" + canonical_content(event)).hexdigest()
 

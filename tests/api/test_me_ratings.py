@@ -164,3 +164,69 @@ def test_a_revoked_or_deactivated_expert_is_refused(open_round: Round) -> None:
     client = invitation_client(expert)
     tokens_revoke(expert=expert)
     assert client.get(URL).status_code == 401
+
+
+SAVE_STATEMENTS = 6  # the invitation, BEGIN, the round lock, the one data-modifying statement, COMMIT, the answer
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the single-statement path is PostgreSQL's")
+@pytest.mark.parametrize("how_many", [1, "all"])
+def test_a_put_takes_at_most_six_statements(open_round: Round, how_many: int | str) -> None:
+    from django.core.cache import cache
+
+    from aggregation.jobs import coalescing_key
+    from elicitation.models import AuditEvent
+    from elicitation.models.audit_chain import chain_findings
+
+    cache.set(coalescing_key(open_round.pk), 1, timeout=600)  # a job already scheduled, as in a running study
+    expert = expert_of(open_round.study)
+    client = invitation_client(expert)
+    answers = answers_for(open_round)
+    answers = answers[:1] if how_many == 1 else answers
+    for round_given in (False, True):
+        body: dict[str, Any] = {"answers": [{**a, "value": 3 if round_given else 4} for a in answers]}
+        if round_given:
+            body["round"] = str(open_round.uuid)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.put(URL, body, format="json")
+        assert response.status_code == 200, response.json()
+        statements = [q["sql"] for q in queries.captured_queries]
+        assert len(statements) <= SAVE_STATEMENTS, "\n".join(s[:120] for s in statements)
+        assert {r["value"] for r in response.json()["ratings"]} == {3 if round_given else 4}
+    assert AnswerRevision.objects.filter(expert=expert, source="api").count() == 2 * len(answers)
+    assert chain_findings(list(AuditEvent.chain(expert.study_id).values())) == []
+
+
+@pytest.mark.parametrize("end", ["revoked", "erased", "deactivated"])
+def test_a_link_ended_between_two_puts_is_refused_on_the_very_next(open_round: Round, end: str) -> None:
+    from elicitation.models import InvitationToken
+
+    expert = expert_of(open_round.study)
+    client = invitation_client(expert)
+    answers = answers_for(open_round)[:1]
+    assert client.put(URL, {"answers": answers}, format="json").status_code == 200
+    if end == "revoked":  # straight in the database: no service, so nothing could have refreshed a cache
+        InvitationToken.objects.filter(expert=expert).update(revoked_at=timezone.now())
+    elif end == "erased":
+        Expert.objects.filter(pk=expert.pk).update(erased_at=timezone.now())
+    else:
+        Expert.objects.filter(pk=expert.pk).update(is_active=False)
+    response = client.put(URL, {"answers": [{**answers[0], "value": 2}]}, format="json")
+    assert response.status_code in (401, 403)
+    assert Rating.objects.get(expert=expert).value == 7
+
+
+def test_the_portable_write_path_finds_items_by_uuid_alike(open_round: Round, study_b: Study, monkeypatch) -> None:
+    """SQLite (the demo) looks the UUIDs up in Python: the same answers, errors and stored ratings."""
+    monkeypatch.setattr("elicitation.expert.services.answers.uses_single_statement", lambda: False)
+    expert = expert_of(open_round.study)
+    client = invitation_client(expert)
+    answers = answers_for(open_round)
+    answers[1]["value"] = 99
+    answers[2]["area"] = str(study_b.areas.earliest("order").uuid)
+    response = client.put(URL, {"answers": answers}, format="json")
+    assert response.status_code == 400
+    assert set(response.json()["field_errors"]) == {"answers.1", "answers.2"}
+    response = client.put(URL, {"round": str(open_round.uuid), "answers": answers_for(open_round)}, format="json")
+    assert response.status_code == 200
+    assert len(response.json()["ratings"]) == Rating.objects.filter(expert=expert).count() == len(answers)

@@ -109,3 +109,39 @@ def test_an_event_created_through_the_model_is_chained_too(study_a):
     event = AuditEvent.objects.create(action="direct again", study=study_a)
     assert event.sequence == 2
     assert chain_findings(list(AuditEvent.objects.filter(study=study_a).values())) == []
+
+
+@pytest.mark.parametrize("target", ["round 1", 'quote " back\\slash', "control \x01\x1f\t\n end", "中文 ünïcödé 😀"])
+@pytest.mark.parametrize("count", [0, 1, 9, 10, 2000, 2**40])
+def test_the_content_around_a_number_is_the_content_with_any_number_put_in(target, count):
+    """The save's statement hashes ``before + its count + after``: byte for byte what ``canonical_content`` gives."""
+    from elicitation.models.audit_chain import canonical_content, canonical_content_around
+
+    event = {
+        "study_id": 7,
+        "actor_user_id": None,
+        "actor_expert_id": 12,
+        "action": "answers.saved",
+        "target": target,
+        "detail": {"source": "web"},
+        "created_at": dt.datetime(2026, 5, 1, 9, 0, 0, 123456, tzinfo=dt.UTC),
+    }
+    before, after = canonical_content_around(event, "ratings")
+    whole = canonical_content({**event, "detail": {"ratings": count, "source": "web"}})
+    assert before + str(count).encode() + after == whole
+
+
+def test_a_content_holding_the_marker_twice_is_refused():
+    from elicitation.models.audit_chain import _MARKER, canonical_content_around
+
+    event: dict[str, Any] = {
+        "study_id": 7,
+        "actor_user_id": None,
+        "actor_expert_id": 12,
+        "action": "answers.saved",
+        "target": f"round {_MARKER}",
+        "detail": {},
+        "created_at": dt.datetime(2026, 5, 1, tzinfo=dt.UTC),
+    }
+    with pytest.raises(ValueError, match="once"):
+        canonical_content_around(event, "ratings")

@@ -122,3 +122,47 @@ def test_concurrent_writers_still_make_one_valid_chain(postgres, study_a, coordi
     assert len(rows) == 80
     assert sorted(r["sequence"] for r in rows) == list(range(1, 81))
     assert chain_findings(rows) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_saves_chained_by_their_own_statement_and_other_writers_make_one_valid_chain(postgres, study_a, coordinator_a):
+    """Experts' saves (whose one statement appends the event and its hash in SQL) race other audited writes:
+    every event is in one unbroken chain, and verify_audit recomputes every hash the database made."""
+    from django.utils import timezone
+
+    from elicitation.expert.services.answers import AnswerInput, ratings_save
+    from elicitation.models import Round
+    from tests.factories import make_round
+
+    round_ = make_round(study_a, status=Round.Status.OPEN)
+    items = list(round_.items.values_list("area_id", "criterion_id"))[:6]
+    experts = list(study_a.experts.filter(is_active=True)[:4])
+    type(experts[0]).objects.filter(pk__in=[e.pk for e in experts]).update(consented_at=timezone.now())
+    results: dict[str, object] = {}
+
+    def saves(expert) -> int:
+        for value, (area_id, criterion_id) in enumerate(items * 2):
+            answer = AnswerInput(area_id=area_id, criterion_id=criterion_id, value=1 + value % 9, cannot_judge=False)
+            ratings_save(expert=expert, round_id=round_.pk, answers=[answer])
+        return expert.pk
+
+    def others() -> int:
+        for i in range(12):
+            with transaction.atomic():
+                audit(action="race", study=study_a, user=coordinator_a, target=f"other-{i}")
+        return 0
+
+    threads = [in_thread(functools.partial(saves, e), results, f"expert-{e.pk}") for e in experts]
+    threads.append(in_thread(others, results, "others"))
+    for thread in threads:
+        thread.join(timeout=120)
+    assert results == {**{f"expert-{e.pk}": e.pk for e in experts}, "others": 0}
+    rows = list(AuditEvent.objects.filter(study=study_a).values())
+    saved = [r for r in rows if r["action"] == "answers.saved"]
+    assert len(saved) == len(experts) * len(items) * 2
+    assert {r["detail"]["source"] for r in saved} == {"web"}
+    assert sorted(r["sequence"] for r in rows) == list(range(1, len(rows) + 1))
+    assert chain_findings(rows) == []
+    out, error = _verify()
+    assert error == ""
+    assert "intact" in out

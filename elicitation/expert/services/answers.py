@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from uuid import UUID
 
 from django.db import transaction
@@ -25,12 +25,24 @@ from core.errors import InvalidInput, RoundNotOpen
 from elicitation.expert.services.rating_writes import (
     ItemRules,
     RatingsSaved,
+    RoundWanted,
     lock_round_shared,
     ratings_upsert_statement,
     uses_single_statement,
 )
 from elicitation.locks import lock_open_round
-from elicitation.models import AnswerRevision, AreaResponse, Expert, Participation, Rating, Round, RoundItem, Suggestion
+from elicitation.models import (
+    AnswerRevision,
+    Area,
+    AreaResponse,
+    Criterion,
+    Expert,
+    Participation,
+    Rating,
+    Round,
+    RoundItem,
+    Suggestion,
+)
 from elicitation.models.answers import RATIONALE_MAX_LENGTH, SUGGESTION_MAX_LENGTH
 
 CANNOT_JUDGE = "cannot_judge"  # how "cannot judge" is written in a value revision; NULL means "no answer"
@@ -57,6 +69,9 @@ class AnswerInput:
     criterion_id: int
     value: int | None
     cannot_judge: bool = False
+    # The API names items by UUID: looked up in the expert's study by the save (then area_id is not read).
+    area_uuid: UUID | None = None
+    criterion_uuid: UUID | None = None
 
 
 def _round_missing() -> InvalidInput:
@@ -151,27 +166,30 @@ def ratings_save(
     source: str = Source.WEB,
     round_id: int | None = None,
     round_uuid: UUID | str | None = None,
+    open_round: bool = False,
 ) -> RatingsSaved:
-    """Save a batch of ratings all-or-nothing in the round given by id or uuid, and report the progress.
+    """Save a batch of ratings all-or-nothing in the round given by id or uuid (or, with ``open_round``,
+    the study's open round), and report the progress.
 
-    Raises ``Round.DoesNotExist`` for a round that is unknown or of another study, ``RoundNotOpen``, and
-    ``InvalidInput`` (keyed ``answers.<index>``) with nothing written.
+    Raises ``Round.DoesNotExist`` for a round that is unknown or of another study (or no round is open),
+    ``RoundNotOpen``, and ``InvalidInput`` (keyed ``answers.<index>``) with nothing written.
     """
+    where = RoundWanted(round_id=round_id, round_uuid=round_uuid, open_in_study=open_round)
     with transaction.atomic():
         if uses_single_statement():
-            saved = _ratings_save_statement(expert, answers, source, round_id=round_id, round_uuid=round_uuid)
+            saved = _ratings_save_statement(expert, answers, source, where)
         else:
-            saved = _ratings_save_portable(expert, answers, source, round_id=round_id, round_uuid=round_uuid)
+            saved = _ratings_save_portable(expert, answers, source, where)
         if saved.changed:
             _after_commit_aggregate(saved.round)
         return saved
 
 
 def _ratings_save_statement(
-    expert: Expert, answers: Sequence[AnswerInput], source: str, *, round_id: int | None, round_uuid: UUID | str | None
+    expert: Expert, answers: Sequence[AnswerInput], source: str, where: RoundWanted
 ) -> RatingsSaved:
     """PostgreSQL: the shared round lock joined with the expert check, then one statement (see rating_writes)."""
-    locked = lock_round_shared(expert=expert, round_id=round_id, round_uuid=round_uuid)
+    locked = lock_round_shared(expert=expert, where=where)
     round_ = locked.round
     if round_.status != Round.Status.OPEN:  # checked before the study, as lock_open_round does
         raise RoundNotOpen("This round is not open for answers.")
@@ -185,16 +203,33 @@ def _ratings_save_statement(
     # as missing and writes nothing; it is refused below with the portable path's words.
     rows = [
         (
-            answer.area_id,
-            answer.criterion_id,
+            answer.area_uuid or answer.area_id,
+            answer.criterion_uuid or answer.criterion_id,
             answer.value if _fits_the_statement(answer.value) else None,
             bool(answer.cannot_judge),
         )
         for answer in answers
     ]
     result = ratings_upsert_statement(expert=expert, round_=round_, answers=rows, source=source)
-    _raise_problems(answers, result.rules)  # raising rolls back whatever the statement wrote
+    found = [replace(a, area_id=item[0], criterion_id=item[1]) for a, item in zip(answers, result.items, strict=True)]
+    _raise_problems(found, result.rules)  # raising rolls back whatever the statement wrote
     return result.saved
+
+
+def _with_ids(expert: Expert, answers: Sequence[AnswerInput]) -> Sequence[AnswerInput]:
+    """Answers naming their items by UUID, given the study's ids (0, never asked, for an unknown UUID)."""
+    if not any(answer.area_uuid or answer.criterion_uuid for answer in answers):
+        return answers
+    areas = dict(Area.objects.filter(study_id=expert.study_id).values_list("uuid", "pk"))
+    criteria = dict(Criterion.objects.filter(study_id=expert.study_id).values_list("uuid", "pk"))
+    return [
+        replace(
+            answer,
+            area_id=areas.get(answer.area_uuid, 0) if answer.area_uuid else answer.area_id,
+            criterion_id=criteria.get(answer.criterion_uuid, 0) if answer.criterion_uuid else answer.criterion_id,
+        )
+        for answer in answers
+    ]
 
 
 def _fits_the_statement(value: object) -> bool:
@@ -202,16 +237,22 @@ def _fits_the_statement(value: object) -> bool:
 
 
 def _ratings_save_portable(
-    expert: Expert, answers: Sequence[AnswerInput], source: str, *, round_id: int | None, round_uuid: UUID | str | None
+    expert: Expert, answers: Sequence[AnswerInput], source: str, where: RoundWanted
 ) -> RatingsSaved:
     """Any database: the ORM, a statement or two per step (SQLite serialises writers itself)."""
+    round_id = where.round_id
     if round_id is None:
-        if round_uuid is None:
+        rounds = Round.objects.filter(study_id=expert.study_id)
+        if where.open_in_study:
+            rounds = rounds.filter(status=Round.Status.OPEN)
+        elif where.round_uuid is not None:
+            rounds = rounds.filter(uuid=where.round_uuid)
+        else:
             raise Round.DoesNotExist
-        found = Round.objects.filter(uuid=round_uuid, study_id=expert.study_id).values_list("pk", flat=True).first()
-        if found is None:
+        round_id = rounds.values_list("pk", flat=True).first()
+        if round_id is None:
             raise Round.DoesNotExist
-        round_id = found
+    answers = _with_ids(expert, answers)
     round_ = lock_open_round(round_id=round_id)
     if round_.study_id != expert.study_id:
         raise Round.DoesNotExist

@@ -1,12 +1,13 @@
 """Saving ratings in a fixed, small number of SQL statements: the autosave's and the API's write path.
 
-On PostgreSQL a save is, after the session and link look-ups, exactly BEGIN, one ``SELECT`` that locks
-the round ``FOR SHARE`` (closing takes it ``FOR UPDATE``, so saves run side by side but never beside a
-close) joined with the expert's row ``FOR NO KEY UPDATE`` (one expert's saves queue behind each other, so
-every revision's old value is the value it replaced), one data-modifying statement and COMMIT. That one
-statement checks every answer against the round's items, upserts the changed ratings, appends their
-revisions, marks the participation started and reads back the progress; the audit event (counts,
-never values) follows through the model, which chains it (three more statements: lock, head, insert).
+On PostgreSQL a save is, after the link look-up, exactly BEGIN, one ``SELECT`` that locks the round
+``FOR SHARE`` (closing takes it ``FOR UPDATE``, so saves run side by side but never beside a close) joined
+with the expert's row ``FOR NO KEY UPDATE`` (one expert's saves queue behind each other, so every
+revision's old value is the value it replaced) and then takes the study's audit-chain lock, one
+data-modifying statement and COMMIT. That one statement checks every answer against the round's items,
+upserts the changed ratings, appends their revisions, marks the participation started, appends the audit
+event (counts, never values) after the chain's head with its hash, and reads back the progress. Because
+the chain's lock is taken by the statement before, the head it reads is the newest (docs/security.md).
 It writes nothing unless every answer is valid; Python then words the problems with
 the same rules as the portable path (``answers._answer_problems``), so both give the same messages.
 
@@ -37,8 +38,12 @@ from elicitation.models import (
     RoundItem,
     Study,
 )
+from elicitation.models.audit import AUDIT_CHAIN_LOCK, chain_lock_id
+from elicitation.models.audit_chain import GENESIS, canonical_content_around
 
 Item = tuple[int, int]  # (area id, criterion id)
+ItemKey = int | UUID | None  # an area's or criterion's id, or (from the API) its UUID: 0 or unknown is not asked
+SAVED_ACTION = "answers.saved"
 
 
 @dataclass(frozen=True)
@@ -78,33 +83,51 @@ def _round_columns() -> list[str]:
     return [str(f.column) for f in Round._meta.concrete_fields]
 
 
-def lock_round_shared(
-    *, expert: Expert, round_id: int | None = None, round_uuid: UUID | str | None = None
-) -> LockedRound:
-    """One statement: the round (by id or uuid) locked FOR SHARE, with its study's aggregation interval,
-    and the expert's row locked so their saves queue. Raises ``Round.DoesNotExist``."""
-    if round_id is None and round_uuid is None:
+@dataclass(frozen=True)
+class RoundWanted:
+    """Which round a save is for: by id, by uuid, or the study's open round (the API's default)."""
+
+    round_id: int | None = None
+    round_uuid: UUID | str | None = None
+    open_in_study: bool = False
+
+
+def lock_round_shared(*, expert: Expert, where: RoundWanted) -> LockedRound:
+    """One statement: the round locked FOR SHARE, with its study's aggregation interval, the expert's row
+    locked so their saves queue, then the study's audit chain locked so that the save's statement, which
+    starts after this one, reads the chain's newest head. Raises ``Round.DoesNotExist``."""
+    keys: list[int | str]
+    if where.round_id is not None:
+        condition, keys = "r.id = %s", [where.round_id]
+    elif where.open_in_study:  # at most one open round per study (a constraint)
+        condition, keys = "r.study_id = %s AND r.status = %s", [expert.study_id, str(Round.Status.OPEN)]
+    elif where.round_uuid is not None:
+        condition, keys = "r.uuid = %s AND r.study_id = %s", [str(where.round_uuid), expert.study_id]
+    else:
         raise Round.DoesNotExist
     columns = _round_columns()
     selected = ", ".join(f'r."{column}"' for column in columns)
-    where = "r.id = %s" if round_id is not None else "r.uuid = %s"
     # Table and column names come from the models; every value is a parameter.
+    # The rows are locked inside the MATERIALIZED part, before the outer list takes the chain's lock: closing
+    # holds the round and then writes its audit event, so taking the chain's lock first could deadlock.
     sql = " ".join(
         [
-            f"SELECT {selected}, s.aggregation_interval_seconds, e.study_id, (e.is_active AND e.erased_at IS NULL)",
+            "WITH locked AS MATERIALIZED (",
+            f"SELECT {selected}, s.aggregation_interval_seconds, e.study_id AS expert_study_id,",
+            "(e.is_active AND e.erased_at IS NULL) AS expert_active",
             f"FROM {Round._meta.db_table} r JOIN {Study._meta.db_table} s ON s.id = r.study_id",
             f"JOIN {Expert._meta.db_table} e ON e.id = %s",
-            f"WHERE {where} FOR SHARE OF r FOR NO KEY UPDATE OF e",
+            f"WHERE {condition} FOR SHARE OF r FOR NO KEY UPDATE OF e)",
+            "SELECT locked.*, pg_advisory_xact_lock(%s, %s)::text FROM locked",
         ]
     )
-    key = round_id if round_id is not None else str(round_uuid)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [expert.pk, key])
+        cursor.execute(sql, [expert.pk, *keys, AUDIT_CHAIN_LOCK, chain_lock_id(expert.study_id)])
         row = cursor.fetchone()
     if row is None:
         raise Round.DoesNotExist
     round_ = Round.from_db("default", [f.attname for f in Round._meta.concrete_fields], row[: len(columns)])
-    interval, expert_study_id, active = row[len(columns) :]
+    interval, expert_study_id, active = row[len(columns) : len(columns) + 3]
     if round_.study_id == expert.study_id:
         round_.study = expert.study
         expert.study.aggregation_interval_seconds = interval  # as of the lock, like the ORM path's join
@@ -113,8 +136,15 @@ def lock_round_shared(
 
 _SAVE_SQL = """
 WITH input AS (
-    SELECT * FROM unnest(%(ords)s::int[], %(areas)s::bigint[], %(criteria)s::bigint[], %(values)s::int[],
-                         %(judged)s::bool[]) AS t(ord, area_id, criterion_id, value, cannot_judge)
+    SELECT t.ord,
+           coalesce(t.area_id, (SELECT a.id FROM {area} a WHERE a.study_id = %(study)s AND a.uuid = t.area_uuid),
+                    0) AS area_id,
+           coalesce(t.criterion_id, (SELECT c.id FROM {criterion} c
+                                     WHERE c.study_id = %(study)s AND c.uuid = t.criterion_uuid), 0) AS criterion_id,
+           t.value, t.cannot_judge
+    FROM unnest(%(ords)s::int[], %(areas)s::bigint[], %(criteria)s::bigint[], %(area_uuids)s::uuid[],
+                %(criterion_uuids)s::uuid[], %(values)s::int[], %(judged)s::bool[])
+         AS t(ord, area_id, criterion_id, area_uuid, criterion_uuid, value, cannot_judge)
 ),
 checked AS (
     SELECT i.*, ri.id IS NOT NULL AS asked, c.allow_cannot_judge, c.scale_min, c.scale_max,
@@ -159,6 +189,24 @@ revisions AS (
     FROM changes ORDER BY ord
     RETURNING 1
 ),
+changed AS (
+    SELECT count(*) AS n FROM revisions
+),
+head AS (
+    SELECT sequence, hash FROM {audit} WHERE study_id = %(study)s ORDER BY sequence DESC LIMIT 1
+),
+audited AS (
+    INSERT INTO {audit} (study_id, actor_user_id, actor_expert_id, action, target, detail, created_at,
+                         sequence, previous_hash, hash)
+    SELECT %(study)s, NULL, %(expert)s, %(action)s, %(target)s,
+           jsonb_build_object('ratings', c.n, 'source', %(source)s::text), %(now)s,
+           coalesce(h.sequence, 0) + 1, coalesce(h.hash, %(genesis)s),
+           encode(sha256(convert_to(coalesce(h.hash, %(genesis)s) || E'\n', 'UTF8')
+                         || %(before)s::bytea || convert_to(c.n::text, 'UTF8') || %(after)s::bytea), 'hex')
+    FROM changed c LEFT JOIN head h ON true
+    WHERE c.n > 0
+    RETURNING 1
+),
 started AS (
     INSERT INTO {participation} (round_id, expert_id, opened_at, started_at, reminder_count)
     SELECT %(round)s, %(expert)s, %(now)s, %(now)s, 0 WHERE EXISTS (SELECT 1 FROM changes)
@@ -183,7 +231,8 @@ answered_after AS (
 )
 SELECT
     (SELECT json_agg(json_build_array(ord, asked, allow_cannot_judge, scale_min, scale_max,
-                                      (area_id, criterion_id) NOT IN (SELECT * FROM answered_before))
+                                      (area_id, criterion_id) NOT IN (SELECT * FROM answered_before),
+                                      area_id, criterion_id)
                      ORDER BY ord) FROM checked),
     (SELECT coalesce(json_agg(json_build_array(id, area_id, criterion_id, value, cannot_judge, created_at,
                                                updated_at)), '[]') FROM upserted),
@@ -193,7 +242,8 @@ SELECT
      WHERE s.area_id IN (SELECT area_id FROM input)
        AND NOT EXISTS (SELECT 1 FROM asked t WHERE t.area_id = s.area_id
                        AND (t.area_id, t.criterion_id) NOT IN (SELECT area_id, criterion_id FROM answered_after))),
-    (SELECT count(*) FROM revisions)
+    (SELECT n FROM changed),
+    (SELECT count(*) FROM audited)
 """
 
 
@@ -205,6 +255,7 @@ def _save_sql() -> str:
         rating=Rating._meta.db_table,
         revision=AnswerRevision._meta.db_table,
         participation=Participation._meta.db_table,
+        audit=AuditEvent._meta.db_table,
     )
 
 
@@ -212,6 +263,7 @@ def _save_sql() -> str:
 class StatementResult:
     rules: list[ItemRules | None]  # per answer, in order; None: the item is not asked
     newly_answered: list[bool]
+    items: list[Item]  # per answer, in order: its (area id, criterion id), 0 where a UUID is unknown
     saved: RatingsSaved
 
 
@@ -219,54 +271,69 @@ def ratings_upsert_statement(
     *,
     expert: Expert,
     round_: Round,
-    answers: Sequence[tuple[int, int, int | None, bool]],
+    answers: Sequence[tuple[ItemKey, ItemKey, int | None, bool]],
     source: str,
 ) -> StatementResult:
-    """Run the one data-modifying statement for (area id, criterion id, value, cannot judge) answers.
+    """Run the one data-modifying statement for (area, criterion, value, cannot judge) answers.
 
-    Writes only when every answer passes the checks; the caller words the problems from ``rules``.
+    Areas and criteria are given by id, or by UUID (looked up in the expert's study by the statement;
+    ``items`` in the result has the ids). Writes only when every answer passes the checks; the caller
+    words the problems from ``rules``.
     """
     now = timezone.now()
+    source = str(source)
+    target = f"round {round_.number}"
+    # The audit event (counts, never values) is written by the statement too, in its place in the study's
+    # hash chain: Python serialises its content once, and the statement puts in the count it makes.
+    before, after = canonical_content_around(
+        {
+            "study_id": expert.study_id,
+            "actor_user_id": None,
+            "actor_expert_id": expert.pk,
+            "action": SAVED_ACTION,
+            "target": target,
+            "detail": {"source": source},
+            "created_at": now,
+        },
+        "ratings",
+    )
     params: dict[str, Any] = {
         "ords": list(range(len(answers))),
-        "areas": [answer[0] for answer in answers],
-        "criteria": [answer[1] for answer in answers],
+        "areas": [None if isinstance(answer[0], UUID) else answer[0] for answer in answers],
+        "criteria": [None if isinstance(answer[1], UUID) else answer[1] for answer in answers],
+        "area_uuids": [answer[0] if isinstance(answer[0], UUID) else None for answer in answers],
+        "criterion_uuids": [answer[1] if isinstance(answer[1], UUID) else None for answer in answers],
         "values": [answer[2] for answer in answers],
         "judged": [answer[3] for answer in answers],
         "round": round_.pk,
         "expert": expert.pk,
         "study": expert.study_id,
-        "target": f"round {round_.number}",
+        "action": SAVED_ACTION,
+        "target": target,
         "source": source,
         "now": now,
+        "genesis": GENESIS,
+        "before": before,
+        "after": after,
     }
     with connection.cursor() as cursor:
         cursor.execute(_save_sql(), params)
-        facts, upserted, answered, total, complete_areas, changed = cursor.fetchone()
-    if changed:
-        # Through the model, not the statement: the event takes its place in the study's hash chain
-        # (elicitation.models.audit_chain), which needs the chain's lock and head. Counts, never values.
-        AuditEvent.objects.create(
-            study_id=expert.study_id,
-            actor_expert=expert,
-            action="answers.saved",
-            target=f"round {round_.number}",
-            detail={"ratings": changed, "source": source},
-            created_at=now,
-        )
+        facts, upserted, answered, total, complete_areas, _changed, _audited = cursor.fetchone()
     facts = _json(facts) or []
     upserted = _json(upserted)
     rules: list[ItemRules | None] = []
     newly: list[bool] = []
+    items: list[Item] = []
     scales: dict[Item, tuple[int, int]] = {}
-    for (_ord, asked, allow_cannot_judge, scale_min, scale_max, new), answer in zip(facts, answers, strict=True):
+    for _ord, asked, allow_cannot_judge, scale_min, scale_max, new, area_id, criterion_id in facts:
         newly.append(bool(new))
+        items.append((area_id, criterion_id))
         if not asked:
             rules.append(None)
             continue
         rules.append(ItemRules(allow_cannot_judge=allow_cannot_judge, scale_min=scale_min, scale_max=scale_max))
-        scales[(answer[0], answer[1])] = (scale_min, scale_max)
-    order = {(answer[0], answer[1]): index for index, answer in enumerate(answers)}
+        scales[(area_id, criterion_id)] = (scale_min, scale_max)
+    order = {item: index for index, item in enumerate(items)}
     changed = [
         Rating(
             id=rating_id,
@@ -288,10 +355,10 @@ def ratings_upsert_statement(
         answered=answered,
         total=total,
         scales=scales,
-        newly_answered={(a[0], a[1]) for a, new in zip(answers, newly, strict=True) if new},
+        newly_answered={item for item, new in zip(items, newly, strict=True) if new},
         complete_areas=set(_json(complete_areas)),
     )
-    return StatementResult(rules=rules, newly_answered=newly, saved=saved)
+    return StatementResult(rules=rules, newly_answered=newly, items=items, saved=saved)
 
 
 def _json(value: Any) -> Any:

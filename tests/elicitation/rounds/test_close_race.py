@@ -19,7 +19,8 @@ from django.utils import timezone
 
 from core.errors import RoundNotOpen
 from elicitation.locks import lock_open_round
-from elicitation.models import Rating, Round
+from elicitation.models import AuditEvent, Rating, Round
+from elicitation.models.audit_chain import chain_findings
 from elicitation.rounds.services.lifecycle import round_close
 from tests.factories import make_round
 from tests.threads import in_thread
@@ -108,7 +109,18 @@ def test_a_save_committed_before_the_close_counts_and_one_after_is_refused(study
     assert stored == [(first.pk, 7)]
 
 
-def test_many_concurrent_saves_and_a_close_lose_nothing(study_a, coordinator_a):
+def save_through_the_service(*, round_id: int, expert_id: int, area_id: int, criterion_id: int, value: int) -> None:
+    """The experts' real write path (on PostgreSQL one statement that also appends the audit event)."""
+    from elicitation.expert.services.answers import AnswerInput, ratings_save
+    from elicitation.models import Expert
+
+    expert = Expert.objects.select_related("study").get(pk=expert_id)
+    answer = AnswerInput(area_id=area_id, criterion_id=criterion_id, value=value)
+    ratings_save(expert=expert, round_id=round_id, answers=[answer])
+
+
+@pytest.mark.parametrize("save", [save_rating, save_through_the_service], ids=["contract", "service"])
+def test_many_concurrent_saves_and_a_close_lose_nothing(study_a, coordinator_a, save):
     round_ = open_round(study_a)
     experts = list(study_a.experts.values_list("pk", flat=True))
     items = list(round_.items.values_list("area_id", "criterion_id"))
@@ -121,9 +133,7 @@ def test_many_concurrent_saves_and_a_close_lose_nothing(study_a, coordinator_a):
         start.wait(10)
         for area_id, criterion_id in items:
             try:
-                save_rating(
-                    round_id=round_.pk, expert_id=expert_id, area_id=area_id, criterion_id=criterion_id, value=5
-                )
+                save(round_id=round_.pk, expert_id=expert_id, area_id=area_id, criterion_id=criterion_id, value=5)
             except RoundNotOpen:
                 with lock:
                     refused.append((expert_id, area_id, criterion_id))
@@ -151,6 +161,8 @@ def test_many_concurrent_saves_and_a_close_lose_nothing(study_a, coordinator_a):
     assert len(accepted) + len(refused) == len(experts) * len(items)
     assert accepted, "no save got in before the close: the test did not exercise the race"
     assert refused, "every save got in before the close: the test did not exercise the race"
+    events = list(AuditEvent.objects.filter(study=study_a).values())
+    assert chain_findings(events) == []  # the saves' events and the close's in one unbroken chain
 
 
 def test_two_rounds_opened_at_once_one_wins_and_the_other_gets_illegal_transition(study_a, coordinator_a):

@@ -21,7 +21,7 @@ from aggregation import metrics
 from aggregation.crossbloc import cross_bloc
 from aggregation.disclosure import blank_below_k, mark_suppressed
 from aggregation.rules import RuleParts, RuleSet, agreement
-from aggregation.summary import summarize, value_counts
+from aggregation.summary import count_ratings, summarize, value_counts
 from aggregation.verdicts import Thresholds, area_verdicts
 
 
@@ -50,11 +50,14 @@ def compute_round(
 
     ``divide_threshold``: bloc medians at least this far apart split an item (the rule's frozen setting).
     """
-    summary = summarize(ratings, method=method, previous=previous)
+    counts = count_ratings(ratings) if not ratings.empty else None  # the histogram every statistic below shares
+    summary = summarize(ratings, method=method, previous=previous, counts=counts)
     found = agreement(summary, rule)
     summary["consensus"], summary["consensus_band"] = found["consensus"], found["consensus_band"]
     summary = mark_suppressed(summary, min_group_size)
-    crossing = cross_bloc(summary, ratings, min_group_size=min_group_size, divide_threshold=divide_threshold)
+    crossing = cross_bloc(
+        summary, ratings, min_group_size=min_group_size, divide_threshold=divide_threshold, counts=counts
+    )
     verdicts = area_verdicts(summary, kinds, thresholds)
     criteria = criterion_agreement(ratings)
     raters = ratings.dropna(subset=["value"]).groupby("criterion")["expert"].nunique()
@@ -66,7 +69,7 @@ def compute_round(
         criteria=criteria,
         cross_bloc=crossing,
         verdicts=verdicts,
-        distributions=value_counts(ratings),
+        distributions=value_counts(ratings, counts),
     )
 
 

@@ -93,19 +93,10 @@ def consistent_read() -> Iterator[None]:
         yield
 
 
-def read_snapshot(round_id: int) -> Snapshot:
-    """The round's snapshot numbers now (call inside :func:`consistent_read`, before reading the ratings)."""
-    revision = AnswerRevision.objects.filter(round_id=round_id, field=AnswerRevision.Field.VALUE).aggregate(
-        highest=Max("id")
-    )["highest"]
-    ratings = Rating.objects.filter(round_id=round_id).aggregate(count=Count("id"), latest=Max("updated_at"))
-    return Snapshot(revision=revision or 0, count=ratings["count"], latest=ratings["latest"], read_at=_database_now())
-
-
 def database_snapshots(round_ids: Iterable[int]) -> dict[int, Snapshot]:
     """The snapshot numbers of several rounds as the database holds them now (two grouped queries)."""
     ids = list(round_ids)
-    now = _database_now()
+    now = database_now()
     revisions = dict(
         AnswerRevision.objects.filter(round_id__in=ids, field=AnswerRevision.Field.VALUE)
         .values("round_id")
@@ -131,7 +122,7 @@ def database_snapshots(round_ids: Iterable[int]) -> dict[int, Snapshot]:
     }
 
 
-def _database_now() -> datetime:
+def database_now() -> datetime:
     if connection.vendor != "postgresql":
         return timezone.now()
     with connection.cursor() as cursor:
@@ -141,15 +132,24 @@ def _database_now() -> datetime:
 
 
 def inputs_digest(ratings: pd.DataFrame, previous: pd.DataFrame | None, recipe: Mapping[str, Any]) -> str:
-    """SHA-256 of the ratings (order-free), the previous round's ratings and the recipe (JSON, sorted keys)."""
+    """SHA-256 of the ratings (order-free), the previous round's ratings and the recipe (JSON, sorted keys).
+
+    Each frame counts by its numeric columns row by row (hashed, sorted) and by each expert's bloc once.
+    """
     digest = hashlib.sha256()
     for frame in (ratings, previous):
         if frame is None:
             digest.update(b"no previous round;")
             continue
-        rows = pd.util.hash_pandas_object(frame[list(RATING_COLUMNS)], index=False).to_numpy()
+        numbers = [column for column in RATING_COLUMNS if column != "bloc"]
+        rows = pd.util.hash_pandas_object(frame[numbers], index=False).to_numpy()
         digest.update(np.sort(rows).tobytes())
         digest.update(f";{len(rows)};".encode())
+        codes, experts = pd.factorize(frame["expert"].to_numpy())
+        last_row = np.zeros(len(experts), dtype=np.int64)
+        last_row[codes] = np.arange(len(codes))
+        blocs = frame["bloc"].to_numpy(dtype=object)[last_row]
+        digest.update(json.dumps(sorted(zip(experts.tolist(), blocs.tolist(), strict=True)), default=str).encode())
     digest.update(json.dumps(recipe, sort_keys=True, default=str).encode())
     return digest.hexdigest()
 

@@ -137,9 +137,11 @@ def _tests(result: pd.DataFrame, ratings: pd.DataFrame, min_group_size: int, cou
     counts_by_bloc, bloc_names = _bloc_counts(result, count_ratings(ratings) if counts is None else counts)
     n = counts_by_bloc.sum(axis=2)
     # Only the blocs disclosure control shows (at least k, not withheld) enter a test.
-    compared = np.array(
-        [[name in set(names) for name in bloc_names] for names in result["blocs_compared"]], dtype=bool
-    ).reshape(len(result), len(bloc_names)) & (n >= min_group_size)
+    position = {name: column for column, name in enumerate(bloc_names)}
+    compared = np.zeros((len(result), len(bloc_names)), dtype=bool)
+    for row, names in enumerate(result["blocs_compared"]):
+        compared[row, [position[name] for name in names if name in position]] = True
+    compared &= n >= min_group_size
     compared_counts = np.where(compared[:, :, np.newaxis], counts_by_bloc, 0.0)
     h, p = _kruskal_wallis(compared_counts, compared)
     result["kruskal_h"], result["kruskal_p"] = h, p

@@ -319,8 +319,9 @@ def _stability(
 ) -> dict[str, np.ndarray]:
     """Stability columns per key (see ``metrics.stability``): NaN and 0 pairs without a previous round.
 
-    Pairs are matched on one integer per (item, expert), looked up in a hash index of the previous round's
-    ratings (one rating per expert and item, a database invariant), instead of a three-column merge.
+    Pairs are matched on one integer per (item, expert), looked up in a dense slot array of the previous
+    round's ratings (a hash index when items x experts is much larger than the ratings), instead of a
+    three-column merge; one rating per expert and item is a database invariant.
     """
     result: dict[str, np.ndarray] = {name: np.full(keys.size, np.nan) for name in STABILITY_COLUMNS}
     result["stability_pairs"] = np.zeros(keys.size, dtype=np.int64)
@@ -333,7 +334,7 @@ def _stability(
     previous_expert = experts.get_indexer(previous["expert"].to_numpy())
     known = (previous_item >= 0) & (previous_expert >= 0)
     previous_pair = previous_item[known] * len(experts) + previous_expert[known]
-    position = pd.Index(previous_pair).get_indexer(current_pair)
+    position = _pair_positions(previous_pair, current_pair, (keys.size // keys.n_groups) * len(experts))
     matched = position >= 0
     current_values = ratings["value"].to_numpy(dtype=np.float64)[matched]
     before_values = previous["value"].to_numpy(dtype=np.float64)[known][position[matched]]
@@ -354,6 +355,15 @@ def _stability(
     result["wilcoxon_statistic"], result["wilcoxon_p"] = statistic, p
     _exact_wilcoxon(result, key, n, difference)
     return result
+
+
+def _pair_positions(previous_pair: IntArray, current_pair: IntArray, space: int) -> IntArray:
+    """Where each current pair is among the previous pairs (-1 where it is not), pairs being in ``range(space)``."""
+    if space > 4 * (previous_pair.size + current_pair.size) + 4096:
+        return np.asarray(pd.Index(previous_pair).get_indexer(pd.Index(current_pair)), dtype=np.int64)
+    slot = np.full(space, -1, dtype=np.int64)
+    slot[previous_pair] = np.arange(previous_pair.size)
+    return slot[current_pair]
 
 
 def _cv_by_key(key: IntArray, values: FloatArray, n: IntArray) -> FloatArray:

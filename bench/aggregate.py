@@ -33,6 +33,7 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -264,6 +265,11 @@ def naive_compute(
     )
 
 
+def floor(round_ids: list[int], run_id: int) -> None:
+    floor_scan(round_ids)
+    floor_write(run_id)
+
+
 def floor_scan(round_ids: list[int]) -> None:
     """The least any read can do: PostgreSQL scans the four columns of every rating of the rounds."""
     from django.db import connection
@@ -315,7 +321,8 @@ def _empty_columns(model: Any, keys: list[str]) -> tuple[list[str], list[Any]]:
     """The NOT NULL columns besides the keys, each with the simplest value its type takes."""
     from django.db import models
 
-    names, values = [], []
+    names: list[str] = []
+    values: list[Any] = []
     for field in model._meta.concrete_fields:
         if field.primary_key or field.null or field.attname in {"run_id", "round_id", *keys}:
             continue
@@ -346,12 +353,12 @@ def floor_ratios(round_rows: list[Any], *, repeat: int) -> dict[str, float]:
         with mock.patch.object(services, "previous_round", return_value=None):
             seconds, run = timed(lambda: services.round_aggregate(round_id=round_.pk))
         samples["job_1"].append(seconds)
-        samples["floor_1"].append(timed(lambda run_id=run.pk: (floor_scan([round_.pk]), floor_write(run_id)))[0])
+        samples["floor_1"].append(timed(partial(floor, [round_.pk], run.pk))[0])
         if len(round_rows) > 1:
             gc.collect()
             seconds, run = timed(lambda: services.round_aggregate(round_id=round_.pk))
             samples["job_2"].append(seconds)
-            samples["floor_2"].append(timed(lambda run_id=run.pk: (floor_scan(both), floor_write(run_id)))[0])
+            samples["floor_2"].append(timed(partial(floor, both, run.pk))[0])
     load_after = os.getloadavg()[0]
     figures = {name: statistics.median(values) for name, values in samples.items() if values}
     print(f"median of {repeat}, interleaved (1-minute load average {load_before:.1f} before, {load_after:.1f} after):")

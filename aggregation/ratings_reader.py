@@ -5,10 +5,10 @@ statement that scans each round's ratings once and returns, per round:
 
 - the snapshot numbers (``aggregation.runs.Snapshot``): how many ratings the round holds, the newest change
   among them, the highest rating revision and the database's clock, all from the statement's snapshot;
-- the counted ratings (``elicitation.selectors_rounds.counted_ratings``: submitted answers only, or every
-  saved answer when the round's rule says so) as ONE byte string of fixed-width big-endian records (area,
-  criterion and expert id, and the value, -1 for "cannot judge"), which numpy reads as columns without a
-  Python object per rating.
+- every rating as ONE byte string of fixed-width big-endian records (area, criterion and expert id, and the
+  value, -1 for "cannot judge"), sent in binary, which numpy reads as columns without a Python object per
+  rating; and who counts (``elicitation.selectors_rounds.counted_ratings``: submitted answers only, or
+  every saved answer when the round's rule says so), which numpy applies to the records.
 
 The experts' blocs and the criteria's scales (one small query each) complete the DataFrame that
 ``aggregation.summary`` expects. Other databases (the demo's SQLite) read through the ORM: the same rows
@@ -99,36 +99,42 @@ def _positions(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
 
 
 def _read_bytes(round_ids: Sequence[int]) -> dict[int, tuple[Snapshot, np.ndarray]]:
-    """One statement: per round, the snapshot numbers and the counted ratings as one byte string."""
+    """One statement: per round, the snapshot numbers, every rating as one byte string, and who counts.
+
+    Who counts (``counted_ratings``): every saved answer under a rule that says so, else the answers of the
+    experts who submitted the round; the statement returns the rule's choice and the submitted experts, and
+    numpy keeps their records (cheaper than joining the participations to every rating).
+    """
     sql = f"""
         SELECT rounds.id, clock_timestamp(),
                (SELECT max(v.id) FROM {AnswerRevision._meta.db_table} v
                  WHERE v.round_id = rounds.id AND v.field = %s),
-               found.ratings, found.latest, found.counted
+               (SELECT rule.inclusion = %s FROM {Round._meta.db_table} ro
+                  JOIN {ConsensusRule._meta.db_table} rule ON rule.id = ro.consensus_rule_id
+                 WHERE ro.id = rounds.id),
+               (SELECT array_agg(p.expert_id) FROM {Participation._meta.db_table} p
+                 WHERE p.round_id = rounds.id AND p.submitted_at IS NOT NULL),
+               found.ratings, found.latest, found.records
           FROM unnest(%s::bigint[]) AS rounds(id)
           CROSS JOIN LATERAL (
             SELECT count(*) AS ratings, max(r.updated_at) AS latest,
                    string_agg(int8send(r.area_id) || int8send(r.criterion_id) || int8send(r.expert_id)
-                              || int2send(coalesce(r.value, %s::smallint)), ''::bytea)
-                     FILTER (WHERE p.submitted_at IS NOT NULL OR rule.inclusion = %s) AS counted
+                              || int2send(coalesce(r.value, %s::smallint)), ''::bytea) AS records
               FROM {Rating._meta.db_table} r
-              JOIN {Round._meta.db_table} ro ON ro.id = r.round_id
-              LEFT JOIN {ConsensusRule._meta.db_table} rule ON rule.id = ro.consensus_rule_id
-              LEFT JOIN {Participation._meta.db_table} p ON p.round_id = r.round_id AND p.expert_id = r.expert_id
              WHERE r.round_id = rounds.id
           ) AS found
     """  # noqa: S608 - table names from the models, values as parameters
-    params: list[Any] = [AnswerRevision.Field.VALUE, list(round_ids), CANNOT_JUDGE, ConsensusRule.Inclusion.ALL_SAVED]
+    params: list[Any] = [AnswerRevision.Field.VALUE, ConsensusRule.Inclusion.ALL_SAVED, list(round_ids), CANNOT_JUDGE]
     with _binary_cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    return {
-        round_id: (
-            Snapshot(revision=revision or 0, count=count, latest=latest, read_at=read_at),
-            np.frombuffer(counted or b"", dtype=RECORD),
-        )
-        for round_id, read_at, revision, count, latest, counted in rows
-    }
+    found = {}
+    for round_id, read_at, revision, every_saved_answer, submitted, count, latest, data in rows:
+        records = np.frombuffer(data or b"", dtype=RECORD)
+        if not every_saved_answer:
+            records = records[np.isin(records["expert"], np.array(submitted or [], dtype=np.int64))]
+        found[round_id] = (Snapshot(revision=revision or 0, count=count, latest=latest, read_at=read_at), records)
+    return found
 
 
 def _binary_cursor() -> Any:

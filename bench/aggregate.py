@@ -289,7 +289,6 @@ def floor_write(run_id: int) -> None:
     from django.db import connection, transaction
 
     from aggregation.models import AggregationRun, AreaVerdict, CriterionAgreement, CrossBloc, ItemResult
-    from aggregation.result_rows import copy_rows
 
     class Discard(Exception):
         pass
@@ -305,11 +304,12 @@ def floor_write(run_id: int) -> None:
                 (AreaVerdict, ["area_id", "group"]),
             ):
                 names, trivial = _empty_columns(model, keys)
-                rows = (
-                    (run.pk, run.round_id, *row, *trivial)
-                    for row in model._default_manager.filter(run_id=run_id).values_list(*keys)
-                )
-                copy_rows(model, ["run", "round", *(key.removesuffix("_id") for key in keys), *names], rows)
+                columns = ", ".join(connection.ops.quote_name(name) for name in ["run_id", "round_id", *keys, *names])
+                statement = f"COPY {model._meta.db_table} ({columns}) FROM STDIN"
+                rows = list(model._default_manager.filter(run_id=run_id).values_list(*keys))  # before the COPY
+                with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+                    for row in rows:
+                        copy.write_row((run.pk, run.round_id, *row, *trivial))
             with connection.cursor() as cursor:
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             raise Discard
@@ -326,9 +326,9 @@ def _empty_columns(model: Any, keys: list[str]) -> tuple[list[str], list[Any]]:
     for field in model._meta.concrete_fields:
         if field.primary_key or field.null or field.attname in {"run_id", "round_id", *keys}:
             continue
-        names.append(field.name)
+        names.append(field.column)
         if isinstance(field, models.JSONField):
-            values.append([])
+            values.append("[]")
         elif isinstance(field, models.BooleanField):
             values.append(False)
         elif isinstance(field, models.CharField):

@@ -48,7 +48,6 @@ from django.utils import timezone
 
 from aggregation.models import AggregationRun, ItemResult
 from analysis.disclosure import difference_discloses
-from analysis.summary import RATING_COLUMNS
 from elicitation.models import AnswerRevision, Rating, Round
 
 
@@ -93,19 +92,10 @@ def consistent_read() -> Iterator[None]:
         yield
 
 
-def read_snapshot(round_id: int) -> Snapshot:
-    """The round's snapshot numbers now (call inside :func:`consistent_read`, before reading the ratings)."""
-    revision = AnswerRevision.objects.filter(round_id=round_id, field=AnswerRevision.Field.VALUE).aggregate(
-        highest=Max("id")
-    )["highest"]
-    ratings = Rating.objects.filter(round_id=round_id).aggregate(count=Count("id"), latest=Max("updated_at"))
-    return Snapshot(revision=revision or 0, count=ratings["count"], latest=ratings["latest"], read_at=_database_now())
-
-
 def database_snapshots(round_ids: Iterable[int]) -> dict[int, Snapshot]:
     """The snapshot numbers of several rounds as the database holds them now (two grouped queries)."""
     ids = list(round_ids)
-    now = _database_now()
+    now = database_now()
     revisions = dict(
         AnswerRevision.objects.filter(round_id__in=ids, field=AnswerRevision.Field.VALUE)
         .values("round_id")
@@ -131,7 +121,7 @@ def database_snapshots(round_ids: Iterable[int]) -> dict[int, Snapshot]:
     }
 
 
-def _database_now() -> datetime:
+def database_now() -> datetime:
     if connection.vendor != "postgresql":
         return timezone.now()
     with connection.cursor() as cursor:
@@ -140,18 +130,44 @@ def _database_now() -> datetime:
     return now
 
 
+_ROW_MULTIPLIER = 0x9E37_79B9_7F4A_7C15  # odd: each column's hash stays in the row's (wrapping arithmetic)
+
+
 def inputs_digest(ratings: pd.DataFrame, previous: pd.DataFrame | None, recipe: Mapping[str, Any]) -> str:
-    """SHA-256 of the ratings (order-free), the previous round's ratings and the recipe (JSON, sorted keys)."""
+    """SHA-256 of the ratings (order-free), the previous round's ratings and the recipe (JSON, sorted keys).
+
+    Each frame counts by its numeric columns row by row (hashed, sorted) and by each expert's bloc once.
+    """
     digest = hashlib.sha256()
     for frame in (ratings, previous):
         if frame is None:
             digest.update(b"no previous round;")
             continue
-        rows = pd.util.hash_pandas_object(frame[list(RATING_COLUMNS)], index=False).to_numpy()
+        rows = np.zeros(len(frame), dtype=np.uint64)
+        for column in ("area", "criterion", "expert", "value"):  # the bloc once per expert, the scale per criterion
+            rows = rows * np.uint64(_ROW_MULTIPLIER) + _as_uint64(frame[column])
+        rows = pd.util.hash_array(rows)
         digest.update(np.sort(rows).tobytes())
         digest.update(f";{len(rows)};".encode())
+        codes, experts = pd.factorize(frame["expert"].to_numpy())
+        last_row = np.zeros(len(experts), dtype=np.int64)
+        last_row[codes] = np.arange(len(codes))
+        blocs = frame["bloc"].iloc[last_row].to_numpy(dtype=object)
+        digest.update(json.dumps(sorted(zip(experts.tolist(), blocs.tolist(), strict=True)), default=str).encode())
+        scales = frame.drop_duplicates("criterion")[["criterion", "scale_min", "scale_max"]]
+        digest.update(json.dumps(sorted(scales.itertuples(index=False, name=None)), default=str).encode())
     digest.update(json.dumps(recipe, sort_keys=True, default=str).encode())
     return digest.hexdigest()
+
+
+def _as_uint64(column: pd.Series) -> np.ndarray:
+    """Integers as they are (wrapping), floats by their bits (NaN one pattern), anything else hashed."""
+    values = column.to_numpy()
+    if values.dtype.kind in "iub":
+        return values.astype(np.uint64)
+    if values.dtype.kind == "f":
+        return np.where(np.isnan(values), np.nan, values).astype(np.float64).view(np.uint64)
+    return pd.util.hash_array(values.astype(object))
 
 
 def contributors_of(ratings: pd.DataFrame) -> list[int]:

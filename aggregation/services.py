@@ -10,28 +10,26 @@ serialises the writes of two jobs of the same round; they never lock the round r
 
 from __future__ import annotations
 
+import gc
 import logging
-import math
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from django.db import connection, transaction
 from django.utils import timezone
 
-from aggregation import runs
+from aggregation import ratings_reader, result_rows, runs
 from aggregation.code_version import code_version
-from aggregation.inclusion import counted_ratings
-from aggregation.models import AggregationRun, AreaVerdict, CriterionAgreement, CrossBloc, ItemResult
+from aggregation.models import AggregationRun
 from aggregation.plan import PlanInForce, plan_in_force
 from analysis.compute import RoundResults, compute_with
 from analysis.settings import AnalysisSettings
-from analysis.summary import RATING_COLUMNS
 from analysis.verdicts import Thresholds
-from elicitation.models import Criterion, Expert, Round, Study
+from elicitation.models import Round, Study
 
 logger = logging.getLogger(__name__)
 
@@ -44,24 +42,7 @@ def load_ratings(*, round_id: int, study_id: int) -> pd.DataFrame:
 
     Submitted answers only, unless the round's rule counts all saved answers (see ``counted_ratings``).
     """
-    counted = counted_ratings(round_id)
-    rows = list(counted.values_list("area_id", "criterion_id", "expert_id", "value"))
-    # Column by column is several times faster than DataFrame.from_records on 600,000 tuples.
-    columns = list(zip(*rows, strict=True)) if rows else [(), (), (), ()]
-    frame = pd.DataFrame(
-        {
-            "area": np.array(columns[0], dtype=np.int64),
-            "criterion": np.array(columns[1], dtype=np.int64),
-            "expert": np.array(columns[2], dtype=np.int64),
-            "value": np.array(columns[3], dtype=np.float64),  # None (cannot judge) becomes NaN
-        }
-    )
-    blocs = dict(Expert.objects.filter(study_id=study_id).values_list("id", "bloc"))
-    scales = {c["id"]: c for c in Criterion.objects.filter(study_id=study_id).values("id", "scale_min", "scale_max")}
-    frame["bloc"] = frame["expert"].map(blocs).astype(object)
-    frame["scale_min"] = frame["criterion"].map({k: v["scale_min"] for k, v in scales.items()}).astype("int64")
-    frame["scale_max"] = frame["criterion"].map({k: v["scale_max"] for k, v in scales.items()}).astype("int64")
-    return frame[list(RATING_COLUMNS)]
+    return ratings_reader.read_rounds([round_id], study_id=study_id)[round_id].ratings
 
 
 def previous_round(round_: Round) -> Round | None:
@@ -106,11 +87,11 @@ def read_inputs(round_: Round) -> RoundInputs:
     """
     study = round_.study
     with runs.consistent_read():
-        snapshot = runs.read_snapshot(round_.pk)
         plan = plan_in_force(round_)
-        ratings = load_ratings(round_id=round_.pk, study_id=study.pk)
         earlier = previous_round(round_)
-        previous = load_ratings(round_id=earlier.pk, study_id=study.pk) if earlier else None
+        found = ratings_reader.read_rounds([round_.pk, *([earlier.pk] if earlier else [])], study_id=study.pk)
+        snapshot, ratings = found[round_.pk].snapshot, found[round_.pk].ratings
+        previous = found[earlier.pk].ratings if earlier else None
         criteria = {pk: (code, kind) for pk, code, kind in study.criteria.values_list("id", "code", "kind")}
     kinds: dict[object, str] = {pk: kind for pk, (_code, kind) in criteria.items()}
     recipe = {
@@ -161,6 +142,28 @@ def round_aggregate(
     writes keeps its rows but does not become current (``aggregation.runs``). Failures are recorded on the
     run and re-raised.
     """
+    with collector_paused():
+        return _round_aggregate(round_id=round_id, run_id=run_id, trigger=trigger)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for one job, back on (if it was on) after it.
+
+    A job allocates tens of thousands of short-lived lists and dicts (JSON columns, result rows), each pass of
+    the collector's oldest generation walks every object of the process, and reference counting frees all of
+    the job's objects anyway: the passes cost time and free nothing.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _round_aggregate(*, round_id: int, run_id: int | None, trigger: str) -> AggregationRun:
     round_ = Round.objects.select_related("study", "consensus_rule").get(pk=round_id)
     run = _start_run(round_, run_id=run_id, trigger=trigger)
     if run.is_finished:
@@ -294,91 +297,5 @@ def _lock_round_results(round_id: int) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_ADVISORY_NAMESPACE, round_id])
 
 
-def _clean(value: Any) -> Any:
-    """NaN -> None for the database; numpy scalars -> Python."""
-    if value is None:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if hasattr(value, "item"):
-        value = value.item()
-        if isinstance(value, float) and math.isnan(value):
-            return None
-    return value
-
-
-def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
-    return [
-        {name: _clean(value) for name, value in zip(columns, row, strict=True)}
-        for row in frame[columns].itertuples(index=False, name=None)
-    ]
-
-
-ITEM_FIELDS = [
-    "n", "n_cannot_judge", "suppressed", "mean", "sd", "median", "q1", "q3", "iqr", "cv", "pct_low", "pct_mid",
-    "pct_high", "cns", "vde_a", "bimodality", "p30", "p70", "ipr", "ipras", "rand_class", "ipras_disagreement",
-    "classic_disagreement", "consensus", "consensus_band", "stability_pairs", "delta_cv", "wilcoxon_statistic",
-    "wilcoxon_p", "changed_share",
-]  # fmt: skip
-CRITERION_FIELDS = [
-    "n_areas", "kendall_w", "kendall_chi2", "kendall_df", "kendall_p", "kendall_raters", "alpha_ordinal",
-    "alpha_interval",
-]  # fmt: skip
-CROSS_BLOC_FIELDS = [
-    "panel_consensus", "consensus_in_every_bloc", "blocs_compared", "blocs_without_consensus", "blocs_suppressed",
-    "bloc_ends", "group_medians", "max_median_difference", "kruskal_h", "kruskal_p", "pairwise", "bloc_a",
-    "bloc_b", "mann_whitney_u", "mann_whitney_p", "mann_whitney_p_holm", "split_reason", "verdict",
-]  # fmt: skip
-VERDICT_FIELDS = [
-    "group",
-    "verdict",
-    "min_benefit_median",
-    "max_risk_median",
-    "benefits_agreed",
-    "risks_agreed",
-    "detail",
-]
-
-
 def _insert_rows(run: AggregationRun, results: RoundResults) -> None:
-    round_id = run.round_id
-    distributions = results.distributions
-    common = {"run": run, "round_id": round_id}
-    ItemResult.objects.bulk_create(
-        (
-            ItemResult(
-                area_id=r["area"],
-                criterion_id=r["criterion"],
-                group=r["group"],
-                # A suppressed row keeps no distribution, as it keeps no statistic.
-                value_counts=[] if r["suppressed"] else distributions.get((r["area"], r["criterion"], r["group"]), []),
-                **common,
-                **_fields(r, ITEM_FIELDS),
-            )
-            for r in _records(results.items, ["area", "criterion", "group", *ITEM_FIELDS])
-        ),
-        batch_size=2000,
-    )
-    CriterionAgreement.objects.bulk_create(
-        CriterionAgreement(criterion_id=r["criterion"], **common, **_fields(r, CRITERION_FIELDS))
-        for r in _records(results.criteria, ["criterion", *CRITERION_FIELDS])
-    )
-    CrossBloc.objects.bulk_create(
-        (
-            CrossBloc(area_id=r["area"], criterion_id=r["criterion"], **common, **_fields(r, CROSS_BLOC_FIELDS))
-            for r in _records(results.cross_bloc, ["area", "criterion", *CROSS_BLOC_FIELDS])
-        ),
-        batch_size=2000,
-    )
-    AreaVerdict.objects.bulk_create(
-        AreaVerdict(area_id=r["area"], **common, **_fields(r, VERDICT_FIELDS))
-        for r in _records(results.verdicts, ["area", *VERDICT_FIELDS])
-    )
-
-
-def _fields(record: dict[str, Any], names: list[str]) -> dict[str, Any]:
-    fields = {name: record[name] for name in names}
-    for name in ("rand_class", "consensus_band", "split_reason"):
-        if name in fields and fields[name] is None:
-            fields[name] = ""
-    return fields
+    result_rows.write_rows(run, results)

@@ -23,7 +23,7 @@ from analysis.crossbloc import cross_bloc
 from analysis.disclosure import blank_below_k, mark_suppressed
 from analysis.rules import RuleParts, RuleSet, agreement
 from analysis.settings import AnalysisSettings
-from analysis.summary import summarize, value_counts
+from analysis.summary import count_ratings, summarize, value_counts
 from analysis.verdicts import Thresholds, area_verdicts
 
 
@@ -52,11 +52,14 @@ def compute_round(
 
     ``divide_threshold``: bloc medians at least this far apart split an item (the rule's frozen setting).
     """
-    summary = summarize(ratings, method=method, previous=previous)
+    counts = count_ratings(ratings) if not ratings.empty else None  # the histogram every statistic below shares
+    summary = summarize(ratings, method=method, previous=previous, counts=counts)
     found = agreement(summary, rule)
     summary["consensus"], summary["consensus_band"] = found["consensus"], found["consensus_band"]
     summary = mark_suppressed(summary, min_group_size)
-    crossing = cross_bloc(summary, ratings, min_group_size=min_group_size, divide_threshold=divide_threshold)
+    crossing = cross_bloc(
+        summary, ratings, min_group_size=min_group_size, divide_threshold=divide_threshold, counts=counts
+    )
     verdicts = area_verdicts(summary, kinds, thresholds)
     criteria = criterion_agreement(ratings)
     raters = ratings.dropna(subset=["value"]).groupby("criterion")["expert"].nunique()
@@ -68,7 +71,7 @@ def compute_round(
         criteria=criteria,
         cross_bloc=crossing,
         verdicts=verdicts,
-        distributions=value_counts(ratings),
+        distributions=value_counts(ratings, counts),
     )
 
 

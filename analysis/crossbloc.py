@@ -33,7 +33,7 @@ import pandas as pd
 from scipy import special
 
 from analysis import metrics
-from analysis.summary import PANEL, ItemKeys
+from analysis.summary import PANEL, RatingCounts, count_ratings
 
 CROSS_BLOC_COLUMNS: Final = (
     "area", "criterion", "panel_consensus", "consensus_in_every_bloc", "blocs_compared",
@@ -46,13 +46,19 @@ _TOLERANCE: Final = 1e-9
 
 
 def cross_bloc(
-    summary: pd.DataFrame, ratings: pd.DataFrame, *, min_group_size: int, divide_threshold: float | None = None
+    summary: pd.DataFrame,
+    ratings: pd.DataFrame,
+    *,
+    min_group_size: int,
+    divide_threshold: float | None = None,
+    counts: RatingCounts | None = None,
 ) -> pd.DataFrame:
     """One row per (area, criterion) of ``summary`` with the columns of :data:`CROSS_BLOC_COLUMNS`.
 
     ``summary`` has the columns of ``analysis.summary.summarize`` plus ``consensus`` (True/False/None),
     ``consensus_band`` and ``suppressed``; ``ratings`` is the frame the summary was computed from.
     ``divide_threshold``: bloc medians this far apart split the item (None: only opposite ends do).
+    ``counts``: the ratings' ``analysis.summary.count_ratings``, when the caller has it already.
     """
     item = ["area", "criterion"]
     panel = summary[summary["group"] == PANEL].set_index(item)
@@ -111,7 +117,7 @@ def cross_bloc(
         ["no_rule", "too_few_blocs", "split", "shared"],
         default="not_split",
     )
-    _tests(result, ratings, min_group_size)
+    _tests(result, ratings, min_group_size, counts)
     return result.reset_index()[list(CROSS_BLOC_COLUMNS)]
 
 
@@ -119,7 +125,7 @@ def _lists(found: pd.Series, index: pd.Index) -> pd.Series:
     return found.reindex(index).apply(lambda names: names if isinstance(names, list) else [])
 
 
-def _tests(result: pd.DataFrame, ratings: pd.DataFrame, min_group_size: int) -> None:
+def _tests(result: pd.DataFrame, ratings: pd.DataFrame, min_group_size: int, counts: RatingCounts | None) -> None:
     """Kruskal-Wallis across the compared blocs and Holm-adjusted pairwise Mann-Whitney, per row of ``result``."""
     size = len(result)
     for name in ("kruskal_h", "kruskal_p", "mann_whitney_u", "mann_whitney_p", "mann_whitney_p_holm"):
@@ -128,14 +134,16 @@ def _tests(result: pd.DataFrame, ratings: pd.DataFrame, min_group_size: int) -> 
     result["pairwise"] = pd.Series([[] for _ in range(size)], index=result.index, dtype="object")
     if size == 0 or ratings.empty:
         return
-    counts, bloc_names = _bloc_counts(result, ratings)
-    n = counts.sum(axis=2)
+    counts_by_bloc, bloc_names = _bloc_counts(result, count_ratings(ratings) if counts is None else counts)
+    n = counts_by_bloc.sum(axis=2)
     # Only the blocs disclosure control shows (at least k, not withheld) enter a test.
-    compared = np.array(
-        [[name in set(names) for name in bloc_names] for names in result["blocs_compared"]], dtype=bool
-    ).reshape(len(result), len(bloc_names)) & (n >= min_group_size)
-    counts = np.where(compared[:, :, np.newaxis], counts, 0.0)
-    h, p = _kruskal_wallis(counts, compared)
+    position = {name: column for column, name in enumerate(bloc_names)}
+    compared = np.zeros((len(result), len(bloc_names)), dtype=bool)
+    for row, names in enumerate(result["blocs_compared"]):
+        compared[row, [position[name] for name in names if name in position]] = True
+    compared &= n >= min_group_size
+    compared_counts = np.where(compared[:, :, np.newaxis], counts_by_bloc, 0.0)
+    h, p = _kruskal_wallis(compared_counts, compared)
     result["kruskal_h"], result["kruskal_p"] = h, p
     pairs = list(combinations(range(len(bloc_names)), 2))
     if not pairs:
@@ -144,25 +152,22 @@ def _tests(result: pd.DataFrame, ratings: pd.DataFrame, min_group_size: int) -> 
     raw = np.full((size, len(pairs)), np.nan)
     for column, (first, second) in enumerate(pairs):
         tested = compared[:, first] & compared[:, second]
-        u[:, column], raw[:, column] = _mann_whitney(counts[:, first, :], counts[:, second, :], tested)
+        u[:, column], raw[:, column] = _mann_whitney(
+            compared_counts[:, first, :], compared_counts[:, second, :], tested
+        )
     _name_pairs(result, (u, raw, holm_rows(raw)), n, pairs, bloc_names)
 
 
-def _bloc_counts(result: pd.DataFrame, ratings: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
-    """Counts per (result row, bloc, category) from the ratings, and the bloc names in that order."""
-    keys = ItemKeys.for_ratings(ratings)
-    _, bloc_key = keys.panel_and_bloc_keys(ratings)
-    values = ratings["value"].to_numpy(dtype=np.float64)
-    rated = ~np.isnan(values) & (bloc_key >= 0)
-    category = (values[rated] - ratings["scale_min"].to_numpy()[rated]).astype(np.int64)
-    width = int(category.max()) + 1 if category.size else 1
-    cells = np.bincount(bloc_key[rated] * width + category, minlength=keys.size * width)
-    cells = cells.reshape(keys.size // keys.n_groups, keys.n_groups, width)[:, 1:, :].astype(np.float64)
+def _bloc_counts(result: pd.DataFrame, counts: RatingCounts) -> tuple[np.ndarray, list[str]]:
+    """Counts per (result row, bloc, scale point) from the round's counts, and the bloc names in that order."""
+    keys = counts.keys
+    width = counts.table.shape[1]
+    cells = counts.table.reshape(keys.size // keys.n_groups, keys.n_groups, width)[:, 1:, :].astype(np.float64)
     rows = keys.item_codes(result.index.to_frame(index=False))
-    counts = np.zeros((len(result), len(keys.blocs), width))
+    found = np.zeros((len(result), len(keys.blocs), width))
     known = rows >= 0
-    counts[known] = cells[rows[known]]
-    return counts, [str(name) for name in keys.blocs]
+    found[known] = cells[rows[known]]
+    return found, [str(name) for name in keys.blocs]
 
 
 def _kruskal_wallis(counts: np.ndarray, compared: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -31,6 +31,7 @@ nothing extra.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
@@ -119,11 +120,77 @@ class ItemKeys:
         )
 
 
-def summarize(ratings: pd.DataFrame, *, method: str = "weibull", previous: pd.DataFrame | None = None) -> pd.DataFrame:
+@dataclass(frozen=True)
+class RatingCounts:
+    """A round's ratings counted per (area, criterion, group) and scale point: what every statistic of the
+    per-item histogram derives from (summary, distributions, the tests between blocs), built once per round.
+
+    ``table[key, j]`` counts the ratings of ``key`` at the scale point ``scale_min[key] + j`` ("cannot judge"
+    is in ``cannot_judge`` only); ``panel_key`` and ``bloc_key`` give each rating's two keys, for the
+    statistics that pair ratings expert by expert (stability).
+    """
+
+    keys: ItemKeys
+    table: IntArray
+    cannot_judge: IntArray
+    scale_min: IntArray
+    scale_max: IntArray
+    panel_key: IntArray
+    bloc_key: IntArray
+
+    @property
+    def n(self) -> IntArray:
+        return self.table.sum(axis=1)
+
+    def scales(self) -> list[tuple[int, int, IntArray]]:
+        """Each scale with the keys on it that have at least one rating (ascending)."""
+        rated = self.n > 0
+        codes = self.scale_min * 1000 + self.scale_max
+        found = []
+        for code in pd.unique(codes[rated]):
+            scale_min, scale_max = divmod(int(code), 1000)
+            found.append((scale_min, scale_max, np.flatnonzero(rated & (codes == code))))
+        return found
+
+
+def count_ratings(ratings: pd.DataFrame) -> RatingCounts:
+    """The :class:`RatingCounts` of a ratings DataFrame (columns :data:`RATING_COLUMNS`, at least one row)."""
+    keys = ItemKeys.for_ratings(ratings)
+    panel_key, bloc_key = keys.panel_and_bloc_keys(ratings)
+    all_keys = np.concatenate([panel_key, bloc_key])
+    values = np.tile(ratings["value"].to_numpy(dtype=np.float64), 2)
+    low = np.tile(ratings["scale_min"].to_numpy(dtype=np.int64), 2)
+    high = np.tile(ratings["scale_max"].to_numpy(dtype=np.int64), 2)
+    rated = ~np.isnan(values)
+    width = int((high - low).max()) + 1
+    cell = all_keys[rated] * width + (values[rated].astype(np.int64) - low[rated])
+    table = np.bincount(cell, minlength=keys.size * width).reshape(keys.size, width)
+    scale_min = np.zeros(keys.size, dtype=np.int64)
+    scale_max = np.zeros(keys.size, dtype=np.int64)
+    scale_min[all_keys], scale_max[all_keys] = low, high  # one scale per criterion, hence per key
+    return RatingCounts(
+        keys=keys,
+        table=table,
+        cannot_judge=np.bincount(all_keys[~rated], minlength=keys.size),
+        scale_min=scale_min,
+        scale_max=scale_max,
+        panel_key=panel_key,
+        bloc_key=bloc_key,
+    )
+
+
+def summarize(
+    ratings: pd.DataFrame,
+    *,
+    method: str = "weibull",
+    previous: pd.DataFrame | None = None,
+    counts: RatingCounts | None = None,
+) -> pd.DataFrame:
     """Summary rows (see the module docstring) of one round's ratings, optionally with stability vs ``previous``.
 
     ``previous`` holds the earlier round's ratings with the same columns (its blocs and scales are ignored:
     pairs take the current round's). Rows are sorted by area, criterion and group (panel first).
+    ``counts``: the ratings' :func:`count_ratings`, when the caller has it already.
     """
     missing = set(RATING_COLUMNS) - set(ratings.columns)
     if missing:
@@ -131,35 +198,20 @@ def summarize(ratings: pd.DataFrame, *, method: str = "weibull", previous: pd.Da
     metrics.quantile(np.array([1.0]), 0.5, method)  # validates the method name early
     if ratings.empty:
         return pd.DataFrame({column: pd.Series(dtype=object) for column in SUMMARY_COLUMNS})
-    keys = ItemKeys.for_ratings(ratings)
-    panel_key, bloc_key = keys.panel_and_bloc_keys(ratings)
-    all_keys = np.concatenate([panel_key, bloc_key])
-    values = np.tile(ratings["value"].to_numpy(dtype=np.float64), 2)
-    rated = ~np.isnan(values)
-    n = np.bincount(all_keys[rated], minlength=keys.size)
-    n_cannot_judge = np.bincount(all_keys[~rated], minlength=keys.size)
+    counts = count_ratings(ratings) if counts is None else counts
+    keys = counts.keys
+    n, n_cannot_judge = counts.n, counts.cannot_judge
     present = np.flatnonzero((n + n_cannot_judge) > 0)
 
     columns: dict[str, np.ndarray] = {name: np.full(keys.size, np.nan) for name in STATISTIC_COLUMNS}
     rand_class = np.full(keys.size, "", dtype=object)
     ipras_disagreement = np.full(keys.size, None, dtype=object)
     classic_disagreement = np.full(keys.size, None, dtype=object)
-
-    scale_min_all = np.tile(ratings["scale_min"].to_numpy(dtype=np.int64), 2)
-    scale_max_all = np.tile(ratings["scale_max"].to_numpy(dtype=np.int64), 2)
-    scale_codes = pd.unique(scale_min_all[: len(ratings)] * 1000 + scale_max_all[: len(ratings)])  # hash, no sort
-    scales = [divmod(int(code), 1000) for code in scale_codes]
-    for scale_min, scale_max in scales:
-        on_scale = rated & (scale_min_all == scale_min) & (scale_max_all == scale_max)
-        if not on_scale.any():
-            continue
-        rows = np.flatnonzero(np.bincount(all_keys[on_scale], minlength=keys.size))
-        n_categories = int(scale_max - scale_min + 1)
-        cell = all_keys[on_scale] * n_categories + (values[on_scale].astype(np.int64) - scale_min)
-        counts = np.bincount(cell, minlength=keys.size * n_categories).reshape(keys.size, n_categories)[rows]
-        _fill_from_counts(columns, rows, counts.astype(np.float64), int(scale_min), int(scale_max), method)
+    for scale_min, scale_max, rows in counts.scales():
+        on_scale = counts.table[rows, : scale_max - scale_min + 1]
+        _fill_from_counts(columns, rows, on_scale.astype(np.float64), scale_min, scale_max, method)
         if scale_min == 1 and scale_max == 9:
-            _fill_rand(columns, rand_class, ipras_disagreement, classic_disagreement, rows, counts, method)
+            _fill_rand(columns, rand_class, ipras_disagreement, classic_disagreement, rows, on_scale, method)
 
     result = keys.frame(present)
     result["n"] = n[present]
@@ -169,30 +221,29 @@ def summarize(ratings: pd.DataFrame, *, method: str = "weibull", previous: pd.Da
     result["rand_class"] = rand_class[present]
     result["ipras_disagreement"] = ipras_disagreement[present]
     result["classic_disagreement"] = classic_disagreement[present]
-    stability = _stability(keys, ratings, previous, panel_key, bloc_key)
+    stability = _stability(keys, ratings, previous, counts.panel_key, counts.bloc_key)
     for name in STABILITY_COLUMNS:
         result[name] = stability[name][present]
     return result
 
 
-def value_counts(ratings: pd.DataFrame) -> dict[tuple[Any, Any, str], list[int]]:
+def value_counts(ratings: pd.DataFrame, counts: RatingCounts | None = None) -> dict[tuple[Any, Any, str], list[int]]:
     """The distribution of each (area, criterion, group): ratings at each scale point, lowest first.
 
-    Groups as :func:`summarize`: the panel (``PANEL``) and each bloc; "cannot judge" is not counted.
+    Groups as :func:`summarize`: the panel (``PANEL``) and each bloc; "cannot judge" is not counted, and a
+    group with no rating has no entry. ``counts``: the ratings' :func:`count_ratings`, when at hand.
     """
-    rated = ratings[ratings["value"].notna()]
-    if rated.empty:
+    if ratings.empty:
         return {}
-    in_blocs = rated[rated["bloc"].fillna("").astype(str) != ""]
-    both = pd.concat([rated.assign(group=PANEL), in_blocs.assign(group=in_blocs["bloc"].astype(str))])
-    sizes = both.groupby(["area", "criterion", "group", "value", "scale_min", "scale_max"], sort=False).size()
+    counts = count_ratings(ratings) if counts is None else counts
     result: dict[tuple[Any, Any, str], list[int]] = {}
-    index = sizes.index
-    for area, criterion, group, value, scale_min, scale_max, n in zip(
-        *(index.get_level_values(level) for level in range(6)), sizes.to_numpy(), strict=True
-    ):
-        counts = result.setdefault((area, criterion, group), [0] * int(scale_max - scale_min + 1))
-        counts[int(value) - int(scale_min)] = int(n)
+    for scale_min, scale_max, rows in counts.scales():
+        names = counts.keys.frame(rows)
+        table = counts.table[rows, : scale_max - scale_min + 1].tolist()
+        for area, criterion, group, row in zip(
+            names["area"].tolist(), names["criterion"].tolist(), names["group"].tolist(), table, strict=True
+        ):
+            result[(area, criterion, group)] = row
     return result
 
 
@@ -268,8 +319,9 @@ def _stability(
 ) -> dict[str, np.ndarray]:
     """Stability columns per key (see ``metrics.stability``): NaN and 0 pairs without a previous round.
 
-    Pairs are matched on one integer per (item, expert), looked up in a hash index of the previous round's
-    ratings (one rating per expert and item, a database invariant), instead of a three-column merge.
+    Pairs are matched on one integer per (item, expert), looked up in a dense slot array of the previous
+    round's ratings (a hash index when items x experts is much larger than the ratings), instead of a
+    three-column merge; one rating per expert and item is a database invariant.
     """
     result: dict[str, np.ndarray] = {name: np.full(keys.size, np.nan) for name in STABILITY_COLUMNS}
     result["stability_pairs"] = np.zeros(keys.size, dtype=np.int64)
@@ -282,7 +334,7 @@ def _stability(
     previous_expert = experts.get_indexer(previous["expert"].to_numpy())
     known = (previous_item >= 0) & (previous_expert >= 0)
     previous_pair = previous_item[known] * len(experts) + previous_expert[known]
-    position = pd.Index(previous_pair).get_indexer(current_pair)
+    position = _pair_positions(previous_pair, current_pair, (keys.size // keys.n_groups) * len(experts))
     matched = position >= 0
     current_values = ratings["value"].to_numpy(dtype=np.float64)[matched]
     before_values = previous["value"].to_numpy(dtype=np.float64)[known][position[matched]]
@@ -303,6 +355,15 @@ def _stability(
     result["wilcoxon_statistic"], result["wilcoxon_p"] = statistic, p
     _exact_wilcoxon(result, key, n, difference)
     return result
+
+
+def _pair_positions(previous_pair: IntArray, current_pair: IntArray, space: int) -> IntArray:
+    """Where each current pair is among the previous pairs (-1 where it is not), pairs being in ``range(space)``."""
+    if space > 4 * (previous_pair.size + current_pair.size) + 4096:
+        return np.asarray(pd.Index(previous_pair).get_indexer(pd.Index(current_pair)), dtype=np.int64)
+    slot = np.full(space, -1, dtype=np.int64)
+    slot[previous_pair] = np.arange(previous_pair.size)
+    return slot[current_pair]
 
 
 def _cv_by_key(key: IntArray, values: FloatArray, n: IntArray) -> FloatArray:

@@ -118,6 +118,13 @@ EXPECTED: dict[str, dict[str, str] | None] = {
     "expert-round-post": EXPERT_ACTION,
     "expert-autosave": EXPERT_ACTION,
     "expert-suggest": EXPERT_ACTION,
+    # Quantity questions (issue 19).
+    "quantity-list": COORDINATOR_PAGE,
+    "quantity-format": COORDINATOR_PAGE,
+    "quantity-create": COORDINATOR_PAGE,
+    "quantity-edit": COORDINATOR_PAGE,
+    "quantity-realization": COORDINATOR_ACTION,
+    "expert-quantity-save": EXPERT_ACTION,
     "api-token-list": LOGGED_IN_PAGE,
     "api-token-revoke": ANY_ACTION,
     "api-docs": PUBLIC,

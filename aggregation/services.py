@@ -30,6 +30,7 @@ from aggregation.summary import RATING_COLUMNS
 from aggregation.verdicts import Thresholds
 from elicitation.models import Criterion, Expert, Round, Study
 from elicitation.selectors_rounds import counted_ratings
+from quantities.aggregate import QuantityInputs, pool_inputs, quantity_inputs, quantity_rows_insert
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +101,7 @@ class RoundInputs:
     kinds: dict[object, str]
     snapshot: runs.Snapshot
     recipe: dict[str, Any]
+    quantities: QuantityInputs | None = None  # issue 19: the round's quantity answers (quantities.aggregate)
 
 
 def read_inputs(round_: Round) -> RoundInputs:
@@ -112,6 +114,7 @@ def read_inputs(round_: Round) -> RoundInputs:
         previous = load_ratings(round_id=earlier.pk, study_id=study.pk) if earlier else None
         kinds: dict[object, str] = dict(Criterion.objects.filter(study=study).values_list("id", "kind"))
         rule_set = rule_of(round_)
+        quantities = quantity_inputs(round_)  # issue 19: quantity answers, pooled as a separate step
     rule = round_.consensus_rule
     recipe = {
         "rule": [rule.pk, rule.version] if rule else None,
@@ -121,6 +124,7 @@ def read_inputs(round_: Round) -> RoundInputs:
         "kinds": sorted((int(str(key)), kind) for key, kind in kinds.items()),
         "previous_round": earlier.pk if earlier else None,
         "code_version": code_version(),
+        "quantities": quantities.digest(),
     }
     return RoundInputs(
         ratings=ratings,
@@ -129,6 +133,7 @@ def read_inputs(round_: Round) -> RoundInputs:
         kinds=kinds,
         snapshot=snapshot,
         recipe=recipe,
+        quantities=quantities,
     )
 
 
@@ -190,6 +195,10 @@ def round_aggregate(
             return _skip(run, f"the inputs equal those of run {current.pk}")
         start = time.perf_counter()
         results = compute_inputs(round_, inputs)
+        # --- issue 19: pooling of quantity answers (quantities.aggregate), a step of its own ---
+        k = round_.study.min_group_size
+        pooled = pool_inputs(inputs.quantities, min_group_size=k) if inputs.quantities else None
+        # --- end of the quantity step ---
         timings["compute"] = time.perf_counter() - start
         pause_while_held(run.pk)
         start = time.perf_counter()
@@ -201,6 +210,8 @@ def round_aggregate(
             else:
                 closed = False
                 _insert_rows(run, results)
+                if pooled is not None:  # issue 19: the quantity step's rows, in the run's transaction
+                    quantity_rows_insert(run, pooled)
                 run.status = AggregationRun.Status.DONE
                 run.finished_at = timezone.now()
                 run.error = ""

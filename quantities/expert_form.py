@@ -57,7 +57,11 @@ class QuestionFeedback:
     lines: list[Line] = field(default_factory=list)
     height: float = 0.0
     axis: tuple[str, str] = ("", "")
-    own_previous: list[float] = field(default_factory=list)
+    own_previous: list[str] = field(default_factory=list)
+
+    @property
+    def pooled_text(self) -> list[str]:
+        return [number_text(value) for value in self.pooled]
 
 
 @dataclass
@@ -193,10 +197,15 @@ def _feedback(
     return result
 
 
-def _own_values(answer: QuantityAnswer) -> list[float]:
+def number_text(value: float) -> str:
+    """A figure for the expert, to four significant digits (answers are estimates, not measurements)."""
+    return f"{value:.4g}"
+
+
+def _own_values(answer: QuantityAnswer) -> list[str]:
     if answer.lowest is not None:
-        return [answer.lowest, answer.best or answer.lowest, answer.highest or answer.lowest]
-    return list(answer.values)
+        return [number_text(value) for value in (answer.lowest, answer.best, answer.highest) if value is not None]
+    return [number_text(value) for value in answer.values]
 
 
 def chart(intervals: Sequence[Sequence[float]], pooled: Sequence[float]) -> tuple[list[Line], float, tuple[str, str]]:

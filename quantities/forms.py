@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from elicitation.forms_setup import LocalizedItemForm, _translation_fields
-from elicitation.models import Area, Study
+from elicitation.models import Area, Round, Study
 from quantities.models import QuantityFormat, QuantityQuestion
 
 
@@ -87,3 +87,25 @@ class FormatForm(forms.ModelForm):
 
 class RealizationForm(forms.Form):
     realization = forms.FloatField(label=_("True value"), required=False)
+
+
+class CaseImportForm(forms.Form):
+    dtt = forms.FileField(label=_("Assessments (.dtt)"))
+    rls = forms.FileField(label=_("Realizations (.rls)"))
+    round: forms.ModelChoiceField[Round] = forms.ModelChoiceField(
+        label=_("Round the answers belong to"), queryset=Round.objects.none()
+    )
+    area: forms.ModelChoiceField[Area] = forms.ModelChoiceField(
+        label=_("Area the questions belong to"), queryset=Area.objects.none()
+    )
+    bloc = forms.ChoiceField(label=_("Bloc of the imported experts"))
+
+    def __init__(self, *args: Any, study: Study, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        round_field, area_field, bloc_field = self.fields["round"], self.fields["area"], self.fields["bloc"]
+        assert isinstance(round_field, forms.ModelChoiceField)
+        assert isinstance(area_field, forms.ModelChoiceField)
+        assert isinstance(bloc_field, forms.ChoiceField)
+        round_field.queryset = Round.objects.filter(study=study)
+        area_field.queryset = Area.objects.filter(study=study)
+        bloc_field.choices = [(bloc, bloc) for bloc in study.blocs]

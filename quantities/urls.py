@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from quantities import expert_views, setup_views
+from quantities import exchange_views, expert_views, setup_views
 
 Q = "studies/<uuid:study_uuid>/quantities/"
 
@@ -10,6 +10,8 @@ urlpatterns = [
     path(Q, setup_views.question_list, name="quantity-list"),
     path(Q + "format/", setup_views.format_edit, name="quantity-format"),
     path(Q + "new/", setup_views.question_create, name="quantity-create"),
+    path(Q + "import/", exchange_views.case_import_page, name="quantity-import"),
+    path(Q + "export/<int:round_number>.<str:kind>", exchange_views.case_export_file, name="quantity-export"),
     path(Q + "<uuid:question_uuid>/", setup_views.question_edit, name="quantity-edit"),
     path(Q + "<uuid:question_uuid>/truth/", setup_views.realization_set, name="quantity-realization"),
     path(

@@ -102,6 +102,7 @@ def route_values(*, study: Any, round_: Any, expert: Any, coordinator: Any) -> R
         "app_label": "auth",
         "url": "no-such-page/",  # the admin's catch-all
         "question_uuid": question.uuid,  # a quantity question (issue 19)
+        "kind": "dtt",  # an EXCALIBUR case file
     }
     # API detail routes all call their key "uuid"; each names a different kind of object.
     per_route = {

@@ -277,6 +277,26 @@ def _expert_quantity_save(w: World) -> Act:
     return lambda: client.post(url, data)
 
 
+def _quantity_import(w: World) -> Act:
+    client, url = w.coordinator_client(), w.url("quantity-import")
+    dtt = "* CLASS ASCII OUTPUT FILE. NQ=   3   QU=   5  50  95\n"
+    dtt += "    1       A    1          item1 UNI  1.00000E+0000  2.00000E+0000  3.00000E+0000\n"
+    rls = "    1          item1  2.50000E+0000 UNI\n"
+    data = {
+        "round": w.round.pk,
+        "area": w.study.areas.earliest("order").pk,
+        "bloc": w.study.blocs[0],
+        "dtt": SimpleUploadedFile("case.dtt", dtt.encode()),
+        "rls": SimpleUploadedFile("case.rls", rls.encode()),
+    }
+    return lambda: client.post(url, data)
+
+
+def _quantity_export(w: World) -> Act:
+    client, url = w.coordinator_client(), w.url("quantity-export")
+    return lambda: client.get(url)
+
+
 def _expert_link(w: World) -> Act:
     url = reverse("expert-link", kwargs={"token": token_issue(expert=w.expert)})
     return lambda: Client().get(url)
@@ -520,6 +540,8 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("quantity-edit", "POST"): _coordinator_post("quantity-edit", lambda w: _quantity_question_data(w, "seed1")),
     ("quantity-realization", "POST"): _coordinator_post("quantity-realization", {"realization": "12"}),
     ("expert-quantity-save", "POST"): _expert_quantity_save,
+    ("quantity-import", "POST"): _quantity_import,
+    ("quantity-export", "GET"): _quantity_export,
     ("expert-suggest", "POST"): _expert_post("expert-suggest", lambda w: {"text": "Chip registries"}),
     ("expert-link-request", "POST"): _link_request,
     ("api-token-list", "POST"): _token_list,

@@ -125,6 +125,8 @@ EXPECTED: dict[str, dict[str, str] | None] = {
     "quantity-edit": COORDINATOR_PAGE,
     "quantity-realization": COORDINATOR_ACTION,
     "expert-quantity-save": EXPERT_ACTION,
+    "quantity-import": COORDINATOR_PAGE,
+    "quantity-export": COORDINATOR_PAGE,
     "api-token-list": LOGGED_IN_PAGE,
     "api-token-revoke": ANY_ACTION,
     "api-docs": PUBLIC,

@@ -60,8 +60,7 @@ def test_feedback_is_in_chinese_for_a_chinese_expert(expert_client, expert_a, st
     target = questions["target"]
     first_round_answered(study_a, target, 8)
     second = make_round(study_a, status=Round.Status.OPEN)
-    expert_a.language = "zh-hans"
-    expert_a.save()
+    type(expert_a).objects.filter(pk=expert_a.pk).update(language="zh-hans")
     body = expert_client.post(
         f"/e/round/{second.uuid}/quantity/{target.uuid}/", idea_data(target, "12", "25", "45", "70"), **HTMX
     ).content.decode()

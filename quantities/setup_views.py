@@ -27,7 +27,12 @@ from quantities.models import QuantityQuestion
 def question_list(request: HttpRequest, study_uuid: UUID) -> HttpResponse:
     study = study_for_coordinator(request.user, study_uuid)
     questions = QuantityQuestion.objects.filter(study=study).select_related("area").annotate(n_answers=Count("answers"))
-    context = {"study": study, "questions": list(questions), "format": services.format_of(study)}
+    context = {
+        "study": study,
+        "questions": list(questions),
+        "format": services.format_of(study),
+        "rounds": list(study.rounds.all()),
+    }
     return render(request, "quantities/setup/questions.html", context)
 
 

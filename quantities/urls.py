@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from quantities import exchange_views, expert_views, setup_views
+from quantities import exchange_views, expert_views, results_views, setup_views
 
 Q = "studies/<uuid:study_uuid>/quantities/"
 
@@ -12,6 +12,12 @@ urlpatterns = [
     path(Q + "new/", setup_views.question_create, name="quantity-create"),
     path(Q + "import/", exchange_views.case_import_page, name="quantity-import"),
     path(Q + "export/<int:round_number>.<str:kind>", exchange_views.case_export_file, name="quantity-export"),
+    path(Q + "results/<int:round_number>/", results_views.results_page, name="quantity-results"),
+    path(
+        Q + "results/<int:round_number>/<str:quantity_table>.csv",
+        results_views.results_download,
+        name="quantity-results-csv",
+    ),
     path(Q + "<uuid:question_uuid>/", setup_views.question_edit, name="quantity-edit"),
     path(Q + "<uuid:question_uuid>/truth/", setup_views.realization_set, name="quantity-realization"),
     path(

@@ -103,6 +103,7 @@ def route_values(*, study: Any, round_: Any, expert: Any, coordinator: Any) -> R
         "url": "no-such-page/",  # the admin's catch-all
         "question_uuid": question.uuid,  # a quantity question (issue 19)
         "kind": "dtt",  # an EXCALIBUR case file
+        "quantity_table": "pooled",  # a table of the quantity results
     }
     # API detail routes all call their key "uuid"; each names a different kind of object.
     per_route = {

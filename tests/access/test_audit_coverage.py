@@ -297,6 +297,11 @@ def _quantity_export(w: World) -> Act:
     return lambda: client.get(url)
 
 
+def _quantity_results_csv(w: World) -> Act:
+    client, url = w.coordinator_client(), w.url("quantity-results-csv")
+    return lambda: client.get(url)
+
+
 def _expert_link(w: World) -> Act:
     url = reverse("expert-link", kwargs={"token": token_issue(expert=w.expert)})
     return lambda: Client().get(url)
@@ -542,6 +547,7 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("expert-quantity-save", "POST"): _expert_quantity_save,
     ("quantity-import", "POST"): _quantity_import,
     ("quantity-export", "GET"): _quantity_export,
+    ("quantity-results-csv", "GET"): _quantity_results_csv,
     ("expert-suggest", "POST"): _expert_post("expert-suggest", lambda w: {"text": "Chip registries"}),
     ("expert-link-request", "POST"): _link_request,
     ("api-token-list", "POST"): _token_list,

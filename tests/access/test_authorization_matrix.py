@@ -127,6 +127,8 @@ EXPECTED: dict[str, dict[str, str] | None] = {
     "expert-quantity-save": EXPERT_ACTION,
     "quantity-import": COORDINATOR_PAGE,
     "quantity-export": COORDINATOR_PAGE,
+    "quantity-results": COORDINATOR_PAGE,
+    "quantity-results-csv": COORDINATOR_PAGE,
     "api-token-list": LOGGED_IN_PAGE,
     "api-token-revoke": ANY_ACTION,
     "api-docs": PUBLIC,

@@ -6,38 +6,12 @@ import pytest
 
 from aggregation.models import AggregationRun
 from aggregation.services import round_aggregate
-from elicitation.models import Round, Study
-from quantities.models import ExpertPerformance, PooledQuantity, QuantityAnswer, QuantityFormat
-from tests.factories import make_experts, make_round, make_study, mark_submitted
-from tests.quantities.conftest import make_question
+from elicitation.models import Round
+from quantities.models import ExpertPerformance, PooledQuantity, QuantityAnswer
+from tests.factories import make_round, mark_submitted
+from tests.quantities.conftest import answer_all
 
 pytestmark = pytest.mark.django_db
-
-
-def answer_all(round_: Round, questions, *, submitted: bool = True) -> None:
-    experts = list(round_.study.experts.order_by("number"))
-    QuantityAnswer.objects.bulk_create(
-        QuantityAnswer(
-            round=round_, expert=expert, question=question,
-            lowest=10.0 + i, best=20.0 + 2 * i + j, highest=40.0 + 3 * i, confidence=80.0,
-        )
-        for i, expert in enumerate(experts)
-        for j, question in enumerate(questions)
-    )  # fmt: skip
-    if submitted:
-        mark_submitted(round_, experts)
-
-
-@pytest.fixture
-def quantity_study() -> Study:
-    """Ten experts, five in each of two blocs (k = 5), two seeds and a target."""
-    study = make_study(title="Quantities", blocs=["China", "United States"])
-    make_experts(study, 10)
-    QuantityFormat.objects.create(study=study)
-    make_question(study, "s1", is_seed=True, realization=25.0, lower_bound=0)
-    make_question(study, "s2", is_seed=True, realization=31.0, lower_bound=0)
-    make_question(study, "t1", lower_bound=0)
-    return study
 
 
 def test_the_job_stores_pooled_rows_per_question_group_and_method(quantity_study):

@@ -12,6 +12,7 @@ method and formulas are in docs/metrics.md ("Quantity questions in the app").
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,22 +66,30 @@ def standardised(
     *,
     idea: bool,
 ) -> np.ndarray:
-    """experts x questions x quantiles: every answer at the study's quantiles (NaN where not answered)."""
+    """experts x questions x quantiles: every answer at the study's quantiles (NaN where not answered).
+
+    IDEA answers are standardised one question at a time, all of its answers in one vectorised call."""
     expert_index = {expert: i for i, expert in enumerate(experts)}
     question_index = {question.key: j for j, question in enumerate(questions)}
     values = np.full((len(experts), len(questions), len(quantiles)), np.nan)
+    by_question: dict[int, list[Answer]] = defaultdict(list)
     for answer in answers:
-        i, j = expert_index[answer.expert], question_index[answer.question]
+        by_question[question_index[answer.question]].append(answer)
+    for j, given in by_question.items():
+        rows = [expert_index[answer.expert] for answer in given]
+        if not idea:
+            for i, answer in zip(rows, given, strict=True):
+                if len(answer.values) == len(quantiles):
+                    values[i, j] = answer.values
+            continue
         question = questions[j]
-        if idea:
-            values[i, j] = standardise_idea(
-                _nan(answer.lowest), _nan(answer.best), _nan(answer.highest), _nan(answer.confidence), quantiles,
-                lower_bound=question.lower_bound, upper_bound=question.upper_bound,
-                scale="log" if question.scale == "log" else "uniform", probability=question.probability,
-                question=str(question.key),
-            )  # fmt: skip
-        elif len(answer.values) == len(quantiles):
-            values[i, j] = answer.values
+        fields = np.array([[_nan(a.lowest), _nan(a.best), _nan(a.highest), _nan(a.confidence)] for a in given])
+        values[rows, j] = standardise_idea(
+            fields[:, 0], fields[:, 1], fields[:, 2], fields[:, 3], quantiles,
+            lower_bound=question.lower_bound, upper_bound=question.upper_bound,
+            scale="log" if question.scale == "log" else "uniform", probability=question.probability,
+            question=str(question.key),
+        )  # fmt: skip
     return _strictly_increasing(values)
 
 

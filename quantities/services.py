@@ -13,7 +13,6 @@ import itertools
 import math
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.utils import timezone
@@ -23,7 +22,7 @@ from aggregation.jobs import request_aggregation
 from elicitation.models import Area, Expert, Participation, Round, Study
 from elicitation.services.audit import audit
 from elicitation.services.errors import IllegalTransition, InvalidInput
-from elicitation.services.items import CODE_PATTERN, MAX_DESCRIPTION, MAX_ORDER, MAX_TITLE
+from elicitation.services.items import CODE_PATTERN, MAX_DESCRIPTION, MAX_ORDER, MAX_TITLE, clean_translations
 from elicitation.services.locks import lock_open_round
 from quantities.models import QuantityAnswer, QuantityAnswerRevision, QuantityFormat, QuantityQuestion
 from quantities.validation import PostedAnswer, answer_problems, bounds_of
@@ -99,27 +98,6 @@ def _number_or_none(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def _clean_translations(raw: Any) -> dict[str, dict[str, str]]:
-    """{language: {key: text}} for the app's languages and the question's texts; empty texts dropped."""
-    if not raw:
-        return {}
-    if not isinstance(raw, dict):
-        raise InvalidInput(_("Bad translations."), field_errors={"translations": [_("Bad translations.")]})
-    languages = {code for code, _name in settings.LANGUAGES}
-    clean: dict[str, dict[str, str]] = {}
-    for language, texts in raw.items():
-        if (
-            language not in languages
-            or not isinstance(texts, dict)
-            or not set(texts) <= set(QuantityQuestion.TEXT_KEYS)
-        ):
-            raise InvalidInput(_("Bad translations."), field_errors={"translations": [_("Bad translations.")]})
-        kept = {key: str(text) for key, text in texts.items() if str(text or "").strip()}
-        if kept:
-            clean[language] = kept
-    return clean
-
-
 def _question_errors(study: Study, values: dict[str, Any]) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if not CODE_PATTERN.match(str(values.get("code") or "")) or len(str(values["code"])) > 40:
@@ -162,7 +140,7 @@ def _normalised(values: dict[str, Any]) -> dict[str, Any]:
     clean["order"] = clean["order"] if clean["order"] is not None else 0
     clean["is_seed"] = bool(clean["is_seed"])
     clean["is_active"] = True if clean["is_active"] is None else bool(clean["is_active"])
-    clean["translations"] = _clean_translations(clean["translations"])
+    clean["translations"] = clean_translations(clean["translations"], keys=QuantityQuestion.TEXT_KEYS)
     if clean["kind"] == QuantityQuestion.Kind.PROBABILITY:
         clean["lower_bound"], clean["upper_bound"] = 0.0, 1.0
     else:

@@ -638,7 +638,7 @@ def stored_rows() -> dict[str, int]:
     return {
         model._meta.label: model._default_manager.count()
         for model in apps.get_models()
-        if model._meta.app_label in ("elicitation", "aggregation", "exports", "api", "auth")
+        if model._meta.app_label in ("elicitation", "aggregation", "exports", "api", "auth", "quantities")
     }
 
 

@@ -10,6 +10,7 @@ from aggregation.services import round_aggregate
 from elicitation.models import Round, Study
 from elicitation.services.tokens import token_issue
 from quantities.models import QuantityAnswer, QuantityFormat, QuantityQuestion
+from tests.a11y.axe import audit, describe
 from tests.factories import make_bilingual_study, make_experts, make_round, mark_submitted
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -88,6 +89,8 @@ def test_an_expert_answers_idea_style_on_a_phone_and_sees_feedback(
     answer = QuantityAnswer.objects.get(round=second, expert=expert)
     assert (answer.lowest, answer.best, answer.highest, answer.confidence) == (80, 150, 260, 75)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], "nothing wider than the phone"
+    violations = audit(page)
+    assert not violations, describe(violations)
     assert block.locator(f"#quantity-{question.pk}-lowest").bounding_box()["width"] > 200  # one column on a phone
 
     page.reload()

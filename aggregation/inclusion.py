@@ -7,12 +7,15 @@ means the same everywhere.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVar
 
-from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import CharField, Exists, F, Model, OuterRef, Q, QuerySet, Subquery
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce
 
 from elicitation.models import AnalysisPlan, ConsensusRule, Participation, Rating
+
+T = TypeVar("T", bound=Model)
 
 
 def counted_ratings(round_id: int) -> QuerySet[Rating]:
@@ -28,6 +31,11 @@ def counted_ratings(round_id: int) -> QuerySet[Rating]:
 
 def counted_ratings_of_rounds(round_ids: Sequence[int]) -> QuerySet[Rating]:
     """:func:`counted_ratings` of several rounds at once, each under its own rule (one lazy query)."""
+    return counted(Rating.objects.filter(round_id__in=list(round_ids)))
+
+
+def counted(answers: QuerySet[T]) -> QuerySet[T]:
+    """Keep the answers results count, of any model with a round and an expert (ratings, quantity answers)."""
     submitted = Participation.objects.filter(
         round_id=OuterRef("round_id"), expert_id=OuterRef("expert_id"), submitted_at__isnull=False
     )
@@ -37,8 +45,4 @@ def counted_ratings_of_rounds(round_ids: Sequence[int]) -> QuerySet[Rating]:
         F("round__consensus_rule__inclusion"),
         output_field=CharField(),
     )
-    return (
-        Rating.objects.filter(round_id__in=list(round_ids))
-        .alias(inclusion=inclusion)
-        .filter(Q(inclusion=ConsensusRule.Inclusion.ALL_SAVED) | Exists(submitted))
-    )
+    return answers.alias(inclusion=inclusion).filter(Q(inclusion=ConsensusRule.Inclusion.ALL_SAVED) | Exists(submitted))

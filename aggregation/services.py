@@ -26,6 +26,7 @@ from aggregation import ratings_reader, result_rows, runs
 from aggregation.code_version import code_version
 from aggregation.models import AggregationRun
 from aggregation.plan import PlanInForce, plan_in_force
+from aggregation.quantities import QuantityInputs, pool_inputs, quantity_inputs, quantity_rows_insert
 from analysis.compute import RoundResults, compute_with
 from analysis.settings import AnalysisSettings
 from analysis.verdicts import Thresholds
@@ -78,6 +79,7 @@ class RoundInputs:
     snapshot: runs.Snapshot
     recipe: dict[str, Any]
     plan: PlanInForce
+    quantities: QuantityInputs | None = None  # issue 19: the round's quantity answers (aggregation.quantities)
 
 
 def read_inputs(round_: Round) -> RoundInputs:
@@ -92,6 +94,7 @@ def read_inputs(round_: Round) -> RoundInputs:
         found = ratings_reader.read_rounds([round_.pk, *([earlier.pk] if earlier else [])], study_id=study.pk)
         snapshot, ratings = found[round_.pk].snapshot, found[round_.pk].ratings
         previous = found[earlier.pk].ratings if earlier else None
+        quantities = quantity_inputs(round_)  # issue 19: quantity answers, pooled as a separate step
         criteria = {pk: (code, kind) for pk, code, kind in study.criteria.values_list("id", "code", "kind")}
     kinds: dict[object, str] = {pk: kind for pk, (_code, kind) in criteria.items()}
     recipe = {
@@ -103,6 +106,7 @@ def read_inputs(round_: Round) -> RoundInputs:
         "kinds": sorted((int(str(key)), kind) for key, kind in kinds.items()),
         "previous_round": earlier.pk if earlier else None,
         "code_version": code_version(),
+        "quantities": quantities.digest(),
     }
     return RoundInputs(
         ratings=ratings,
@@ -112,6 +116,7 @@ def read_inputs(round_: Round) -> RoundInputs:
         snapshot=snapshot,
         recipe=recipe,
         plan=plan,
+        quantities=quantities,
     )
 
 
@@ -185,6 +190,10 @@ def _round_aggregate(*, round_id: int, run_id: int | None, trigger: str) -> Aggr
             return _skip(run, f"the inputs equal those of run {current.pk}")
         start = time.perf_counter()
         results = compute_inputs(round_, inputs)
+        # --- issue 19: pooling of quantity answers (aggregation.quantities), a step of its own ---
+        k = round_.study.min_group_size
+        pooled = pool_inputs(inputs.quantities, min_group_size=k) if inputs.quantities else None
+        # --- end of the quantity step ---
         timings["compute"] = time.perf_counter() - start
         pause_while_held(run.pk)
         start = time.perf_counter()
@@ -196,6 +205,8 @@ def _round_aggregate(*, round_id: int, run_id: int | None, trigger: str) -> Aggr
             else:
                 closed = False
                 _insert_rows(run, results)
+                if pooled is not None:  # issue 19: the quantity step's rows, in the run's transaction
+                    quantity_rows_insert(run, pooled)
                 run.status = AggregationRun.Status.DONE
                 run.finished_at = timezone.now()
                 run.error = ""

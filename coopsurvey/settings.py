@@ -45,6 +45,8 @@ INSTALLED_APPS = [
 ]
 # REST API, API tokens and exports (issue 6).
 INSTALLED_APPS += ["api", "exports"]
+# Quantity questions, IDEA and the classical model (issue 19).
+INSTALLED_APPS += ["quantities"]
 
 MIDDLEWARE = [
     "core.middleware.RequestSizeLimitMiddleware",

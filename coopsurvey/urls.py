@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("account/", include("api.urls_account")),
     path("studies/", include("exports.urls")),
+    path("", include("quantities.urls")),  # quantity questions (issue 19), before elicitation's /e/<token>/
     path("", include("elicitation.urls")),
     # Coordinator dashboard (issue 6).
     path("studies/", include("elicitation.dashboard.urls")),

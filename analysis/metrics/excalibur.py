@@ -60,7 +60,13 @@ class ExcaliburCase:
 
 
 class ExcaliburFormatError(ValueError):
-    """A case file that cannot be read; the message names the file and line."""
+    """A case file that cannot be read; the message names the file and line, the attributes also the column.
+
+    ``line`` and ``column`` count from 1; 0 means the whole file (or the whole line)."""
+
+    def __init__(self, message: str, *, file: str = "", line: int = 0, column: int = 0) -> None:
+        super().__init__(message)
+        self.file, self.line, self.column = file, line, column
 
 
 def decode_case_file(data: bytes) -> str:
@@ -82,10 +88,15 @@ def read_excalibur(dtt: str, rls: str) -> ExcaliburCase:
     questions = [""] * len(items)
     for line_number, number, item, value, question in _read_rls(rls):
         if not 1 <= number <= len(items):
-            raise ExcaliburFormatError(f".rls line {line_number}: item {number} is not in the .dtt")
+            raise ExcaliburFormatError(
+                f".rls line {line_number}: item {number} is not in the .dtt", file=".rls", line=line_number, column=1
+            )
         if item != items[number - 1]:
             raise ExcaliburFormatError(
-                f".rls line {line_number}: item {number} is {item!r} but {items[number - 1]!r} in the .dtt"
+                f".rls line {line_number}: item {number} is {item!r} but {items[number - 1]!r} in the .dtt",
+                file=".rls",
+                line=line_number,
+                column=1,
             )
         realizations[number - 1] = value
         questions[number - 1] = question
@@ -158,43 +169,56 @@ def _scale_columns(lines: list[tuple[int, str]], pattern: re.Pattern[str], start
     usual = Counter(column for columns in found for column in columns).most_common(1)
     for (line_number, _), columns in zip(lines, found, strict=True):
         if not columns:
-            raise ExcaliburFormatError(f"{name} line {line_number}: no scale ('uni' or 'log') after the item id")
+            message = f"{name} line {line_number}: no scale ('uni' or 'log') after the item id"
+            raise ExcaliburFormatError(message, file=name, line=line_number)
     return [usual[0][0] if usual[0][0] in columns else columns[0] for columns in found]
 
 
 def _read_dtt(text: str) -> tuple[list[float], list[str], list[str], list[Background], FloatArray]:
     lines = [(number, line) for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
     if not lines:
-        raise ExcaliburFormatError(".dtt: the file is empty")
+        raise ExcaliburFormatError(".dtt: the file is empty", file=".dtt")
     header = _HEADER.search(lines[0][1].strip())
     if not header:
-        raise ExcaliburFormatError(".dtt line 1: expected '* CLASS ASCII OUTPUT FILE. NQ= <n> QU= <percents>'")
+        message = ".dtt line 1: expected '* CLASS ASCII OUTPUT FILE. NQ= <n> QU= <percents>'"
+        raise ExcaliburFormatError(message, file=".dtt", line=lines[0][0], column=1)
     percents = [float(token) for token in header.group(2).split()]
     if len(percents) != int(header.group(1)):
-        raise ExcaliburFormatError(f".dtt line 1: NQ= {header.group(1)} but {len(percents)} quantile levels")
+        message = f".dtt line 1: NQ= {header.group(1)} but {len(percents)} quantile levels"
+        raise ExcaliburFormatError(message, file=".dtt", line=lines[0][0], column=lines[0][1].find("NQ=") + 1)
     body = lines[1:]
     experts: dict[int, str] = {}
     items: dict[int, tuple[str, Background]] = {}
     answers: dict[tuple[int, int], list[float]] = {}
     for (line_number, line), column in zip(body, _scale_columns(body, _DTT_SCALE, 19, ".dtt"), strict=True):
+        place = 1
         try:
-            expert_number, item_number = int(line[:5]), int(line[14:20])
+            expert_number = int(line[:5])
+            place = 15
+            item_number = int(line[14:20])
+            place = column + 4
             values = [float(token) for token in line[column + 3 :].split()[: len(percents)]]
         except ValueError as error:
-            raise ExcaliburFormatError(f".dtt line {line_number}: {error}") from error
+            message = f".dtt line {line_number}: {error}"
+            raise ExcaliburFormatError(message, file=".dtt", line=line_number, column=place) from error
         scale = line[column : column + 3].lower()
         if scale not in _SCALES or len(values) != len(percents):
-            raise ExcaliburFormatError(f".dtt line {line_number}: expected a scale and {len(percents)} values")
+            message = f".dtt line {line_number}: expected a scale and {len(percents)} values"
+            raise ExcaliburFormatError(message, file=".dtt", line=line_number, column=column + 1)
         expert, item = line[5:14].strip(), line[20:column].strip()
         if experts.setdefault(expert_number, expert) != expert:
             raise ExcaliburFormatError(
-                f".dtt line {line_number}: expert {expert_number} is also {experts[expert_number]!r}"
+                f".dtt line {line_number}: expert {expert_number} is also {experts[expert_number]!r}",
+                file=".dtt",
+                line=line_number,
+                column=6,
             )
         if items.setdefault(item_number, (item, _SCALES[scale]))[0] != item:
-            raise ExcaliburFormatError(f".dtt line {line_number}: item {item_number} is also {items[item_number][0]!r}")
+            message = f".dtt line {line_number}: item {item_number} is also {items[item_number][0]!r}"
+            raise ExcaliburFormatError(message, file=".dtt", line=line_number, column=21)
         answers[(expert_number, item_number)] = values
     if sorted(experts) != list(range(1, len(experts) + 1)) or sorted(items) != list(range(1, len(items) + 1)):
-        raise ExcaliburFormatError(".dtt: experts and items must be numbered 1, 2, ... without gaps")
+        raise ExcaliburFormatError(".dtt: experts and items must be numbered 1, 2, ... without gaps", file=".dtt")
     assessments = np.full((len(experts), len(items), len(percents)), np.nan)
     for (expert_number, item_number), values in answers.items():
         assessments[expert_number - 1, item_number - 1] = values
@@ -212,7 +236,7 @@ def _read_dtt(text: str) -> tuple[list[float], list[str], list[str], list[Backgr
 def _read_rls(text: str) -> list[tuple[int, int, str, float, str]]:
     lines = [(number, line) for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
     if not lines:
-        raise ExcaliburFormatError(".rls: the file is empty")
+        raise ExcaliburFormatError(".rls: the file is empty", file=".rls")
     rows = []
     for (line_number, line), column in zip(lines, _scale_columns(lines, _RLS_SCALE, 5, ".rls"), strict=True):
         before = line[:column].rstrip()
@@ -221,7 +245,9 @@ def _read_rls(text: str) -> list[tuple[int, int, str, float, str]]:
         try:
             number, value = int(number_text), float(value_text)
         except ValueError as error:
-            raise ExcaliburFormatError(f".rls line {line_number}: {error}") from error
+            place = len(before) - len(value_text) + 1 if number_text.strip().isdigit() else line.find(number_text) + 1
+            message = f".rls line {line_number}: {error}"
+            raise ExcaliburFormatError(message, file=".rls", line=line_number, column=place) from error
         value = float(_missing_to_nan(np.array([value]))[0])
         rows.append((line_number, number, item.strip(), value, line[column + 3 :].strip()))
     return rows

@@ -76,6 +76,7 @@ def route_values(*, study: Any, round_: Any, expert: Any, coordinator: Any) -> R
     from exports.models import ExportJob
 
     area, criterion = study.areas.earliest("order"), study.criteria.earliest("order")
+    question = _quantity_question(study, area)
     response = AreaResponse.objects.create(round=round_, expert=expert, area=area, rationale="Because.")
     token, _secret = api_token_create(user=coordinator, name="laptop")
     job = ExportJob.objects.create(
@@ -100,6 +101,9 @@ def route_values(*, study: Any, round_: Any, expert: Any, coordinator: Any) -> R
         "content_type_id": ContentType.objects.get_for_model(coordinator).pk,
         "app_label": "auth",
         "url": "no-such-page/",  # the admin's catch-all
+        "question_uuid": question.uuid,  # a quantity question (issue 19)
+        "kind": "dtt",  # an EXCALIBUR case file
+        "quantity_table": "pooled",  # a table of the quantity results
     }
     # API detail routes all call their key "uuid"; each names a different kind of object.
     per_route = {
@@ -116,3 +120,13 @@ def route_values(*, study: Any, round_: Any, expert: Any, coordinator: Any) -> R
         "api-v1:study-experts-import": study.uuid,
     }
     return RouteValues(values=values, per_route=per_route, response=response, job=job)
+
+
+def _quantity_question(study: Any, area: Any) -> Any:
+    """A seed quantity question of study A (issue 19), with the study's format."""
+    from quantities.models import QuantityFormat, QuantityQuestion
+
+    QuantityFormat.objects.get_or_create(study=study)
+    return QuantityQuestion.objects.create(
+        study=study, area=area, code="seed1", title="Papers in 2025", is_seed=True, lower_bound=0
+    )

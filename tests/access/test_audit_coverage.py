@@ -257,6 +257,51 @@ def _expert_autosave(w: World) -> Act:
     return lambda: client.post(url, {field: "7"}, HTTP_HX_REQUEST="true")
 
 
+def _quantity_question_data(w: World, code: str) -> dict[str, Any]:
+    area = w.study.areas.earliest("order").pk
+    return {
+        "area": area,
+        "code": code,
+        "title": "Inspectors",
+        "kind": "quantity",
+        "lower_bound": "0",
+        "scale": "uniform",
+    }
+
+
+def _expert_quantity_save(w: World) -> Act:
+    question = w.study.quantity_questions.get(code="seed1")
+    client, url = w.expert_client(), w.url("expert-quantity-save")
+    prefix = f"quantity-{question.pk}-"
+    data = {prefix + "lowest": "1", prefix + "best": "2", prefix + "highest": "3", prefix + "confidence": "80"}
+    return lambda: client.post(url, data)
+
+
+def _quantity_import(w: World) -> Act:
+    client, url = w.coordinator_client(), w.url("quantity-import")
+    dtt = "* CLASS ASCII OUTPUT FILE. NQ=   3   QU=   5  50  95\n"
+    dtt += "    1       A    1          item1 UNI  1.00000E+0000  2.00000E+0000  3.00000E+0000\n"
+    rls = "    1          item1  2.50000E+0000 UNI\n"
+    data = {
+        "round": w.round.pk,
+        "area": w.study.areas.earliest("order").pk,
+        "bloc": w.study.blocs[0],
+        "dtt": SimpleUploadedFile("case.dtt", dtt.encode()),
+        "rls": SimpleUploadedFile("case.rls", rls.encode()),
+    }
+    return lambda: client.post(url, data)
+
+
+def _quantity_export(w: World) -> Act:
+    client, url = w.coordinator_client(), w.url("quantity-export")
+    return lambda: client.get(url)
+
+
+def _quantity_results_csv(w: World) -> Act:
+    client, url = w.coordinator_client(), w.url("quantity-results-csv")
+    return lambda: client.get(url)
+
+
 def _expert_link(w: World) -> Act:
     url = reverse("expert-link", kwargs={"token": token_issue(expert=w.expert)})
     return lambda: Client().get(url)
@@ -492,6 +537,17 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("expert-language", "POST"): _expert_post("expert-language", lambda w: {"language": "zh-hans"}),
     ("expert-round-post", "POST"): _expert_post("expert-round-post", lambda w: {_item_field(w): "7"}),
     ("expert-autosave", "POST"): _expert_autosave,
+    # Quantity questions (issue 19).
+    ("quantity-format", "POST"): _coordinator_post(
+        "quantity-format", {"format": "quantiles", "quantiles": "10, 50, 90", "overshoot": "0.1"}
+    ),
+    ("quantity-create", "POST"): _coordinator_post("quantity-create", lambda w: _quantity_question_data(w, "q2")),
+    ("quantity-edit", "POST"): _coordinator_post("quantity-edit", lambda w: _quantity_question_data(w, "seed1")),
+    ("quantity-realization", "POST"): _coordinator_post("quantity-realization", {"realization": "12"}),
+    ("expert-quantity-save", "POST"): _expert_quantity_save,
+    ("quantity-import", "POST"): _quantity_import,
+    ("quantity-export", "GET"): _quantity_export,
+    ("quantity-results-csv", "GET"): _quantity_results_csv,
     ("expert-suggest", "POST"): _expert_post("expert-suggest", lambda w: {"text": "Chip registries"}),
     ("expert-link-request", "POST"): _link_request,
     ("api-token-list", "POST"): _token_list,
@@ -582,7 +638,7 @@ def stored_rows() -> dict[str, int]:
     return {
         model._meta.label: model._default_manager.count()
         for model in apps.get_models()
-        if model._meta.app_label in ("elicitation", "aggregation", "exports", "api", "auth")
+        if model._meta.app_label in ("elicitation", "aggregation", "exports", "api", "auth", "quantities")
     }
 
 

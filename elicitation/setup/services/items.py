@@ -9,7 +9,7 @@ While a round is open, the items it asks keep their wording; change them after i
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -67,8 +67,8 @@ def _text_errors(values: dict[str, Any], errors: dict[str, list[str]]) -> None:
         errors["order"] = [_("Use a whole number from 0 to %(n)d.") % {"n": MAX_ORDER}]
 
 
-def clean_translations(raw: Any) -> dict[str, dict[str, str]]:
-    """Translations as {language: {key: text}} for known languages and keys; empty texts dropped."""
+def clean_translations(raw: Any, *, keys: Collection[str] = TRANSLATED_KEYS) -> dict[str, dict[str, str]]:
+    """Translations as {language: {key: text}} for known languages and ``keys``; empty texts dropped."""
     if not raw:
         return {}
     if not isinstance(raw, dict):
@@ -76,7 +76,7 @@ def clean_translations(raw: Any) -> dict[str, dict[str, str]]:
     languages = {code for code, _name in settings.LANGUAGES}
     clean: dict[str, dict[str, str]] = {}
     for language, texts in raw.items():
-        if language not in languages or not isinstance(texts, dict) or not set(texts) <= TRANSLATED_KEYS:
+        if language not in languages or not isinstance(texts, dict) or not set(texts) <= set(keys):
             raise InvalidInput(_("Bad translations."), field_errors={"translations": [_("Bad translations.")]})
         kept = {key: str(text) for key, text in texts.items() if str(text or "").strip()}
         for key, text in kept.items():

@@ -7,7 +7,7 @@ means the same everywhere.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from django.db.models import CharField, Exists, F, Model, OuterRef, Q, QuerySet, Subquery
 from django.db.models.fields.json import KeyTextTransform
@@ -45,4 +45,5 @@ def counted(answers: QuerySet[T]) -> QuerySet[T]:
         F("round__consensus_rule__inclusion"),
         output_field=CharField(),
     )
-    return answers.alias(inclusion=inclusion).filter(Q(inclusion=ConsensusRule.Inclusion.ALL_SAVED) | Exists(submitted))
+    kept = answers.alias(inclusion=inclusion).filter(Q(inclusion=ConsensusRule.Inclusion.ALL_SAVED) | Exists(submitted))
+    return cast("QuerySet[T]", kept)

@@ -117,10 +117,11 @@ def _plain(column: pd.Series) -> list[Any]:
     values = column.tolist()
     if column.dtype.kind == "f":
         return [None if value != value else value for value in values]
-    return [_plain_value(value) for value in values]
+    return [plain_value(value) for value in values]
 
 
-def _plain_value(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
+    """A value as the database takes it: numpy scalars unwrapped, NaN as None."""
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and value != value:

@@ -435,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
         figures["read_s"], ratings = timed(lambda: services.load_ratings(round_id=round_.pk, study_id=study.pk))
         previous = services.load_ratings(round_id=round_rows[0].pk, study_id=study.pk) if args.previous_round else None
         kinds = dict(Criterion.objects.filter(study=study).values_list("id", "kind"))
-        options = {
+        options: dict[str, Any] = {
             "method": study.quantile_method,
             "rule": RuleParts.from_rule(round_.consensus_rule),
             "min_group_size": study.min_group_size,

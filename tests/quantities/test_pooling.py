@@ -79,7 +79,10 @@ def test_idea_answers_are_standardised_to_the_studys_quantiles_before_pooling():
                 float(rng.choice([60, 80, 90])),
             )
             answers.append(Answer(expert=i, question=j, lowest=low, best=mid, highest=high, confidence=conf))
-            lowest.append(low), best.append(mid), highest.append(high), confidence.append(conf)
+            lowest.append(low)
+            best.append(mid)
+            highest.append(high)
+            confidence.append(conf)
     pooled = pool_round(answers, questions, {}, quantiles=quantiles, idea=True, min_group_size=3)
     shape = (6, 4)
     values = standardise_idea(

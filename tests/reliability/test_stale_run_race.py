@@ -21,7 +21,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from aggregation import jobs, selectors, services
+from aggregation import jobs, result_rows, selectors, services
 from aggregation.models import AggregationRun
 from aggregation.tasks import aggregate_round
 from elicitation.expert.services.answers import AnswerInput, answers_save
@@ -49,7 +49,7 @@ def _status(run_id: int) -> str:
 
 
 def _plain(value: Any) -> Any:
-    value = services._clean(value)
+    value = result_rows.plain_value(value)
     return round(value, 9) if isinstance(value, float) and not math.isnan(value) else value
 
 

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from coopsurvey.ratelimit import LINK_WINDOW_SECONDS, client_address, rate_limited
+from coopsurvey.ratelimit import LINK_WINDOW_SECONDS, client_address, hit, too_many_attempts, used_up
 from elicitation.expert_form import (
     PostedAnswers,
     RoundForm,
@@ -33,16 +33,38 @@ from elicitation.views.expert_access import expert_context, expert_required, lin
 security_log = logging.getLogger("coopsurvey.security")
 
 
-@rate_limited(scope="link", limit=settings.LINK_RATE_LIMIT, window_seconds=LINK_WINDOW_SECONDS, methods=("GET",))
+def _link_opening_refused(address: str, secret: str) -> HttpResponse | None:
+    """429 past any of the three budgets of link openings, each per 5 minutes.
+
+    Refused openings per address have the small budget (``LINK_RATE_LIMIT``, shared with the API's
+    refused invitations): guessing stops there. Good openings are limited per link
+    (``LINK_OPENINGS_PER_LINK``) and only under a much higher ceiling per address
+    (``LINK_OPENINGS_PER_ADDRESS``), so a whole panel behind one institution's NAT gets in. Refused
+    and good openings are counted after the lookup; the ceiling counts every attempt.
+    """
+    window = LINK_WINDOW_SECONDS
+    if used_up(scope="link", key=address, limit=settings.LINK_RATE_LIMIT, window_seconds=window):
+        return too_many_attempts(scope="link", client=address, window_seconds=window)
+    if hit(scope="link_address", key=address, limit=settings.LINK_OPENINGS_PER_ADDRESS, window_seconds=window):
+        return too_many_attempts(scope="link_address", client=address, window_seconds=window)
+    if used_up(scope="link_each", key=secret, limit=settings.LINK_OPENINGS_PER_LINK, window_seconds=window):
+        return too_many_attempts(scope="link_each", client=address, window_seconds=window)
+    return None
+
+
 @require_GET
 def link_open(request: HttpRequest, token: str) -> HttpResponse:
     """Exchange a personal link for a session and move to a URL without the token."""
     # Recorded without the secret: who tried (the address) and when, for spotting guessing.
     address = client_address(request)
+    if refused := _link_opening_refused(address, token):
+        return refused
     found = expert_link_open(secret=token, client=address)
     if found is None:
+        hit(scope="link", key=address, limit=settings.LINK_RATE_LIMIT, window_seconds=LINK_WINDOW_SECONDS)
         security_log.warning("personal link refused client=%s", address)
         return link_invalid(request)
+    hit(scope="link_each", key=token, limit=settings.LINK_OPENINGS_PER_LINK, window_seconds=LINK_WINDOW_SECONDS)
     session_start(request, found)
     return no_referrer(redirect("expert-start"))
 

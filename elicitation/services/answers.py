@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from aggregation.jobs import request_aggregation
 from elicitation.models import AnswerRevision, AreaResponse, Expert, Participation, Rating, Round, RoundItem, Suggestion
 from elicitation.models.answers import RATIONALE_MAX_LENGTH, SUGGESTION_MAX_LENGTH
+from elicitation.selectors_rounds import earlier_rationales
 from elicitation.services.audit import audit
 from elicitation.services.errors import InvalidInput, RoundNotOpen
 from elicitation.services.locks import lock_open_round
@@ -377,6 +378,8 @@ def area_response_save(
             new_confidence = response.confidence
         if rationale is KEEP and response is not None:
             new_rationale = response.rationale
+        elif rationale is KEEP:  # the first answer for the area: the expert's reasons of the last round go on
+            new_rationale = earlier_rationales(expert=expert, round_=round_, area_id=area_id).get(area_id, "")
         confidence, rationale = new_confidence, new_rationale
         revisions: list[tuple[str, int | str | None, int | str | None]] = []
         if response is None or old_confidence != confidence:

@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from coopsurvey.ratelimit import LINK_WINDOW_SECONDS, client_address, hit, too_many_attempts, used_up
@@ -66,7 +67,8 @@ def link_open(request: HttpRequest, token: str) -> HttpResponse:
         return link_invalid(request)
     hit(scope="link_each", key=token, limit=settings.LINK_OPENINGS_PER_LINK, window_seconds=LINK_WINDOW_SECONDS)
     session_start(request, found)
-    return no_referrer(redirect("expert-start"))
+    # A returning expert (consent already given) goes straight back to the form.
+    return no_referrer(redirect("expert-round" if found.expert.consented_at else "expert-start"))
 
 
 def _open_round(expert: Expert) -> Round | None:
@@ -107,8 +109,10 @@ def _no_open_round(request: HttpRequest, expert: Expert, *, status: int = 200) -
     return render(request, "elicitation/expert/no_open_round.html", expert_context(expert), status=status)
 
 
-def _render_form(request: HttpRequest, form: RoundForm, *, status: int = 200, error: str = "") -> HttpResponse:
-    context = expert_context(form.expert, form=form, round=form.round, error=error)
+def _render_form(
+    request: HttpRequest, form: RoundForm, *, status: int = 200, error: str = "", first_missing: str = ""
+) -> HttpResponse:
+    context = expert_context(form.expert, form=form, round=form.round, error=error, first_missing=first_missing)
     context["round_message"] = (form.round.messages or {}).get(form.expert.language, "")
     return render(request, "elicitation/expert/round_form.html", context, status=status)
 
@@ -199,7 +203,16 @@ def round_post(request: HttpRequest, expert: Expert, round_uuid: str) -> HttpRes
         form = round_form(expert=expert, round_=round_)
         missing = {key.removeprefix("item.").replace(".", "-") for key in error.field_errors}
         _attach_errors(form, {f"r-{key}": [_("Please answer this item.")] for key in missing})
-        return _render_form(request, form, status=400, error=error.message)
+        unanswered = [row for row in form.rows if row.errors]  # in the form's order: the first is the link's
+        count = len(unanswered)
+        message = ngettext(
+            "%(count)d item still needs an answer (or “cannot judge”) before you can submit.",
+            "%(count)d items still need an answer (or “cannot judge”) before you can submit.",
+            count,
+        ) % {"count": count}
+        first = unanswered[0].dom_id if unanswered else ""
+        message = message if unanswered else error.message
+        return _render_form(request, form, status=400, error=message, first_missing=first)
     return redirect("expert-thanks")
 
 

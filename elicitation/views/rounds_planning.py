@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from elicitation.forms_rounds import AreaAddForm, AreaTextForm, ItemsForm
@@ -133,7 +134,8 @@ def round_plan(request: HttpRequest, study_uuid: UUID, round_uuid: UUID) -> Http
         return refused(request, study_obj, error, back=plan_url(round_))
     saved.study = study_obj
     messages.success(
-        request, _("Round %(number)s will ask %(count)s item(s).") % {"number": saved.number, "count": len(items)}
+        request, ngettext("Round %(number)s will ask %(count)s item.", "Round %(number)s will ask %(count)s items.", len(items))
+        % {"number": saved.number, "count": len(items)}
     )
     return see_detail(saved)
 

@@ -289,7 +289,7 @@ def test_map_labels_never_overlap_even_for_points_on_top_of_each_other():
     for point in points:  # every label is on the chart or in its key, whole
         assert point.label in named
     width, height = (float(n) for n in root.get("viewBox").split()[2:])
-    assert all(0 <= box[0] and box[2] <= width and box[3] <= height for box in boxes)
+    assert all(box[0] >= 0 and box[2] <= width and box[3] <= height for box in boxes)
 
 
 def test_line_chart_ticks_sit_at_round_numbers():
@@ -328,7 +328,7 @@ def test_legends_show_long_names_whole():
                 assert float(t.get("x")) + text_width(t.text) <= width
                 assert float(t.get("y")) <= height
     dots = group_dots(
-        [DotRow("B1", {name: 5.0 for name in names})], groups=names, chart_id="d", title="t", desc="d", x_label="x"
+        [DotRow("B1", dict.fromkeys(names, 5.0))], groups=names, chart_id="d", title="t", desc="d", x_label="x"
     )
     legend = [t.text for g in _parse(dots).iter(f"{SVG}g") if g.get("class") == "legend" for t in g.iter(f"{SVG}text")]
     assert legend == names
@@ -348,10 +348,8 @@ def test_group_dots_show_blocs_with_equal_medians_side_by_side():
     centres = {}
     for group in _parse(svg).iter(f"{SVG}g"):
         if group.get("class") == "dot":
-            shape = next(iter(group.iter()), None)
-            marker = [element for element in group if not element.tag.endswith("title")][0]
+            marker = next(element for element in group if not element.tag.endswith("title"))
             centres[group.get("data-group")] = _centre(marker)
-            assert shape is not None
     us, china = centres["United States"], centres["China"]
     assert us[0] == china[0]  # the same median, the same x
     assert abs(us[1] - china[1]) >= 8  # but not on top of each other

@@ -133,10 +133,9 @@ def round_plan(request: HttpRequest, study_uuid: UUID, round_uuid: UUID) -> Http
     except ServiceError as error:
         return refused(request, study_obj, error, back=plan_url(round_))
     saved.study = study_obj
-    messages.success(
-        request, ngettext("Round %(number)s will ask %(count)s item.", "Round %(number)s will ask %(count)s items.", len(items))
-        % {"number": saved.number, "count": len(items)}
-    )
+    count = len(items)
+    asked = ngettext("Round %(number)s will ask %(count)s item.", "Round %(number)s will ask %(count)s items.", count)
+    messages.success(request, asked % {"number": saved.number, "count": count})
     return see_detail(saved)
 
 

@@ -7,6 +7,8 @@ unanswered says so with a count and a link that brings the first of them into vi
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.utils import timezone
 
@@ -23,7 +25,12 @@ OTHER = "Labs already exchange red-team findings informally."
 def test_a_returning_expert_finds_the_form_ready_and_the_missing_items_named(browser, live_server):
     from playwright.sync_api import expect
 
-    study = make_study(title="Phone study", min_group_size=3, feedback_timing=Study.FeedbackTiming.BEFORE)
+    study = make_study(
+        title="Phone study",
+        min_group_size=3,
+        feedback_timing=Study.FeedbackTiming.BEFORE,
+        blocs=["United States", "China"],  # the breakdown by bloc is shown
+    )
     experts = make_experts(study, 6)
     first = make_round(study, status=Round.Status.CLOSED)
     rate_everything(first)
@@ -52,6 +59,8 @@ def test_a_returning_expert_finds_the_form_ready_and_the_missing_items_named(bro
     expect(page.locator(f"#rationale-{area.pk}-carried")).to_contain_text("Your reasons from round 1, carried over")
     expect(page.get_by_text(OTHER)).to_be_visible()  # the panel's reasons, not folded away
     assert page.locator(f"#rationales-{area.pk} details").count() == 0
+    assert page.locator("table.blocs").count() > 0
+    assert broken_headers(page) == [], "bloc table headers broken inside a word"
     box.fill(OWN + " And a shared incident registry.")
 
     page.get_by_role("button", name="Submit my answers").click()
@@ -89,3 +98,24 @@ def test_the_suggestion_box_comes_before_the_submit_button(browser, live_server)
     assert submit is not None
     assert suggestion["y"] < submit["y"]
     context.close()
+
+
+BROKEN_WORDS = """() => {
+  const broken = [];
+  for (const th of document.querySelectorAll("table.blocs thead th")) {
+    const text = th.firstChild;
+    if (!text || text.nodeType !== Node.TEXT_NODE) continue;
+    for (const match of text.textContent.matchAll(/\\S+/g)) {
+      const range = document.createRange();
+      range.setStart(text, match.index);
+      range.setEnd(text, match.index + match[0].length);
+      if (range.getClientRects().length > 1) broken.push(match[0]);
+    }
+  }
+  return broken;
+}"""
+
+
+def broken_headers(page: Any) -> list[str]:
+    """The words of the bloc tables' headers that the browser broke across lines."""
+    return page.evaluate(BROKEN_WORDS)

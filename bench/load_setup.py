@@ -96,6 +96,7 @@ def server_env(*, database_url: str, redis_url: str) -> dict[str, str]:
         "EMAIL_URL": "locmem://",
         "STATIC_FROM_SOURCE": "1",
         "LINK_RATE_LIMIT": BENCH_LINK_RATE_LIMIT,
+        "LINK_OPENINGS_PER_ADDRESS": BENCH_LINK_RATE_LIMIT,
         "PYTHONUNBUFFERED": "1",
     }
     return env

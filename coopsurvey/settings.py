@@ -166,6 +166,7 @@ LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+FORMAT_MODULE_PATH = ["coopsurvey.formats"]  # one date style per language, 24-hour times
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
@@ -196,9 +197,11 @@ MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 10 * 1024 * 1024, minimum=1024)
 LOGIN_RATE_LIMIT = env_int(
     "LOGIN_RATE_LIMIT", 10, minimum=1
 )  # failed or not, per client and 5 minutes (site and admin)
-LINK_RATE_LIMIT = env_int(
-    "LINK_RATE_LIMIT", 30, minimum=1
-)  # link openings and refused API invitations, per client and 5 minutes
+# Per 5 minutes: refused link openings and API invitations per client address (guessing stops here);
+# openings of one link; and all openings per client address, high so a panel behind one NAT gets in.
+LINK_RATE_LIMIT = env_int("LINK_RATE_LIMIT", 30, minimum=1)
+LINK_OPENINGS_PER_LINK = env_int("LINK_OPENINGS_PER_LINK", 10, minimum=1)
+LINK_OPENINGS_PER_ADDRESS = env_int("LINK_OPENINGS_PER_ADDRESS", 1000, minimum=1)
 # "Request a new link" form: per client per hour, and (silently) per email address per hour.
 LINK_REQUEST_RATE_LIMIT = env_int("LINK_REQUEST_RATE_LIMIT", 10, minimum=1)
 LINK_REQUEST_PER_ADDRESS = env_int("LINK_REQUEST_PER_ADDRESS", 3, minimum=1)

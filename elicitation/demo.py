@@ -1,8 +1,11 @@
-"""The demo study: the AI-safety template, a simulated panel of 30 and two finished rounds.
+"""The demo study: the AI-safety template, a simulated panel of 30, two finished rounds and a draft third.
 
 Ratings are simulated with a seeded random generator so every run gives the same
 study: round 1 is spread out, round 2 converges toward the panel's view, a few
 experts answer "cannot judge", and a few leave rationales (some in Chinese).
+Between the rounds the coordinator rewords one area in both languages and drops one
+item; both rounds are aggregated as they load, and round 3 is planned as a
+coordinator would: the items that reached consensus in round 2 are not asked again.
 Running it again leaves an existing demo study alone.
 """
 
@@ -31,6 +34,12 @@ from elicitation.models import (
     Suggestion,
 )
 from elicitation.models.panel import email_key
+from elicitation.rounds.services.planning import (
+    area_reword,
+    items_reached_consensus,
+    preselect_continuing_items,
+    round_plan_next,
+)
 from elicitation.setup.services.plan import plan_freeze
 from elicitation.setup.services.studies import study_create
 
@@ -95,6 +104,22 @@ SUGGESTIONS = [
     (18, "Interpretability research on open-weight models"),
 ]
 OFF_TOPIC = "Contact me at my personal address to discuss consulting work."
+# Between rounds 1 and 2 the coordinator rewords one area in both languages and drops one item.
+REWORDED = {
+    "code": "infrastructure",
+    "title": "Shared safety infrastructure",
+    "description": (
+        "Jointly building and running the tools that safety work relies on, such as testing platforms, "
+        "logging and identification of AI agents, and provenance tracing for models and content. "
+        "Reworded after round 1: several experts read “infrastructure” as data centres."
+    ),
+    "zh-hans": {
+        "title": "共同的安全基础设施",
+        "description": "共同建设和运行安全工作所依赖的工具，例如测试平台、人工智能智能体的日志记录与身份识别，"
+        "以及模型和内容的来源追溯。第一轮后改写：多位专家把“基础设施”理解为数据中心。",
+    },
+}
+DROPPED = ("evaluation-science", "B2")  # (area code, criterion code): asked in round 1 only
 
 
 @dataclass
@@ -123,12 +148,17 @@ def load_demo() -> DemoResult:
     existing = find_demo_study(user)
     if existing is not None:
         return DemoResult(study=existing, created=False, username=DEMO_USERNAME, password=DEMO_PASSWORD)
+    from aggregation.models import AggregationRun
+    from aggregation.services import round_aggregate
+
     with transaction.atomic():
         study = _build(user)
-    from aggregation.jobs import request_aggregation
-
-    for round_id in study.rounds.filter(status=Round.Status.CLOSED).values_list("pk", flat=True):
-        request_aggregation(round_id=round_id, immediate=True)
+    closed = list(study.rounds.filter(status=Round.Status.CLOSED).order_by("number"))
+    for round_ in closed:  # here and now, not queued: round 3 is planned from round 2's results
+        round_aggregate(round_id=round_.pk, trigger=AggregationRun.Trigger.CLOSE)
+    last = closed[-1]
+    continuing = preselect_continuing_items(last, items_reached_consensus(last)) - _dropped_items(study)
+    round_plan_next(closed_round=last, items=continuing, user=user)
     return DemoResult(study=study, created=True, username=DEMO_USERNAME, password=DEMO_PASSWORD)
 
 
@@ -141,27 +171,48 @@ def _build(user: User) -> Study:
     experts = _panel(study)
     rule = study.current_rule()
     plan_freeze(study=study, user=user, at=now - timedelta(days=42))  # as round 1 opening would
-    rounds = []
-    for number, (opened, closed) in enumerate([(42, 30), (24, 12)], start=1):
-        rounds.append(
-            Round.objects.create(
-                study=study,
-                number=number,
-                status=Round.Status.CLOSED,
-                opened_at=now - timedelta(days=opened),
-                deadline=now - timedelta(days=closed),
-                closed_at=now - timedelta(days=closed),
-                consensus_rule=rule,
-            )
-        )
-    draft = Round.objects.create(study=study, number=3, status=Round.Status.DRAFT, consensus_rule=rule)
     areas = list(study.areas.filter(is_active=True))
     criteria = list(study.criteria.filter(is_active=True))
-    for round_ in [*rounds, draft]:
-        RoundItem.objects.bulk_create(RoundItem(round=round_, area=a, criterion=c) for a in areas for c in criteria)
+    every_item = {(a.code, c.code) for a in areas for c in criteria}
+    rounds = []
+    for number, (opened, closed) in enumerate([(42, 30), (24, 12)], start=1):
+        if number == 2:  # the rewording is recorded for the round that first shows it
+            _reword(study, user)
+        round_ = Round.objects.create(
+            study=study,
+            number=number,
+            status=Round.Status.CLOSED,
+            opened_at=now - timedelta(days=opened),
+            deadline=now - timedelta(days=closed),
+            closed_at=now - timedelta(days=closed),
+            consensus_rule=rule,
+        )
+        asked = every_item if number == 1 else every_item - {DROPPED}
+        RoundItem.objects.bulk_create(
+            RoundItem(round=round_, area=a, criterion=c) for a in areas for c in criteria if (a.code, c.code) in asked
+        )
+        rounds.append(round_)
     _simulate(rounds, experts, areas, criteria)
     _extras(rounds[0], experts, user)
     return study
+
+
+def _dropped_items(study: Study) -> set[tuple[int, int]]:
+    """The dropped item as (area id, criterion id): dropped for good, not offered again in round 3."""
+    area, criterion = DROPPED
+    pairs = RoundItem.objects.filter(round__study=study, area__code=area, criterion__code=criterion)
+    return set(pairs.values_list("area_id", "criterion_id").distinct())
+
+
+def _reword(study: Study, user: User) -> None:
+    area = study.areas.get(code=REWORDED["code"])
+    area_reword(
+        area=area,
+        user=user,
+        title=str(REWORDED["title"]),
+        description=str(REWORDED["description"]),
+        translations={"zh-hans": dict(REWORDED["zh-hans"])},  # type: ignore[arg-type]
+    )
 
 
 def _panel(study: Study) -> list[Expert]:
@@ -242,6 +293,8 @@ def _simulate(rounds: list[Round], experts: list[Expert], areas: list[Area], cri
             lean = BLOC_RISK_LEAN.get(expert.bloc, 0.0)
             for area in areas:
                 for criterion in criteria:
+                    if round_index > 0 and (area.code, criterion.code) == DROPPED:
+                        continue
                     by_bloc = BLOC_CENTRES.get((area.code, criterion.code), {})
                     centre = by_bloc.get(expert.bloc, CENTRES[area.code][criterion.code])
                     centre += lean if criterion.kind == "risk" and not by_bloc else 0.0

@@ -31,6 +31,7 @@ class DownloadForm(_RoundsMixin):
 
 
 class JobForm(_RoundsMixin):
-    format = forms.ChoiceField(label=_("Format"), choices=ExportJob.Format.choices)
-    table = forms.ChoiceField(label=_("Table"), choices=ExportJob.Table.choices)
+    # The defaults must be a combination the service accepts: every table holds only in a workbook or bundle.
+    format = forms.ChoiceField(label=_("Format"), choices=ExportJob.Format.choices, initial=ExportJob.Format.XLSX)
+    table = forms.ChoiceField(label=_("Table"), choices=ExportJob.Table.choices, initial=ExportJob.Table.ALL)
     bom = forms.BooleanField(label=_("Add a byte order mark to CSV files"), required=False)

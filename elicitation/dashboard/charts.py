@@ -7,12 +7,21 @@ text (any script, any markup) can never become markup.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
 from aggregation.numbers import number_text
+from elicitation.dashboard.chart_layout import (
+    LEGEND_ROW_HEIGHT,
+    Box,
+    legend_positions,
+    legend_rows,
+    nice_ticks,
+    place_labels,
+    side_by_side,
+    text_width,
+)
 
 # Verdict colours chosen to stay distinguishable for the common colour-vision deficiencies
 # (Okabe–Ito palette) and each point also carries a shape, so colour is never the only cue.
@@ -25,10 +34,8 @@ VERDICT_STYLE = {
 SERIES_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#7F6000")
 # Each line also gets its own dash pattern, so series stay apart without colour (and in greyscale print).
 SERIES_DASHES = ("", "8 4", "2 3", "8 3 2 3", "12 4", "4 4", "1 2", "12 3 3 3")
-LEGEND_ITEM_WIDTH = 150
 # A white outline under each point label keeps it legible where it crosses whiskers, arrows or grid lines.
 LABEL_HALO = ' fill="#1b1f24" stroke="#ffffff" stroke-width="3" stroke-linejoin="round" paint-order="stroke"'
-LEGEND_ROW_HEIGHT = 18
 
 
 @dataclass(frozen=True)
@@ -51,11 +58,6 @@ class Series:
 
     label: str
     values: Sequence[float | None]
-
-
-def text_width(text: str, font_size: float = 12) -> float:
-    """A generous estimate of a label's width: wide (CJK) characters count double."""
-    return sum(font_size * (1.0 if unicodedata.east_asian_width(ch) in "WF" else 0.6) for ch in text)
 
 
 def _num(value: float) -> str:
@@ -170,6 +172,12 @@ def benefit_risk_map(
     parts.append("</g>")
     if previous:
         parts += _movements(frame, points, previous, chart_id)
+    spots = [(frame.x(point.benefit), frame.y(point.risk), point.label) for point in points]
+    markers = [Box(x - 7, y - 7, x + 7, y + 7) for x, y, _label in spots]
+    bounds = Box(frame.left, frame.top - 8, width - 4, frame.y(scale[0]))
+    labels = place_labels(spots, bounds=bounds, avoid=markers)
+    keyed = [index for index, spot in enumerate(labels) if spot is None]
+    numbers = _key_numbers(spots, keyed, bounds=bounds, avoid=markers + [s.box for s in labels if s is not None])
     for index, point in enumerate(points):
         colour, shape = VERDICT_STYLE.get(point.verdict, VERDICT_STYLE["no_consensus_yet"])
         x, y = frame.x(point.benefit), frame.y(point.risk)
@@ -179,16 +187,68 @@ def benefit_risk_map(
         parts.append(_line(frame.x(point.benefit_q1), y, frame.x(point.benefit_q3), y, whisker))
         parts.append(_line(x, frame.y(point.risk_q1), x, frame.y(point.risk_q3), whisker))
         parts.append(_marker(shape, x, y, colour))
-        # Alternate label offsets so neighbouring points' labels collide less often; a label that would
-        # run past the right edge goes on the point's left instead.
-        dy = -10 if index % 2 == 0 else 18
-        if x + 8 + text_width(point.label) > width - 4:
-            parts.append(_text(x - 8, y + dy, point.label, anchor="end", extra=LABEL_HALO))
-        else:
-            parts.append(_text(x + 8, y + dy, point.label, extra=LABEL_HALO))
+        spot = labels[index]
+        if spot is not None:
+            parts.append(_text(spot.x, spot.y, point.label, anchor=spot.anchor, extra=LABEL_HALO))
+        elif index in numbers:  # no free spot beside the point: its number here, its label in the key
+            number = numbers[index]
+            parts.append(_text(number.x, number.y, number.text, anchor=number.anchor, extra=LABEL_HALO + " " + BOLD))
         parts.append("</g>")
+    parts += _map_key([points[index].label for index in keyed], top=height + 4, left=frame.left)
     parts.append("</svg>")
-    return "".join(parts)
+    svg = "".join(parts)
+    if keyed:  # the key adds rows under the plot
+        grown = height + 8 + len(keyed) * LEGEND_ROW_HEIGHT
+        svg = svg.replace(f'viewBox="0 0 {width} {height}"', f'viewBox="0 0 {width} {grown}"', 1)
+        svg = svg.replace(f'<rect width="{width}" height="{height}"', f'<rect width="{width}" height="{grown}"', 1)
+    return svg
+
+
+BOLD = 'font-weight="700"'
+
+
+@dataclass(frozen=True)
+class _KeyNumber:
+    text: str
+    x: float
+    y: float
+    anchor: str
+
+
+def _key_numbers(
+    spots: Sequence[tuple[float, float, str]], keyed: Sequence[int], *, bounds: Box, avoid: Sequence[Box]
+) -> dict[int, _KeyNumber]:
+    """The numbers of the points named in the key; points on top of each other share one ("1, 2")."""
+    clusters: list[list[int]] = []
+    for index in keyed:
+        x, y, _label = spots[index]
+        near = next((c for c in clusters if abs(spots[c[0]][0] - x) < 10 and abs(spots[c[0]][1] - y) < 10), None)
+        if near is None:
+            clusters.append([index])
+        else:
+            near.append(index)
+    texts = [", ".join(str(keyed.index(i) + 1) for i in cluster) for cluster in clusters]
+    places = place_labels(
+        [(*spots[c[0]][:2], text) for c, text in zip(clusters, texts, strict=True)], bounds=bounds, avoid=avoid
+    )
+    numbers = {}
+    for cluster, text, place in zip(clusters, texts, places, strict=True):
+        x, y, _label = spots[cluster[0]]
+        numbers[cluster[0]] = (
+            _KeyNumber(text, place.x, place.y, place.anchor) if place else _KeyNumber(text, x + 9, y - 8, "start")
+        )
+    return numbers
+
+
+def _map_key(labels: Sequence[str], *, top: float, left: float) -> list[str]:
+    """The labels that found no free spot beside their point, numbered as on the chart."""
+    if not labels:
+        return []
+    parts = ['<g class="map-key" fill="#1b1f24">']
+    for number, label in enumerate(labels, start=1):
+        parts.append(_text(left, top + number * LEGEND_ROW_HEIGHT, f"{number} {label}"))
+    parts.append("</g>")
+    return parts
 
 
 def _movements(
@@ -223,26 +283,22 @@ def _movements(
 
 def _legend(series: Sequence[Series], *, top: float, left: float, width: int) -> list[str]:
     """Line samples with their labels, in rows under the plot."""
-    per_row = max(1, int((width - left) // LEGEND_ITEM_WIDTH))
+    positions = legend_positions([line.label for line in series], left=left, width=width)
     parts = ['<g class="legend" fill="#1b1f24">']
-    for number, line in enumerate(series):
+    for number, (line, (x, row)) in enumerate(zip(series, positions, strict=True)):
         colour = SERIES_COLOURS[number % len(SERIES_COLOURS)]
         dash = SERIES_DASHES[number % len(SERIES_DASHES)]
-        x = left + (number % per_row) * LEGEND_ITEM_WIDTH
-        y = top + (number // per_row) * LEGEND_ROW_HEIGHT
+        y = top + row * LEGEND_ROW_HEIGHT
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
         parts.append(_line(x, y - 4, x + 24, y - 4, f' stroke="{colour}" stroke-width="2"{dash_attr}'))
-        label = line.label if len(line.label) <= 18 else line.label[:17] + "…"
-        parts.append(_text(x + 30, y, label))
+        parts.append(_text(x + 30, y, line.label))  # whole: the legend makes room, never cuts
     parts.append("</g>")
     return parts
 
 
-def legend_height(count: int, *, width: int = 640, left: int = 56) -> int:
-    if count == 0:
-        return 0
-    per_row = max(1, (width - left) // LEGEND_ITEM_WIDTH)
-    return 8 + -(-count // per_row) * LEGEND_ROW_HEIGHT
+def legend_height(labels: Sequence[str], *, width: int = 640, left: int = 56) -> int:
+    rows = legend_rows(labels, left=left, width=width)
+    return 8 + rows * LEGEND_ROW_HEIGHT if rows else 0
 
 
 def line_chart(
@@ -265,11 +321,12 @@ def line_chart(
         high = max(values, default=1.0)
         y_range = (min(0.0, low), high if high > low else low + 1)
     count = max(len(x_labels), 1)
+    y_ticks = nice_ticks(*y_range)  # round numbers: the axis runs from the first tick to the last
+    y_range = (y_ticks[0], y_ticks[-1])
     frame = _Frame(width=width, height=height, x_range=(0, max(count - 1, 1)), y_range=y_range)
-    step = (y_range[1] - y_range[0]) / 4
-    y_ticks = [y_range[0] + step * i for i in range(5)]
     # The legend sits under the plot, so the plot's coordinates do not depend on how many lines there are.
-    parts = _open_svg(chart_id, width, height + legend_height(len(series), width=width), title, desc)
+    labels = [line.label for line in series]
+    parts = _open_svg(chart_id, width, height + legend_height(labels, width=width), title, desc)
     parts += _axes(frame, x_ticks=[], y_ticks=y_ticks, x_label=x_label, y_label=y_label)
     if series:
         parts += _legend(series, top=height + 12, left=frame.left, width=width)
@@ -335,7 +392,7 @@ def group_dots(
     """
     plot_height = max(len(rows), 1) * DOT_ROW_HEIGHT
     top, axis_gap = 8, 44
-    height = top + plot_height + axis_gap + legend_height(len(groups), width=width, left=label_width)
+    height = top + plot_height + axis_gap + legend_height(groups, width=width, left=label_width)
     left, right = label_width, width - 16
 
     def x(value: float) -> float:
@@ -365,19 +422,20 @@ def group_dots(
         if len(shown) > 1:
             low, high = min(v for _, v in shown), max(v for _, v in shown)
             parts.append(_line(x(low), y, x(high), y, ' stroke="#8a939c" stroke-width="4" stroke-linecap="round"'))
-        for name, value in shown:
+        # Groups with the same (or nearly the same) median are fanned out around the line, not hidden.
+        offsets = side_by_side([v for _, v in shown], pixels=[x(v) for _, v in shown], apart=10, step=8)
+        for (name, value), offset in zip(shown, offsets, strict=True):
             colour, shape = style[name]
             parts.append(f'<g class="dot" data-group="{escape(name)}">')
             parts.append(f"<title>{escape(name)}: {_num(value)}</title>")
-            parts.append(_marker(shape, x(value), y, colour, r=5))
+            parts.append(_marker(shape, x(value), y + offset, colour, r=4 if len(shown) > 3 else 5))
             parts.append("</g>")
         parts.append("</g>")
-    per_row = max(1, int((width - label_width) // LEGEND_ITEM_WIDTH))
+    positions = legend_positions(groups, left=label_width, width=width)
     parts.append('<g class="legend" fill="#1b1f24">')
-    for number, name in enumerate(groups):
+    for name, (lx, legend_row) in zip(groups, positions, strict=True):
         colour, shape = style[name]
-        lx = label_width + (number % per_row) * LEGEND_ITEM_WIDTH
-        ly = axis_y + axis_gap + 12 + (number // per_row) * LEGEND_ROW_HEIGHT
+        ly = axis_y + axis_gap + 12 + legend_row * LEGEND_ROW_HEIGHT
         parts.append(_marker(shape, lx + 6, ly - 4, colour, r=5))
         parts.append(_text(lx + 18, ly, name))
     parts.append("</g></svg>")

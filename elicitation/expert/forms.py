@@ -21,7 +21,7 @@ from elicitation.expert.selectors import (
 from elicitation.expert.services.answers import CONFIDENCE_MAX, CONFIDENCE_MIN, KEEP, AnswerInput, Keep
 from elicitation.models import AreaResponse, AreaRevision, Expert, Participation, Rating, Round, RoundItem, Suggestion
 from elicitation.models.answers import RATIONALE_MAX_LENGTH, SUGGESTION_MAX_LENGTH
-from elicitation.rounds.selectors import area_revisions_for_round
+from elicitation.rounds.selectors import area_revisions_for_round, earlier_rationales
 
 CANNOT_JUDGE_VALUE = "cj"
 _RATING_FIELD = re.compile(r"^r-(\d{1,18})-(\d{1,18})$")
@@ -72,6 +72,7 @@ class AreaCard:
     items: list[ItemRow] = field(default_factory=list)
     confidence: int | None = None
     rationale: str = ""
+    rationale_carried: int | None = None  # the round the rationale was carried over from, not yet saved here
     rationales: list[PanelRationale] = field(default_factory=list)
     rationales_suppressed: bool = False
     show_rationales: bool = False  # "after own" timing: once every criterion of the area is rated
@@ -133,6 +134,7 @@ def round_form(*, expert: Expert, round_: Round) -> RoundForm:
     ratings = {(r.area_id, r.criterion_id): r for r in Rating.objects.filter(round=round_, expert=expert).order_by()}
     responses = {r.area_id: r for r in AreaResponse.objects.filter(round=round_, expert=expert).order_by()}
     participation = Participation.objects.filter(round=round_, expert=expert).first()
+    carried = earlier_rationales(expert=expert, round_=round_)
     suggestions: list[Suggestion] = []
     if round_.number == 1 and round_.study.suggestions_enabled:
         suggestions = list(Suggestion.objects.filter(round=round_, expert=expert))
@@ -155,7 +157,8 @@ def round_form(*, expert: Expert, round_: Round) -> RoundForm:
                 description=text["description"],
                 revision=previous.get(item.area_id),
                 confidence=response.confidence if response else None,
-                rationale=response.rationale if response else "",
+                rationale=response.rationale if response else carried.get(item.area_id, ""),
+                rationale_carried=round_.number - 1 if response is None and item.area_id in carried else None,
                 rationales=feedback.rationales.get(item.area_id, []),
                 rationales_suppressed=item.area_id in feedback.rationales_suppressed,
             )

@@ -13,6 +13,7 @@ from elicitation.models import (
     AreaResponse,
     AreaRevision,
     Criterion,
+    Expert,
     Participation,
     Round,
     Study,
@@ -180,3 +181,16 @@ def areas_as_asked(areas: QuerySet[Area], round_number: int) -> list[Area]:
             area.translations = area.asked_translations
         result.append(area)
     return result
+
+
+def earlier_rationales(*, expert: Expert, round_: Round, area_id: int | None = None) -> dict[int, str]:
+    """The expert's own reasons of the round before ``round_``, per area: carried over into this one.
+
+    No query in round 1. With ``area_id``, that area's only.
+    """
+    if round_.number <= 1:
+        return {}
+    rows = AreaResponse.objects.filter(expert=expert, round__study_id=round_.study_id, round__number=round_.number - 1)
+    if area_id is not None:
+        rows = rows.filter(area_id=area_id)
+    return dict(rows.exclude(rationale="").values_list("area_id", "rationale"))

@@ -350,6 +350,14 @@ class LocalizedItemForm(forms.ModelForm):
         return data
 
 
+def leave_order_empty(form: forms.ModelForm) -> None:
+    """A new item's order is left empty (the service puts it after the last); the model's 0 put it first."""
+    form.fields["order"].required = False
+    form.fields["order"].help_text = _("Leave empty to put it after the last one.")
+    if form.instance.pk is None:
+        form.fields["order"].initial = None
+
+
 class AreaForm(LocalizedItemForm):
     class Meta:
         model = Area
@@ -358,7 +366,7 @@ class AreaForm(LocalizedItemForm):
 
     def __init__(self, *args: Any, study: Study, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["order"].required = False
+        leave_order_empty(self)
         self.translation_names = _translation_fields(
             self,
             study,
@@ -388,7 +396,7 @@ class CriterionForm(LocalizedItemForm):
 
     def __init__(self, *args: Any, study: Study, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["order"].required = False
+        leave_order_empty(self)
         self.translation_names = _translation_fields(
             self,
             study,

@@ -56,7 +56,7 @@ def test_welcome_form_feedback_and_thanks_have_no_serious_violations(live_server
         f"() => document.querySelector('#progress').textContent.includes('{total}')"
         " && !document.querySelector('.htmx-request')"
     )
-    page.locator("#round-form button[type=submit]").last.click()
+    page.locator("button[type=submit][form=round-form]").last.click()  # the buttons follow the suggestion box
     page.wait_for_load_state()
     _assert_accessible(page, f"after submitting ({page.url})")
     assert console_log.errors == []

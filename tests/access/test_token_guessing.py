@@ -22,7 +22,7 @@ from core import ratelimit
 from elicitation.models import AuditEvent, InvitationToken, RefusedAttempts, Round
 from elicitation.models.panel import hash_token
 from elicitation.setup.services.tokens import token_find, token_issue
-from tests.factories import make_round
+from tests.factories import make_experts, make_round
 
 pytestmark = pytest.mark.django_db
 
@@ -124,3 +124,47 @@ def test_refused_guesses_in_a_new_window_start_a_new_row(study_a, monkeypatch):
     rows = RefusedAttempts.objects.order_by("window_start")
     assert [row.count for row in rows] == [3, 1]
     assert (rows[1].window_start - rows[0].window_start).total_seconds() == 3600
+
+
+def test_a_panel_of_sixty_behind_one_address_opens_its_links(study_a, monkeypatch):
+    """The issue's case: 60 experts of one institution behind NAT, each opening their link twice."""
+    monkeypatch.setattr(ratelimit.time, "time", lambda: 1_800_000_000.0)
+    experts = make_experts(study_a, 60)
+    links = [token_issue(expert=expert) for expert in experts]
+    statuses: dict[int, int] = {}
+    for link in links * 2:
+        status = Client(REMOTE_ADDR="192.0.2.10").get(f"/e/{link}/").status_code
+        statuses[status] = statuses.get(status, 0) + 1
+    assert statuses == {302: 120}
+
+
+def test_one_link_opened_over_and_over_is_limited_on_its_own(study_a, monkeypatch):
+    monkeypatch.setattr(ratelimit.time, "time", lambda: 1_800_000_000.0)
+    link = token_issue(expert=study_a.experts.earliest("number"))
+    statuses = [
+        Client(REMOTE_ADDR=f"192.0.2.{n}").get(f"/e/{link}/").status_code
+        for n in range(settings.LINK_OPENINGS_PER_LINK + 2)
+    ]
+    assert statuses == [302] * settings.LINK_OPENINGS_PER_LINK + [429, 429]
+    other = token_issue(expert=study_a.experts.latest("number"))
+    assert Client(REMOTE_ADDR="192.0.2.1").get(f"/e/{other}/").status_code == 302  # that link only
+
+
+def test_guesses_from_a_panels_address_still_cut_it_off(study_a, monkeypatch):
+    """Refused openings have the small budget: a guesser behind the NAT is stopped (with the panel)."""
+    monkeypatch.setattr(ratelimit.time, "time", lambda: 1_800_000_000.0)
+    link = token_issue(expert=study_a.experts.earliest("number"))
+    client = Client(REMOTE_ADDR="192.0.2.20")
+    assert client.get(f"/e/{link}/").status_code == 302
+    refused = [client.get(f"/e/{secrets.token_urlsafe(32)}/").status_code for _ in range(settings.LINK_RATE_LIMIT)]
+    assert refused == [404] * settings.LINK_RATE_LIMIT
+    assert client.get(f"/e/{secrets.token_urlsafe(32)}/").status_code == 429
+    assert client.get(f"/e/{link}/").status_code == 429
+
+
+def test_an_address_has_a_ceiling_on_all_openings(study_a, monkeypatch, settings):
+    monkeypatch.setattr(ratelimit.time, "time", lambda: 1_800_000_000.0)
+    settings.LINK_OPENINGS_PER_ADDRESS = 5
+    link = token_issue(expert=study_a.experts.earliest("number"))
+    statuses = [Client(REMOTE_ADDR="192.0.2.30").get(f"/e/{link}/").status_code for _ in range(6)]
+    assert statuses == [302] * 5 + [429]

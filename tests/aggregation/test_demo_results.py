@@ -1,23 +1,21 @@
 """The demo study's data shows what the results promise: every verdict, agreement at the low end, a split
-along bloc lines with different bloc medians, and saved answers that do not count until submitted."""
+along bloc lines with different bloc medians, saved answers that do not count until submitted, an area
+reworded in both languages, a dropped item, and a draft round 3 without the items that reached consensus."""
 
 from __future__ import annotations
 
 import pytest
 
-from aggregation.models import AreaVerdict, CrossBloc, ItemResult
-from aggregation.services import round_aggregate
-from elicitation.demo import STARTED_NOT_SUBMITTED, load_demo
-from elicitation.models import Rating, Round, Study
+from aggregation.models import AggregationRun, AreaVerdict, CrossBloc, ItemResult
+from elicitation.demo import DROPPED, REWORDED, STARTED_NOT_SUBMITTED, load_demo
+from elicitation.models import AreaRevision, Rating, Round, Study
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def demo_round_2() -> Round:
-    study: Study = load_demo().study
-    for round_ in study.rounds.filter(status=Round.Status.CLOSED):
-        round_aggregate(round_id=round_.pk)
+    study: Study = load_demo().study  # aggregates its closed rounds as it loads
     return study.rounds.get(number=2)
 
 
@@ -60,3 +58,33 @@ def test_the_demo_leaves_saved_but_unsubmitted_answers_out(demo_round_2: Round) 
     submitted = demo_round_2.participations.filter(submitted_at__isnull=False).count()
     row = ItemResult.objects.get(round=demo_round_2, group="", area=saved[0].area, criterion=saved[0].criterion)
     assert row.n + row.n_cannot_judge == submitted
+
+
+def test_the_demo_rewords_an_area_in_both_languages_before_round_2(demo_round_2: Round) -> None:
+    revisions = AreaRevision.objects.filter(area__study=demo_round_2.study, area__code=REWORDED["code"])
+    assert {(r.language, r.round_number) for r in revisions} == {("en", 2), ("zh-hans", 2)}
+    chinese = revisions.get(language="zh-hans")
+    chinese_texts = REWORDED["zh-hans"]
+    assert isinstance(chinese_texts, dict)
+    assert (chinese.old_title, chinese.new_title) == ("基础设施", chinese_texts["title"])
+    assert revisions.get(language="en").new_title == REWORDED["title"]
+
+
+def test_the_demo_drops_an_item_after_round_1(demo_round_2: Round) -> None:
+    area, criterion = DROPPED
+    first = demo_round_2.study.rounds.get(number=1)
+    assert first.items.filter(area__code=area, criterion__code=criterion).exists()
+    assert not demo_round_2.items.filter(area__code=area, criterion__code=criterion).exists()
+    assert not Rating.objects.filter(round=demo_round_2, area__code=area, criterion__code=criterion).exists()
+
+
+def test_the_draft_round_3_does_not_ask_again_what_reached_consensus(demo_round_2: Round) -> None:
+    draft = demo_round_2.study.rounds.get(number=3)
+    assert draft.status == Round.Status.DRAFT
+    asked_before = set(demo_round_2.items.values_list("area_id", "criterion_id"))
+    agreed = set(
+        ItemResult.objects.filter(round=demo_round_2, group="", consensus=True).values_list("area_id", "criterion_id")
+    )
+    assert agreed  # the demo has items that reached consensus
+    assert set(draft.items.values_list("area_id", "criterion_id")) == asked_before - agreed  # the dropped stays out
+    assert AggregationRun.objects.filter(round=demo_round_2).count() == 1  # aggregated once, as it loaded

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -142,6 +143,21 @@ def test_impossible_jobs_answer_400_with_a_field_error(
     assert f'id="job-{field}-error"' in response.content.decode()
     assert not ExportJob.objects.exists()
     assert not AuditEvent.objects.exists()
+
+
+def test_prepare_a_file_offers_a_combination_it_accepts(study_a: Study, coordinator_a: User) -> None:
+    """Issue 20: the form's defaults (CSV, all tables) were a combination it then refused."""
+    client = logged_in(coordinator_a)
+    page = client.get(f"/studies/{study_a.uuid}/exports/").content.decode()
+    chosen = {}
+    for field in ("format", "table"):
+        select = re.search(rf'<select name="{field}" id="job-id_{field}".*?</select>', page, re.S)
+        assert select is not None
+        selected = re.search(r'<option value="([^"]+)" selected>', select.group(0))
+        chosen[field] = selected.group(1) if selected else re.findall(r'<option value="([^"]+)"', select.group(0))[0]
+    response = client.post(f"/studies/{study_a.uuid}/exports/jobs/", chosen)
+    assert response.status_code == 302, chosen
+    assert ExportJob.objects.get().format == chosen["format"]
 
 
 def test_a_job_that_is_not_ready_is_not_downloaded(study_a: Study, coordinator_a: User) -> None:

@@ -44,6 +44,7 @@ from elicitation.models import (
     Suggestion,
 )
 from elicitation.models.answers import RATIONALE_MAX_LENGTH, SUGGESTION_MAX_LENGTH
+from elicitation.rounds.selectors import earlier_rationales
 
 CANNOT_JUDGE = "cannot_judge"  # how "cannot judge" is written in a value revision; NULL means "no answer"
 CONFIDENCE_MIN, CONFIDENCE_MAX = 1, 5
@@ -397,6 +398,8 @@ def area_response_save(
             new_confidence = response.confidence
         if rationale is KEEP and response is not None:
             new_rationale = response.rationale
+        elif rationale is KEEP:  # the first answer for the area: the expert's reasons of the last round go on
+            new_rationale = earlier_rationales(expert=expert, round_=round_, area_id=area_id).get(area_id, "")
         confidence, rationale = new_confidence, new_rationale
         revisions: list[tuple[str, int | str | None, int | str | None]] = []
         if response is None or old_confidence != confidence:

@@ -12,10 +12,11 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import InvalidInput, RoundNotOpen
-from core.ratelimit import LINK_WINDOW_SECONDS, client_address, rate_limited
+from core.ratelimit import LINK_WINDOW_SECONDS, client_address, hit, too_many_attempts, used_up
 from elicitation.expert.forms import (
     PostedAnswers,
     RoundForm,
@@ -39,18 +40,41 @@ from elicitation.models import Expert, Participation, Rating, Round, RoundItem, 
 security_log = logging.getLogger("coopsurvey.security")
 
 
-@rate_limited(scope="link", limit=settings.LINK_RATE_LIMIT, window_seconds=LINK_WINDOW_SECONDS, methods=("GET",))
+def _link_opening_refused(address: str, secret: str) -> HttpResponse | None:
+    """429 past any of the three budgets of link openings, each per 5 minutes.
+
+    Refused openings per address have the small budget (``LINK_RATE_LIMIT``, shared with the API's
+    refused invitations): guessing stops there. Good openings are limited per link
+    (``LINK_OPENINGS_PER_LINK``) and only under a much higher ceiling per address
+    (``LINK_OPENINGS_PER_ADDRESS``), so a whole panel behind one institution's NAT gets in. Refused
+    and good openings are counted after the lookup; the ceiling counts every attempt.
+    """
+    window = LINK_WINDOW_SECONDS
+    if used_up(scope="link", key=address, limit=settings.LINK_RATE_LIMIT, window_seconds=window):
+        return too_many_attempts(scope="link", client=address, window_seconds=window)
+    if hit(scope="link_address", key=address, limit=settings.LINK_OPENINGS_PER_ADDRESS, window_seconds=window):
+        return too_many_attempts(scope="link_address", client=address, window_seconds=window)
+    if used_up(scope="link_each", key=secret, limit=settings.LINK_OPENINGS_PER_LINK, window_seconds=window):
+        return too_many_attempts(scope="link_each", client=address, window_seconds=window)
+    return None
+
+
 @require_GET
 def link_open(request: HttpRequest, token: str) -> HttpResponse:
     """Exchange a personal link for a session and move to a URL without the token."""
     # Recorded without the secret: who tried (the address) and when, for spotting guessing.
     address = client_address(request)
+    if refused := _link_opening_refused(address, token):
+        return refused
     found = expert_link_open(secret=token, client=address)
     if found is None:
+        hit(scope="link", key=address, limit=settings.LINK_RATE_LIMIT, window_seconds=LINK_WINDOW_SECONDS)
         security_log.warning("personal link refused client=%s", address)
         return link_invalid(request)
+    hit(scope="link_each", key=token, limit=settings.LINK_OPENINGS_PER_LINK, window_seconds=LINK_WINDOW_SECONDS)
     session_start(request, found)
-    return no_referrer(redirect("expert-start"))
+    # A returning expert (consent already given) goes straight back to the form.
+    return no_referrer(redirect("expert-round" if found.expert.consented_at else "expert-start"))
 
 
 def _open_round(expert: Expert) -> Round | None:
@@ -91,8 +115,10 @@ def _no_open_round(request: HttpRequest, expert: Expert, *, status: int = 200) -
     return render(request, "elicitation/expert/no_open_round.html", expert_context(expert), status=status)
 
 
-def _render_form(request: HttpRequest, form: RoundForm, *, status: int = 200, error: str = "") -> HttpResponse:
-    context = expert_context(form.expert, form=form, round=form.round, error=error)
+def _render_form(
+    request: HttpRequest, form: RoundForm, *, status: int = 200, error: str = "", first_missing: str = ""
+) -> HttpResponse:
+    context = expert_context(form.expert, form=form, round=form.round, error=error, first_missing=first_missing)
     context["round_message"] = (form.round.messages or {}).get(form.expert.language, "")
     return render(request, "elicitation/expert/round_form.html", context, status=status)
 
@@ -183,7 +209,16 @@ def round_post(request: HttpRequest, expert: Expert, round_uuid: str) -> HttpRes
         form = round_form(expert=expert, round_=round_)
         missing = {key.removeprefix("item.").replace(".", "-") for key in error.field_errors}
         _attach_errors(form, {f"r-{key}": [_("Please answer this item.")] for key in missing})
-        return _render_form(request, form, status=400, error=error.message)
+        unanswered = [row for row in form.rows if row.errors]  # in the form's order: the first is the link's
+        count = len(unanswered)
+        message = ngettext(
+            "%(count)d item still needs an answer (or “cannot judge”) before you can submit.",
+            "%(count)d items still need an answer (or “cannot judge”) before you can submit.",
+            count,
+        ) % {"count": count}
+        first = unanswered[0].dom_id if unanswered else ""
+        message = message if unanswered else error.message
+        return _render_form(request, form, status=400, error=message, first_missing=first)
     return redirect("expert-thanks")
 
 

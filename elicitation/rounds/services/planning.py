@@ -175,8 +175,15 @@ def area_reword(
     )
 
 
+AREA_CODE_LENGTH = 40  # Area.code's max_length
+
+
 def _unique_code(study: Study, title: str) -> str:
-    base = (slugify(title) or "area")[:32]
+    """The title's slug in whole words, with room left for a "-N" that makes it unique."""
+    limit = AREA_CODE_LENGTH - 3
+    base = slugify(title) or "area"
+    if len(base) > limit:
+        base = base[: limit + 1].rsplit("-", 1)[0] or base[:limit]
     taken = set(study.areas.filter(code__startswith=base).values_list("code", flat=True))
     code, n = base, 2
     while code in taken:

@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.access import study_for_coordinator
@@ -187,7 +188,8 @@ def round_invite(request: HttpRequest, study_uuid: UUID, round_uuid: UUID) -> Ht
     except ServiceError as error:
         return refused(request, study_obj, error, back=detail_url(round_))
     if count:
-        messages.success(request, _("%(count)s invitation(s) are being sent.") % {"count": count})
+        sent = ngettext("%(count)s invitation is being sent.", "%(count)s invitations are being sent.", count)
+        messages.success(request, sent % {"count": count})
     else:
         messages.info(request, _("Every expert has already been invited."))
     return see_detail(round_)
@@ -203,7 +205,8 @@ def round_remind(request: HttpRequest, study_uuid: UUID, round_uuid: UUID) -> Ht
     except ServiceError as error:
         return refused(request, study_obj, error, back=detail_url(round_))
     if count:
-        messages.success(request, _("%(count)s reminder(s) are being sent.") % {"count": count})
+        sent = ngettext("%(count)s reminder is being sent.", "%(count)s reminders are being sent.", count)
+        messages.success(request, sent % {"count": count})
     else:
         messages.info(request, _("Nobody to remind: everyone invited has submitted or was reminded recently."))
     return see_detail(round_)

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.access import study_for_coordinator
@@ -132,9 +133,9 @@ def round_plan(request: HttpRequest, study_uuid: UUID, round_uuid: UUID) -> Http
     except ServiceError as error:
         return refused(request, study_obj, error, back=plan_url(round_))
     saved.study = study_obj
-    messages.success(
-        request, _("Round %(number)s will ask %(count)s item(s).") % {"number": saved.number, "count": len(items)}
-    )
+    count = len(items)
+    asked = ngettext("Round %(number)s will ask %(count)s item.", "Round %(number)s will ask %(count)s items.", count)
+    messages.success(request, asked % {"number": saved.number, "count": count})
     return see_detail(saved)
 
 

@@ -7,6 +7,7 @@ always) and the column's header name ("" when the problem is the whole row or fi
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -56,6 +57,7 @@ Problem = tuple[int, str, str]
 class CsvTable:
     header: list[str]
     rows: list[tuple[int, dict[str, str]]]  # (line, {column: cell})
+    problems: list[Problem] = dataclasses.field(default_factory=list)  # of the header and of rows left out of ``rows``
 
 
 def decode_csv(data: bytes) -> str:
@@ -106,6 +108,19 @@ def guess_delimiter(text: str) -> str:
 
 def read_csv(data: bytes, *, required: tuple[str, ...], allowed: Callable[[str], bool], max_rows: int) -> CsvTable:
     """Parse a CSV upload into rows keyed by lower-case header names; raise ImportFailed with every problem."""
+    table = read_csv_rows(data, required=required, allowed=allowed, max_rows=max_rows)
+    if table.problems:
+        raise ImportFailed(_("Nothing was imported."), problems=table.problems[:MAX_PROBLEMS])
+    return table
+
+
+def read_csv_rows(data: bytes, *, required: tuple[str, ...], allowed: Callable[[str], bool], max_rows: int) -> CsvTable:
+    """The readable rows of a CSV upload, with the problems of the header and of every other row.
+
+    An importer checks the readable rows too and reports all problems at once: one ragged row must
+    not hide the rest. Raises ImportFailed only when no row can be read against the header (a file
+    that is not text CSV, an unreadable or too wide header, a missing required column).
+    """
     text = decode_csv(data)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=guess_delimiter(text), strict=True)
     problems: list[Problem] = []
@@ -119,6 +134,7 @@ def read_csv(data: bytes, *, required: tuple[str, ...], allowed: Callable[[str],
         message = _("The header has %(got)d columns; at most %(n)d.") % {"got": len(header), "n": MAX_COLUMNS}
         raise ImportFailed(_("Nothing was imported."), problems=[(1, "", message)])
     seen: set[str] = set()  # one pass: the header is checked in time linear in its width
+    kept: list[int] = []  # the columns rows are read from: named, known, first of their name
     for index, name in enumerate(header):
         if not name:
             problems.append((1, f"#{index + 1}", _("This column has no name.")))
@@ -126,8 +142,12 @@ def read_csv(data: bytes, *, required: tuple[str, ...], allowed: Callable[[str],
             problems.append((1, name, _("This column appears twice.")))
         elif name not in required and not allowed(name):
             problems.append((1, name, _("Unknown column.")))
+        else:
+            kept.append(index)
         seen.add(name)
-    problems += [(1, name, _("This column is missing.")) for name in required if name not in seen]
+    missing = [(1, name, _("This column is missing.")) for name in required if name not in seen]
+    if missing:
+        raise ImportFailed(_("Nothing was imported."), problems=(problems + missing)[:MAX_PROBLEMS])
     rows: list[tuple[int, dict[str, str]]] = []
     line = reader.line_num
     while True:
@@ -138,7 +158,8 @@ def read_csv(data: bytes, *, required: tuple[str, ...], allowed: Callable[[str],
             break
         except csv.Error as exc:
             problems.append((reader.line_num, "", _("This line cannot be read as CSV: %(e)s") % {"e": exc}))
-            break
+            line = reader.line_num
+            continue  # the reader starts afresh on the next line
         line = reader.line_num
         if not any(cell.strip() for cell in cells):
             continue
@@ -157,15 +178,13 @@ def read_csv(data: bytes, *, required: tuple[str, ...], allowed: Callable[[str],
                 )
             )
             continue
-        row = dict(zip(header, cells, strict=True))
+        row = {header[index]: cells[index] for index in kept}
         long = [name for name, cell in row.items() if len(cell) > MAX_CELL_CHARS]
         problems += [(start, name, _("At most %(n)d characters.") % {"n": MAX_CELL_CHARS}) for name in long]
         rows.append((start, row))
     if not rows and not problems:
-        problems.append((2, "", _("The file has a header but no rows.")))
-    if problems:
-        raise ImportFailed(_("Nothing was imported."), problems=problems[:MAX_PROBLEMS])
-    return CsvTable(header=header, rows=rows)
+        raise ImportFailed(_("Nothing was imported."), problems=[(2, "", _("The file has a header but no rows."))])
+    return CsvTable(header=header, rows=rows, problems=problems)
 
 
 def _field_problems(line: int, errors: dict[str, list[str]], column_of: Callable[[str], str]) -> list[Problem]:
@@ -186,10 +205,10 @@ def experts_import(*, study: Study, user: User | None, data: bytes) -> list[Expe
             return name.removeprefix(EXPERTISE_PREFIX) in area_codes
         return name in EXPERT_OPTIONAL
 
-    table = read_csv(data, required=EXPERT_COLUMNS, allowed=allowed, max_rows=MAX_EXPERT_ROWS)
+    table = read_csv_rows(data, required=EXPERT_COLUMNS, allowed=allowed, max_rows=MAX_EXPERT_ROWS)
     existing = set(study.experts.values_list("email_key", flat=True))
     seen: dict[str, int] = {}
-    problems: list[Problem] = []
+    problems: list[Problem] = list(table.problems)
     clean_rows: list[dict[str, Any]] = []
     for line, row in table.rows:
         raw: dict[str, Any] = {name: row.get(name, "") for name in (*EXPERT_COLUMNS, *EXPERT_OPTIONAL)}
@@ -210,6 +229,7 @@ def experts_import(*, study: Study, user: User | None, data: bytes) -> list[Expe
                 seen[key] = line
         clean_rows.append(values)
     if problems:
+        problems.sort(key=lambda problem: problem[0])
         raise ImportFailed(_("Nothing was imported."), problems=problems[:MAX_PROBLEMS])
     first = panel.next_expert_number(study)
     experts = [
@@ -287,8 +307,8 @@ def items_import(*, study: Study, user: User | None, data: bytes) -> tuple[list[
     study = panel.lock_study(study)
     translation_columns = _translation_columns()
     optional = set(ITEM_OPTIONAL) | {column for column, _l, _k in translation_columns}
-    table = read_csv(data, required=ITEM_COLUMNS, allowed=optional.__contains__, max_rows=MAX_ITEM_ROWS)
-    problems: list[Problem] = []
+    table = read_csv_rows(data, required=ITEM_COLUMNS, allowed=optional.__contains__, max_rows=MAX_ITEM_ROWS)
+    problems: list[Problem] = list(table.problems)
     plan: list[tuple[int, str, dict[str, Any]]] = []
     codes_in_file: dict[tuple[str, str], int] = {}
     for line, row in table.rows:

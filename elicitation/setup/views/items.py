@@ -31,7 +31,8 @@ def _user(request: HttpRequest) -> User:
 @require_GET
 def items_list(request: HttpRequest, study_uuid: UUID) -> HttpResponse:
     study = study_for_coordinator(request.user, study_uuid)
-    areas = study.areas.annotate(revision_count=Count("revisions"))
+    # A grouped query drops the model's ordering: in the order experts see them.
+    areas = study.areas.annotate(revision_count=Count("revisions")).order_by("order", "id")
     context = {"study": study, "areas": list(areas), "criteria": list(study.criteria.all())}
     return render(request, "elicitation/setup/items.html", context)
 

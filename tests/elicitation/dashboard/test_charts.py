@@ -164,8 +164,8 @@ def test_line_chart_names_every_series_in_a_legend_with_its_own_dash_pattern():
         g.find(f"{SVG}polyline").get("stroke-dasharray") for g in root.iter(f"{SVG}g") if g.get("class") == "series"
     ]
     assert lines == dashes
-    # The legend adds height under the plot (four per row at 640 wide: two rows).
-    assert root.get("viewBox") == "0 0 640 364"
+    # The legend adds height under the plot (entries as wide as their labels: one row at 640 wide).
+    assert root.get("viewBox") == "0 0 640 346"
 
 
 def test_a_label_near_the_right_edge_goes_on_the_left_of_its_point():
@@ -254,3 +254,113 @@ def test_long_value_texts_keep_inside_the_chart():
     rect = next(g for g in root.iter(f"{SVG}g") if g.get("class") == "bar").find(f"{SVG}rect")
     end = float(rect.get("x")) + float(rect.get("width"))
     assert end + 6 + text_width("8 (100% of those invited)") <= 640
+
+
+def _label_boxes(root: Any) -> list[tuple[float, float, float, float]]:
+    """The map's point labels as (left, top, right, bottom) from their position, anchor and estimated width."""
+    boxes = []
+    for group in root.iter(f"{SVG}g"):
+        if group.get("class") != "point":
+            continue
+        for text in group.iter(f"{SVG}text"):
+            x, y, width = float(text.get("x")), float(text.get("y")), text_width(text.text)
+            left = x if text.get("text-anchor") == "start" else x - width
+            boxes.append((left, y - 11, left + width, y + 3))
+    return boxes
+
+
+def test_map_labels_never_overlap_even_for_points_on_top_of_each_other():
+    """Issue 20: "Joint red-teaming ofShared protocols", two labels drawn over each other."""
+    points = [
+        _point("Joint red-teaming of frontier models", benefit=6.5, risk=3.0),
+        _point("Shared protocols", benefit=6.5, risk=3.0),
+        _point("Shared protocols for incidents", benefit=6.6, risk=3.1),
+        _point("Verification mechanisms", benefit=6.4, risk=2.9),
+        _point("Evaluation science", benefit=6.5, risk=3.05),
+        _point("Infrastructure", benefit=6.55, risk=2.95),
+        _point("Dangerous-capability evaluations", benefit=6.45, risk=3.0),
+    ]
+    root = _map(points)
+    boxes = _label_boxes(root)
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (a, b)
+    named = "".join(text.text or "" for text in root.iter(f"{SVG}text"))
+    for point in points:  # every label is on the chart or in its key, whole
+        assert point.label in named
+    width, height = (float(n) for n in root.get("viewBox").split()[2:])
+    assert all(box[0] >= 0 and box[2] <= width and box[3] <= height for box in boxes)
+
+
+def test_line_chart_ticks_sit_at_round_numbers():
+    """Issue 20: the y axis read 0, 1.1, 2.1, 3.2 for values up to 4.25."""
+    svg = line_chart(
+        [Series("A", [4.25, 2.0]), Series("B", [1.0, 0.5])],
+        x_labels=["1", "2"],
+        chart_id="iqr",
+        title="IQR",
+        desc="IQR per round",
+        x_label="Round",
+        y_label="IQR",
+    )
+    ticks = [t.text for t in _parse(svg).iter(f"{SVG}text") if t.get("x") == "48"]  # left of the y axis
+    assert ticks == ["0", "1", "2", "3", "4", "5"]
+
+
+def test_legends_show_long_names_whole():
+    names = ["Verification mechanisms (hardware)", "Dangerous-capability evaluations", "欧洲联盟及其成员国的专家"]
+    svg = line_chart(
+        [Series(name, [1.0, 2.0]) for name in names],
+        x_labels=["1", "2"],
+        chart_id="c",
+        title="t",
+        desc="d",
+        x_label="Round",
+        y_label="Cns",
+    )
+    root = _parse(svg)
+    shown = [t.text for g in root.iter(f"{SVG}g") if g.get("class") == "legend" for t in g.iter(f"{SVG}text")]
+    assert shown == names
+    width, height = (float(n) for n in root.get("viewBox").split()[2:])
+    for g in root.iter(f"{SVG}g"):
+        if g.get("class") == "legend":
+            for t in g.iter(f"{SVG}text"):
+                assert float(t.get("x")) + text_width(t.text) <= width
+                assert float(t.get("y")) <= height
+    dots = group_dots(
+        [DotRow("B1", dict.fromkeys(names, 5.0))], groups=names, chart_id="d", title="t", desc="d", x_label="x"
+    )
+    legend = [t.text for g in _parse(dots).iter(f"{SVG}g") if g.get("class") == "legend" for t in g.iter(f"{SVG}text")]
+    assert legend == names
+
+
+def test_group_dots_show_blocs_with_equal_medians_side_by_side():
+    """Issue 20: the divided-items plot drew two blocs with the same median on the same spot."""
+    groups = ["United States", "China", "Europe"]
+    svg = group_dots(
+        [DotRow("R2", {"United States": 7.0, "China": 7.0, "Europe": 2.0})],
+        groups=groups,
+        chart_id="d",
+        title="t",
+        desc="d",
+        x_label="Median",
+    )
+    centres = {}
+    for group in _parse(svg).iter(f"{SVG}g"):
+        if group.get("class") == "dot":
+            marker = next(element for element in group if not element.tag.endswith("title"))
+            centres[group.get("data-group")] = _centre(marker)
+    us, china = centres["United States"], centres["China"]
+    assert us[0] == china[0]  # the same median, the same x
+    assert abs(us[1] - china[1]) >= 8  # but not on top of each other
+
+
+def _centre(marker: Any) -> tuple[float, float]:
+    if marker.tag.endswith("circle"):
+        return float(marker.get("cx")), float(marker.get("cy"))
+    if marker.tag.endswith("rect"):
+        half = float(marker.get("width")) / 2
+        return float(marker.get("x")) + half, float(marker.get("y")) + half
+    points = [tuple(map(float, pair.split(","))) for pair in marker.get("points").split()]
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    return (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2

@@ -250,3 +250,15 @@ def test_the_study_page_links_to_the_rounds(client_a, study_a):
     body = client_a.get(reverse("study-detail", kwargs={"study_uuid": study_a.uuid})).content.decode()
     assert url("round-list", study_uuid=study_a.uuid) in body
     assert url("round-detail", round_) in body
+
+
+def test_counts_in_messages_are_plural_or_singular(client_a, study_a):
+    """Issue 20: "6 invitation(s)" — each count gets its own grammatical number, in both languages."""
+    round_ = make_round(study_a, status=Round.Status.OPEN, deadline=timezone.now() + dt.timedelta(days=5))
+    Participation.objects.filter(round=round_).update(invited_at=None)
+    page = client_a.post(url("round-invite", round_), follow=True).content.decode()
+    assert "8 invitations are being sent." in page
+    one = study_a.experts.earliest("number")
+    page = client_a.post(url("round-invite", round_), {"expert": str(one.uuid)}, follow=True).content.decode()
+    assert "1 invitation is being sent." in page
+    assert "(s)" not in page

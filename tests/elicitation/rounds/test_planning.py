@@ -48,6 +48,21 @@ def test_areas_added_since_are_preselected(closed_round, coordinator_a):
     assert {(area.pk, c.pk) for c in closed_round.study.criteria.all()} <= chosen
 
 
+def test_an_added_areas_code_keeps_whole_words(closed_round, coordinator_a):
+    """Issue 20: exports showed ``watermarking-and-provenance-stan``, the code cut at 32 characters."""
+    study = closed_round.study
+    area = area_add(study=study, user=coordinator_a, title="Watermarking and provenance standards")
+    assert area.code == "watermarking-and-provenance-standards"
+    again = area_add(study=study, user=coordinator_a, title="Watermarking and provenance standards")
+    assert again.code == "watermarking-and-provenance-standards-2"
+    title = "Shared evaluation suites for dangerous capability thresholds"
+    long = area_add(study=study, user=coordinator_a, title=title)
+    assert long.code == "shared-evaluation-suites-for"
+    max_length = Area._meta.get_field("code").max_length
+    assert max_length is not None
+    assert len(long.code) <= max_length
+
+
 def test_planning_creates_the_next_draft_and_keeps_the_old_answers(closed_round, coordinator_a):
     items = list(closed_round.items.values_list("area_id", "criterion_id"))
     ratings_before = Rating.objects.filter(round=closed_round).count()

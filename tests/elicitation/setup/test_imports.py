@@ -109,6 +109,22 @@ def test_every_bad_row_is_reported_and_good_rows_are_not_imported(study_a, coord
     assert not Expert.objects.filter(email="good@example.org").exists()
 
 
+def test_a_ragged_row_does_not_hide_the_other_rows_problems(study_a, coordinator_a):
+    """Issue 20: one ragged row hid ten other problems that only a second try revealed."""
+    data = rows(
+        "a@example.org,A,China,,en,1,extra",  # line 2: ragged
+        *(f"bad{n},B,China,,en," for n in range(5)),  # lines 3-7: bad emails
+        *(f"ok{n}@example.org,C,Atlantis,,en," for n in range(5)),  # lines 8-12: unknown blocs
+        'q@example.org,"Q,China,,en,',  # line 13: an unterminated quote (to the end of the file)
+    )
+    problems = problems_of(study_a, coordinator_a, data)
+    assert [(line, column) for line, column, _m in problems] == [
+        (2, ""), *((n, "email") for n in range(3, 8)), *((n, "bloc") for n in range(8, 13)), (13, ""),
+    ]  # fmt: skip
+    assert "7 fields" in problems[0][2]
+    assert study_a.experts.count() == 8
+
+
 def test_files_too_large_or_too_long_are_refused(study_a, coordinator_a, monkeypatch):
     huge = rows("a@example.org,A,China,,en,") + b"#" * imports.MAX_IMPORT_BYTES
     assert "larger than" in problems_of(study_a, coordinator_a, huge)[0][2]

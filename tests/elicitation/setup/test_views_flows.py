@@ -1,10 +1,13 @@
 """The setup pages through the test client: responses and database, good and bad input."""
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from elicitation.expert.forms import round_form
 from elicitation.models import AreaRevision, Expert, InvitationToken, Study
 from elicitation.setup.services.tokens import token_issue
 from tests.factories import make_round, open_round, rate_everything
@@ -125,6 +128,25 @@ def test_an_area_is_added_and_reworded_with_history(alice, study_a):
     )
     assert response.status_code == 302
     assert AreaRevision.objects.get(area=area).new_title == "Joint red-teaming"
+
+
+def test_a_new_area_goes_last_on_every_page(alice, study_a):
+    """Issue 20: the form offered order 0, so a new area came last on the items page and first on the form."""
+    page = alice.get(reverse("area-create", args=[study_a.uuid])).content.decode()
+    offered = re.search(r'<input[^>]*name="order"[^>]*>', page)
+    assert offered is not None
+    value = re.search(r'value="([^"]*)"', offered.group(0))
+    posted = {"code": "red-team", "title": "Red-teaming", "description": "", "is_active": "on"}
+    posted["order"] = value.group(1) if value else ""  # what the browser sends back untouched
+    assert alice.post(reverse("area-create", args=[study_a.uuid]), posted).status_code == 302
+    codes = list(study_a.areas.values_list("code", flat=True))  # the model's order
+    assert codes[-1] == "red-team"
+    items_page = alice.get(reverse("study-items", args=[study_a.uuid])).content.decode()
+    positions = [items_page.index(f"areas/{area.uuid}/") for area in study_a.areas.all()]
+    assert positions == sorted(positions)
+    round_ = make_round(study_a, status="open")
+    form_codes = [card.code for card in round_form(expert=study_a.experts.first(), round_=round_).cards]
+    assert form_codes == codes
 
 
 def test_a_duplicate_area_code_is_refused_on_the_form(alice, study_a):

@@ -18,15 +18,7 @@ from elicitation.services.audit import audit
 from elicitation.services.errors import InvalidInput
 
 # The parts of one rule: the default parts, and those an override per criterion kind or criterion may hold.
-PARTS = (
-    "max_iqr",
-    "band",
-    "min_percent_in_band",
-    "max_percent_opposite_band",
-    "max_cv",
-    "min_cns",
-    "require_rand_agreement",
-)
+PARTS = plan.PARTS
 # Everything a version freezes: the parts, their overrides, whose answers count and the divide threshold.
 RULE_PARTS = (*PARTS, "parts_by_kind", "parts_by_criterion", "inclusion", "divide_threshold")
 # Decimal parts: (lowest allowed, highest allowed).

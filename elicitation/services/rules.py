@@ -191,7 +191,7 @@ def rule_save(*, study: Study, user: User | None, reason: str = "", **parts: Any
     current = study.consensus_rules.order_by("-version").first()
     if current is not None and all(getattr(current, name) == clean[name] for name in RULE_PARTS):
         return current
-    frozen = plan.plan_is_frozen(study) or (current is not None and current.is_frozen)
+    frozen = plan.plan_is_binding(study) or (current is not None and current.is_frozen)
     if frozen and (errors := plan.reason_errors(study, plan.plan_content(study, clean), reason)):
         raise InvalidInput(_("The consensus rule was not saved."), field_errors=errors)
     if current is not None and not frozen:
@@ -199,7 +199,7 @@ def rule_save(*, study: Study, user: User | None, reason: str = "", **parts: Any
             setattr(current, name, clean[name])
         current.save(update_fields=list(RULE_PARTS))
         audit(action="rule.edited", study=study, user=user, target=f"v{current.version}", rule=rule_in_words(current))
-        plan.plan_record(study=study, user=user)
+        plan.plan_record(study=study, user=user, reason=reason)
         return current
     last = study.consensus_rules.aggregate(last=Max("version"))["last"] or 0
     rule = ConsensusRule.objects.create(study=study, version=last + 1, created_by=user, **clean)

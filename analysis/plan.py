@@ -29,8 +29,9 @@ PLAN_SETTINGS = (
     "risk_safeguard_threshold",
     "risk_avoid_threshold",
 )
-# The rule's parts a plan holds under "rule"; whose answers count and the divide threshold sit at the top.
-RULE_KEYS = (
+# The parts of one consensus rule: the default parts, and those an override per criterion kind or
+# criterion may hold.
+PARTS = (
     "max_iqr",
     "band",
     "min_percent_in_band",
@@ -38,9 +39,9 @@ RULE_KEYS = (
     "max_cv",
     "min_cns",
     "require_rand_agreement",
-    "parts_by_kind",
-    "parts_by_criterion",
 )
+# The rule's parts a plan holds under "rule"; whose answers count and the divide threshold sit at the top.
+RULE_KEYS = (*PARTS, "parts_by_kind", "parts_by_criterion")
 _THRESHOLDS = {
     "benefit": "benefit_threshold",
     "risk_low": "risk_low_threshold",

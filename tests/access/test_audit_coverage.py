@@ -481,10 +481,12 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("password_reset", "POST"): _password_reset,
     ("password_reset_confirm", "POST"): _password_reset_confirm,
     ("study-create", "POST"): _coordinator_post("study-create", {"title": "New", "template": ""}),
-    ("study-settings", "POST"): _coordinator_post("study-settings", lambda w: settings_data(w.study)),
+    ("study-settings", "POST"): _coordinator_post(
+        "study-settings", lambda w: settings_data(w.study, reason="A deviation, recorded")
+    ),
     ("study-add-coordinator", "POST"): _coordinator_post("study-add-coordinator", {"username": "bob"}),
     ("study-rule", "POST"): _coordinator_post(
-        "study-rule", {"max_iqr": "1", "band": "high", "min_percent_in_band": "75"}
+        "study-rule", {"max_iqr": "1", "band": "high", "min_percent_in_band": "75", "reason": "A deviation, recorded"}
     ),
     ("study-items-import", "POST"): _coordinator_post(
         "study-items-import", lambda w: {"file": SimpleUploadedFile("items.csv", ITEMS_CSV)}

@@ -12,6 +12,7 @@ from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from aggregation.numbers import number_text
+from analysis import plan as analysis_plan
 from analysis.plan import plan_content
 from core.audit import audit
 from core.errors import InvalidInput
@@ -19,15 +20,7 @@ from elicitation.models import ConsensusRule, Criterion, Study
 from elicitation.setup.services import plan
 
 # The parts of one rule: the default parts, and those an override per criterion kind or criterion may hold.
-PARTS = (
-    "max_iqr",
-    "band",
-    "min_percent_in_band",
-    "max_percent_opposite_band",
-    "max_cv",
-    "min_cns",
-    "require_rand_agreement",
-)
+PARTS = analysis_plan.PARTS
 # Everything a version freezes: the parts, their overrides, whose answers count and the divide threshold.
 RULE_PARTS = (*PARTS, "parts_by_kind", "parts_by_criterion", "inclusion", "divide_threshold")
 # Decimal parts: (lowest allowed, highest allowed).
@@ -200,7 +193,7 @@ def rule_save(*, study: Study, user: User | None, reason: str = "", **parts: Any
     current = study.consensus_rules.order_by("-version").first()
     if current is not None and all(getattr(current, name) == clean[name] for name in RULE_PARTS):
         return current
-    frozen = plan.plan_is_frozen(study) or (current is not None and current.is_frozen)
+    frozen = plan.plan_is_binding(study) or (current is not None and current.is_frozen)
     if frozen and (errors := plan.reason_errors(study, plan_content(study, clean), reason)):
         raise InvalidInput(_("The consensus rule was not saved."), field_errors=errors)
     if current is not None and not frozen:
@@ -208,7 +201,7 @@ def rule_save(*, study: Study, user: User | None, reason: str = "", **parts: Any
             setattr(current, name, clean[name])
         current.save(update_fields=list(RULE_PARTS))
         audit(action="rule.edited", study=study, user=user, target=f"v{current.version}", rule=rule_in_words(current))
-        plan.plan_record(study=study, user=user)
+        plan.plan_record(study=study, user=user, reason=reason)
         return current
     last = study.consensus_rules.aggregate(last=Max("version"))["last"] or 0
     rule = ConsensusRule.objects.create(study=study, version=last + 1, created_by=user, **clean)

@@ -2,6 +2,7 @@
 
 from elicitation.models.answers import AnswerRevision, AreaResponse, Rating, Suggestion
 from elicitation.models.audit import AuditEvent, RefusedAttempts
+from elicitation.models.mail import EmailJob
 from elicitation.models.panel import Expert, InvitationToken
 from elicitation.models.rounds import Participation, Round, RoundItem
 from elicitation.models.study import Area, AreaRevision, ConsensusRule, Criterion, Study
@@ -14,6 +15,7 @@ __all__ = [
     "AuditEvent",
     "ConsensusRule",
     "Criterion",
+    "EmailJob",
     "Expert",
     "InvitationToken",
     "Participation",

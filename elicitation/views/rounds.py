@@ -18,6 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from coopsurvey import jobs
+from coopsurvey.jobs import QUEUE_DOWN
 from coopsurvey.middleware import TIME_ZONE_SESSION_KEY, known_zone
 from elicitation.forms_rounds import DeadlineForm
 from elicitation.models import Expert, Round, Study
@@ -179,12 +181,15 @@ def round_invite(request: HttpRequest, study_uuid: UUID, round_uuid: UUID) -> Ht
             )
         expert_ids = [expert.pk]
     try:
-        count = invitations.invitations_send(
-            round=round_, user=request.user, expert_ids=expert_ids, resend=expert_ids is not None
-        )
+        with jobs.watching_sends() as unsent:
+            count = invitations.invitations_send(
+                round=round_, user=request.user, expert_ids=expert_ids, resend=expert_ids is not None
+            )
     except ServiceError as error:
         return refused(request, study_obj, error, back=detail_url(round_))
-    if count:
+    if unsent:
+        messages.warning(request, QUEUE_DOWN)
+    elif count:
         messages.success(request, _("%(count)s invitation(s) are being sent.") % {"count": count})
     else:
         messages.info(request, _("Every expert has already been invited."))
@@ -197,10 +202,13 @@ def round_remind(request: HttpRequest, study_uuid: UUID, round_uuid: UUID) -> Ht
     study_obj = study_for_coordinator(request.user, study_uuid)
     round_ = round_of_study(study_obj, round_uuid)
     try:
-        count = invitations.reminders_send(round=round_, user=request.user)
+        with jobs.watching_sends() as unsent:
+            count = invitations.reminders_send(round=round_, user=request.user)
     except ServiceError as error:
         return refused(request, study_obj, error, back=detail_url(round_))
-    if count:
+    if unsent:
+        messages.warning(request, QUEUE_DOWN)
+    elif count:
         messages.success(request, _("%(count)s reminder(s) are being sent.") % {"count": count})
     else:
         messages.info(request, _("Nobody to remind: everyone invited has submitted or was reminded recently."))

@@ -1,0 +1,54 @@
+"""Emails to experts on the durable job path: one ``EmailJob`` row per message, sent by a worker.
+
+The rows are written in the transaction that decides who gets a message (invitations, reminders, a new
+link); each is sent to the broker after that commit (``coopsurvey.jobs``). Delivery decides again when it
+runs, so a job that runs twice, or one no longer wanted, sends nothing. A mail server that refuses is
+retried with a growing back-off held in the row, not in the worker.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from coopsurvey import jobs
+from elicitation.models import EmailJob, Participation
+
+
+def email_jobs_queue(
+    *,
+    kind: str,
+    expert_ids: Iterable[int],
+    round_id: int | None = None,
+    resend: bool = False,
+    not_reminded_since: dt.datetime | None = None,
+) -> list[EmailJob]:
+    """Record one job per expert and send them after the caller's transaction commits."""
+    created = EmailJob.objects.bulk_create(
+        EmailJob(kind=kind, expert_id=pk, round_id=round_id, resend=resend, not_reminded_since=not_reminded_since)
+        for pk in expert_ids
+    )
+    for job in created:
+        jobs.enqueue("email", job.pk)
+    return created
+
+
+def email_job_deliver(job_id: int) -> None:
+    """Send the job's message if it is still wanted (the delivery services decide); records whether one went out."""
+    from elicitation.services.invitations import invitation_deliver, reminder_deliver
+    from elicitation.services.link_requests import expert_new_link_deliver
+
+    job = EmailJob.objects.get(pk=job_id)
+    if job.kind == EmailJob.Kind.NEW_LINK:
+        sent = expert_new_link_deliver(expert_id=job.expert_id)
+    elif job.round_id is None:
+        raise ValueError(f"email job {job_id}: a round's message without its round")  # a database constraint
+    elif job.kind == EmailJob.Kind.INVITATION:
+        sent = invitation_deliver(round_id=job.round_id, expert_id=job.expert_id, resend=job.resend)
+    else:
+        participation = Participation.objects.filter(round_id=job.round_id, expert_id=job.expert_id).first()
+        since = job.not_reminded_since or job.created_at
+        sent = participation is not None and reminder_deliver(
+            participation_id=participation.pk, not_reminded_since=since
+        )
+    EmailJob.objects.filter(pk=job_id).update(sent=sent)

@@ -13,10 +13,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from coopsurvey.job_rows import DurableJob, open_jobs_index
 from elicitation.models import Area, ConsensusRule, Criterion, Round
 
 
-class AggregationRun(models.Model):
+class AggregationRun(DurableJob):
     """One request to (re)compute a round's results, from queueing to done or failed."""
 
     class Status(models.TextChoices):
@@ -39,9 +40,6 @@ class AggregationRun(models.Model):
     error = models.TextField(blank=True)
     task_id = models.CharField(max_length=64, blank=True)
     requested_at = models.DateTimeField()
-    dispatched_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("When the job reached the broker; empty while it could not be sent.")
-    )
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     consensus_rule = models.ForeignKey(
@@ -89,6 +87,7 @@ class AggregationRun(models.Model):
                 condition=Q(is_published=True),
                 name="aggregation_run_published",
             ),
+            open_jobs_index("aggregation_run_open"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["round"], condition=Q(is_current=True), name="aggregation_run_one_current"),

@@ -20,6 +20,14 @@ def ping() -> str:
     return "pong"
 
 
+@app.task(name="coopsurvey.sweep_jobs", acks_late=True)
+def sweep_jobs() -> dict[str, list[int]]:
+    """Beat: send every due job, and queue again those whose worker died (``coopsurvey.jobs.sweep``)."""
+    from coopsurvey import jobs
+
+    return jobs.sweep()
+
+
 @after_setup_logger.connect
 @after_setup_task_logger.connect
 def redact_link_secrets(logger: logging.Logger, **kwargs: Any) -> None:

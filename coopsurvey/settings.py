@@ -2,7 +2,9 @@
 
 Unset variables give the embedded defaults: SQLite in the project directory,
 Celery tasks run in-process, emails printed to the console. `.env.example`
-documents every variable.
+documents every variable. Each setting is written once, in its section; code reads
+them through ``django.conf.settings`` when it runs (never at import), so tests can
+override them.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG el
 SITE_URL = env_url("SITE_URL", schemes={"http", "https"}, default="http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [SITE_URL])
 
+# --------------------------------------------------------------------------------------------------
+# Core: applications, middleware, templates
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -42,11 +47,10 @@ INSTALLED_APPS = [
     "core",
     "elicitation",
     "aggregation",
+    "api",
+    "exports",
+    "quantities",  # quantity questions, IDEA and the classical model (issue 19)
 ]
-# REST API, API tokens and exports (issue 6).
-INSTALLED_APPS += ["api", "exports"]
-# Quantity questions, IDEA and the classical model (issue 19).
-INSTALLED_APPS += ["quantities"]
 
 MIDDLEWARE = [
     "core.middleware.RequestSizeLimitMiddleware",
@@ -84,7 +88,10 @@ TEMPLATES = [
     },
 ]
 
-# Database: DATABASE_URL, or an SQLite file in the project directory.
+# --------------------------------------------------------------------------------------------------
+# Database
+
+# DATABASE_URL, or an SQLite file in the project directory.
 DATABASE_URL = env_url(
     "DATABASE_URL",
     schemes={"postgres", "postgresql", "pgsql", "sqlite"},
@@ -97,7 +104,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Redis: the Celery broker and the shared cache. Unset: tasks run in-process.
+# --------------------------------------------------------------------------------------------------
+# Celery and background jobs
+
+# Redis is the broker and the shared cache. Unset: tasks run in-process (the demo's embedded mode).
 REDIS_URL = env_url("REDIS_URL", schemes={"redis", "rediss"})
 CELERY_BROKER_URL = env_url("CELERY_BROKER_URL", schemes={"redis", "rediss", "amqp"}, default=REDIS_URL)
 # Unset broker: tasks run in-process. Tests force eager mode and start a real worker where one is the subject.
@@ -107,8 +117,9 @@ if not CELERY_BROKER_URL and not CELERY_TASK_ALWAYS_EAGER:
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
-# A task taken by a worker that died without a word (SIGKILL, lost machine) goes back to the
-# queue after this many seconds; every task is idempotent, so running it again is safe.
+# A task taken by a worker that died without a word (SIGKILL, lost machine) goes back to the queue after
+# this many seconds. The job's row knows sooner (its lease runs out, JOBS_LEASE_SECONDS) and the sweep
+# sends it again; a late redelivery finds the job finished and does nothing.
 CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 3,
@@ -124,28 +135,49 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_RESULT_BACKEND = CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else None
-CELERY_RESULT_EXPIRES = 3600
-# Pages never wait on task results (runs and export jobs keep their state in the database), so when
-# Redis is down a send must fail fast and leave the work to the sweep, not hold a request for 20 s
-# of result-backend reconnects (the default policy).
-CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
-    "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
-}
+# No result backend: every job keeps its state in its row, and nothing waits on a task's return value.
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+# A send must fail fast when Redis is down and leave the job to the sweep, not hold the request.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
-# Rounds: close rounds at their deadline, and send the automatic reminders before it.
-CELERY_BEAT_SCHEDULE["close-due-rounds"] = {
-    "task": "elicitation.close_due_rounds",
-    "schedule": env_int("ROUND_CLOSE_CHECK_SECONDS", 60, minimum=5),
+
+# Background jobs (coopsurvey.jobs, docs/operations.md). Seconds between sweeps of the job rows: due jobs
+# are sent, lost ones queued again. Coalesced live aggregations wait in the database for their sweep.
+JOBS_SWEEP_SECONDS = env_int("JOBS_SWEEP_SECONDS", 10, minimum=1)
+JOBS_SWEEP_BATCH = env_int("JOBS_SWEEP_BATCH", 500, minimum=1)
+# A running job's heartbeat renews its lease every third of this; a lease that ran out means the worker died.
+JOBS_LEASE_SECONDS = env_int("JOBS_LEASE_SECONDS", 60, minimum=3)
+# A job sent this long ago and still not started lost its message (a broker restarted without its data).
+JOBS_RESEND_AFTER_SECONDS = env_int("JOBS_RESEND_AFTER_SECONDS", 600, minimum=5)
+# Soft time limit of each kind of job, in seconds (the hard limit is a tenth more, at least 10 s more).
+JOB_TIME_LIMITS = {
+    "aggregation": env_int("JOB_TIME_LIMIT_AGGREGATION", 900, minimum=5),
+    "export": env_int("JOB_TIME_LIMIT_EXPORT", 3600, minimum=5),
+    "email": env_int("JOB_TIME_LIMIT_EMAIL", 120, minimum=5),
 }
-CELERY_BEAT_SCHEDULE["remind-due-rounds"] = {
-    "task": "elicitation.remind_due_rounds",
-    "schedule": env_int("ROUND_REMINDER_CHECK_SECONDS", 900, minimum=30),
+# Aggregation: the stale-results sweep queues rounds whose stored results do not match their ratings.
+AGGREGATION_SWEEP_SECONDS = env_int("AGGREGATION_SWEEP_SECONDS", 300, minimum=10)
+# A queued aggregation not sent to the broker after this long means the broker was down (dashboards say so).
+AGGREGATION_DISPATCH_GRACE_SECONDS = env_int("AGGREGATION_DISPATCH_GRACE_SECONDS", 30, minimum=0)
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "sweep-jobs": {"task": "coopsurvey.sweep_jobs", "schedule": float(JOBS_SWEEP_SECONDS)},
+    "aggregation-sweep": {"task": "aggregation.sweep_stale_rounds", "schedule": float(AGGREGATION_SWEEP_SECONDS)},
+    # Rounds: close rounds at their deadline, and queue the automatic reminders before it.
+    "close-due-rounds": {
+        "task": "elicitation.close_due_rounds",
+        "schedule": env_int("ROUND_CLOSE_CHECK_SECONDS", 60, minimum=5),
+    },
+    "remind-due-rounds": {
+        "task": "elicitation.remind_due_rounds",
+        "schedule": env_int("ROUND_REMINDER_CHECK_SECONDS", 900, minimum=30),
+    },
 }
 
-# The cache (rate limits, coalescing, health): CACHE_URL, else Redis when configured, else in-process memory.
+# --------------------------------------------------------------------------------------------------
+# Cache
+
+# Rate limits, coalescing, health: CACHE_URL, else Redis when configured, else in-process memory.
 CACHE_URL = env_url("CACHE_URL", schemes={"redis", "rediss", "locmem"}, default=REDIS_URL or "locmem://")
 if CACHE_URL.startswith("redis"):
     CACHES = {
@@ -153,6 +185,9 @@ if CACHE_URL.startswith("redis"):
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --------------------------------------------------------------------------------------------------
+# Accounts
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -164,6 +199,9 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "study-list"
 LOGOUT_REDIRECT_URL = "login"
 
+# --------------------------------------------------------------------------------------------------
+# Languages and time
+
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
 FORMAT_MODULE_PATH = ["coopsurvey.formats"]  # one date style per language, 24-hour times
@@ -171,6 +209,9 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
+
+# --------------------------------------------------------------------------------------------------
+# Static and media files
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
@@ -189,7 +230,10 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 
-# Request size: refuse large bodies before reading them into memory.
+# --------------------------------------------------------------------------------------------------
+# Request size and rate limits
+
+# Refuse large bodies before reading them into memory.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, minimum=1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 # Any request body larger than this is refused with 413 before it is read (CSV imports included).
@@ -209,6 +253,9 @@ LINK_REQUEST_PER_ADDRESS = env_int("LINK_REQUEST_PER_ADDRESS", 3, minimum=1)
 PASSWORD_RESET_RATE_LIMIT = env_int("PASSWORD_RESET_RATE_LIMIT", 10, minimum=1)
 PASSWORD_RESET_PER_ADDRESS = env_int("PASSWORD_RESET_PER_ADDRESS", 3, minimum=1)
 
+# --------------------------------------------------------------------------------------------------
+# Email
+
 EMAIL_SETTINGS = email_settings("EMAIL_URL")
 vars().update(EMAIL_SETTINGS)
 # With DEBUG off, printing emails to the console (EMAIL_URL unset or console://) is a mistake unless
@@ -223,7 +270,10 @@ if not DEBUG and EMAIL_SETTINGS["EMAIL_BACKEND"] == "core.mail.ConsoleEmailBacke
     )
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "coopsurvey <noreply@localhost>")
 
-# Security. HTTPS=1 turns on everything that assumes TLS in front of the app.
+# --------------------------------------------------------------------------------------------------
+# Security
+
+# HTTPS=1 turns on everything that assumes TLS in front of the app.
 HTTPS = env_bool("HTTPS", default=False)
 SECURE_SSL_REDIRECT = HTTPS
 SESSION_COOKIE_SECURE = HTTPS
@@ -241,34 +291,34 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 24 * 14, minimum=60)
 
-# Worker health: /healthz asks for a ping answer no older than this.
+# --------------------------------------------------------------------------------------------------
+# Health
+
+# /healthz asks for a ping answer no older than this.
 HEALTH_WORKER_MAX_AGE = env_int("HEALTH_WORKER_MAX_AGE", 60, minimum=5)
 
+# --------------------------------------------------------------------------------------------------
+# REST API (api/)
+
+# Personal tokens besides the session; service errors as JSON with field errors.
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.ApiAutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.tokens.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON bodies nested deeper than any request of ours are a 400 (api/parsers.py); forms and uploads as DRF's.
+    "DEFAULT_PARSER_CLASSES": [
+        "api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
-# REST API (api/): personal tokens besides the session; service errors as JSON with field errors.
-REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
-    "api.authentication.tokens.ApiTokenAuthentication",
-    "rest_framework.authentication.SessionAuthentication",
-]
-REST_FRAMEWORK["EXCEPTION_HANDLER"] = "api.errors.exception_handler"
-REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["rest_framework.renderers.JSONRenderer"]
-# JSON bodies nested deeper than any request of ours are a 400 (api/parsers.py); forms and uploads as DRF's.
-REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
-    "api.parsers.JSONParser",
-    "rest_framework.parsers.FormParser",
-    "rest_framework.parsers.MultiPartParser",
-]
-REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "api.schema.ApiAutoSchema"
-
-# Exports (exports/): files of export jobs live here; downloads go through the app, never a public URL.
-EXPORTS_ROOT = Path(env_str("EXPORTS_ROOT", str(MEDIA_ROOT / "exports")))
-EXPORT_CSV_CHUNK_ROWS = env_int("EXPORT_CSV_CHUNK_ROWS", 2000, minimum=100)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "coopsurvey API",
@@ -277,34 +327,36 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # One name for the language choices that studies and experts share.
+    "ENUM_NAME_OVERRIDES": {"LanguageEnum": "coopsurvey.settings.LANGUAGES"},
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
-# REST API schema (api/): one name for the language choices that studies and experts share.
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {"LanguageEnum": "coopsurvey.settings.LANGUAGES"}
-SPECTACULAR_SETTINGS["COMPONENT_SPLIT_REQUEST"] = True
+# --------------------------------------------------------------------------------------------------
+# Rounds and exports
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "coopsurvey.security": {"level": "INFO"}},
-}
+# Files of export jobs live here; downloads go through the app, never a public URL.
+EXPORTS_ROOT = Path(env_str("EXPORTS_ROOT", str(MEDIA_ROOT / "exports")))
+EXPORT_CSV_CHUNK_ROWS = env_int("EXPORT_CSV_CHUNK_ROWS", 2000, minimum=100)
 
-# Aggregation: the periodic sweep re-queues rounds whose results are missing or stale (e.g. after the
-# broker was down). Seconds between sweeps.
-AGGREGATION_SWEEP_SECONDS = env_int("AGGREGATION_SWEEP_SECONDS", 300, minimum=10)
-# A queued aggregation not sent to the broker after this long means the broker was down (dashboards say so).
-AGGREGATION_DISPATCH_GRACE_SECONDS = env_int("AGGREGATION_DISPATCH_GRACE_SECONDS", 30, minimum=0)
-CELERY_BEAT_SCHEDULE["aggregation-sweep"] = {
-    "task": "aggregation.sweep_stale_rounds",
-    "schedule": float(AGGREGATION_SWEEP_SECONDS),
-}
+# --------------------------------------------------------------------------------------------------
+# Logging
 
 # Personal link tokens (/e/<token>/) never reach the logs: Django's request and server loggers and the
 # console handler rewrite them (core.link_redaction); gunicorn uses coopsurvey.gunicorn_logging.
-LOGGING["filters"] = {"redact_link_tokens": {"()": "core.link_redaction.RedactLinkTokens"}}
-LOGGING["handlers"]["console"]["filters"] = ["redact_link_tokens"]  # type: ignore[index]
-LOGGING["loggers"]["django.server"] = {"filters": ["redact_link_tokens"]}  # type: ignore[index]
-LOGGING["loggers"]["django.request"] = {"filters": ["redact_link_tokens"]}  # type: ignore[index]
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact_link_tokens": {"()": "core.link_redaction.RedactLinkTokens"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_link_tokens"]}
+    },
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "coopsurvey.security": {"level": "INFO"},
+        "django.server": {"filters": ["redact_link_tokens"]},
+        "django.request": {"filters": ["redact_link_tokens"]},
+    },
+}

@@ -2,60 +2,47 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import smtplib
-from typing import Any
 
 from celery import shared_task
 from django.utils import timezone
 
+from coopsurvey import jobs
 from core.errors import IllegalTransition
 from elicitation.expert.services.link_requests import expert_new_link_deliver
-from elicitation.models import Round
+from elicitation.models import EmailJob, Participation, Round
 from elicitation.rounds.services.invitations import invitation_deliver, reminder_deliver, reminders_queue_due
 from elicitation.rounds.services.lifecycle import round_close
 
 logger = logging.getLogger(__name__)
 
-# A mail server that is down or refuses for a while: try again later, with growing pauses.
-MAIL_ERRORS = (smtplib.SMTPException, OSError)
-MAIL_TASK: dict[str, Any] = {
-    "autoretry_for": MAIL_ERRORS,
-    "retry_backoff": 30,
-    "retry_backoff_max": 30 * 60,
-    "max_retries": 8,
-    "acks_late": True,
-}
+
+def email_job_deliver(job_id: int) -> None:
+    """Send the job's message if it is still wanted (the delivery services decide); records whether one went out."""
+    job = EmailJob.objects.get(pk=job_id)
+    if job.kind == EmailJob.Kind.NEW_LINK:
+        sent = expert_new_link_deliver(expert_id=job.expert_id)
+    elif job.round_id is None:
+        raise ValueError(f"email job {job_id}: a round's message without its round")  # a database constraint
+    elif job.kind == EmailJob.Kind.INVITATION:
+        sent = invitation_deliver(round_id=job.round_id, expert_id=job.expert_id, resend=job.resend)
+    else:
+        participation = Participation.objects.filter(round_id=job.round_id, expert_id=job.expert_id).first()
+        since = job.not_reminded_since or job.created_at
+        sent = participation is not None and reminder_deliver(
+            participation_id=participation.pk, not_reminded_since=since
+        )
+    EmailJob.objects.filter(pk=job_id).update(sent=sent)
 
 
-@shared_task(
-    name="elicitation.send_invitation",
-    **MAIL_TASK,
-)
-def send_invitation(*, round_id: int, expert_id: int, resend: bool = False) -> bool:
-    """Send one expert the round's invitation (once, unless re-sent by hand)."""
-    return invitation_deliver(round_id=round_id, expert_id=expert_id, resend=resend)
+@shared_task(name="elicitation.send_email", acks_late=True, reject_on_worker_lost=True)
+def send_email(job_id: int) -> str:
+    """Send one email job's message (an invitation, a reminder, a new link) if it is still wanted.
 
-
-@shared_task(
-    name="elicitation.send_reminder",
-    **MAIL_TASK,
-)
-def send_reminder(*, participation_id: int, not_reminded_since: str) -> bool:
-    """Send one reminder, unless the expert submitted or was reminded since ``not_reminded_since`` (ISO time)."""
-    return reminder_deliver(
-        participation_id=participation_id, not_reminded_since=dt.datetime.fromisoformat(not_reminded_since)
-    )
-
-
-@shared_task(
-    name="elicitation.send_new_link",
-    **MAIL_TASK,
-)
-def send_new_link(*, expert_id: int) -> bool:
-    """Email one expert the fresh personal link they asked for."""
-    return expert_new_link_deliver(expert_id=expert_id)
+    On the durable job path (``coopsurvey.jobs``): a mail server that is down or refuses is retried with a
+    growing back-off held in the job's row, up to the kind's attempts.
+    """
+    return jobs.run("email", job_id, email_job_deliver)
 
 
 @shared_task(name="elicitation.remind_due_rounds", acks_late=True)

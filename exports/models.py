@@ -9,10 +9,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from coopsurvey.job_rows import DurableJob, open_jobs_index
 from elicitation.models import Study
 
 
-class ExportJob(models.Model):
+class ExportJob(DurableJob):
     """One requested export file. The file lives under settings.EXPORTS_ROOT and is served only to coordinators."""
 
     class Status(models.TextChoices):
@@ -72,7 +73,10 @@ class ExportJob(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["study", "-created_at"], name="export_job_study_created")]
+        indexes = [
+            models.Index(fields=["study", "-created_at"], name="export_job_study_created"),
+            open_jobs_index("export_job_open"),
+        ]
         constraints = [
             # Only a workbook or a bundle holds several tables; a bundle always holds them all.
             models.CheckConstraint(

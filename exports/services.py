@@ -16,6 +16,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from coopsurvey import jobs
 from core.audit import audit
 from core.errors import IllegalTransition, InvalidInput, ServiceError
 from elicitation.models import AuditEvent, Study
@@ -138,10 +139,12 @@ def export_job_create(
 
 
 def _queue_run(job: ExportJob) -> None:
-    """Send the job to a worker once the caller's transaction has committed, so the worker sees its row."""
-    from exports.tasks import export_job_run_task
+    """Send the job to a worker once the caller's transaction has committed (``coopsurvey.jobs``).
 
-    transaction.on_commit(lambda: export_job_run_task.delay(job.pk))
+    A broker that cannot be reached leaves the job queued for the sweep: ``jobs.was_sent(job)`` tells the
+    caller, after its commit, whether to say "queued, will run when the queue is back".
+    """
+    jobs.enqueue("export", job.pk)
 
 
 @transaction.atomic
@@ -164,7 +167,15 @@ def export_job_retry(*, job: ExportJob, user: User, now: dt.datetime | None = No
         )
     previous = job.status
     ExportJob.objects.filter(pk=job.pk).update(
-        status=ExportJob.Status.QUEUED, error="", started_at=None, finished_at=None, rows_written=0
+        status=ExportJob.Status.QUEUED,
+        error="",
+        started_at=None,
+        finished_at=None,
+        rows_written=0,
+        attempts=0,
+        not_before=None,
+        dispatched_at=None,
+        lease_until=None,
     )
     audit(
         action="export.job_retry",

@@ -12,6 +12,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from coopsurvey import jobs
+from coopsurvey.jobs import QUEUE_DOWN
 from core.access import study_for_coordinator
 from core.errors import ServiceError
 from elicitation.models import Study
@@ -77,20 +79,24 @@ def export_job_new(request: HttpRequest, study_uuid: UUID) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         try:
-            export_job_create(
-                user=request.user,
-                study=study,
-                fmt=data["format"],
-                table=data["table"],
-                round_numbers=data["rounds"],
-                bom=data["bom"],
-            )
+            with jobs.watching_sends() as unsent:
+                export_job_create(
+                    user=request.user,
+                    study=study,
+                    fmt=data["format"],
+                    table=data["table"],
+                    round_numbers=data["rounds"],
+                    bom=data["bom"],
+                )
         except ServiceError as exc:
             for field, errors in exc.field_errors.items():
                 for error in errors:
                     form.add_error(field if field in form.fields else None, error)
         else:
-            messages.success(request, _("Export queued; this page shows its progress."))
+            if unsent:
+                messages.warning(request, QUEUE_DOWN)
+            else:
+                messages.success(request, _("Export queued; this page shows its progress."))
             return redirect("export-page", study_uuid=study.uuid)
     return _page(request, study, download=DownloadForm(study=study), job=form, status=400)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
@@ -39,6 +40,25 @@ def _clear_cache() -> None:
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture
+def eager_celery(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tasks run in the test's process (``apply_async`` runs the task at once), unless the test starts a real worker.
+
+    The one switch for in-process tasks: a package's conftest makes it automatic with a fixture that uses it.
+    """
+    from coopsurvey.celery import app
+
+    if "celery_worker_process" in request.fixturenames:
+        yield
+        return
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = previous
 
 
 # The cast: two coordinators of two studies, experts of each, an outsider.

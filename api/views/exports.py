@@ -20,6 +20,8 @@ from rest_framework.views import APIView
 from api.access import coordinated_study_ids, study_in_scope
 from api.lists import STUDY_PARAMETER, UUID_PATTERN, ListFilters, Pagination
 from api.schema import ErrorSerializer
+from coopsurvey import jobs
+from coopsurvey.jobs import QUEUE_DOWN
 from exports.models import ExportJob
 from exports.progress import with_live_progress
 from exports.services import FILE_TYPES, export_job_create, export_job_file, export_stream
@@ -117,26 +119,31 @@ class ExportJobViewSet(
     @extend_schema(
         summary="Create an export job",
         description="Builds the file in the background: poll the job until `status` is `done`, then follow "
-        "`download_url`. A study you do not coordinate answers 404.",
+        "`download_url`. 202 instead of 201: the job is recorded but the task queue is unreachable; it runs "
+        "when the queue is back (`detail` says so). A study you do not coordinate answers 404.",
         request=ExportJobInput,
-        responses={201: ExportJobSerializer},
+        responses={201: ExportJobSerializer, 202: ExportJobSerializer},
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         given = ExportJobInput(data=request.data)
         given.is_valid(raise_exception=True)
         data = given.validated_data
         study = study_in_scope(request.user, data["study"])
-        job = export_job_create(
-            user=request.user,
-            study=study,
-            fmt=data["format"],
-            table=data["table"],
-            round_numbers=data.get("rounds", []),
-            bom=data["bom"],
-        )
+        with jobs.watching_sends() as unsent:
+            job = export_job_create(
+                user=request.user,
+                study=study,
+                fmt=data["format"],
+                table=data["table"],
+                round_numbers=data.get("rounds", []),
+                bom=data["bom"],
+            )
         job = ExportJob.objects.select_related("study").get(pk=job.pk)
         body = ExportJobSerializer(job, context=self.get_serializer_context()).data
         location = reverse("api-v1:export-detail", kwargs={"uuid": job.uuid})
+        if unsent:  # recorded, but the task queue is down: it runs when the queue is back
+            body["detail"] = str(QUEUE_DOWN)
+            return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": location})
         return Response(body, status=status.HTTP_201_CREATED, headers={"Location": location})
 
     @extend_schema(

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db.models import Count, DurationField, ExpressionWrapper, F
 from django.utils import timezone
 
+from aggregation.jobs import run_due_in_process
 from aggregation.models import AggregationRun, AreaVerdict, CriterionAgreement, CrossBloc, ItemResult
 from aggregation.selectors import latest_run, round_results, shown_runs
 from elicitation.models import Area, Criterion, Expert, Participation, Round, RoundItem, Study
@@ -106,6 +107,7 @@ def results_status(round_: Round | None) -> ResultsStatus:
     """The latest done run, whether a newer one is queued or running, and a newer failure (three queries)."""
     if round_ is None:
         return ResultsStatus(run=None, updating=False)
+    run_due_in_process(round_.pk)  # tasks in-process (the demo): the saves' coalesced job runs on this read
     results = round_results(round_.pk)
     newest = latest_run(round_.pk)
     failed = waiting = None
@@ -117,13 +119,10 @@ def results_status(round_: Round | None) -> ResultsStatus:
 
 
 def _undispatched(run: AggregationRun) -> bool:
-    """Queued and never sent for longer than a publish takes: the broker was down when it was requested."""
+    """Due, queued and never sent for longer than a publish takes: the broker was down when it was due."""
     grace = timedelta(seconds=settings.AGGREGATION_DISPATCH_GRACE_SECONDS)
-    return (
-        run.status == AggregationRun.Status.QUEUED
-        and run.dispatched_at is None
-        and run.requested_at <= timezone.now() - grace
-    )
+    due = run.not_before or run.requested_at
+    return run.status == AggregationRun.Status.QUEUED and run.dispatched_at is None and due <= timezone.now() - grace
 
 
 def labels(study: Study, language: str | None, *, round_number: int | None = None) -> tuple[list[Label], list[Label]]:

@@ -2,6 +2,7 @@
 
 from elicitation.models.answers import AnswerRevision, AreaResponse, Rating, Suggestion
 from elicitation.models.audit import AuditEvent, RefusedAttempts
+from elicitation.models.mail import EmailJob
 from elicitation.models.panel import Expert, InvitationToken
 from elicitation.models.plan import AnalysisPlan
 from elicitation.models.rounds import Participation, Round, RoundItem
@@ -16,6 +17,7 @@ __all__ = [
     "AuditEvent",
     "ConsensusRule",
     "Criterion",
+    "EmailJob",
     "Expert",
     "InvitationToken",
     "Participation",

@@ -187,10 +187,17 @@ class RuleForm(forms.Form):
     band = forms.ChoiceField(
         label=_("Band"), required=False, choices=[("", _("— no band —")), *ConsensusRule.Band.choices]
     )
+    # Plain labels, not format strings: "% of" is not a conversion (msgfmt checks python-format entries).
     min_percent_in_band = forms.DecimalField(
-        label=_("At least this % of ratings in the band"), required=False, min_value=0, max_value=100, decimal_places=2
+        # xgettext:no-python-format
+        label=_("At least this % of ratings in the band"),
+        required=False,
+        min_value=0,
+        max_value=100,
+        decimal_places=2,
     )
     max_percent_opposite_band = forms.DecimalField(
+        # xgettext:no-python-format
         label=_("At most this % of ratings in the opposite band"),
         required=False,
         min_value=0,

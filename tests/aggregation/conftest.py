@@ -1,27 +1,13 @@
-"""Fixtures of the aggregation tests: a study with blocs large enough to compare, and eager Celery."""
+"""Fixtures of the aggregation tests: a study with blocs large enough to compare."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
 
 if TYPE_CHECKING:
     from elicitation.models import Round, Study
-
-
-@pytest.fixture
-def eager_celery() -> Iterator[None]:
-    """Run tasks in-process for this test (``apply_async`` runs the task at once)."""
-    from coopsurvey.celery import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    try:
-        yield
-    finally:
-        app.conf.task_always_eager = previous
 
 
 @pytest.fixture

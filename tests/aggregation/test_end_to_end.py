@@ -44,6 +44,7 @@ def test_a_worker_aggregates_a_closed_round_from_postgresql(celery_worker_proces
     assert ItemResult.objects.filter(round=round_, group="").count() == 24
     assert CrossBloc.objects.filter(round=round_).count() == 24
     assert AreaVerdict.objects.filter(round=round_, group="").count() == 4
+    assert (run.attempts, run.lease_until) == (1, None)
     # The worker's main process logs success just after the run is stored: poll the log briefly.
     succeeded = f"Task aggregation.aggregate_round[{run.task_id}] succeeded"
     deadline = time.monotonic() + 15

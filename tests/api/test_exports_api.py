@@ -11,7 +11,6 @@ import pytest
 from django.contrib.auth.models import User
 
 from aggregation.services import round_aggregate
-from coopsurvey.celery import app
 from elicitation.models import AuditEvent, Study
 from exports.models import ExportJob
 from tests.api.helpers import token_client
@@ -21,12 +20,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _eager_tasks(settings: object, tmp_path: Path) -> object:
+def _eager_tasks(settings: object, tmp_path: Path, eager_celery: None) -> None:
     settings.EXPORTS_ROOT = tmp_path / "exports"  # type: ignore[attr-defined]
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
 
 
 def streamed(response: object) -> bytes:

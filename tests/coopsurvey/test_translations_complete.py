@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 
-from elicitation.management.commands.compile_translations import parse_po
 from elicitation.management.commands.update_translations import extract_messages
+from tests.po import msgids
 
 
 @pytest.fixture
@@ -44,9 +45,8 @@ def test_every_marked_string_has_a_chinese_translation(scratch_catalogue: Path):
     missing = []
     for po in sorted(scratch_catalogue.glob("*.po")):
         text = po.read_text(encoding="utf-8")
-        for msgid, msgstr in parse_po(text, path=po.name, keep_untranslated=True).items():
-            if msgid and not msgstr:
-                missing.append(f"{po.name}: {msgid!r} at {', '.join(_places(text, msgid)) or '?'}")
+        for msgid in sorted(msgids(po, untranslated=True)):
+            missing.append(f"{po.name}: {msgid!r} at {', '.join(_places(text, msgid)) or '?'}")
     assert not missing, "Untranslated (run manage.py update_translations, then translate):\n" + "\n".join(missing)
 
 
@@ -54,6 +54,17 @@ def test_the_committed_catalogue_is_current(scratch_catalogue: Path):
     """No translation is kept for a string the code no longer uses, so the catalogue stays honest."""
     committed = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES"
     for po in scratch_catalogue.glob("*.po"):
-        fresh = set(parse_po(po.read_text(encoding="utf-8"), keep_untranslated=True))
-        kept = set(parse_po((committed / po.name).read_text(encoding="utf-8"), keep_untranslated=True))
+        fresh, kept = msgids(po), msgids(committed / po.name)
         assert kept <= fresh, f"{po.name} keeps strings no longer in the code: {sorted(kept - fresh)[:10]}"
+
+
+def test_the_catalogues_compile_with_msgfmt_and_its_checks(tmp_path: Path):
+    """Format strings and headers as GNU gettext checks them: a translation that drops a placeholder fails."""
+    committed = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES"
+    for po in sorted(committed.glob("*.po")):
+        done = subprocess.run(
+            ["msgfmt", "--check-format", "--check-domain", "-o", str(tmp_path / "out.mo"), str(po)],
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,6 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 
-from coopsurvey.celery import app
 from elicitation.models import AreaResponse, Expert, Study
 from tests.factories import make_round, rate_everything
 
@@ -18,14 +16,12 @@ HOSTILE = ['=HYPERLINK("http://x.example","click")', "+1 more", "-2 fewer", "@SU
 
 
 @pytest.fixture(autouse=True)
-def _eager_tasks_and_files(settings: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _eager_tasks_and_files(
+    settings: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, eager_celery: None
+) -> None:
     """Export jobs run in-process here (a test with a real worker sets that up itself); files go to tmp."""
     settings.EXPORTS_ROOT = tmp_path / "exports"  # type: ignore[attr-defined]
     monkeypatch.setenv("EXPORTS_ROOT", str(tmp_path / "exports"))  # for a worker process started by the test
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
 
 
 def add_responses(study: Study) -> None:

@@ -16,7 +16,7 @@ from django.db import connection
 from aggregation import services
 from aggregation.models import AggregationRun, AreaVerdict, CriterionAgreement, CrossBloc, ItemResult
 from tests.reliability.results import results_snapshot
-from tests.reliability.test_worker_killed import ResultsLock, _closed_round_with_ratings, _wait_for
+from tests.reliability.run_helpers import ResultsLock, _closed_round_with_ratings, _wait_for
 from tests.threads import in_thread
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]

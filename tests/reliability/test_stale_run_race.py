@@ -109,7 +109,7 @@ def test_a_job_held_after_its_read_while_the_round_closes_leaves_results_equal_t
     held = AggregationRun.objects.create(round=round_, trigger=trigger, requested_at=timezone.now())
     hold = HoldLock(held.pk)
     try:
-        aggregate_round.apply_async(args=(round_.pk,), kwargs={"run_id": held.pk})
+        aggregate_round.apply_async(args=(held.pk,))
         _wait_for(hold.job_is_waiting, timeout=60, what="the job to finish its read and wait on its hold lock")
 
         _save_everything(round_, experts[6:], value=9)  # acknowledged saves the held job did not read

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from elicitation.models import AnswerRevision, AreaResponse, AreaRevision, Expert, Round, Study, Suggestion
-from elicitation.tasks import send_invitation, send_reminder
+from elicitation.rounds.services.invitations import invitation_deliver, reminder_deliver
 from tests.factories import make_round, make_user
 from tests.security.pages import coordinator_urls
 from tests.security.xss import html_findings, payload, text_findings
@@ -160,10 +160,9 @@ def test_emails_show_payloads_as_text_and_escape_them_in_html(hostile_study):
     for language in ("en", "zh-hans"):
         Expert.objects.filter(pk=expert.pk).update(language=language)
         mail.outbox.clear()
-        assert send_invitation.apply(kwargs={"round_id": round_.pk, "expert_id": expert.pk, "resend": True}).get()
+        assert invitation_deliver(round_id=round_.pk, expert_id=expert.pk, resend=True)
         participation = round_.participations.get(expert=expert)
-        since = timezone.now().isoformat()
-        assert send_reminder.apply(kwargs={"participation_id": participation.pk, "not_reminded_since": since}).get()
+        assert reminder_deliver(participation_id=participation.pk, not_reminded_since=timezone.now())
         assert len(mail.outbox) == 2
         for number, message in enumerate(mail.outbox):
             assert "study-title" in message.subject

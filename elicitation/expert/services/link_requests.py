@@ -13,8 +13,9 @@ from django.db.models import QuerySet
 
 from core.audit import audit
 from core.ratelimit import hit
-from elicitation.models import Expert, Round
+from elicitation.models import EmailJob, Expert, Round
 from elicitation.models.panel import email_key
+from elicitation.rounds.services.email_jobs import email_jobs_queue
 from elicitation.rounds.services.invitations import expert_email_send, expert_link
 from elicitation.setup.services.tokens import token_issue
 
@@ -45,16 +46,8 @@ def expert_link_request(*, email: str, client: str) -> int:
     audit(action="expert.link_requested", target=client, reached=len(experts), limited=limited)
     for expert in experts:
         audit(action="expert.link_request_queued", study=expert.study, expert=expert, target=expert.pseudonym)
-    ids = [expert.pk for expert in experts]
-
-    def queue() -> None:
-        from elicitation.tasks import send_new_link
-
-        for expert_id in ids:
-            send_new_link.delay(expert_id=expert_id)
-
-    transaction.on_commit(queue)
-    return len(ids)
+    email_jobs_queue(kind=EmailJob.Kind.NEW_LINK, expert_ids=[expert.pk for expert in experts])
+    return len(experts)
 
 
 @transaction.atomic

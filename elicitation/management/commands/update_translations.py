@@ -34,4 +34,4 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         extract_messages(verbosity=options["verbosity"])
-        self.stdout.write("Catalogues refreshed; translate the empty msgstr entries, then run compile_translations.")
+        self.stdout.write("Catalogues refreshed; translate the empty msgstr entries, then run compilemessages.")

@@ -1,4 +1,4 @@
-"""Invitations and reminders: queued after commit, delivered one expert at a time by Celery tasks.
+"""Invitations and reminders: recorded as email jobs, delivered one expert at a time by a worker.
 
 Queueing (``invitations_send``, ``reminders_send``, ``reminders_queue_due``) decides who
 should get a message; delivery (``invitation_deliver``, ``reminder_deliver``) runs in the
@@ -21,7 +21,8 @@ from django.utils.translation import gettext_lazy
 
 from core.audit import audit
 from core.errors import IllegalTransition
-from elicitation.models import Expert, Participation, Round
+from elicitation.models import EmailJob, Expert, Participation, Round
+from elicitation.rounds.services.email_jobs import email_jobs_queue
 from elicitation.rounds.services.lifecycle import User
 from elicitation.rounds.services.messages import email_render, round_email_context
 from elicitation.setup.services.tokens import token_issue
@@ -82,15 +83,7 @@ def invitations_send(
         round_id=round.pk,
         experts=len(ids),
     )
-    round_id = round.pk
-
-    def queue() -> None:
-        from elicitation.tasks import send_invitation
-
-        for expert_id in ids:
-            send_invitation.delay(round_id=round_id, expert_id=expert_id, resend=resend)
-
-    transaction.on_commit(queue)
+    email_jobs_queue(kind=EmailJob.Kind.INVITATION, expert_ids=ids, round_id=round.pk, resend=resend)
     return len(ids)
 
 
@@ -100,7 +93,7 @@ def reminders_send(*, round: Round, user: User | None, now: dt.datetime | None =
     _require_open(round, "reminders")
     now = now or timezone.now()
     since = now - MANUAL_REMINDER_GAP
-    ids = list(_reminder_targets(round, since).values_list("pk", flat=True))
+    ids = list(_reminder_targets(round, since).values_list("expert_id", flat=True))
     audit(
         action="reminders.send",
         study=round.study,
@@ -109,7 +102,7 @@ def reminders_send(*, round: Round, user: User | None, now: dt.datetime | None =
         round_id=round.pk,
         experts=len(ids),
     )
-    _queue_reminders(ids, since)
+    email_jobs_queue(kind=EmailJob.Kind.REMINDER, expert_ids=ids, round_id=round.pk, not_reminded_since=since)
     return len(ids)
 
 
@@ -130,7 +123,7 @@ def reminders_queue_due(*, now: dt.datetime | None = None) -> int:
         start = reminder_window_start(round_)
         if start is None or now < start:
             continue
-        ids = list(_reminder_targets(round_, start).values_list("pk", flat=True))
+        ids = list(_reminder_targets(round_, start).values_list("expert_id", flat=True))
         if ids:
             audit(
                 action="reminders.auto",
@@ -139,7 +132,7 @@ def reminders_queue_due(*, now: dt.datetime | None = None) -> int:
                 round_id=round_.pk,
                 experts=len(ids),
             )
-            _queue_reminders(ids, start)
+            email_jobs_queue(kind=EmailJob.Kind.REMINDER, expert_ids=ids, round_id=round_.pk, not_reminded_since=start)
             queued += len(ids)
     return queued
 
@@ -153,19 +146,7 @@ def _reminder_targets(round_: Round, not_reminded_since: dt.datetime) -> QuerySe
     )
 
 
-def _queue_reminders(participation_ids: list[int], since: dt.datetime) -> None:
-    since_iso = since.isoformat()
-
-    def queue() -> None:
-        from elicitation.tasks import send_reminder
-
-        for pk in participation_ids:
-            send_reminder.delay(participation_id=pk, not_reminded_since=since_iso)
-
-    transaction.on_commit(queue)
-
-
-# Delivery: runs inside the Celery task.
+# Delivery: runs inside the worker's job (elicitation.rounds.services.email_jobs).
 
 
 @transaction.atomic

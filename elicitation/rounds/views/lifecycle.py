@@ -19,6 +19,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from coopsurvey import jobs
+from coopsurvey.jobs import QUEUE_DOWN
 from core.access import study_for_coordinator
 from core.errors import ServiceError
 from core.middleware import TIME_ZONE_SESSION_KEY, known_zone
@@ -182,12 +184,15 @@ def round_invite(request: HttpRequest, study_uuid: UUID, round_uuid: UUID) -> Ht
             )
         expert_ids = [expert.pk]
     try:
-        count = invitations.invitations_send(
-            round=round_, user=request.user, expert_ids=expert_ids, resend=expert_ids is not None
-        )
+        with jobs.watching_sends() as unsent:
+            count = invitations.invitations_send(
+                round=round_, user=request.user, expert_ids=expert_ids, resend=expert_ids is not None
+            )
     except ServiceError as error:
         return refused(request, study_obj, error, back=detail_url(round_))
-    if count:
+    if unsent:
+        messages.warning(request, QUEUE_DOWN)
+    elif count:
         sent = ngettext("%(count)s invitation is being sent.", "%(count)s invitations are being sent.", count)
         messages.success(request, sent % {"count": count})
     else:
@@ -201,10 +206,13 @@ def round_remind(request: HttpRequest, study_uuid: UUID, round_uuid: UUID) -> Ht
     study_obj = study_for_coordinator(request.user, study_uuid)
     round_ = round_of_study(study_obj, round_uuid)
     try:
-        count = invitations.reminders_send(round=round_, user=request.user)
+        with jobs.watching_sends() as unsent:
+            count = invitations.reminders_send(round=round_, user=request.user)
     except ServiceError as error:
         return refused(request, study_obj, error, back=detail_url(round_))
-    if count:
+    if unsent:
+        messages.warning(request, QUEUE_DOWN)
+    elif count:
         sent = ngettext("%(count)s reminder is being sent.", "%(count)s reminders are being sent.", count)
         messages.success(request, sent % {"count": count})
     else:

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from elicitation.management.commands.compile_translations import parse_po
 from elicitation.models import Expert, Round
 from elicitation.setup.services.tokens import token_issue
 from tests.factories import make_round, rate_everything, save_answer
+from tests.po import msgids
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +60,7 @@ def english_interface_strings() -> list[str]:
     """The catalogue's msgids that read as English words (not lone symbols or placeholders)."""
     po = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
     strings = []
-    for msgid in parse_po(po.read_text(encoding="utf-8"), keep_untranslated=True):
+    for msgid in sorted(msgids(po)):
         text = msgid.split("\x04")[-1].split("\0")[0]
         text = re.sub(r"%\(\w+\)[sd]|%[sd]|\{\w+\}", " ", text).strip()
         if len(re.findall(r"[A-Za-z]{3,}", text)) >= 2 and text not in NEUTRAL:

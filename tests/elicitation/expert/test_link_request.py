@@ -21,14 +21,8 @@ def _one_window(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def _eager_celery():
-    """The email task runs in the test's process (the worker path is tested with invitations)."""
-    from coopsurvey.celery import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
+def _tasks_in_process(eager_celery: None) -> None:
+    """The email job runs in the test's process (the worker path is tested with invitations)."""
 
 
 def ask(email: str, address: str = "198.51.100.7", **extra):

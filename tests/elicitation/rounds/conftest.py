@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 
 @pytest.fixture(autouse=True)
-def _eager_celery(request: pytest.FixtureRequest) -> Iterator[None]:
-    from coopsurvey.celery import app
-
-    if "celery_worker_process" in request.fixturenames:
-        yield
-        return
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
+def _tasks_in_process(eager_celery: None) -> None:
+    """Every rounds test runs its tasks in-process (``eager_celery`` leaves a real worker's tests alone)."""

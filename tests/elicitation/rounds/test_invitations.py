@@ -12,9 +12,8 @@ from django.utils import timezone
 from core.errors import IllegalTransition
 from elicitation.models import AuditEvent, InvitationToken, Participation, Round
 from elicitation.models.panel import hash_token
-from elicitation.rounds.services.invitations import invitations_send
+from elicitation.rounds.services.invitations import invitation_deliver, invitations_send
 from elicitation.setup.services.tokens import token_find
-from elicitation.tasks import send_invitation
 from tests.factories import make_experts, make_round
 
 pytestmark = pytest.mark.django_db
@@ -84,8 +83,8 @@ def test_sending_again_invites_only_those_not_yet_invited(
 
 def test_the_task_is_idempotent_per_round_and_expert(open_round):
     expert = open_round.study.experts.first()
-    assert send_invitation(round_id=open_round.pk, expert_id=expert.pk) is True
-    assert send_invitation(round_id=open_round.pk, expert_id=expert.pk) is False
+    assert invitation_deliver(round_id=open_round.pk, expert_id=expert.pk) is True
+    assert invitation_deliver(round_id=open_round.pk, expert_id=expert.pk) is False
     assert len(mail.outbox) == 1
     assert AuditEvent.objects.filter(action="invitation.sent").count() == 1
 
@@ -113,7 +112,7 @@ def test_a_task_for_an_expert_deactivated_since_queueing_sends_nothing(open_roun
     expert = open_round.study.experts.first()
     expert.is_active = False
     expert.save()
-    assert send_invitation(round_id=open_round.pk, expert_id=expert.pk) is False
+    assert invitation_deliver(round_id=open_round.pk, expert_id=expert.pk) is False
     assert mail.outbox == []
 
 

@@ -8,8 +8,13 @@ from django.utils import timezone
 
 from core.errors import IllegalTransition
 from elicitation.models import AuditEvent, Participation, Round
-from elicitation.rounds.services.invitations import MANUAL_REMINDER_GAP, reminders_queue_due, reminders_send
-from elicitation.tasks import remind_due_rounds, send_reminder
+from elicitation.rounds.services.invitations import (
+    MANUAL_REMINDER_GAP,
+    reminder_deliver,
+    reminders_queue_due,
+    reminders_send,
+)
+from elicitation.tasks import remind_due_rounds
 from tests.factories import make_round
 
 pytestmark = pytest.mark.django_db
@@ -79,17 +84,17 @@ def test_experts_never_invited_or_inactive_get_no_reminder(
 
 def test_an_expert_who_submits_after_queueing_is_not_reminded(round_with_answers):
     participation = round_with_answers.participations.filter(submitted_at__isnull=True).first()
-    since = (timezone.now() - dt.timedelta(hours=1)).isoformat()
+    since = timezone.now() - dt.timedelta(hours=1)
     Participation.objects.filter(pk=participation.pk).update(submitted_at=timezone.now())
-    assert send_reminder(participation_id=participation.pk, not_reminded_since=since) is False
+    assert reminder_deliver(participation_id=participation.pk, not_reminded_since=since) is False
     assert mail.outbox == []
 
 
 def test_the_reminder_task_is_idempotent(round_with_answers):
     participation = round_with_answers.participations.filter(submitted_at__isnull=True).first()
-    since = (timezone.now() - dt.timedelta(hours=1)).isoformat()
-    assert send_reminder(participation_id=participation.pk, not_reminded_since=since) is True
-    assert send_reminder(participation_id=participation.pk, not_reminded_since=since) is False
+    since = timezone.now() - dt.timedelta(hours=1)
+    assert reminder_deliver(participation_id=participation.pk, not_reminded_since=since) is True
+    assert reminder_deliver(participation_id=participation.pk, not_reminded_since=since) is False
     assert len(mail.outbox) == 1
     participation.refresh_from_db()
     assert participation.reminder_count == 1

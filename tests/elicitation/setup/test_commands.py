@@ -103,16 +103,6 @@ def test_the_demo_coordinator_sees_the_demo_study_page(client):
     assert Expert.objects.filter(study=study, name="王伟").exists()
 
 
-@pytest.fixture
-def eager_celery():
-    from coopsurvey.celery import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
-
-
 def test_the_demo_rounds_are_aggregated_after_loading(django_capture_on_commit_callbacks, eager_celery):
     from aggregation.models import AggregationRun
 

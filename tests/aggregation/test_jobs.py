@@ -178,6 +178,7 @@ def test_a_failing_computation_is_retried_with_back_off_then_fails(
     run = AggregationRun.objects.get(round=open_round)
     assert (run.status, run.attempts) == ("queued", 1)
     assert "bad data" in run.error
+    assert run.not_before is not None
     assert run.not_before > timezone.now() + timedelta(seconds=5), "the retry waits in the database"
     for attempt in (2, 3):
         AggregationRun.objects.filter(pk=run.pk).update(not_before=timezone.now())
@@ -222,6 +223,7 @@ def test_a_live_job_finding_the_current_run_up_to_date_does_nothing(open_round, 
     assert live.error == f"run {current.pk} already holds the results of these ratings"
     # A changed rating is new work.
     rating = Rating.objects.filter(round=open_round).first()
+    assert rating is not None
     rating.value = 1 if rating.value != 1 else 2
     rating.save()
     again = AggregationRun.objects.create(round=open_round, trigger="ratings", requested_at=timezone.now())

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timedelta
 
 import psycopg
 import pytest
@@ -74,7 +75,7 @@ def _sweep_until(predicate, *, timeout: float, what: str) -> None:
 def test_every_kind_asked_for_while_redis_is_down_is_kept_and_runs_when_it_is_back(
     postgres_only, private_redis, mail_and_files, study_a, coordinator_a, tmp_path
 ):
-    round_ = make_round(study_a, status=Round.Status.OPEN, deadline=timezone.now() + timezone.timedelta(days=3))
+    round_ = make_round(study_a, status=Round.Status.OPEN, deadline=timezone.now() + timedelta(days=3))
     rate_everything(round_, [7, 8, 3, 9, 5])
     Participation.objects.filter(round=round_, expert__number__lte=4).update(invited_at=None)
     Participation.objects.filter(round=round_, expert__number__gt=4).update(submitted_at=None)  # to remind

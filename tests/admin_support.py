@@ -29,7 +29,7 @@ ADMIN_MODELS = (
     "aggregation.aggregationrun",
     "aggregation.itemresult",
     "aggregation.criterionagreement",
-    "analysis.crossbloc",
+    "aggregation.crossbloc",
     "aggregation.areaverdict",
     "exports.exportjob",
     "api.apitoken",

@@ -1,6 +1,6 @@
 """The analysis plan's tables: every plan version, and every deviation setting by setting; and ``plan.json``.
 
-Small tables (a few rows per study), read in two queries through ``elicitation.plan_history``, which also
+Small tables (a few rows per study), read in two queries through ``elicitation.dashboard.plan_history``, which also
 decides whether a version counts as a deviation (the report's wording and these tables agree).
 """
 
@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from elicitation.plan_history import plan_history
+from elicitation.dashboard.plan_history import plan_history
 from exports.study_tables import _small_table
 from exports.table_types import Column, Scope, Table
 

@@ -27,7 +27,7 @@ from core.access import study_for_coordinator
 from elicitation.dashboard import accord, figures, report, selectors
 from elicitation.dashboard.words import quantile_method_in_words
 from elicitation.models import Round, Study
-from elicitation.plan_history import change_words, plan_history
+from elicitation.dashboard.plan_history import change_words, plan_history
 from elicitation.setup.services.rules import rule_in_words
 
 PANEL = selectors.PANEL

@@ -66,7 +66,7 @@ def test_the_bundle_holds_data_codebook_configuration_and_script(bundle_dir: Pat
     assert config["software"]["numpy"]
     settings_of_round = config["rounds"][1]["analysis_settings"]
     assert settings_of_round["quantile_method"] == "weibull"
-    assert settings_of_round["rule"]["max_iqr"] == "1.00"
+    assert settings_of_round["rule"]["max_iqr"] == "1"  # the plan's canonical decimal text
     assert settings_of_round["inclusion"] == "submitted"
     assert config["rounds"][1]["previous_round"] == 1
 

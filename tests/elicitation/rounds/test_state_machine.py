@@ -91,7 +91,8 @@ def test_opening_the_first_round_freezes_the_consensus_rule(study_a, coordinator
 def test_a_later_round_keeps_the_frozen_rule_and_its_time(study_a, coordinator_a):
     first = round_open(round=round_create(study=study_a), user=coordinator_a, deadline=soon())
     assert first.consensus_rule is not None
-    frozen_at = first.consensus_rule.frozen_at
+    frozen_at = ConsensusRule.objects.get(pk=first.consensus_rule.pk).frozen_at
+    assert frozen_at is not None  # frozen with the analysis plan when round 1 opened
     round_close(round=first, user=coordinator_a)
     second = round_open(round=round_create(study=study_a), user=coordinator_a, deadline=soon())
     assert second.consensus_rule_id == first.consensus_rule_id

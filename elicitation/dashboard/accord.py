@@ -21,9 +21,9 @@ from django.utils.translation import gettext_lazy
 
 from aggregation.models import AggregationRun, ItemResult
 from elicitation.dashboard import report, selectors
+from elicitation.dashboard.plan_history import PlanEntry, change_words, plan_history
 from elicitation.dashboard.words import quantile_method_in_words
 from elicitation.models import AreaRevision, Criterion, Round, Study, Suggestion
-from elicitation.dashboard.plan_history import PlanEntry, change_words, plan_history
 from elicitation.setup.services.rules import rule_in_words
 
 FILLED, PARTLY, AUTHORS = "filled", "partly", "authors"

@@ -25,9 +25,9 @@ from django.utils.translation import gettext as _
 from aggregation.models import AreaVerdict, CrossBloc
 from core.access import study_for_coordinator
 from elicitation.dashboard import accord, figures, report, selectors
+from elicitation.dashboard.plan_history import change_words, plan_history
 from elicitation.dashboard.words import quantile_method_in_words
 from elicitation.models import Round, Study
-from elicitation.dashboard.plan_history import change_words, plan_history
 from elicitation.setup.services.rules import rule_in_words
 
 PANEL = selectors.PANEL

@@ -194,4 +194,4 @@ def test_the_demo_studys_bundle_recomputes_without_a_difference(
     assert result.returncode == 0, result.stdout + result.stderr
     assert "round 3: no stored results" in result.stdout  # the demo's draft round
     assert "of 3 rounds: 0 differences" in result.stdout, result.stdout
-    assert "divides 70, verdicts 50, agreement 14" in result.stdout
+    assert "divides 69, verdicts 50, agreement 14" in result.stdout

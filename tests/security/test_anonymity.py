@@ -30,6 +30,7 @@ from elicitation.rounds.services.invitations import invitation_deliver, reminder
 from elicitation.rounds.services.lifecycle import round_close
 from exports.models import ExportJob
 from tests.access.routes import Route, all_routes, unnamed_route_url
+from tests.quantities.conftest import make_question
 from tests.security.anonymity import (
     BIG,
     LONE,
@@ -85,6 +86,7 @@ def route_values(world: World, coordinator_a: Any) -> tuple[dict[str, Any], dict
         "criterion_uuid": world.study.criteria.earliest("order").uuid,
         "expert_uuid": other.uuid,
         "round_uuid": world.current.uuid,
+        "question_uuid": make_question(world.study, "q-anonymity").uuid,
         "round_number": world.current.number,
         "round_id": world.current.pk,
         "chart": "map",

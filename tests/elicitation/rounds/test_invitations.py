@@ -145,7 +145,7 @@ def test_the_email_is_in_the_experts_language_and_time_zone(
     assert 'lang="zh-hans"' in html_part(chinese)
     assert chinese.subject == "邀请：Study A，第 1 轮"  # the catalogue is compiled at install (scripts/bootstrap)
     assert english.subject == "Invitation: Study A, round 1"
-    assert "March 4, 2031" in english.body
+    assert "4 March 2031" in english.body
     assert "noon" in english.body or "12:00" in english.body or "12 p.m." in english.body
 
 

@@ -46,6 +46,9 @@ NOT_PAGES = {
     "export-job-status": "JSON for the page's script",
     "api-token-revoke": "form action",
     "dashboard:chart-svg": "an image in the dashboard pages",
+    "quantity-export": "a file",
+    "quantity-results-csv": "a file",
+    "quantity-realization": "form action",
 }
 # Pages outside the study tree a coordinator must find too.
 EXTRA_PAGES = {"api-docs", "accessibility"}

@@ -65,8 +65,7 @@ def test_a_coordinator_translates_a_chinese_rationale_and_an_english_expert_read
     page.locator("input[type=checkbox]").first.check()
     page.locator("form button[type=submit]").last.click()
     page.wait_for_url(f"{live_server.url}/e/round/")
-    reasons = page.locator(f"#rationales-{area.pk} details")
-    reasons.locator("summary").click()
+    reasons = page.locator(f"#rationales-{area.pk}-list")  # beside the expert's own reason, not folded away
     text = reasons.inner_text()
     assert text.index(ORIGINAL) < text.index("Translated into English by the study's coordinators:")
     assert text.index("coordinators:") < text.index(TRANSLATION)

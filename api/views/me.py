@@ -120,6 +120,7 @@ def _asked_and_answered(expert: Expert, round_: Round) -> list[Row]:
         RoundItem.objects.filter(round=round_, area__is_active=True, criterion__is_active=True)
         .annotate(kind=Value(ITEM), **nothing)
         .values_list(*ORDER, *ITEM_COLUMNS, *ANSWER_FIELDS)
+        .order_by()  # no ordering inside a UNION's parts (SQLite refuses it); the union is ordered below
     )
     answered = (
         Rating.objects.filter(round=round_, expert=expert)
@@ -130,6 +131,7 @@ def _asked_and_answered(expert: Expert, round_: Round) -> list[Row]:
             answer_updated_at=F("updated_at"),
         )
         .values_list(*ORDER, *ITEM_COLUMNS, *ANSWER_FIELDS)
+        .order_by()
     )
     names = (*ITEM_COLUMNS, *ANSWER_FIELDS)
     rows: list[Row] = []

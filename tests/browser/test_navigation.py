@@ -18,6 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
 from elicitation.models import AreaResponse, Round
 from tests.factories import make_experts, make_round, make_study, make_user, rate_everything
+from tests.quantities.conftest import make_question
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -89,6 +90,7 @@ def test_every_coordinator_page_is_reached_by_clicking_from_the_study_list(brows
     area = planning.areas.earliest("order")
     AreaResponse.objects.create(round=first, expert=experts[0], area=area, rationale="Because.")
     make_round(planning, status=Round.Status.DRAFT)
+    make_question(planning, "q1")  # so that a question's own page has a link to follow
     running = make_study(coordinator=coordinator, title="Running study")
     make_experts(running, 4)
     make_round(running, status=Round.Status.OPEN)

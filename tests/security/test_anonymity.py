@@ -88,6 +88,7 @@ def route_values(world: World, coordinator_a: Any) -> tuple[dict[str, Any], dict
         "round_uuid": world.current.uuid,
         "question_uuid": make_question(world.study, "q-anonymity").uuid,
         "kind": "dtt",
+        "quantity_table": "pooled",
         "round_number": world.current.number,
         "round_id": world.current.pk,
         "chart": "map",

@@ -90,10 +90,11 @@ def test_every_coordinator_page_is_reached_by_clicking_from_the_study_list(brows
     area = planning.areas.earliest("order")
     AreaResponse.objects.create(round=first, expert=experts[0], area=area, rationale="Because.")
     make_round(planning, status=Round.Status.DRAFT)
-    make_question(planning, "q1")  # so that a question's own page has a link to follow
+    make_question(planning, "q1")  # in both studies, so a question's own page has a link to follow
     running = make_study(coordinator=coordinator, title="Running study")
     make_experts(running, 4)
     make_round(running, status=Round.Status.OPEN)
+    make_question(running, "q1")
 
     client = Client()
     client.force_login(coordinator)

@@ -12,6 +12,7 @@ import glob
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -69,8 +70,13 @@ class PrivatePostgres:
 def private_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivatePostgres]:
     workdir = tmp_path_factory.mktemp("pg")
     if os.geteuid() == 0:
-        os.chmod(workdir.parent, 0o755)  # noqa: S103 - the postgres user must reach its folder
-        os.chmod(workdir.parent.parent, 0o755)  # noqa: S103
+        # The postgres user must reach its folder through every folder pytest made above it (one more
+        # under pytest-xdist: popen-gwN).
+        top = Path(tempfile.gettempdir())
+        for folder in [workdir, *workdir.parents]:
+            if folder in (top, Path(folder.anchor)):
+                break
+            os.chmod(folder, 0o755)  # noqa: S103
     server = PrivatePostgres(workdir)
     server.init()
     server.start()

@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from uuid import UUID
 
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from psycopg.errors import DeadlockDetected
 
 from aggregation.jobs import request_aggregation
 from core.audit import audit
@@ -73,6 +74,9 @@ class AnswerInput:
     # The API names items by UUID: looked up in the expert's study by the save (then area_id is not read).
     area_uuid: UUID | None = None
     criterion_uuid: UUID | None = None
+
+
+DEADLOCK_ATTEMPTS = 3  # a deadlocked save is rolled back whole and tried again
 
 
 def _round_missing() -> InvalidInput:
@@ -176,14 +180,22 @@ def ratings_save(
     ``RoundNotOpen``, and ``InvalidInput`` (keyed ``answers.<index>``) with nothing written.
     """
     where = RoundWanted(round_id=round_id, round_uuid=round_uuid, open_in_study=open_round)
-    with transaction.atomic():
-        if uses_single_statement():
-            saved = _ratings_save_statement(expert, answers, source, where)
-        else:
-            saved = _ratings_save_portable(expert, answers, source, where)
-        if saved.changed:
-            _after_commit_aggregate(saved.round)
-        return saved
+    for attempt in range(DEADLOCK_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                if uses_single_statement():
+                    saved = _ratings_save_statement(expert, answers, source, where)
+                else:
+                    saved = _ratings_save_portable(expert, answers, source, where)
+                if saved.changed:
+                    _after_commit_aggregate(saved.round)
+                return saved
+        except OperationalError as error:
+            # Two saves of one expert at once (a rating and a reason) can deadlock on their locks; PostgreSQL
+            # rolls one back whole, so saving it again is safe. Known: the lock order is to be made one.
+            if not isinstance(error.__cause__, DeadlockDetected) or attempt + 1 == DEADLOCK_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _ratings_save_statement(

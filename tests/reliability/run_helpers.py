@@ -1,9 +1,6 @@
-"""Helpers of the tests that race aggregation jobs: a closed round with ratings, the results lock, waiting."""
+"""Helpers of the tests that race aggregation jobs: a closed round with ratings, and the results lock."""
 
 from __future__ import annotations
-
-import time
-from collections.abc import Callable
 
 import psycopg
 from django.db import connection
@@ -12,15 +9,6 @@ from aggregation import services
 from elicitation.models import Round, Study
 from tests.factories import make_round, rate_everything
 from tests.services import _database_url_for
-
-
-def _wait_for(predicate: Callable[[], object], *, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _closed_round_with_ratings(study: Study) -> Round:

@@ -15,8 +15,9 @@ from django.db import connection
 
 from aggregation import services
 from aggregation.models import AggregationRun, AreaVerdict, CriterionAgreement, CrossBloc, ItemResult
+from tests.reliability.queue_faults import wait_for
 from tests.reliability.results import results_snapshot
-from tests.reliability.run_helpers import ResultsLock, _closed_round_with_ratings, _wait_for
+from tests.reliability.run_helpers import ResultsLock, _closed_round_with_ratings
 from tests.threads import in_thread
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -39,7 +40,7 @@ def test_two_jobs_for_one_round_at_once_append_whole_result_sets_and_the_newest_
     with ResultsLock(round_.pk) as lock:
         threads = [in_thread(lambda: services.round_aggregate(round_id=round_.pk), results, key) for key in "ab"]
         running = AggregationRun.objects.filter(round=round_, status=AggregationRun.Status.RUNNING)
-        _wait_for(lambda: running.count() == 2, timeout=60, what="both jobs to start")
+        wait_for(lambda: running.count() == 2, timeout=60, what="both jobs to start")
         time.sleep(0.5)  # both have read and computed, and wait for the lock to write
         assert all(thread.is_alive() for thread in threads), "a job wrote while the lock was held"
         lock.release()

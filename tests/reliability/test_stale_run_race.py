@@ -13,7 +13,6 @@ equal a fresh recomputation from the database.
 from __future__ import annotations
 
 import math
-import time
 from typing import Any
 
 import psycopg
@@ -28,20 +27,12 @@ from elicitation.expert.services.answers import AnswerInput, answers_save
 from elicitation.models import Round
 from elicitation.rounds.services.lifecycle import round_close
 from tests.factories import make_round
+from tests.reliability.queue_faults import wait_for
 from tests.services import WorkerProcess, _database_url_for
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 COMPARED = ("n", "n_cannot_judge", "mean", "median", "q1", "q3", "pct_high", "consensus", "suppressed")
-
-
-def _wait_for(predicate, *, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _status(run_id: int) -> str:
@@ -110,12 +101,12 @@ def test_a_job_held_after_its_read_while_the_round_closes_leaves_results_equal_t
     hold = HoldLock(held.pk)
     try:
         aggregate_round.apply_async(args=(held.pk,))
-        _wait_for(hold.job_is_waiting, timeout=60, what="the job to finish its read and wait on its hold lock")
+        wait_for(hold.job_is_waiting, timeout=60, what="the job to finish its read and wait on its hold lock")
 
         _save_everything(round_, experts[6:], value=9)  # acknowledged saves the held job did not read
         round_close(round=Round.objects.get(pk=round_.pk), user=None)
         close_runs = AggregationRun.objects.filter(round=round_, trigger=AggregationRun.Trigger.CLOSE)
-        _wait_for(
+        wait_for(
             lambda: close_runs.filter(status=AggregationRun.Status.DONE).exists(),
             timeout=90,
             what="the close job to store its results",
@@ -124,7 +115,7 @@ def test_a_job_held_after_its_read_while_the_round_closes_leaves_results_equal_t
     finally:
         hold.release()
     try:
-        _wait_for(lambda: _status(held.pk) not in {"queued", "running"}, timeout=60, what="the held job to end")
+        wait_for(lambda: _status(held.pk) not in {"queued", "running"}, timeout=60, what="the held job to end")
     finally:
         second.stop()
 

@@ -13,7 +13,8 @@ from aggregation.services import round_aggregate
 from api.models import ApiToken
 from api.services import api_token_create
 from elicitation.expert.services.answers import AnswerInput, answers_save, round_submit
-from elicitation.models import Expert, Round, Study
+from elicitation.models import EmailJob, Expert, Round, Study
+from elicitation.rounds.services.email_jobs import email_jobs_queue
 from elicitation.setup.services.tokens import token_issue
 from exports.models import ExportJob
 from tests.factories import make_experts, make_round, make_study, make_user
@@ -26,6 +27,7 @@ ADMIN_MODELS = (
     "elicitation.rating",
     "elicitation.answerrevision",
     "elicitation.auditevent",
+    "elicitation.emailjob",
     "aggregation.aggregationrun",
     "aggregation.itemresult",
     "aggregation.criterionagreement",
@@ -70,13 +72,15 @@ class Filled:
     run: AggregationRun
     job: ExportJob
     token: ApiToken
+    email: EmailJob
 
 
 def fill_study(
     *, experts: int, title: str = "Admin study", coordinator: User | None = None, anonymity: str = "standard"
 ) -> Filled:
     """A study whose open round every expert answered through the service (ratings, revisions, audit events),
-    with a personal link per expert, an aggregation run with its result rows, an export job and an API token."""
+    with a personal link per expert, an aggregation run with its result rows, an export job, an API token and
+    an email job (a new link for the first expert)."""
     coordinator = coordinator or make_user()
     study = make_study(coordinator=coordinator, title=title, anonymity=anonymity)
     panel = make_experts(study, experts)
@@ -95,4 +99,5 @@ def fill_study(
         study=study, requested_by=coordinator, format=ExportJob.Format.CSV, table=ExportJob.Table.RATINGS
     )
     token, _secret = api_token_create(user=coordinator, name=f"{title} laptop")
-    return Filled(study=study, round=round_, experts=panel, run=run, job=job, token=token)
+    (email,) = email_jobs_queue(kind=EmailJob.Kind.NEW_LINK, expert_ids=[panel[0].pk])
+    return Filled(study=study, round=round_, experts=panel, run=run, job=job, token=token, email=email)

@@ -5,6 +5,6 @@ which check the state machine and write the audit log; answers and the audit log
 writes an operator needs (revoke a link, re-run a round) are admin actions that call those services.
 """
 
-from elicitation.admin import audit, panel, rounds, setup
+from elicitation.admin import audit, mail, panel, rounds, setup
 
-__all__ = ["audit", "panel", "rounds", "setup"]
+__all__ = ["audit", "mail", "panel", "rounds", "setup"]

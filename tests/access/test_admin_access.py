@@ -187,6 +187,7 @@ ACTIONS = [
     ("elicitation.round", "rerun"),
     ("aggregation.aggregationrun", "rerun"),
     ("exports.exportjob", "retry"),
+    ("elicitation.emailjob", "retry"),
     ("api.apitoken", "revoke"),
 ]
 
@@ -217,9 +218,11 @@ def test_actions_are_offered_only_to_staff_who_may_change_the_model(viewer):  # 
 def test_each_action_writes_an_audit_event_naming_the_operator(
     world, label, action, django_capture_on_commit_callbacks
 ):
+    from elicitation.models import EmailJob
     from exports.models import ExportJob
 
-    ExportJob.objects.update(status=ExportJob.Status.FAILED)  # a job an operator may retry
+    ExportJob.objects.update(status=ExportJob.Status.FAILED)  # jobs an operator may retry
+    EmailJob.objects.update(status=EmailJob.Status.FAILED)
     app, model = label.split(".")
     last = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
     with django_capture_on_commit_callbacks(execute=False):

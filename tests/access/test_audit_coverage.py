@@ -399,12 +399,18 @@ def _admin_on_new(name: str, make: Callable[[World], Any], data: dict[str, Any])
 
 
 def _admin_action(label: str, action: str) -> Recipe:
-    """An operator's action on the world's first row of the model (an export job failed, so it may be retried)."""
+    """An operator's action on the world's first row of the model (export and email jobs failed, to be retried)."""
 
     def recipe(w: World) -> Act:
         from django.apps import apps
 
+        from elicitation.models import EmailJob
+        from elicitation.rounds.services.email_jobs import email_jobs_queue
+
         ExportJob.objects.filter(pk=w.job.pk).update(status=ExportJob.Status.FAILED)
+        if label == "elicitation.emailjob":
+            (email,) = email_jobs_queue(kind=EmailJob.Kind.NEW_LINK, expert_ids=[w.expert.pk])
+            EmailJob.objects.filter(pk=email.pk).update(status=EmailJob.Status.FAILED, error="refused")
         if label == "aggregation.aggregationrun":
             _new_run(w)
         if label in ("elicitation.expert", "elicitation.invitationtoken"):

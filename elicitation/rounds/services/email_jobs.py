@@ -11,8 +11,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
 from coopsurvey import jobs
-from elicitation.models import EmailJob
+from core.audit import audit
+from core.errors import IllegalTransition
+from elicitation.models import AuditEvent, EmailJob
+
+STUCK_AFTER = dt.timedelta(minutes=15)  # no progress for this long: the worker's message was lost
 
 
 def email_jobs_queue(
@@ -31,3 +41,55 @@ def email_jobs_queue(
     for job in created:
         jobs.enqueue("email", job.pk)
     return created
+
+
+def email_job_retry(*, job: EmailJob, user: AbstractBaseUser, now: dt.datetime | None = None) -> EmailJob:
+    """Queue a failed or stuck email job again (an operator's action); a finished or young job is refused.
+
+    A job is stuck when it has been queued or running for longer than ``STUCK_AFTER`` (its message to the
+    worker was lost and its lease, if any, long gone). Sending it again is safe: delivery decides again
+    whether the message is still wanted, so an expert who submitted in between gets no reminder.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        job = EmailJob.objects.select_for_update().select_related("expert__study").get(pk=job.pk)
+        if job.status == EmailJob.Status.DONE:
+            raise IllegalTransition(_("This email job finished; there is nothing to retry."))
+        if job.status != EmailJob.Status.FAILED and _last_moved(job) > now - STUCK_AFTER:
+            minutes = int(STUCK_AFTER.total_seconds() // 60)
+            raise IllegalTransition(
+                _("This email job is still %(status)s; retry it only when it has not moved for %(minutes)d minutes.")
+                % {"status": job.get_status_display().lower(), "minutes": minutes}
+            )
+        previous = job.status
+        EmailJob.objects.filter(pk=job.pk).update(
+            status=EmailJob.Status.QUEUED,
+            error="",
+            started_at=None,
+            finished_at=None,
+            attempts=0,
+            not_before=None,
+            dispatched_at=None,
+            lease_until=None,
+        )
+        audit(
+            action="email.job_retry",
+            study=job.expert.study,
+            user=user,
+            target=str(job.pk),
+            kind=job.kind,
+            pseudonym=job.expert.pseudonym,
+            round=job.round_id,
+            previous_status=previous,
+        )
+        jobs.enqueue("email", job.pk)
+        job.refresh_from_db()
+    return job
+
+
+def _last_moved(job: EmailJob) -> dt.datetime:
+    """When the job was last queued (created, or retried: the audit log has the time) or started."""
+    retried = AuditEvent.objects.filter(action="email.job_retry", target=str(job.pk)).aggregate(
+        latest=Max("created_at")
+    )["latest"]
+    return max(moment for moment in (job.created_at, job.started_at, retried) if moment is not None)

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth.models import Permission, User
-from django.test import Client
 
 from aggregation.models import AggregationRun
 from aggregation.services import round_aggregate
@@ -17,6 +16,7 @@ from elicitation.models import EmailJob, Expert, Round, Study
 from elicitation.rounds.services.email_jobs import email_jobs_queue
 from elicitation.setup.services.tokens import token_issue
 from exports.models import ExportJob
+from tests.conftest import client_for  # noqa: F401 - the admin tests import it from here too
 from tests.factories import make_experts, make_round, make_study, make_user
 
 ADMIN_MODELS = (
@@ -36,12 +36,6 @@ ADMIN_MODELS = (
     "exports.exportjob",
     "api.apitoken",
 )
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import pytest
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+    from django.test import Client
 
     from elicitation.models import Study
 from tests.browser_support import browser, browser_page, console_log  # noqa: F401 - fixtures
@@ -59,6 +60,23 @@ def eager_celery(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
     finally:
         app.conf.task_always_eager = previous
+
+
+# Clients: the one way to be signed in as someone in a test.
+def client_for(user: User) -> Client:
+    """A test client signed in as ``user`` (a coordinator, staff, an outsider), without the log-in form."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def coordinator_client(client: Client, coordinator_a: User) -> Client:
+    """The test's ``client``, signed in as study A's coordinator."""
+    client.force_login(coordinator_a)
+    return client
 
 
 # The cast: two coordinators of two studies, experts of each, an outsider.

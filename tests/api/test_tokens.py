@@ -13,16 +13,11 @@ from rest_framework.test import APIClient
 from api.models import ApiToken, hash_api_token
 from api.services import api_token_create, api_token_revoke
 from elicitation.models import AuditEvent
+from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 
 TOKEN_RE = re.compile(r'value="(cs_[A-Za-z0-9]{8}_[A-Za-z0-9_-]+)"')
-
-
-def logged_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_the_page_requires_login(client: Client) -> None:
@@ -32,7 +27,7 @@ def test_the_page_requires_login(client: Client) -> None:
 
 
 def test_it_creates_a_token_shown_once_and_stores_only_its_hash(coordinator_a: User) -> None:
-    client = logged_in(coordinator_a)
+    client = client_for(coordinator_a)
     response = client.post("/account/tokens/", {"name": "notebook"})
     assert response.status_code == 201  # shown in the answer to the POST itself
     match = TOKEN_RE.search(response.content.decode())
@@ -60,7 +55,7 @@ def test_it_creates_a_token_shown_once_and_stores_only_its_hash(coordinator_a: U
 
 
 def test_a_blank_name_is_refused_with_a_field_error(coordinator_a: User) -> None:
-    response = logged_in(coordinator_a).post("/account/tokens/", {"name": "  "})
+    response = client_for(coordinator_a).post("/account/tokens/", {"name": "  "})
     assert response.status_code == 400
     assert 'aria-invalid="true"' in response.content.decode()
     assert not ApiToken.objects.exists()
@@ -77,7 +72,7 @@ def test_the_token_authenticates_with_bearer_and_token_keywords(coordinator_a: U
 
 def test_a_revoked_token_fails(coordinator_a: User) -> None:
     token, secret = api_token_create(user=coordinator_a, name="old")
-    response = logged_in(coordinator_a).post(f"/account/tokens/{token.uuid}/revoke/")
+    response = client_for(coordinator_a).post(f"/account/tokens/{token.uuid}/revoke/")
     assert response.status_code == 302
     token.refresh_from_db()
     assert token.revoked_at is not None
@@ -92,7 +87,7 @@ def test_a_revoked_token_fails(coordinator_a: User) -> None:
 
 def test_another_users_token_cannot_be_revoked(coordinator_a: User, coordinator_b: User) -> None:
     token, _ = api_token_create(user=coordinator_a, name="mine")
-    response = logged_in(coordinator_b).post(f"/account/tokens/{token.uuid}/revoke/")
+    response = client_for(coordinator_b).post(f"/account/tokens/{token.uuid}/revoke/")
     assert response.status_code == 404
     token.refresh_from_db()
     assert token.revoked_at is None
@@ -135,7 +130,7 @@ def test_the_page_query_count_does_not_grow_with_the_number_of_tokens(coordinato
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    client = logged_in(coordinator_a)
+    client = client_for(coordinator_a)
     api_token_create(user=coordinator_a, name="first")
 
     def count() -> int:

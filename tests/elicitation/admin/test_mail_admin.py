@@ -43,8 +43,10 @@ def test_the_list_filters_by_status_and_kind_and_searches_by_study_without_showi
 
 
 def test_a_failed_job_is_sent_again_and_the_retry_is_audited(
-    superuser, eager_celery, django_capture_on_commit_callbacks
-):  # noqa: F811
+    superuser,  # noqa: F811 - fixture
+    eager_celery,
+    django_capture_on_commit_callbacks,
+):
     filled = fill_study(experts=3)
     job = filled.email
     EmailJob.objects.filter(pk=job.pk).update(
@@ -64,10 +66,10 @@ def test_a_failed_job_is_sent_again_and_the_retry_is_audited(
 
 @pytest.mark.parametrize("status", [EmailJob.Status.QUEUED, EmailJob.Status.RUNNING])
 def test_a_job_stuck_for_longer_than_the_limit_is_retried(
-    superuser,
+    superuser,  # noqa: F811 - fixture
     status,
     eager_celery,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     job = fill_study(experts=3).email
     long_ago = timezone.now() - STUCK_AFTER - dt.timedelta(minutes=1)

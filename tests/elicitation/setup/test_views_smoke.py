@@ -1,18 +1,11 @@
 """Every setup page renders for the study's coordinator."""
 
-import pytest
 from django.urls import reverse
 
 from tests.factories import make_round
 
 
-@pytest.fixture
-def logged_in(client, coordinator_a):
-    client.force_login(coordinator_a)
-    return client
-
-
-def test_every_setup_page_renders(logged_in, study_a):
+def test_every_setup_page_renders(coordinator_client, study_a):
     make_round(study_a)
     area = study_a.areas.first()
     criterion = study_a.criteria.first()
@@ -35,5 +28,5 @@ def test_every_setup_page_renders(logged_in, study_a):
         reverse("expert-edit", args=[study_a.uuid, expert.uuid]),
     ]
     for url in urls:
-        response = logged_in.get(url)
+        response = coordinator_client.get(url)
         assert response.status_code == 200, url

@@ -11,6 +11,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRefresh
 
 from coopsurvey import jobs
 from coopsurvey.jobs import QUEUE_DOWN
@@ -126,9 +127,14 @@ def export_job_download(request: HttpRequest, study_uuid: UUID, job_uuid: UUID) 
 
 @require_GET
 @login_required
-def export_job_status(request: HttpRequest, study_uuid: UUID, job_uuid: UUID) -> JsonResponse:
+def export_job_status(request: HttpRequest, study_uuid: UUID, job_uuid: UUID) -> HttpResponse:
+    """The job's status as JSON, or for the export page's htmx poll its progress bar (a finished job: reload)."""
     job = _job(request, study_uuid, job_uuid)
     with_live_progress([job])
+    if request.headers.get("HX-Request") == "true":
+        if job.status in (ExportJob.Status.DONE, ExportJob.Status.FAILED):
+            return HttpResponseClientRefresh()  # the page again: its download link, or the error
+        return render(request, "exports/_job_progress.html", {"study": job.study, "job": job})
     return JsonResponse(
         {"status": job.status, "progress": job.progress_percent, "rows_written": job.rows_written, "error": job.error}
     )

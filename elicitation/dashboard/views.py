@@ -2,8 +2,9 @@
 
 Every page fetches its study through ``study_for_coordinator`` (other studies answer 404) and reads
 through ``elicitation.dashboard.selectors`` a fixed number of queries. While the chosen round is open,
-``static/js/dashboard-live.js`` re-fetches the page's results section (``?partial=1``) every few
-seconds and swaps it in, so numbers update without a reload.
+htmx re-fetches the page's results section (``?partial=1``) every few seconds and swaps it in, so
+numbers update without a reload; once the round has closed the fragment answers 286, htmx's "stop
+polling" (``static/js/dashboard-live.js`` only keeps open sections open and pauses in a hidden tab).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ PAGE_TITLES = {
 }
 MIN_POLL_SECONDS = 10
 MAX_POLL_SECONDS = 60
+STOP_POLLING = 286  # htmx swaps the fragment and polls no more
 
 
 class InvalidParameter(Exception):
@@ -137,7 +139,8 @@ def _page(request: HttpRequest, board: Dashboard, page: str, context: dict[str, 
         **context,
     }
     if request.GET.get("partial") == "1":
-        response = render(request, context["results_template"], context)
+        # The round closed (or was never open): the numbers are final, and htmx stops polling on 286.
+        response = render(request, context["results_template"], context, status=200 if live else STOP_POLLING)
         response["Cache-Control"] = "no-store"  # the poller must always see the newest numbers
         return response
     return render(request, f"aggregation/dashboard/{page}.html", context)

@@ -1,12 +1,16 @@
-/* Live dashboard: while a round is open, re-fetch the page's results section and swap it in.
- *
- * The section carries data-live-url (the same page with ?partial=1) and data-live-seconds. Polling
- * pauses while the tab is hidden, skips the swap when nothing changed (so focus and scroll stay
- * put), keeps open <details> open, and stops when the server's fragment says the round has closed.
- * Also wires the report's print button. No inline script: the CSP allows only this file.
+/* Live dashboard: htmx polls the results section (hx-get, hx-trigger="every Ns" in base.html) while a
+ * round is open, and stops when the server answers 286 (the round has closed). This file only adds
+ * what polling alone would lose:
+ *   - no request while the tab is hidden, and one as soon as it is shown again;
+ *   - no swap when nothing changed, so focus and scroll stay put;
+ *   - open <details> stay open across a swap;
+ *   - the report's print button.
+ * No inline script and no eval: the CSP allows only files served by the app.
  */
 (function () {
   "use strict";
+
+  var reopenTitles = null;
 
   function openDetails(section) {
     var open = [];
@@ -24,49 +28,8 @@
     });
   }
 
-  function startPolling(section) {
-    var url = section.getAttribute("data-live-url");
-    var seconds = parseInt(section.getAttribute("data-live-seconds"), 10) || 30;
-    var busy = false;
-    var timer = null;
-
-    function refresh() {
-      if (busy || document.hidden) {
-        return;
-      }
-      busy = true;
-      fetch(url, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
-        .then(function (response) {
-          if (!response.ok) {
-            throw new Error("HTTP " + response.status);
-          }
-          return response.text();
-        })
-        .then(function (html) {
-          if (html.trim() !== section.innerHTML.trim()) {
-            var titles = openDetails(section);
-            section.innerHTML = html;
-            reopen(section, titles);
-            document.dispatchEvent(new CustomEvent("dashboard:updated", { detail: section }));
-          }
-          if (html.indexOf("data-round-open") === -1) {
-            window.clearInterval(timer);  // the round closed: the numbers are final
-          }
-        })
-        .catch(function () {
-          /* A failed refresh keeps the last numbers; the next tick tries again. */
-        })
-        .finally(function () {
-          busy = false;
-        });
-    }
-
-    timer = window.setInterval(refresh, seconds * 1000);
-    document.addEventListener("visibilitychange", function () {
-      if (!document.hidden) {
-        refresh();
-      }
-    });
+  function isLive(element) {
+    return element && element.hasAttribute && element.hasAttribute("data-live");
   }
 
   function showPrintButtons(root) {
@@ -76,10 +39,40 @@
   }
 
   function init() {
-    document.querySelectorAll("[data-live-url]").forEach(startPolling);
     showPrintButtons(document);
-    document.addEventListener("dashboard:updated", function (event) {
-      showPrintButtons(event.detail);
+    document.addEventListener("htmx:confirm", function (event) {
+      if (isLive(event.target) && document.hidden) {
+        event.preventDefault(); // a hidden tab asks nothing; it catches up when shown
+      }
+    });
+    document.addEventListener("htmx:beforeSwap", function (event) {
+      var section = event.detail.target;
+      if (!isLive(section)) {
+        return;
+      }
+      if (event.detail.xhr.status === 286) {
+        section.removeAttribute("data-live"); // final numbers: no catching up when the tab is shown again
+      }
+      if (String(event.detail.serverResponse).trim() === section.innerHTML.trim()) {
+        event.detail.shouldSwap = false;
+        return;
+      }
+      reopenTitles = openDetails(section);
+    });
+    document.addEventListener("htmx:afterSwap", function (event) {
+      var section = event.detail.target;
+      if (reopenTitles === null || !section || section.id !== "live-results") {
+        return;
+      }
+      reopen(section, reopenTitles);
+      reopenTitles = null;
+      showPrintButtons(section);
+      document.dispatchEvent(new CustomEvent("dashboard:updated", { detail: section }));
+    });
+    document.addEventListener("visibilitychange", function () {
+      if (!document.hidden && document.querySelector("[data-live]")) {
+        document.dispatchEvent(new CustomEvent("dashboard:visible"));
+      }
     });
     document.addEventListener("click", function (event) {
       if (event.target.closest && event.target.closest("[data-print]")) {

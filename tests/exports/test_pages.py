@@ -14,15 +14,10 @@ from django.test.utils import CaptureQueriesContext
 from elicitation.models import AuditEvent, Study
 from exports.models import ExportJob
 from exports.services import export_job_create
+from tests.conftest import client_for
 from tests.factories import make_experts, make_round, rate_everything
 
 pytestmark = pytest.mark.django_db
-
-
-def logged_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 URLS = ["/studies/{study}/exports/", "/studies/{study}/exports/download/?table=ratings&format=csv"]
@@ -33,9 +28,9 @@ def test_only_the_studys_coordinators_reach_its_exports(
     url: str, study_a: Study, coordinator_a: User, coordinator_b: User, outsider: User, client: Client
 ) -> None:
     address = url.format(study=study_a.uuid)
-    assert logged_in(coordinator_a).get(address).status_code == 200
-    assert logged_in(coordinator_b).get(address).status_code == 404
-    assert logged_in(outsider).get(address).status_code == 404
+    assert client_for(coordinator_a).get(address).status_code == 200
+    assert client_for(coordinator_b).get(address).status_code == 404
+    assert client_for(outsider).get(address).status_code == 404
     anonymous = client.get(address)
     assert anonymous.status_code == 302
     assert "/accounts/login/" in anonymous["Location"]
@@ -43,7 +38,7 @@ def test_only_the_studys_coordinators_reach_its_exports(
 
 def test_the_page_offers_every_table_and_format(study_a: Study, coordinator_a: User) -> None:
     make_round(study_a)
-    html = logged_in(coordinator_a).get(f"/studies/{study_a.uuid}/exports/").content.decode()
+    html = client_for(coordinator_a).get(f"/studies/{study_a.uuid}/exports/").content.decode()
     for text in [
         "ratings",
         "rationales_moderated",
@@ -60,7 +55,7 @@ def test_the_page_offers_every_table_and_format(study_a: Study, coordinator_a: U
 
 
 def test_streamed_downloads_are_audited(study_a: Study, coordinator_a: User) -> None:
-    response = logged_in(coordinator_a).get(
+    response = client_for(coordinator_a).get(
         f"/studies/{study_a.uuid}/exports/download/", {"table": "rationales", "format": "json"}
     )
     b"".join(response.streaming_content)  # type: ignore[attr-defined]
@@ -84,7 +79,7 @@ def test_bad_download_requests_answer_400_and_audit_nothing(
     study_a: Study, coordinator_a: User, params: dict[str, str]
 ) -> None:
     make_round(study_a)
-    response = logged_in(coordinator_a).get(f"/studies/{study_a.uuid}/exports/download/", params)
+    response = client_for(coordinator_a).get(f"/studies/{study_a.uuid}/exports/download/", params)
     assert response.status_code == 400
     assert 'role="alert"' in response.content.decode()
     assert not AuditEvent.objects.filter(action="export.download").exists()
@@ -94,7 +89,7 @@ def test_a_job_is_created_run_downloaded_and_audited(
     study_a: Study, coordinator_a: User, coordinator_b: User, django_capture_on_commit_callbacks: object
 ) -> None:
     rate_everything(make_round(study_a, status="closed"))
-    client = logged_in(coordinator_a)
+    client = client_for(coordinator_a)
     with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
         response = client.post(f"/studies/{study_a.uuid}/exports/jobs/", {"format": "xlsx", "table": "all"})
     assert response.status_code == 302
@@ -113,7 +108,7 @@ def test_a_job_is_created_run_downloaded_and_audited(
         "export.job_create",
         "export.job_download",
     ]
-    other = logged_in(coordinator_b)
+    other = client_for(coordinator_b)
     assert other.get(f"/studies/{study_a.uuid}/exports/jobs/{job.uuid}/").status_code == 404
     assert other.get(f"/studies/{study_a.uuid}/exports/jobs/{job.uuid}/status/").status_code == 404
 
@@ -123,7 +118,7 @@ def test_another_studys_job_is_not_found_under_this_study(
 ) -> None:
     job = export_job_create(user=coordinator_b, study=study_b, fmt="xlsx")
     study_b.coordinators.add(coordinator_a)  # even a coordinator of both studies must use the right URL
-    response = logged_in(coordinator_a).get(f"/studies/{study_a.uuid}/exports/jobs/{job.uuid}/")
+    response = client_for(coordinator_a).get(f"/studies/{study_a.uuid}/exports/jobs/{job.uuid}/")
     assert response.status_code == 404
 
 
@@ -138,7 +133,7 @@ def test_another_studys_job_is_not_found_under_this_study(
 def test_impossible_jobs_answer_400_with_a_field_error(
     study_a: Study, coordinator_a: User, data: dict[str, str], field: str
 ) -> None:
-    response = logged_in(coordinator_a).post(f"/studies/{study_a.uuid}/exports/jobs/", data)
+    response = client_for(coordinator_a).post(f"/studies/{study_a.uuid}/exports/jobs/", data)
     assert response.status_code == 400
     assert f'id="job-{field}-error"' in response.content.decode()
     assert not ExportJob.objects.exists()
@@ -147,7 +142,7 @@ def test_impossible_jobs_answer_400_with_a_field_error(
 
 def test_prepare_a_file_offers_a_combination_it_accepts(study_a: Study, coordinator_a: User) -> None:
     """Issue 20: the form's defaults (CSV, all tables) were a combination it then refused."""
-    client = logged_in(coordinator_a)
+    client = client_for(coordinator_a)
     page = client.get(f"/studies/{study_a.uuid}/exports/").content.decode()
     chosen = {}
     for field in ("format", "table"):
@@ -162,15 +157,43 @@ def test_prepare_a_file_offers_a_combination_it_accepts(study_a: Study, coordina
 
 def test_a_job_that_is_not_ready_is_not_downloaded(study_a: Study, coordinator_a: User) -> None:
     job = export_job_create(user=coordinator_a, study=study_a, fmt="xlsx")  # queued: on_commit never ran
-    response = logged_in(coordinator_a).get(f"/studies/{study_a.uuid}/exports/jobs/{job.uuid}/")
+    response = client_for(coordinator_a).get(f"/studies/{study_a.uuid}/exports/jobs/{job.uuid}/")
     assert response.status_code == 302
-    page = logged_in(coordinator_a).get(f"/studies/{study_a.uuid}/exports/").content.decode()
-    assert "js/export-jobs.js" in page
+    page = client_for(coordinator_a).get(f"/studies/{study_a.uuid}/exports/").content.decode()
+    assert "django_htmx/htmx-2.min.js" in page  # served by the app, not a CDN
+    status_url = f"/studies/{study_a.uuid}/exports/jobs/{job.uuid}/status/"
+    assert f'hx-get="{status_url}" hx-trigger="every 2s" hx-swap="outerHTML"' in page
     assert "<progress" in page
 
 
+def test_the_pages_poll_of_an_unfinished_job_gets_its_progress_bar_again(study_a: Study, coordinator_a: User) -> None:
+    job = export_job_create(user=coordinator_a, study=study_a, fmt="xlsx")  # queued: on_commit never ran
+    client = client_for(coordinator_a)
+    url = f"/studies/{study_a.uuid}/exports/jobs/{job.uuid}/status/"
+    response = client.get(url, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.lstrip().startswith(f'<span id="export-job-{job.uuid}" hx-get="{url}" hx-trigger="every 2s"')
+    assert '<progress max="100" value="0"' in html
+    assert "Queued" in html
+    assert "<html" not in html
+    assert client.get(url).json()["status"] == "queued"  # a program still gets JSON
+
+
+@pytest.mark.parametrize("status", [ExportJob.Status.DONE, ExportJob.Status.FAILED])
+def test_the_pages_poll_of_a_finished_job_reloads_the_page(study_a: Study, coordinator_a: User, status: str) -> None:
+    job = export_job_create(user=coordinator_a, study=study_a, fmt="xlsx")
+    ExportJob.objects.filter(pk=job.pk).update(status=status)
+    url = f"/studies/{study_a.uuid}/exports/jobs/{job.uuid}/status/"
+    response = client_for(coordinator_a).get(url, headers={"HX-Request": "true"})
+    assert (response.status_code, response["HX-Refresh"]) == (200, "true")
+    page = client_for(coordinator_a).get(f"/studies/{study_a.uuid}/exports/").content.decode()
+    assert "hx-get=" not in page
+    assert "htmx-2.min.js" not in page
+
+
 def test_the_page_query_count_does_not_grow_with_the_study(study_a: Study, coordinator_a: User) -> None:
-    client = logged_in(coordinator_a)
+    client = client_for(coordinator_a)
     make_round(study_a)
     export_job_create(user=coordinator_a, study=study_a, fmt="xlsx")
 
@@ -210,7 +233,7 @@ def test_a_failing_job_is_recorded_as_failed(
         raise OSError("disk full")
 
     monkeypatch.setattr(services, "write_xlsx", broken)
-    client = logged_in(coordinator_a)
+    client = client_for(coordinator_a)
     with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
         response = client.post(f"/studies/{study_a.uuid}/exports/jobs/", {"format": "xlsx", "table": "all"})
     assert response.status_code == 302

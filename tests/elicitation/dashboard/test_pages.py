@@ -30,61 +30,72 @@ def rounds_a(study_a):
     return study_with_results(study_a)
 
 
-@pytest.fixture
-def signed_in(client, coordinator_a):
-    client.force_login(coordinator_a)
-    return client
-
-
 @pytest.mark.parametrize("page", PAGES)
-def test_every_page_shows_the_study_and_when_its_results_were_computed(signed_in, study_a, rounds_a, page):
-    html = _get(signed_in, study_a, page)
+def test_every_page_shows_the_study_and_when_its_results_were_computed(coordinator_client, study_a, rounds_a, page):
+    html = _get(coordinator_client, study_a, page)
     assert "Study A" in html
     assert "Results as of" in html
     assert 'id="round-select"' in html
 
 
-def test_the_open_round_is_chosen_by_default_and_its_section_polls(signed_in, study_a, rounds_a):
-    html = _get(signed_in, study_a)
+def test_the_open_round_is_chosen_by_default_and_its_section_polls(coordinator_client, study_a, rounds_a):
+    html = _get(coordinator_client, study_a)
     assert re.search(r'<option value="2" selected>', html)
-    assert "data-live-url=" in html
+    section = re.search(r'<section id="live-results"[^>]*>', html)
+    assert section is not None
+    assert f'hx-get="/studies/{study_a.uuid}/dashboard/?partial=1&amp;round=2"' in section.group(0)
+    assert re.search(r'hx-trigger="every \d+s, dashboard:visible from:document"', section.group(0))
+    assert "django_htmx/htmx-2.min.js" in html  # served by the app, not a CDN
     assert "data-round-open" in html
 
 
-def test_a_closed_round_does_not_poll(signed_in, study_a, rounds_a):
-    html = _get(signed_in, study_a, query="round=1")
-    assert "data-live-url=" not in html
+def test_a_closed_round_does_not_poll(coordinator_client, study_a, rounds_a):
+    html = _get(coordinator_client, study_a, query="round=1")
+    assert "hx-get=" not in html
+    assert "hx-trigger=" not in html
     assert "data-round-open" not in html
 
 
-def test_the_poller_gets_only_the_results_section(signed_in, study_a, rounds_a):
-    html = _get(signed_in, study_a, "consensus", "round=2&partial=1")
+def test_the_poller_gets_only_the_results_section(coordinator_client, study_a, rounds_a):
+    response = coordinator_client.get(f"/studies/{study_a.uuid}/dashboard/consensus/?round=2&partial=1")
+    assert response.status_code == 200
+    html = response.content.decode()
     assert "<html" not in html
     assert "<nav" not in html
     assert "Results as of" in html
     assert "data-round-open" in html
 
 
-def test_updating_shows_while_a_newer_run_is_queued(signed_in, study_a, rounds_a):
+def test_the_poll_of_a_closed_round_gets_its_final_numbers_and_htmxs_stop_signal(coordinator_client, study_a, rounds_a):
+    """286: htmx swaps the fragment in and polls no more (the round closed while the page was open)."""
+    Round.objects.filter(pk=rounds_a[1].pk).update(status=Round.Status.CLOSED)
+    response = coordinator_client.get(f"/studies/{study_a.uuid}/dashboard/consensus/?round=2&partial=1")
+    assert response.status_code == 286
+    html = response.content.decode()
+    assert "Results as of" in html
+    assert "data-round-open" not in html
+
+
+def test_updating_shows_while_a_newer_run_is_queued(coordinator_client, study_a, rounds_a):
     make_run(rounds_a[1], status=AggregationRun.Status.QUEUED, minutes_ago=0)
-    assert "Updating…" in _get(signed_in, study_a)
-    assert "Updating…" not in _get(signed_in, study_a, query="round=1")
+    assert "Updating…" in _get(coordinator_client, study_a)
+    assert "Updating…" not in _get(coordinator_client, study_a, query="round=1")
 
 
-def test_a_round_without_results_says_so(signed_in, study_a, rounds_a):
+def test_a_round_without_results_says_so(coordinator_client, study_a, rounds_a):
     make_round(study_a, number=3)
-    html = _get(signed_in, study_a, "consensus", "round=3")
+    html = _get(coordinator_client, study_a, "consensus", "round=3")
     assert "No results have been computed for this round yet." in html
     assert "Not rated" in html
 
 
-def test_a_study_without_rounds_explains_the_empty_dashboard(signed_in, study_a):
+def test_a_study_without_rounds_explains_the_empty_dashboard(coordinator_client, study_a):
     for page in PAGES:
-        assert "This study has no rounds yet." in _get(signed_in, study_a, page)
+        assert "This study has no rounds yet." in _get(coordinator_client, study_a, page)
 
 
-def test_overview_counts_participation_per_round_bloc_and_sector(signed_in, study_a, rounds_a):
-    html = _get(signed_in, study_a)
+def test_overview_counts_participation_per_round_bloc_and_sector(coordinator_client, study_a, rounds_a):
+    html = _get(coordinator_client, study_a)
     rows = re.findall(r'<tr[^>]*>\s*<th scope="row">Round (\d)</th>(.*?)</tr>', html, re.S)
     cells = {number: re.findall(r'<td class="number">([^<]*)</td>', body) for number, body in rows}
     # Round 1: everyone submitted; round 2: half did, so attrition is 50 %.
@@ -95,8 +106,8 @@ def test_overview_counts_participation_per_round_bloc_and_sector(signed_in, stud
     assert "Promising for cooperation" in html
 
 
-def test_the_map_draws_one_point_per_area_and_where_it_was_last_round(signed_in, study_a, rounds_a):
-    html = _get(signed_in, study_a, "map")
+def test_the_map_draws_one_point_per_area_and_where_it_was_last_round(coordinator_client, study_a, rounds_a):
+    html = _get(coordinator_client, study_a, "map")
     found = re.search(r"<svg.*?</svg>", html, re.S)
     assert found is not None
     svg = found.group(0)
@@ -104,12 +115,12 @@ def test_the_map_draws_one_point_per_area_and_where_it_was_last_round(signed_in,
     assert svg.count('class="movement"') == 4
     assert 'id="chart-map-data"' in html  # the same numbers as a table
     assert "Round 1: benefit, risk" in html
-    first = _get(signed_in, study_a, "map", "round=1")
+    first = _get(coordinator_client, study_a, "map", "round=1")
     assert 'class="movement"' not in first
 
 
-def test_the_heatmap_shows_median_iqr_and_the_verdict_in_words(signed_in, study_a, rounds_a):
-    html = _get(signed_in, study_a, "consensus")
+def test_the_heatmap_shows_median_iqr_and_the_verdict_in_words(coordinator_client, study_a, rounds_a):
+    html = _get(coordinator_client, study_a, "consensus")
     assert html.count('class="cell cell-result') == 24
     assert "Median 8" in html
     assert "IQR 2" in html
@@ -117,9 +128,9 @@ def test_the_heatmap_shows_median_iqr_and_the_verdict_in_words(signed_in, study_
     assert "✗</span> No consensus" in html
 
 
-def test_a_bloc_below_k_shows_fewer_than_k_and_never_its_numbers(signed_in, study_a, rounds_a):
+def test_a_bloc_below_k_shows_fewer_than_k_and_never_its_numbers(coordinator_client, study_a, rounds_a):
     ItemResult.objects.filter(group="Other").update(n=3)
-    html = _get(signed_in, study_a, "consensus", "bloc=Other")
+    html = _get(coordinator_client, study_a, "consensus", "bloc=Other")
     assert html.count("Fewer than 5 experts") == 24
     assert 'class="cell-median"' not in html
     assert 'class="cell-iqr"' not in html
@@ -127,15 +138,15 @@ def test_a_bloc_below_k_shows_fewer_than_k_and_never_its_numbers(signed_in, stud
     assert all(not re.search(r"\d", cell.replace("Fewer than 5 experts", "")) for cell in cells)  # not even n
 
 
-def test_a_bloc_at_or_above_k_shows_its_own_medians(signed_in, study_a, rounds_a):
-    html = _get(signed_in, study_a, "consensus", "bloc=China")
+def test_a_bloc_at_or_above_k_shows_its_own_medians(coordinator_client, study_a, rounds_a):
+    html = _get(coordinator_client, study_a, "consensus", "bloc=China")
     assert "Median 8.5" in html
     assert ": China" in html
     assert '<option value="China" selected>' in html
 
 
-def test_convergence_draws_iqr_and_cns_per_area_with_tables_and_stability(signed_in, study_a, rounds_a):
-    html = _get(signed_in, study_a, "convergence")
+def test_convergence_draws_iqr_and_cns_per_area_with_tables_and_stability(coordinator_client, study_a, rounds_a):
+    html = _get(coordinator_client, study_a, "convergence")
     for area in Area.objects.filter(study=study_a):
         assert f'id="chart-iqr-{area.code}"' in html
         assert f'id="chart-cns-{area.code}"' in html
@@ -149,8 +160,8 @@ def test_convergence_draws_iqr_and_cns_per_area_with_tables_and_stability(signed
     assert "Changed their rating (% of experts in both rounds)" in html
 
 
-def test_divided_items_list_only_divided_items_with_bloc_medians_side_by_side(signed_in, study_a, rounds_a):
-    html = _get(signed_in, study_a, "divided")
+def test_divided_items_list_only_divided_items_with_bloc_medians_side_by_side(coordinator_client, study_a, rounds_a):
+    html = _get(coordinator_client, study_a, "divided")
     body = html.split("<tbody>")[1].split("</tbody>")[0]
     assert body.count("<tr>") == 4  # one divided item per area; the shared ones are not listed
     assert "Median: United States" in html
@@ -164,33 +175,33 @@ def test_divided_items_list_only_divided_items_with_bloc_medians_side_by_side(si
     assert "Size of the divide (scale points)" in html
 
 
-def test_divided_items_are_ranked_by_the_size_of_the_divide(signed_in, study_a, rounds_a):
+def test_divided_items_are_ranked_by_the_size_of_the_divide(coordinator_client, study_a, rounds_a):
     from aggregation.models import CrossBloc
 
     round_ = rounds_a[-1]
     rows = list(CrossBloc.objects.filter(round=round_, verdict="split").select_related("area"))
     for size, row in enumerate(rows, start=1):
         CrossBloc.objects.filter(pk=row.pk).update(max_median_difference=size)
-    html = _get(signed_in, study_a, "divided")
+    html = _get(coordinator_client, study_a, "divided")
     body = html.split("<tbody>")[1].split("</tbody>")[0]
     positions = [body.index(row.area.title) for row in reversed(rows)]
     assert positions == sorted(positions)
 
 
-def test_the_map_shows_each_blocs_verdict_and_hides_blocs_below_k(signed_in, study_a, rounds_a):
-    html = _get(signed_in, study_a, "map")
+def test_the_map_shows_each_blocs_verdict_and_hides_blocs_below_k(coordinator_client, study_a, rounds_a):
+    html = _get(coordinator_client, study_a, "map")
     grid = html.split('class="table compact bloc-verdicts"')[1].split("</table>")[0]
     assert "Cooperation verdict of each bloc" in grid
     assert grid.count("verdict-avoid") == 4 * 3  # four areas, three blocs of at least k
 
 
-def test_no_divided_items_says_so(signed_in, study_a):
+def test_no_divided_items_says_so(coordinator_client, study_a):
     round_ = make_round(study_a, status=Round.Status.OPEN)
     make_results(round_, divided=False)
-    assert "No item is split along bloc lines in this round." in _get(signed_in, study_a, "divided")
+    assert "No item is split along bloc lines in this round." in _get(coordinator_client, study_a, "divided")
 
 
-def test_report_states_the_rule_in_words_and_sorts_items_by_outcome(signed_in, study_a, rounds_a):
+def test_report_states_the_rule_in_words_and_sorts_items_by_outcome(coordinator_client, study_a, rounds_a):
     # Round 3 drops the first area's no-consensus items of round 2, which is reported.
     round3 = make_round(study_a, number=3)
     first_area = Area.objects.filter(study=study_a).order_by("order").first()
@@ -199,7 +210,7 @@ def test_report_states_the_rule_in_words_and_sorts_items_by_outcome(signed_in, s
     assert dropped
     for area_id, criterion_id in dropped:
         RoundItem.objects.filter(round=round3, area_id=area_id, criterion_id=criterion_id).delete()
-    html = _get(signed_in, study_a, "report", "round=2")
+    html = _get(coordinator_client, study_a, "report", "round=2")
     assert "An item reaches consensus when all of these hold: the interquartile range is at most 1" in html
     assert "Rule version 1." in html
     sections = html.split("<caption>")
@@ -215,92 +226,96 @@ def test_report_states_the_rule_in_words_and_sorts_items_by_outcome(signed_in, s
     assert "Kendall" in html
 
 
-def test_report_suppresses_small_panel_groups_and_one_more_so_none_can_be_derived(signed_in, study_a, rounds_a):
+def test_report_suppresses_small_panel_groups_and_one_more_so_none_can_be_derived(
+    coordinator_client, study_a, rounds_a
+):
     # 8 experts over 4 blocs: every bloc has 2, all below k = 5.
-    html = _get(signed_in, study_a, "report")
+    html = _get(coordinator_client, study_a, "report")
     bloc_table = html.split("<caption>Experts by bloc</caption>")[1].split("</table>")[0]
     assert bloc_table.count("fewer than 5") == 4
     assert "8 active experts." in html
 
 
-def test_the_report_has_a_print_stylesheet(signed_in, study_a, rounds_a):
-    html = _get(signed_in, study_a, "report")
+def test_the_report_has_a_print_stylesheet(coordinator_client, study_a, rounds_a):
+    html = _get(coordinator_client, study_a, "report")
     assert re.search(r'<link rel="stylesheet" href="[^"]*css/print\.css" media="print">', html)
 
 
-def test_study_text_is_escaped_everywhere(signed_in, study_a, rounds_a):
+def test_study_text_is_escaped_everywhere(coordinator_client, study_a, rounds_a):
     Area.objects.filter(study=study_a, code="verification").update(title='<script>alert("x")</script>')
     for page in PAGES:
-        html = _get(signed_in, study_a, page)
+        html = _get(coordinator_client, study_a, page)
         assert "<script>alert" not in html, page
 
 
-def test_results_as_of_shows_the_latest_done_run_not_a_failed_newer_one(signed_in, study_a, rounds_a):
+def test_results_as_of_shows_the_latest_done_run_not_a_failed_newer_one(coordinator_client, study_a, rounds_a):
     failed = make_run(rounds_a[1], status=AggregationRun.Status.FAILED, minutes_ago=0)
     failed.finished_at = timezone.now() + timedelta(hours=1)
     failed.save()
-    html = _get(signed_in, study_a)
+    html = _get(coordinator_client, study_a)
     done = AggregationRun.objects.get(round=rounds_a[1], status="done")
     assert done.finished_at is not None
     assert f'datetime="{dateformat.format(timezone.localtime(done.finished_at), "c")}"' in html
     assert 'class="badge updating"' not in html
     assert "failed; it will be retried." in html
-    assert "failed; it will be retried." not in _get(signed_in, study_a, query="round=1")
+    assert "failed; it will be retried." not in _get(coordinator_client, study_a, query="round=1")
 
 
 WAITING = "The task queue is unreachable"
 
 
-def test_a_job_the_broker_never_got_is_shown_as_waiting_for_the_queue(signed_in, study_a, rounds_a):
+def test_a_job_the_broker_never_got_is_shown_as_waiting_for_the_queue(coordinator_client, study_a, rounds_a):
     queued = make_run(rounds_a[1], status=AggregationRun.Status.QUEUED, minutes_ago=2)  # dispatched_at stays empty
-    html = _get(signed_in, study_a)
+    html = _get(coordinator_client, study_a)
     assert WAITING in html
     assert 'class="badge updating"' in html
     AggregationRun.objects.filter(pk=queued.pk).update(dispatched_at=timezone.now())
-    assert WAITING not in _get(signed_in, study_a), "a job the broker has is just updating"
+    assert WAITING not in _get(coordinator_client, study_a), "a job the broker has is just updating"
 
 
-def test_a_job_being_sent_right_now_is_not_called_waiting(signed_in, study_a, rounds_a):
+def test_a_job_being_sent_right_now_is_not_called_waiting(coordinator_client, study_a, rounds_a):
     make_run(rounds_a[1], status=AggregationRun.Status.QUEUED, minutes_ago=0)
-    assert WAITING not in _get(signed_in, study_a)
+    assert WAITING not in _get(coordinator_client, study_a)
 
 
-def test_the_dashboard_speaks_chinese(signed_in, study_a, rounds_a):
-    signed_in.cookies["django_language"] = "zh-hans"
-    html = _get(signed_in, study_a)
+def test_the_dashboard_speaks_chinese(coordinator_client, study_a, rounds_a):
+    coordinator_client.cookies["django_language"] = "zh-hans"
+    html = _get(coordinator_client, study_a)
     assert '<html lang="zh-hans">' in html
     assert "概览与参与情况" in html
     assert "适合开展合作" in html  # the verdict labels come from the model's choices
     assert "Overview and participation" not in html
 
 
-def test_the_study_page_links_to_its_dashboard(signed_in, study_a):
-    html = signed_in.get(reverse("study-detail", args=[study_a.uuid])).content.decode()
+def test_the_study_page_links_to_its_dashboard(coordinator_client, study_a):
+    html = coordinator_client.get(reverse("study-detail", args=[study_a.uuid])).content.decode()
     assert reverse("dashboard:overview", args=[study_a.uuid]) in html
 
 
-def test_retired_items_without_results_are_left_out_but_kept_where_they_have_results(signed_in, study_a, rounds_a):
+def test_retired_items_without_results_are_left_out_but_kept_where_they_have_results(
+    coordinator_client, study_a, rounds_a
+):
     from elicitation.models import Criterion
 
     retired = Criterion.objects.create(study=study_a, code="X9", title="Retired criterion", kind="risk", order=99,
                                        is_active=False)  # fmt: skip
-    assert "Retired criterion" not in _get(signed_in, study_a, "consensus")
+    assert "Retired criterion" not in _get(coordinator_client, study_a, "consensus")
     Criterion.objects.filter(study=study_a, code="R3").update(is_active=False)
-    assert "Opportunities for harm" in _get(signed_in, study_a, "consensus")  # R3 still has results
+    assert "Opportunities for harm" in _get(coordinator_client, study_a, "consensus")  # R3 still has results
     assert retired.pk
 
 
-def test_the_poller_fragment_is_never_cached(signed_in, study_a, rounds_a):
-    response = signed_in.get(reverse("dashboard:overview", args=[study_a.uuid]) + "?partial=1")
+def test_the_poller_fragment_is_never_cached(coordinator_client, study_a, rounds_a):
+    response = coordinator_client.get(reverse("dashboard:overview", args=[study_a.uuid]) + "?partial=1")
     assert response["Cache-Control"] == "no-store"
 
 
-def test_head_requests_are_answered(signed_in, study_a, rounds_a):
-    assert signed_in.head(reverse("dashboard:overview", args=[study_a.uuid])).status_code == 200
+def test_head_requests_are_answered(coordinator_client, study_a, rounds_a):
+    assert coordinator_client.head(reverse("dashboard:overview", args=[study_a.uuid])).status_code == 200
 
 
-def test_the_report_names_the_design_and_every_round_as_accord_asks(signed_in, study_a, rounds_a):
-    html = _get(signed_in, study_a, "report")
+def test_the_report_names_the_design_and_every_round_as_accord_asks(coordinator_client, study_a, rounds_a):
+    html = _get(coordinator_client, study_a, "report")
     assert "2 rounds so far." in html
     assert study_a.get_mode_display() in html
     assert escape(study_a.get_feedback_timing_display()) in html

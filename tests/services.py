@@ -85,6 +85,18 @@ class WorkerProcess:
         """SIGKILL the whole process group: the worker dies mid-task, as on a crashed machine."""
         self.stop(signal.SIGKILL)
 
+    def pool_children(self) -> list[int]:
+        """The process ids of the worker's pool children (prefork), read from /proc."""
+        assert self.process is not None
+        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in path.read_text().split()]
+
+    def kill_pool_child(self) -> int:
+        """SIGKILL the pool child running the task (concurrency 1: the only one); the main process lives on."""
+        (child,) = self.pool_children()
+        os.kill(child, signal.SIGKILL)
+        return child
+
     @property
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None

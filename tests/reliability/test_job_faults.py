@@ -152,8 +152,14 @@ class TableLock:
             self.conn.close()
 
 
+KINDS = ["aggregation", "export", "invitation", "reminder", "new_link"]
+
+
 def _prepare(kind: str, study, coordinator):
-    """The data a job of ``kind`` works on; returns (the table its work reads, a function that queues it)."""
+    """The data a job of ``kind`` works on; returns (the table its work waits on, a function that queues it).
+
+    Every email kind issues a fresh personal link, so it waits on the links' table after it locked its expert.
+    """
     if kind == "aggregation":
         round_ = make_round(study, status=Round.Status.CLOSED)
         rate_everything(round_, [7, 8, 3, 9, 5])
@@ -171,20 +177,36 @@ def _prepare(kind: str, study, coordinator):
 
         return "elicitation_rating", export
     round_ = make_round(study, status=Round.Status.OPEN)
+    expert = study.experts.get(number=1)
     Participation.objects.filter(round=round_).update(invited_at=None)
-    expert_id = study.experts.get(number=1).pk
+    if kind == "reminder":  # invited, not submitted: the one expert to remind
+        Participation.objects.filter(round=round_, expert=expert).update(invited_at=timezone.now(), submitted_at=None)
 
     def email() -> tuple[type, int]:
-        invitations_send(round=round_, user=coordinator, expert_ids=[expert_id])
-        return EmailJob, EmailJob.objects.get().pk
+        if kind == "invitation":
+            invitations_send(round=round_, user=coordinator, expert_ids=[expert.pk])
+        elif kind == "reminder":
+            assert reminders_send(round=round_, user=coordinator) == 1
+        else:
+            assert expert_link_request(email=expert.email, client="198.51.100.7") == 1
+        return EmailJob, EmailJob.objects.get(kind=kind).pk
 
-    return "elicitation_invitationtoken", email  # the new link it issues, after it locked the participation
+    return "elicitation_invitationtoken", email
 
 
-@pytest.mark.parametrize("kind", ["aggregation", "export", "email"])
+def _figure(name: str, **values: object) -> None:
+    """A measured figure, printed for the closing note (run with ``-s`` to see them)."""
+    shown = ", ".join(
+        f"{key}={value:.1f}" if isinstance(value, float) else f"{key}={value}" for key, value in values.items()
+    )
+    print(f"\nFIGURE {name}: {shown}")
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_a_job_whose_worker_is_killed_mid_job_is_run_again_by_the_sweep(
     postgres_only, private_redis, mail_and_files, study_a, coordinator_a, tmp_path, kind
 ):
+    """The whole worker SIGKILLed (a crashed machine): a new worker runs the job once the sweep finds it."""
     with app_pointed_at(private_redis.url), override_settings(JOBS_LEASE_SECONDS=int(LEASE)):
         first = worker_on(private_redis.url, tmp_path, JOBS_LEASE_SECONDS=LEASE)
         first.start()
@@ -198,23 +220,75 @@ def test_a_job_whose_worker_is_killed_mid_job_is_run_again_by_the_sweep(
             time.sleep(float(LEASE))  # it is stuck on the lock, its heartbeat renewing the lease
             assert row.get().lease_until > timezone.now(), "a live worker keeps its lease"
             first.kill()  # the whole worker, SIGKILL: no goodbye, no requeue by the worker
+            killed = time.monotonic()
         finally:
             if lock is not None:
                 lock.release()
         assert row.get().status == "running"
-        assert jobs.sweep()[kind] == [], "the lease has not run out yet"
+        assert jobs.sweep()[kind_of(kind)] == [], "the lease has not run out yet"
         wait_for(lambda: row.get().lease_until < timezone.now(), timeout=30, what="the dead worker's lease to end")
 
         second = worker_on(private_redis.url, tmp_path, JOBS_LEASE_SECONDS=LEASE)
         second.start()
         try:
-            assert jobs.sweep()[kind] == [pk]
+            assert jobs.sweep()[kind_of(kind)] == [pk]
             wait_for(lambda: row.get().status not in {"queued", "running"}, timeout=90, what="the job to run again")
         finally:
             second.stop()
-    job = row.get()
+    _figure(f"worker killed, {kind}", recovered_s=time.monotonic() - killed, lease_s=LEASE)
+    _assert_done_once(kind, row.get())
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_job_whose_pool_child_is_killed_mid_task_is_found_by_the_sweep_and_completes(
+    postgres_only, private_redis, mail_and_files, study_a, coordinator_a, tmp_path, kind
+):
+    """Only the pool child running the task SIGKILLed (the OOM killer's way): the worker lives on and starts a
+    new child; the task, acknowledged late, comes back at once but its row is still leased to the dead child,
+    so nothing runs twice; once the lease has run out the sweep sends it again and the same worker runs it."""
+    with app_pointed_at(private_redis.url), override_settings(JOBS_LEASE_SECONDS=int(LEASE)):
+        worker = worker_on(private_redis.url, tmp_path, JOBS_LEASE_SECONDS=LEASE)
+        worker.start()
+        try:
+            table, ask = _prepare(kind, study_a, coordinator_a)
+            lock = TableLock(table)
+            try:
+                model, pk = ask()
+                row = model.objects.filter(pk=pk)
+                wait_for(lambda: row.filter(status="running").exists(), timeout=60, what="the job to start")
+                child = worker.kill_pool_child()
+                killed = time.monotonic()
+            finally:
+                lock.release()
+            wait_for(lambda: child not in worker.pool_children() and worker.pool_children(), timeout=30,
+                     what="the worker to start a new pool child")  # fmt: skip
+            assert worker.running, "the worker itself survives its child"
+            assert row.get().status == "running", "the dead child's claim holds until its lease ends"
+            wait_for(lambda: row.get().lease_until < timezone.now(), timeout=30, what="the dead child's lease to end")
+            lease_ended = time.monotonic()
+            _sweep_until(lambda: row.get().status not in {"queued", "running"}, timeout=90, what="the job to complete")
+        finally:
+            worker.stop()
+    _figure(
+        f"pool child killed, {kind}",
+        recovered_s=time.monotonic() - killed,
+        after_lease_s=time.monotonic() - lease_ended,
+        lease_s=LEASE,
+    )
+    assert "WorkerLostError" in worker.log_path.read_text(errors="replace")
+    _assert_done_once(kind, row.get())
+
+
+def kind_of(kind: str) -> str:
+    """The job path's kind (``coopsurvey.jobs``): the three email kinds share one."""
+    return "email" if kind in ("invitation", "reminder", "new_link") else kind
+
+
+def _assert_done_once(kind: str, job) -> None:
     assert (job.status, job.attempts) == ("done", 2)
     assert "worker stopped" not in job.error
+    if kind_of(kind) == "email":
+        assert job.sent, "the message went out once the job ran again"
 
 
 def _ping_runs(worker) -> bool:

@@ -14,7 +14,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from coopsurvey.job_rows import DurableJob, open_jobs_index
-from elicitation.models import Area, ConsensusRule, Criterion, Round
+from elicitation.models import Area, ConsensusRule, Criterion, Expert, Round
+from quantities.models import QuantityQuestion
 
 
 class AggregationRun(DurableJob):
@@ -274,3 +275,68 @@ class AreaVerdict(ResultRow):
 
     def __str__(self) -> str:
         return f"{self.round_id} {self.area_id} {self.group or 'panel'}: {self.verdict}"
+
+
+# The quantity questions' results (issue 19): pooled by equal weights and Cooke's classical model.
+
+
+class PoolMethod(models.TextChoices):
+    EQUAL = "equal", _("Equal weights")
+    GLOBAL = "global", _("Classical model, global weights")
+    ITEM = "item", _("Classical model, item weights")
+
+
+class PooledQuantity(ResultRow):
+    """The pooled distribution (the decision maker) of one question, for the panel (group "") or one bloc."""
+
+    question = models.ForeignKey(QuantityQuestion, on_delete=models.CASCADE, related_name="+")
+    group = models.CharField(max_length=100, blank=True)
+    method = models.CharField(max_length=8, choices=PoolMethod)
+    n = models.PositiveIntegerField(help_text=_("Experts who answered the question."))
+    suppressed = models.BooleanField(default=False)
+    quantiles = models.JSONField(default=list, blank=True, help_text=_("The decision maker's values; empty if none."))
+    intervals = models.JSONField(
+        default=list, blank=True, help_text=_("Panel, equal weights: every answer's quantiles, anonymous, by median.")
+    )
+    cutoff = models.FloatField(null=True)
+    dm_calibration = models.FloatField(null=True)
+    dm_information_seeds = models.FloatField(null=True)
+    dm_information_all = models.FloatField(null=True)
+    note = models.CharField(max_length=200, blank=True, help_text=_("Why the method gave no result, if it did not."))
+
+    class Meta:
+        db_table = "quantities_pooledquantity"  # made with the quantities app (issue 19), moved here with results
+        ordering = ["round", "question_id", "group", "method"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "question", "group", "method"], name="pooled_quantity_unique"),
+            models.CheckConstraint(
+                condition=Q(suppressed=False) | Q(quantiles=[]), name="pooled_quantity_suppressed_is_empty"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round_id} {self.question_id} {self.group or 'panel'} {self.method}"
+
+
+class ExpertPerformance(ResultRow):
+    """An expert's calibration, information and weight under one method, in the panel or in their bloc."""
+
+    expert = models.ForeignKey(Expert, on_delete=models.CASCADE, related_name="+")
+    group = models.CharField(max_length=100, blank=True)
+    method = models.CharField(max_length=8, choices=PoolMethod)
+    n_seeds = models.PositiveIntegerField()
+    calibration = models.FloatField(null=True)
+    information_seeds = models.FloatField(null=True)
+    information_all = models.FloatField(null=True)
+    weight_unnormalised = models.FloatField(null=True)
+    weight_normalised = models.FloatField(null=True)
+
+    class Meta:
+        db_table = "quantities_expertperformance"
+        ordering = ["round", "group", "method", "expert_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "expert", "group", "method"], name="expert_performance_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round_id} {self.expert_id} {self.group or 'panel'} {self.method}"

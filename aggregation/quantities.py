@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from aggregation.inclusion import counted
-from aggregation.models import AggregationRun
+from aggregation.models import AggregationRun, ExpertPerformance, PooledQuantity
 from analysis.pooling import Answer, Pooled, Question, pool_round
 from elicitation.models import Expert, Round
-from quantities.models import ExpertPerformance, PooledQuantity, QuantityAnswer, QuantityFormat, QuantityQuestion
+from quantities.models import QuantityAnswer, QuantityFormat, QuantityQuestion
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,8 @@ An area can hold questions for a quantity or a probability besides its 1–9 rat
 IDEA-style (lowest, best, highest and their confidence that the truth lies between) or as quantiles
 (5/50/95 by default), as the study's format says. Seed questions carry the true value, entered by a
 coordinator once known; experts never see which questions are seeds, nor a truth. The pooled results
-(equal weights and Cooke's classical model) are rows of an aggregation run (``PooledQuantity``,
-``ExpertPerformance``), appended like the ratings' results.
+(equal weights and Cooke's classical model) are rows of an aggregation run and live where results live,
+in ``aggregation.models`` (``PooledQuantity``, ``ExpertPerformance``), appended like the ratings' results.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from aggregation.models import ResultRow
 from elicitation.models import Area, Expert, Round, Study
 from elicitation.models.append_only import AppendOnlyModel
 from elicitation.models.study import LocalizedText
@@ -184,63 +183,3 @@ class QuantityAnswerRevision(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.question_id}: {self.old_value!r} → {self.new_value!r}"
-
-
-class PoolMethod(models.TextChoices):
-    EQUAL = "equal", _("Equal weights")
-    GLOBAL = "global", _("Classical model, global weights")
-    ITEM = "item", _("Classical model, item weights")
-
-
-class PooledQuantity(ResultRow):
-    """The pooled distribution (the decision maker) of one question, for the panel (group "") or one bloc."""
-
-    question = models.ForeignKey(QuantityQuestion, on_delete=models.CASCADE, related_name="+")
-    group = models.CharField(max_length=100, blank=True)
-    method = models.CharField(max_length=8, choices=PoolMethod)
-    n = models.PositiveIntegerField(help_text=_("Experts who answered the question."))
-    suppressed = models.BooleanField(default=False)
-    quantiles = models.JSONField(default=list, blank=True, help_text=_("The decision maker's values; empty if none."))
-    intervals = models.JSONField(
-        default=list, blank=True, help_text=_("Panel, equal weights: every answer's quantiles, anonymous, by median.")
-    )
-    cutoff = models.FloatField(null=True)
-    dm_calibration = models.FloatField(null=True)
-    dm_information_seeds = models.FloatField(null=True)
-    dm_information_all = models.FloatField(null=True)
-    note = models.CharField(max_length=200, blank=True, help_text=_("Why the method gave no result, if it did not."))
-
-    class Meta:
-        ordering = ["round", "question_id", "group", "method"]
-        constraints = [
-            models.UniqueConstraint(fields=["run", "question", "group", "method"], name="pooled_quantity_unique"),
-            models.CheckConstraint(
-                condition=Q(suppressed=False) | Q(quantiles=[]), name="pooled_quantity_suppressed_is_empty"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.round_id} {self.question_id} {self.group or 'panel'} {self.method}"
-
-
-class ExpertPerformance(ResultRow):
-    """An expert's calibration, information and weight under one method, in the panel or in their bloc."""
-
-    expert = models.ForeignKey(Expert, on_delete=models.CASCADE, related_name="+")
-    group = models.CharField(max_length=100, blank=True)
-    method = models.CharField(max_length=8, choices=PoolMethod)
-    n_seeds = models.PositiveIntegerField()
-    calibration = models.FloatField(null=True)
-    information_seeds = models.FloatField(null=True)
-    information_all = models.FloatField(null=True)
-    weight_unnormalised = models.FloatField(null=True)
-    weight_normalised = models.FloatField(null=True)
-
-    class Meta:
-        ordering = ["round", "group", "method", "expert_id"]
-        constraints = [
-            models.UniqueConstraint(fields=["run", "expert", "group", "method"], name="expert_performance_unique"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.round_id} {self.expert_id} {self.group or 'panel'} {self.method}"

@@ -2,7 +2,10 @@
 
 from django.urls import path
 
-from quantities import exchange_views, expert_views, results_views, setup_views
+from quantities.exchange import views as exchange_views
+from quantities.expert import views as expert_views
+from quantities.results import views as results_views
+from quantities.setup import views as setup_views
 
 Q = "studies/<uuid:study_uuid>/quantities/"
 

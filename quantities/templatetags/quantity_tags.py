@@ -7,7 +7,7 @@ from typing import Any
 from django import template
 from django.utils import translation
 
-from quantities.expert_form import question_blocks
+from quantities.expert.form import question_blocks
 from quantities.services import format_of
 
 register = template.Library()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from aggregation.models import AggregationRun
+from aggregation.models import AggregationRun, ExpertPerformance, PooledQuantity
 from aggregation.services import round_aggregate
 from elicitation.models import Round
-from quantities.models import ExpertPerformance, PooledQuantity, QuantityAnswer
+from quantities.models import QuantityAnswer
 from tests.factories import make_round, mark_submitted
 from tests.quantities.conftest import answer_all
 

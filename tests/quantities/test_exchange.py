@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from aggregation.models import PooledQuantity
 from aggregation.services import round_aggregate
 from analysis.metrics.excalibur import ExcaliburCase, read_excalibur, write_dtt, write_rls
 from elicitation.models import AuditEvent, Expert, Round
-from quantities.models import PooledQuantity, QuantityAnswer, QuantityQuestion
+from quantities.models import QuantityAnswer, QuantityQuestion
 from tests.factories import make_round
 
 pytestmark = pytest.mark.django_db

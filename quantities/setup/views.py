@@ -18,8 +18,8 @@ from core.errors import ServiceError
 from elicitation.models import Study
 from elicitation.setup.views.common import render_invalid, render_refused
 from quantities import services
-from quantities.forms import FormatForm, QuestionForm, RealizationForm
 from quantities.models import QuantityQuestion
+from quantities.setup.forms import FormatForm, QuestionForm, RealizationForm
 
 
 @login_required

@@ -1,4 +1,4 @@
-"""The coordinator's EXCALIBUR import and export pages (``quantities.exchange``)."""
+"""The coordinator's EXCALIBUR import and export pages (``quantities.exchange.cases``)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from core.access import study_for_coordinator
 from core.errors import ServiceError
 from elicitation.models import Round
 from elicitation.setup.views.common import render_invalid, render_refused
-from quantities.exchange import case_export, case_import
-from quantities.forms import CaseImportForm
+from quantities.exchange.cases import case_export, case_import
+from quantities.setup.forms import CaseImportForm
 
 
 @login_required

@@ -17,10 +17,11 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from aggregation.models import PooledQuantity, PoolMethod
 from aggregation.selectors import shown_runs
 from elicitation.expert.selectors import feedback_source
 from elicitation.models import Expert, Round, Study
-from quantities.models import PooledQuantity, PoolMethod, QuantityAnswer, QuantityFormat, QuantityQuestion
+from quantities.models import QuantityAnswer, QuantityFormat, QuantityQuestion
 from quantities.services import answer_field, format_of
 
 CHART_WIDTH = 300.0

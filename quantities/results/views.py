@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 from core.access import study_for_coordinator
 from core.audit import audit
 from elicitation.models import Round
-from quantities.results import SCATTER, WIDTH, results_csv, round_quantities
+from quantities.results.selectors import SCATTER, WIDTH, results_csv, round_quantities
 
 
 @login_required

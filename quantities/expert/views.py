@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from core.errors import InvalidInput, RoundNotOpen
 from elicitation.expert.session import expert_context, expert_required
 from elicitation.models import Expert, Round
-from quantities.expert_form import answer_fields, posted_text, question_blocks
+from quantities.expert.form import answer_fields, posted_text, question_blocks
 from quantities.models import QuantityFormat, QuantityQuestion
 from quantities.services import format_of, quantity_answer_save
 from quantities.validation import PostedAnswer, parse_number

@@ -14,9 +14,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from aggregation.models import ExpertPerformance, PooledQuantity
 from aggregation.selectors import shown_run
 from elicitation.models import Round, Study
-from quantities.models import ExpertPerformance, PooledQuantity, QuantityQuestion
+from quantities.models import QuantityQuestion
 
 WIDTH, LEFT, RIGHT, ROW = 640.0, 150.0, 20.0, 16.0
 SCATTER = 320.0

@@ -1,0 +1,1 @@
+"""EXCALIBUR cases in and out (``cases``) and their pages."""

@@ -13,6 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import pytest
 from django.conf import settings
 
 ROOT = Path(settings.BASE_DIR)
@@ -40,13 +41,30 @@ def test_the_contracts_cover_every_app_of_the_project() -> None:
     assert set(import_rules()["root_packages"]) == {*own_apps, "coopsurvey", "analysis"}
 
 
-def test_every_part_of_elicitation_stands_on_a_floor() -> None:
-    # A new sub-domain or module of elicitation must be placed, or nothing would stop it importing upwards.
+@pytest.mark.parametrize("app", ["elicitation", "quantities"])
+def test_every_part_of_an_app_cut_by_sub_domain_stands_on_a_floor(app: str) -> None:
+    # A new sub-domain or module must be placed, or nothing would stop it importing upwards.
     floors = next(contract["layers"] for contract in import_rules()["contracts"] if contract["type"] == "layers")
     placed = {name.strip() for floor in floors for name in re.split(r"[|:]", floor)}
-    parts = {path.stem for path in (ROOT / "elicitation").iterdir() if path.suffix == ".py" or path.is_dir()}
-    unplaced = {f"elicitation.{part}" for part in parts - {"__init__", "__pycache__", "apps", "migrations"}} - placed
+    parts = {path.stem for path in (ROOT / app).iterdir() if path.suffix == ".py" or path.is_dir()}
+    unplaced = {f"{app}.{part}" for part in parts - {"__init__", "__pycache__", "apps", "migrations"}} - placed
     assert not unplaced, f"put {sorted(unplaced)} on a floor in pyproject.toml (docs/architecture.md)"
+
+
+def test_the_models_floor_is_enforced(tmp_path: Path) -> None:
+    """The ground floor's own contract finds a model importing a service (checked on a copy of the rules)."""
+    rules = import_rules()
+    floor = next(contract for contract in rules["contracts"] if contract.get("id") == "models-floor")
+    assert {"core", "aggregation", "elicitation.setup", "quantities.services"} <= set(floor["forbidden_modules"])
+    inverted = tmp_path / "models_importing.toml"
+    inverted.write_text(
+        '[tool.importlinter]\nroot_packages = ["elicitation", "quantities"]\n'
+        '[[tool.importlinter.contracts]]\nname = "services stand on nothing"\ntype = "forbidden"\n'
+        'source_modules = ["quantities.services"]\nforbidden_modules = ["quantities.models"]\n'
+    )
+    result = lint_imports(str(inverted))
+    assert result.returncode == 1  # the same kind of contract breaks when the import exists
+    assert "quantities.services -> quantities.models" in result.stdout
 
 
 def test_an_import_against_the_floors_is_found(tmp_path: Path) -> None:

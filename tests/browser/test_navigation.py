@@ -44,7 +44,7 @@ NOT_PAGES = {
     "export-download": "a file",
     "export-job-new": "form action",
     "export-job-download": "a file",
-    "export-job-status": "JSON for the page's script",
+    "export-job-status": "JSON, or the progress bar the export page polls with htmx",
     "api-token-revoke": "form action",
     "dashboard:chart-svg": "an image in the dashboard pages",
     "quantity-export": "a file",

@@ -120,6 +120,7 @@ def test_every_kind_asked_for_while_redis_is_down_is_kept_and_runs_when_it_is_ba
         assert jobs.sweep() == {"aggregation": [], "export": [], "email": []}, "still down: nothing sent"
 
         private_redis.start()
+        back = time.monotonic()
         reset_connections()
         worker = worker_on(private_redis.url, tmp_path)
         worker.start()
@@ -131,6 +132,8 @@ def test_every_kind_asked_for_while_redis_is_down_is_kept_and_runs_when_it_is_ba
             )
         finally:
             worker.stop()
+    _figure("Redis down, every kind asked for", callers_waited_s=answered_in, jobs=len(every[1][1]) + 2)
+    _figure("Redis back, every kept job done", after_redis_back_s=time.monotonic() - back)
     assert ExportJob.objects.get(pk=export.pk).status == "done"
     assert set(emails.values_list("status", "sent")) == {("done", True)}
     assert AggregationRun.objects.get(round=round_, trigger="operator").status == "done"
@@ -320,9 +323,12 @@ def test_the_worker_survives_redis_dropping_and_returning(
             time.sleep(5)
             assert worker.running, worker.log_path.read_text()[-2000:]
             private_redis.start()
+            back = time.monotonic()
             reset_connections()
             wait_for(lambda: "Connected to redis" in worker.log_path.read_text().split("Connection to broker lost")[-1],
                      timeout=60, what="the worker to reconnect")  # fmt: skip
+            _figure(f"worker reconnects after Redis returns ({'with' if waiting else 'no'} job waiting)",
+                    reconnect_s=time.monotonic() - back)  # fmt: skip
             assert worker.running
             assert _ping_runs(worker)
             if waiting:

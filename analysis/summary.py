@@ -99,12 +99,17 @@ class ItemKeys:
 
     def panel_and_bloc_keys(self, frame: pd.DataFrame) -> tuple[IntArray, IntArray]:
         """Each row's key in the panel group and in its bloc's group (-1 for unknown items)."""
+        panel_key, bloc_key, _ = self.keys_and_experts(frame)
+        return panel_key, bloc_key
+
+    def keys_and_experts(self, frame: pd.DataFrame) -> tuple[IntArray, IntArray, IntArray]:
+        """:meth:`panel_and_bloc_keys` and each row's expert code (``expert_blocs``)."""
         item = self.item_codes(frame)
         expert_codes, blocs_of_experts = expert_blocs(frame)
         bloc = (self.blocs.get_indexer(pd.Index(blocs_of_experts)).astype(np.int64) + 1)[expert_codes]
         panel_key = np.where(item < 0, -1, item * self.n_groups)
         bloc_key = np.where((item < 0) | (bloc < 1), -1, item * self.n_groups + bloc)
-        return panel_key, bloc_key
+        return panel_key, bloc_key, expert_codes
 
     def frame(self, keys: IntArray) -> pd.DataFrame:
         """The area, criterion and group columns of the given keys."""
@@ -137,6 +142,9 @@ class RatingCounts:
     scale_max: IntArray
     panel_key: IntArray
     bloc_key: IntArray
+    expert: IntArray  # each rating's expert code (0 .. n_experts - 1), for the statistics that rank within an expert
+    n_experts: int
+    point: IntArray  # each rating's scale point, value - scale_min (-1: cannot judge)
 
     @property
     def n(self) -> IntArray:
@@ -156,26 +164,34 @@ class RatingCounts:
 def count_ratings(ratings: pd.DataFrame) -> RatingCounts:
     """The :class:`RatingCounts` of a ratings DataFrame (columns :data:`RATING_COLUMNS`, at least one row)."""
     keys = ItemKeys.for_ratings(ratings)
-    panel_key, bloc_key = keys.panel_and_bloc_keys(ratings)
-    all_keys = np.concatenate([panel_key, bloc_key])
-    values = np.tile(ratings["value"].to_numpy(dtype=np.float64), 2)
-    low = np.tile(ratings["scale_min"].to_numpy(dtype=np.int64), 2)
-    high = np.tile(ratings["scale_max"].to_numpy(dtype=np.int64), 2)
+    panel_key, bloc_key, expert = keys.keys_and_experts(ratings)
+    values = ratings["value"].to_numpy(dtype=np.float64)
+    low = ratings["scale_min"].to_numpy(dtype=np.int64)
+    high = ratings["scale_max"].to_numpy(dtype=np.int64)
     rated = ~np.isnan(values)
+    point = np.full(values.size, -1, dtype=np.int64)
+    point[rated] = values[rated].astype(np.int64) - low[rated]
     width = int((high - low).max()) + 1
-    cell = all_keys[rated] * width + (values[rated].astype(np.int64) - low[rated])
-    table = np.bincount(cell, minlength=keys.size * width).reshape(keys.size, width)
+    size = keys.size * width
+    panel_cell, bloc_cell = panel_key[rated] * width + point[rated], bloc_key[rated] * width + point[rated]
+    table = np.bincount(panel_cell, minlength=size) + np.bincount(bloc_cell[bloc_cell >= 0], minlength=size)
+    cannot_judge = np.bincount(panel_key[~rated], minlength=keys.size)
+    cannot_judge += np.bincount(bloc_key[~rated & (bloc_key >= 0)], minlength=keys.size)
     scale_min = np.zeros(keys.size, dtype=np.int64)
     scale_max = np.zeros(keys.size, dtype=np.int64)
-    scale_min[all_keys], scale_max[all_keys] = low, high  # one scale per criterion, hence per key
+    all_keys = np.concatenate([panel_key, bloc_key])
+    scale_min[all_keys], scale_max[all_keys] = np.tile(low, 2), np.tile(high, 2)  # one scale per criterion
     return RatingCounts(
         keys=keys,
-        table=table,
-        cannot_judge=np.bincount(all_keys[~rated], minlength=keys.size),
+        table=table.reshape(keys.size, width),
+        cannot_judge=cannot_judge,
         scale_min=scale_min,
         scale_max=scale_max,
         panel_key=panel_key,
         bloc_key=bloc_key,
+        expert=expert,
+        n_experts=int(expert.max()) + 1 if expert.size else 0,
+        point=point,
     )
 
 

@@ -1,7 +1,7 @@
-"""Read a round's counted ratings, with the snapshot numbers its run records, in one statement.
+"""Read a round's counted ratings, with the snapshot numbers its run records, in two statements.
 
-On PostgreSQL :func:`read_rounds` asks for every round it is given (the round and the one before it) in ONE
-statement that scans each round's ratings once and returns, per round:
+On PostgreSQL :func:`read_rounds` asks for every round it is given (the round and the one before it) in two
+statements of one snapshot, which scan each round's ratings once and return, per round:
 
 - the snapshot numbers (``aggregation.runs.Snapshot``): how many ratings the round holds, the newest change
   among them, the highest rating revision and the database's clock, all from the statement's snapshot;
@@ -29,7 +29,7 @@ from django.db import connection
 from django.db.models import Count, Max
 
 from aggregation.inclusion import counted_ratings
-from aggregation.runs import Snapshot, database_now
+from aggregation.runs import Snapshot, consistent_read, database_now
 from analysis.summary import RATING_COLUMNS
 from elicitation.models import (
     AnalysisPlan,
@@ -106,16 +106,21 @@ def uses_byte_columns() -> bool:
 
 
 def read_rounds(round_ids: Sequence[int], *, study_id: int) -> dict[int, RoundRead]:
-    """Each round's snapshot and counted ratings (call inside ``aggregation.runs.consistent_read``)."""
+    """Each round's snapshot and counted ratings, read in one snapshot (``aggregation.runs.consistent_read``,
+    the caller's if it holds one)."""
+    with consistent_read():
+        return _read_rounds(round_ids, study_id=study_id)
+
+
+def _read_rounds(round_ids: Sequence[int], *, study_id: int) -> dict[int, RoundRead]:
     blocs = dict(Expert.objects.filter(study_id=study_id).values_list("id", "bloc"))
     scales = {pk: (low, high) for pk, low, high in Criterion.objects.filter(study_id=study_id).values_list(
         "id", "scale_min", "scale_max"
     )}  # fmt: skip
     packing = None
     if uses_byte_columns():
-        packing = Packing.of(
-            list(Area.objects.filter(study_id=study_id).values_list("id", flat=True)), list(scales), list(blocs)
-        )
+        area_ids = list(Area.objects.filter(study_id=study_id).values_list("id", flat=True))
+        packing = Packing.of(area_ids, list(scales), list(blocs))
     found = _read_packed(round_ids, packing) if packing is not None else _read_orm(round_ids)
     return {
         round_id: RoundRead(snapshot, ratings_frame(columns, blocs, scales))
@@ -179,16 +184,20 @@ def _positions(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
 
 
 def _read_packed(round_ids: Sequence[int], packing: Packing) -> dict[int, tuple[Snapshot, dict[str, np.ndarray]]]:
-    """One statement: per round, the snapshot numbers, every rating packed into one bigint, and who counts.
+    """Two statements of the read's REPEATABLE READ snapshot: per round, the snapshot numbers and who counts;
+    then every rating packed into one bigint (:class:`Packing`).
 
-    The ratings come as one byte string of big-endian bigints (``int8send``, sent in binary), which numpy
-    reads and unpacks without a Python object per rating. Who counts (``counted_ratings``): every saved answer
-    when the analysis plan in force says so (a study without a plan: its round's rule), else the answers of
-    the experts who submitted the round; the statement returns that choice and the submitted experts, and
-    numpy keeps their ratings (cheaper than joining the participations to every rating).
+    The ratings come as byte strings of big-endian bigints (``int8send``, sent in binary), which numpy reads
+    and unpacks without a Python object per rating. Each round is one part of a ``UNION ALL``: PostgreSQL 15
+    cannot split one ``string_agg`` between parallel workers, but it runs the parts side by side (a Parallel
+    Append), so the previous round is read beside the round, not after it. (Halves of a round by area or
+    expert would not run side by side: the planner keeps the round's index and filters, each half scanning
+    the whole round.) Who counts (``counted_ratings``): every saved answer when the analysis
+    plan in force says so (a study without a plan: its round's rule), else the answers of the experts who
+    submitted the round; the first statement returns that choice and the submitted experts, and numpy keeps
+    their ratings (cheaper than joining the participations to every rating).
     """
-    packed, packed_params = packing.sql()
-    sql = f"""
+    about = f"""
         SELECT rounds.id, clock_timestamp(),
                (SELECT max(v.id) FROM {AnswerRevision._meta.db_table} v
                  WHERE v.round_id = rounds.id AND v.field = %s),
@@ -200,22 +209,28 @@ def _read_packed(round_ids: Sequence[int], packing: Packing) -> dict[int, tuple[
                   LEFT JOIN {ConsensusRule._meta.db_table} rule ON rule.id = ro.consensus_rule_id
                  WHERE ro.id = rounds.id),
                (SELECT array_agg(p.expert_id) FROM {Participation._meta.db_table} p
-                 WHERE p.round_id = rounds.id AND p.submitted_at IS NOT NULL),
-               found.ratings, found.latest, found.packed
+                 WHERE p.round_id = rounds.id AND p.submitted_at IS NOT NULL)
           FROM unnest(%s::bigint[]) AS rounds(id)
-          CROSS JOIN LATERAL (
-            SELECT count(*) AS ratings, max(r.updated_at) AS latest,
-                   string_agg(int8send({packed}), ''::bytea) AS packed
-              FROM {Rating._meta.db_table} r
-             WHERE r.round_id = rounds.id
-          ) AS found
     """  # noqa: S608 - table names from the models, values as parameters
-    params: list[Any] = [AnswerRevision.Field.VALUE, ConsensusRule.Inclusion.ALL_SAVED, list(round_ids), *packed_params]
+    packed, packed_params = packing.sql()
+    part = f"""
+        SELECT %s::bigint, count(*), max(r.updated_at), string_agg(int8send({packed}), ''::bytea)
+          FROM {Rating._meta.db_table} r
+         WHERE r.round_id = %s::bigint
+    """  # noqa: S608 - table names from the models, values as parameters
+    parts = [part for _ in round_ids]
+    params: list[Any] = []
+    for round_id in round_ids:
+        params += [round_id, *packed_params, round_id]
     with _binary_cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+        cursor.execute(about, [AnswerRevision.Field.VALUE, ConsensusRule.Inclusion.ALL_SAVED, list(round_ids)])
+        rounds = cursor.fetchall()
+        cursor.execute(" UNION ALL ".join(parts), params)
+        ratings = cursor.fetchall()
+    totals = {round_id: (count, latest, data) for round_id, count, latest, data in ratings}
     found = {}
-    for round_id, read_at, revision, every_saved_answer, submitted, count, latest, data in rows:
+    for round_id, read_at, revision, every_saved_answer, submitted in rounds:
+        count, latest, data = totals[round_id]
         columns = packing.unpack(np.frombuffer(data or b"", dtype=">i8").astype(np.int64))
         if not every_saved_answer:
             counted = np.zeros(packing.experts, dtype=bool)

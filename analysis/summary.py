@@ -206,13 +206,18 @@ def count_ratings(ratings: pd.DataFrame) -> RatingCounts:
     table = np.bincount(panel_cell, minlength=size) + np.bincount(bloc_cell[bloc_cell >= 0], minlength=size)
     cannot_judge = np.bincount(panel_key[~rated], minlength=keys.size)
     cannot_judge += np.bincount(bloc_key[~rated & (bloc_key >= 0)], minlength=keys.size)
+    table = table.reshape(keys.size, width)
+    # One scale per criterion, hence per item: set on the panel keys, copied to the item's bloc keys; 0 on keys
+    # without a rating.
     scale_min = np.zeros(keys.size, dtype=np.int64)
     scale_max = np.zeros(keys.size, dtype=np.int64)
-    all_keys = np.concatenate([panel_key, bloc_key])
-    scale_min[all_keys], scale_max[all_keys] = np.tile(low, 2), np.tile(high, 2)  # one scale per criterion
+    scale_min[panel_key], scale_max[panel_key] = low, high
+    seen = (table.sum(axis=1) + cannot_judge) > 0
+    scale_min = np.where(seen, np.repeat(scale_min[:: keys.n_groups], keys.n_groups), 0)
+    scale_max = np.where(seen, np.repeat(scale_max[:: keys.n_groups], keys.n_groups), 0)
     return RatingCounts(
         keys=keys,
-        table=table.reshape(keys.size, width),
+        table=table,
         cannot_judge=cannot_judge,
         scale_min=scale_min,
         scale_max=scale_max,

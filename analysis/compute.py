@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import metrics
+from analysis.criteria import criterion_agreement_from_counts
 from analysis.crossbloc import cross_bloc
 from analysis.disclosure import blank_below_k, mark_suppressed
 from analysis.rules import RuleParts, RuleSet, agreement
@@ -61,8 +62,11 @@ def compute_round(
         summary, ratings, min_group_size=min_group_size, divide_threshold=divide_threshold, counts=counts
     )
     verdicts = area_verdicts(summary, kinds, thresholds)
-    criteria = criterion_agreement(ratings)
-    raters = ratings.dropna(subset=["value"]).groupby("criterion")["expert"].nunique()
+    if counts is None:
+        criteria = criterion_agreement(ratings)
+        raters = pd.Series(dtype=np.int64)
+    else:
+        criteria, raters = criterion_agreement_from_counts(counts)
     criteria = blank_below_k(
         criteria.set_index("criterion", drop=False), raters, AGREEMENT_COLUMNS, k=min_group_size
     ).reset_index(drop=True)
@@ -104,6 +108,9 @@ AGREEMENT_COLUMNS = ("kendall_w", "kendall_chi2", "kendall_df", "kendall_p", "al
 
 def criterion_agreement(ratings: pd.DataFrame) -> pd.DataFrame:
     """Per criterion: Kendall's W of the experts' rankings of the areas and Krippendorff's alpha.
+
+    The reference form, one matrix per criterion; the job computes the same table from the round's counts
+    (``analysis.criteria``, compared with this in the tests).
 
     The areas x experts matrix of one criterion holds each expert's rating (NaN for cannot judge or no
     answer). ``metrics.kendall_w`` keeps only the experts who rated every area; ``krippendorff_alpha``

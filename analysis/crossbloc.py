@@ -25,6 +25,7 @@ No Django here.
 
 from __future__ import annotations
 
+import math
 from itertools import combinations
 from typing import Any, Final
 
@@ -69,28 +70,18 @@ def cross_bloc(
     compared = blocs[shown_bloc].sort_values([*item, "n", "group"], ascending=[True, True, False, True])
     result = pd.DataFrame(index=panel.index)
     result["panel_consensus"] = panel["consensus"]
-    by_item = compared.groupby(item, sort=False)
-    result["blocs_compared"] = _lists(by_item["group"].agg(list), result.index)
-    without = compared[compared["consensus"] == False].groupby(item, sort=False)["group"].agg(list)  # noqa: E712
-    result["blocs_without_consensus"] = _lists(without, result.index)
+    index = result.index
+    result["blocs_compared"] = _per_item(_grouped(compared, _append, list), index, list)
+    without = compared[compared["consensus"] == False]  # noqa: E712
+    result["blocs_without_consensus"] = _per_item(_grouped(without, _append, list), index, list)
     small = blocs[~shown_bloc].groupby(item, sort=False).size()
     result["blocs_suppressed"] = small.reindex(result.index, fill_value=0).astype(int)
     agreed = compared[compared["consensus"] == True]  # noqa: E712
-    ends: dict[Any, dict[str, str]] = {}
-    for key, group, band in zip(
-        zip(agreed["area"], agreed["criterion"], strict=True), agreed["group"], agreed["consensus_band"], strict=True
-    ):
-        ends.setdefault(key, {})[str(group)] = str(band)
-    result["bloc_ends"] = pd.Series([ends.get(key, {}) for key in result.index], index=result.index, dtype="object")
+    ends = _grouped(agreed, lambda found, group, band: found.__setitem__(str(group), str(band)), dict, "consensus_band")
+    result["bloc_ends"] = _per_item(ends, index, dict)
     shown = compared[~compared["suppressed"].astype(bool) & compared["median"].notna()]
-    medians: dict[Any, dict[str, float]] = {}
-    for key, group, median in zip(
-        zip(shown["area"], shown["criterion"], strict=True), shown["group"], shown["median"], strict=True
-    ):
-        medians.setdefault(key, {})[str(group)] = float(median)
-    result["group_medians"] = pd.Series(
-        [medians.get(key, {}) for key in result.index], index=result.index, dtype="object"
-    )
+    medians = _grouped(shown, lambda found, group, median: found.__setitem__(str(group), float(median)), dict, "median")
+    result["group_medians"] = _per_item(medians, index, dict)
     spread = shown.groupby(item, sort=False)["median"].agg(["max", "min", "count"])
     difference = (spread["max"] - spread["min"]).where(spread["count"] >= 2)
     result["max_median_difference"] = difference.reindex(result.index).astype(float)
@@ -121,8 +112,29 @@ def cross_bloc(
     return result.reset_index()[list(CROSS_BLOC_COLUMNS)]
 
 
-def _lists(found: pd.Series, index: pd.Index) -> pd.Series:
-    return found.reindex(index).apply(lambda names: names if isinstance(names, list) else [])
+def _append(found: list[Any], group: Any) -> None:
+    found.append(group)
+
+
+def _grouped(rows: pd.DataFrame, add: Any, empty: Any, *columns: str) -> dict[tuple[Any, Any], Any]:
+    """Per (area, criterion) of ``rows``, in row order: ``add(found, group, *values)`` into a fresh ``empty()``.
+
+    A loop over plain arrays: a few thousand rows, where pandas' grouped ``agg(list)`` calls Python per group.
+    """
+    found: dict[tuple[Any, Any], Any] = {}
+    arrays = [rows[name].to_numpy(dtype=object) for name in ("area", "criterion", "group", *columns)]
+    for area, criterion, group, *values in zip(*arrays, strict=True):
+        key = (area, criterion)
+        if key not in found:
+            found[key] = empty()
+        add(found[key], group, *values)
+    return found
+
+
+def _per_item(found: dict[tuple[Any, Any], Any], index: pd.MultiIndex, empty: Any) -> pd.Series:
+    """One value per result row (a fresh ``empty()`` where the item has none), as an object column."""
+    keys = zip(*(index.get_level_values(level).to_numpy(dtype=object) for level in range(2)), strict=True)
+    return pd.Series([found.get(key) or empty() for key in keys], index=index, dtype="object")
 
 
 def _tests(result: pd.DataFrame, ratings: pd.DataFrame, min_group_size: int, counts: RatingCounts | None) -> None:
@@ -245,23 +257,25 @@ def _name_pairs(
     bloc_names: list[str],
 ) -> None:
     """The pairwise list per row, and the headline pair: the shown medians furthest apart, else the two largest."""
-    u, raw, adjusted = tests
+    u, raw, adjusted = (values.tolist() for values in tests)  # Python floats: no numpy scalar per cell
+    n_rows = n.tolist()
     index = {name: position for position, name in enumerate(bloc_names)}
     column_of = {pair: column for column, pair in enumerate(pairs)}
     pairwise: list[list[dict[str, Any]]] = []
     heads: list[tuple[str, str, float, float, float]] = []
     for row, (medians, compared) in enumerate(zip(result["group_medians"], result["blocs_compared"], strict=True)):
-        tested = [column for column in range(len(pairs)) if not np.isnan(raw[row, column])]
+        raw_row = raw[row]
+        tested = [column for column in range(len(pairs)) if not math.isnan(raw_row[column])]
         pairwise.append(
             [
                 {
                     "a": bloc_names[pairs[c][0]],
                     "b": bloc_names[pairs[c][1]],
-                    "u": float(u[row, c]),
-                    "p": float(raw[row, c]),
-                    "p_holm": float(adjusted[row, c]),
+                    "u": u[row][c],
+                    "p": raw_row[c],
+                    "p_holm": adjusted[row][c],
                 }
-                for c in sorted(tested, key=lambda c: (raw[row, c], pairs[c]))
+                for c in sorted(tested, key=lambda c: (raw_row[c], pairs[c]))
             ]
         )
         head: tuple[str, str] | None = None
@@ -277,10 +291,10 @@ def _name_pairs(
             continue
         first, second = index[head[0]], index[head[1]]
         column = column_of[(min(first, second), max(first, second))]
-        pair_u = float(u[row, column])
+        pair_u = u[row][column]
         if first > second:  # the test ran the other way round: U of the first named bloc is n_a * n_b - U
-            pair_u = float(n[row, first] * n[row, second] - pair_u)
-        heads.append((head[0], head[1], pair_u, float(raw[row, column]), float(adjusted[row, column])))
+            pair_u = float(n_rows[row][first] * n_rows[row][second] - pair_u)
+        heads.append((head[0], head[1], pair_u, raw[row][column], adjusted[row][column]))
     result["pairwise"] = pd.Series(pairwise, index=result.index, dtype="object")
     for position, name in enumerate(("bloc_a", "bloc_b", "mann_whitney_u", "mann_whitney_p", "mann_whitney_p_holm")):
         result[name] = [head[position] for head in heads]

@@ -59,15 +59,39 @@ _EXACT_WILCOXON_MAX: Final = 50  # scipy: exact p-value up to 50 pairs without t
 _PERMUTATION_WILCOXON_MAX: Final = 13  # scipy: permutation p-value up to 13 pairs with ties or zeros
 
 
+def positions_in(index: pd.Index, wanted: np.ndarray) -> IntArray:
+    """``index.get_indexer(wanted)`` (-1 where absent), by a table over the span of integer ids when they lie
+    close together (ids of one study do), which costs one step per value instead of a hash look-up."""
+    values = index.to_numpy()
+    if values.dtype.kind in "iu" and wanted.dtype.kind in "iu" and values.size and wanted.size:
+        low, high = int(values.min()), int(values.max())
+        if high - low <= 4 * (values.size + wanted.size) + 4096:
+            table = np.full(high - low + 1, -1, dtype=np.int64)
+            table[values.astype(np.int64) - low] = np.arange(values.size)
+            inside = (wanted >= low) & (wanted <= high)
+            return np.where(inside, table[np.where(inside, wanted, low).astype(np.int64) - low], -1)
+    return np.asarray(index.get_indexer(pd.Index(wanted)), dtype=np.int64)
+
+
+def expert_codes(frame: pd.DataFrame) -> tuple[IntArray, np.ndarray]:
+    """Each row's expert code, and the expert of each code (in order of appearance, as ``pd.factorize``)."""
+    codes, experts = pd.factorize(frame["expert"].to_numpy())
+    return codes.astype(np.int64), np.asarray(experts)
+
+
 def expert_blocs(frame: pd.DataFrame) -> tuple[IntArray, np.ndarray]:
     """Each row's expert code, and the bloc of each expert code (an expert belongs to one bloc).
 
     Looking the bloc up once per expert instead of once per rating keeps string work off the hot path.
     """
-    codes, experts = pd.factorize(frame["expert"].to_numpy())
-    last_row = np.zeros(len(experts), dtype=np.int64)
+    codes, experts = expert_codes(frame)
+    return codes, _blocs_of(frame, codes, len(experts))
+
+
+def _blocs_of(frame: pd.DataFrame, codes: IntArray, n_experts: int) -> np.ndarray:
+    last_row = np.zeros(n_experts, dtype=np.int64)
     last_row[codes] = np.arange(len(codes))
-    return codes.astype(np.int64), frame["bloc"].iloc[last_row].to_numpy(dtype=object)
+    return frame["bloc"].iloc[last_row].to_numpy(dtype=object)
 
 
 class ItemKeys:
@@ -92,19 +116,25 @@ class ItemKeys:
 
     def item_codes(self, frame: pd.DataFrame) -> IntArray:
         """(area, criterion) code of each row; -1 where the area or criterion is unknown here."""
-        area = self.areas.get_indexer(pd.Index(frame["area"]))
-        criterion = self.criteria.get_indexer(pd.Index(frame["criterion"]))
+        area = positions_in(self.areas, frame["area"].to_numpy())
+        criterion = positions_in(self.criteria, frame["criterion"].to_numpy())
         codes = area.astype(np.int64) * len(self.criteria) + criterion
         return np.where((area < 0) | (criterion < 0), -1, codes)
 
     def panel_and_bloc_keys(self, frame: pd.DataFrame) -> tuple[IntArray, IntArray]:
         """Each row's key in the panel group and in its bloc's group (-1 for unknown items)."""
+        panel_key, bloc_key, _, _ = self.keys_and_experts(frame)
+        return panel_key, bloc_key
+
+    def keys_and_experts(self, frame: pd.DataFrame) -> tuple[IntArray, IntArray, IntArray, np.ndarray]:
+        """:meth:`panel_and_bloc_keys`, each row's expert code and the expert of each code (``expert_codes``)."""
         item = self.item_codes(frame)
-        expert_codes, blocs_of_experts = expert_blocs(frame)
-        bloc = (self.blocs.get_indexer(pd.Index(blocs_of_experts)).astype(np.int64) + 1)[expert_codes]
+        codes, experts = expert_codes(frame)
+        blocs_of_experts = _blocs_of(frame, codes, len(experts))
+        bloc = (self.blocs.get_indexer(pd.Index(blocs_of_experts)).astype(np.int64) + 1)[codes]
         panel_key = np.where(item < 0, -1, item * self.n_groups)
         bloc_key = np.where((item < 0) | (bloc < 1), -1, item * self.n_groups + bloc)
-        return panel_key, bloc_key
+        return panel_key, bloc_key, codes, experts
 
     def frame(self, keys: IntArray) -> pd.DataFrame:
         """The area, criterion and group columns of the given keys."""
@@ -137,6 +167,13 @@ class RatingCounts:
     scale_max: IntArray
     panel_key: IntArray
     bloc_key: IntArray
+    expert: IntArray  # each rating's expert code (0 .. n_experts - 1), for the statistics that rank within an expert
+    experts: np.ndarray  # the expert of each code
+    point: IntArray  # each rating's scale point, value - scale_min (-1: cannot judge)
+
+    @property
+    def n_experts(self) -> int:
+        return len(self.experts)
 
     @property
     def n(self) -> IntArray:
@@ -156,26 +193,39 @@ class RatingCounts:
 def count_ratings(ratings: pd.DataFrame) -> RatingCounts:
     """The :class:`RatingCounts` of a ratings DataFrame (columns :data:`RATING_COLUMNS`, at least one row)."""
     keys = ItemKeys.for_ratings(ratings)
-    panel_key, bloc_key = keys.panel_and_bloc_keys(ratings)
-    all_keys = np.concatenate([panel_key, bloc_key])
-    values = np.tile(ratings["value"].to_numpy(dtype=np.float64), 2)
-    low = np.tile(ratings["scale_min"].to_numpy(dtype=np.int64), 2)
-    high = np.tile(ratings["scale_max"].to_numpy(dtype=np.int64), 2)
+    panel_key, bloc_key, expert, experts = keys.keys_and_experts(ratings)
+    values = ratings["value"].to_numpy(dtype=np.float64)
+    low = ratings["scale_min"].to_numpy(dtype=np.int64)
+    high = ratings["scale_max"].to_numpy(dtype=np.int64)
     rated = ~np.isnan(values)
+    point = np.full(values.size, -1, dtype=np.int64)
+    point[rated] = values[rated].astype(np.int64) - low[rated]
     width = int((high - low).max()) + 1
-    cell = all_keys[rated] * width + (values[rated].astype(np.int64) - low[rated])
-    table = np.bincount(cell, minlength=keys.size * width).reshape(keys.size, width)
+    size = keys.size * width
+    panel_cell, bloc_cell = panel_key[rated] * width + point[rated], bloc_key[rated] * width + point[rated]
+    table = np.bincount(panel_cell, minlength=size) + np.bincount(bloc_cell[bloc_cell >= 0], minlength=size)
+    cannot_judge = np.bincount(panel_key[~rated], minlength=keys.size)
+    cannot_judge += np.bincount(bloc_key[~rated & (bloc_key >= 0)], minlength=keys.size)
+    table = table.reshape(keys.size, width)
+    # One scale per criterion, hence per item: set on the panel keys, copied to the item's bloc keys; 0 on keys
+    # without a rating.
     scale_min = np.zeros(keys.size, dtype=np.int64)
     scale_max = np.zeros(keys.size, dtype=np.int64)
-    scale_min[all_keys], scale_max[all_keys] = low, high  # one scale per criterion, hence per key
+    scale_min[panel_key], scale_max[panel_key] = low, high
+    seen = (table.sum(axis=1) + cannot_judge) > 0
+    scale_min = np.where(seen, np.repeat(scale_min[:: keys.n_groups], keys.n_groups), 0)
+    scale_max = np.where(seen, np.repeat(scale_max[:: keys.n_groups], keys.n_groups), 0)
     return RatingCounts(
         keys=keys,
         table=table,
-        cannot_judge=np.bincount(all_keys[~rated], minlength=keys.size),
+        cannot_judge=cannot_judge,
         scale_min=scale_min,
         scale_max=scale_max,
         panel_key=panel_key,
         bloc_key=bloc_key,
+        expert=expert,
+        experts=experts,
+        point=point,
     )
 
 
@@ -221,7 +271,7 @@ def summarize(
     result["rand_class"] = rand_class[present]
     result["ipras_disagreement"] = ipras_disagreement[present]
     result["classic_disagreement"] = classic_disagreement[present]
-    stability = _stability(keys, ratings, previous, counts.panel_key, counts.bloc_key)
+    stability = _stability(counts, ratings, previous)
     for name in STABILITY_COLUMNS:
         result[name] = stability[name][present]
     return result
@@ -314,47 +364,68 @@ def _fill_rand(
     classic_disagreement[rows] = classic.astype(object)
 
 
-def _stability(
-    keys: ItemKeys, ratings: pd.DataFrame, previous: pd.DataFrame | None, panel_key: IntArray, bloc_key: IntArray
-) -> dict[str, np.ndarray]:
+def _stability(counts: RatingCounts, ratings: pd.DataFrame, previous: pd.DataFrame | None) -> dict[str, np.ndarray]:
     """Stability columns per key (see ``metrics.stability``): NaN and 0 pairs without a previous round.
 
     Pairs are matched on one integer per (item, expert), looked up in a dense slot array of the previous
     round's ratings (a hash index when items x experts is much larger than the ratings), instead of a
-    three-column merge; one rating per expert and item is a database invariant.
+    three-column merge; one rating per expert and item is a database invariant. The round's item and expert
+    codes come from its counts; the previous round's ids are looked up in the same codes.
     """
+    keys, panel_key, bloc_key = counts.keys, counts.panel_key, counts.bloc_key
     result: dict[str, np.ndarray] = {name: np.full(keys.size, np.nan) for name in STABILITY_COLUMNS}
     result["stability_pairs"] = np.zeros(keys.size, dtype=np.int64)
     if previous is None or previous.empty:
         return result
-    experts = pd.Index(pd.unique(ratings["expert"].to_numpy()))
-    current_item = panel_key // keys.n_groups
-    current_pair = current_item * len(experts) + experts.get_indexer(ratings["expert"].to_numpy())
+    n_experts = counts.n_experts
+    current_pair = (panel_key // keys.n_groups) * n_experts + counts.expert
     previous_item = keys.item_codes(previous)
-    previous_expert = experts.get_indexer(previous["expert"].to_numpy())
+    previous_expert = positions_in(pd.Index(counts.experts), previous["expert"].to_numpy())
     known = (previous_item >= 0) & (previous_expert >= 0)
-    previous_pair = previous_item[known] * len(experts) + previous_expert[known]
-    position = _pair_positions(previous_pair, current_pair, (keys.size // keys.n_groups) * len(experts))
+    previous_pair = previous_item[known] * n_experts + previous_expert[known]
+    position = _pair_positions(previous_pair, current_pair, (keys.size // keys.n_groups) * n_experts)
     matched = position >= 0
     current_values = ratings["value"].to_numpy(dtype=np.float64)[matched]
     before_values = previous["value"].to_numpy(dtype=np.float64)[known][position[matched]]
     complete = ~np.isnan(current_values) & ~np.isnan(before_values)
     if not complete.any():
         return result
-    key = np.concatenate([panel_key[matched][complete], bloc_key[matched][complete]])
-    current = np.tile(current_values[complete], 2)
-    before = np.tile(before_values[complete], 2)
-    n = np.bincount(key, minlength=keys.size)
+    panel = panel_key[matched][complete]
+    bloc = bloc_key[matched][complete]
+    current = current_values[complete].astype(np.int64)
+    before = before_values[complete].astype(np.int64)
+    # Every stability statistic derives from three histograms per key: the round's values, the previous
+    # round's values and the differences, each one bincount over the pairs (panel and bloc keys).
+    low = int(min(current.min(), before.min()))
+    span = int(max(current.max(), before.max())) - low + 1
+    current_counts = _key_histogram(panel, bloc, current - low, span, keys.size)
+    before_counts = _key_histogram(panel, bloc, before - low, span, keys.size)
+    reach = int(np.abs(current - before).max())
+    differences = _key_histogram(panel, bloc, current - before + reach, 2 * reach + 1, keys.size)
+    n = differences.sum(axis=1)
     result["stability_pairs"] = n
-    difference = current - before
-    changed = np.bincount(key, weights=(difference != 0).astype(np.float64), minlength=keys.size)
+    zeros = differences[:, reach]
+    positive = differences[:, reach:]
+    per_magnitude = positive + differences[:, reach::-1]
+    per_magnitude[:, 0] = 0
+    positive = positive.copy()
+    positive[:, 0] = 0
     with np.errstate(invalid="ignore", divide="ignore"):
-        result["changed_share"] = np.where(n > 0, changed / n, np.nan)
-        result["delta_cv"] = _cv_by_key(key, current, n) - _cv_by_key(key, before, n)
-    statistic, p = _wilcoxon_by_key(key, difference, n)
+        result["changed_share"] = np.where(n > 0, (n - zeros) / n, np.nan)
+        values = np.arange(low, low + span, dtype=np.float64)
+        result["delta_cv"] = _cv_from_counts(current_counts, values, n) - _cv_from_counts(before_counts, values, n)
+    statistic, p = _wilcoxon_by_key(per_magnitude, positive, n)
     result["wilcoxon_statistic"], result["wilcoxon_p"] = statistic, p
-    _exact_wilcoxon(result, key, n, difference)
+    _exact_wilcoxon(result, per_magnitude, positive, zeros, n)
     return result
+
+
+def _key_histogram(panel: IntArray, bloc: IntArray, cell: IntArray, width: int, size: int) -> IntArray:
+    """Counts per (key, cell) of rows counted in their panel key and in their bloc key (when they have one)."""
+    table = np.bincount(panel * width + cell, minlength=size * width)
+    in_bloc = bloc >= 0
+    table += np.bincount(bloc[in_bloc] * width + cell[in_bloc], minlength=size * width)
+    return table.reshape(size, width)
 
 
 def _pair_positions(previous_pair: IntArray, current_pair: IntArray, space: int) -> IntArray:
@@ -366,29 +437,23 @@ def _pair_positions(previous_pair: IntArray, current_pair: IntArray, space: int)
     return slot[current_pair]
 
 
-def _cv_by_key(key: IntArray, values: FloatArray, n: IntArray) -> FloatArray:
-    """CV with the n - 1 SD per key (NaN for n < 2 or mean 0), deviations taken from each key's mean."""
-    size = n.size
-    mean = np.bincount(key, weights=values, minlength=size) / np.where(n > 0, n, 1)
-    squares = np.bincount(key, weights=(values - mean[key]) ** 2, minlength=size)
+def _cv_from_counts(counts: IntArray, values: FloatArray, n: IntArray) -> FloatArray:
+    """CV with the n - 1 SD per key (NaN for n < 2 or mean 0) from each key's counts of ``values``."""
+    mean = counts @ values / np.where(n > 0, n, 1)
+    squares = (counts * (values - mean[:, np.newaxis]) ** 2).sum(axis=1)
     sd = np.sqrt(squares / np.where(n > 1, n - 1, 1))
     return np.where((n >= 2) & (mean != 0), sd / np.where(mean != 0, mean, 1.0), np.nan)
 
 
-def _wilcoxon_by_key(key: IntArray, difference: FloatArray, n: IntArray) -> tuple[FloatArray, FloatArray]:
+def _wilcoxon_by_key(per_magnitude: IntArray, positive: IntArray, n: IntArray) -> tuple[FloatArray, FloatArray]:
     """Wilcoxon signed-rank statistic (smaller rank sum) and normal-approximation p per key.
 
     As ``scipy.stats.wilcoxon(zero_method="wilcox", correction=False)``: zero differences are dropped, the
-    absolute differences get average ranks (computed from their counts: integer differences), the variance
-    is tie-corrected, p = 2 P(Z > |z|). Keys without a non-zero difference get statistic 0 and p 1.
+    absolute differences get average ranks (computed from their counts per key and magnitude, column 0 empty,
+    and the positive ones among them: integer differences), the variance is tie-corrected, p = 2 P(Z > |z|).
+    Keys without a non-zero difference get statistic 0 and p 1.
     """
-    size = n.size
-    nonzero = difference != 0
-    magnitude = np.abs(difference[nonzero]).astype(np.int64)
-    width = int(magnitude.max()) + 1 if magnitude.size else 1
-    cell = key[nonzero] * width + magnitude
-    counts = np.bincount(cell, minlength=size * width).reshape(size, width).astype(np.float64)
-    positive = np.bincount(cell[difference[nonzero] > 0], minlength=size * width).reshape(size, width)
+    counts = per_magnitude.astype(np.float64)
     average_rank = np.cumsum(counts, axis=1) - counts + (counts + 1.0) / 2.0
     r_plus = (positive * average_rank).sum(axis=1)
     r_minus = ((counts - positive) * average_rank).sum(axis=1)
@@ -405,7 +470,9 @@ def _wilcoxon_by_key(key: IntArray, difference: FloatArray, n: IntArray) -> tupl
     return statistic, p
 
 
-def _exact_wilcoxon(result: dict[str, np.ndarray], key: IntArray, n: IntArray, difference: FloatArray) -> None:
+def _exact_wilcoxon(
+    result: dict[str, np.ndarray], per_magnitude: IntArray, positive: IntArray, zeros: IntArray, n: IntArray
+) -> None:
     """Exact p-values for the small keys on which scipy uses an exact or permutation test, all at once.
 
     scipy's choice is kept (so every p equals ``scipy.stats.wilcoxon``'s): the exact distribution up to
@@ -415,13 +482,6 @@ def _exact_wilcoxon(result: dict[str, np.ndarray], key: IntArray, n: IntArray, d
     average ranks (integers even with ties) from the keys x magnitudes count table, one batch per number
     of non-zero differences: no Python loop per key, no enumeration of 2^n signs.
     """
-    size = n.size
-    zeros = np.bincount(key, weights=(difference == 0).astype(np.float64), minlength=size)
-    nonzero = difference != 0
-    magnitude = np.abs(difference).astype(np.int64)
-    width = int(magnitude.max()) + 1
-    cell = key * width + magnitude
-    per_magnitude = np.bincount(cell[nonzero], minlength=size * width).reshape(size, width)
     changed = per_magnitude.sum(axis=1)
     tied = (per_magnitude > 1).any(axis=1) | (zeros > 0)
     small = (changed > 0) & np.where(tied, n <= _PERMUTATION_WILCOXON_MAX, n <= _EXACT_WILCOXON_MAX)
@@ -430,8 +490,7 @@ def _exact_wilcoxon(result: dict[str, np.ndarray], key: IntArray, n: IntArray, d
     chosen = np.flatnonzero(small)
     table = per_magnitude[chosen]
     doubled_rank = 2 * np.cumsum(table, axis=1) - table + 1  # twice the average rank of each magnitude
-    positive = np.bincount(cell[difference > 0], minlength=size * width).reshape(size, width)[chosen]
-    observed = (positive * doubled_rank).sum(axis=1)
+    observed = (positive[chosen] * doubled_rank).sum(axis=1)
     pairs = changed[chosen]
     for count in np.unique(pairs):
         rows = np.flatnonzero(pairs == count)

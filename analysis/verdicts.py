@@ -115,9 +115,10 @@ def area_verdicts(summary: pd.DataFrame, kinds: Mapping[Any, str], thresholds: T
         default="no_consensus_yet",
     )
     detail: dict[Any, dict[str, dict[str, Any]]] = {}
+    columns = (frame[name].to_numpy(dtype=object) for name in ("group", "area", "criterion", "median", "consensus"))
     for group, area, criterion, median_value, agreed_value in zip(
-        frame["group"], frame["area"], frame["criterion"], frame["median"], frame["consensus"], strict=True
-    ):  # one pass over the rows (groups x areas x criteria), not a Python function per group
+        *columns, strict=True
+    ):  # one pass over plain arrays of the rows (groups x areas x criteria), not a Python function per group
         detail.setdefault((group, area), {})[str(criterion)] = {
             "median": _float_or_none(median_value),
             "consensus": agreed_value,

@@ -108,16 +108,28 @@ def kendall_w(matrix: RatingMatrix, correct_ties: bool = True) -> KendallResult:
     data = as_matrix(matrix)
     complete = data[:, ~np.isnan(data).any(axis=0)]
     n_objects, n_raters = complete.shape
-    df = max(n_objects - 1, 0)
-    undefined = KendallResult(w=NAN, chi2=NAN, df=df, p=NAN, n_objects=n_objects, n_raters=n_raters)
     if n_objects < 2 or n_raters < 1:
-        return undefined
+        return kendall_w_from_ranks(np.zeros(n_objects), n_raters=n_raters, tie_total=0.0)
     ranks = stats.rankdata(complete, axis=0, method="average")
     # With average ranks, sum r^2 = n(n+1)(2n+1)/6 - sum(t^3 - t)/12 for each rater, which yields T exactly.
     untied_squares = n_objects * (n_objects + 1) * (2 * n_objects + 1) / 6.0
     ties = np.round(12.0 * (untied_squares - (ranks**2).sum(axis=0)))
     tie_total = float(ties.sum()) if correct_ties else 0.0
-    rank_sums = ranks.sum(axis=1)
+    return kendall_w_from_ranks(ranks.sum(axis=1), n_raters=n_raters, tie_total=tie_total)
+
+
+def kendall_w_from_ranks(rank_sums: FloatArray, *, n_raters: int, tie_total: float) -> KendallResult:
+    """Kendall's W and its chi-squared test from the objects' rank sums R_i over ``n_raters`` complete raters.
+
+    The formula of :func:`kendall_w` (Kendall & Babington Smith 1939; Kendall 1948/1970 for the ties):
+    ``tie_total`` is sum T over the raters, T = sum over a rater's tie groups of (t^3 - t). Callers that
+    count ratings instead of ranking a matrix (``analysis.criteria``) give the same rank sums and T.
+    """
+    n_objects = int(rank_sums.size)
+    df = max(n_objects - 1, 0)
+    undefined = KendallResult(w=NAN, chi2=NAN, df=df, p=NAN, n_objects=n_objects, n_raters=n_raters)
+    if n_objects < 2 or n_raters < 1:
+        return undefined
     spread = float(((rank_sums - n_raters * (n_objects + 1) / 2.0) ** 2).sum())
     denominator = n_raters**2 * (n_objects**3 - n_objects) - n_raters * tie_total
     if denominator <= 0:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Final
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ._inputs import NAN, FloatArray, RatingMatrix, as_matrix
 
@@ -62,6 +63,18 @@ def krippendorff_alpha(matrix: RatingMatrix, level: str = "ordinal") -> float:
     unit_counts = np.bincount(unit_index * n_values + value_index, minlength=n_units * n_values).reshape(
         n_units, n_values
     )
+    return alpha_from_unit_counts(unit_counts, domain.astype(np.float64), level)
+
+
+def alpha_from_unit_counts(unit_counts: NDArray[np.int64], domain: FloatArray, level: str) -> float:
+    """Krippendorff's alpha from the value counts n_uc of each unit (rows) over ``domain`` (columns, ascending).
+
+    The computation of :func:`krippendorff_alpha` after it has counted the values (Krippendorff 2011): callers
+    that hold the counts already (``analysis.criteria``: each area's histogram) skip the matrix. ``domain``
+    lists the values that occur at least once (pairable or not), so the result equals the matrix form's.
+    """
+    if domain.size < 2:
+        return NAN
     pairable = unit_counts.sum(axis=1)
     unit_weight = np.where(pairable >= 2, 1.0 / np.maximum(pairable - 1, 1), 0.0)
     weighted = unit_counts * unit_weight[:, np.newaxis]
@@ -70,7 +83,7 @@ def krippendorff_alpha(matrix: RatingMatrix, level: str = "ordinal") -> float:
     total = float(marginals.sum())
     if total < 2:
         return NAN
-    distances = _squared_distances(domain.astype(np.float64), marginals, level)
+    distances = _squared_distances(domain, marginals, level)
     expected = float((np.outer(marginals, marginals) * distances).sum())
     if expected <= 0:
         return NAN

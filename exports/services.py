@@ -156,7 +156,7 @@ def export_job_retry(*, job: ExportJob, user: User, now: dt.datetime | None = No
     rebuilds the whole file and replaces any earlier one atomically.
     """
     now = now or timezone.now()
-    job = ExportJob.objects.select_for_update().select_related("study").get(pk=job.pk)
+    job = ExportJob.objects.select_for_update(of=("self",), no_key=True).select_related("study").get(pk=job.pk)
     if job.status == ExportJob.Status.DONE:
         raise IllegalTransition(_("This export finished; its file is ready, there is nothing to retry."))
     if job.status != ExportJob.Status.FAILED and _last_moved(job) > now - STUCK_AFTER:

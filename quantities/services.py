@@ -20,8 +20,8 @@ from django.utils.translation import gettext as _
 
 from aggregation.jobs import request_aggregation
 from core.audit import audit
-from core.errors import IllegalTransition, InvalidInput
-from elicitation.locks import lock_open_round
+from core.errors import IllegalTransition, InvalidInput, RoundNotOpen
+from elicitation.locks import lock_round_for_answer
 from elicitation.models import Area, Expert, Participation, Round, Study
 from elicitation.setup.services.items import CODE_PATTERN, MAX_DESCRIPTION, MAX_ORDER, MAX_TITLE, clean_translations
 from quantities.models import QuantityAnswer, QuantityAnswerRevision, QuantityFormat, QuantityQuestion
@@ -162,7 +162,7 @@ def question_create(*, study: Study, user: User, **values: Any) -> QuantityQuest
 @transaction.atomic
 def question_update(*, question: QuantityQuestion, user: User, **values: Any) -> QuantityQuestion:
     """Change a question; what it asks (code, kind, bounds, scale, seed) is fixed once it has answers."""
-    question = QuantityQuestion.objects.select_for_update().get(pk=question.pk)
+    question = QuantityQuestion.objects.select_for_update(no_key=True).get(pk=question.pk)
     clean = _normalised(values)
     if errors := _question_errors(question.study, {**clean, "pk": question.pk}):
         raise InvalidInput(_("The question could not be saved."), field_errors=errors)
@@ -186,7 +186,7 @@ def question_update(*, question: QuantityQuestion, user: User, **values: Any) ->
 @transaction.atomic
 def realization_set(*, question: QuantityQuestion, user: User, value: float | None) -> QuantityQuestion:
     """Enter (or correct, or clear) a seed question's true value once it is known."""
-    question = QuantityQuestion.objects.select_for_update().get(pk=question.pk)
+    question = QuantityQuestion.objects.select_for_update(no_key=True).get(pk=question.pk)
     if not question.is_seed:
         raise InvalidInput(
             _("Only a seed question has a true value."), field_errors={"realization": [_("Not a seed.")]}
@@ -235,13 +235,16 @@ def quantity_answer_save(
     bounds, the parts are out of order, or the confidence lies outside 50–100%.
     """
     with transaction.atomic():
-        round_ = lock_open_round(round_id=round_id)
+        locked = lock_round_for_answer(expert=expert, round_id=round_id)
+        round_ = locked.round
+        if round_.status != Round.Status.OPEN:
+            raise RoundNotOpen("This round is not open for answers.")
         question = QuantityQuestion.objects.filter(
             pk=question_id, study_id=expert.study_id, is_active=True, area__is_active=True
         ).first()
         if round_.study_id != expert.study_id or question is None:
             raise InvalidInput(_("This question is not asked."), field_errors={"question": [_("Unknown question.")]})
-        if not Expert.objects.filter(pk=expert.pk, is_active=True, erased_at__isnull=True).exists():
+        if not locked.expert_active:
             raise InvalidInput(
                 _("This panel membership is no longer active."), field_errors={"expert": [_("Inactive.")]}
             )

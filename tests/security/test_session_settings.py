@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -84,11 +85,24 @@ def test_the_login_cookie_carries_the_lifetime_and_flags(client: Client):
 
 
 @pytest.mark.django_db
+@override_settings(SESSION_ENGINE="django.contrib.sessions.backends.db")
 def test_an_expired_session_no_longer_logs_anyone_in(client: Client, coordinator_a):
     client.force_login(coordinator_a)
     assert client.get(reverse("study-list")).status_code == 200
     Session.objects.update(expire_date=timezone.now() - dt.timedelta(seconds=1))
     response = client.get(reverse("study-list"))
+    assert response.status_code == 302
+    assert reverse("login") in response["Location"]
+
+
+@pytest.mark.django_db
+def test_a_session_read_from_the_cache_expires_with_the_session(client: Client, coordinator_a):
+    """core.sessions keeps a cached copy no longer than the session's own remaining life."""
+    with override_settings(SESSION_ENGINE="core.sessions", SESSION_COOKIE_AGE=1):
+        client.force_login(coordinator_a)
+        assert client.get(reverse("study-list")).status_code == 200
+        time.sleep(1.5)
+        response = client.get(reverse("study-list"))
     assert response.status_code == 302
     assert reverse("login") in response["Location"]
 

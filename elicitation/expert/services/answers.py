@@ -1,7 +1,8 @@
 """Writing an expert's answers: ratings, confidence and rationale, suggestions, and the round submission.
 
-Every write first locks the open round (``locks.lock_open_round``), so it either commits before the
-round closes and counts, or is refused with ``RoundNotOpen``. Bad input raises ``InvalidInput`` with
+Every write first takes the locks of ``elicitation.locks`` in their one order (the study's round gate shared,
+the round, the expert), so it either commits before the round closes and counts, or is refused with
+``RoundNotOpen``, and two writes of one expert queue rather than deadlock. Bad input raises ``InvalidInput`` with
 field errors before anything is written. Each create or change writes an append-only ``AnswerRevision``;
 saving an unchanged answer writes nothing. After a committed change, aggregation is requested (it
 coalesces requests, so one per save is fine).
@@ -14,11 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from uuid import UUID
 
-from django.db import OperationalError, transaction
+from django.db import transaction
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from psycopg.errors import DeadlockDetected
 
 from aggregation.jobs import request_aggregation
 from core.audit import audit
@@ -31,7 +31,7 @@ from elicitation.expert.services.rating_writes import (
     ratings_upsert_statement,
     uses_single_statement,
 )
-from elicitation.locks import lock_open_round
+from elicitation.locks import lock_round_for_answer
 from elicitation.models import (
     AnswerRevision,
     Area,
@@ -76,9 +76,6 @@ class AnswerInput:
     criterion_uuid: UUID | None = None
 
 
-DEADLOCK_ATTEMPTS = 3  # a deadlocked save is rolled back whole and tried again
-
-
 def _round_missing() -> InvalidInput:
     return InvalidInput(_("This round does not exist."), field_errors={"round": [_("Unknown round.")]})
 
@@ -88,15 +85,17 @@ def _expert_inactive() -> InvalidInput:
 
 
 def _lock_round_for(expert: Expert, round_id: int) -> Round:
-    """Lock the open round and check it is the expert's study and the expert may still answer."""
+    """Lock the open round for an answer and check it is the expert's study and the expert may still answer."""
     try:
-        round_ = lock_open_round(round_id=round_id)
+        locked = lock_round_for_answer(expert=expert, round_id=round_id)
     except Round.DoesNotExist:
         raise _round_missing() from None
+    round_ = locked.round
+    if round_.status != Round.Status.OPEN:
+        raise RoundNotOpen("This round is not open for answers.")
     if round_.study_id != expert.study_id:
         raise _round_missing()
-    still_active = Expert.objects.filter(pk=expert.pk, is_active=True, erased_at__isnull=True).exists()
-    if not still_active:
+    if not locked.expert_active:
         raise _expert_inactive()
     return round_
 
@@ -111,7 +110,7 @@ def _mark_started(*, expert: Expert, round_: Round) -> None:
 
 
 def _after_commit_aggregate(round_: Round) -> None:
-    interval = round_.study.aggregation_interval_seconds  # the round was locked with its study
+    interval = round_.study.aggregation_interval_seconds  # read with the round's lock
     transaction.on_commit(lambda: request_aggregation(round_id=round_.pk, interval=interval))
 
 
@@ -180,22 +179,14 @@ def ratings_save(
     ``RoundNotOpen``, and ``InvalidInput`` (keyed ``answers.<index>``) with nothing written.
     """
     where = RoundWanted(round_id=round_id, round_uuid=round_uuid, open_in_study=open_round)
-    for attempt in range(DEADLOCK_ATTEMPTS):
-        try:
-            with transaction.atomic():
-                if uses_single_statement():
-                    saved = _ratings_save_statement(expert, answers, source, where)
-                else:
-                    saved = _ratings_save_portable(expert, answers, source, where)
-                if saved.changed:
-                    _after_commit_aggregate(saved.round)
-                return saved
-        except OperationalError as error:
-            # Two saves of one expert at once (a rating and a reason) can deadlock on their locks; PostgreSQL
-            # rolls one back whole, so saving it again is safe. Known: the lock order is to be made one.
-            if not isinstance(error.__cause__, DeadlockDetected) or attempt + 1 == DEADLOCK_ATTEMPTS:
-                raise
-    raise AssertionError("unreachable")
+    with transaction.atomic():
+        if uses_single_statement():
+            saved = _ratings_save_statement(expert, answers, source, where)
+        else:
+            saved = _ratings_save_portable(expert, answers, source, where)
+        if saved.changed:
+            _after_commit_aggregate(saved.round)
+        return saved
 
 
 def _ratings_save_statement(
@@ -266,10 +257,13 @@ def _ratings_save_portable(
         if round_id is None:
             raise Round.DoesNotExist
     answers = _with_ids(expert, answers)
-    round_ = lock_open_round(round_id=round_id)
+    locked = lock_round_for_answer(expert=expert, round_id=round_id)
+    round_ = locked.round
+    if round_.status != Round.Status.OPEN:
+        raise RoundNotOpen("This round is not open for answers.")
     if round_.study_id != expert.study_id:
         raise Round.DoesNotExist
-    if not Expert.objects.filter(pk=expert.pk, is_active=True, erased_at__isnull=True).exists():
+    if not locked.expert_active:
         raise _expert_inactive()
     # Only the posted items are looked up (one for an autosave); the pair is matched exactly below.
     items = {

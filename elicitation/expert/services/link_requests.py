@@ -54,7 +54,7 @@ def expert_link_request(*, email: str, client: str) -> int:
 def expert_new_link_deliver(*, expert_id: int) -> bool:
     """Email one expert a fresh personal link, in their language; False if they left the panel meanwhile."""
     expert = (
-        Expert.objects.select_for_update(of=("self",))
+        Expert.objects.select_for_update(of=("self",), no_key=True)
         .select_related("study")
         .filter(pk=expert_id, is_active=True, erased_at__isnull=True)
         .first()

@@ -1,15 +1,16 @@
 """Saving ratings in a fixed, small number of SQL statements: the autosave's and the API's write path.
 
-On PostgreSQL a save is, after the link look-up, exactly BEGIN, one ``SELECT`` that locks the round
-``FOR SHARE`` (closing takes it ``FOR UPDATE``, so saves run side by side but never beside a close) joined
-with the expert's row ``FOR NO KEY UPDATE`` (one expert's saves queue behind each other, so every
-revision's old value is the value it replaced) and then takes the study's audit-chain lock, one
-data-modifying statement and COMMIT. That one statement checks every answer against the round's items,
-upserts the changed ratings, appends their revisions, marks the participation started, appends the audit
-event (counts, never values) after the chain's head with its hash, and reads back the progress. Because
-the chain's lock is taken by the statement before, the head it reads is the newest (docs/security.md).
-It writes nothing unless every answer is valid; Python then words the problems with
-the same rules as the portable path (``answers._answer_problems``), so both give the same messages.
+On PostgreSQL a save is, after the link look-up, exactly BEGIN, one ``SELECT`` that takes the locks in the
+order of ``elicitation.locks`` (the study's round gate shared, the round ``FOR SHARE``: saves run side by
+side but never beside a close, which takes the gate exclusively and is never starved by them; the expert's
+row ``FOR NO KEY UPDATE``: one expert's saves queue behind each other, so every revision's old value is the
+value it replaced; then the study's audit-chain lock), one data-modifying statement and COMMIT. That one
+statement checks every answer against the round's items, upserts the changed ratings, appends their
+revisions, marks the participation started, appends the audit event (counts, never values) after the
+chain's head with its hash, and reads back the progress. Because the chain's lock is taken by the
+statement before, the head it reads is the newest (docs/security.md). It writes nothing unless every
+answer is valid; Python then words the problems with the same rules as the portable path
+(``answers._answer_problems``), so both give the same messages.
 
 Other databases (SQLite, the demo's default) take the portable ORM path in ``answers``; SQLite
 serialises writers anyway (every transaction is IMMEDIATE).
@@ -26,6 +27,7 @@ from uuid import UUID
 from django.db import connection
 from django.utils import timezone
 
+from elicitation.locks import ROUND_GATE, LockedForAnswer, answer_lock_sql, gate_key, locked_from_row
 from elicitation.models import (
     AnswerRevision,
     Area,
@@ -36,7 +38,6 @@ from elicitation.models import (
     Rating,
     Round,
     RoundItem,
-    Study,
 )
 from elicitation.models.audit import AUDIT_CHAIN_LOCK, chain_lock_id
 from elicitation.models.audit_chain import GENESIS, canonical_content_around
@@ -68,19 +69,8 @@ class RatingsSaved:
     complete_areas: set[int] = field(default_factory=set)  # posted areas now answered in full
 
 
-@dataclass(frozen=True)
-class LockedRound:
-    round: Round
-    expert_study_id: int | None  # None: the expert row is gone
-    expert_active: bool
-
-
 def uses_single_statement() -> bool:
     return connection.vendor == "postgresql"
-
-
-def _round_columns() -> list[str]:
-    return [str(f.column) for f in Round._meta.concrete_fields]
 
 
 @dataclass(frozen=True)
@@ -92,10 +82,10 @@ class RoundWanted:
     open_in_study: bool = False
 
 
-def lock_round_shared(*, expert: Expert, where: RoundWanted) -> LockedRound:
-    """One statement: the round locked FOR SHARE, with its study's aggregation interval, the expert's row
-    locked so their saves queue, then the study's audit chain locked so that the save's statement, which
-    starts after this one, reads the chain's newest head. Raises ``Round.DoesNotExist``."""
+def lock_round_shared(*, expert: Expert, where: RoundWanted) -> LockedForAnswer:
+    """One statement, in the order of ``elicitation.locks``: the study's gate shared, the round ``FOR SHARE``
+    and the expert's row, then the study's audit chain, so that the save's statement, which starts after
+    this one, reads the chain's newest head. Raises ``Round.DoesNotExist``."""
     keys: list[int | str]
     if where.round_id is not None:
         condition, keys = "r.id = %s", [where.round_id]
@@ -105,33 +95,17 @@ def lock_round_shared(*, expert: Expert, where: RoundWanted) -> LockedRound:
         condition, keys = "r.uuid = %s AND r.study_id = %s", [str(where.round_uuid), expert.study_id]
     else:
         raise Round.DoesNotExist
-    columns = _round_columns()
-    selected = ", ".join(f'r."{column}"' for column in columns)
-    # Table and column names come from the models; every value is a parameter.
-    # The rows are locked inside the MATERIALIZED part, before the outer list takes the chain's lock: closing
-    # holds the round and then writes its audit event, so taking the chain's lock first could deadlock.
-    sql = " ".join(
-        [
-            "WITH locked AS MATERIALIZED (",
-            f"SELECT {selected}, s.aggregation_interval_seconds, e.study_id AS expert_study_id,",
-            "(e.is_active AND e.erased_at IS NULL) AS expert_active",
-            f"FROM {Round._meta.db_table} r JOIN {Study._meta.db_table} s ON s.id = r.study_id",
-            f"JOIN {Expert._meta.db_table} e ON e.id = %s",
-            f"WHERE {condition} FOR SHARE OF r FOR NO KEY UPDATE OF e)",
-            "SELECT locked.*, pg_advisory_xact_lock(%s, %s)::text FROM locked",
-        ]
-    )
+    params = [ROUND_GATE, gate_key(expert.study_id), expert.pk, *keys, AUDIT_CHAIN_LOCK, chain_lock_id(expert.study_id)]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [expert.pk, *keys, AUDIT_CHAIN_LOCK, chain_lock_id(expert.study_id)])
+        cursor.execute(answer_lock_sql(condition, chain=True), params)
         row = cursor.fetchone()
     if row is None:
         raise Round.DoesNotExist
-    round_ = Round.from_db("default", [f.attname for f in Round._meta.concrete_fields], row[: len(columns)])
-    interval, expert_study_id, active = row[len(columns) : len(columns) + 3]
-    if round_.study_id == expert.study_id:
-        round_.study = expert.study
-        expert.study.aggregation_interval_seconds = interval  # as of the lock, like the ORM path's join
-    return LockedRound(round=round_, expert_study_id=expert_study_id, expert_active=bool(active))
+    locked = locked_from_row(row)
+    if locked.round.study_id == expert.study_id:
+        locked.round.study = expert.study
+        expert.study.aggregation_interval_seconds = locked.aggregation_interval  # as of the lock
+    return locked
 
 
 _SAVE_SQL = """

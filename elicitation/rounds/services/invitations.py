@@ -149,9 +149,16 @@ def _reminder_targets(round_: Round, not_reminded_since: dt.datetime) -> QuerySe
 # Delivery: runs inside the worker's job (elicitation.rounds.services.email_jobs).
 
 
+def _lock_expert(participations: QuerySet[Participation]) -> None:
+    """The expert's row before their participation's, in the order of ``elicitation.locks``: a rating save
+    holds the expert and then the audit chain before it marks the participation started."""
+    Expert.objects.select_for_update(no_key=True).filter(pk__in=participations.values("expert_id")).first()
+
+
 @transaction.atomic
 def invitation_deliver(*, round_id: int, expert_id: int, resend: bool = False) -> bool:
     """Send one expert the invitation for an open round; False when there is nothing to send."""
+    _lock_expert(Participation.objects.filter(round_id=round_id, expert_id=expert_id))
     participation = (
         Participation.objects.select_for_update(of=("self",))
         .select_related("round__study", "expert")
@@ -179,6 +186,7 @@ def invitation_deliver(*, round_id: int, expert_id: int, resend: bool = False) -
 @transaction.atomic
 def reminder_deliver(*, participation_id: int, not_reminded_since: dt.datetime) -> bool:
     """Send one reminder unless the expert submitted, was reminded since ``not_reminded_since``, or left."""
+    _lock_expert(Participation.objects.filter(pk=participation_id))
     participation = (
         Participation.objects.select_for_update(of=("self",))
         .select_related("round__study", "expert")

@@ -79,7 +79,7 @@ def round_create(
 
     Refused while another round of the study is still a draft or open: rounds follow each other.
     """
-    Study.objects.select_for_update().get(pk=study.pk)  # serialise round numbering per study
+    Study.objects.select_for_update(no_key=True).get(pk=study.pk)  # serialise round numbering per study
     unfinished = study.rounds.exclude(status=Round.Status.CLOSED).order_by("number").first()
     if unfinished is not None:
         raise IllegalTransition(

@@ -14,10 +14,23 @@ from elicitation.rounds.services.lifecycle import User
 from elicitation.setup.services.erasure import ERASED_TEXT
 
 
+def _lock_response(response: AreaResponse) -> AreaResponse:
+    """The response's row alone (not its round's or study's: answers refer to those)."""
+    return (
+        AreaResponse.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("round__study")
+        .get(pk=response.pk)
+    )
+
+
 @transaction.atomic
 def rationale_hide(*, response: AreaResponse, user: User | None, reason: str = "") -> AreaResponse:
     """Hide a rationale from feedback. The text is kept; who hid it and when are recorded."""
-    locked = AreaResponse.objects.select_for_update().select_related("round__study").get(pk=response.pk)
+    locked = (
+        AreaResponse.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("round__study")
+        .get(pk=response.pk)
+    )
     if locked.hidden_at is not None:
         return locked
     reason = reason.strip()
@@ -40,7 +53,11 @@ def rationale_hide(*, response: AreaResponse, user: User | None, reason: str = "
 @transaction.atomic
 def rationale_unhide(*, response: AreaResponse, user: User | None) -> AreaResponse:
     """Show a hidden rationale again; the earlier hiding stays in the audit trail."""
-    locked = AreaResponse.objects.select_for_update().select_related("round__study").get(pk=response.pk)
+    locked = (
+        AreaResponse.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("round__study")
+        .get(pk=response.pk)
+    )
     if locked.hidden_at is None:
         return locked
     hidden_at = locked.hidden_at
@@ -65,7 +82,11 @@ def rationale_translate(*, response: AreaResponse, user: User | None, text: str,
     The original stays as the expert wrote it; experts see the translation beside it, marked as the
     coordinators'. It goes into one of the study's languages other than the original's.
     """
-    locked = AreaResponse.objects.select_for_update().select_related("round__study").get(pk=response.pk)
+    locked = (
+        AreaResponse.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("round__study")
+        .get(pk=response.pk)
+    )
     study = locked.round.study
     text = text.strip() if isinstance(text, str) else ""
     errors: dict[str, list[str]] = {}

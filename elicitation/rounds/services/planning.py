@@ -128,7 +128,7 @@ def area_reword(
     open round: experts would be answering a changed question. Returns the first revision recorded.
     """
     title, description = _clean_text(title=title, description=description)
-    locked = Area.objects.select_for_update().select_related("study").get(pk=area.pk)
+    locked = Area.objects.select_for_update(of=("self",), no_key=True).select_related("study").get(pk=area.pk)
     study = locked.study
     given = _clean_translations(study, translations)
     if RoundItem.objects.filter(area=locked, round__status=Round.Status.OPEN).exists():
@@ -214,7 +214,7 @@ def area_add(
             _("Some chosen suggestions do not belong to this study."),
             field_errors={"suggestions": [_("Choose suggestions of this study only.")]},
         )
-    Study.objects.select_for_update().get(pk=study.pk)
+    Study.objects.select_for_update(no_key=True).get(pk=study.pk)
     order = (study.areas.aggregate(last=Max("order"))["last"] or 0) + 1
     area = Area.objects.create(
         study=study,

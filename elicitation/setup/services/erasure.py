@@ -50,7 +50,7 @@ def expert_erase(*, expert: Expert, user: User | None) -> Expert:
     )
     if open_round_id is not None:
         lock_round(round_id=open_round_id)
-    expert = Expert.objects.select_for_update().select_related("study").get(pk=expert.pk)
+    expert = Expert.objects.select_for_update(of=("self",), no_key=True).select_related("study").get(pk=expert.pk)
     if expert.erased_at is not None:
         raise IllegalTransition(_("This expert's personal data was already erased."))
     now = timezone.now()

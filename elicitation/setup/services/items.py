@@ -152,7 +152,7 @@ def _item_create(
 @transaction.atomic
 def area_update(*, area: Area, user: User | None, **changes: Any) -> Area:
     """Edit an area. Rewording one that experts have seen is recorded; its code is then fixed."""
-    area = Area.objects.select_for_update().select_related("study").get(pk=area.pk)
+    area = Area.objects.select_for_update(of=("self",), no_key=True).select_related("study").get(pk=area.pk)
     if set(changes) - set(AREA_FIELDS):
         raise TypeError(f"unknown area fields: {sorted(set(changes) - set(AREA_FIELDS))}")
     values = {name: changes.get(name, getattr(area, name)) for name in AREA_FIELDS}
@@ -281,7 +281,9 @@ def criterion_create(*, study: Study, user: User | None, **fields: Any) -> Crite
 @transaction.atomic
 def criterion_update(*, criterion: Criterion, user: User | None, **changes: Any) -> Criterion:
     """Edit a criterion; its code, kind and scale are fixed once it has ratings."""
-    criterion = Criterion.objects.select_for_update().select_related("study").get(pk=criterion.pk)
+    criterion = (
+        Criterion.objects.select_for_update(of=("self",), no_key=True).select_related("study").get(pk=criterion.pk)
+    )
     if set(changes) - set(CRITERION_FIELDS):
         raise TypeError(f"unknown criterion fields: {sorted(set(changes) - set(CRITERION_FIELDS))}")
     values = {name: changes.get(name, getattr(criterion, name)) for name in CRITERION_FIELDS}

@@ -109,7 +109,7 @@ def next_expert_number(study: Study) -> int:
 
 def lock_study(study: Study) -> Study:
     """Serialise panel writes per study, so two adds never take the same pseudonym number."""
-    return Study.objects.select_for_update().get(pk=study.pk)
+    return Study.objects.select_for_update(no_key=True).get(pk=study.pk)
 
 
 @transaction.atomic
@@ -129,7 +129,7 @@ def expert_add(*, study: Study, user: User | None, **fields: Any) -> Expert:
 def expert_update(*, expert: Expert, user: User | None, **changes: Any) -> Expert:
     if set(changes) - set(EXPERT_FIELDS):
         raise TypeError(f"unknown expert fields: {sorted(set(changes) - set(EXPERT_FIELDS))}")
-    expert = Expert.objects.select_for_update().select_related("study").get(pk=expert.pk)
+    expert = Expert.objects.select_for_update(of=("self",), no_key=True).select_related("study").get(pk=expert.pk)
     if expert.erased_at is not None:
         raise InvalidInput(_("This expert's personal data was erased; the record cannot be edited."))
     raw = {name: changes.get(name, getattr(expert, name)) for name in EXPERT_FIELDS}
@@ -150,7 +150,7 @@ def expert_update(*, expert: Expert, user: User | None, **changes: Any) -> Exper
 @transaction.atomic
 def expert_deactivate(*, expert: Expert, user: User | None) -> Expert:
     """Take an expert off the panel at once: links revoked; the expert's pages check is_active per request."""
-    expert = Expert.objects.select_for_update().select_related("study").get(pk=expert.pk)
+    expert = Expert.objects.select_for_update(of=("self",), no_key=True).select_related("study").get(pk=expert.pk)
     revoked = tokens_revoke(expert=expert)
     if expert.is_active:
         expert.is_active = False
@@ -167,7 +167,7 @@ def expert_links_revoke(*, expert: Expert, user: User | None, token_ids: Collect
 
     The expert stays on the panel and can ask for a new link; returns how many links were revoked.
     """
-    expert = Expert.objects.select_for_update().select_related("study").get(pk=expert.pk)
+    expert = Expert.objects.select_for_update(of=("self",), no_key=True).select_related("study").get(pk=expert.pk)
     revoked = tokens_revoke(expert=expert, token_ids=token_ids)
     if revoked:
         audit(
@@ -179,7 +179,7 @@ def expert_links_revoke(*, expert: Expert, user: User | None, token_ids: Collect
 @transaction.atomic
 def expert_reactivate(*, expert: Expert, user: User | None) -> Expert:
     """Bring an expert back; old links stay revoked, so a new invitation is needed."""
-    expert = Expert.objects.select_for_update().select_related("study").get(pk=expert.pk)
+    expert = Expert.objects.select_for_update(of=("self",), no_key=True).select_related("study").get(pk=expert.pk)
     if expert.erased_at is not None:
         raise InvalidInput(_("This expert's personal data was erased; the expert cannot come back."))
     if not expert.is_active:

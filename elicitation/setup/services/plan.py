@@ -70,7 +70,7 @@ def plan_record(*, study: Study, user: Actor, reason: str = "") -> AnalysisPlan:
     Updates the draft before round 1 opens; afterwards creates the next version (a deviation), which needs
     a reason: ``InvalidInput`` on the field "reason" otherwise. Unchanged content changes nothing.
     """
-    Study.objects.select_for_update().filter(pk=study.pk).first()
+    Study.objects.select_for_update(no_key=True).filter(pk=study.pk).first()
     study.refresh_from_db()
     rule = study.current_rule()
     content = plan_content(study, rule)

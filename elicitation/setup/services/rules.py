@@ -189,7 +189,7 @@ def rule_save(*, study: Study, user: User | None, reason: str = "", **parts: Any
     a missing reason) raise ``InvalidInput`` with an error per field and nothing is saved.
     """
     clean = _clean_parts(parts, study=study)
-    Study.objects.select_for_update().filter(pk=study.pk).first()
+    Study.objects.select_for_update(no_key=True).filter(pk=study.pk).first()
     current = study.consensus_rules.order_by("-version").first()
     if current is not None and all(getattr(current, name) == clean[name] for name in RULE_PARTS):
         return current

@@ -296,7 +296,7 @@ def study_update_settings(*, study: Study, user: User, reason: str = "", **chang
     unknown = set(changes) - set(SETTINGS_FIELDS)
     if unknown:
         raise TypeError(f"unknown settings: {sorted(unknown)}")
-    study = Study.objects.select_for_update().get(pk=study.pk)
+    study = Study.objects.select_for_update(no_key=True).get(pk=study.pk)
     if "blocs" in changes:
         changes["blocs"] = clean_group_names(list(changes["blocs"]), field="blocs")
     if "sectors" in changes:

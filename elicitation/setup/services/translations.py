@@ -232,9 +232,9 @@ def study_text_problems(study: Study) -> list[TextProblem]:
 
 def find_owner(study: Study, kind: str, owner_id: int) -> Owner:
     if kind == "study" and owner_id == study.pk:
-        return Study.objects.select_for_update().get(pk=study.pk)
+        return Study.objects.select_for_update(no_key=True).get(pk=study.pk)
     model: Any = {"area": Area, "criterion": Criterion}.get(kind)
-    owner = model.objects.select_for_update().filter(study=study, pk=owner_id).first() if model else None
+    owner = model.objects.select_for_update(no_key=True).filter(study=study, pk=owner_id).first() if model else None
     if owner is None:
         raise InvalidInput(_("No such text in this study."), field_errors={"text": [_("No such text.")]})
     return owner

@@ -10,7 +10,7 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from core.errors import RoundNotOpen
-from elicitation.locks import lock_round
+from elicitation.locks import lock_round, lock_round_for_answer
 from elicitation.models import AnswerRevision, Rating, Round
 from tests.factories import make_round, save_answer
 
@@ -93,8 +93,8 @@ def test_a_save_that_waits_for_the_close_is_refused_and_not_stored(study_a):
 
 
 def test_saves_of_two_experts_share_the_round_while_a_close_waits_for_both(study_a):
-    """Saves take the round FOR SHARE: a second expert's save does not wait for the first's commit,
-    and a close (FOR UPDATE) waits for both, then finds every acknowledged answer stored."""
+    """Saves share the study's round gate and the round: a second expert's save does not wait for the first's
+    commit, and a close (the gate exclusively) waits for both, then finds every acknowledged answer stored."""
     from elicitation.expert.services.answers import AnswerInput, ratings_save
     from elicitation.rounds.services.lifecycle import round_close
 
@@ -106,12 +106,10 @@ def test_saves_of_two_experts_share_the_round_while_a_close_waits_for_both(study
     order: list[str] = []
 
     def slow_save() -> object:
-        # A save in flight: it holds the round FOR SHARE, as the save statement's lock does, and writes its
-        # answers later in the same transaction. (Holding it open after the audit insert would also hold the
-        # study's audit-chain lock, which orders the chain's last statement, not the round.)
+        # A save in flight: it holds the study's round gate shared and the round FOR SHARE, as the save's lock
+        # statement does, and writes its answers later in the same transaction.
         with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT id FROM elicitation_round WHERE id = %s FOR SHARE", [round_.pk])
+            lock_round_for_answer(expert=first, round_id=round_.pk)
             first_saved.set()
             release.wait(10)  # still inside the first save's transaction: its share lock is held
             ratings_save(expert=first, round_id=round_.pk, answers=answer)

@@ -5,6 +5,7 @@ from elicitation.models.audit import AuditEvent, RefusedAttempts
 from elicitation.models.mail import EmailJob
 from elicitation.models.panel import Expert, InvitationToken
 from elicitation.models.plan import AnalysisPlan
+from elicitation.models.reuse import SavedTemplate
 from elicitation.models.rounds import Participation, Round, RoundItem
 from elicitation.models.study import Area, AreaRevision, ConsensusRule, Criterion, Study
 
@@ -24,6 +25,7 @@ __all__ = [
     "Rating",
     "RefusedAttempts",
     "Round",
+    "SavedTemplate",
     "RoundItem",
     "Study",
     "Suggestion",

@@ -25,8 +25,8 @@ __all__ = [
     "Rating",
     "RefusedAttempts",
     "Round",
-    "SavedTemplate",
     "RoundItem",
+    "SavedTemplate",
     "Study",
     "Suggestion",
 ]

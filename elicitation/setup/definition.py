@@ -210,24 +210,27 @@ class _Checker:
         found = self.mapping(value, path)
         if found is None:
             return {}
-        languages = {code for code, _name in settings.LANGUAGES}
+        languages = sorted(code for code, _name in settings.LANGUAGES)
         clean: dict[str, dict[str, str]] = {}
         for language, texts in found.items():
             where = f"{path}.{language}"
             if language not in languages:
-                self.add(where, _("Unknown language; use one of: %(choices)s.") % {"choices": ", ".join(sorted(languages))})
+                self.add(where, _("Unknown language; use one of: %(choices)s.") % {"choices": ", ".join(languages)})
                 continue
             mapping = self.mapping(texts, where)
             if mapping is None:
                 continue
             for key, text in mapping.items():
-                allowed = key in keys if keys is not None else (key in STUDY_TEXT_KEYS or key.startswith(("bloc:", "sector:")))
-                if not allowed:
+                if not (key in keys if keys is not None else _study_text_key(key)):
                     self.add(f"{where}.{key}", _("Unknown field."))
                 elif not isinstance(text, str):
                     self.add(f"{where}.{key}", _("Expected text."))
             clean[language] = {key: text for key, text in mapping.items() if isinstance(text, str)}
         return clean
+
+
+def _study_text_key(key: str) -> bool:
+    return key in STUDY_TEXT_KEYS or key.startswith(("bloc:", "sector:"))
 
 
 def parse_definition(data: bytes) -> tuple[dict[str, Any] | None, list[Problem]]:
@@ -401,7 +404,8 @@ def _check_rule(value: Any, path: str, check: _Checker) -> dict[str, Any] | None
     if "band" in found:
         rule["band"] = check.text(found["band"], f"{path}.band", limit=10)
     if "require_rand_agreement" in found:
-        rule["require_rand_agreement"] = check.boolean(found["require_rand_agreement"], f"{path}.require_rand_agreement")
+        name = "require_rand_agreement"
+        rule[name] = check.boolean(found[name], f"{path}.{name}")
     for name in ("parts_by_kind", "parts_by_criterion"):
         if found.get(name) is not None:
             rule[name] = check.mapping(found[name], f"{path}.{name}")

@@ -72,7 +72,7 @@ def route_values(*, study: Any, round_: Any, expert: Any, coordinator: Any) -> R
     from django.contrib.contenttypes.models import ContentType
 
     from api.services import api_token_create
-    from elicitation.models import AreaResponse
+    from elicitation.models import AreaResponse, SavedTemplate
     from exports.models import ExportJob
 
     area, criterion = study.areas.earliest("order"), study.criteria.earliest("order")
@@ -82,7 +82,9 @@ def route_values(*, study: Any, round_: Any, expert: Any, coordinator: Any) -> R
     job = ExportJob.objects.create(
         study=study, requested_by=coordinator, format=ExportJob.Format.CSV, table=ExportJob.Table.RATINGS
     )
+    template = SavedTemplate.objects.create(owner=coordinator, title="Kept", definition={"study": {"title": "Kept"}})
     values = {
+        "template_uuid": template.uuid,  # a template of study A's coordinator (issue 20)
         "token_uuid": token.uuid,
         "job_uuid": job.uuid,
         "table": "ratings",

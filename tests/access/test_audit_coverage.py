@@ -473,6 +473,7 @@ def _admin_user_change(w: World) -> Act:
 AREA = {"code": "red-team", "title": "Red-teaming", "description": "", "order": 9, "is_active": "on"}
 CRITERION = {"code": "F9", "title": "Feasible", "kind": "benefit", "scale_min": 1, "scale_max": 9, "is_active": "on"}
 ITEMS_CSV = b"type,code,title,kind\narea,new-area,New area,\n"
+STUDY_JSON = b'{"study": {"title": "Imported"}, "areas": [{"code": "a1", "title": "One"}]}'
 PANEL_CSV = b"email,name,bloc,sector,language\nn@example.org,N,China,,en\n"
 
 RECIPES: dict[tuple[str, str], Recipe] = {
@@ -492,6 +493,14 @@ RECIPES: dict[tuple[str, str], Recipe] = {
         "study-items-import", lambda w: {"file": SimpleUploadedFile("items.csv", ITEMS_CSV)}
     ),
     ("area-create", "POST"): _coordinator_post("area-create", AREA),
+    # Study reuse (issue 20).
+    ("study-import", "POST"): _coordinator_post(
+        "study-import", lambda w: {"file": SimpleUploadedFile("study.json", STUDY_JSON), "title": ""}
+    ),
+    ("study-duplicate", "POST"): _coordinator_post("study-duplicate", {"copy-title": "Copy"}),
+    ("study-save-template", "POST"): _coordinator_post("study-save-template", {"template-title": "Kept too"}),
+    ("template-start", "POST"): _coordinator_post("template-start", {"title": "From the template"}),
+    ("template-delete", "POST"): _coordinator_post("template-delete"),
     ("area-edit", "POST"): _coordinator_post(
         "area-edit", lambda w: AREA | {"code": w.study.areas.earliest("order").code}, closed=True
     ),

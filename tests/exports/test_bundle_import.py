@@ -33,6 +33,12 @@ def test_the_bundle_study_json_imports_as_a_new_study(study_a: Study, coordinato
         study_a.criteria.values_list("code", "kind", "scale_min", "scale_max", "label_min")
     )
     rule, source = imported.current_rule(), study_a.current_rule()
-    assert (rule.max_iqr, rule.band, rule.min_percent_in_band) == (source.max_iqr, source.band, source.min_percent_in_band)
-    assert imported.min_group_size == study_a.min_group_size and imported.blocs == study_a.blocs
-    assert not imported.rounds.exists() and not imported.experts.exists()
+    assert (rule.max_iqr, rule.band, rule.min_percent_in_band) == (
+        source.max_iqr,
+        source.band,
+        source.min_percent_in_band,
+    )
+    assert imported.min_group_size == study_a.min_group_size
+    assert imported.blocs == study_a.blocs
+    assert not imported.rounds.exists()
+    assert not imported.experts.exists()

@@ -56,7 +56,8 @@ def test_a_duplicate_copies_settings_texts_items_translations_and_rule(bilingual
 
     copy = study_duplicate(study=bilingual, user=coordinator_a, title="Second wave")
 
-    assert copy.pk != bilingual.pk and copy.title == "Second wave"
+    assert copy.pk != bilingual.pk
+    assert copy.title == "Second wave"
     assert list(copy.coordinators.all()) == [coordinator_a]
     for name in ("question", "introduction", "consent_text", "min_group_size", "anonymity", "languages", "blocs"):
         assert getattr(copy, name) == getattr(bilingual, name), name
@@ -136,7 +137,7 @@ BAD_JSON = b'{\n  "study": {\n    "title": "Broken",\n  }\n}\n'
 def test_a_json_syntax_error_names_its_line_and_column(coordinator_a):
     definition, problems = parse_definition(BAD_JSON)
     assert definition is None
-    [(line, field, message)] = problems
+    [(line, _field, message)] = problems
     assert line == 4
     assert "line 4, column 3" in message
     with pytest.raises(ImportFailed):
@@ -194,13 +195,14 @@ def test_an_invalid_rule_is_reported_and_nothing_is_kept(coordinator_a):
     }
     with pytest.raises(ImportFailed) as caught:
         study_import(user=coordinator_a, data=json.dumps(document).encode())
-    assert ("consensus_rules[-1].min_percent_in_band" in {p for _l, p, _m in caught.value.problems})
+    assert "consensus_rules[-1].min_percent_in_band" in {p for _l, p, _m in caught.value.problems}
     assert not Study.objects.exists()
 
 
 def test_a_file_that_is_not_utf8_or_too_large_is_refused(coordinator_a):
     _definition, problems = parse_definition(b'{"study": {"title": "\xff"}}')
-    assert problems and "UTF-8" in problems[0][2]
+    assert problems
+    assert "UTF-8" in problems[0][2]
     _definition, problems = parse_definition(b" " * 2_000_001)
     assert problems
     user = make_user()

@@ -80,7 +80,7 @@ EXPECTED: dict[str, dict[str, str] | None] = {
     "study-items-import": COORDINATOR_PAGE,
     # Study reuse (issue 20): a template is its owner's alone, like a study its coordinators'.
     "study-import": LOGGED_IN_PAGE,
-    "template-list": LOGGED_IN_PAGE,  # lists only the user's own templates (tests/elicitation/setup/test_reuse_views.py)
+    "template-list": LOGGED_IN_PAGE,  # only the user's own templates (tests/elicitation/setup/test_reuse_views.py)
     "template-start": COORDINATOR_ACTION,
     "template-delete": COORDINATOR_ACTION,
     "study-reuse": COORDINATOR_PAGE,

@@ -35,8 +35,10 @@ def _reuse_context(study: Study, **forms: Any) -> dict[str, Any]:
     copy_title = _("Copy of %(title)s") % {"title": study.title}
     return {
         "study": study,
-        "duplicate_form": forms.get("duplicate_form") or DuplicateForm(initial={"title": copy_title[:200]}, prefix="copy"),
-        "template_form": forms.get("template_form") or TemplateSaveForm(initial={"title": study.title}, prefix="template"),
+        "duplicate_form": forms.get("duplicate_form")
+        or DuplicateForm(initial={"title": copy_title[:200]}, prefix="copy"),
+        "template_form": forms.get("template_form")
+        or TemplateSaveForm(initial={"title": study.title}, prefix="template"),
     }
 
 
@@ -57,7 +59,10 @@ def study_duplicate(request: HttpRequest, study_uuid: UUID) -> HttpResponse:
         return render(request, REUSE_PAGE, context, status=400)
     try:
         copy = reuse.study_duplicate(
-            study=study, user=_user(request), title=form.cleaned_data["title"], with_panel=form.cleaned_data["with_panel"]
+            study=study,
+            user=_user(request),
+            title=form.cleaned_data["title"],
+            with_panel=form.cleaned_data["with_panel"],
         )
     except ServiceError as exc:
         return render_refused(request, REUSE_PAGE, context, form, exc)
@@ -75,7 +80,10 @@ def study_save_template(request: HttpRequest, study_uuid: UUID) -> HttpResponse:
         return render(request, REUSE_PAGE, context, status=400)
     try:
         reuse.template_save(
-            study=study, user=_user(request), title=form.cleaned_data["title"], description=form.cleaned_data["description"]
+            study=study,
+            user=_user(request),
+            title=form.cleaned_data["title"],
+            description=form.cleaned_data["description"],
         )
     except ServiceError as exc:
         return render_refused(request, REUSE_PAGE, context, form, exc)
@@ -121,7 +129,9 @@ def template_start(request: HttpRequest, template_uuid: UUID) -> HttpResponse:
     if not form.is_valid():
         return render_invalid(request, TEMPLATES_PAGE, context, form)
     try:
-        study = reuse.study_create_from_template(template=template, user=_user(request), title=form.cleaned_data["title"])
+        study = reuse.study_create_from_template(
+            template=template, user=_user(request), title=form.cleaned_data["title"]
+        )
     except ServiceError as exc:
         return render_refused(request, TEMPLATES_PAGE, context, form, exc)
     messages.success(request, _("The study was created from the template. Check its settings, items and panel."))

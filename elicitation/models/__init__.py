@@ -6,7 +6,7 @@ from elicitation.models.mail import EmailJob
 from elicitation.models.panel import Expert, InvitationToken
 from elicitation.models.plan import AnalysisPlan
 from elicitation.models.reuse import SavedTemplate
-from elicitation.models.rounds import Participation, Round, RoundItem
+from elicitation.models.rounds import Participation, PilotResponse, Round, RoundItem
 from elicitation.models.study import Area, AreaRevision, ConsensusRule, Criterion, Study
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "Expert",
     "InvitationToken",
     "Participation",
+    "PilotResponse",
     "Rating",
     "RefusedAttempts",
     "Round",

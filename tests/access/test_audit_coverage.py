@@ -188,6 +188,27 @@ def _round_open(w: World) -> Act:
     return lambda: client.post(reverse("round-open", kwargs=w.round_kwargs(draft)), {"deadline": later()})
 
 
+def _round_schedule(w: World) -> Act:
+    draft, client = _draft_after_closing(w), w.coordinator_client()
+    data = {"schedule-opens_at": later(2), "schedule-scheduled_deadline": later(9), "schedule-time_zone": "UTC"}
+    return lambda: client.post(reverse("round-schedule", kwargs=w.round_kwargs(draft)), data)
+
+
+def _round_unschedule(w: World) -> Act:
+    from elicitation.rounds.services.scheduling import round_schedule
+
+    draft, client = _draft_after_closing(w), w.coordinator_client()
+    soon = timezone.now() + dt.timedelta(days=1)
+    round_schedule(round=draft, user=w.coordinator, opens_at=soon, deadline=soon + dt.timedelta(days=7))
+    return lambda: client.post(reverse("round-unschedule", kwargs=w.round_kwargs(draft)))
+
+
+def _round_try_pilot(w: World) -> Act:
+    """Pilot mode keeps the answers as pilot data (audited); a preview's POST stores nothing (its own tests)."""
+    client, url = w.coordinator_client(), w.url("round-try") + "?mode=pilot"
+    return lambda: client.post(url, {_item_field(w): "5", "tester_label": "Colleague"})
+
+
 def _round_plan(w: World) -> Act:
     round_close(round=w.round, user=None)
     client, url = w.coordinator_client(), w.url("round-plan")
@@ -526,6 +547,11 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ),
     ("round-create", "POST"): _coordinator_post("round-create", closed=True),
     ("round-open", "POST"): _round_open,
+    # Scheduling and piloting (issue 20).
+    ("round-schedule", "POST"): _round_schedule,
+    ("round-unschedule", "POST"): _round_unschedule,
+    ("round-try", "POST"): _round_try_pilot,
+    ("round-pilot-delete", "POST"): _coordinator_post("round-pilot-delete"),
     ("round-deadline", "POST"): _coordinator_post("round-deadline", lambda w: {"deadline": later(9)}),
     ("round-close", "POST"): _coordinator_post("round-close"),
     ("round-invite", "POST"): _coordinator_post("round-invite"),

@@ -110,6 +110,12 @@ EXPECTED: dict[str, dict[str, str] | None] = {
     "round-messages": COORDINATOR_ACTION,
     "round-preview": COORDINATOR_PAGE,
     "round-remind": COORDINATOR_ACTION,
+    # Scheduling and piloting (issue 20).
+    "round-schedule": COORDINATOR_ACTION,
+    "round-unschedule": COORDINATOR_ACTION,
+    "round-try": COORDINATOR_PAGE,  # the expert's form as the coordinator tries it
+    "round-pilot": COORDINATOR_PAGE,
+    "round-pilot-delete": COORDINATOR_ACTION,
     "round-plan": COORDINATOR_PAGE | {"coordinator_a": "409"},  # planning starts from a closed round
     "round-moderation": COORDINATOR_PAGE,
     "round-moderation-hide": COORDINATOR_ACTION,

@@ -86,7 +86,7 @@ def route_values(*, study: Any, round_: Any, expert: Any, coordinator: Any) -> R
     pilot = PilotResponse.objects.create(round=round_, tester=coordinator, language="en")
     values = {
         "template_uuid": template.uuid,
-        "pilot_uuid": pilot.uuid,  # a pilot run of the round (issue 20)  # a template of study A's coordinator (issue 20)
+        "pilot_uuid": pilot.uuid,  # a pilot run of the round (issue 20)
         "token_uuid": token.uuid,
         "job_uuid": job.uuid,
         "table": "ratings",

@@ -42,6 +42,7 @@ def test_preview_in_both_languages_and_a_pilot_run_on_a_phone(browser, live_serv
     make_experts(study, 6)
     draft = make_round(study, status=Round.Status.DRAFT)
     first = draft.items.order_by("area__order", "criterion__order").first()
+    assert first is not None
     area = first.area
     page = _logged_in_phone(browser, live_server, coordinator)
     console_log.attach(page)

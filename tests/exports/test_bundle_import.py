@@ -33,6 +33,8 @@ def test_the_bundle_study_json_imports_as_a_new_study(study_a: Study, coordinato
         study_a.criteria.values_list("code", "kind", "scale_min", "scale_max", "label_min")
     )
     rule, source = imported.current_rule(), study_a.current_rule()
+    assert rule is not None
+    assert source is not None
     assert (rule.max_iqr, rule.band, rule.min_percent_in_band) == (
         source.max_iqr,
         source.band,

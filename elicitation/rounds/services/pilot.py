@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User as AuthUser
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -137,7 +138,7 @@ def pilot_record(
         raise InvalidInput(_("The pilot answers were not kept."), field_errors=errors)
     response = PilotResponse.objects.create(
         round=round,
-        tester=user if user is not None and user.is_authenticated else None,
+        tester=user if isinstance(user, AuthUser) else None,
         tester_label=tester_label.strip(),
         language=language,
         answers=stored,

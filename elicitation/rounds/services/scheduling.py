@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from django.contrib.auth.models import User as AuthUser
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -46,7 +47,7 @@ def round_schedule(*, round: Round, user: User | None, opens_at: dt.datetime, de
     if errors:
         raise InvalidInput(_("The round was not scheduled."), field_errors=errors)
     locked.scheduled_open_at, locked.scheduled_deadline = opens_at, deadline
-    locked.scheduled_by = user if user is not None and user.is_authenticated else None  # type: ignore[assignment]
+    locked.scheduled_by = user if isinstance(user, AuthUser) else None
     locked.schedule_problem = ""
     locked.save(update_fields=SCHEDULE_FIELDS)
     audit(

@@ -42,6 +42,7 @@ def _url(round_: Round, **query: str) -> str:
 
 def _first_item(round_: Round) -> tuple[int, int]:
     item = round_.items.order_by("area__order", "criterion__order").first()
+    assert item is not None
     return item.area_id, item.criterion_id
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -63,7 +64,7 @@ def test_a_scheduled_round_opens_at_its_time_and_invites_every_expert(
 
 
 def test_the_beat_task_is_scheduled_every_minute_or_so(draft, coordinator_a):
-    every = next(
+    every: Any = next(
         entry["schedule"]
         for entry in settings.CELERY_BEAT_SCHEDULE.values()
         if entry["task"] == "elicitation.open_scheduled_rounds"

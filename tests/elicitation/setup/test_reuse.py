@@ -24,7 +24,7 @@ from tests.factories import make_bilingual_study, make_experts, make_user, open_
 pytestmark = pytest.mark.django_db
 
 
-def _items(study: Study) -> list[tuple[Any, ...]]:
+def _items(study: Study) -> list[list[Any]]:
     areas = list(study.areas.order_by("order").values_list("code", "title", "description", "translations", "is_active"))
     criteria = list(
         study.criteria.order_by("order").values_list(
@@ -65,7 +65,9 @@ def test_a_duplicate_copies_settings_texts_items_translations_and_rule(bilingual
     assert copy.translations["zh-hans"]["question"] == bilingual.translations["zh-hans"]["question"]
     assert _items(copy) == _items(bilingual)
     assert _rule(copy) == _rule(bilingual)
-    assert copy.current_rule().frozen_at is None  # a new study's rule is a draft until its round 1 opens
+    rule = copy.current_rule()
+    assert rule is not None
+    assert rule.frozen_at is None  # a new study's rule is a draft until its round 1 opens
     # Never answers, rounds, links or results; no panel unless asked for.
     assert not Round.objects.filter(study=copy).exists()
     assert not Rating.objects.filter(round__study=copy).exists()

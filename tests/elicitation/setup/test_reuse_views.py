@@ -143,3 +143,13 @@ def test_the_study_list_links_to_templates_and_import(client_a, study_a):
     body = client_a.get(reverse("study-list")).content.decode()
     assert reverse("template-list") in body
     assert reverse("study-import") in body
+
+
+def test_a_study_that_no_longer_passes_the_checks_is_not_copied_and_the_page_says_why(client_a, study_a):
+    Study.objects.filter(pk=study_a.pk).update(languages=["en"], default_language="zh-hans")  # as an old row might be
+    count = Study.objects.count()
+    response = client_a.post(reverse("study-duplicate", args=[study_a.uuid]), {"copy-title": "Copy"})
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "<code>study.default_language</code>" in body
+    assert Study.objects.count() == count

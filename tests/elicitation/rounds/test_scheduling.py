@@ -160,3 +160,13 @@ def test_the_page_reads_the_times_in_the_coordinators_time_zone_and_shows_it(stu
     assert client.post(reverse("round-unschedule", kwargs=kwargs)).status_code in (302, 303)
     draft.refresh_from_db()
     assert draft.scheduled_open_at is None
+
+
+def test_the_round_list_says_when_a_draft_opens_by_itself(study_a, draft, coordinator_a):
+    opens_at = _later(days=2)
+    round_schedule(round=draft, user=coordinator_a, opens_at=opens_at, deadline=_later(days=9))
+    client = Client()
+    client.force_login(coordinator_a)
+    page = client.get(reverse("round-list", kwargs={"study_uuid": study_a.uuid})).content.decode()
+    assert "Opens by itself at" in page
+    assert opens_at.isoformat() in page  # the <time datetime> of the zoned time

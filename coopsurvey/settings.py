@@ -172,6 +172,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "elicitation.remind_due_rounds",
         "schedule": env_int("ROUND_REMINDER_CHECK_SECONDS", 900, minimum=30),
     },
+    # Draft rounds set to open at a time: opened, and their invitations queued, within this many seconds.
+    "open-scheduled-rounds": {
+        "task": "elicitation.open_scheduled_rounds",
+        "schedule": env_int("ROUND_OPEN_CHECK_SECONDS", 60, minimum=5),
+    },
 }
 
 # --------------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from elicitation.expert.services.link_requests import expert_new_link_deliver
 from elicitation.models import EmailJob, Participation, Round
 from elicitation.rounds.services.invitations import invitation_deliver, reminder_deliver, reminders_queue_due
 from elicitation.rounds.services.lifecycle import round_close
+from elicitation.rounds.services.scheduling import rounds_open_scheduled
 
 logger = logging.getLogger(__name__)
 
@@ -64,3 +65,9 @@ def close_due_rounds() -> list[int]:
         logger.info("closed round %s at its deadline", round_id)
         closed.append(round_id)
     return closed
+
+
+@shared_task(name="elicitation.open_scheduled_rounds", acks_late=True)
+def open_scheduled_rounds() -> list[int]:
+    """Beat: open every draft round whose set time has come and queue its invitations; returns the ids opened."""
+    return rounds_open_scheduled()

@@ -5,7 +5,7 @@ Page names under /e/ must be listed in core.link_redaction.EXPERT_PAGES, or logs
 
 from django.urls import path
 
-from elicitation.expert.views import link_request, pages
+from elicitation.expert.views import link_request, pages, preview
 
 urlpatterns = [
     path("e/", pages.start, name="expert-start"),
@@ -18,4 +18,6 @@ urlpatterns = [
     path("e/language/", pages.language, name="expert-language"),
     path("e/new-link/", link_request.link_request, name="expert-link-request"),  # before the token pattern
     path("e/<str:token>/", pages.link_open, name="expert-link"),
+    # A coordinator trying the form as an expert: preview in any language, or a pilot run (issue 20).
+    path("studies/<uuid:study_uuid>/rounds/<uuid:round_uuid>/try/", preview.round_try, name="round-try"),
 ]

@@ -5,7 +5,8 @@ from elicitation.models.audit import AuditEvent, RefusedAttempts
 from elicitation.models.mail import EmailJob
 from elicitation.models.panel import Expert, InvitationToken
 from elicitation.models.plan import AnalysisPlan
-from elicitation.models.rounds import Participation, Round, RoundItem
+from elicitation.models.reuse import SavedTemplate
+from elicitation.models.rounds import Participation, PilotResponse, Round, RoundItem
 from elicitation.models.study import Area, AreaRevision, ConsensusRule, Criterion, Study
 
 __all__ = [
@@ -21,10 +22,12 @@ __all__ = [
     "Expert",
     "InvitationToken",
     "Participation",
+    "PilotResponse",
     "Rating",
     "RefusedAttempts",
     "Round",
     "RoundItem",
+    "SavedTemplate",
     "Study",
     "Suggestion",
 ]

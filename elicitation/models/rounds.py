@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -32,6 +33,13 @@ class Round(models.Model):
         default=dict, blank=True, help_text=_("The coordinators' message to experts, per language: {language: text}.")
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # A draft round set to open by itself (elicitation.rounds.services.scheduling, beat every minute).
+    scheduled_open_at = models.DateTimeField(null=True, blank=True)
+    scheduled_deadline = models.DateTimeField(null=True, blank=True)
+    scheduled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    schedule_problem = models.TextField(blank=True, help_text=_("Why the round did not open at its set time."))
 
     class Meta:
         ordering = ["study", "number"]
@@ -39,6 +47,11 @@ class Round(models.Model):
             models.UniqueConstraint(fields=["study", "number"], name="round_number_unique_in_study"),
             models.UniqueConstraint(fields=["study"], condition=Q(status="open"), name="one_open_round_per_study"),
             models.CheckConstraint(condition=Q(number__gte=1), name="round_number_positive"),
+            models.CheckConstraint(
+                condition=Q(scheduled_open_at__isnull=True)
+                | Q(scheduled_deadline__isnull=False, scheduled_deadline__gt=models.F("scheduled_open_at")),
+                name="round_scheduled_deadline_after_opening",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -84,3 +97,31 @@ class Participation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.expert} in {self.round}"
+
+
+class PilotResponse(models.Model):
+    """Answers given while piloting a round's form: kept apart from ratings, never in results or exports.
+
+    Written by ``elicitation.rounds.services.pilot`` only; nothing here joins the Rating table, so no
+    aggregation, export or analysis can count a pilot answer. Deletable by the study's coordinators.
+    """
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="pilot_responses")
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    tester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    tester_label = models.CharField(max_length=100, blank=True, help_text=_("Who tried the form, e.g. a colleague."))
+    language = models.CharField(max_length=10)
+    answers = models.JSONField(
+        default=list, help_text=_('[{"area": code, "criterion": code, "value": 7, "cannot_judge": false}, …]')
+    )
+    area_notes = models.JSONField(default=dict, help_text=_('{area code: {"confidence": 4, "rationale": "…"}}'))
+    comment = models.TextField(blank=True, help_text=_("The tester's remarks on the form itself."))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["round", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"pilot answers {self.pk} in {self.round}"

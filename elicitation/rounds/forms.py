@@ -134,3 +134,29 @@ class TranslationForm(forms.Form):
 
     translation = forms.CharField(label=_("Translation"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     language = forms.CharField(label=_("Into"), required=False, max_length=10)
+
+
+class ScheduleForm(forms.Form):
+    """When a draft round opens by itself, and its deadline, typed in the coordinator's own time zone.
+
+    Its fields carry the prefix "schedule" (the round's page holds the deadline form too).
+    """
+
+    prefix = "schedule"
+
+    opens_at = forms.DateTimeField(
+        label=_("Opens at"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "required": True}, format="%Y-%m-%dT%H:%M"),
+    )
+    scheduled_deadline = forms.DateTimeField(
+        label=_("Deadline"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "required": True}, format="%Y-%m-%dT%H:%M"),
+    )
+    time_zone = forms.ChoiceField(label=_("Your time zone"), required=False)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        zone_field = self.fields["time_zone"]
+        assert isinstance(zone_field, forms.ChoiceField)
+        zone_field.choices = [(name, name) for name in sorted(available_zones())]
+        zone_field.initial = timezone.get_current_timezone_name()

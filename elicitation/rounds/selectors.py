@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
@@ -15,7 +16,9 @@ from elicitation.models import (
     Criterion,
     Expert,
     Participation,
+    PilotResponse,
     Round,
+    RoundItem,
     Study,
     Suggestion,
 )
@@ -194,3 +197,36 @@ def earlier_rationales(*, expert: Expert, round_: Round, area_id: int | None = N
     if area_id is not None:
         rows = rows.filter(area_id=area_id)
     return dict(rows.exclude(rationale="").values_list("area_id", "rationale"))
+
+
+@dataclass
+class PilotTable:
+    """The pilot runs of a round (columns) against its items (rows): two queries at any size."""
+
+    responses: list[PilotResponse]
+    rows: list[tuple[str, str, list[str]]]  # (area title, criterion code, one cell per response)
+    notes: list[tuple[str, list[dict[str, Any]]]]  # (area title, one note per response)
+
+
+def pilot_table(round_: Round) -> PilotTable:
+    items = list(
+        RoundItem.objects.filter(round=round_)
+        .select_related("area", "criterion")
+        .order_by("area__order", "area_id", "criterion__order", "criterion_id")
+    )
+    responses = list(PilotResponse.objects.filter(round=round_).select_related("tester").order_by("created_at", "id"))
+    given = [
+        {(a["area"], a["criterion"]): ("×" if a["cannot_judge"] else str(a["value"])) for a in r.answers}
+        for r in responses
+    ]
+    rows = [
+        (
+            item.area.title,
+            item.criterion.code,
+            [cells.get((item.area.code, item.criterion.code), "—") for cells in given],
+        )
+        for item in items
+    ]
+    areas = list(dict.fromkeys((item.area.code, item.area.title) for item in items))
+    notes = [(title, [r.area_notes.get(code, {}) for r in responses]) for code, title in areas]
+    return PilotTable(responses=responses, rows=rows, notes=notes)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from elicitation.rounds.views import lifecycle, messages, moderation, planning
+from elicitation.rounds.views import lifecycle, messages, moderation, pilot, planning, scheduling
 
 R = "<uuid:study_uuid>/rounds/<uuid:round_uuid>/"
 
@@ -17,6 +17,10 @@ urlpatterns = [
     path(R + "message/", messages.round_messages, name="round-messages"),
     path(R + "preview/", messages.round_preview, name="round-preview"),
     path(R + "remind/", lifecycle.round_remind, name="round-remind"),
+    path(R + "schedule/", scheduling.round_schedule, name="round-schedule"),
+    path(R + "schedule/cancel/", scheduling.round_unschedule, name="round-unschedule"),
+    path(R + "pilot/", pilot.pilot_data, name="round-pilot"),
+    path(R + "pilot/<uuid:pilot_uuid>/delete/", pilot.pilot_delete, name="round-pilot-delete"),
     path(R + "plan/", planning.round_plan, name="round-plan"),
     path(R + "moderation/", moderation.moderation, name="round-moderation"),
     path(

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from elicitation.models import Area, ConsensusRule, Criterion, Expert, Study
+from elicitation.setup.definition import MAX_DEFINITION_BYTES
 from elicitation.setup.services.imports import MAX_IMPORT_BYTES
 from elicitation.setup.services.studies import SETTINGS_FIELDS
 from elicitation.setup.study_templates import available_templates
@@ -491,3 +492,37 @@ class ImportForm(forms.Form):
         upload = self.cleaned_data["file"]
         # Read one byte more than allowed, so the service can say "too large" without reading everything.
         return bytes(upload.read(MAX_IMPORT_BYTES + 1))
+
+
+class DuplicateForm(forms.Form):
+    title = forms.CharField(label=_("Title of the copy"), max_length=200)
+    with_panel = forms.BooleanField(
+        label=_("Copy the panel too"),
+        required=False,
+        help_text=_("Experts are copied as new panel members: they have not consented and have no link yet."),
+    )
+
+
+class TemplateSaveForm(forms.Form):
+    title = forms.CharField(label=_("Template name"), max_length=200)
+    description = forms.CharField(
+        label=_("Description"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class TemplateStartForm(forms.Form):
+    title = forms.CharField(label=_("Title of the new study"), max_length=200)
+
+
+class DefinitionImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("Study definition (study.json, UTF-8)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".json,application/json"}),
+    )
+    title = forms.CharField(
+        label=_("Title"), required=False, max_length=200, help_text=_("Leave empty to use the file's title.")
+    )
+
+    def read(self) -> bytes:
+        # One byte more than allowed, so the check can say "too large" without reading everything.
+        return bytes(self.cleaned_data["file"].read(MAX_DEFINITION_BYTES + 1))

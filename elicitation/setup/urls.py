@@ -2,14 +2,22 @@
 
 from django.urls import URLPattern, path
 
-from elicitation.setup.views import erasure, items, panel, study, translations
+from elicitation.setup.views import erasure, items, panel, reuse, study, translations
 
 urlpatterns: list[URLPattern] = [
     path("new/", study.study_create, name="study-create"),
+    path("import/", reuse.study_import, name="study-import"),
+    path("templates/", reuse.template_list, name="template-list"),
+    path("templates/<uuid:template_uuid>/start/", reuse.template_start, name="template-start"),
+    path("templates/<uuid:template_uuid>/delete/", reuse.template_delete, name="template-delete"),
     path("<uuid:study_uuid>/", study.study_detail, name="study-detail"),
     path("<uuid:study_uuid>/settings/", study.study_settings, name="study-settings"),
     path("<uuid:study_uuid>/coordinators/", study.study_add_coordinator, name="study-add-coordinator"),
     path("<uuid:study_uuid>/rule/", study.study_rule, name="study-rule"),
+    path("<uuid:study_uuid>/reuse/", reuse.study_reuse, name="study-reuse"),
+    path("<uuid:study_uuid>/reuse/duplicate/", reuse.study_duplicate, name="study-duplicate"),
+    path("<uuid:study_uuid>/reuse/template/", reuse.study_save_template, name="study-save-template"),
+    path("<uuid:study_uuid>/study.json", reuse.study_definition_download, name="study-definition"),
     path("<uuid:study_uuid>/items/", items.items_list, name="study-items"),
     path("<uuid:study_uuid>/translations/", translations.translations_status, name="study-translations"),
     path(

@@ -72,7 +72,7 @@ def route_values(*, study: Any, round_: Any, expert: Any, coordinator: Any) -> R
     from django.contrib.contenttypes.models import ContentType
 
     from api.services import api_token_create
-    from elicitation.models import AreaResponse
+    from elicitation.models import AreaResponse, PilotResponse, SavedTemplate
     from exports.models import ExportJob
 
     area, criterion = study.areas.earliest("order"), study.criteria.earliest("order")
@@ -82,7 +82,11 @@ def route_values(*, study: Any, round_: Any, expert: Any, coordinator: Any) -> R
     job = ExportJob.objects.create(
         study=study, requested_by=coordinator, format=ExportJob.Format.CSV, table=ExportJob.Table.RATINGS
     )
+    template = SavedTemplate.objects.create(owner=coordinator, title="Kept", definition={"study": {"title": "Kept"}})
+    pilot = PilotResponse.objects.create(round=round_, tester=coordinator, language="en")
     values = {
+        "template_uuid": template.uuid,
+        "pilot_uuid": pilot.uuid,  # a pilot run of the round (issue 20)
         "token_uuid": token.uuid,
         "job_uuid": job.uuid,
         "table": "ratings",

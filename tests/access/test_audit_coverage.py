@@ -188,6 +188,27 @@ def _round_open(w: World) -> Act:
     return lambda: client.post(reverse("round-open", kwargs=w.round_kwargs(draft)), {"deadline": later()})
 
 
+def _round_schedule(w: World) -> Act:
+    draft, client = _draft_after_closing(w), w.coordinator_client()
+    data = {"schedule-opens_at": later(2), "schedule-scheduled_deadline": later(9), "schedule-time_zone": "UTC"}
+    return lambda: client.post(reverse("round-schedule", kwargs=w.round_kwargs(draft)), data)
+
+
+def _round_unschedule(w: World) -> Act:
+    from elicitation.rounds.services.scheduling import round_schedule
+
+    draft, client = _draft_after_closing(w), w.coordinator_client()
+    soon = timezone.now() + dt.timedelta(days=1)
+    round_schedule(round=draft, user=w.coordinator, opens_at=soon, deadline=soon + dt.timedelta(days=7))
+    return lambda: client.post(reverse("round-unschedule", kwargs=w.round_kwargs(draft)))
+
+
+def _round_try_pilot(w: World) -> Act:
+    """Pilot mode keeps the answers as pilot data (audited); a preview's POST stores nothing (its own tests)."""
+    client, url = w.coordinator_client(), w.url("round-try") + "?mode=pilot"
+    return lambda: client.post(url, {_item_field(w): "5", "tester_label": "Colleague"})
+
+
 def _round_plan(w: World) -> Act:
     round_close(round=w.round, user=None)
     client, url = w.coordinator_client(), w.url("round-plan")
@@ -479,6 +500,7 @@ def _admin_user_change(w: World) -> Act:
 AREA = {"code": "red-team", "title": "Red-teaming", "description": "", "order": 9, "is_active": "on"}
 CRITERION = {"code": "F9", "title": "Feasible", "kind": "benefit", "scale_min": 1, "scale_max": 9, "is_active": "on"}
 ITEMS_CSV = b"type,code,title,kind\narea,new-area,New area,\n"
+STUDY_JSON = b'{"study": {"title": "Imported"}, "areas": [{"code": "a1", "title": "One"}]}'
 PANEL_CSV = b"email,name,bloc,sector,language\nn@example.org,N,China,,en\n"
 
 RECIPES: dict[tuple[str, str], Recipe] = {
@@ -498,6 +520,14 @@ RECIPES: dict[tuple[str, str], Recipe] = {
         "study-items-import", lambda w: {"file": SimpleUploadedFile("items.csv", ITEMS_CSV)}
     ),
     ("area-create", "POST"): _coordinator_post("area-create", AREA),
+    # Study reuse (issue 20).
+    ("study-import", "POST"): _coordinator_post(
+        "study-import", lambda w: {"file": SimpleUploadedFile("study.json", STUDY_JSON), "title": ""}
+    ),
+    ("study-duplicate", "POST"): _coordinator_post("study-duplicate", {"copy-title": "Copy"}),
+    ("study-save-template", "POST"): _coordinator_post("study-save-template", {"template-title": "Kept too"}),
+    ("template-start", "POST"): _coordinator_post("template-start", {"title": "From the template"}),
+    ("template-delete", "POST"): _coordinator_post("template-delete"),
     ("area-edit", "POST"): _coordinator_post(
         "area-edit", lambda w: AREA | {"code": w.study.areas.earliest("order").code}, closed=True
     ),
@@ -523,6 +553,11 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ),
     ("round-create", "POST"): _coordinator_post("round-create", closed=True),
     ("round-open", "POST"): _round_open,
+    # Scheduling and piloting (issue 20).
+    ("round-schedule", "POST"): _round_schedule,
+    ("round-unschedule", "POST"): _round_unschedule,
+    ("round-try", "POST"): _round_try_pilot,
+    ("round-pilot-delete", "POST"): _coordinator_post("round-pilot-delete"),
     ("round-deadline", "POST"): _coordinator_post("round-deadline", lambda w: {"deadline": later(9)}),
     ("round-close", "POST"): _coordinator_post("round-close"),
     ("round-invite", "POST"): _coordinator_post("round-invite"),

@@ -78,6 +78,15 @@ EXPECTED: dict[str, dict[str, str] | None] = {
     "study-translations": COORDINATOR_PAGE,
     "study-translation-confirm": COORDINATOR_ACTION,
     "study-items-import": COORDINATOR_PAGE,
+    # Study reuse (issue 20): a template is its owner's alone, like a study its coordinators'.
+    "study-import": LOGGED_IN_PAGE,
+    "template-list": LOGGED_IN_PAGE,  # only the user's own templates (tests/elicitation/setup/test_reuse_views.py)
+    "template-start": COORDINATOR_ACTION,
+    "template-delete": COORDINATOR_ACTION,
+    "study-reuse": COORDINATOR_PAGE,
+    "study-duplicate": COORDINATOR_ACTION,
+    "study-save-template": COORDINATOR_ACTION,
+    "study-definition": COORDINATOR_PAGE,
     "area-create": COORDINATOR_PAGE,
     "area-edit": COORDINATOR_PAGE,
     "area-set-active": COORDINATOR_ACTION,
@@ -101,6 +110,12 @@ EXPECTED: dict[str, dict[str, str] | None] = {
     "round-messages": COORDINATOR_ACTION,
     "round-preview": COORDINATOR_PAGE,
     "round-remind": COORDINATOR_ACTION,
+    # Scheduling and piloting (issue 20).
+    "round-schedule": COORDINATOR_ACTION,
+    "round-unschedule": COORDINATOR_ACTION,
+    "round-try": COORDINATOR_PAGE,  # the expert's form as the coordinator tries it
+    "round-pilot": COORDINATOR_PAGE,
+    "round-pilot-delete": COORDINATOR_ACTION,
     "round-plan": COORDINATOR_PAGE | {"coordinator_a": "409"},  # planning starts from a closed round
     "round-moderation": COORDINATOR_PAGE,
     "round-moderation-hide": COORDINATOR_ACTION,

@@ -50,6 +50,18 @@ NOT_PAGES = {
     "quantity-export": "a file",
     "quantity-results-csv": "a file",
     "quantity-realization": "form action",
+    # Study reuse, scheduling and piloting (issue 20).
+    "study-duplicate": "form action",
+    "study-save-template": "form action",
+    "study-definition": "a file (study.json)",
+    "template-start": "form action",
+    "template-delete": "form action",
+    "round-schedule": "form action",
+    "round-unschedule": "form action",
+    "round-pilot-delete": "form action",
+    # Linked from each round's page and its pilot data; shown exactly as experts see it, so without the
+    # coordinator's tab bar: its banner leads back (tests/browser/test_preview_pilot.py).
+    "round-try": "the expert's form as an expert sees it",
 }
 # Pages outside the study tree a coordinator must find too.
 EXTRA_PAGES = {"api-docs", "accessibility"}

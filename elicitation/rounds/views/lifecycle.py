@@ -25,7 +25,7 @@ from core.access import study_for_coordinator
 from core.errors import ServiceError
 from core.middleware import TIME_ZONE_SESSION_KEY, known_zone
 from elicitation.models import Expert, Round, Study
-from elicitation.rounds.forms import DeadlineForm
+from elicitation.rounds.forms import DeadlineForm, ScheduleForm
 from elicitation.rounds.selectors import experts_not_in_round, participations_of_round, round_of_study, rounds_for_study
 from elicitation.rounds.services import invitations, lifecycle
 from elicitation.setup.services.translations import language_name
@@ -90,6 +90,10 @@ def render_detail(
         "participations": [] if strict else participations,
         "strict": strict,
         "deadline_form": deadline_form or DeadlineForm(initial={"deadline": round_.deadline}),
+        "schedule_form": ScheduleForm(
+            initial={"opens_at": round_.scheduled_open_at, "scheduled_deadline": round_.scheduled_deadline}
+        ),
+        "schedule_zone": timezone.get_current_timezone_name(),
         "show_names": study.anonymity == Study.Anonymity.STANDARD,
         "counts": {
             "experts": len(participations),

@@ -149,3 +149,18 @@ def oidc_providers(name: str) -> list[dict[str, object]]:
             {**entry, "secret": secret, "link_by_email": link, "server_url": entry["server_url"].rstrip("/")}
         )
     return providers
+
+
+def oidc_socialaccount_settings(providers: list[dict[str, object]]) -> dict[str, object]:
+    """allauth's SOCIALACCOUNT_PROVIDERS for the providers of ``oidc_providers`` (PKCE always on)."""
+    apps = [
+        {
+            "provider_id": provider["id"],
+            "name": provider["name"],
+            "client_id": provider["client_id"],
+            "secret": provider["secret"],
+            "settings": {"server_url": provider["server_url"], "email_authentication": provider["link_by_email"]},
+        }
+        for provider in providers
+    ]
+    return {"openid_connect": {"OAUTH_PKCE_ENABLED": True, "APPS": apps}}

@@ -14,7 +14,16 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from coopsurvey.env import email_settings, env_bool, env_int, env_list, env_str, env_url, oidc_providers
+from coopsurvey.env import (
+    email_settings,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    env_url,
+    oidc_providers,
+    oidc_socialaccount_settings,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -233,24 +242,7 @@ SOCIALACCOUNT_STORE_TOKENS = False
 SOCIALACCOUNT_AUTO_SIGNUP = True
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True  # an existing account with the provider's verified address
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
-SOCIALACCOUNT_PROVIDERS = {
-    "openid_connect": {
-        "OAUTH_PKCE_ENABLED": True,
-        "APPS": [
-            {
-                "provider_id": provider["id"],
-                "name": provider["name"],
-                "client_id": provider["client_id"],
-                "secret": provider["secret"],
-                "settings": {
-                    "server_url": provider["server_url"],
-                    "email_authentication": provider["link_by_email"],
-                },
-            }
-            for provider in OIDC_PROVIDERS
-        ],
-    }
-}
+SOCIALACCOUNT_PROVIDERS = oidc_socialaccount_settings(OIDC_PROVIDERS)
 
 # --------------------------------------------------------------------------------------------------
 # Languages and time

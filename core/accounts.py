@@ -33,7 +33,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from core.audit import audit, audit_refusal
 from core.middleware import DEFAULT_CSP
@@ -253,12 +253,12 @@ urlpatterns = [
     ),
     path(
         "2fa/recovery-codes/download/",
-        recovery_views.download_recovery_codes,
+        require_safe(recovery_views.download_recovery_codes),
         name="mfa_download_recovery_codes",
     ),
     # Institutional sign-in (allauth.socialaccount, OpenID Connect providers from OIDC_PROVIDERS).
     path("oidc/<str:provider_id>/login/", _form_methods(oidc_views.login), name="openid_connect_login"),
-    path("oidc/<str:provider_id>/login/callback/", oidc_views.callback, name="openid_connect_callback"),
+    path("oidc/<str:provider_id>/login/callback/", require_safe(oidc_views.callback), name="openid_connect_callback"),
     path("institution/login/cancelled/", social_views.login_cancelled, name="socialaccount_login_cancelled"),
     path("institution/login/error/", social_views.login_error, name="socialaccount_login_error"),
     path("institution/signup/", _form_methods(social_views.signup), name="socialaccount_signup"),

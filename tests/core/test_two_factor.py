@@ -241,3 +241,21 @@ def test_with_passwords_off_the_password_form_refuses_and_the_password_pages_are
     for name in ("password_reset", "password_reset_done", "password_reset_complete"):
         assert client.get(reverse(name)).status_code == 404
     assert Client().post("/admin/login/", {"username": "alice", "password": PASSWORD}).status_code == 400
+
+
+def test_an_operator_resets_a_lost_second_factor_with_an_audited_command(clock):
+    from django.core.management import CommandError, call_command
+
+    user = make_user("alice")
+    client = Client()
+    log_in(client, "alice")
+    enrol(client, clock)
+    with pytest.raises(CommandError, match="--reason"):
+        call_command("two_factor_reset", "alice")
+    call_command("two_factor_reset", "alice", reason="ticket 42")
+    assert not Authenticator.objects.filter(user=user).exists()
+    event = AuditEvent.objects.get(action="account.mfa_reset_by_operator")
+    assert (event.target, event.detail["reason"]) == ("alice", "ticket 42")
+    with pytest.raises(CommandError, match="no second factor"):
+        call_command("two_factor_reset", "alice", reason="again")
+    assert log_in(Client(), "alice")["Location"] == reverse("study-list")

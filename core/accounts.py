@@ -29,7 +29,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import views
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
@@ -183,11 +183,11 @@ class PasswordResetConfirmView(views.PasswordResetConfirmView):
         return response
 
 
-def passwords_on(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def passwords_on(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """A password page exists only while local passwords are on (SIGNIN_PASSWORDS)."""
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not settings.SIGNIN_PASSWORDS:
             raise Http404("passwords are turned off")
         return view(request, *args, **kwargs)
@@ -195,7 +195,7 @@ def passwords_on(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
     return wrapped
 
 
-def _form_methods(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def _form_methods(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """allauth's form views take any method as a GET or POST; here GET and POST only, as the site's."""
     return require_http_methods(["GET", "POST", "HEAD", "OPTIONS"])(view)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -27,7 +28,8 @@ def test_a_provider_is_read_with_its_defaults_and_becomes_allauths_setting(monke
     monkeypatch.setenv("OIDC_PROVIDERS", json.dumps([GOOD]))
     providers = oidc_providers("OIDC_PROVIDERS")
     assert providers == [{**GOOD, "server_url": "https://login.uni.example", "link_by_email": True}]
-    app = oidc_socialaccount_settings(providers)["openid_connect"]["APPS"][0]
+    apps: Any = oidc_socialaccount_settings(providers)["openid_connect"]
+    app = apps["APPS"][0]
     assert app["provider_id"] == "uni"
     assert app["settings"] == {"server_url": "https://login.uni.example", "email_authentication": True}
 

@@ -3,6 +3,8 @@ a code or a recovery code, refusals counted, the secret encrypted at rest, and S
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from allauth.mfa.models import Authenticator
 from django.test import Client
@@ -38,7 +40,7 @@ def clock(monkeypatch):
     return Clock(monkeypatch)
 
 
-def log_in(client: Client, username: str, **extra: str) -> object:
+def log_in(client: Client, username: str, **extra: str) -> Any:
     return client.post(reverse("login"), {"username": username, "password": PASSWORD, **extra})
 
 
@@ -56,7 +58,7 @@ def enrol(client: Client, clock: Clock) -> tuple[str, list[str]]:
     return secret, list(codes)
 
 
-def signed_in_user(client: Client) -> object:
+def signed_in_user(client: Client) -> Any:
     return client.get(reverse("study-list")).wsgi_request.user
 
 

@@ -7,7 +7,9 @@ instead of silently falling back to a default.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -96,3 +98,69 @@ def email_settings(name: str) -> dict[str, object]:
         "EMAIL_USE_TLS": query.get("tls", ["0"])[0] in TRUE_WORDS,
         "EMAIL_TIMEOUT": 10,
     }
+
+
+OIDC_KEYS = {"id", "name", "client_id", "secret", "server_url", "link_by_email"}
+OIDC_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+
+
+def oidc_providers(name: str) -> list[dict[str, object]]:
+    """The OpenID Connect providers from a JSON list, each checked; unset or empty means none.
+
+    ``[{"id": "uni", "name": "University of X", "client_id": "...", "secret": "...",
+    "server_url": "https://login.uni.example"}]``; ``link_by_email`` (default true) lets a first
+    sign-in reach an existing account whose address the provider says it verified.
+    """
+    raw = env_str(name)
+    if not raw:
+        return []
+    try:
+        entries = json.loads(raw)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name} must be a JSON list of providers: {error}") from None
+    if not isinstance(entries, list):
+        raise ImproperlyConfigured(f"{name} must be a JSON list of providers; got {type(entries).__name__}")
+    providers, seen = [], set()
+    for number, entry in enumerate(entries, start=1):
+        where = f"{name} entry {number}"
+        if not isinstance(entry, dict):
+            raise ImproperlyConfigured(f"{where} must be an object")
+        unknown = sorted(set(entry) - OIDC_KEYS)
+        if unknown:
+            raise ImproperlyConfigured(f"{where} has unknown keys {unknown}; allowed: {sorted(OIDC_KEYS)}")
+        for key in ("id", "name", "client_id", "server_url"):
+            if not isinstance(entry.get(key), str) or not entry[key].strip():
+                raise ImproperlyConfigured(f"{where} needs a non-empty string {key!r}")
+        if not OIDC_ID.match(entry["id"]):
+            raise ImproperlyConfigured(f"{where}: id must be lower-case letters, digits and '-'; got {entry['id']!r}")
+        if entry["id"] in seen:
+            raise ImproperlyConfigured(f"{where}: id {entry['id']!r} is used twice")
+        seen.add(entry["id"])
+        server = urlsplit(entry["server_url"])
+        if server.scheme not in {"http", "https"} or not server.hostname:
+            raise ImproperlyConfigured(f"{where}: server_url must be an http(s) URL; got {entry['server_url']!r}")
+        link = entry.get("link_by_email", True)
+        if not isinstance(link, bool):
+            raise ImproperlyConfigured(f"{where}: link_by_email must be true or false")
+        secret = entry.get("secret", "")
+        if not isinstance(secret, str):
+            raise ImproperlyConfigured(f"{where}: secret must be a string")
+        providers.append(
+            {**entry, "secret": secret, "link_by_email": link, "server_url": entry["server_url"].rstrip("/")}
+        )
+    return providers
+
+
+def oidc_socialaccount_settings(providers: list[dict[str, object]]) -> dict[str, object]:
+    """allauth's SOCIALACCOUNT_PROVIDERS for the providers of ``oidc_providers`` (PKCE always on)."""
+    apps = [
+        {
+            "provider_id": provider["id"],
+            "name": provider["name"],
+            "client_id": provider["client_id"],
+            "secret": provider["secret"],
+            "settings": {"server_url": provider["server_url"], "email_authentication": provider["link_by_email"]},
+        }
+        for provider in providers
+    ]
+    return {"openid_connect": {"OAUTH_PKCE_ENABLED": True, "APPS": apps}}

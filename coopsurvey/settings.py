@@ -14,7 +14,16 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from coopsurvey.env import email_settings, env_bool, env_int, env_list, env_str, env_url
+from coopsurvey.env import (
+    email_settings,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    env_url,
+    oidc_providers,
+    oidc_socialaccount_settings,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -44,6 +53,12 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    # Sign-in (issue 20): TOTP two-factor with recovery codes, institutional sign-in through OpenID Connect.
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "core",
     "elicitation",
     "aggregation",
@@ -64,6 +79,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "core.middleware.CoordinatorTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "core.two_factor.TwoFactorRequiredMiddleware",
     "core.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -203,6 +220,34 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "study-list"
 LOGOUT_REDIRECT_URL = "login"
+
+# Sign-in (docs/signin.md). Local passwords (on for small installations; 0 leaves only institutional
+# sign-in), two-factor required of every coordinator before any page (TOTP), the OpenID Connect
+# providers (a JSON list), and whether a first institutional sign-in may create an account.
+SIGNIN_PASSWORDS = env_bool("SIGNIN_PASSWORDS", default=True)
+SIGNIN_REQUIRE_2FA = env_bool("SIGNIN_REQUIRE_2FA", default=False)
+OIDC_PROVIDERS = oidc_providers("OIDC_PROVIDERS")
+OIDC_SIGNUP = env_bool("OIDC_SIGNUP", default=False)
+# The key that encrypts TOTP secrets at rest; derived from SECRET_KEY unless given.
+MFA_ENCRYPTION_KEY = env_str("MFA_ENCRYPTION_KEY")
+ACCOUNT_ADAPTER = "core.signin.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "core.signin.SocialAccountAdapter"
+MFA_ADAPTER = "core.signin.MFAAdapter"
+MFA_FORMS = {"authenticate": "core.signin.AuthenticateForm", "reauthenticate": "core.signin.AuthenticateForm"}
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_EMAIL_NOTIFICATIONS = False
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env_int("ACCOUNT_REAUTHENTICATION_TIMEOUT", 300, minimum=30)
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "coopsurvey")
+MFA_PASSKEY_LOGIN_ENABLED = False
+MFA_TRUST_ENABLED = False
+SOCIALACCOUNT_ONLY = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True  # an existing account with the provider's verified address
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_PROVIDERS = oidc_socialaccount_settings(OIDC_PROVIDERS)
 
 # --------------------------------------------------------------------------------------------------
 # Languages and time

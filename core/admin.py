@@ -69,3 +69,18 @@ def operator(request: HttpRequest) -> User:
 
 def is_superuser(request: HttpRequest) -> bool:
     return bool(request.user.is_active and request.user.is_superuser)
+
+
+def _leave_out_allauths_tables() -> None:
+    """django-allauth registers its tables with add, change and delete pages; this admin is view-only and
+    audited, so they stay out of it (a coordinator's lost second factor: ``manage.py two_factor_reset``)."""
+    from allauth.account.models import EmailAddress
+    from allauth.mfa.models import Authenticator
+    from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
+
+    for model in (EmailAddress, Authenticator, SocialAccount, SocialApp, SocialToken):
+        if admin.site.is_registered(model):
+            admin.site.unregister(model)
+
+
+_leave_out_allauths_tables()

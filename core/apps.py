@@ -8,4 +8,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
-        from core import checks  # noqa: F401 - registers the project's deployment checks
+        from core import (
+            checks,  # noqa: F401 - registers the project's deployment checks
+            signin,  # noqa: F401 - audits sign-in steps (allauth's signals)
+        )

@@ -108,6 +108,7 @@ def route_values(*, study: Any, round_: Any, expert: Any, coordinator: Any) -> R
         "question_uuid": question.uuid,  # a quantity question (issue 19)
         "kind": "dtt",  # an EXCALIBUR case file
         "quantity_table": "pooled",  # a table of the quantity results
+        "provider_id": "uni",  # an OpenID Connect provider (none is configured here: tests/core/ has one)
     }
     # API detail routes all call their key "uuid"; each names a different kind of object.
     per_route = {

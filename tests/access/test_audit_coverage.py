@@ -39,6 +39,7 @@ from elicitation.rounds.services.moderation import rationale_hide
 from elicitation.setup.services.items import area_update
 from elicitation.setup.services.tokens import token_issue
 from exports.models import ExportJob
+from tests.access import signin_recipes
 from tests.access.routes import Route, all_routes, route_values
 from tests.access.test_admin_access import ACTIONS as ADMIN_ACTIONS
 from tests.access.test_authorization_matrix import EXPECTED, url_for
@@ -88,6 +89,7 @@ def _operator_admin_pages() -> dict[str, str]:
 
 
 NOT_A_STATE_CHANGE |= _operator_admin_pages()
+NOT_A_STATE_CHANGE |= signin_recipes.NOT_A_STATE_CHANGE
 # Django's admin views change state only on POST; any other method is answered as a GET
 # (test_the_admin_answers_other_methods_as_a_get_storing_nothing), so only POST is probed there.
 ADMIN_UNSAFE = ("POST",)
@@ -627,6 +629,7 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("export-job-download", "GET"): _export_job_download,
     ("api-v1:export-download", "GET"): _api_export_download,
 }
+RECIPES |= signin_recipes.RECIPES  # two-factor and institutional sign-in (django-allauth)
 NEEDS_FINISHED_JOB = {"export-job-download", "api-v1:export-download"}
 
 

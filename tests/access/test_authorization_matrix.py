@@ -61,6 +61,26 @@ EXPECTED: dict[str, dict[str, str] | None] = {
     "accessibility": PUBLIC,
     "login": PUBLIC,
     "logout": dict.fromkeys(ROLES, "405"),
+    # Sign-in through django-allauth (core/accounts.py; behaviour in tests/core/).
+    "account_login": PUBLIC,  # the log-in page under allauth's name
+    "account_logout": dict.fromkeys(ROLES, "405"),
+    "account_reauthenticate": LOGGED_IN_PAGE,
+    "mfa_index": LOGGED_IN_PAGE,
+    # Only during a log-in waiting for its code; one who is signed in already is sent on.
+    "mfa_authenticate": dict.fromkeys(ROLES, "login") | dict.fromkeys(USERS, "ok"),
+    "mfa_reauthenticate": LOGGED_IN_PAGE,
+    "mfa_activate_totp": LOGGED_IN_PAGE,
+    # One's own authenticator only; these users have none, so there is nothing (404).
+    "mfa_deactivate_totp": LOGGED_IN_PAGE | dict.fromkeys(USERS, "404"),
+    "mfa_view_recovery_codes": LOGGED_IN_PAGE | dict.fromkeys(USERS, "404"),
+    "mfa_generate_recovery_codes": LOGGED_IN_PAGE,
+    "mfa_download_recovery_codes": LOGGED_IN_PAGE | dict.fromkeys(USERS, "404"),
+    "openid_connect_login": dict.fromkeys(ROLES, "404"),  # no provider named "uni" here
+    "openid_connect_callback": dict.fromkeys(ROLES, "404"),
+    "socialaccount_login_cancelled": PUBLIC,
+    "socialaccount_login_error": PUBLIC,
+    "socialaccount_signup": dict.fromkeys(ROLES, "login"),  # only during an institutional sign-in
+    "socialaccount_connections": LOGGED_IN_PAGE,
     "set_language": PUBLIC,
     "password_change": LOGGED_IN_PAGE,
     "password_change_done": LOGGED_IN_PAGE,

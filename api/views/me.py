@@ -19,11 +19,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.authentication.experts import ExpertSessionAuthentication, InvitationAuthentication, IsExpert
+from api.inputs import ConsentInput, StrictInput, SubmitInput
 from api.schema import ErrorSerializer
 from api.serializers import UtcDayField
 from core.errors import InvalidInput, RoundNotOpen
-from elicitation.expert.services.answers import AnswerInput, Source, ratings_save
-from elicitation.models import Expert, Rating, Round, RoundItem
+from elicitation.expert.services.access import expert_consent
+from elicitation.expert.services.answers import AnswerInput, Source, ratings_save, round_submit, unanswered_items
+from elicitation.models import Expert, Participation, Rating, Round, RoundItem
+from elicitation.setup.services.translations import own_text
 
 MAX_ANSWERS = 2000  # more than any round asks
 UNKNOWN_ID = 0  # an area or criterion not in the study: the service reports it as not asked
@@ -57,8 +60,8 @@ class MyRatingsSerializer(serializers.Serializer[dict[str, Any]]):
     ratings = RatingSerializer(many=True, help_text="Your answers so far.")
 
 
-class MyRatingsInputSerializer(serializers.Serializer[dict[str, Any]]):
-    class AnswerSerializer(serializers.Serializer[dict[str, Any]]):
+class MyRatingsInputSerializer(StrictInput):
+    class AnswerSerializer(StrictInput):
         area = serializers.UUIDField()
         criterion = serializers.UUIDField()
         value = serializers.IntegerField(allow_null=True, required=False, default=None)
@@ -192,6 +195,107 @@ class MyRatingsView(APIView):
                 raise RoundNotOpen(_("No round is open for answers.")) from None
             raise InvalidInput(_("This round does not exist."), field_errors={"round": [_("Unknown round.")]}) from None
         return _no_store(Response(_body(expert, saved.round)))
+
+
+class MyConsentSerializer(serializers.Serializer[Expert]):
+    study_title = serializers.CharField(help_text="In your language.")
+    consent_text = serializers.CharField(help_text="What you agree to, in your language.")
+    consented_on = UtcDayField(source="consented_at", allow_null=True, help_text="The UTC day you consented.")
+
+
+def _consent_body(expert: Expert) -> dict[str, Any]:
+    study = expert.study
+    language, default = expert.language, study.default_language
+
+    def text(key: str) -> str:  # the expert's language, else the study's own
+        return own_text(study, key, language, default) or own_text(study, key, default, default)
+
+    return dict(
+        MyConsentSerializer(
+            {
+                "study_title": text("title"),
+                "consent_text": text("consent_text"),
+                "consented_at": expert.consented_at,
+            }
+        ).data
+    )
+
+
+class MyConsentView(APIView):
+    """Informed consent, as on the welcome page: no answer is taken before it."""
+
+    authentication_classes = [InvitationAuthentication, ExpertSessionAuthentication]
+    permission_classes = [IsExpert]
+
+    @extend_schema(
+        summary="The study's consent text, and whether you consented (experts only)", responses=MyConsentSerializer
+    )
+    def get(self, request: Request) -> Response:
+        return _no_store(Response(_consent_body(_expert(request))))
+
+    @extend_schema(
+        summary="Give your informed consent (once; giving it again changes nothing)",
+        request=ConsentInput,
+        responses={200: MyConsentSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        expert = _expert(request)
+        ConsentInput(data=request.data).is_valid(raise_exception=True)
+        expert = expert_consent(expert=expert)
+        return _no_store(Response(_consent_body(expert)))
+
+
+class MySubmissionSerializer(serializers.Serializer[Participation]):
+    round = serializers.UUIDField(source="round.uuid")
+    round_number = serializers.IntegerField(source="round.number")
+    submitted_on = UtcDayField(source="submitted_at", help_text="The UTC day you submitted (never the time).")
+
+
+class MySubmitView(APIView):
+    authentication_classes = [InvitationAuthentication, ExpertSessionAuthentication]
+    permission_classes = [IsExpert]
+
+    @extend_schema(
+        summary='Submit your answers to the open round (every item answered, or "cannot judge")',
+        description="As the form's submit button: participation then shows `submitted_on`. Answers can still "
+        "change until the round closes; submitting again changes nothing. 400 lists each unanswered item as "
+        "`items.<area code>.<criterion code>`.",
+        request=SubmitInput,
+        responses={
+            200: MySubmissionSerializer,
+            403: OpenApiResponse(ErrorSerializer, description="Consent has not been given yet."),
+            409: OpenApiResponse(ErrorSerializer, description="No round is open (any more)."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        expert = _expert(request)
+        if expert.consented_at is None:
+            raise PermissionDenied(_("Open your personal link and give your consent before answering."))
+        given = SubmitInput(data=request.data)
+        given.is_valid(raise_exception=True)
+        round_uuid = given.validated_data.get("round")
+        round_ = _open_round(expert) if round_uuid is None else _round_of(expert, round_uuid)
+        if round_ is None:
+            raise RoundNotOpen(_("No round is open for answers."))
+        try:
+            participation = round_submit(expert=expert, round_id=round_.pk)
+        except InvalidInput as refused:
+            if not any(key.startswith("item.") for key in refused.field_errors):
+                raise
+            missing = unanswered_items(expert=expert, round_=round_)  # named by code, never by internal id
+            refused.field_errors = {
+                f"items.{item.area.code}.{item.criterion.code}": [_("Not answered yet.")] for item in missing
+            }
+            raise
+        participation.round = round_
+        return _no_store(Response(MySubmissionSerializer(participation).data))
+
+
+def _round_of(expert: Expert, round_uuid: Any) -> Round:
+    found = Round.objects.filter(study_id=expert.study_id, uuid=round_uuid).first()
+    if found is None:
+        raise InvalidInput(_("This round does not exist."), field_errors={"round": [_("Unknown round.")]})
+    return found
 
 
 def _expert(request: Request) -> Expert:

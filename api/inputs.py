@@ -6,6 +6,7 @@ silently dropped (a client that sends ``"dead_line"`` must not believe the deadl
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,6 +18,7 @@ from elicitation.models import ConsensusRule, Criterion, Study
 
 MAX_TEXT = 20_000  # longer than any text field the services accept: they give the precise limit
 MAX_LIST = 2000  # more items, experts or groups than any study has
+CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")  # an area's code (elicitation.setup.services.items)
 
 
 class StrictInput(serializers.Serializer[dict[str, Any]]):
@@ -26,7 +28,7 @@ class StrictInput(serializers.Serializer[dict[str, Any]]):
         if isinstance(data, Mapping):
             unknown = sorted(str(key) for key in data if key not in self.fields or self.fields[key].read_only)
             if unknown:
-                raise serializers.ValidationError(dict.fromkeys(unknown, [_("Unknown field.")]))
+                raise serializers.ValidationError({key: [_("Unknown field.")] for key in unknown})
         return super().to_internal_value(data)
 
 
@@ -148,6 +150,12 @@ class ExpertInput(StrictInput):
         required=False,
         help_text="Self-rated expertise per area code, 1 to 5.",
     )
+
+    def validate_expertise(self, value: dict[str, int]) -> dict[str, int]:
+        bad = [code for code in value if not CODE.fullmatch(code)]
+        if bad:
+            raise serializers.ValidationError(_("Name areas by their codes (letters, digits, - and _)."))
+        return value
 
 
 class ExpertUpdateInput(ExpertInput):

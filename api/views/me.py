@@ -26,7 +26,6 @@ from core.errors import InvalidInput, RoundNotOpen
 from elicitation.expert.services.access import expert_consent
 from elicitation.expert.services.answers import AnswerInput, Source, ratings_save, round_submit, unanswered_items
 from elicitation.models import Expert, Participation, Rating, Round, RoundItem
-from elicitation.setup.services.translations import own_text
 
 MAX_ANSWERS = 2000  # more than any round asks
 UNKNOWN_ID = 0  # an area or criterion not in the study: the service reports it as not asked
@@ -38,6 +37,12 @@ class MyRatingsSerializer(serializers.Serializer[dict[str, Any]]):
         area_code = serializers.CharField(source="area.code")
         criterion = serializers.UUIDField(source="criterion.uuid")
         criterion_code = serializers.CharField(source="criterion.code")
+        area_title = serializers.CharField(source="area.title", help_text="In your language, as the form shows it.")
+        area_description = serializers.CharField(source="area.description")
+        criterion_title = serializers.CharField(source="criterion.title")
+        criterion_description = serializers.CharField(source="criterion.description")
+        label_min = serializers.CharField(source="criterion.label_min", help_text="What the bottom of the scale means.")
+        label_max = serializers.CharField(source="criterion.label_max", help_text="What the top of the scale means.")
         scale_min = serializers.IntegerField(source="criterion.scale_min")
         scale_max = serializers.IntegerField(source="criterion.scale_max")
         allow_cannot_judge = serializers.BooleanField(source="criterion.allow_cannot_judge")
@@ -98,16 +103,36 @@ def _body(expert: Expert, round_: Round) -> dict[str, Any]:
     ratings: list[dict[str, Any]] = []
     for kind, area, criterion, answer in _asked_and_answered(expert, round_):
         if kind == ITEM:
-            items.append({"area": area, "criterion": criterion})
+            items.append({"area": _in(expert.language, area), "criterion": _in(expert.language, criterion)})
         else:
             ratings.append({"area": area, "criterion": criterion, **answer})
     return dict(MyRatingsSerializer({"round": round_, "items": items, "ratings": ratings}).data)
 
 
+def _in(language: str, item: dict[str, Any]) -> dict[str, Any]:
+    """An area's or criterion's texts in ``language``, each falling back to the study's own (as the form)."""
+    translations = item.pop("translations")
+    texts = translations.get(language, {}) if isinstance(translations, dict) else {}
+    return {key: (texts.get(key) or value) if key in TEXTS else value for key, value in item.items()}
+
+
+TEXTS = {"title", "description", "label_min", "label_max"}
 ITEM, RATING = 0, 1
 ORDER = ("kind", "area__order", "area_id", "criterion__order", "criterion_id")
-CRITERION_FIELDS = ("uuid", "code", "scale_min", "scale_max", "allow_cannot_judge")
-ITEM_COLUMNS = ("area__uuid", "area__code", *(f"criterion__{name}" for name in CRITERION_FIELDS))
+CRITERION_FIELDS = (
+    "uuid",
+    "code",
+    "scale_min",
+    "scale_max",
+    "allow_cannot_judge",
+    "title",
+    "description",
+    "label_min",
+    "label_max",
+    "translations",
+)
+AREA_FIELDS = ("uuid", "code", "title", "description", "translations")
+ITEM_COLUMNS = (*(f"area__{name}" for name in AREA_FIELDS), *(f"criterion__{name}" for name in CRITERION_FIELDS))
 ANSWER_FIELDS: dict[str, models.Field[Any, Any]] = {
     "answer_value": models.IntegerField(),
     "answer_cannot_judge": models.BooleanField(),
@@ -140,7 +165,7 @@ def _asked_and_answered(expert: Expert, round_: Round) -> list[Row]:
     rows: list[Row] = []
     for row in asked.union(answered, all=True).order_by(*ORDER):
         values = dict(zip(names, row[len(ORDER) :], strict=True))
-        area = {"uuid": values["area__uuid"], "code": values["area__code"]}
+        area = {name: values[f"area__{name}"] for name in AREA_FIELDS}
         criterion = {name: values[f"criterion__{name}"] for name in CRITERION_FIELDS}
         answer = {
             "value": values["answer_value"],
@@ -197,24 +222,19 @@ class MyRatingsView(APIView):
         return _no_store(Response(_body(expert, saved.round)))
 
 
-class MyConsentSerializer(serializers.Serializer[Expert]):
+class MyConsentSerializer(serializers.Serializer[dict[str, Any]]):
     study_title = serializers.CharField(help_text="In your language.")
     consent_text = serializers.CharField(help_text="What you agree to, in your language.")
     consented_on = UtcDayField(source="consented_at", allow_null=True, help_text="The UTC day you consented.")
 
 
 def _consent_body(expert: Expert) -> dict[str, Any]:
-    study = expert.study
-    language, default = expert.language, study.default_language
-
-    def text(key: str) -> str:  # the expert's language, else the study's own
-        return own_text(study, key, language, default) or own_text(study, key, default, default)
-
+    texts = expert.study.localized(expert.language)  # the expert's language, else the study's own
     return dict(
         MyConsentSerializer(
             {
-                "study_title": text("title"),
-                "consent_text": text("consent_text"),
+                "study_title": texts["title"],
+                "consent_text": texts["consent_text"],
                 "consented_at": expert.consented_at,
             }
         ).data

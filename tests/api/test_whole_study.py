@@ -79,7 +79,7 @@ def test_a_client_drives_a_whole_study_through_the_api(run_on_commit: Callable[.
     assert sending["messages"] == 6
     progress = ok(api.get(f"/api/v1/email-jobs/{sending['job']}/"))
     assert (progress["status"], progress["sent"], progress["kind"]) == ("done", 6, "invitation")
-    links = {message.to[0]: LINK.search(message.body).group(1) for message in mail.outbox}  # type: ignore[union-attr]
+    links = {message.to[0]: LINK.search(str(message.body)).group(1) for message in mail.outbox}  # type: ignore[union-attr]
     assert len(links) == 6
 
     for index, secret in enumerate(sorted(links.values())):

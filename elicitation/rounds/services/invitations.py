@@ -89,7 +89,7 @@ def invitations_send(
         target=f"round {round.number}",
         round_id=round.pk,
         experts=len(ids),
-        **({"batch": str(batch)} if batch else {}),
+        **_named_sending(batch),
     )
     email_jobs_queue(kind=EmailJob.Kind.INVITATION, expert_ids=ids, round_id=round.pk, resend=resend, batch=batch)
     return len(ids)
@@ -111,12 +111,17 @@ def reminders_send(
         target=f"round {round.number}",
         round_id=round.pk,
         experts=len(ids),
-        **({"batch": str(batch)} if batch else {}),
+        **_named_sending(batch),
     )
     email_jobs_queue(
         kind=EmailJob.Kind.REMINDER, expert_ids=ids, round_id=round.pk, not_reminded_since=since, batch=batch
     )
     return len(ids)
+
+
+def _named_sending(batch: uuid.UUID | None) -> dict[str, Any]:
+    """The audit detail naming an API request's sending (the API reports on it by this id)."""
+    return {"batch": str(batch)} if batch else {}
 
 
 def reminder_window_start(round_: Round) -> dt.datetime | None:

@@ -11,7 +11,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
+from django.http import QueryDict
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from elicitation.models import ConsensusRule, Criterion, Study
@@ -22,14 +24,46 @@ CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")  # an area's code (elicitat
 
 
 class StrictInput(serializers.Serializer[dict[str, Any]]):
-    """A body (or nested object) with a key this serializer does not declare is refused: 400, the key named."""
+    """A body (or nested object) with a key this serializer does not declare is refused: 400, the key named.
+
+    A JSON value of the wrong type is refused too, where DRF would convert it: ``{"name": 5}`` is not the
+    text "5", ``{"consent": 1}`` not true, ``{"order": "3"}`` not 3 (the schema promises these types).
+    """
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         if isinstance(data, Mapping):
             unknown = sorted(str(key) for key in data if key not in self.fields or self.fields[key].read_only)
             if unknown:
                 raise serializers.ValidationError({key: [_("Unknown field.")] for key in unknown})
+            if not isinstance(data, QueryDict):  # a form's values are all text: only JSON has types
+                wrong = {
+                    key: [message] for key, value in data.items() if (message := _type_error(self.fields[key], value))
+                }
+                if wrong:
+                    raise serializers.ValidationError(wrong)
         return super().to_internal_value(data)
+
+
+def _type_error(field: serializers.Field[Any, Any, Any, Any], value: Any) -> str:
+    """Why ``value`` is not of the JSON type ``field`` takes; "" when it is."""
+    if value is None:
+        return ""
+    if isinstance(field, serializers.BooleanField) and not isinstance(value, bool):
+        return _("Give true or false.")
+    if isinstance(field, serializers.CharField) and not isinstance(value, str):
+        return _("Give a text.")
+    if isinstance(field, serializers.IntegerField) and (isinstance(value, bool) or not isinstance(value, int)):
+        return _("Give a whole number.")
+    if isinstance(field, serializers.DecimalField) and (
+        isinstance(value, bool) or not isinstance(value, int | float | str)
+    ):
+        return _("Give a number.")
+    return ""
+
+
+@extend_schema_field({"oneOf": [{"type": "number"}, {"type": "string", "format": "decimal"}]})
+class NumberField(serializers.DecimalField):
+    """A decimal given as a JSON number or as its text ("1.5"): both are exact enough for a rule's parts."""
 
 
 def _translations() -> serializers.DictField:
@@ -87,10 +121,10 @@ class StudySettingsInput(StrictInput):
     suggestions_enabled = serializers.BooleanField(required=False)
     reminder_hours_before_deadline = serializers.IntegerField(required=False, min_value=0, max_value=32767)
     single_use_links = serializers.BooleanField(required=False)
-    benefit_threshold = serializers.DecimalField(max_digits=4, decimal_places=1, required=False)
-    risk_low_threshold = serializers.DecimalField(max_digits=4, decimal_places=1, required=False)
-    risk_safeguard_threshold = serializers.DecimalField(max_digits=4, decimal_places=1, required=False)
-    risk_avoid_threshold = serializers.DecimalField(max_digits=4, decimal_places=1, required=False)
+    benefit_threshold = NumberField(max_digits=4, decimal_places=1, required=False)
+    risk_low_threshold = NumberField(max_digits=4, decimal_places=1, required=False)
+    risk_safeguard_threshold = NumberField(max_digits=4, decimal_places=1, required=False)
+    risk_avoid_threshold = NumberField(max_digits=4, decimal_places=1, required=False)
     reason = serializers.CharField(required=False, allow_blank=True, max_length=MAX_TEXT)
 
 
@@ -214,8 +248,8 @@ class ConsentInput(StrictInput):
         return value
 
 
-def _part() -> serializers.DecimalField:
-    return serializers.DecimalField(max_digits=9, decimal_places=3, required=False, allow_null=True)
+def _part() -> NumberField:
+    return NumberField(max_digits=9, decimal_places=3, required=False, allow_null=True)
 
 
 class RulePartsInput(StrictInput):

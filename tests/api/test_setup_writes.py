@@ -212,3 +212,21 @@ def test_the_next_round_is_planned_from_a_closed_round_by_code(study_a: Study, c
     assert replanned.json()["items"] == [other]
     assert client.post(url, {"items": []}, format="json").status_code == 400
     assert client.post(f"/api/v1/rounds/{uuid.uuid4()}/plan-next/", {"items": [item]}, format="json").status_code == 404
+
+
+def test_values_of_the_wrong_json_type_are_refused_not_converted(study_a: Study, coordinator_a: User) -> None:
+    client = token_client(coordinator_a)
+    before = counts()
+    for path, body, field in (
+        ("/api/v1/tokens/", {"name": 9007199254740992.0}, "name"),
+        ("/api/v1/areas/", {"study": str(study_a.uuid), "code": "x", "title": "X", "order": "3"}, "order"),
+        ("/api/v1/areas/", {"study": str(study_a.uuid), "code": "x", "title": "X", "is_active": 1}, "is_active"),
+        ("/api/v1/studies/", {"title": True}, "title"),
+    ):
+        response = client.post(path, body, format="json")
+        assert response.status_code == 400, (path, body)
+        assert list(response.json()["field_errors"]) == [field]
+    assert counts() == before
+    rule = client.put(f"/api/v1/studies/{study_a.uuid}/rule/", {"max_iqr": 1.5}, format="json")
+    assert rule.status_code == 200, "a rule's part is a JSON number or its text"
+    assert rule.json()["max_iqr"] == "1.50"

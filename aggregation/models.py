@@ -9,6 +9,8 @@ run (see ``aggregation.runs`` for both rules and ``aggregation.selectors`` for t
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -35,6 +37,9 @@ class AggregationRun(DurableJob):
         COMMAND = "command", _("Management command")
         OPERATOR = "operator", _("Operator's re-run (admin)")
 
+    # The run's public id (the API names the run every result row comes from); null only for none: filled
+    # for older rows by the migration that added it.
+    uuid = models.UUIDField(null=True, blank=True, default=uuid.uuid4, editable=False)
     round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="aggregation_runs")
     status = models.CharField(max_length=10, choices=Status, default=Status.QUEUED)
     trigger = models.CharField(max_length=10, choices=Trigger, default=Trigger.RATINGS)
@@ -92,6 +97,9 @@ class AggregationRun(DurableJob):
         ]
         constraints = [
             models.UniqueConstraint(fields=["round"], condition=Q(is_current=True), name="aggregation_run_one_current"),
+            models.UniqueConstraint(
+                fields=["uuid"], condition=Q(uuid__isnull=False), name="aggregation_run_uuid_unique"
+            ),
             models.CheckConstraint(
                 condition=Q(is_current=False) | Q(status="done"), name="aggregation_run_current_is_done"
             ),

@@ -63,7 +63,10 @@ class QueryFilters(serializers.Serializer[dict[str, Any]]):
         errors: dict[str, list[str]] = {}
         for name, field in self.fields.items():
             given = data.getlist(name) if hasattr(data, "getlist") else [data[name]] if name in data else []
-            if len(given) > 1:
+            if isinstance(field, serializers.ListField):  # a repeatable filter (?rounds=1&rounds=2)
+                if "" in given:
+                    errors[name] = [_("This field may not be blank.")]
+            elif len(given) > 1:
                 errors[name] = [_("Give this parameter once.")]
             elif given == [""] and not getattr(field, "allow_blank", False):
                 errors[name] = [_("This field may not be blank.")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema_serializer
 from rest_framework import serializers
 
 
@@ -20,6 +20,11 @@ ERRORS = {
     "403": "Authenticated, but not allowed (e.g. a session request without its CSRF token).",
     "404": "Not found, or an object of a study you do not coordinate (never revealed).",
 }
+
+
+def deprecated(*names: str) -> Any:
+    """Mark a serializer's fields as deprecated aliases in the schema (kept for one version, docs/exports.md)."""
+    return extend_schema_serializer(deprecate_fields=list(names))
 
 
 class ApiAutoSchema(AutoSchema):
@@ -44,3 +49,12 @@ class ImportErrorSerializer(ErrorSerializer):
     """A refused import: nothing was written; each problem names its line and column."""
 
     problems = ProblemSerializer(many=True)
+
+
+def closed_request_bodies(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """drf-spectacular post-processing hook: every request body of ours refuses unknown keys
+    (``api.inputs.StrictInput``), and the schema says so (``additionalProperties: false``)."""
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request") and component.get("type") == "object" and "properties" in component:
+            component["additionalProperties"] = False
+    return result

@@ -1,9 +1,9 @@
-"""Version 1 of the REST API: read-only resources of the caller's studies, and exports."""
+"""Version 1 of the REST API: every step of a study, for its coordinators and its experts, and exports."""
 
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from api.views import actions, exports, me, results, studies
+from api.views import actions, exports, me, results, studies, tokens
 
 router = SimpleRouter()
 router.register("studies", studies.StudyViewSet, basename="study")
@@ -26,7 +26,17 @@ urlpatterns = [
     path("rounds/<uuid:uuid>/open/", actions.RoundOpenView.as_view(), name="round-open"),
     path("rounds/<uuid:uuid>/close/", actions.RoundCloseView.as_view(), name="round-close"),
     path("studies/<uuid:uuid>/experts/import/", actions.ExpertsImportView.as_view(), name="study-experts-import"),
+    # Issue 20: every step of a study through the API, by public ids only.
+    path("studies/<uuid:uuid>/rule/", actions.StudyRuleView.as_view(), name="study-rule"),
+    path("rounds/<uuid:uuid>/plan-next/", actions.RoundPlanView.as_view(), name="round-plan-next"),
+    path("rounds/<uuid:uuid>/invitations/", actions.RoundInvitationsView.as_view(), name="round-invitations"),
+    path("rounds/<uuid:uuid>/reminders/", actions.RoundRemindersView.as_view(), name="round-reminders"),
+    path("email-jobs/<uuid:uuid>/", actions.EmailJobView.as_view(), name="email-job-detail"),
+    path("tokens/", tokens.ApiTokenListView.as_view(), name="token-list"),
+    path("tokens/<uuid:uuid>/revoke/", tokens.ApiTokenRevokeView.as_view(), name="token-revoke"),
     path("me/ratings/", me.MyRatingsView.as_view(), name="me-ratings"),
+    path("me/consent/", me.MyConsentView.as_view(), name="me-consent"),
+    path("me/submit/", me.MySubmitView.as_view(), name="me-submit"),
     path("aggregates/", results.AggregateListView.as_view(), name="aggregate-list"),
     path("divides/", results.DivideListView.as_view(), name="divide-list"),
     path("verdicts/", results.AreaVerdictListView.as_view(), name="verdict-list"),

@@ -382,8 +382,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     # One name for the language choices that studies and experts share.
-    "ENUM_NAME_OVERRIDES": {"LanguageEnum": "coopsurvey.settings.LANGUAGES"},
+    "ENUM_NAME_OVERRIDES": {
+        "LanguageEnum": "coopsurvey.settings.LANGUAGES",
+        "CriterionKindEnum": "elicitation.models.Criterion.Kind",
+        "EmailJobKindEnum": "elicitation.models.EmailJob.Kind",
+        "FileFormatEnum": "exports.models.ExportJob.Format",
+    },
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.closed_request_bodies",
+    ],
 }
 
 # --------------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from uuid import UUID
 from django.db.models import QuerySet
 from django.http import FileResponse, StreamingHttpResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -18,8 +19,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.access import coordinated_study_ids, study_in_scope
+from api.inputs import StrictInput
 from api.lists import STUDY_PARAMETER, UUID_PATTERN, ListFilters, Pagination
-from api.schema import ErrorSerializer
+from api.schema import ErrorSerializer, deprecated
 from coopsurvey import jobs
 from coopsurvey.jobs import QUEUE_DOWN
 from exports.models import ExportJob
@@ -47,8 +49,13 @@ class LiveProgressListSerializer(serializers.ListSerializer[ExportJob]):
         return super().to_representation(jobs)
 
 
+@deprecated("format")
 class ExportJobSerializer(serializers.ModelSerializer[ExportJob]):
     study = serializers.UUIDField(source="study.uuid", read_only=True)
+    file_format = serializers.ChoiceField(source="format", choices=ExportJob.Format.choices, read_only=True)
+    format = serializers.ChoiceField(
+        choices=ExportJob.Format.choices, read_only=True, help_text="Deprecated alias of `file_format`."
+    )
     progress = serializers.IntegerField(source="progress_percent", read_only=True)
     download_url = serializers.SerializerMethodField()
 
@@ -57,6 +64,7 @@ class ExportJobSerializer(serializers.ModelSerializer[ExportJob]):
         fields = [
             "uuid",
             "study",
+            "file_format",
             "format",
             "table",
             "round_numbers",
@@ -87,12 +95,26 @@ class ExportJobSerializer(serializers.ModelSerializer[ExportJob]):
         return request.build_absolute_uri(path) if request is not None else path
 
 
-class ExportJobInput(serializers.Serializer[dict[str, Any]]):
+@deprecated("format")
+class ExportJobInput(StrictInput):
     study = serializers.UUIDField()
-    format = serializers.ChoiceField(choices=ExportJob.Format.choices)
+    file_format = serializers.ChoiceField(choices=ExportJob.Format.choices, required=False)
+    format = serializers.ChoiceField(
+        choices=ExportJob.Format.choices, required=False, help_text="Deprecated alias of `file_format`."
+    )
     table = serializers.ChoiceField(choices=ExportJob.Table.choices, default=ExportJob.Table.ALL)
     rounds = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=100)
     bom = serializers.BooleanField(default=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """``file_format`` (the tables' name), or its deprecated alias ``format``; two different ones are a 400."""
+        chosen = {attrs[name] for name in ("file_format", "format") if name in attrs}
+        if not chosen:
+            raise serializers.ValidationError({"file_format": [_("This field is required.")]})
+        if len(chosen) > 1:
+            raise serializers.ValidationError({"format": [_("Give file_format only (format is its old name).")]})
+        attrs["file_format"] = chosen.pop()
+        return attrs
 
 
 @extend_schema_view(
@@ -133,7 +155,7 @@ class ExportJobViewSet(
             job = export_job_create(
                 user=request.user,
                 study=study,
-                fmt=data["format"],
+                fmt=data["file_format"],
                 table=data["table"],
                 round_numbers=data.get("rounds", []),
                 bom=data["bom"],

@@ -19,11 +19,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.authentication.experts import ExpertSessionAuthentication, InvitationAuthentication, IsExpert
+from api.inputs import ConsentInput, StrictInput, SubmitInput
 from api.schema import ErrorSerializer
 from api.serializers import UtcDayField
 from core.errors import InvalidInput, RoundNotOpen
-from elicitation.expert.services.answers import AnswerInput, Source, ratings_save
-from elicitation.models import Expert, Rating, Round, RoundItem
+from elicitation.expert.services.access import expert_consent
+from elicitation.expert.services.answers import AnswerInput, Source, ratings_save, round_submit, unanswered_items
+from elicitation.models import Expert, Participation, Rating, Round, RoundItem
 
 MAX_ANSWERS = 2000  # more than any round asks
 UNKNOWN_ID = 0  # an area or criterion not in the study: the service reports it as not asked
@@ -35,6 +37,12 @@ class MyRatingsSerializer(serializers.Serializer[dict[str, Any]]):
         area_code = serializers.CharField(source="area.code")
         criterion = serializers.UUIDField(source="criterion.uuid")
         criterion_code = serializers.CharField(source="criterion.code")
+        area_title = serializers.CharField(source="area.title", help_text="In your language, as the form shows it.")
+        area_description = serializers.CharField(source="area.description")
+        criterion_title = serializers.CharField(source="criterion.title")
+        criterion_description = serializers.CharField(source="criterion.description")
+        label_min = serializers.CharField(source="criterion.label_min", help_text="What the bottom of the scale means.")
+        label_max = serializers.CharField(source="criterion.label_max", help_text="What the top of the scale means.")
         scale_min = serializers.IntegerField(source="criterion.scale_min")
         scale_max = serializers.IntegerField(source="criterion.scale_max")
         allow_cannot_judge = serializers.BooleanField(source="criterion.allow_cannot_judge")
@@ -57,8 +65,8 @@ class MyRatingsSerializer(serializers.Serializer[dict[str, Any]]):
     ratings = RatingSerializer(many=True, help_text="Your answers so far.")
 
 
-class MyRatingsInputSerializer(serializers.Serializer[dict[str, Any]]):
-    class AnswerSerializer(serializers.Serializer[dict[str, Any]]):
+class MyRatingsInputSerializer(StrictInput):
+    class AnswerSerializer(StrictInput):
         area = serializers.UUIDField()
         criterion = serializers.UUIDField()
         value = serializers.IntegerField(allow_null=True, required=False, default=None)
@@ -95,16 +103,36 @@ def _body(expert: Expert, round_: Round) -> dict[str, Any]:
     ratings: list[dict[str, Any]] = []
     for kind, area, criterion, answer in _asked_and_answered(expert, round_):
         if kind == ITEM:
-            items.append({"area": area, "criterion": criterion})
+            items.append({"area": _in(expert.language, area), "criterion": _in(expert.language, criterion)})
         else:
             ratings.append({"area": area, "criterion": criterion, **answer})
     return dict(MyRatingsSerializer({"round": round_, "items": items, "ratings": ratings}).data)
 
 
+def _in(language: str, item: dict[str, Any]) -> dict[str, Any]:
+    """An area's or criterion's texts in ``language``, each falling back to the study's own (as the form)."""
+    translations = item.pop("translations")
+    texts = translations.get(language, {}) if isinstance(translations, dict) else {}
+    return {key: (texts.get(key) or value) if key in TEXTS else value for key, value in item.items()}
+
+
+TEXTS = {"title", "description", "label_min", "label_max"}
 ITEM, RATING = 0, 1
 ORDER = ("kind", "area__order", "area_id", "criterion__order", "criterion_id")
-CRITERION_FIELDS = ("uuid", "code", "scale_min", "scale_max", "allow_cannot_judge")
-ITEM_COLUMNS = ("area__uuid", "area__code", *(f"criterion__{name}" for name in CRITERION_FIELDS))
+CRITERION_FIELDS = (
+    "uuid",
+    "code",
+    "scale_min",
+    "scale_max",
+    "allow_cannot_judge",
+    "title",
+    "description",
+    "label_min",
+    "label_max",
+    "translations",
+)
+AREA_FIELDS = ("uuid", "code", "title", "description", "translations")
+ITEM_COLUMNS = (*(f"area__{name}" for name in AREA_FIELDS), *(f"criterion__{name}" for name in CRITERION_FIELDS))
 ANSWER_FIELDS: dict[str, models.Field[Any, Any]] = {
     "answer_value": models.IntegerField(),
     "answer_cannot_judge": models.BooleanField(),
@@ -137,7 +165,7 @@ def _asked_and_answered(expert: Expert, round_: Round) -> list[Row]:
     rows: list[Row] = []
     for row in asked.union(answered, all=True).order_by(*ORDER):
         values = dict(zip(names, row[len(ORDER) :], strict=True))
-        area = {"uuid": values["area__uuid"], "code": values["area__code"]}
+        area = {name: values[f"area__{name}"] for name in AREA_FIELDS}
         criterion = {name: values[f"criterion__{name}"] for name in CRITERION_FIELDS}
         answer = {
             "value": values["answer_value"],
@@ -192,6 +220,102 @@ class MyRatingsView(APIView):
                 raise RoundNotOpen(_("No round is open for answers.")) from None
             raise InvalidInput(_("This round does not exist."), field_errors={"round": [_("Unknown round.")]}) from None
         return _no_store(Response(_body(expert, saved.round)))
+
+
+class MyConsentSerializer(serializers.Serializer[dict[str, Any]]):
+    study_title = serializers.CharField(help_text="In your language.")
+    consent_text = serializers.CharField(help_text="What you agree to, in your language.")
+    consented_on = UtcDayField(source="consented_at", allow_null=True, help_text="The UTC day you consented.")
+
+
+def _consent_body(expert: Expert) -> dict[str, Any]:
+    texts = expert.study.localized(expert.language)  # the expert's language, else the study's own
+    return dict(
+        MyConsentSerializer(
+            {
+                "study_title": texts["title"],
+                "consent_text": texts["consent_text"],
+                "consented_at": expert.consented_at,
+            }
+        ).data
+    )
+
+
+class MyConsentView(APIView):
+    """Informed consent, as on the welcome page: no answer is taken before it."""
+
+    authentication_classes = [InvitationAuthentication, ExpertSessionAuthentication]
+    permission_classes = [IsExpert]
+
+    @extend_schema(
+        summary="The study's consent text, and whether you consented (experts only)", responses=MyConsentSerializer
+    )
+    def get(self, request: Request) -> Response:
+        return _no_store(Response(_consent_body(_expert(request))))
+
+    @extend_schema(
+        summary="Give your informed consent (once; giving it again changes nothing)",
+        request=ConsentInput,
+        responses={200: MyConsentSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        expert = _expert(request)
+        ConsentInput(data=request.data).is_valid(raise_exception=True)
+        expert = expert_consent(expert=expert)
+        return _no_store(Response(_consent_body(expert)))
+
+
+class MySubmissionSerializer(serializers.Serializer[Participation]):
+    round = serializers.UUIDField(source="round.uuid")
+    round_number = serializers.IntegerField(source="round.number")
+    submitted_on = UtcDayField(source="submitted_at", help_text="The UTC day you submitted (never the time).")
+
+
+class MySubmitView(APIView):
+    authentication_classes = [InvitationAuthentication, ExpertSessionAuthentication]
+    permission_classes = [IsExpert]
+
+    @extend_schema(
+        summary='Submit your answers to the open round (every item answered, or "cannot judge")',
+        description="As the form's submit button: participation then shows `submitted_on`. Answers can still "
+        "change until the round closes; submitting again changes nothing. 400 lists each unanswered item as "
+        "`items.<area code>.<criterion code>`.",
+        request=SubmitInput,
+        responses={
+            200: MySubmissionSerializer,
+            403: OpenApiResponse(ErrorSerializer, description="Consent has not been given yet."),
+            409: OpenApiResponse(ErrorSerializer, description="No round is open (any more)."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        expert = _expert(request)
+        if expert.consented_at is None:
+            raise PermissionDenied(_("Open your personal link and give your consent before answering."))
+        given = SubmitInput(data=request.data)
+        given.is_valid(raise_exception=True)
+        round_uuid = given.validated_data.get("round")
+        round_ = _open_round(expert) if round_uuid is None else _round_of(expert, round_uuid)
+        if round_ is None:
+            raise RoundNotOpen(_("No round is open for answers."))
+        try:
+            participation = round_submit(expert=expert, round_id=round_.pk)
+        except InvalidInput as refused:
+            if not any(key.startswith("item.") for key in refused.field_errors):
+                raise
+            missing = unanswered_items(expert=expert, round_=round_)  # named by code, never by internal id
+            refused.field_errors = {
+                f"items.{item.area.code}.{item.criterion.code}": [_("Not answered yet.")] for item in missing
+            }
+            raise
+        participation.round = round_
+        return _no_store(Response(MySubmissionSerializer(participation).data))
+
+
+def _round_of(expert: Expert, round_uuid: Any) -> Round:
+    found = Round.objects.filter(study_id=expert.study_id, uuid=round_uuid).first()
+    if found is None:
+        raise InvalidInput(_("This round does not exist."), field_errors={"round": [_("Unknown round.")]})
+    return found
 
 
 def _expert(request: Request) -> Expert:

@@ -36,6 +36,9 @@ class EmailJob(DurableJob):
         null=True, blank=True, help_text=_("A reminder goes out only if the expert was not reminded since then.")
     )
     status = models.CharField(max_length=10, choices=Status, default=Status.QUEUED)
+    batch = models.UUIDField(
+        null=True, blank=True, help_text=_("The sending these jobs belong to (one click, or one API request).")
+    )
     sent = models.BooleanField(default=False, help_text=_("A message went out (false: nothing was left to send)."))
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -44,7 +47,10 @@ class EmailJob(DurableJob):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [open_jobs_index("email_job_open")]
+        indexes = [
+            open_jobs_index("email_job_open"),
+            models.Index(fields=["batch"], condition=models.Q(batch__isnull=False), name="email_job_batch"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(kind="new_link") | models.Q(round__isnull=False), name="email_job_round_message"

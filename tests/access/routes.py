@@ -79,6 +79,7 @@ def route_values(*, study: Any, round_: Any, expert: Any, coordinator: Any) -> R
     question = _quantity_question(study, area)
     response = AreaResponse.objects.create(round=round_, expert=expert, area=area, rationale="Because.")
     token, _secret = api_token_create(user=coordinator, name="laptop")
+    sending = email_sending(study=study, round_=round_, coordinator=coordinator)
     job = ExportJob.objects.create(
         study=study, requested_by=coordinator, format=ExportJob.Format.CSV, table=ExportJob.Table.RATINGS
     )
@@ -123,8 +124,33 @@ def route_values(*, study: Any, round_: Any, expert: Any, coordinator: Any) -> R
         "api-v1:round-open": round_.uuid,
         "api-v1:round-close": round_.uuid,
         "api-v1:study-experts-import": study.uuid,
+        "api-v1:study-rule": study.uuid,
+        "api-v1:round-plan-next": round_.uuid,
+        "api-v1:round-invitations": round_.uuid,
+        "api-v1:round-reminders": round_.uuid,
+        "api-v1:email-job-detail": sending,
+        "api-v1:token-revoke": token.uuid,
     }
     return RouteValues(values=values, per_route=per_route, response=response, job=job)
+
+
+def email_sending(*, study: Any, round_: Any, coordinator: Any) -> Any:
+    """The id of a sending of invitations in study A, as the API answers it (its audit event names it)."""
+    import uuid
+
+    from core.audit import audit
+
+    batch = uuid.uuid4()
+    audit(
+        action="invitations.send",
+        study=study,
+        user=coordinator,
+        target=f"round {round_.number}",
+        round_id=round_.pk,
+        experts=0,
+        batch=str(batch),
+    )
+    return batch
 
 
 def _quantity_question(study: Any, area: Any) -> Any:

@@ -267,6 +267,47 @@ def _api_me_ratings(w: World) -> Act:
     return lambda: client.put(w.url("api-v1:me-ratings"), body, format="json")
 
 
+def _api_post(name: str, data: Any = None, *, method: str = "post", closed: bool = False) -> Recipe:
+    """A coordinator's API request (JSON); ``closed``: after the open round is closed."""
+
+    def recipe(w: World) -> Act:
+        if closed:
+            round_close(round=w.round, user=None)
+        client, url = w.api_client(), w.url(name)
+        return lambda: getattr(client, method)(url, data(w) if callable(data) else data or {}, format="json")
+
+    return recipe
+
+
+def _api_plan_next(w: World) -> Act:
+    round_close(round=w.round, user=None)
+    client, url = w.api_client(), w.url("api-v1:round-plan-next")
+    item = w.round.items.select_related("area", "criterion").earliest("id")
+    body = {"items": [{"area": item.area.code, "criterion": item.criterion.code}]}
+    return lambda: client.post(url, body, format="json")
+
+
+def _invitation_client(w: World, *, consented: bool = True) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Invitation {token_issue(expert=w.expert)}")
+    if consented:
+        Expert.objects.filter(pk=w.expert.pk).update(consented_at=timezone.now())
+    return client
+
+
+def _api_me_consent(w: World) -> Act:
+    client = _invitation_client(w, consented=False)
+    return lambda: client.post(w.url("api-v1:me-consent"), {"consent": True}, format="json")
+
+
+def _api_me_submit(w: World) -> Act:
+    client = _invitation_client(w)
+    items = w.round.items.select_related("area", "criterion")
+    answers = [{"area": str(i.area.uuid), "criterion": str(i.criterion.uuid), "value": 5} for i in items]
+    assert client.put(w.url("api-v1:me-ratings"), {"answers": answers}, format="json").status_code == 200
+    return lambda: client.post(w.url("api-v1:me-submit"), {}, format="json")
+
+
 def _expert_post(name: str, data: Callable[[World], dict[str, Any]], *, consented: bool = True) -> Recipe:
     def recipe(w: World) -> Act:
         client, url = w.expert_client(consented=consented), w.url(name)
@@ -603,6 +644,37 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("api-v1:study-experts-import", "POST"): _api_experts_import,
     ("api-v1:export-list", "POST"): _api_export_create,
     ("api-v1:me-ratings", "PUT"): _api_me_ratings,
+    # Issue 20: every step of a study through the API.
+    ("api-v1:study-list", "POST"): _api_post("api-v1:study-list", {"title": "Through the API"}),
+    ("api-v1:study-detail", "PATCH"): _api_post(
+        "api-v1:study-detail", {"title": "Renamed", "reason": "A deviation, recorded"}, method="patch"
+    ),
+    ("api-v1:study-rule", "PUT"): _api_post("api-v1:study-rule", {"max_iqr": "1.5"}, method="put"),
+    ("api-v1:area-list", "POST"): _api_post(
+        "api-v1:area-list", lambda w: {"study": str(w.study.uuid), "code": "chips", "title": "Chip registries"}
+    ),
+    ("api-v1:area-detail", "PATCH"): _api_post(
+        "api-v1:area-detail", {"title": "Reworded"}, method="patch", closed=True
+    ),
+    ("api-v1:criterion-list", "POST"): _api_post(
+        "api-v1:criterion-list",
+        lambda w: {"study": str(w.study.uuid), "code": "F9", "title": "Feasible", "kind": "benefit"},
+    ),
+    ("api-v1:criterion-detail", "PATCH"): _api_post(
+        "api-v1:criterion-detail", {"title": "Reworded"}, method="patch", closed=True
+    ),
+    ("api-v1:expert-list", "POST"): _api_post(
+        "api-v1:expert-list", lambda w: {"study": str(w.study.uuid), "email": "n@example.org", "bloc": "China"}
+    ),
+    ("api-v1:expert-detail", "PATCH"): _api_post("api-v1:expert-detail", {"name": "Renamed"}, method="patch"),
+    ("api-v1:round-list", "POST"): _api_post("api-v1:round-list", lambda w: {"study": str(w.study.uuid)}, closed=True),
+    ("api-v1:round-plan-next", "POST"): _api_plan_next,
+    ("api-v1:round-invitations", "POST"): _api_post("api-v1:round-invitations"),
+    ("api-v1:round-reminders", "POST"): _api_post("api-v1:round-reminders"),
+    ("api-v1:token-list", "POST"): _api_post("api-v1:token-list", {"name": "scripts"}),
+    ("api-v1:token-revoke", "POST"): _api_post("api-v1:token-revoke"),
+    ("api-v1:me-consent", "POST"): _api_me_consent,
+    ("api-v1:me-submit", "POST"): _api_me_submit,
     # Django's admin (a superuser); its log-in and password pages are the site's views (core/accounts.py).
     ("admin-login", "POST"): _admin_login,
     ("admin:login", "POST"): _admin_login,
@@ -637,7 +709,7 @@ def role_of(route: Route) -> str:
     """Who may use the route: its unsafe methods are probed as that role."""
     if route.pattern.startswith("admin/"):
         return "anonymous" if route.name in ("admin-login", "admin:login") else "admin"
-    if route.pattern.startswith("e/") or route.name == "api-v1:me-ratings":
+    if route.pattern.startswith("e/") or route.name.startswith("api-v1:me-"):
         return "expert"
     expected = EXPECTED.get(route.name) or {}
     if expected.get("anonymous") == "ok" and route.name not in ("api-docs", "api-schema"):

@@ -48,6 +48,7 @@ ANY_ACTION = dict.fromkeys(ROLES, "405")
 API_ACTION = dict.fromkeys(ROLES, "401") | dict.fromkeys(USERS, "405")
 # The expert's own answers: only an expert's link session or invitation token; coordinators are strangers.
 API_EXPERT = dict.fromkeys(ROLES, "401") | {"expert_a": "ok", "expert_b": "ok"}
+API_EXPERT_ACTION = dict.fromkeys(ROLES, "401") | {"expert_a": "405", "expert_b": "405"}  # POST-only
 
 # Django's admin: staff only (everyone else is sent to the admin's log-in). The staff member here has
 # no model permissions: the pages say so (403) or that nothing is there (404), the index answers.
@@ -187,6 +188,16 @@ EXPECTED: dict[str, dict[str, str] | None] = {
     "api-v1:round-open": API_ACTION,
     "api-v1:round-close": API_ACTION,
     "api-v1:study-experts-import": API_ACTION,
+    # Issue 20: every step of a study (POST on the lists above creates, PATCH on their objects edits).
+    "api-v1:study-rule": API_ACTION,  # PUT-only
+    "api-v1:round-plan-next": API_ACTION,
+    "api-v1:round-invitations": API_ACTION,
+    "api-v1:round-reminders": API_ACTION,
+    "api-v1:email-job-detail": API_DETAIL,
+    "api-v1:token-list": API_LIST,  # the caller's own tokens only (tests/api/test_tokens_api.py)
+    "api-v1:token-revoke": API_ACTION,
+    "api-v1:me-consent": API_EXPERT,
+    "api-v1:me-submit": API_EXPERT_ACTION,
     "api-v1:me-ratings": API_EXPERT,
     "api-v1:aggregate-list": API_LIST,
     "api-v1:divide-list": API_LIST,
@@ -355,8 +366,8 @@ def test_api_lists_hold_nothing_of_another_coordinators_study(world):
         url = url_for(route, world)
         own = world["clients"]["coordinator_a"].get(url).content.decode()
         assert any(secret in own for secret in secrets) or route.name.endswith(
-            ("export-list", "participation-list", "aggregate-list", "divide-list", "verdict-list")
-            # empty here; tested in their own tests
+            ("export-list", "participation-list", "aggregate-list", "divide-list", "verdict-list", "token-list")
+            # empty here, or (tokens) no study's objects; tested in their own tests
         )
         for role in ("coordinator_b", "staff"):
             body = world["clients"][role].get(url).content.decode()

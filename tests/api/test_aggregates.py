@@ -117,7 +117,7 @@ def test_only_coordinators(study_a: Study, outsider: User) -> None:
 
 @pytest.mark.parametrize(
     "query",
-    [{"limit": "0"}, {"limit": "1001"}, {"offset": "-1"}, {"limit": "ten"}, {"round": ""}, {"area": "not-a-uuid"}],
+    [{"limit": "0"}, {"limit": "1001"}, {"offset": "-1"}, {"limit": "ten"}, {"round": ""}, {"study": "not-a-uuid"}],
 )
 def test_malformed_query_parameters_are_refused(study_a: Study, coordinator_a: User, query: dict[str, str]) -> None:
     aggregated(study_a)
@@ -175,3 +175,64 @@ def test_verdicts_list_the_panel_and_each_bloc(study_a: Study, coordinator_a: Us
     china = token_client(coordinator_a).get("/api/v1/verdicts/", {"bloc": "China"}).json()["results"]
     assert {row["bloc"] for row in china} == {"China"}
     assert len(china) == study_a.areas.count()
+
+
+def test_rows_name_their_run_and_carry_the_results_tables_columns(study_a: Study, coordinator_a: User) -> None:
+    from aggregation.models import AggregationRun
+    from exports.results import RESULT_FIELDS
+
+    round_ = aggregated(study_a)
+    run = AggregationRun.objects.get(round=round_, is_current=True)
+    rows = token_client(coordinator_a).get(URL, {"limit": 1000}).json()["results"]
+    table_only = {"study", "round", "area", "criterion"}  # the same, named the API's way (UUIDs + *_code, round_number)
+    assert set(RESULT_FIELDS) - table_only <= set(rows[0])
+    for row in rows:
+        assert row["run"] == str(run.uuid)
+        assert row["snapshot_revision"] == run.snapshot_revision
+        assert row["study"] == str(study_a.uuid)
+        assert row["group"] == row["bloc"], "bloc is the deprecated alias of group"
+        assert (row["state"], row["final"]) == ("final", True)
+
+
+def test_rows_of_an_open_round_are_provisional_and_updating_while_a_newer_run_waits(
+    study_a: Study, coordinator_a: User
+) -> None:
+    from django.utils import timezone
+
+    from aggregation.models import AggregationRun
+
+    round_ = make_round(study_a, status=Round.Status.OPEN)
+    rate_everything(round_)
+    round_aggregate(round_id=round_.pk)
+    client = token_client(coordinator_a)
+    states = {(row["state"], row["final"]) for row in client.get(URL, {"limit": 1000}).json()["results"]}
+    assert states == {("provisional", False)}
+    AggregationRun.objects.create(round=round_, requested_at=timezone.now())
+    states = {(row["state"], row["final"]) for row in client.get(URL, {"limit": 1000}).json()["results"]}
+    assert states == {("updating", False)}
+    verdicts = client.get("/api/v1/verdicts/").json()["results"]
+    assert verdicts
+    assert {row["state"] for row in verdicts} == {"updating"}
+
+
+def test_the_tables_vocabulary_filters_rows(study_a: Study, coordinator_a: User) -> None:
+    first = aggregated(study_a)
+    client = token_client(coordinator_a)
+    area, criterion = study_a.areas.earliest("order"), study_a.criteria.earliest("order")
+    by_code = client.get(
+        URL, {"study": str(study_a.uuid), "rounds": "1", "area": area.code, "criterion": criterion.code}
+    )
+    by_uuid = client.get(URL, {"round": str(first.uuid), "area": str(area.uuid), "criterion": str(criterion.uuid)})
+    assert by_code.status_code == by_uuid.status_code == 200
+    assert by_code.json() == by_uuid.json()
+    assert {row["area_code"] for row in by_code.json()["results"]} == {area.code}
+    panel = client.get(URL, {"group": "", "limit": "1000"}).json()["results"]
+    assert panel
+    assert {row["group"] for row in panel} == {""}
+    assert client.get(URL, {"group": "China", "bloc": "Europe"}).status_code == 400
+    assert client.get(URL, {"rounds": 2}).json()["count"] == 0
+    both = client.get(URL + "?rounds=1&rounds=2&limit=1000").json()
+    assert both["count"] == ItemResult.objects.filter(round=first).count()
+    assert client.get(URL, {"rounds": "first"}).status_code == 400
+    divides = client.get("/api/v1/divides/", {"rounds": 1}).json()["results"]
+    assert all(row["bloc_medians"] == row["group_medians"] for row in divides)

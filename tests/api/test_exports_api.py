@@ -141,6 +141,9 @@ def test_a_job_not_ready_answers_409(rated: Study, coordinator_a: User) -> None:
         ({"format": "bundle", "table": "panel"}, {"table"}),
         ({"format": "csv", "table": "ratings", "rounds": [9]}, {"rounds"}),
         ({"format": "csv", "table": "ratings", "rounds": [0]}, {"rounds.0"}),
+        ({"table": "ratings"}, {"file_format"}),
+        ({"file_format": "csv", "format": "xlsx", "table": "ratings"}, {"format"}),
+        ({"file_format": "csv", "table": "ratings", "tabel": "panel"}, {"tabel"}),
     ],
 )
 def test_invalid_jobs_answer_400_with_field_errors(
@@ -192,3 +195,20 @@ def test_strict_studies_stream_ratings_without_pseudonyms(rated: Study, coordina
     response = token_client(coordinator_a).get(f"/api/v1/studies/{rated.uuid}/tables/ratings/")
     frame = pd.read_csv(io.BytesIO(streamed(response)))
     assert list(frame.columns) == ["study", "round", "area", "criterion", "value", "cannot_judge", "submitted"]
+
+
+def test_file_format_is_the_jobs_name_and_format_its_deprecated_alias(rated: Study, coordinator_a: User) -> None:
+    client = token_client(coordinator_a)
+    for key in ("file_format", "format"):
+        response = client.post(
+            "/api/v1/exports/", {"study": str(rated.uuid), key: "csv", "table": "ratings"}, format="json"
+        )
+        assert response.status_code in (201, 202), response.json()
+        assert (response.json()["file_format"], response.json()["format"]) == ("csv", "csv")
+    same = client.post(
+        "/api/v1/exports/",
+        {"study": str(rated.uuid), "file_format": "xlsx", "format": "xlsx", "table": "ratings"},
+        format="json",
+    )
+    assert same.status_code in (201, 202)
+    assert ExportJob.objects.filter(study=rated).count() == 3

@@ -29,7 +29,7 @@ from elicitation.models import AreaResponse, Participation, Rating, Round
 from elicitation.rounds.services.invitations import invitation_deliver, reminder_deliver
 from elicitation.rounds.services.lifecycle import round_close
 from exports.models import ExportJob
-from tests.access.routes import Route, all_routes, unnamed_route_url
+from tests.access.routes import Route, all_routes, email_sending, unnamed_route_url
 from tests.quantities.conftest import make_question
 from tests.security.anonymity import (
     BIG,
@@ -114,6 +114,12 @@ def route_values(world: World, coordinator_a: Any) -> tuple[dict[str, Any], dict
         "api-v1:round-open": world.current.uuid,
         "api-v1:round-close": world.current.uuid,
         "api-v1:study-experts-import": world.study.uuid,
+        "api-v1:study-rule": world.study.uuid,
+        "api-v1:round-plan-next": world.current.uuid,
+        "api-v1:round-invitations": world.current.uuid,
+        "api-v1:round-reminders": world.current.uuid,
+        "api-v1:email-job-detail": email_sending(study=world.study, round_=world.current, coordinator=coordinator_a),
+        "api-v1:token-revoke": token.uuid,
     }
     return values, per_route
 

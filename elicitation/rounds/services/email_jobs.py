@@ -9,6 +9,7 @@ retried with a growing back-off held in the row, not in the worker.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterable
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -32,10 +33,21 @@ def email_jobs_queue(
     round_id: int | None = None,
     resend: bool = False,
     not_reminded_since: dt.datetime | None = None,
+    batch: uuid.UUID | None = None,
 ) -> list[EmailJob]:
-    """Record one job per expert and send them after the caller's transaction commits."""
+    """Record one job per expert and send them after the caller's transaction commits.
+
+    ``batch`` names the sending the jobs belong to (the API answers with it, and reports on it).
+    """
     created = EmailJob.objects.bulk_create(
-        EmailJob(kind=kind, expert_id=pk, round_id=round_id, resend=resend, not_reminded_since=not_reminded_since)
+        EmailJob(
+            kind=kind,
+            expert_id=pk,
+            round_id=round_id,
+            resend=resend,
+            not_reminded_since=not_reminded_since,
+            batch=batch,
+        )
         for pk in expert_ids
     )
     for job in created:

@@ -9,6 +9,7 @@ or two clicks on the button, send one message per expert (per reminder window).
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -61,11 +62,17 @@ def participations_ensure(round_: Round) -> None:
 
 @transaction.atomic
 def invitations_send(
-    *, round: Round, user: User | None, expert_ids: Iterable[int] | None = None, resend: bool = False
+    *,
+    round: Round,
+    user: User | None,
+    expert_ids: Iterable[int] | None = None,
+    resend: bool = False,
+    batch: uuid.UUID | None = None,
 ) -> int:
     """Queue invitations for the open round: to every expert not yet invited, or (``resend``) again by hand.
 
-    Returns how many were queued. The emails go out after this transaction commits.
+    Returns how many were queued. The emails go out after this transaction commits. ``batch``: the id
+    the queued jobs share (the API's job id).
     """
     _require_open(round, "invitations")
     participations_ensure(round)
@@ -82,13 +89,16 @@ def invitations_send(
         target=f"round {round.number}",
         round_id=round.pk,
         experts=len(ids),
+        **_named_sending(batch),
     )
-    email_jobs_queue(kind=EmailJob.Kind.INVITATION, expert_ids=ids, round_id=round.pk, resend=resend)
+    email_jobs_queue(kind=EmailJob.Kind.INVITATION, expert_ids=ids, round_id=round.pk, resend=resend, batch=batch)
     return len(ids)
 
 
 @transaction.atomic
-def reminders_send(*, round: Round, user: User | None, now: dt.datetime | None = None) -> int:
+def reminders_send(
+    *, round: Round, user: User | None, now: dt.datetime | None = None, batch: uuid.UUID | None = None
+) -> int:
     """Queue reminders by hand to invited experts who have not submitted and were not reminded lately."""
     _require_open(round, "reminders")
     now = now or timezone.now()
@@ -101,9 +111,17 @@ def reminders_send(*, round: Round, user: User | None, now: dt.datetime | None =
         target=f"round {round.number}",
         round_id=round.pk,
         experts=len(ids),
+        **_named_sending(batch),
     )
-    email_jobs_queue(kind=EmailJob.Kind.REMINDER, expert_ids=ids, round_id=round.pk, not_reminded_since=since)
+    email_jobs_queue(
+        kind=EmailJob.Kind.REMINDER, expert_ids=ids, round_id=round.pk, not_reminded_since=since, batch=batch
+    )
     return len(ids)
+
+
+def _named_sending(batch: uuid.UUID | None) -> dict[str, Any]:
+    """The audit detail naming an API request's sending (the API reports on it by this id)."""
+    return {"batch": str(batch)} if batch else {}
 
 
 def reminder_window_start(round_: Round) -> dt.datetime | None:

@@ -42,6 +42,7 @@ from exports.panel import panel_rows
 from exports.participation import participation_experts_table, participation_table
 from exports.plan_tables import deviations_table, plan_versions_table
 from exports.results import RESULT_COLUMNS, result_rows, results_queryset
+from exports.statement_tables import change_reasons_table, dissent_table
 from exports.statistics import ColumnSpec
 from exports.streaming import read_snapshot
 from exports.study_tables import (
@@ -78,6 +79,8 @@ TABLE_NAMES = [
     "audit",
     "plan_versions",
     "deviations",
+    "dissent",
+    "change_reasons",
 ]
 
 STUDY = Column("study", "string", "The study's identifier (UUID).")
@@ -128,6 +131,8 @@ def build_table(name: str, scope: Scope) -> Table:
         "stability": stability_table,
         "plan_versions": plan_versions_table,
         "deviations": deviations_table,
+        "dissent": dissent_table,
+        "change_reasons": change_reasons_table,
     }
     return builders[name](scope)
 

@@ -6,6 +6,7 @@ from elicitation.models.mail import EmailJob
 from elicitation.models.panel import Expert, InvitationToken
 from elicitation.models.plan import AnalysisPlan
 from elicitation.models.rounds import Participation, Round, RoundItem
+from elicitation.models.statements import ItemStatement, ItemStatementRevision, StatementKind
 from elicitation.models.study import Area, AreaRevision, ConsensusRule, Criterion, Study
 
 __all__ = [
@@ -20,11 +21,14 @@ __all__ = [
     "EmailJob",
     "Expert",
     "InvitationToken",
+    "ItemStatement",
+    "ItemStatementRevision",
     "Participation",
     "Rating",
     "RefusedAttempts",
     "Round",
     "RoundItem",
+    "StatementKind",
     "Study",
     "Suggestion",
 ]

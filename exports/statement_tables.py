@@ -98,8 +98,18 @@ def dissent_table(scope: Scope) -> Table:
 
 def change_reasons_table(scope: Scope) -> Table:
     reason = Column("reason", "string", "The expert's reason for changing their rating, as written.")
-    previous = Column("previous_value", "int", "The expert's rating of the item in the round before; empty if none.")
-    value = Column("value", "int", 'The expert\'s rating in this round; empty for "cannot judge" or none.')
+    previous = Column(
+        "previous_value",
+        "int",
+        "The expert's rating of the item in the round before; empty if none (unit: scale points, scale_min to "
+        "scale_max of the criterion).",
+    )
+    value = Column(
+        "value",
+        "int",
+        'The expert\'s rating in this round; empty for "cannot judge" or none (unit: scale points, scale_min to '
+        "scale_max of the criterion).",
+    )
     study = str(scope.study.uuid)
     if scope.strict:
         columns = [STUDY, ROUND, AREA, CRITERION, reason, LANGUAGE]

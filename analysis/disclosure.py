@@ -143,3 +143,14 @@ def blank_below_k(frame: pd.DataFrame, contributors: pd.Series, columns: Sequenc
 
 _TOTAL = ("\0total",)
 _UNASSIGNED = ("\0unassigned",)  # contributors in no part of a relation: counted, never shown
+
+
+def dissent_disclosed(dissenters: int, *, k: int) -> int | None:
+    """What an output may say about the experts who recorded dissent on one item.
+
+    The number itself when k or more dissent; ``None`` when 1 to k - 1 do: only that dissent was recorded,
+    never how many (a count standing on fewer than k is withheld like any other figure); 0 when none did.
+    """
+    if too_few(dissenters, k=k):
+        return None
+    return dissenters

@@ -53,6 +53,12 @@ class ExportJob(DurableJob):
         STABILITY = "stability", _("Stability between rounds (panel and blocs)")
         PLAN_VERSIONS = "plan_versions", _("Analysis plan versions")
         DEVIATIONS = "deviations", _("Deviations from the analysis plan")
+        DISSENT = "dissent", _("Dissent on the record")
+        CHANGE_REASONS = "change_reasons", _("Reasons for changed ratings")
+        QUANTITY_QUESTIONS = "quantity_questions", _("Quantity questions")
+        QUANTITY_ANSWERS = "quantity_answers", _("Quantity answers")
+        QUANTITY_POOLED = "quantity_pooled", _("Pooled quantities (panel and blocs, equal and Cooke)")
+        QUANTITY_PERFORMANCE = "quantity_performance", _("Experts' scores and weights (classical model)")
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="export_jobs")

@@ -41,7 +41,14 @@ from exports.expressions import neutralised, pseudonym
 from exports.panel import panel_rows
 from exports.participation import participation_experts_table, participation_table
 from exports.plan_tables import deviations_table, plan_versions_table
+from exports.quantity_tables import (
+    quantity_answers_table,
+    quantity_performance_table,
+    quantity_pooled_table,
+    quantity_questions_table,
+)
 from exports.results import RESULT_COLUMNS, result_rows, results_queryset
+from exports.statement_tables import change_reasons_table, dissent_table
 from exports.statistics import ColumnSpec
 from exports.streaming import read_snapshot
 from exports.study_tables import (
@@ -78,6 +85,12 @@ TABLE_NAMES = [
     "audit",
     "plan_versions",
     "deviations",
+    "dissent",
+    "change_reasons",
+    "quantity_questions",
+    "quantity_answers",
+    "quantity_pooled",
+    "quantity_performance",
 ]
 
 STUDY = Column("study", "string", "The study's identifier (UUID).")
@@ -128,6 +141,12 @@ def build_table(name: str, scope: Scope) -> Table:
         "stability": stability_table,
         "plan_versions": plan_versions_table,
         "deviations": deviations_table,
+        "dissent": dissent_table,
+        "change_reasons": change_reasons_table,
+        "quantity_questions": quantity_questions_table,
+        "quantity_answers": quantity_answers_table,
+        "quantity_pooled": quantity_pooled_table,
+        "quantity_performance": quantity_performance_table,
     }
     return builders[name](scope)
 

@@ -28,4 +28,9 @@ urlpatterns = [
         expert_views.answer_save,
         name="expert-quantity-save",
     ),
+    path(
+        "e/round/<uuid:round_uuid>/quantity/<uuid:question_uuid>/dissent/",
+        expert_views.dissent_save,
+        name="expert-quantity-dissent",
+    ),
 ]

@@ -29,6 +29,8 @@ class Cell:
     """One heatmap cell: a result, a suppressed group (fewer than k) or an item without results."""
 
     row: ItemResult | None
+    # Experts who recorded dissent (whole panel): a count of k or more, None for 1 to k - 1, 0 for none.
+    dissent: int | None = 0
 
     @property
     def state(self) -> str:
@@ -53,11 +55,12 @@ class Cell:
 
 @dataclass(frozen=True)
 class ItemLine:
-    """One item of the report: its area, criterion and panel row."""
+    """One item of the report: its area, criterion, panel row and recorded dissent (as ``Cell.dissent``)."""
 
     area: Label
     criterion: Label
     row: ItemResult | None
+    dissent: int | None = 0
 
 
 @dataclass(frozen=True)
@@ -69,8 +72,8 @@ class DividedRow:
     ends: list[tuple[str, str]]  # (bloc, the end it agrees on, in words), in the study's bloc order
 
 
-def cell(row: ItemResult | None) -> Cell:
-    return Cell(row=row)
+def cell(row: ItemResult | None, dissent: int | None = 0) -> Cell:
+    return Cell(row=row, dissent=dissent)
 
 
 def ordered(counts: Mapping[str, T], order: Sequence[str]) -> list[tuple[str, T]]:
@@ -181,13 +184,14 @@ def classify(
 
 
 def round_report(study: Study, rounds: Sequence[Round], round_: Round, language: str | None) -> dict[str, Any]:
-    """Everything the report shows about one round (seven queries)."""
+    """Everything the report shows about one round (eight queries)."""
     areas, criteria = selectors.labels(study, language, round_number=round_.number)
     items = selectors.item_results([round_.pk])
     asked = selectors.items_asked(study)
     this_round = asked.get(round_.number, set())
+    dissent = selectors.item_dissent(round_, k=study.min_group_size)
     lines = [
-        ItemLine(area=a, criterion=c, row=items.get((round_.pk, a.id, c.id)))
+        ItemLine(area=a, criterion=c, row=items.get((round_.pk, a.id, c.id)), dissent=dissent.get((a.id, c.id), 0))
         for a in areas
         for c in criteria
         if (a.id, c.id) in this_round or (round_.pk, a.id, c.id) in items

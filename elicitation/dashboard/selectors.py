@@ -21,7 +21,9 @@ from django.utils import timezone
 from aggregation.jobs import run_due_in_process
 from aggregation.models import AggregationRun, AreaVerdict, CriterionAgreement, CrossBloc, ItemResult
 from aggregation.selectors import latest_run, round_results, shown_runs
+from analysis.disclosure import dissent_disclosed
 from elicitation.models import Area, Criterion, Expert, Participation, Round, RoundItem, Study
+from elicitation.rounds.dissent import rating_dissent_counts
 from elicitation.rounds.selectors import areas_as_asked
 
 PANEL = ""
@@ -177,6 +179,13 @@ def panel_history(study: Study) -> dict[tuple[int, int, int], ItemResult]:
         )
     )
     return {(r.round.number, r.area_id, r.criterion_id): r for r in rows}
+
+
+def item_dissent(round_: Round, *, k: int) -> dict[tuple[int, int], int | None]:
+    """Per (area, criterion), what may be said of the experts who recorded dissent in the round (one query):
+    their number when k or more, None when fewer (only that dissent exists), nothing for no dissent."""
+    counts = rating_dissent_counts([round_.pk])
+    return {(area, criterion): dissent_disclosed(n, k=k) for (_r, area, criterion), n in counts.items()}
 
 
 def area_verdicts(round_id: int) -> dict[int, AreaVerdict]:

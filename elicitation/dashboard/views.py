@@ -200,8 +200,17 @@ def consensus(request: HttpRequest, board: Dashboard) -> HttpResponse:
         items = selectors.item_results([board.round.pk], group=bloc)
         areas, criteria = selectors.shown_labels(areas, criteria, ((a, c) for _r, a, c in items))
         context["criteria"] = criteria
+        # Dissent is recorded by the whole panel: beside the panel's verdicts, not a bloc's.
+        dissent = {} if bloc else selectors.item_dissent(board.round, k=study.min_group_size)
         context["grid"] = [
-            (area, [report.cell(items.get((board.round.pk, area.id, c.id))) for c in criteria]) for area in areas
+            (
+                area,
+                [
+                    report.cell(items.get((board.round.pk, area.id, c.id)), dissent.get((area.id, c.id), 0))
+                    for c in criteria
+                ],
+            )
+            for area in areas
         ]
     return _page(request, board, "consensus", context)
 

@@ -1,7 +1,8 @@
 """What the expert's round form shows, loaded in a fixed number of queries, and how its fields are named.
 
 Field names: ``r-<area id>-<criterion id>`` (a scale value or ``cj`` for "cannot judge"),
-``confidence-<area id>`` (1–5) and ``rationale-<area id>``.
+``confidence-<area id>`` (1–5), ``rationale-<area id>``, and the statements on an item:
+``dissent-<area id>-<criterion id>`` and ``reason-<area id>-<criterion id>`` (why a rating moved).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 
 from django.http import QueryDict
 
+from analysis.disclosure import dissent_disclosed
 from elicitation.expert.selectors import (
     ItemFeedback,
     PanelRationale,
@@ -19,13 +21,28 @@ from elicitation.expert.selectors import (
     round_feedback,
 )
 from elicitation.expert.services.answers import CONFIDENCE_MAX, CONFIDENCE_MIN, KEEP, AnswerInput, Keep
-from elicitation.models import AreaResponse, AreaRevision, Expert, Participation, Rating, Round, RoundItem, Suggestion
+from elicitation.models import (
+    AreaResponse,
+    AreaRevision,
+    Expert,
+    ItemStatement,
+    Participation,
+    Rating,
+    Round,
+    RoundItem,
+    StatementKind,
+    Suggestion,
+)
 from elicitation.models.answers import RATIONALE_MAX_LENGTH, SUGGESTION_MAX_LENGTH
+from elicitation.models.statements import STATEMENT_MAX_LENGTH
+from elicitation.rounds.dissent import rating_dissent_counts
 from elicitation.rounds.selectors import area_revisions_for_round, earlier_rationales
 
 CANNOT_JUDGE_VALUE = "cj"
 _RATING_FIELD = re.compile(r"^r-(\d{1,18})-(\d{1,18})$")
 _AREA_FIELD = re.compile(r"^(confidence|rationale)-(\d{1,18})$")
+_STATEMENT_FIELD = re.compile(r"^(dissent|reason)-(\d{1,18})-(\d{1,18})$")
+STATEMENT_KINDS = {"dissent": StatementKind.DISSENT, "reason": StatementKind.CHANGE_REASON}
 
 
 def rating_field(area_id: int, criterion_id: int) -> str:
@@ -44,10 +61,32 @@ class ItemRow:
     feedback: ItemFeedback | None = None
     feedback_shown: bool = False
     errors: list[str] = field(default_factory=list)
+    dissent: str = ""  # the expert's own statement of dissent in this round
+    reason: str = ""  # the expert's reason for a changed rating
+    previous_value: int | None = None  # their rating in their previous round, where the form may ask why it moved
+    reason_threshold: int | None = None
+    # Dissent in the feedback's round: a count (k or more), None (1 to k - 1: "recorded"), 0 (none).
+    panel_dissent: int | None = 0
+    statement_errors: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def field_name(self) -> str:
         return rating_field(self.item.area_id, self.item.criterion_id)
+
+    @property
+    def dissent_field(self) -> str:
+        return f"dissent-{self.item.area_id}-{self.item.criterion_id}"
+
+    @property
+    def reason_field(self) -> str:
+        return f"reason-{self.item.area_id}-{self.item.criterion_id}"
+
+    @property
+    def asks_reason(self) -> bool:
+        """The rating moved by more than the study's threshold since the expert's previous round."""
+        if self.previous_value is None or self.value is None or self.reason_threshold is None:
+            return False
+        return abs(self.value - self.previous_value) > self.reason_threshold
 
     @property
     def dom_id(self) -> str:
@@ -94,6 +133,7 @@ class RoundForm:
     confidence_scale: range = range(CONFIDENCE_MIN, CONFIDENCE_MAX + 1)
     rationale_max_length: int = RATIONALE_MAX_LENGTH
     suggestion_max_length: int = SUGGESTION_MAX_LENGTH
+    statement_max_length: int = STATEMENT_MAX_LENGTH
 
     @property
     def rows(self) -> list[ItemRow]:
@@ -143,6 +183,22 @@ def round_form(*, expert: Expert, round_: Round) -> RoundForm:
         expert=expert,
         items=[((i.area_id, i.criterion_id), i.criterion.scale_min, i.criterion.scale_max) for i in items],
     )
+    statements = {
+        (s.kind, s.area_id, s.criterion_id): s.text
+        for s in ItemStatement.objects.filter(round=round_, expert=expert, question__isnull=True).order_by()
+    }
+    threshold = round_.study.change_reason_threshold
+    previous_values: dict[tuple[int, int], int] = {}
+    if threshold is not None and round_.number > 1:
+        earlier = Rating.objects.filter(
+            round__study_id=round_.study_id, round__number=round_.number - 1, expert=expert, value__isnull=False
+        )
+        previous_values = {
+            (a, c): v for a, c, v in earlier.values_list("area_id", "criterion_id", "value") if v is not None
+        }
+    dissent_counts: dict[tuple[int, int, int], int] = {}
+    if feedback.source is not None:
+        dissent_counts = rating_dissent_counts([feedback.source.pk])
 
     cards: dict[int, AreaCard] = {}
     for item in items:
@@ -173,7 +229,14 @@ def round_form(*, expert: Expert, round_: Round) -> RoundForm:
             value=rating.value if rating else None,
             cannot_judge=rating.cannot_judge if rating else False,
             feedback=feedback.items.get((item.area_id, item.criterion_id)),
+            dissent=statements.get((StatementKind.DISSENT, item.area_id, item.criterion_id), ""),
+            reason=statements.get((StatementKind.CHANGE_REASON, item.area_id, item.criterion_id), ""),
+            previous_value=previous_values.get((item.area_id, item.criterion_id)),
+            reason_threshold=threshold,
         )
+        if feedback.source is not None:
+            dissenters = dissent_counts.get((feedback.source.pk, item.area_id, item.criterion_id), 0)
+            row.panel_dissent = dissent_disclosed(dissenters, k=round_.study.min_group_size)
         row.feedback_shown = row.feedback is not None and feedback_visible(study=round_.study, rated_now=row.answered)
         card.items.append(row)
     for card in cards.values():
@@ -194,11 +257,13 @@ class PostedAnswers:
 
     answers: list[AnswerInput] = field(default_factory=list)
     areas: dict[int, dict[str, int | str | Keep | None]] = field(default_factory=dict)
+    # (field name, kind, area id, criterion id, text)
+    statements: list[tuple[str, str, int, int, str]] = field(default_factory=list)
     errors: dict[str, list[str]] = field(default_factory=dict)
 
 
 def parse_answers(data: QueryDict, *, not_a_number: str) -> PostedAnswers:
-    """Read rating, confidence and rationale fields; fields not sent are left unchanged."""
+    """Read rating, confidence, rationale and statement fields; fields not sent are left unchanged."""
     posted = PostedAnswers()
     for name in data:
         value = data.get(name, "")
@@ -221,6 +286,8 @@ def parse_answers(data: QueryDict, *, not_a_number: str) -> PostedAnswers:
                 area["confidence"] = int(value)
             else:
                 posted.errors[name] = [not_a_number]
+        elif match := _STATEMENT_FIELD.match(name):
+            posted.statements.append((name, STATEMENT_KINDS[match[1]], int(match[2]), int(match[3]), value))
     return posted
 
 
@@ -230,6 +297,10 @@ def apply_posted(form: RoundForm, posted: PostedAnswers) -> None:
         row = form.row(answer.area_id, answer.criterion_id)
         if row is not None:
             row.value, row.cannot_judge = answer.value, answer.cannot_judge
+    for _name, kind, area_id, criterion_id, text in posted.statements:
+        row = form.row(area_id, criterion_id)
+        if row is not None:
+            setattr(row, "dissent" if kind == StatementKind.DISSENT else "reason", text)
     for area_id, values in posted.areas.items():
         card = form.card(area_id)
         if card is None:

@@ -7,6 +7,7 @@ from elicitation.models.panel import Expert, InvitationToken
 from elicitation.models.plan import AnalysisPlan
 from elicitation.models.reuse import SavedTemplate
 from elicitation.models.rounds import Participation, PilotResponse, Round, RoundItem
+from elicitation.models.statements import ItemStatement, ItemStatementRevision, StatementKind
 from elicitation.models.study import Area, AreaRevision, ConsensusRule, Criterion, Study
 
 __all__ = [
@@ -21,6 +22,8 @@ __all__ = [
     "EmailJob",
     "Expert",
     "InvitationToken",
+    "ItemStatement",
+    "ItemStatementRevision",
     "Participation",
     "PilotResponse",
     "Rating",
@@ -28,6 +31,7 @@ __all__ = [
     "Round",
     "RoundItem",
     "SavedTemplate",
+    "StatementKind",
     "Study",
     "Suggestion",
 ]

@@ -110,6 +110,16 @@ class Study(models.Model):
         ),
     )
     aggregation_interval_seconds = models.PositiveIntegerField(default=60)
+    change_reason_threshold = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        default=3,
+        verbose_name=_("Ask for a reason when a rating moves by more than"),
+        help_text=_(
+            "Points on the scale between an expert's rating and their rating of the item in their previous "
+            "round; beyond it the form asks (optionally) for the reason. Empty: never ask."
+        ),
+    )
 
     # Cooperation verdict thresholds on the benefit x risk plane (aggregation issue).
     benefit_threshold = models.DecimalField(max_digits=4, decimal_places=1, default=7)

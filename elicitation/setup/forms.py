@@ -117,7 +117,7 @@ class StudySettingsForm(forms.ModelForm):
         (_("Statistics"), ["quantile_method"]),
         (_("Languages"), ["default_language", "languages"]),
         (_("Panel groups"), ["blocs", "sectors"]),
-        (_("Rounds"), ["suggestions_enabled", "reminder_hours_before_deadline"]),
+        (_("Rounds"), ["suggestions_enabled", "reminder_hours_before_deadline", "change_reason_threshold"]),
         (_("Personal links"), ["single_use_links"]),
         (
             _("Cooperation verdict thresholds"),

@@ -19,8 +19,11 @@ from django.utils.translation import gettext as _
 
 from aggregation.models import PooledQuantity, PoolMethod
 from aggregation.selectors import shown_runs
+from analysis.disclosure import dissent_disclosed
 from elicitation.expert.selectors import feedback_source
-from elicitation.models import Expert, Round, Study
+from elicitation.models import Expert, ItemStatement, Round, StatementKind, Study
+from elicitation.models.statements import STATEMENT_MAX_LENGTH
+from elicitation.rounds.dissent import question_dissent_counts
 from quantities.models import QuantityAnswer, QuantityFormat, QuantityQuestion
 from quantities.services import answer_field, format_of
 
@@ -77,10 +80,20 @@ class QuestionBlock:
     feedback_shown: bool
     status: str = ""
     error: str = ""
+    dissent: str = ""  # the expert's own statement of dissent in this round
+    # Dissent in the feedback's round: a count (k or more), None (1 to k - 1: "recorded"), 0 (none).
+    panel_dissent: int | None = 0
+    dissent_errors: list[str] = field(default_factory=list)
+    dissent_status: str = ""
+    statement_max_length: int = STATEMENT_MAX_LENGTH
 
     @property
     def dom_id(self) -> str:
         return f"quantity-{self.question.uuid}"
+
+    @property
+    def dissent_field(self) -> str:
+        return f"dissent-q-{self.question.pk}"
 
 
 def _text(value: float | None) -> str:
@@ -140,7 +153,8 @@ def asked_questions(study: Study) -> list[QuantityQuestion]:
 def question_blocks(
     *, expert: Expert, round_: Round, language: str, only: Iterable[QuantityQuestion] | None = None
 ) -> list[QuestionBlock]:
-    """Every asked question (or ``only`` these) with the expert's answer and its feedback: five queries."""
+    """Every asked question (or ``only`` these) with the expert's answer, its feedback and the dissent on it:
+    eight queries."""
     study = expert.study
     questions = list(only) if only is not None else asked_questions(study)
     if not questions:
@@ -151,6 +165,13 @@ def question_blocks(
         a.question_id: a for a in QuantityAnswer.objects.filter(round=round_, expert=expert, question_id__in=ids)
     }
     feedback = _feedback(expert=expert, round_=round_, question_ids=ids, levels=list(form.quantiles))
+    own_dissent = dict(
+        ItemStatement.objects.filter(
+            round=round_, expert=expert, kind=StatementKind.DISSENT, question_id__in=ids
+        ).values_list("question_id", "text")
+    )
+    source = feedback_source(round_)
+    dissenters = question_dissent_counts([source.pk]) if source is not None else {}
     blocks = []
     for question in questions:
         texts = question.localized(language)
@@ -166,6 +187,10 @@ def question_blocks(
                 answered=answered,
                 feedback=feedback.get(question.pk),
                 feedback_shown=shown,
+                dissent=own_dissent.get(question.pk, ""),
+                panel_dissent=0
+                if source is None
+                else dissent_disclosed(dissenters.get((source.pk, question.pk), 0), k=study.min_group_size),
             )
         )
     return blocks

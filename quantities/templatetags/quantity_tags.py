@@ -1,4 +1,5 @@
-"""``{% quantity_questions %}``: the quantity questions of the expert's round form (a separate include)."""
+"""``{% quantity_questions %}``: the quantity questions of the expert's round form (a separate include);
+``{% quantity_report %}``: the quantities section of the coordinator's printable report."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from django import template
 from django.utils import translation
 
 from quantities.expert.form import question_blocks
+from quantities.results.selectors import SCATTER, WIDTH, round_quantities
 from quantities.services import format_of
 
 register = template.Library()
@@ -27,3 +29,22 @@ def quantity_questions(context: template.Context) -> dict[str, Any]:
         "study": context.get("study"),
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.inclusion_tag("quantities/_report_section.html", takes_context=True)
+def quantity_report(context: template.Context) -> dict[str, Any]:
+    """The printable report's quantities section for the chosen round: nothing when the study asks none."""
+    study, round_ = context.get("study"), context.get("round")
+    data = round_quantities(study, round_) if study is not None and round_ is not None else None
+    return {
+        "study": study,
+        "round": round_,
+        "data": data,
+        "shown": data is not None and (data.questions or data.performance or _asks_quantities(study)),
+        "width": WIDTH,
+        "scatter_size": SCATTER,
+    }
+
+
+def _asks_quantities(study: Any) -> bool:
+    return bool(study.quantity_questions.exists())

@@ -22,3 +22,22 @@
     }
   });
 })();
+
+// Ask why a rating moved (optionally) as soon as it moves past the study's threshold; the server renders
+// the same question after a plain save, so without JavaScript it appears on the next page.
+(function () {
+  "use strict";
+  var boxes = document.querySelectorAll(".change-reason[data-rating]");
+  boxes.forEach(function (box) {
+    var previous = Number(box.dataset.previous);
+    var threshold = Number(box.dataset.threshold);
+    var text = box.querySelector("textarea");
+    document.getElementsByName(box.dataset.rating).forEach(function (input) {
+      input.addEventListener("change", function () {
+        var value = Number(input.value);
+        var moved = input.value !== "cj" && Math.abs(value - previous) > threshold;
+        box.hidden = !moved && !(text && text.value.trim());
+      });
+    });
+  });
+})();

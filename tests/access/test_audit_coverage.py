@@ -631,6 +631,7 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("quantity-edit", "POST"): _coordinator_post("quantity-edit", lambda w: _quantity_question_data(w, "seed1")),
     ("quantity-realization", "POST"): _coordinator_post("quantity-realization", {"realization": "12"}),
     ("expert-quantity-save", "POST"): _expert_quantity_save,
+    ("expert-quantity-dissent", "POST"): _expert_post("expert-quantity-dissent", lambda w: {"text": "Too narrow."}),
     ("quantity-import", "POST"): _quantity_import,
     ("quantity-export", "GET"): _quantity_export,
     ("quantity-results-csv", "GET"): _quantity_results_csv,

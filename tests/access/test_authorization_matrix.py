@@ -161,6 +161,7 @@ EXPECTED: dict[str, dict[str, str] | None] = {
     "quantity-edit": COORDINATOR_PAGE,
     "quantity-realization": COORDINATOR_ACTION,
     "expert-quantity-save": EXPERT_ACTION,
+    "expert-quantity-dissent": EXPERT_ACTION,
     "quantity-import": COORDINATOR_PAGE,
     "quantity-export": COORDINATOR_PAGE,
     "quantity-results": COORDINATOR_PAGE,

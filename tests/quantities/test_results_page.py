@@ -70,3 +70,22 @@ def test_the_page_runs_a_fixed_number_of_queries(coordinator, quantity_study):
     with CaptureQueriesContext(connection) as more:
         coordinator.get(f"/studies/{quantity_study.uuid}/quantities/results/{second.number}/")
     assert len(few) == len(more)
+
+
+def test_the_printable_report_has_the_quantities_section(coordinator, quantity_study):
+    round_ = make_round(quantity_study, status=Round.Status.CLOSED)
+    answer_all(round_, list(quantity_study.quantity_questions.all()))
+    round_aggregate(round_id=round_.pk)
+    page = coordinator.get(f"/studies/{quantity_study.uuid}/dashboard/report/?round={round_.number}").content.decode()
+    section = page.split('<section id="quantities"')[1].split("</section>\n</section>")[0]
+    assert f"Quantities and probabilities, round {round_.number}" in section
+    assert section.count('<svg class="interval-plot"') == 3
+    assert "Cooke" in section
+    assert "E-01" in section  # the weights table, under pseudonyms
+
+
+def test_a_report_without_quantity_questions_has_no_quantities_section(coordinator, study_a, coordinator_a):
+    study_a.coordinators.add(coordinator_a)
+    make_round(study_a, status=Round.Status.CLOSED)
+    page = coordinator.get(f"/studies/{study_a.uuid}/dashboard/report/?round=1").content.decode()
+    assert 'id="quantities"' not in page

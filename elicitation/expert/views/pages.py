@@ -34,8 +34,9 @@ from elicitation.expert.services.answers import (
     round_submit,
     suggestion_add,
 )
+from elicitation.expert.services.statements import ItemRef, item_statement_save
 from elicitation.expert.session import expert_context, expert_required, link_invalid, no_referrer, session_start
-from elicitation.models import Expert, Participation, Rating, Round, RoundItem, Study
+from elicitation.models import Expert, ItemStatement, Participation, Rating, Round, RoundItem, Study
 
 security_log = logging.getLogger("coopsurvey.security")
 
@@ -166,15 +167,31 @@ def _save_posted(expert: Expert, round_: Round, posted: PostedAnswers) -> tuple[
             except InvalidInput as error:
                 for key, problems in error.field_errors.items():
                     errors[f"{key}-{area_id}" if key in ("confidence", "rationale") else "__all__"] = problems
+        stored = _stored_statements(expert, round_) if posted.statements else {}
+        for name, kind, area_id, criterion_id, text in posted.statements:
+            if isinstance(text, str) and stored.get((kind, area_id, criterion_id), "") == text.strip():
+                continue  # unchanged (the plain form posts every box): no lock, no query
+            try:
+                item = ItemRef(area_id=area_id, criterion_id=criterion_id)
+                item_statement_save(expert=expert, round_id=round_.pk, kind=kind, item=item, text=text)
+            except InvalidInput as error:
+                errors[name] = [problem for problems in error.field_errors.values() for problem in problems]
         if errors:
             transaction.set_rollback(True)
             changed = []
     return errors, changed
 
 
+def _stored_statements(expert: Expert, round_: Round) -> dict[tuple[str, int, int], str]:
+    rows = ItemStatement.objects.filter(round=round_, expert=expert, question__isnull=True).order_by()
+    return {(kind, a, c): text for kind, a, c, text in rows.values_list("kind", "area_id", "criterion_id", "text")}
+
+
 def _attach_errors(form: RoundForm, errors: dict[str, list[str]]) -> None:
     for row in form.rows:
         row.errors = errors.get(row.field_name, [])
+        names = {"dissent": row.dissent_field, "reason": row.reason_field}
+        row.statement_errors = {kind: errors[name] for kind, name in names.items() if name in errors}
     for card in form.cards:
         names = {kind: f"{kind}-{card.area_id}" for kind in ("confidence", "rationale")}
         card.errors = {kind: errors[name] for kind, name in names.items() if name in errors}
@@ -250,12 +267,12 @@ def autosave(request: HttpRequest, expert: Expert, round_uuid: str) -> HttpRespo
         return refused
     posted = parse_answers(request.POST, not_a_number=_("Not a valid choice."))
     template = "elicitation/expert/_save_status.html"
-    if not posted.answers and not posted.areas:
+    if not posted.answers and not posted.areas and not posted.statements:
         round_ = _expert_round(expert, round_uuid)
         return render(
             request, template, {**expert_context(expert, round=round_), "error": _("Nothing to save.")}, status=400
         )
-    if posted.areas or posted.errors:
+    if posted.areas or posted.errors or posted.statements:
         return _autosave_form_fields(request, expert, round_uuid, posted)
     try:  # ratings only: the save also gives the progress (see services.rating_writes)
         saved = ratings_save(expert=expert, round_uuid=round_uuid, answers=posted.answers)
@@ -279,7 +296,7 @@ def autosave(request: HttpRequest, expert: Expert, round_uuid: str) -> HttpRespo
 
 
 def _autosave_form_fields(request: HttpRequest, expert: Expert, round_uuid: str, posted: PostedAnswers) -> HttpResponse:
-    """A confidence or rationale (or a field that did not parse): the general save of the round form."""
+    """A confidence, rationale or statement (or a field that did not parse): the general save of the round form."""
     round_ = _expert_round(expert, round_uuid)
     template = "elicitation/expert/_save_status.html"
     context = expert_context(expert, round=round_)

@@ -2,9 +2,9 @@
 
 What goes: the name, the email address, the time zone and the self-rated expertise
 (contact details and a profile that could single a person out), every link (revoked),
-and the text the expert wrote (rationales, suggestions, and the rationale texts in the
-answer history), which is replaced by ``ERASED_TEXT``; a coordinator's translation of a
-rationale is removed with it.
+and the text the expert wrote (rationales, suggestions, statements of dissent and reasons for
+a change, and those texts in the answer and statement histories), which is replaced by
+``ERASED_TEXT``; a coordinator's translation of a rationale is removed with it.
 
 What stays: the pseudonym (E-07), bloc, sector and language (the subgroups the results
 are computed for), every rating, confidence and "cannot judge", and the shape of the
@@ -29,7 +29,15 @@ from django.utils.translation import gettext as _
 from core.audit import audit
 from core.errors import IllegalTransition
 from elicitation.locks import lock_round
-from elicitation.models import AnswerRevision, AreaResponse, Expert, Round, Suggestion
+from elicitation.models import (
+    AnswerRevision,
+    AreaResponse,
+    Expert,
+    ItemStatement,
+    ItemStatementRevision,
+    Round,
+    Suggestion,
+)
 from elicitation.setup.services.tokens import tokens_revoke
 
 ERASED_TEXT = "[erased]"
@@ -120,4 +128,18 @@ def _erase_texts(expert: Expert) -> dict[str, int]:
         )
         for response in responses
     )
+    redacted += _erase_statements(expert)
     return {"rationales": len(responses), "suggestions": suggestions, "revision_texts_redacted": redacted}
+
+
+def _erase_statements(expert: Expert) -> int:
+    """Dissent and reasons: the current texts become the marker, and so do the history's (migration 0016)."""
+    ItemStatement.objects.filter(expert=expert).exclude(text="").exclude(text=ERASED_TEXT).update(
+        text=ERASED_TEXT, updated_at=timezone.now()
+    )
+    history = ItemStatementRevision.objects.filter(expert=expert)
+    redacted = history.filter(~Q(old_text="") & ~Q(old_text=ERASED_TEXT) & Q(old_text__isnull=False)).update(
+        old_text=ERASED_TEXT
+    )
+    redacted += history.filter(~Q(new_text="") & ~Q(new_text=ERASED_TEXT)).update(new_text=ERASED_TEXT)
+    return redacted

@@ -25,6 +25,7 @@ MAX_GROUPS = 30  # blocs or sectors per study
 MAX_GROUP_NAME = 100
 MAX_MIN_GROUP_SIZE = 100
 MAX_REMINDER_HOURS = 24 * 30
+MAX_CHANGE_REASON_THRESHOLD = 100
 SETTINGS_FIELDS = (
     "title",
     "question",
@@ -50,6 +51,7 @@ SETTINGS_FIELDS = (
     "suggestions_enabled",
     "reminder_hours_before_deadline",
     "single_use_links",
+    "change_reason_threshold",
     "benefit_threshold",
     "risk_low_threshold",
     "risk_safeguard_threshold",
@@ -251,6 +253,11 @@ def _check_settings(study: Study, values: dict[str, Any]) -> dict[str, list[str]
     if not 0 <= int(values["reminder_hours_before_deadline"]) <= MAX_REMINDER_HOURS:
         errors["reminder_hours_before_deadline"] = [
             _("Use a number of hours from 0 to %(n)d.") % {"n": MAX_REMINDER_HOURS}
+        ]
+    reason_threshold = values["change_reason_threshold"]
+    if reason_threshold is not None and not 0 <= int(reason_threshold) <= MAX_CHANGE_REASON_THRESHOLD:
+        errors["change_reason_threshold"] = [
+            _("Use a number of points from 0 to %(n)d, or leave it empty.") % {"n": MAX_CHANGE_REASON_THRESHOLD}
         ]
     low, safeguard, avoid = (values[f"risk_{n}_threshold"] for n in ("low", "safeguard", "avoid"))
     if not low <= safeguard <= avoid:

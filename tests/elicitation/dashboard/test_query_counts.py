@@ -14,11 +14,11 @@ pytestmark = pytest.mark.django_db
 EXPECTED = {
     "overview": 13,  # + participation (2), areas and criteria (2), area verdicts, cross-bloc counts
     "map": 12,  # + areas and criteria (2), this and last round's panel rows, area verdicts, bloc verdicts
-    "consensus": 10,  # + areas and criteria (2), the group's rows
+    "consensus": 11,  # + areas and criteria (2), the group's rows, dissent per item
     "convergence": 10,  # + areas and criteria (2), every round's panel rows
     "divided": 10,  # + areas and criteria (2), the divided items
-    "report": 31,  # + composition, participation (2), labels (2), rows, items asked, verdicts, bloc verdicts,
-    # agreement, divided,
+    "report": 32,  # + composition, participation (2), labels (2), rows, items asked, dissent per item, verdicts,
+    # bloc verdicts, agreement, divided,
     # and the map's four,
     # the plan's history (2) and ACCORD's seven (items asked, rewordings, suggestions, outcomes, runs, scales, rule)
     "chart-svg": 11,  # the map's

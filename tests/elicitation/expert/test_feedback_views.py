@@ -131,8 +131,9 @@ def test_the_form_page_takes_a_fixed_number_of_queries(client, size, django_asse
     client.post("/e/consent/", {"consent": "yes"})
     # session, link and expert, open round, items, rewordings, ratings, area responses, participation,
     # own reasons of the last round (carried over), feedback: source round, counts, own previous answers,
-    # rationales; the study's quantity questions (none)
-    with django_assert_num_queries(14):
+    # rationales; the expert's statements (dissent, reasons), their ratings of the round before (to ask why
+    # one moved), dissent per item in the feedback's round; the study's quantity questions (none)
+    with django_assert_num_queries(17):
         response = client.get("/e/round/")
     assert response.status_code == 200
     assert response.content.decode().count('<svg class="chart"') == len(areas) * 5  # one in six: cannot judge

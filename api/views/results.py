@@ -18,7 +18,7 @@ from aggregation.models import AreaVerdict, CrossBloc, ItemResult
 from aggregation.selectors import shown_runs
 from api.access import area_in_scope, coordinated_study_ids, criterion_in_scope, round_in_scope
 from api.lists import Pagination, QueryFilters
-from elicitation.models import Round
+from elicitation.models import Capability, Round
 
 NUMBERS = (
     "n",
@@ -71,13 +71,13 @@ def shown_rows(
     """Rows of the shown runs (``aggregation.selectors.shown_runs``) of the caller's studies, and the checked
     query filters; ``round`` is applied here, the other filters by the view."""
     user = view.request.user
-    rounds = Round.objects.filter(study__in=coordinated_study_ids(user))
+    rounds = Round.objects.filter(study__in=coordinated_study_ids(user, needs=Capability.RESULTS))
     queryset = queryset.filter(run_id__in=shown_runs(rounds))
     filters = filters_class(data=view.request.query_params)
     filters.is_valid(raise_exception=True)
     given = dict(filters.validated_data)
     if "round" in given:
-        queryset = queryset.filter(round=round_in_scope(user, given["round"]))
+        queryset = queryset.filter(round=round_in_scope(user, given["round"], needs=Capability.RESULTS))
     return queryset, given
 
 
@@ -106,9 +106,9 @@ class AggregateListView(generics.ListAPIView[ItemResult]):
         rows = ItemResult.objects.select_related("round", "area", "criterion")
         queryset, given = shown_rows(self, rows, AggregateFilters)
         if "area" in given:
-            queryset = queryset.filter(area=area_in_scope(user, given["area"]))
+            queryset = queryset.filter(area=area_in_scope(user, given["area"], needs=Capability.RESULTS))
         if "criterion" in given:
-            queryset = queryset.filter(criterion=criterion_in_scope(user, given["criterion"]))
+            queryset = queryset.filter(criterion=criterion_in_scope(user, given["criterion"], needs=Capability.RESULTS))
         if "bloc" in given:
             queryset = queryset.filter(group=given["bloc"])
         return queryset.order_by(

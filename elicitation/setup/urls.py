@@ -1,14 +1,17 @@
-"""The coordinator's study setup: every page under /studies/<uuid>/, for the study's coordinators only."""
+"""The coordinator's study setup: every page under /studies/<uuid>/, for the study's coordinators only
+(the dashboards and exports, which analysts and observers share, have their own URLs: docs/roles.md)."""
 
 from django.urls import URLPattern, path
 
-from elicitation.setup.views import erasure, items, panel, study, translations
+from elicitation.setup.views import erasure, items, panel, study, team, translations
 
 urlpatterns: list[URLPattern] = [
     path("new/", study.study_create, name="study-create"),
     path("<uuid:study_uuid>/", study.study_detail, name="study-detail"),
     path("<uuid:study_uuid>/settings/", study.study_settings, name="study-settings"),
-    path("<uuid:study_uuid>/coordinators/", study.study_add_coordinator, name="study-add-coordinator"),
+    path("<uuid:study_uuid>/team/", team.study_team, name="study-team"),
+    path("<uuid:study_uuid>/team/<uuid:member_uuid>/role/", team.study_member_role, name="study-member-role"),
+    path("<uuid:study_uuid>/team/<uuid:member_uuid>/remove/", team.study_member_remove, name="study-member-remove"),
     path("<uuid:study_uuid>/rule/", study.study_rule, name="study-rule"),
     path("<uuid:study_uuid>/items/", items.items_list, name="study-items"),
     path("<uuid:study_uuid>/translations/", translations.translations_status, name="study-translations"),

@@ -79,11 +79,13 @@ def route_values(*, study: Any, round_: Any, expert: Any, coordinator: Any) -> R
     question = _quantity_question(study, area)
     response = AreaResponse.objects.create(round=round_, expert=expert, area=area, rationale="Because.")
     token, _secret = api_token_create(user=coordinator, name="laptop")
+    member = _teammate(study)
     job = ExportJob.objects.create(
         study=study, requested_by=coordinator, format=ExportJob.Format.CSV, table=ExportJob.Table.RATINGS
     )
     values = {
         "token_uuid": token.uuid,
+        "member_uuid": member.uuid,  # an observer of study A, whose role a coordinator may change
         "job_uuid": job.uuid,
         "table": "ratings",
         "response_id": response.pk,
@@ -120,6 +122,16 @@ def route_values(*, study: Any, round_: Any, expert: Any, coordinator: Any) -> R
         "api-v1:study-experts-import": study.uuid,
     }
     return RouteValues(values=values, per_route=per_route, response=response, job=job)
+
+
+def _teammate(study: Any) -> Any:
+    """An observer of study A (issue 20): the member the team's routes point at."""
+    from django.contrib.auth import get_user_model
+
+    from elicitation.models import StudyMember
+
+    user = get_user_model().objects.create_user(username="teammate", password="pw-for-tests-123")
+    return StudyMember.objects.create(study=study, user=user, role=StudyMember.Role.OBSERVER)
 
 
 def _quantity_question(study: Any, area: Any) -> Any:

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def coordinator(client, coordinator_a, quantity_study):
-    quantity_study.coordinators.add(coordinator_a)
+    quantity_study.members.add(coordinator_a)
     client.force_login(coordinator_a)
     return client
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
@@ -37,9 +39,16 @@ def test_an_analyst_downloads_the_moderated_tables_but_not_the_hidden_rationales
     before = AuditEvent.objects.filter(action="export.download").count()
     refused = client.get(download(study_a, "rationales"))
     assert refused.status_code == 400
-    assert "Hidden rationales are for the study" in refused.content.decode()
+    assert 'value="rationales"' not in refused.content.decode()  # not offered either
     assert AuditEvent.objects.filter(action="export.download").count() == before
     assert logged_in(coordinator_a).get(download(study_a, "rationales")).status_code == 200
+
+
+def test_an_analysts_export_page_offers_only_what_they_may_have(study_a: Study, analyst_a: User) -> None:
+    page = logged_in(analyst_a).get(f"/studies/{study_a.uuid}/exports/").content.decode()
+    assert 'value="rationales_moderated"' in page
+    assert 'value="rationales"' not in page
+    assert re.search(r'<option value="bundle"[^>]* selected', page)  # a default the service accepts
 
 
 def test_an_observer_reaches_no_export(study_a: Study, observer_a: User) -> None:

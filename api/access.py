@@ -1,52 +1,63 @@
-"""Who may see what through the API: a coordinator sees only the studies they coordinate.
+"""Who may see what through the API: a token acts with its owner's role on each study (docs/roles.md).
 
 Every resource is reached through these functions, one condition per line; another study's
-object is a 404 whether it is listed, fetched, used as a filter or referenced in a payload.
+object, or one the user's role may not read, is a 404 whether it is listed, fetched, used as a
+filter or referenced in a payload. Without ``needs`` each function means the coordinator role.
 """
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 from django.http import Http404
 
-from core.access import study_for_coordinator
-from elicitation.models import Area, Criterion, Round, Study
+from core.access import member_study_ids, study_for_member
+from elicitation.models import Area, Capability, Criterion, Round, Study
 
 ScopedT = TypeVar("ScopedT", Round, Area, Criterion)
 
 
-def coordinated_study_ids(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Study, int]:
-    """The ids of the studies ``user`` coordinates, as a subquery (never evaluated on its own)."""
-    if not user.is_authenticated:
-        return Study.objects.none().values_list("pk", flat=True)
-    return Study.objects.filter(coordinators=user.pk).values_list("pk", flat=True)
+def coordinated_study_ids(
+    user: AbstractBaseUser | AnonymousUser, *, needs: str = Capability.MANAGE
+) -> QuerySet[Any, int]:
+    """The ids of the studies where ``user``'s role holds ``needs``, as a subquery (never evaluated on its own)."""
+    return member_study_ids(user, needs=needs)
 
 
-def study_in_scope(user: AbstractBaseUser | AnonymousUser, study_uuid: UUID | str) -> Study:
-    return study_for_coordinator(user, study_uuid)
+def study_in_scope(
+    user: AbstractBaseUser | AnonymousUser, study_uuid: UUID | str, *, needs: str = Capability.MANAGE
+) -> Study:
+    return study_for_member(user, study_uuid, needs=needs)
 
 
-def round_in_scope(user: AbstractBaseUser | AnonymousUser, round_uuid: UUID | str) -> Round:
-    return _in_scope(user, Round.objects.select_related("study"), round_uuid)
+def round_in_scope(
+    user: AbstractBaseUser | AnonymousUser, round_uuid: UUID | str, *, needs: str = Capability.MANAGE
+) -> Round:
+    return _in_scope(user, Round.objects.select_related("study"), round_uuid, needs=needs)
 
 
-def area_in_scope(user: AbstractBaseUser | AnonymousUser, area_uuid: UUID | str) -> Area:
-    return _in_scope(user, Area.objects.all(), area_uuid)
+def area_in_scope(
+    user: AbstractBaseUser | AnonymousUser, area_uuid: UUID | str, *, needs: str = Capability.MANAGE
+) -> Area:
+    return _in_scope(user, Area.objects.all(), area_uuid, needs=needs)
 
 
-def criterion_in_scope(user: AbstractBaseUser | AnonymousUser, criterion_uuid: UUID | str) -> Criterion:
-    return _in_scope(user, Criterion.objects.all(), criterion_uuid)
+def criterion_in_scope(
+    user: AbstractBaseUser | AnonymousUser, criterion_uuid: UUID | str, *, needs: str = Capability.MANAGE
+) -> Criterion:
+    return _in_scope(user, Criterion.objects.all(), criterion_uuid, needs=needs)
 
 
-def _in_scope(user: AbstractBaseUser | AnonymousUser, objects: QuerySet[ScopedT], uuid: UUID | str) -> ScopedT:
-    """The object of ``objects`` with ``uuid`` in one of the user's studies; 404 otherwise, and for anonymous."""
+def _in_scope(
+    user: AbstractBaseUser | AnonymousUser, objects: QuerySet[ScopedT], uuid: UUID | str, *, needs: str
+) -> ScopedT:
+    """The object of ``objects`` with ``uuid`` in a study where the user's role holds ``needs``; 404 otherwise."""
     if not user.is_authenticated:
         raise Http404
-    found = objects.filter(uuid=uuid, study__coordinators=user.pk).first()
+    found = objects.filter(uuid=uuid, study_id__in=member_study_ids(user, needs=needs)).first()
     if found is None:
         raise Http404
     return found

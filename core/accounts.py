@@ -136,6 +136,7 @@ class AdminLoginView(LoginView):
 
 class PasswordChangeView(views.PasswordChangeView):
     http_method_names = FORM_METHODS
+    template_name = "registration/account_password_change.html"  # the site's look (the admin keeps its own)
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
@@ -145,6 +146,8 @@ class PasswordChangeView(views.PasswordChangeView):
 
 class AdminPasswordChangeView(PasswordChangeView):
     """``/admin/password_change/``: the admin's page for it, audited as the site's."""
+
+    template_name = "registration/password_change_form.html"  # the admin's template
 
     def get_success_url(self) -> str:
         return reverse("admin:password_change_done", current_app=admin.site.name)
@@ -229,7 +232,13 @@ urlpatterns = [
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("logout/", views.LogoutView.as_view(), name="account_logout"),  # allauth's name, as account_login
     path("password_change/", passwords_on(PasswordChangeView.as_view()), name="password_change"),
-    path("password_change/done/", passwords_on(views.PasswordChangeDoneView.as_view()), name="password_change_done"),
+    path(
+        "password_change/done/",
+        passwords_on(
+            views.PasswordChangeDoneView.as_view(template_name="registration/account_password_change_done.html")
+        ),
+        name="password_change_done",
+    ),
     path("password_reset/", passwords_on(password_reset), name="password_reset"),
     path("password_reset/done/", passwords_on(views.PasswordResetDoneView.as_view()), name="password_reset_done"),
     path(

@@ -139,7 +139,9 @@ def ensure_demo_user() -> User:
 
 
 def find_demo_study(user: User) -> Study | None:
-    return Study.objects.filter(template=DEMO_TEMPLATE, title=DEMO_TITLE, coordinators=user).first()
+    return Study.objects.filter(
+        template=DEMO_TEMPLATE, title=DEMO_TITLE, memberships__user=user, memberships__role="coordinator"
+    ).first()
 
 
 def load_demo() -> DemoResult:

@@ -22,7 +22,13 @@ from exports.cells import neutralise
 from exports.table_types import Column, Scope, Table, stream_rows
 
 # Actions whose target is a client address or a coordinator's user name: not exported.
-TARGET_WITHHELD_ACTIONS = ("expert.link_refused", "study.coordinator_added")
+TARGET_WITHHELD_ACTIONS = (
+    "expert.link_refused",
+    "study.coordinator_added",  # written before study roles (issue 20)
+    "study.member_added",
+    "study.member_role_changed",
+    "study.member_removed",
+)
 PERSONAL_TARGET = re.compile(r"@|\b\d{1,3}(\.\d{1,3}){3}\b|:[0-9a-f]*:", re.IGNORECASE)
 
 AUDIT_COLUMNS = [

@@ -7,7 +7,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from elicitation.models import Study
+from core.access import member_can
+from elicitation.models import Capability, Study
 from exports.models import ExportJob
 
 STREAM_TABLES = [(value, label) for value, label in ExportJob.Table.choices if value != "all"]
@@ -22,6 +23,12 @@ class _RoundsMixin(forms.Form):
         super().__init__(*args, **kwargs)
         numbers = study.rounds.order_by("number").values_list("number", flat=True)
         self.fields["rounds"].choices = [(n, _("Round %(number)d") % {"number": n}) for n in numbers]  # type: ignore[attr-defined]
+        if "table" in self.fields and not member_can(study, Capability.MANAGE):
+            # The unmoderated rationales are the coordinators' (docs/roles.md): not offered to analysts.
+            table = self.fields["table"]
+            table.choices = [(v, label) for v, label in table.choices if v != ExportJob.Table.RATIONALES]  # type: ignore[attr-defined]
+            if "format" in self.fields and table.initial == ExportJob.Table.ALL:
+                self.fields["format"].initial = ExportJob.Format.BUNDLE  # a workbook of every table holds them
 
 
 class DownloadForm(_RoundsMixin):

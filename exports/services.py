@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from coopsurvey import jobs
 from core.audit import audit
 from core.errors import IllegalTransition, InvalidInput, ServiceError
-from elicitation.models import AuditEvent, Study
+from elicitation.models import AuditEvent, Study, StudyMember
 from exports.bundle import bundle_tables, write_bundle
 from exports.models import ExportJob
 from exports.progress import clear_progress, record_progress
@@ -72,6 +72,23 @@ def export_scope(*, study: Study, round_numbers: Sequence[int] = ()) -> Scope:
     return scope_for(study, list(found.values()))
 
 
+def holds_hidden_rationales(table: str, fmt: str) -> bool:
+    """Whether a file of ``table`` in ``fmt`` holds the unmoderated rationales (a workbook of every table does;
+    a bundle ships the moderated copy only)."""
+    return table == ExportJob.Table.RATIONALES or (table == ExportJob.Table.ALL and fmt == ExportJob.Format.XLSX)
+
+
+def _refuse_hidden_rationales(*, user: User, study: Study, table: str, fmt: str) -> None:
+    """Hidden rationales stay with the study's coordinators (docs/roles.md): analysts get the moderated copy."""
+    if not holds_hidden_rationales(table, fmt):
+        return
+    coordinator = StudyMember.objects.filter(study=study, user=user.pk, role=StudyMember.Role.COORDINATOR)
+    if coordinator.exists():
+        return
+    message = _("Hidden rationales are for the study's coordinators: choose the moderated rationales or a bundle.")
+    raise InvalidInput(message, field_errors={"table": [message]})
+
+
 def export_stream(
     *, user: User, study: Study, table: str, fmt: str, round_numbers: Sequence[int] = (), bom: bool = False
 ) -> Stream:
@@ -80,6 +97,7 @@ def export_stream(
         raise InvalidInput(_("Unknown table."), field_errors={"table": [_("Choose one of the tables.")]})
     if fmt not in STREAM_FORMATS:
         raise InvalidInput(_("Unknown format."), field_errors={"format": [_("Streamed exports are CSV or JSON.")]})
+    _refuse_hidden_rationales(user=user, study=study, table=table, fmt=fmt)
     scope = export_scope(study=study, round_numbers=round_numbers)
     built = build_table(table, scope)
     chunks = csv_chunks(built, bom=bom) if fmt == "csv" else json_chunks(built)
@@ -113,6 +131,7 @@ def export_job_create(
         errors["table"] = [_("A bundle always holds every table.")]
     if errors:
         raise InvalidInput(_("This export cannot be made."), field_errors=errors)
+    _refuse_hidden_rationales(user=user, study=study, table=table, fmt=fmt)
     scope = export_scope(study=study, round_numbers=round_numbers)
     numbers = sorted(round_numbers) if round_numbers else []
     job = ExportJob.objects.create(
@@ -282,6 +301,7 @@ def _write(job: ExportJob, scope: Scope, tables: list[Table], path: Path, report
 
 def export_job_file(*, user: User, job: ExportJob) -> Path:
     """The finished job's file, audited as a download; raises ExportNotReady while there is none."""
+    _refuse_hidden_rationales(user=user, study=job.study, table=job.table, fmt=job.format)
     if job.status != ExportJob.Status.DONE or not job.file_name:
         raise ExportNotReady(_("This export is not ready."))
     path = export_file_path(job)

@@ -1,4 +1,4 @@
-"""Export pages of a study, for its coordinators only (another study answers 404)."""
+"""Export pages of a study, for its coordinators and analysts (another study answers 404)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from coopsurvey import jobs
 from coopsurvey.jobs import QUEUE_DOWN
-from core.access import study_for_coordinator
+from core.access import study_for_member
 from core.errors import ServiceError
-from elicitation.models import Study
+from elicitation.models import Capability, Study
 from exports.forms import DownloadForm, JobForm
 from exports.models import ExportJob
 from exports.progress import with_live_progress
@@ -46,26 +46,32 @@ def _page(
 @require_GET
 @login_required
 def export_page(request: HttpRequest, study_uuid: UUID) -> HttpResponse:
-    study = study_for_coordinator(request.user, study_uuid)
+    study = study_for_member(request.user, study_uuid, needs=Capability.RESULTS)
     return _page(request, study, download=DownloadForm(study=study), job=JobForm(study=study))
 
 
 @require_GET
 @login_required
 def export_download(request: HttpRequest, study_uuid: UUID) -> HttpResponseBase:
-    study = study_for_coordinator(request.user, study_uuid)
+    study = study_for_member(request.user, study_uuid, needs=Capability.RESULTS)
     form = DownloadForm(request.GET, study=study)
     if not form.is_valid():
         return _page(request, study, download=form, job=JobForm(study=study), status=400)
     data = form.cleaned_data
-    stream = export_stream(
-        user=request.user,
-        study=study,
-        table=data["table"],
-        fmt=data["format"],
-        round_numbers=data["rounds"],
-        bom=data["bom"],
-    )
+    try:
+        stream = export_stream(
+            user=request.user,
+            study=study,
+            table=data["table"],
+            fmt=data["format"],
+            round_numbers=data["rounds"],
+            bom=data["bom"],
+        )
+    except ServiceError as exc:  # a table the viewer's role may not have (docs/roles.md)
+        for field, errors in exc.field_errors.items():
+            for error in errors:
+                form.add_error(field if field in form.fields else None, error)
+        return _page(request, study, download=form, job=JobForm(study=study), status=exc.status_code)
     response = StreamingHttpResponse(stream.chunks, content_type=stream.content_type)
     response["Content-Disposition"] = f'attachment; filename="{stream.filename}"'
     response["Cache-Control"] = "no-store"
@@ -75,7 +81,7 @@ def export_download(request: HttpRequest, study_uuid: UUID) -> HttpResponseBase:
 @require_POST
 @login_required
 def export_job_new(request: HttpRequest, study_uuid: UUID) -> HttpResponse:
-    study = study_for_coordinator(request.user, study_uuid)
+    study = study_for_member(request.user, study_uuid, needs=Capability.RESULTS)
     form = JobForm(request.POST, study=study)
     if form.is_valid():
         data = form.cleaned_data
@@ -103,7 +109,7 @@ def export_job_new(request: HttpRequest, study_uuid: UUID) -> HttpResponse:
 
 
 def _job(request: HttpRequest, study_uuid: UUID, job_uuid: UUID) -> ExportJob:
-    study = study_for_coordinator(request.user, study_uuid)
+    study = study_for_member(request.user, study_uuid, needs=Capability.RESULTS)
     job = ExportJob.objects.select_related("study").filter(study=study, uuid=job_uuid).first()
     if job is None:
         raise Http404

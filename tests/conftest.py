@@ -101,6 +101,21 @@ def outsider(db: None) -> User:
     return make_user("mallory")
 
 
+# Study A's analyst and observer (docs/roles.md): members with a lesser role.
+@pytest.fixture
+def analyst_a(study_a: Study) -> User:
+    from tests.factories import add_member, make_user
+
+    return add_member(study_a, make_user("anna"), "analyst")
+
+
+@pytest.fixture
+def observer_a(study_a: Study) -> User:
+    from tests.factories import add_member, make_user
+
+    return add_member(study_a, make_user("oscar"), "observer")
+
+
 @pytest.fixture
 def study_a(coordinator_a: User) -> Study:
     from tests.factories import make_experts, make_study

@@ -15,7 +15,18 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from elicitation.models import Area, ConsensusRule, Criterion, Expert, Participation, Rating, Round, RoundItem, Study
+from elicitation.models import (
+    Area,
+    ConsensusRule,
+    Criterion,
+    Expert,
+    Participation,
+    Rating,
+    Round,
+    RoundItem,
+    Study,
+    StudyMember,
+)
 
 _counter = itertools.count(1)
 
@@ -51,7 +62,7 @@ def make_study(
 ) -> Study:
     study = Study.objects.create(title=title or f"Study {next(_counter)}", **fields)
     if coordinator is not None:
-        study.coordinators.add(coordinator)
+        study.members.add(coordinator)
     for order, (code, area_title) in enumerate(areas):
         Area.objects.create(study=study, code=code, title=area_title, description=f"About {area_title}.", order=order)
     for order, (code, name, kind) in enumerate(criteria):
@@ -61,6 +72,12 @@ def make_study(
     if with_rule:
         ConsensusRule.objects.create(study=study, version=1, max_iqr=1, band="high", min_percent_in_band=70)
     return study
+
+
+def add_member(study: Study, user: User, role: str) -> User:
+    """Give ``user`` a ``role`` on ``study`` (coordinator, analyst or observer)."""
+    StudyMember.objects.create(study=study, user=user, role=role)
+    return user
 
 
 def make_experts(study: Study, count: int, *, blocs: Iterable[str] | None = None, **fields: Any) -> list[Expert]:

@@ -24,6 +24,7 @@ from api.lists import STUDY_PARAMETER, UUID_PATTERN, ListFilters, Pagination
 from api.schema import ErrorSerializer, deprecated
 from coopsurvey import jobs
 from coopsurvey.jobs import QUEUE_DOWN
+from elicitation.models import Capability
 from exports.models import ExportJob
 from exports.progress import with_live_progress
 from exports.services import FILE_TYPES, export_job_create, export_job_file, export_stream
@@ -130,12 +131,16 @@ class ExportJobViewSet(
     lookup_value_regex = UUID_PATTERN
 
     def get_queryset(self) -> QuerySet[ExportJob]:
-        queryset = ExportJob.objects.select_related("study").filter(study__in=coordinated_study_ids(self.request.user))
+        queryset = ExportJob.objects.select_related("study").filter(
+            study__in=coordinated_study_ids(self.request.user, needs=Capability.RESULTS)
+        )
         if self.action == "list":
             filters = ListFilters(data=self.request.query_params)
             filters.is_valid(raise_exception=True)
             if "study" in filters.validated_data:
-                queryset = queryset.filter(study=study_in_scope(self.request.user, filters.validated_data["study"]))
+                queryset = queryset.filter(
+                    study=study_in_scope(self.request.user, filters.validated_data["study"], needs=Capability.RESULTS)
+                )
         return queryset.order_by("-created_at", "-id")
 
     @extend_schema(
@@ -150,7 +155,7 @@ class ExportJobViewSet(
         given = ExportJobInput(data=request.data)
         given.is_valid(raise_exception=True)
         data = given.validated_data
-        study = study_in_scope(request.user, data["study"])
+        study = study_in_scope(request.user, data["study"], needs=Capability.RESULTS)
         with jobs.watching_sends() as unsent:
             job = export_job_create(
                 user=request.user,
@@ -211,7 +216,7 @@ class StudyTableView(APIView):
         },
     )
     def get(self, request: Request, uuid: UUID, table: str) -> StreamingHttpResponse:
-        study = study_in_scope(request.user, uuid)
+        study = study_in_scope(request.user, uuid, needs=Capability.RESULTS)
         query = TableQuery(data={**request.query_params.dict(), "rounds": request.query_params.getlist("rounds")})
         query.is_valid(raise_exception=True)
         if table not in TABLE_NAMES:

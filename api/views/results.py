@@ -26,7 +26,7 @@ from aggregation.selectors import shown_runs
 from api.access import area_in_scope, coordinated_study_ids, criterion_in_scope, round_in_scope, study_in_scope
 from api.lists import Pagination, QueryFilters
 from api.schema import deprecated
-from elicitation.models import Round
+from elicitation.models import Capability, Round
 from exports.results import RESULT_FIELDS
 
 # The statistics of the ``results`` table, in its order: emptied on a suppressed row.
@@ -142,7 +142,7 @@ def shown_rows(
     """Rows of the shown runs (``aggregation.selectors.shown_runs``) of the caller's studies, and the checked
     query filters; ``study``, ``rounds`` and ``round`` are applied here, the other filters by the view."""
     user = view.request.user
-    rounds = Round.objects.filter(study__in=coordinated_study_ids(user))
+    rounds = Round.objects.filter(study__in=coordinated_study_ids(user, needs=Capability.RESULTS))
     queryset = with_run(queryset.filter(run_id__in=shown_runs(rounds)))
     filters = filters_class(data=view.request.query_params)
     filters.is_valid(raise_exception=True)
@@ -152,7 +152,7 @@ def shown_rows(
     if given.get("rounds"):
         queryset = queryset.filter(round__number__in=given["rounds"])
     if "round" in given:
-        queryset = queryset.filter(round=round_in_scope(user, given["round"]))
+        queryset = queryset.filter(round=round_in_scope(user, given["round"], needs=Capability.RESULTS))
     return queryset, given
 
 
@@ -171,7 +171,7 @@ def _named(queryset: QuerySet[Any], user: Any, field: str, value: str) -> QueryS
     except ValueError:
         return queryset.filter(**{f"{field}__code__iexact": value})
     in_scope = area_in_scope if field == "area" else criterion_in_scope
-    return queryset.filter(**{field: in_scope(user, as_uuid)})
+    return queryset.filter(**{field: in_scope(user, as_uuid, needs=Capability.RESULTS)})
 
 
 class AggregateFilters(ResultFilters):

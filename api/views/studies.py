@@ -1,8 +1,10 @@
 """The study's resources: studies, areas, criteria, panel members, rounds, participation.
 
-Each list and each object is scoped to the caller's studies. Creating (POST on a list, the study named in the
-body) and editing (PATCH on an object) call the same services as the setup pages; the answer is the object
-as GET gives it, with its UUID (201 on create).
+Each list and each object is scoped to the studies where the caller's role may read it (docs/roles.md):
+analysts read the study, its items, rounds and participation; only coordinators read the panel (names and
+addresses). Creating (POST on a list, the study named in the body) and editing (PATCH on an object) need the
+coordinator's role and call the same services as the setup pages; the answer is the object as GET gives it,
+with its UUID (201 on create).
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ from api.access import coordinated_study_ids, round_in_scope, study_in_scope
 from api.lists import ROUND_PARAMETER, STUDY_PARAMETER, UUID_PATTERN, ListFilters, Pagination
 from api.lookups import items_named
 from api.schema import ErrorSerializer
-from core.access import studies_for_coordinator
-from elicitation.models import Area, Criterion, Expert, Participation, Round, RoundItem
+from core.access import studies_for_member
+from elicitation.models import Area, Capability, Criterion, Expert, Participation, Round, RoundItem
 from elicitation.rounds.services.lifecycle import round_create
 from elicitation.setup.services import items as item_services
 from elicitation.setup.services.panel import expert_add, expert_update
@@ -42,21 +44,25 @@ class ScopedViewSet(viewsets.ReadOnlyModelViewSet[Any]):
     pagination_class = Pagination
     study_path: ClassVar[str] = "study"
     round_path: ClassVar[str | None] = None
+    needs: ClassVar[str] = Capability.RESULTS
 
     def base_queryset(self) -> QuerySet[Any]:
         raise NotImplementedError
 
     def get_queryset(self) -> QuerySet[Any]:
-        queryset = self.base_queryset().filter(**{f"{self.study_path}__in": coordinated_study_ids(self.request.user)})
+        user = self.request.user
+        queryset = self.base_queryset().filter(
+            **{f"{self.study_path}__in": coordinated_study_ids(user, needs=self.needs)}
+        )
         if self.action != "list":
             return queryset
         filters = ListFilters(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
         if "study" in filters.validated_data:
-            study = study_in_scope(self.request.user, filters.validated_data["study"])
+            study = study_in_scope(user, filters.validated_data["study"], needs=self.needs)
             queryset = queryset.filter(**{self.study_path: study})
         if "round" in filters.validated_data and self.round_path is not None:
-            round_ = round_in_scope(self.request.user, filters.validated_data["round"])
+            round_ = round_in_scope(user, filters.validated_data["round"], needs=self.needs)
             queryset = queryset.filter(**{self.round_path: round_})
         return queryset
 
@@ -78,7 +84,7 @@ def acting_user(request: Request) -> User:
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Studies you coordinate"),
+    list=extend_schema(summary="Studies you coordinate or analyse"),
     retrieve=extend_schema(summary="A study"),
     create=extend_schema(
         summary="Create a study (blank, or from a template); you coordinate it",
@@ -96,7 +102,7 @@ class StudyViewSet(ScopedViewSet):
     study_path = "pk"
 
     def base_queryset(self) -> QuerySet[Any]:
-        return studies_for_coordinator(self.request.user).prefetch_related("consensus_rules")
+        return studies_for_member(self.request.user).prefetch_related("consensus_rules")
 
     def create(self, request: Request) -> Response:
         data = given(inputs.StudyCreateInput, request)
@@ -188,6 +194,7 @@ class CriterionViewSet(ScopedViewSet):
 )
 class ExpertViewSet(ScopedViewSet):
     serializer_class = out.ExpertSerializer
+    needs = Capability.MANAGE  # names and addresses: coordinators only
 
     def base_queryset(self) -> QuerySet[Any]:
         return Expert.objects.select_related("study").order_by("study_id", "number")
@@ -247,12 +254,18 @@ class ParticipationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Partic
 
     def get_queryset(self) -> QuerySet[Participation]:
         queryset = Participation.objects.select_related("round__study", "expert").filter(
-            round__study__in=coordinated_study_ids(self.request.user)
+            round__study__in=coordinated_study_ids(self.request.user, needs=Capability.RESULTS)
         )
         filters = ListFilters(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
         if "study" in filters.validated_data:
-            queryset = queryset.filter(round__study=study_in_scope(self.request.user, filters.validated_data["study"]))
+            queryset = queryset.filter(
+                round__study=study_in_scope(
+                    self.request.user, filters.validated_data["study"], needs=Capability.RESULTS
+                )
+            )
         if "round" in filters.validated_data:
-            queryset = queryset.filter(round=round_in_scope(self.request.user, filters.validated_data["round"]))
+            queryset = queryset.filter(
+                round=round_in_scope(self.request.user, filters.validated_data["round"], needs=Capability.RESULTS)
+            )
         return queryset.order_by("round__study_id", "round__number", "expert__number")

@@ -1,6 +1,6 @@
 """Reads for the coordinator dashboard: each function is a fixed number of queries, whatever the study's size.
 
-Every function takes the study (already access-checked by ``core.access.study_for_coordinator``)
+Every function takes the study (already access-checked by ``core.access.study_for_member``)
 or one of its rounds, and returns plain dataclasses or dicts the views and templates can use without
 touching the database again. The query count of each is in its docstring; the dashboard tests assert the
 totals per page at two study sizes.

@@ -1,6 +1,6 @@
 """The coordinator dashboard: overview, benefit × risk map, consensus, convergence, divided items, report.
 
-Every page fetches its study through ``study_for_coordinator`` (other studies answer 404) and reads
+Every page fetches its study through ``study_for_member`` (every role may; other studies answer 404) and reads
 through ``elicitation.dashboard.selectors`` a fixed number of queries. While the chosen round is open,
 htmx re-fetches the page's results section (``?partial=1``) every few seconds and swaps it in, so
 numbers update without a reload; once the round has closed the fragment answers 286, htmx's "stop
@@ -24,11 +24,11 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from aggregation.models import AreaVerdict, CrossBloc
-from core.access import study_for_coordinator
+from core.access import study_for_member
 from elicitation.dashboard import accord, figures, report, selectors
 from elicitation.dashboard.plan_history import change_words, plan_history
 from elicitation.dashboard.words import quantile_method_in_words
-from elicitation.models import Round, Study
+from elicitation.models import Capability, Round, Study
 from elicitation.setup.services.rules import rule_in_words
 
 PANEL = selectors.PANEL
@@ -77,7 +77,7 @@ def dashboard_view(view: View) -> View:
     @wraps(view)
     def wrapped(request: HttpRequest, study_uuid: UUID, **kwargs: Any) -> HttpResponse:
         # The study check comes first, so another study's pages answer 404 to every method alike.
-        found = study_for_coordinator(request.user, study_uuid)
+        found = study_for_member(request.user, study_uuid, needs=Capability.DASHBOARD)
         if request.method not in ("GET", "HEAD"):
             return HttpResponseNotAllowed(["GET", "HEAD"])
         try:

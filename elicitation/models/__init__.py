@@ -3,6 +3,7 @@
 from elicitation.models.answers import AnswerRevision, AreaResponse, Rating, Suggestion
 from elicitation.models.audit import AuditEvent, RefusedAttempts
 from elicitation.models.mail import EmailJob
+from elicitation.models.members import Capability, StudyMember
 from elicitation.models.panel import Expert, InvitationToken
 from elicitation.models.plan import AnalysisPlan
 from elicitation.models.reuse import SavedTemplate
@@ -17,6 +18,7 @@ __all__ = [
     "AreaResponse",
     "AreaRevision",
     "AuditEvent",
+    "Capability",
     "ConsensusRule",
     "Criterion",
     "EmailJob",
@@ -33,5 +35,6 @@ __all__ = [
     "SavedTemplate",
     "StatementKind",
     "Study",
+    "StudyMember",
     "Suggestion",
 ]

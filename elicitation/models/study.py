@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -72,7 +73,9 @@ class Study(models.Model):
         blank=True, verbose_name=_("Contact address"), help_text=_("Replies to the study's emails go here.")
     )
     template = models.CharField(max_length=60, blank=True)
-    coordinators = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="coordinated_studies")
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="StudyMember", related_name="member_studies", blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     end_date = models.DateTimeField(null=True, blank=True, help_text=_("Invitation links expire at this time."))
 
@@ -146,6 +149,17 @@ class Study(models.Model):
         """A bloc's (or sector's) name in ``language``; groups are stored by their default-language name."""
         text = self.translations.get(language or "", {}) if isinstance(self.translations, dict) else {}
         return text.get(f"{kind}:{name}") or name
+
+    @property
+    def coordinators(self) -> models.QuerySet[Any]:
+        """The users in the coordinator role (read-only; roles change through the setup services)."""
+        from django.contrib.auth import get_user_model
+
+        return (
+            get_user_model()
+            .objects.filter(study_memberships__study=self, study_memberships__role="coordinator")
+            .order_by("username")
+        )
 
     def current_rule(self) -> ConsensusRule | None:
         return self.consensus_rules.order_by("-version").first()

@@ -9,7 +9,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from elicitation.models import Area, ConsensusRule, Criterion, Expert, Study
+from elicitation.models import Area, ConsensusRule, Criterion, Expert, Study, StudyMember
 from elicitation.setup.definition import MAX_DEFINITION_BYTES
 from elicitation.setup.services.imports import MAX_IMPORT_BYTES
 from elicitation.setup.services.studies import SETTINGS_FIELDS
@@ -41,8 +41,13 @@ class StudyCreateForm(forms.Form):
         template_field.choices = choices
 
 
-class CoordinatorAddForm(forms.Form):
-    username = forms.CharField(label=_("User name of the co-coordinator"), max_length=150)
+class MemberAddForm(forms.Form):
+    username = forms.CharField(label=_("User name"), max_length=150)
+    role = forms.ChoiceField(label=_("Role"), choices=StudyMember.Role.choices, initial=StudyMember.Role.ANALYST)
+
+
+class MemberRoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=StudyMember.Role.choices)
 
 
 class LinesField(forms.CharField):

@@ -1,8 +1,9 @@
-"""The coordinator's study setup: every page under /studies/<uuid>/, for the study's coordinators only."""
+"""The coordinator's study setup: every page under /studies/<uuid>/, for the study's coordinators only
+(the dashboards and exports, which analysts and observers share, have their own URLs: docs/roles.md)."""
 
 from django.urls import URLPattern, path
 
-from elicitation.setup.views import erasure, items, panel, reuse, study, translations
+from elicitation.setup.views import erasure, items, panel, reuse, study, team, translations
 
 urlpatterns: list[URLPattern] = [
     path("new/", study.study_create, name="study-create"),
@@ -12,7 +13,9 @@ urlpatterns: list[URLPattern] = [
     path("templates/<uuid:template_uuid>/delete/", reuse.template_delete, name="template-delete"),
     path("<uuid:study_uuid>/", study.study_detail, name="study-detail"),
     path("<uuid:study_uuid>/settings/", study.study_settings, name="study-settings"),
-    path("<uuid:study_uuid>/coordinators/", study.study_add_coordinator, name="study-add-coordinator"),
+    path("<uuid:study_uuid>/team/", team.study_team, name="study-team"),
+    path("<uuid:study_uuid>/team/<uuid:member_uuid>/role/", team.study_member_role, name="study-member-role"),
+    path("<uuid:study_uuid>/team/<uuid:member_uuid>/remove/", team.study_member_remove, name="study-member-remove"),
     path("<uuid:study_uuid>/rule/", study.study_rule, name="study-rule"),
     path("<uuid:study_uuid>/reuse/", reuse.study_reuse, name="study-reuse"),
     path("<uuid:study_uuid>/reuse/duplicate/", reuse.study_duplicate, name="study-duplicate"),

@@ -12,9 +12,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from core.access import study_for_coordinator
+from core.access import study_for_coordinator, study_for_member
 from core.errors import ServiceError
-from elicitation.models import Round
+from elicitation.models import Capability, Round
 from elicitation.setup.views.common import render_invalid, render_refused
 from quantities.exchange.cases import case_export, case_import
 from quantities.setup.forms import CaseImportForm
@@ -50,8 +50,8 @@ def case_import_page(request: HttpRequest, study_uuid: UUID) -> HttpResponse:
 @login_required
 @require_GET
 def case_export_file(request: HttpRequest, study_uuid: UUID, round_number: int, kind: str) -> HttpResponse:
-    """``kind`` is "dtt" or "rls": one file of the round's case, downloaded."""
-    study = study_for_coordinator(request.user, study_uuid)
+    """``kind`` is "dtt" or "rls": one file of the round's case, downloaded (an export: analysts too)."""
+    study = study_for_member(request.user, study_uuid, needs=Capability.RESULTS)
     if kind not in ("dtt", "rls"):
         raise Http404
     round_ = get_object_or_404(Round, study=study, number=round_number)

@@ -9,16 +9,16 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from core.access import study_for_coordinator
+from core.access import study_for_member
 from core.audit import audit
-from elicitation.models import Round
+from elicitation.models import Capability, Round
 from quantities.results.selectors import SCATTER, WIDTH, results_csv, round_quantities
 
 
 @login_required
 @require_GET
 def results_page(request: HttpRequest, study_uuid: UUID, round_number: int) -> HttpResponse:
-    study = study_for_coordinator(request.user, study_uuid)
+    study = study_for_member(request.user, study_uuid, needs=Capability.RESULTS)
     round_ = get_object_or_404(Round, study=study, number=round_number)
     context = {
         "study": study,
@@ -34,7 +34,7 @@ def results_page(request: HttpRequest, study_uuid: UUID, round_number: int) -> H
 @login_required
 @require_GET
 def results_download(request: HttpRequest, study_uuid: UUID, round_number: int, quantity_table: str) -> HttpResponse:
-    study = study_for_coordinator(request.user, study_uuid)
+    study = study_for_member(request.user, study_uuid, needs=Capability.RESULTS)
     table = quantity_table
     if table not in ("pooled", "experts"):
         raise Http404

@@ -27,6 +27,14 @@ def test_the_audit_reports_a_known_violation(browser_page):
     assert {"button-name", "label"} <= ids
 
 
+def test_the_audit_fails_on_moderate_violations_too(browser_page):
+    """A page whose lang and xml:lang disagree is a moderate WCAG 3.1.1 finding (html-xml-lang-mismatch): it counts."""
+    page = '<html lang="en" xml:lang="fr"><title>t</title><body><main><p>Hello</p></main></body></html>'
+    browser_page.set_content(page)
+    found = {violation["id"]: violation["impact"] for violation in audit(browser_page)}
+    assert found == {"html-xml-lang-mismatch": "moderate"}
+
+
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
 def test_the_accessibility_statement_is_itself_accessible(live_server, browser_page, console_log, language):
     browser_page.context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])

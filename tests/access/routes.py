@@ -80,6 +80,7 @@ def route_values(*, study: Any, round_: Any, expert: Any, coordinator: Any) -> R
     response = AreaResponse.objects.create(round=round_, expert=expert, area=area, rationale="Because.")
     token, _secret = api_token_create(user=coordinator, name="laptop")
     sending = email_sending(study=study, round_=round_, coordinator=coordinator)
+    member = _teammate(study)
     job = ExportJob.objects.create(
         study=study, requested_by=coordinator, format=ExportJob.Format.CSV, table=ExportJob.Table.RATINGS
     )
@@ -89,6 +90,7 @@ def route_values(*, study: Any, round_: Any, expert: Any, coordinator: Any) -> R
         "template_uuid": template.uuid,
         "pilot_uuid": pilot.uuid,  # a pilot run of the round (issue 20)
         "token_uuid": token.uuid,
+        "member_uuid": member.uuid,  # an observer of study A, whose role a coordinator may change
         "job_uuid": job.uuid,
         "table": "ratings",
         "response_id": response.pk,
@@ -151,6 +153,16 @@ def email_sending(*, study: Any, round_: Any, coordinator: Any) -> Any:
         batch=str(batch),
     )
     return batch
+
+
+def _teammate(study: Any) -> Any:
+    """An observer of study A (issue 20): the member the team's routes point at."""
+    from django.contrib.auth import get_user_model
+
+    from elicitation.models import StudyMember
+
+    user = get_user_model().objects.create_user(username="teammate", password="pw-for-tests-123")
+    return StudyMember.objects.create(study=study, user=user, role=StudyMember.Role.OBSERVER)
 
 
 def _quantity_question(study: Any, area: Any) -> Any:

@@ -555,7 +555,9 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("study-settings", "POST"): _coordinator_post(
         "study-settings", lambda w: settings_data(w.study, reason="A deviation, recorded")
     ),
-    ("study-add-coordinator", "POST"): _coordinator_post("study-add-coordinator", {"username": "bob"}),
+    ("study-team", "POST"): _coordinator_post("study-team", {"username": "bob", "role": "analyst"}),
+    ("study-member-role", "POST"): _coordinator_post("study-member-role", {"role": "analyst"}),
+    ("study-member-remove", "POST"): _coordinator_post("study-member-remove"),
     ("study-rule", "POST"): _coordinator_post(
         "study-rule", {"max_iqr": "1", "band": "high", "min_percent_in_band": "75", "reason": "A deviation, recorded"}
     ),

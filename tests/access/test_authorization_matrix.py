@@ -4,6 +4,10 @@ Each route must have an entry in ``EXPECTED`` (a new route without one fails the
 each entry says what every visitor gets when asking for study A's objects: the page ("ok"), a
 redirect to the login ("login"), "404" (another study's objects never exist for you), or "405".
 POST requests by visitors who may not act are refused the same way and change nothing.
+
+Study A has a coordinator, an analyst and an observer (docs/roles.md): the analyst reaches the
+dashboards, results and exports; the observer the dashboards only; for every other page of study A
+they are outsiders (404).
 """
 
 from __future__ import annotations
@@ -14,22 +18,27 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from elicitation.models import AuditEvent, Rating, Round, Study
+from elicitation.models import AuditEvent, Rating, Round, Study, StudyMember
 from tests.access.routes import Route, all_routes, route_values, unnamed_route_url
 from tests.factories import make_round, make_user
 
-ROLES = ("anonymous", "expert_a", "expert_b", "coordinator_a", "coordinator_b", "staff")
+ROLES = ("anonymous", "expert_a", "expert_b", "coordinator_a", "analyst_a", "observer_a", "coordinator_b", "staff")
 
-USERS = ("coordinator_a", "coordinator_b", "staff")
+USERS = ("coordinator_a", "analyst_a", "observer_a", "coordinator_b", "staff")
+LESSER_ROLES = ("analyst_a", "observer_a")
 PUBLIC = dict.fromkeys(ROLES, "ok")
 COORDINATOR_PAGE = {
     "anonymous": "login",
     "expert_a": "login",
     "expert_b": "login",
     "coordinator_a": "ok",
+    "analyst_a": "404",
+    "observer_a": "404",
     "coordinator_b": "404",
     "staff": "404",
 }
+RESULTS_PAGE = COORDINATOR_PAGE | {"analyst_a": "ok"}  # results and exports: analysts too
+DASHBOARD_PAGE = RESULTS_PAGE | {"observer_a": "ok"}  # the dashboards: every role
 # POST-only: a GET is refused with 405 before any lookup, for every logged-in user alike, so it
 # tells nothing about whether the object exists.
 COORDINATOR_ACTION = COORDINATOR_PAGE | dict.fromkeys(USERS, "405")
@@ -42,7 +51,8 @@ EXPERT_ACTION = dict.fromkeys(ROLES, "405")  # POST-only; refused before any loo
 # The REST API: coordinators by session or token; no one else is authenticated (401). Lists answer
 # everyone logged in but hold only their own studies' objects (checked below); details 404.
 API_LIST = dict.fromkeys(ROLES, "401") | dict.fromkeys(USERS, "ok")
-API_DETAIL = API_LIST | {"coordinator_b": "404", "staff": "404"}
+API_DETAIL = API_LIST | {"coordinator_b": "404", "staff": "404", "analyst_a": "404", "observer_a": "404"}
+API_RESULTS = API_DETAIL | {"analyst_a": "ok"}  # what analysts read through the API; observers read nothing
 ANY_ACTION = dict.fromkeys(ROLES, "405")
 # API write operations (POST-only): a GET is 401 without credentials, else 405 before any lookup.
 API_ACTION = dict.fromkeys(ROLES, "401") | dict.fromkeys(USERS, "405")
@@ -93,7 +103,9 @@ EXPECTED: dict[str, dict[str, str] | None] = {
     "study-create": LOGGED_IN_PAGE,
     "study-detail": COORDINATOR_PAGE,
     "study-settings": COORDINATOR_PAGE,
-    "study-add-coordinator": COORDINATOR_ACTION,
+    "study-team": COORDINATOR_PAGE,
+    "study-member-role": COORDINATOR_ACTION,
+    "study-member-remove": COORDINATOR_ACTION,
     "study-rule": COORDINATOR_PAGE,
     "study-items": COORDINATOR_PAGE,
     "study-translations": COORDINATOR_PAGE,
@@ -163,28 +175,28 @@ EXPECTED: dict[str, dict[str, str] | None] = {
     "expert-quantity-save": EXPERT_ACTION,
     "expert-quantity-dissent": EXPERT_ACTION,
     "quantity-import": COORDINATOR_PAGE,
-    "quantity-export": COORDINATOR_PAGE,
-    "quantity-results": COORDINATOR_PAGE,
-    "quantity-results-csv": COORDINATOR_PAGE,
+    "quantity-export": RESULTS_PAGE,
+    "quantity-results": RESULTS_PAGE,
+    "quantity-results-csv": RESULTS_PAGE,
     "api-token-list": LOGGED_IN_PAGE,
     "api-token-revoke": ANY_ACTION,
     "api-docs": PUBLIC,
     "api-schema": PUBLIC,
     "api-v1:study-list": API_LIST,
-    "api-v1:study-detail": API_DETAIL,
-    "api-v1:study-table": API_DETAIL,
+    "api-v1:study-detail": API_RESULTS,
+    "api-v1:study-table": API_RESULTS,
     "api-v1:area-list": API_LIST,
-    "api-v1:area-detail": API_DETAIL,
+    "api-v1:area-detail": API_RESULTS,
     "api-v1:criterion-list": API_LIST,
-    "api-v1:criterion-detail": API_DETAIL,
+    "api-v1:criterion-detail": API_RESULTS,
     "api-v1:expert-list": API_LIST,
-    "api-v1:expert-detail": API_DETAIL,
+    "api-v1:expert-detail": API_DETAIL,  # names and addresses: coordinators only
     "api-v1:round-list": API_LIST,
-    "api-v1:round-detail": API_DETAIL,
+    "api-v1:round-detail": API_RESULTS,
     "api-v1:participation-list": API_LIST,
     "api-v1:export-list": API_LIST,
-    "api-v1:export-detail": API_DETAIL,
-    "api-v1:export-download": API_DETAIL | {"coordinator_a": "409"},  # the job has not run yet
+    "api-v1:export-detail": API_RESULTS,
+    "api-v1:export-download": API_RESULTS | {"coordinator_a": "409", "analyst_a": "409"},  # not run yet
     # REST API write operations (issue 6).
     "api-v1:round-open": API_ACTION,
     "api-v1:round-close": API_ACTION,
@@ -203,19 +215,19 @@ EXPECTED: dict[str, dict[str, str] | None] = {
     "api-v1:aggregate-list": API_LIST,
     "api-v1:divide-list": API_LIST,
     "api-v1:verdict-list": API_LIST,
-    "export-page": COORDINATOR_PAGE,
-    "export-download": COORDINATOR_PAGE | {"coordinator_a": "400"},  # no table or format asked for
+    "export-page": RESULTS_PAGE,
+    "export-download": RESULTS_PAGE | {"coordinator_a": "400", "analyst_a": "400"},  # no table or format asked for
     "export-job-new": ANY_ACTION,
-    "export-job-download": COORDINATOR_PAGE,
-    "export-job-status": COORDINATOR_PAGE,
-    # Coordinator dashboard (read-only; issue 6).
-    "dashboard:overview": COORDINATOR_PAGE,
-    "dashboard:map": COORDINATOR_PAGE,
-    "dashboard:consensus": COORDINATOR_PAGE,
-    "dashboard:convergence": COORDINATOR_PAGE,
-    "dashboard:divided": COORDINATOR_PAGE,
-    "dashboard:report": COORDINATOR_PAGE,
-    "dashboard:chart-svg": COORDINATOR_PAGE,
+    "export-job-download": RESULTS_PAGE,
+    "export-job-status": RESULTS_PAGE,
+    # Coordinator dashboard (read-only; issue 6), for every role of the study (issue 20).
+    "dashboard:overview": DASHBOARD_PAGE,
+    "dashboard:map": DASHBOARD_PAGE,
+    "dashboard:consensus": DASHBOARD_PAGE,
+    "dashboard:convergence": DASHBOARD_PAGE,
+    "dashboard:divided": DASHBOARD_PAGE,
+    "dashboard:report": DASHBOARD_PAGE,
+    "dashboard:chart-svg": DASHBOARD_PAGE,
     # Django's admin (its log-in and password pages are ours, limited and audited: core/accounts.py).
     "admin-login": PUBLIC,
     "admin:login": PUBLIC,  # the same URL as admin-login, which answers it
@@ -271,7 +283,7 @@ def test_every_route_has_an_entry_in_the_matrix():
 
 
 @pytest.fixture
-def world(study_a: Study, study_b: Study, coordinator_a, coordinator_b) -> dict[str, Any]:
+def world(study_a: Study, study_b: Study, coordinator_a, coordinator_b, analyst_a, observer_a) -> dict[str, Any]:
     """Study A's objects to put in URLs, and a logged-in client per role."""
     round_a = make_round(study_a, status=Round.Status.OPEN)
     expert_a = study_a.experts.earliest("number")
@@ -281,6 +293,8 @@ def world(study_a: Study, study_b: Study, coordinator_a, coordinator_b) -> dict[
     clients = {role: Client() for role in ROLES}
     clients["coordinator_a"].force_login(coordinator_a)
     clients["coordinator_b"].force_login(coordinator_b)
+    clients["analyst_a"].force_login(analyst_a)
+    clients["observer_a"].force_login(observer_a)
     clients["staff"].force_login(staff)
     for role, expert in (("expert_a", expert_a), ("expert_b", expert_b)):
         log_in_expert(clients[role], expert)
@@ -334,13 +348,18 @@ def test_every_route_answers_every_visitor_as_the_matrix_says(world):
     assert not wrong, "\n".join(wrong)
 
 
+# What an analyst may do by POST: queue an export (page or API). Nothing else changes for a lesser role.
+LESSER_MAY_POST = {"analyst_a": {"export-job-new", "api-v1:export-list"}, "observer_a": set()}
+
+
 @pytest.mark.django_db
 def test_visitors_who_may_not_act_change_nothing_by_posting(world):
-    """Every coordinator route refuses a POST from anyone but study A's coordinators, writing nothing.
+    """Every coordinator route refuses a POST from anyone but study A's coordinators, writing nothing;
+    study A's analyst and observer too, everywhere but where their role may act (``LESSER_MAY_POST``).
 
     405 counts as refused: a read-only page rejects every POST before looking anything up.
     """
-    before = (Study.objects.count(), Rating.objects.count(), AuditEvent.objects.count())
+    before = (Study.objects.count(), Rating.objects.count(), AuditEvent.objects.count(), StudyMember.objects.count())
     snapshot = dict(Study.objects.filter(pk=world["study"].pk).values().get())
     wrong = []
     for route in all_routes():
@@ -348,12 +367,18 @@ def test_visitors_who_may_not_act_change_nothing_by_posting(world):
         if expected is None or expected["coordinator_b"] not in ("404", "405"):
             continue
         url = url_for(route, world)
-        for role in ("anonymous", "expert_a", "expert_b", "coordinator_b", "staff"):
+        lesser = [role for role in LESSER_ROLES if route.name not in LESSER_MAY_POST[role]]
+        for role in ("anonymous", "expert_a", "expert_b", "coordinator_b", "staff", *lesser):
             got = outcome(world["clients"][role].post(url, {"title": "pwned", "is_active": "0", "username": "mallory"}))
             if got not in ("login", "401", "403", "404", "405"):
                 wrong.append(f"POST {url} as {role}: got {got}")
     assert not wrong, "\n".join(wrong)
-    assert (Study.objects.count(), Rating.objects.count(), AuditEvent.objects.count()) == before
+    assert (
+        Study.objects.count(),
+        Rating.objects.count(),
+        AuditEvent.objects.count(),
+        StudyMember.objects.count(),
+    ) == before
     assert dict(Study.objects.filter(pk=world["study"].pk).values().get()) == snapshot
 
 
@@ -370,9 +395,14 @@ def test_api_lists_hold_nothing_of_another_coordinators_study(world):
             ("export-list", "participation-list", "aggregate-list", "divide-list", "verdict-list", "token-list")
             # empty here, or (tokens) no study's objects; tested in their own tests
         )
-        for role in ("coordinator_b", "staff"):
+        for role in ("coordinator_b", "staff", "observer_a"):
             body = world["clients"][role].get(url).content.decode()
             assert not [secret for secret in secrets if secret in body], f"{url} as {role} shows study A"
+        analyst_sees = world["clients"]["analyst_a"].get(url).content.decode()
+        if route.name == "api-v1:expert-list":  # names and addresses stay with coordinators
+            assert str(world["values"]["expert_uuid"]) not in analyst_sees
+        elif route.name in ("api-v1:study-list", "api-v1:area-list", "api-v1:criterion-list"):
+            assert any(secret in analyst_sees for secret in secrets), f"{url}: the analyst should see study A"
 
 
 @pytest.mark.django_db

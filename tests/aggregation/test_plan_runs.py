@@ -54,7 +54,7 @@ def test_a_new_quantile_method_changes_a_closed_rounds_verdict_only_under_a_new_
 @pytest.fixture
 def opened_study(panel_study: Study) -> Study:
     coordinator = make_user("planner")
-    panel_study.coordinators.add(coordinator)
+    panel_study.members.add(coordinator)
     round_1 = make_round(panel_study)
     round_open(round=round_1, user=coordinator, deadline=timezone.now() + dt.timedelta(days=3))
     rate_everything(round_1, [7, 8, 8, 9, 7, 8, 3])

@@ -24,7 +24,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # Routes that are not pages a person browses to, and what they are instead.
 NOT_PAGES = {
-    "study-add-coordinator": "form action",
+    "study-member-role": "form action",
+    "study-member-remove": "form action",
     "study-translation-confirm": "form action",
     "area-set-active": "form action",
     "criterion-set-active": "form action",

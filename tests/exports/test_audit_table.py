@@ -34,3 +34,20 @@ def test_it_lists_the_studys_chain_in_order_and_withholds_personal_targets(study
     assert all(later[5] == earlier[6] for earlier, later in itertools.pairwise(rows))
     assert rows[0][1].endswith("Z")
     assert table.column_names == ["sequence", "recorded_at", "action", "actor", "target", "previous_hash", "hash"]
+
+
+def test_the_team_changes_are_exported_without_the_user_names(study_a, coordinator_a, coordinator_b):
+    from elicitation.models import StudyMember
+    from elicitation.setup.services.members import study_member_add, study_member_change_role, study_member_remove
+
+    member = study_member_add(study=study_a, username="bob", role="observer", user=coordinator_a)
+    study_member_change_role(study=study_a, member=member, role="analyst", user=coordinator_a)
+    study_member_remove(study=study_a, member=StudyMember.objects.get(pk=member.pk), user=coordinator_a)
+
+    rows = list(build_table("audit", scope_for(study_a)).rows())
+    assert [(r[2], r[3], r[4]) for r in rows] == [
+        ("study.member_added", "coordinator", ""),
+        ("study.member_role_changed", "coordinator", ""),
+        ("study.member_removed", "coordinator", ""),
+    ]
+    assert not any("bob" in str(cell) for row in rows for cell in row)

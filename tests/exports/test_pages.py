@@ -117,7 +117,7 @@ def test_another_studys_job_is_not_found_under_this_study(
     study_a: Study, study_b: Study, coordinator_a: User, coordinator_b: User
 ) -> None:
     job = export_job_create(user=coordinator_b, study=study_b, fmt="xlsx")
-    study_b.coordinators.add(coordinator_a)  # even a coordinator of both studies must use the right URL
+    study_b.members.add(coordinator_a)  # even a coordinator of both studies must use the right URL
     response = client_for(coordinator_a).get(f"/studies/{study_a.uuid}/exports/jobs/{job.uuid}/")
     assert response.status_code == 404
 

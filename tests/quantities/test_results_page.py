@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def coordinator(client, coordinator_a, quantity_study):
-    quantity_study.coordinators.add(coordinator_a)
+    quantity_study.members.add(coordinator_a)
     client.force_login(coordinator_a)
     return client
 
@@ -85,7 +85,7 @@ def test_the_printable_report_has_the_quantities_section(coordinator, quantity_s
 
 
 def test_a_report_without_quantity_questions_has_no_quantities_section(coordinator, study_a, coordinator_a):
-    study_a.coordinators.add(coordinator_a)
+    study_a.members.add(coordinator_a)
     make_round(study_a, status=Round.Status.CLOSED)
     page = coordinator.get(f"/studies/{study_a.uuid}/dashboard/report/?round=1").content.decode()
     assert 'id="quantities"' not in page

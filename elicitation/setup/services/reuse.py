@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit
 from core.errors import ImportFailed, InvalidInput
-from elicitation.models import Expert, SavedTemplate, Study
+from elicitation.models import Expert, SavedTemplate, Study, StudyMember
 from elicitation.models.panel import email_key
 from elicitation.setup.definition import Problem, check_definition, parse_definition, study_definition
 from elicitation.setup.services import items, rules, studies
@@ -58,7 +58,7 @@ def _build(*, user: User, definition: dict[str, Any], title: str, template_key: 
     """A new study coordinated by ``user`` from a checked definition; ImportFailed (and nothing kept) otherwise."""
     problems: list[Problem] = []
     study = Study.objects.create(title=title.strip(), template=template_key)
-    study.coordinators.add(user)
+    StudyMember.objects.create(study=study, user=user, role=StudyMember.Role.COORDINATOR)
     settings = {
         name: value
         for name, value in definition.get("study", {}).items()

@@ -1,4 +1,4 @@
-"""Creating a study (blank or from a template), its coordinators and its settings."""
+"""Creating a study (blank or from a template), its first coordinator and its settings."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import unicodedata
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
@@ -15,9 +14,10 @@ from django.utils.translation import gettext as _
 from analysis.plan import PLAN_SETTINGS
 from core.audit import audit
 from core.errors import InvalidInput
-from elicitation.models import Area, ConsensusRule, Criterion, InvitationToken, Round, Study
+from elicitation.models import Area, ConsensusRule, Criterion, InvitationToken, Round, Study, StudyMember
 from elicitation.models.study import STUDY_TEXT_KEYS
 from elicitation.setup.services import plan
+from elicitation.setup.services.members import study_member_add
 from elicitation.setup.services.translations import own_texts, stamp_changes
 from elicitation.setup.study_templates import get_template
 
@@ -96,7 +96,7 @@ def study_create(
         ),
         **{name: data[name] for name in ("languages", "blocs", "sectors") if name in data},
     )
-    study.coordinators.add(user)
+    StudyMember.objects.create(study=study, user=user, role=StudyMember.Role.COORDINATOR)
     if template is not None:
         _apply_template(study, data)
     audit(action="study.created", study=study, user=user, target=str(study.uuid), template=template_key)
@@ -163,22 +163,9 @@ def _apply_template(study: Study, data: dict[str, Any]) -> None:
         ConsensusRule.objects.create(study=study, version=1, **data["rule"])
 
 
-@transaction.atomic
 def study_add_coordinator(*, study: Study, username: str, user: User) -> User:
-    """Make the user named ``username`` a co-coordinator of ``study``."""
-    username = username.strip()
-    other = get_user_model().objects.filter(username=username, is_active=True).first() if username else None
-    if other is None:
-        raise InvalidInput(
-            _("No such user."), field_errors={"username": [_("There is no active user with this name.")]}
-        )
-    if study.coordinators.filter(pk=other.pk).exists():
-        raise InvalidInput(
-            _("Already a coordinator."), field_errors={"username": [_("This user already coordinates the study.")]}
-        )
-    study.coordinators.add(other)
-    audit(action="study.coordinator_added", study=study, user=user, target=username)
-    return other
+    """Make the user named ``username`` a co-coordinator of ``study`` (``members.study_member_add``)."""
+    return study_member_add(study=study, username=username, role=StudyMember.Role.COORDINATOR, user=user).user
 
 
 def clean_group_names(names: list[str], *, field: str) -> list[str]:

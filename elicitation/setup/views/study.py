@@ -1,4 +1,4 @@
-"""The coordinator's study pages: create, overview, settings, co-coordinators, consensus rule."""
+"""The coordinator's study pages: create, overview, settings, consensus rule (the team: views/team.py)."""
 
 from __future__ import annotations
 
@@ -12,15 +12,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from core.access import study_for_coordinator
 from core.errors import ServiceError
 from elicitation.models import Study
-from elicitation.setup.forms import CoordinatorAddForm, RuleForm, StudyCreateForm, StudySettingsForm
+from elicitation.setup.forms import RuleForm, StudyCreateForm, StudySettingsForm
 from elicitation.setup.selectors import study_overview
 from elicitation.setup.services import rules, studies
-from elicitation.setup.views.common import form_with_errors, render_invalid, render_refused
+from elicitation.setup.views.common import render_invalid, render_refused
 
 
 def _user(request: HttpRequest) -> User:
@@ -50,14 +50,13 @@ def study_create(request: HttpRequest) -> HttpResponse:
     return redirect("study-detail", study_uuid=study.uuid)
 
 
-def _detail_context(study: Study, form: CoordinatorAddForm) -> dict[str, Any]:
+def _detail_context(study: Study) -> dict[str, Any]:
     overview = study_overview(study)
     return {
         "study": study,
         "overview": overview,
         "rule_parts": rules.rule_parts_in_words(overview.rule),
         "rule_words": rules.rule_in_words(overview.rule),
-        "coordinator_form": form,
     }
 
 
@@ -65,7 +64,7 @@ def _detail_context(study: Study, form: CoordinatorAddForm) -> dict[str, Any]:
 @require_GET
 def study_detail(request: HttpRequest, study_uuid: UUID) -> HttpResponse:
     study = study_for_coordinator(request.user, study_uuid)
-    return render(request, "elicitation/setup/study_detail.html", _detail_context(study, CoordinatorAddForm()))
+    return render(request, "elicitation/setup/study_detail.html", _detail_context(study))
 
 
 @login_required
@@ -86,23 +85,6 @@ def study_settings(request: HttpRequest, study_uuid: UUID) -> HttpResponse:
         return render_refused(request, template, context, form, exc)
     messages.success(request, _("The settings were saved."))
     return redirect("study-detail", study_uuid=study.uuid)
-
-
-@login_required
-@require_POST
-def study_add_coordinator(request: HttpRequest, study_uuid: UUID) -> HttpResponse:
-    study = study_for_coordinator(request.user, study_uuid)
-    form = CoordinatorAddForm(request.POST)
-    if form.is_valid():
-        try:
-            studies.study_add_coordinator(study=study, username=form.cleaned_data["username"], user=_user(request))
-        except ServiceError as exc:
-            form_with_errors(form, exc)
-        else:
-            name = form.cleaned_data["username"]
-            messages.success(request, _("%(name)s now coordinates this study.") % {"name": name})
-            return redirect("study-detail", study_uuid=study.uuid)
-    return render(request, "elicitation/setup/study_detail.html", _detail_context(study, form), status=400)
 
 
 @login_required

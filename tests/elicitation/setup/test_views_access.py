@@ -18,7 +18,7 @@ def setup_urls(study: Study) -> list[str]:
     return [
         reverse("study-detail", args=[study.uuid]),
         reverse("study-settings", args=[study.uuid]),
-        reverse("study-add-coordinator", args=[study.uuid]),
+        reverse("study-team", args=[study.uuid]),
         reverse("study-rule", args=[study.uuid]),
         reverse("study-items", args=[study.uuid]),
         reverse("study-items-import", args=[study.uuid]),

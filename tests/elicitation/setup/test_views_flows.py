@@ -40,14 +40,14 @@ def test_a_study_without_a_title_is_refused(alice):
 
 
 def test_a_co_coordinator_is_added_and_then_sees_the_study(alice, client, study_a, coordinator_b):
-    response = alice.post(reverse("study-add-coordinator", args=[study_a.uuid]), {"username": "bob"})
+    response = alice.post(reverse("study-team", args=[study_a.uuid]), {"username": "bob", "role": "coordinator"})
     assert response.status_code == 302
     client.force_login(coordinator_b)
     assert client.get(reverse("study-detail", args=[study_a.uuid])).status_code == 200
 
 
 def test_an_unknown_co_coordinator_is_refused_on_the_page(alice, study_a):
-    response = alice.post(reverse("study-add-coordinator", args=[study_a.uuid]), {"username": "ghost"})
+    response = alice.post(reverse("study-team", args=[study_a.uuid]), {"username": "ghost", "role": "analyst"})
     assert response.status_code == 400
     assert "There is no active user with this name." in response.content.decode()
 

@@ -131,7 +131,7 @@ def _grouped(rows: pd.DataFrame, add: Any, empty: Any, *columns: str) -> dict[tu
     return found
 
 
-def _per_item(found: dict[tuple[Any, Any], Any], index: pd.MultiIndex, empty: Any) -> pd.Series:
+def _per_item(found: dict[tuple[Any, Any], Any], index: pd.Index, empty: Any) -> pd.Series:
     """One value per result row (a fresh ``empty()`` where the item has none), as an object column."""
     keys = zip(*(index.get_level_values(level).to_numpy(dtype=object) for level in range(2)), strict=True)
     return pd.Series([found.get(key) or empty() for key in keys], index=index, dtype="object")

@@ -28,7 +28,7 @@ def members_to_coordinators(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('elicitation', '0015_jobs_email_jobs'),
+        ("elicitation", "0015_jobs_email_jobs"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -17,7 +17,7 @@ ADDED = [
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("elicitation", "0015_jobs_email_jobs"),
+        ("elicitation", "0016_roles_study_members"),
     ]
 
     operations = [

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('elicitation', '0016_reuse_saved_template'),
+        ("elicitation", "0018_reuse_saved_template"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -22,7 +22,7 @@ def content_types_return(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("aggregation", "0006_jobs_queue_columns"),
+        ("aggregation", "0007_api_run_uuid"),
         ("contenttypes", "0002_remove_content_type_name"),
         ("elicitation", "0015_jobs_email_jobs"),
         ("quantities", "0002_house_quantity_results_to_aggregation"),

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('elicitation', '0015_jobs_email_jobs'),
+        ("elicitation", "0017_api_email_job_batch"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -48,7 +48,7 @@ def drop_append_only(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('elicitation', '0015_jobs_email_jobs'),
+        ("elicitation", "0019_reuse_round_schedule_and_pilot"),
         ('quantities', '0001_idea_quantity_questions'),
     ]
 

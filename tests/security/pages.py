@@ -30,6 +30,7 @@ def coordinator_urls(study: Study, *, expert: Expert | None = None) -> list[str]
         "expert_uuid": expert.uuid if expert else None,
         "round_uuid": round_.uuid if round_ else None,
         "response_id": AreaResponse.objects.filter(round__study=study).values_list("pk", flat=True).first(),
+        "member_uuid": study.memberships.order_by("pk").values_list("uuid", flat=True).first(),  # the team's routes
     }
     urls = []
     for pattern in _patterns([*urls_study.urlpatterns, *urls_rounds.urlpatterns]):

@@ -33,7 +33,7 @@ P = payload
 @pytest.fixture
 def hostile_study() -> tuple[Study, Expert]:
     coordinator = make_user("xss-coordinator")
-    from tests.factories import make_study
+    from tests.factories import add_member, make_study
 
     study = make_study(
         coordinator=coordinator,
@@ -43,6 +43,8 @@ def hostile_study() -> tuple[Study, Expert]:
         blocs=[P("bloc-1")[:100], "China"],
         sectors=[P("sector-1")[:100], "Academia"],
     )
+    # A team member whose user name is hostile (the admin's user form validates names; the database does not).
+    add_member(study, make_user(P("member-name")[:150]), "analyst")
     for index, area in enumerate(study.areas.all()):
         area.title = P(f"area-title-{index}")[:200]
         area.description = P(f"area-description-{index}")

@@ -13,6 +13,7 @@ from tests.factories import make_experts, make_round, make_user
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PAGES = ["", "settings/", "rule/", "items/", "items/import/", "areas/new/", "criteria/new/", "panel/", "panel/new/"]
+PAGES += ["team/"]  # the study's team (issue 20)
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from cryptography.fernet import Fernet
 from django import forms
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -67,6 +68,21 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
 
     def pre_social_login(self, request: HttpRequest, sociallogin: Any) -> None:
         request.session.pop(DOOR_SESSION_KEY, None)  # an abandoned password attempt names no door here
+        if not sociallogin.is_existing:
+            self._link_by_address_in_any_case(sociallogin)
+
+    def _link_by_address_in_any_case(self, sociallogin: Any) -> None:
+        """allauth compares the provider's verified address with ``User.email`` as stored (case-sensitive
+        in PostgreSQL); here one account whose address differs only in case is found as well, and then
+        treated exactly as allauth treats its own match (linked; password wiped unless verified here)."""
+        for address in sociallogin.email_addresses:
+            if not address.verified or not self.can_authenticate_by_email(sociallogin, address.email):
+                continue
+            users = list(get_user_model().objects.filter(email__iexact=address.email, is_active=True)[:2])
+            if len(users) == 1:
+                sociallogin.user = users[0]
+                sociallogin._did_authenticate_by_email = address.email  # allauth's own marker (65.13)
+                return
 
     def on_authentication_error(self, request: HttpRequest, provider: Any, **kwargs: Any) -> None:
         audit_refusal(action="account.oidc_failed", client=client_address(request))

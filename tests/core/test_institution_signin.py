@@ -52,7 +52,7 @@ def come_back(client: Client, request: dict[str, str], **params: str) -> Any:
 
 
 def test_an_existing_coordinator_with_the_verified_address_is_linked_and_signed_in(provider):
-    alice = make_user("alice", email="alice@uni.example")
+    alice = make_user("alice", email="Alice@Uni.example")  # the same address, whatever its case
     client = Client()
     response = come_back(client, start(client, provider, next="/accounts/2fa/"))
     assert response.status_code == 302
@@ -83,7 +83,7 @@ def test_the_next_sign_in_follows_the_link_even_if_the_address_changed(provider)
 
 
 def test_an_unverified_address_links_nothing_and_creates_no_account(provider):
-    make_user("alice", email="alice@uni.example")
+    make_user("alice", email="Alice@uni.example")
     provider.claims = {**provider.claims, "email_verified": False}
     client = Client()
     response = come_back(client, start(client, provider))
@@ -182,3 +182,12 @@ def test_a_coordinator_unlinks_the_institution_and_it_is_audited(provider):
     assert response.status_code == 302
     assert not SocialAccount.objects.exists()
     assert AuditEvent.objects.filter(action="account.oidc_unlinked", actor_user=alice).exists()
+
+
+def test_two_accounts_with_the_address_in_different_cases_link_neither(provider):
+    make_user("alice", email="Alice@uni.example")
+    make_user("alice2", email="ALICE@uni.example")
+    client = Client()
+    come_back(client, start(client, provider))
+    assert not signed_in_user(client).is_authenticated
+    assert not SocialAccount.objects.exists()

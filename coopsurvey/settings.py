@@ -340,10 +340,16 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 24 * 14, minimum=60)
-# Sessions are read from a shared cache (Redis) and written through to the database (core.sessions); a
+# Sessions live in the database. SESSION_CACHE_SECONDS > 0 (an operator's choice, docs/security.md) reads them
+# from a shared cache (Redis) written through to the database (core.sessions): one statement less per request,
+# at the price that a session ended while Redis was unreachable may come back for that many seconds. A
 # per-process cache would let one worker keep a session another ended, so without Redis they stay in the DB.
-SESSION_ENGINE = "core.sessions" if CACHE_URL.startswith("redis") else "django.contrib.sessions.backends.db"
-SESSION_CACHE_SECONDS = env_int("SESSION_CACHE_SECONDS", 300, minimum=0)
+SESSION_CACHE_SECONDS = env_int("SESSION_CACHE_SECONDS", 0, minimum=0)
+SESSION_ENGINE = (
+    "core.sessions"
+    if CACHE_URL.startswith("redis") and SESSION_CACHE_SECONDS
+    else "django.contrib.sessions.backends.db"
+)
 
 # --------------------------------------------------------------------------------------------------
 # Health

@@ -18,6 +18,9 @@ os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("EMAIL_URL", "locmem://")
 os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("STATIC_FROM_SOURCE", "1")
+# Sessions in the database, as without Redis: the pages' query-count tests count the session's read once
+# whatever the services; tests/elicitation/expert/test_cached_sessions.py tests core.sessions on a real Redis.
+os.environ.setdefault("SESSION_CACHE_SECONDS", "0")
 
 REDIS_DATABASES = 16  # Redis's default number of databases
 

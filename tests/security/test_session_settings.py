@@ -98,7 +98,7 @@ def test_an_expired_session_no_longer_logs_anyone_in(client: Client, coordinator
 @pytest.mark.django_db
 def test_a_session_read_from_the_cache_expires_with_the_session(client: Client, coordinator_a):
     """core.sessions keeps a cached copy no longer than the session's own remaining life."""
-    with override_settings(SESSION_ENGINE="core.sessions", SESSION_COOKIE_AGE=1):
+    with override_settings(SESSION_ENGINE="core.sessions", SESSION_CACHE_SECONDS=300, SESSION_COOKIE_AGE=1):
         client.force_login(coordinator_a)
         assert client.get(reverse("study-list")).status_code == 200
         time.sleep(1.5)

@@ -56,7 +56,7 @@ def dissent_round() -> tuple[Study, Round, Any, QuantityQuestion]:
         for i in first.items.all()
     )
     mark_submitted(first, experts)
-    item = first.items.order_by("area__order", "criterion__order").first()
+    item = first.items.order_by("area__order", "criterion__order")[0]
     ItemStatement.objects.bulk_create(
         ItemStatement(round=first, expert=e, kind="dissent", area_id=item.area_id, criterion_id=item.criterion_id,
                       text="Understated risk")

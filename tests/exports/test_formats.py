@@ -143,6 +143,12 @@ def test_xlsx_has_a_sheet_per_table_and_a_codebook(
         "audit",
         "plan_versions",
         "deviations",
+        "dissent",
+        "change_reasons",
+        "quantity_questions",
+        "quantity_answers",
+        "quantity_pooled",
+        "quantity_performance",
         "codebook",
     ]
     rows = list(workbook["ratings"].iter_rows(values_only=True))

@@ -99,7 +99,8 @@ def test_the_performance_table_gives_scores_and_weights(pooled_study: Study) -> 
     assert len(found) == ExpertPerformance.objects.count() > 0
     panel = [r for r in found if r["group"] == "" and r["method"] == "global"]
     assert len(panel) == 8
-    assert sum(r["weight_normalised"] or 0 for r in panel) == pytest.approx(1.0)
+    weights = [float(str(r["weight_normalised"] or 0)) for r in panel]
+    assert sum(weights) == pytest.approx(1.0)
 
 
 def test_strict_anonymity_drops_who_and_leaves_open_rounds_out(pooled_study: Study) -> None:

@@ -22,7 +22,7 @@ def stated(rated_study: Study) -> Study:
     """Round 1 closed, round 2 open: dissent on a rating item and a question, a reason, one withdrawn dissent."""
     first, second = rated_study.rounds.order_by("number")
     experts = list(rated_study.experts.order_by("number"))
-    item = first.items.order_by("id").first()
+    item = first.items.order_by("id")[0]
     question = QuantityQuestion.objects.create(
         study=rated_study, area=rated_study.areas.earliest("order"), code="q1", title="Inspectors", lower_bound=0
     )
@@ -45,7 +45,7 @@ def rows(name: str, study: Study) -> list[dict[str, object]]:
 
 def test_the_dissent_table_lists_each_standing_statement_under_a_pseudonym(stated: Study) -> None:
     found = rows("dissent", stated)
-    item = stated.rounds.get(number=1).items.order_by("id").first()
+    item = stated.rounds.get(number=1).items.order_by("id")[0]
     assert found == [
         {
             "study": str(stated.uuid),

@@ -17,8 +17,9 @@ EXPECTED = {
     "consensus": 11,  # + areas and criteria (2), the group's rows, dissent per item
     "convergence": 10,  # + areas and criteria (2), every round's panel rows
     "divided": 10,  # + areas and criteria (2), the divided items
-    "report": 32,  # + composition, participation (2), labels (2), rows, items asked, dissent per item, verdicts,
-    # bloc verdicts, agreement, divided,
+    "report": 37,  # + composition, participation (2), labels (2), rows, items asked, dissent per item, verdicts,
+    # bloc verdicts, agreement, divided, the quantities section (its run, questions, pooled rows, scores, and
+    # whether the study asks any),
     # and the map's four,
     # the plan's history (2) and ACCORD's seven (items asked, rewordings, suggestions, outcomes, runs, scales, rule)
     "chart-svg": 11,  # the map's

@@ -197,7 +197,9 @@ def round_form(*, expert: Expert, round_: Round) -> RoundForm:
             (a, c): v for a, c, v in earlier.values_list("area_id", "criterion_id", "value") if v is not None
         }
     dissent_counts: dict[tuple[int, int, int], int] = {}
-    if feedback.source is not None:
+    # Only a closed round's dissent: in real-time feedback a mark appearing between two views would tell
+    # that one more expert dissented since (no difference between two views may reveal fewer than k people).
+    if feedback.source is not None and not feedback.live:
         dissent_counts = rating_dissent_counts([feedback.source.pk])
 
     cards: dict[int, AreaCard] = {}

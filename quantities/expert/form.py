@@ -171,7 +171,9 @@ def question_blocks(
         ).values_list("question_id", "text")
     )
     source = feedback_source(round_)
-    dissenters = question_dissent_counts([source.pk]) if source is not None else {}
+    # A closed round's dissent only, as for ratings (elicitation.expert.forms): never the live round's.
+    closed = source is not None and source.pk != round_.pk
+    dissenters = question_dissent_counts([source.pk]) if closed and source is not None else {}
     blocks = []
     for question in questions:
         texts = question.localized(language)

@@ -114,6 +114,30 @@ def test_other_experts_see_that_dissent_exists_and_its_count_only_from_k(client,
     assert "No." not in body  # the statements themselves are never shown to other experts
 
 
+def test_dissent_in_the_open_round_is_never_shown_in_real_time_feedback(client):
+    """Real-time feedback shows the open round itself: a dissent mark appearing between two views would tell
+    that one more expert dissented since, so experts see dissent of closed rounds only."""
+    study = make_study(
+        title="Live dissent", min_group_size=3, mode=Study.Mode.REALTIME, feedback_timing=Study.FeedbackTiming.BEFORE
+    )
+    experts = make_experts(study, 6)
+    live = make_round(study, status=Round.Status.OPEN)
+    Rating.objects.bulk_create(
+        Rating(round=live, expert=expert, area_id=item.area_id, criterion_id=item.criterion_id, value=5)
+        for expert in experts[1:]
+        for item in live.items.all()
+    )
+    mark_submitted(live, experts[1:])
+    client.get(f"/e/{token_issue(expert=experts[0])}/")
+    client.post("/e/consent/", {"consent": "yes"})
+    before = client.get("/e/round/").content.decode()
+    dissent_in(live, experts[1:5], item_of(live))
+    after = client.get("/e/round/").content.decode()
+    for body in (before, after):
+        assert "Dissent was recorded" not in body
+        assert "recorded dissent on this item" not in body
+
+
 def test_dissent_is_not_shown_before_the_expert_rates_when_feedback_waits_for_their_answer(client, panel):
     study, experts, first, _second = panel
     study.feedback_timing = Study.FeedbackTiming.AFTER_OWN

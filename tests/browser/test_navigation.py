@@ -113,6 +113,7 @@ def test_every_coordinator_page_is_reached_by_clicking_from_the_study_list(brows
     make_experts(running, 4)
     make_round(running, status=Round.Status.OPEN)
     make_question(running, "q1")
+    WebhookEndpoint.objects.create(study=running, url="https://hooks.example.org/in", secret="s", events=["x"])
 
     client = Client()
     client.force_login(coordinator)

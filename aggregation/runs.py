@@ -48,7 +48,8 @@ from django.utils import timezone
 
 from aggregation.models import AggregationRun, ItemResult
 from analysis.disclosure import difference_discloses
-from elicitation.models import AnswerRevision, Rating, Round
+from core.webhooks import webhook_event_record
+from elicitation.models import AnswerRevision, Rating, Round, WebhookEvent
 
 
 @dataclass(frozen=True)
@@ -229,6 +230,8 @@ def run_settle(*, run: AggregationRun, round_status: str, min_group_size: int) -
         ) and not _rows_disclose(run, min_group_size=min_group_size)
     run.published_at = timezone.now() if run.is_published else None
     run.save(update_fields=fields)
+    if round_status == Round.Status.CLOSED:
+        _results_ready(run)
 
 
 def _rows_disclose(run: AggregationRun, *, min_group_size: int) -> bool:
@@ -258,3 +261,14 @@ def run_publish_final(*, run: AggregationRun) -> None:
     """Publish the current run of a closed round that a close job found already up to date."""
     if run.is_current and not run.is_published:
         AggregationRun.objects.filter(pk=run.pk).update(is_published=True, published_at=timezone.now())
+        _results_ready(run)
+
+
+def _results_ready(run: AggregationRun) -> None:
+    """Tell the study's webhooks that a closed round's final results are stored and shown."""
+    round_ = Round.objects.select_related("study").get(pk=run.round_id)
+    webhook_event_record(
+        study=round_.study,
+        event=WebhookEvent.RESULTS_READY,
+        data={"round": str(round_.uuid), "round_number": round_.number, "run": str(run.uuid) if run.uuid else None},
+    )

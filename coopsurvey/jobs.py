@@ -76,6 +76,7 @@ KINDS = {
         JobKind("aggregation", "aggregation.AggregationRun", "aggregation.tasks.aggregate_round", 3, 10),
         JobKind("export", "exports.ExportJob", "exports.tasks.export_job_run_task", 3, 60),
         JobKind("email", "elicitation.EmailJob", "elicitation.tasks.send_email", 8, 30),
+        JobKind("webhook", "elicitation.WebhookDelivery", "elicitation.tasks.deliver_webhook", 6, 30),
     )
 }
 

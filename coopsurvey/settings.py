@@ -172,7 +172,12 @@ JOB_TIME_LIMITS = {
     "aggregation": env_int("JOB_TIME_LIMIT_AGGREGATION", 900, minimum=5),
     "export": env_int("JOB_TIME_LIMIT_EXPORT", 3600, minimum=5),
     "email": env_int("JOB_TIME_LIMIT_EMAIL", 120, minimum=5),
+    "webhook": env_int("JOB_TIME_LIMIT_WEBHOOK", 60, minimum=5),
 }
+# Webhooks (docs/webhooks.md): how long one delivery waits for the receiver, and whether endpoints may be on
+# private, loopback or link-local addresses (refused by default: a coordinator must not reach the internal net).
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", default=False)
 # Aggregation: the stale-results sweep queues rounds whose stored results do not match their ratings.
 AGGREGATION_SWEEP_SECONDS = env_int("AGGREGATION_SWEEP_SECONDS", 300, minimum=10)
 # A queued aggregation not sent to the broker after this long means the broker was down (dashboards say so).

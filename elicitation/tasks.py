@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from coopsurvey import jobs
 from core.errors import IllegalTransition
+from core.webhooks import webhook_delivery_send
 from elicitation.expert.services.link_requests import expert_new_link_deliver
 from elicitation.models import EmailJob, Participation, Round
 from elicitation.rounds.services.invitations import invitation_deliver, reminder_deliver, reminders_queue_due
@@ -71,3 +72,9 @@ def close_due_rounds() -> list[int]:
 def open_scheduled_rounds() -> list[int]:
     """Beat: open every draft round whose set time has come and queue its invitations; returns the ids opened."""
     return rounds_open_scheduled()
+
+
+@shared_task(name="elicitation.deliver_webhook", acks_late=True, reject_on_worker_lost=True)
+def deliver_webhook(delivery_id: int) -> str:
+    """POST one webhook delivery, signed; retried with a growing back-off on the durable job path."""
+    return jobs.run("webhook", delivery_id, webhook_delivery_send)

@@ -19,7 +19,8 @@ from django.utils.translation import gettext as _
 from coopsurvey import jobs
 from core.audit import audit
 from core.errors import IllegalTransition, InvalidInput, ServiceError
-from elicitation.models import AuditEvent, Study, StudyMember
+from core.webhooks import webhook_event_record
+from elicitation.models import AuditEvent, Study, StudyMember, WebhookEvent
 from exports.bundle import bundle_tables, write_bundle
 from exports.models import ExportJob
 from exports.progress import clear_progress, record_progress
@@ -262,14 +263,20 @@ def export_job_run(*, job_id: int) -> ExportJob:
         )
         job.refresh_from_db()
         return job  # recorded and logged; retrying the same export would fail the same way
-    ExportJob.objects.filter(pk=job.pk).update(
-        status=ExportJob.Status.DONE,
-        finished_at=timezone.now(),
-        rows_written=written,
-        rows_total=max(total, written),
-        file_name=relative,
-        file_size=target.stat().st_size,
-    )
+    with transaction.atomic():
+        ExportJob.objects.filter(pk=job.pk).update(
+            status=ExportJob.Status.DONE,
+            finished_at=timezone.now(),
+            rows_written=written,
+            rows_total=max(total, written),
+            file_name=relative,
+            file_size=target.stat().st_size,
+        )
+        webhook_event_record(
+            study=job.study,
+            event=WebhookEvent.EXPORT_DONE,
+            data={"export": str(job.uuid), "format": job.format, "table": job.table, "rounds": job.round_numbers},
+        )
     clear_progress(job.pk)
     job.refresh_from_db()
     return job

@@ -10,6 +10,7 @@ from elicitation.models.reuse import SavedTemplate
 from elicitation.models.rounds import Participation, PilotResponse, Round, RoundItem
 from elicitation.models.statements import ItemStatement, ItemStatementRevision, StatementKind
 from elicitation.models.study import Area, AreaRevision, ConsensusRule, Criterion, Study
+from elicitation.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "AnalysisPlan",
@@ -37,4 +38,7 @@ __all__ = [
     "Study",
     "StudyMember",
     "Suggestion",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
 ]

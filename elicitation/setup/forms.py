@@ -9,7 +9,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from elicitation.models import Area, ConsensusRule, Criterion, Expert, Study, StudyMember
+from elicitation.models import Area, ConsensusRule, Criterion, Expert, Study, StudyMember, WebhookEvent
 from elicitation.setup.definition import MAX_DEFINITION_BYTES
 from elicitation.setup.services.imports import MAX_IMPORT_BYTES
 from elicitation.setup.services.studies import SETTINGS_FIELDS
@@ -531,3 +531,14 @@ class DefinitionImportForm(forms.Form):
     def read(self) -> bytes:
         # One byte more than allowed, so the check can say "too large" without reading everything.
         return bytes(self.cleaned_data["file"].read(MAX_DEFINITION_BYTES + 1))
+
+
+class WebhookEndpointForm(forms.Form):
+    url = forms.URLField(label=_("Address (URL)"), max_length=500, assume_scheme="https")
+    events = forms.MultipleChoiceField(
+        label=_("Events"), choices=WebhookEvent.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+
+class WebhookActiveForm(forms.Form):
+    active = forms.BooleanField(required=False)

@@ -3,7 +3,7 @@
 
 from django.urls import URLPattern, path
 
-from elicitation.setup.views import erasure, items, panel, reuse, study, team, translations
+from elicitation.setup.views import erasure, items, panel, reuse, study, team, translations, webhooks
 
 urlpatterns: list[URLPattern] = [
     path("new/", study.study_create, name="study-create"),
@@ -17,6 +17,23 @@ urlpatterns: list[URLPattern] = [
     path("<uuid:study_uuid>/team/<uuid:member_uuid>/role/", team.study_member_role, name="study-member-role"),
     path("<uuid:study_uuid>/team/<uuid:member_uuid>/remove/", team.study_member_remove, name="study-member-remove"),
     path("<uuid:study_uuid>/rule/", study.study_rule, name="study-rule"),
+    path("<uuid:study_uuid>/webhooks/", webhooks.webhook_list, name="study-webhooks"),
+    path(
+        "<uuid:study_uuid>/webhooks/<uuid:endpoint_uuid>/", webhooks.webhook_deliveries, name="study-webhook-deliveries"
+    ),
+    path(
+        "<uuid:study_uuid>/webhooks/<uuid:endpoint_uuid>/active/",
+        webhooks.webhook_set_active,
+        name="study-webhook-active",
+    ),
+    path(
+        "<uuid:study_uuid>/webhooks/<uuid:endpoint_uuid>/delete/", webhooks.webhook_delete, name="study-webhook-delete"
+    ),
+    path(
+        "<uuid:study_uuid>/webhooks/<uuid:endpoint_uuid>/deliveries/<uuid:delivery_uuid>/redeliver/",
+        webhooks.webhook_redeliver,
+        name="study-webhook-redeliver",
+    ),
     path("<uuid:study_uuid>/reuse/", reuse.study_reuse, name="study-reuse"),
     path("<uuid:study_uuid>/reuse/duplicate/", reuse.study_duplicate, name="study-duplicate"),
     path("<uuid:study_uuid>/reuse/template/", reuse.study_save_template, name="study-save-template"),

@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import reverse
 
 from api.services import api_token_create
-from elicitation.models import AreaResponse, Round, StudyMember
+from elicitation.models import AreaResponse, Round, StudyMember, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from tests.a11y.axe import audit, describe
 from tests.access.routes import all_routes
 from tests.browser.test_navigation import NOT_PAGES
@@ -63,6 +63,19 @@ def world(live_server, browser_page) -> dict[str, Any]:
     draft = make_round(planning, status=Round.Status.DRAFT)
     add_member(results, make_user("reader"), StudyMember.Role.ANALYST)
     api_token_create(user=coordinator, name="laptop")
+    endpoint = WebhookEndpoint.objects.create(
+        study=results, url="https://hooks.example.org/in", secret="s", events=[WebhookEvent.ROUND_CLOSED]
+    )
+    WebhookDelivery.objects.create(
+        endpoint=endpoint,
+        event_id=closed.uuid,
+        event=WebhookEvent.ROUND_CLOSED,
+        payload={},
+        status=WebhookDelivery.Status.FAILED,
+        attempts=6,
+        response_status=500,
+        error="RuntimeError: the endpoint answered HTTP 500 (gave up after 6 attempts)",
+    )
     client = Client()
     client.force_login(coordinator)
     cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
@@ -78,6 +91,8 @@ def world(live_server, browser_page) -> dict[str, Any]:
         "study-detail": reverse("study-detail", kwargs=s),
         "study-settings": reverse("study-settings", kwargs=s),
         "study-team": reverse("study-team", kwargs=s),
+        "study-webhooks": reverse("study-webhooks", kwargs=s),
+        "study-webhook-deliveries": reverse("study-webhook-deliveries", kwargs=s | {"endpoint_uuid": endpoint.uuid}),
         "study-rule": reverse("study-rule", kwargs=s),
         "study-items": reverse("study-items", kwargs=s),
         "study-items-import": reverse("study-items-import", kwargs=s),
@@ -134,6 +149,7 @@ AUDITED = (
     "round-moderation", "round-plan", "quantity-list", "quantity-format", "quantity-create", "quantity-edit",
     "quantity-import", "quantity-results", "export-page", "dashboard:overview", "dashboard:map",
     "dashboard:consensus", "dashboard:convergence", "dashboard:divided", "dashboard:report",
+    "study-webhooks", "study-webhook-deliveries",
 )  # fmt: skip
 
 

@@ -81,6 +81,7 @@ def route_values(*, study: Any, round_: Any, expert: Any, coordinator: Any) -> R
     token, _secret = api_token_create(user=coordinator, name="laptop")
     sending = email_sending(study=study, round_=round_, coordinator=coordinator)
     member = _teammate(study)
+    endpoint, delivery = _webhook(study)
     job = ExportJob.objects.create(
         study=study, requested_by=coordinator, format=ExportJob.Format.CSV, table=ExportJob.Table.RATINGS
     )
@@ -90,6 +91,8 @@ def route_values(*, study: Any, round_: Any, expert: Any, coordinator: Any) -> R
         "template_uuid": template.uuid,
         "pilot_uuid": pilot.uuid,  # a pilot run of the round (issue 20)
         "token_uuid": token.uuid,
+        "endpoint_uuid": endpoint.uuid,  # a webhook endpoint of study A (issue 20 item 9)
+        "delivery_uuid": delivery.uuid,  # a failed delivery to it, which a coordinator may send again
         "member_uuid": member.uuid,  # an observer of study A, whose role a coordinator may change
         "job_uuid": job.uuid,
         "table": "ratings",
@@ -163,6 +166,26 @@ def _teammate(study: Any) -> Any:
 
     user = get_user_model().objects.create_user(username="teammate", password="pw-for-tests-123")
     return StudyMember.objects.create(study=study, user=user, role=StudyMember.Role.OBSERVER)
+
+
+def _webhook(study: Any) -> tuple[Any, Any]:
+    """A webhook endpoint of study A and one failed delivery to it."""
+    import uuid
+
+    from elicitation.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+
+    endpoint = WebhookEndpoint.objects.create(
+        study=study, url="https://hooks.example.org/in", secret="whsec_test", events=[WebhookEvent.ROUND_CLOSED]
+    )
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint,
+        event_id=uuid.uuid4(),
+        event=WebhookEvent.ROUND_CLOSED,
+        payload={"type": "round.closed"},
+        status=WebhookDelivery.Status.FAILED,
+        attempts=6,
+    )
+    return endpoint, delivery
 
 
 def _quantity_question(study: Any, area: Any) -> Any:

@@ -558,6 +558,13 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("study-team", "POST"): _coordinator_post("study-team", {"username": "bob", "role": "analyst"}),
     ("study-member-role", "POST"): _coordinator_post("study-member-role", {"role": "analyst"}),
     ("study-member-remove", "POST"): _coordinator_post("study-member-remove"),
+    # Webhooks (issue 20 item 9).
+    ("study-webhooks", "POST"): _coordinator_post(
+        "study-webhooks", {"url": "https://hooks.example.org/in", "events": ["round.closed"]}
+    ),
+    ("study-webhook-active", "POST"): _coordinator_post("study-webhook-active", {}),
+    ("study-webhook-delete", "POST"): _coordinator_post("study-webhook-delete"),
+    ("study-webhook-redeliver", "POST"): _coordinator_post("study-webhook-redeliver"),
     ("study-rule", "POST"): _coordinator_post(
         "study-rule", {"max_iqr": "1", "band": "high", "min_percent_in_band": "75", "reason": "A deviation, recorded"}
     ),

@@ -106,6 +106,12 @@ EXPECTED: dict[str, dict[str, str] | None] = {
     "study-team": COORDINATOR_PAGE,
     "study-member-role": COORDINATOR_ACTION,
     "study-member-remove": COORDINATOR_ACTION,
+    # Webhooks (issue 20 item 9): the study's coordinators only.
+    "study-webhooks": COORDINATOR_PAGE,
+    "study-webhook-deliveries": COORDINATOR_PAGE,
+    "study-webhook-active": COORDINATOR_ACTION,
+    "study-webhook-delete": COORDINATOR_ACTION,
+    "study-webhook-redeliver": COORDINATOR_ACTION,
     "study-rule": COORDINATOR_PAGE,
     "study-items": COORDINATOR_PAGE,
     "study-translations": COORDINATOR_PAGE,

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
-from elicitation.models import AreaResponse, Round
+from elicitation.models import AreaResponse, Round, WebhookEndpoint
 from tests.factories import make_experts, make_round, make_study, make_user, rate_everything
 from tests.quantities.conftest import make_question
 
@@ -63,6 +63,10 @@ NOT_PAGES = {
     # Linked from each round's page and its pilot data; shown exactly as experts see it, so without the
     # coordinator's tab bar: its banner leads back (tests/browser/test_preview_pilot.py).
     "round-try": "the expert's form as an expert sees it",
+    # Webhooks (issue 20 item 9).
+    "study-webhook-active": "form action",
+    "study-webhook-delete": "form action",
+    "study-webhook-redeliver": "form action",
 }
 # Pages outside the study tree a coordinator must find too.
 EXTRA_PAGES = {"api-docs", "accessibility"}
@@ -104,10 +108,12 @@ def test_every_coordinator_page_is_reached_by_clicking_from_the_study_list(brows
     AreaResponse.objects.create(round=first, expert=experts[0], area=area, rationale="Because.")
     make_round(planning, status=Round.Status.DRAFT)
     make_question(planning, "q1")  # in both studies, so a question's own page has a link to follow
+    WebhookEndpoint.objects.create(study=planning, url="https://hooks.example.org/in", secret="s", events=["x"])
     running = make_study(coordinator=coordinator, title="Running study")
     make_experts(running, 4)
     make_round(running, status=Round.Status.OPEN)
     make_question(running, "q1")
+    WebhookEndpoint.objects.create(study=running, url="https://hooks.example.org/in", secret="s", events=["x"])
 
     client = Client()
     client.force_login(coordinator)

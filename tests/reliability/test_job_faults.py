@@ -117,7 +117,7 @@ def test_every_kind_asked_for_while_redis_is_down_is_kept_and_runs_when_it_is_ba
             assert kept.count() == model.objects.count() > 0, model.__name__
             assert all(error.startswith("not sent:") for error in kept.values_list("error", flat=True))
         assert answered_in < 30, f"the callers waited {answered_in:.1f} s for a dead broker"
-        assert jobs.sweep() == {"aggregation": [], "export": [], "email": []}, "still down: nothing sent"
+        assert jobs.sweep() == {"aggregation": [], "export": [], "email": [], "webhook": []}, "still down: nothing sent"
 
         private_redis.start()
         back = time.monotonic()

@@ -19,8 +19,9 @@ from django.utils.translation import gettext_lazy
 from aggregation import jobs
 from core.audit import audit
 from core.errors import IllegalTransition, InvalidInput
+from core.webhooks import webhook_event_record
 from elicitation.locks import lock_round
-from elicitation.models import Participation, Round, RoundItem, Study
+from elicitation.models import Participation, Round, RoundItem, Study, WebhookEvent
 from elicitation.setup.services.plan import plan_current, plan_freeze, plan_is_frozen
 from elicitation.setup.services.translations import parity_problems
 
@@ -192,6 +193,11 @@ def round_open(*, round: Round, user: User | None, deadline: dt.datetime) -> Rou
         plan_version=analysis_plan.version if analysis_plan else None,
         plan_frozen_now=plan_frozen_now,
     )
+    webhook_event_record(
+        study=study,
+        event=WebhookEvent.ROUND_OPENED,
+        data={"round": str(locked.uuid), "round_number": locked.number, "deadline": deadline},
+    )
     return locked
 
 
@@ -241,6 +247,11 @@ def round_close(*, round: Round, user: User | None, reason: str = "by hand") -> 
         target=f"round {locked.number}",
         round_id=locked.pk,
         reason=reason,
+    )
+    webhook_event_record(
+        study=locked.study,
+        event=WebhookEvent.ROUND_CLOSED,
+        data={"round": str(locked.uuid), "round_number": locked.number, "reason": reason},
     )
     round_id = locked.pk
     # robust: the close has committed; a failure to queue the results is logged, not shown as a failed close.

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('elicitation', '0018_hooks_merge'),
+        ("elicitation", "0020_dissent_item_statements"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

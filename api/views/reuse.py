@@ -21,14 +21,23 @@ from rest_framework.views import APIView
 from api import inputs
 from api import serializers as out
 from api.access import study_in_scope
-from api.schema import ImportErrorSerializer
+from api.schema import ErrorSerializer, ProblemSerializer
 from core.access import studies_for_member
 from elicitation.models import SavedTemplate, Study
 from elicitation.setup.definition import MAX_DEFINITION_BYTES, definition_json, study_definition
 from elicitation.setup.services import reuse
 
+
+class DefinitionRefusedSerializer(ErrorSerializer):
+    """A refused definition: nothing was created; a malformed request has only `field_errors`."""
+
+    problems = ProblemSerializer(many=True, required=False)
+
+
 REFUSED_IMPORT = OpenApiResponse(
-    ImportErrorSerializer, description="Nothing was created: `problems` lists each with its line and field path."
+    DefinitionRefusedSerializer,
+    description="Nothing was created: `problems` lists each with its line and field path (none for a malformed "
+    "request, whose `field_errors` name the fields).",
 )
 
 

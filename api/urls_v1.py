@@ -3,7 +3,7 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from api.views import actions, exports, me, results, studies, tokens
+from api.views import actions, exports, me, results, reuse, studies, tokens, trials
 
 router = SimpleRouter()
 router.register("studies", studies.StudyViewSet, basename="study")
@@ -16,6 +16,18 @@ router.register("exports", exports.ExportJobViewSet, basename="export")
 
 app_name = "api-v1"
 urlpatterns = [
+    # Study reuse (issue 20): before the router, whose study routes would not take "import".
+    path("studies/import/", reuse.StudyImportView.as_view(), name="study-import"),
+    path("studies/<uuid:uuid>/duplicate/", reuse.StudyDuplicateView.as_view(), name="study-duplicate"),
+    path("studies/<uuid:uuid>/save-template/", reuse.StudySaveTemplateView.as_view(), name="study-save-template"),
+    path("studies/<uuid:uuid>/definition/", reuse.StudyDefinitionView.as_view(), name="study-definition"),
+    path("templates/", reuse.TemplateListView.as_view(), name="template-list"),
+    path("templates/<uuid:uuid>/", reuse.TemplateDetailView.as_view(), name="template-detail"),
+    path("templates/<uuid:uuid>/start/", reuse.TemplateStartView.as_view(), name="template-start"),
+    # Scheduling and piloting (issue 20).
+    path("rounds/<uuid:uuid>/schedule/", trials.RoundScheduleView.as_view(), name="round-schedule"),
+    path("rounds/<uuid:uuid>/pilot-runs/", trials.RoundPilotListView.as_view(), name="round-pilot-runs"),
+    path("pilot-runs/<uuid:uuid>/", trials.PilotRunDetailView.as_view(), name="pilot-run-detail"),
     path("", include(router.urls)),
     path(
         "studies/<uuid:uuid>/tables/<slug:table>/",

@@ -12,8 +12,9 @@ from aggregation.services import round_aggregate
 from api.models import ApiToken
 from api.services import api_token_create
 from elicitation.expert.services.answers import AnswerInput, answers_save, round_submit
-from elicitation.models import EmailJob, Expert, Round, Study
+from elicitation.models import EmailJob, Expert, PilotResponse, Round, Study
 from elicitation.rounds.services.email_jobs import email_jobs_queue
+from elicitation.setup.services.reuse import template_save
 from elicitation.setup.services.tokens import token_issue
 from exports.models import ExportJob
 from tests.conftest import client_for  # noqa: F401 - the admin tests import it from here too
@@ -35,6 +36,9 @@ ADMIN_MODELS = (
     "aggregation.areaverdict",
     "exports.exportjob",
     "api.apitoken",
+    "elicitation.studymember",
+    "elicitation.savedtemplate",
+    "elicitation.pilotresponse",
 )
 
 
@@ -94,4 +98,6 @@ def fill_study(
     )
     token, _secret = api_token_create(user=coordinator, name=f"{title} laptop")
     (email,) = email_jobs_queue(kind=EmailJob.Kind.NEW_LINK, expert_ids=[panel[0].pk])
+    template_save(study=study, user=coordinator, title=f"{title} template")
+    PilotResponse.objects.create(round=round_, tester=coordinator, tester_label="A colleague", language="en")
     return Filled(study=study, round=round_, experts=panel, run=run, job=job, token=token, email=email)

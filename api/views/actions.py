@@ -35,7 +35,7 @@ from elicitation.setup.services.rules import rule_save
 CONFLICT = OpenApiResponse(ErrorSerializer, description="Not allowed in the round's present state.")
 
 
-def _round_output(round_: Round) -> dict[str, Any]:
+def round_output(round_: Round) -> dict[str, Any]:
     fresh = Round.objects.select_related("study", "consensus_rule").prefetch_related("items__area", "items__criterion")
     return dict(out.RoundSerializer(fresh.get(pk=round_.pk)).data)
 
@@ -54,7 +54,7 @@ class RoundOpenView(APIView):
         given = self.RoundOpenInputSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         round_open(round=round_, user=request.user, deadline=given.validated_data["deadline"])
-        return Response(_round_output(round_))
+        return Response(round_output(round_))
 
 
 class RoundCloseView(APIView):
@@ -62,7 +62,7 @@ class RoundCloseView(APIView):
     def post(self, request: Request, uuid: str) -> Response:
         round_ = round_in_scope(request.user, uuid)
         round_close(round=round_, user=request.user, reason="API")
-        return Response(_round_output(round_))
+        return Response(round_output(round_))
 
 
 class ExpertsImportView(APIView):
@@ -139,7 +139,7 @@ class RoundPlanView(APIView):
         draft = round_plan_next(
             closed_round=closed, items=chosen, user=user, deadline=given.validated_data.get("deadline")
         )
-        return Response(_round_output(draft), status=status.HTTP_201_CREATED)
+        return Response(round_output(draft), status=status.HTTP_201_CREATED)
 
 
 class EmailBatchSerializer(serializers.Serializer[dict[str, Any]]):

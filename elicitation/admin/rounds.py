@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aggregation.admin import rerun_rounds
 from core.admin import ViewOnlyAdmin
-from elicitation.models import AnswerRevision, Rating, Round, Study
+from elicitation.models import AnswerRevision, PilotResponse, Rating, Round, Study
 
 HIDDEN = _("hidden (strict anonymity)")
 
@@ -104,3 +104,15 @@ class AnswerRevisionAdmin(AnswerAdmin):
     shown_fields += ("source",)
     shown_fields += ("answered_by", "created_at")
     person_fields = ("created_at",)
+
+
+@admin.register(PilotResponse)
+class PilotResponseAdmin(ViewOnlyAdmin):
+    """Answers kept while piloting a round's form: never ratings, never in results; the coordinators delete them."""
+
+    list_display = ["__str__", "language", "tester_label", "created_at"]
+    list_filter = ["language", "created_at"]
+    list_select_related = ["round__study"]
+    search_fields = ["round__study__title", "tester_label", "=uuid"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["uuid", "created_at"]

@@ -1,4 +1,4 @@
-"""Studies in the operator's admin: find a study, see its settings and size; it is changed in the app."""
+"""Studies in the operator's admin: find a study, its size, team and templates; all change in the app."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import ViewOnlyAdmin
-from elicitation.models import Expert, Round, Study
+from elicitation.models import Expert, Round, SavedTemplate, Study, StudyMember
 
 
 @admin.register(Study)
@@ -36,3 +36,27 @@ class StudyAdmin(ViewOnlyAdmin):
 def _count(model: type[Expert] | type[Round]) -> Coalesce:
     rows = model.objects.filter(study=OuterRef("pk")).order_by().values("study").annotate(total=Count("pk"))
     return Coalesce(Subquery(rows.values("total"), output_field=IntegerField()), 0)
+
+
+@admin.register(StudyMember)
+class StudyMemberAdmin(ViewOnlyAdmin):
+    """Who holds which role on which study; roles change on the study's team page (audited, one coordinator kept)."""
+
+    list_display = ["study", "user", "role", "added_at"]
+    list_filter = ["role", "added_at"]
+    list_select_related = ["study", "user"]
+    search_fields = ["study__title", "user__username", "=uuid"]
+    date_hierarchy = "added_at"
+    readonly_fields = ["uuid", "added_at"]
+
+
+@admin.register(SavedTemplate)
+class SavedTemplateAdmin(ViewOnlyAdmin):
+    """Coordinators' saved templates: a definition only (never a panel or answers); kept and deleted by their owner."""
+
+    list_display = ["title", "owner", "source_title", "created_at"]
+    list_filter = ["created_at"]
+    list_select_related = ["owner"]
+    search_fields = ["title", "source_title", "owner__username", "=uuid"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["uuid", "created_at"]

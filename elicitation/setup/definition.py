@@ -247,6 +247,8 @@ def parse_definition(data: bytes) -> tuple[dict[str, Any] | None, list[Problem]]
     except json.JSONDecodeError as exc:
         return None, [(exc.lineno, "", _("Not valid JSON at line %(line)d, column %(column)d: %(reason)s.")
                        % {"line": exc.lineno, "column": exc.colno, "reason": exc.msg})]  # fmt: skip
+    except RecursionError:  # lists or objects nested hundreds deep: no definition is
+        return None, [(0, "", _("The file nests lists or objects too deeply."))]
     return check_definition(document)
 
 

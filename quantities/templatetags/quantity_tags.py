@@ -28,6 +28,8 @@ def quantity_questions(context: template.Context) -> dict[str, Any]:
         "round": round_,
         "study": context.get("study"),
         "csrf_token": context.get("csrf_token"),
+        # A coordinator trying the form (preview or pilot): the expert's endpoints would refuse them.
+        "preview": bool(context.get("try_mode")),
     }
 
 

@@ -135,6 +135,15 @@ def route_values(*, study: Any, round_: Any, expert: Any, coordinator: Any) -> R
         "api-v1:round-reminders": round_.uuid,
         "api-v1:email-job-detail": sending,
         "api-v1:token-revoke": token.uuid,
+        # Study reuse, scheduling and pilot runs (issue 20).
+        "api-v1:study-duplicate": study.uuid,
+        "api-v1:study-save-template": study.uuid,
+        "api-v1:study-definition": study.uuid,
+        "api-v1:template-detail": template.uuid,
+        "api-v1:template-start": template.uuid,
+        "api-v1:round-schedule": round_.uuid,
+        "api-v1:round-pilot-runs": round_.uuid,
+        "api-v1:pilot-run-detail": pilot.uuid,
     }
     return RouteValues(values=values, per_route=per_route, response=response, job=job)
 

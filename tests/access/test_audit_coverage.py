@@ -287,6 +287,27 @@ def _api_plan_next(w: World) -> Act:
     return lambda: client.post(url, body, format="json")
 
 
+def _api_study_import(w: World) -> Act:
+    """The definition as the JSON body, as a client sends the file it downloaded."""
+    client = w.api_client()
+    return lambda: client.post(w.url("api-v1:study-import"), STUDY_JSON, content_type="application/json")
+
+
+def _api_round_schedule(w: World) -> Act:
+    draft, client = _draft_after_closing(w), w.api_client()
+    body = {"opens_at": later(2), "deadline": later(9)}
+    return lambda: client.put(f"/api/v1/rounds/{draft.uuid}/schedule/", body, format="json")
+
+
+def _api_round_unschedule(w: World) -> Act:
+    from elicitation.rounds.services.scheduling import round_schedule
+
+    draft, client = _draft_after_closing(w), w.api_client()
+    soon = timezone.now() + dt.timedelta(days=1)
+    round_schedule(round=draft, user=w.coordinator, opens_at=soon, deadline=soon + dt.timedelta(days=7))
+    return lambda: client.delete(f"/api/v1/rounds/{draft.uuid}/schedule/")
+
+
 def _invitation_client(w: World, *, consented: bool = True) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Invitation {token_issue(expert=w.expert)}")
@@ -686,6 +707,15 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("api-v1:token-list", "POST"): _api_post("api-v1:token-list", {"name": "scripts"}),
     ("api-v1:token-revoke", "POST"): _api_post("api-v1:token-revoke"),
     ("api-v1:me-consent", "POST"): _api_me_consent,
+    # Study reuse, scheduling and pilot runs through the API (issue 20).
+    ("api-v1:study-import", "POST"): _api_study_import,
+    ("api-v1:study-duplicate", "POST"): _api_post("api-v1:study-duplicate", {"title": "Copy"}),
+    ("api-v1:study-save-template", "POST"): _api_post("api-v1:study-save-template", {"title": "Kept too"}),
+    ("api-v1:template-start", "POST"): _api_post("api-v1:template-start", {"title": "From the template"}),
+    ("api-v1:template-detail", "DELETE"): _api_post("api-v1:template-detail", method="delete"),
+    ("api-v1:round-schedule", "PUT"): _api_round_schedule,
+    ("api-v1:round-schedule", "DELETE"): _api_round_unschedule,
+    ("api-v1:pilot-run-detail", "DELETE"): _api_post("api-v1:pilot-run-detail", method="delete"),
     ("api-v1:me-submit", "POST"): _api_me_submit,
     # Django's admin (a superuser); its log-in and password pages are the site's views (core/accounts.py).
     ("admin-login", "POST"): _admin_login,

@@ -215,6 +215,17 @@ EXPECTED: dict[str, dict[str, str] | None] = {
     "api-v1:email-job-detail": API_DETAIL,
     "api-v1:token-list": API_LIST,  # the caller's own tokens only (tests/api/test_tokens_api.py)
     "api-v1:token-revoke": API_ACTION,
+    # Study reuse, scheduling and pilot runs (issue 20): a study's own coordinators; templates their owner's.
+    "api-v1:study-import": API_ACTION,  # POST-only; anyone signed in may start a study (CREATES_OWN)
+    "api-v1:study-duplicate": API_ACTION,
+    "api-v1:study-save-template": API_ACTION,
+    "api-v1:study-definition": API_DETAIL,
+    "api-v1:template-list": API_LIST,  # the caller's own templates only (tests/api/test_reuse_api.py)
+    "api-v1:template-detail": API_DETAIL,  # the owner's; study A's analyst and observer do not own it
+    "api-v1:template-start": API_ACTION,
+    "api-v1:round-schedule": API_ACTION,  # PUT and DELETE
+    "api-v1:round-pilot-runs": API_DETAIL,
+    "api-v1:pilot-run-detail": API_DETAIL,
     "api-v1:me-consent": API_EXPERT,
     "api-v1:me-submit": API_EXPERT_ACTION,
     "api-v1:me-ratings": API_EXPERT,
@@ -356,6 +367,8 @@ def test_every_route_answers_every_visitor_as_the_matrix_says(world):
 
 # What an analyst may do by POST: queue an export (page or API). Nothing else changes for a lesser role.
 LESSER_MAY_POST = {"analyst_a": {"export-job-new", "api-v1:export-list"}, "observer_a": set()}
+# Routes whose POST creates something of the caller's own, open to everyone signed in (as a study list's POST).
+CREATES_OWN = {"api-v1:study-import": "a new study from a definition, coordinated by the caller"}
 
 
 @pytest.mark.django_db
@@ -370,7 +383,7 @@ def test_visitors_who_may_not_act_change_nothing_by_posting(world):
     wrong = []
     for route in all_routes():
         expected = EXPECTED.get(route.name)
-        if expected is None or expected["coordinator_b"] not in ("404", "405"):
+        if expected is None or expected["coordinator_b"] not in ("404", "405") or route.name in CREATES_OWN:
             continue
         url = url_for(route, world)
         lesser = [role for role in LESSER_ROLES if route.name not in LESSER_MAY_POST[role]]
@@ -388,6 +401,11 @@ def test_visitors_who_may_not_act_change_nothing_by_posting(world):
     assert dict(Study.objects.filter(pk=world["study"].pk).values().get()) == snapshot
 
 
+LISTS_WITHOUT_STUDY_A = (
+    "export-list", "participation-list", "aggregate-list", "divide-list", "verdict-list", "token-list", "template-list"
+)  # fmt: skip
+
+
 @pytest.mark.django_db
 def test_api_lists_hold_nothing_of_another_coordinators_study(world):
     """Lists answer everyone logged in, but study A's objects appear only to study A's coordinators."""
@@ -398,8 +416,7 @@ def test_api_lists_hold_nothing_of_another_coordinators_study(world):
         url = url_for(route, world)
         own = world["clients"]["coordinator_a"].get(url).content.decode()
         assert any(secret in own for secret in secrets) or route.name.endswith(
-            ("export-list", "participation-list", "aggregate-list", "divide-list", "verdict-list", "token-list")
-            # empty here, or (tokens) no study's objects; tested in their own tests
+            LISTS_WITHOUT_STUDY_A  # empty here, or (tokens, templates) no study's objects; tested in their own tests
         )
         for role in ("coordinator_b", "staff", "observer_a"):
             body = world["clients"][role].get(url).content.decode()

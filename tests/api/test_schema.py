@@ -16,7 +16,7 @@ from rest_framework.test import APIRequestFactory
 
 from api.errors import exception_handler
 from core.errors import IllegalTransition, ImportFailed, InvalidInput, RoundNotOpen
-from elicitation.models import Study
+from elicitation.models import PilotResponse, SavedTemplate, Study
 from exports.models import ExportJob
 from tests.access.routes import email_sending
 from tests.api.helpers import token_client
@@ -56,6 +56,9 @@ def test_the_schema_is_served_and_every_path_answers_without_a_server_error(
         "rounds": round_.uuid,
         "exports": job.uuid,
         "email-jobs": email_sending(study=study_a, round_=round_, coordinator=coordinator_a),
+        # Issue 20: the caller's template, a pilot run of the round.
+        "templates": SavedTemplate.objects.create(owner=coordinator_a, title="Kept", definition={}).uuid,
+        "pilot-runs": PilotResponse.objects.create(round=round_, tester=coordinator_a, language="en").uuid,
     }
     exercised = 0
     for path, operations in schema["paths"].items():

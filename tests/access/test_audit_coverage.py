@@ -652,7 +652,9 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("api-v1:study-detail", "PATCH"): _api_post(
         "api-v1:study-detail", {"title": "Renamed", "reason": "A deviation, recorded"}, method="patch"
     ),
-    ("api-v1:study-rule", "PUT"): _api_post("api-v1:study-rule", {"max_iqr": "1.5"}, method="put"),
+    ("api-v1:study-rule", "PUT"): _api_post(
+        "api-v1:study-rule", {"max_iqr": "1.5", "reason": "A deviation, recorded"}, method="put"
+    ),
     ("api-v1:area-list", "POST"): _api_post(
         "api-v1:area-list", lambda w: {"study": str(w.study.uuid), "code": "chips", "title": "Chip registries"}
     ),

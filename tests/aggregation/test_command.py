@@ -27,7 +27,7 @@ def test_it_aggregates_one_round(closed_round: Round) -> None:
 
 
 def test_it_aggregates_every_non_draft_round_of_a_study(closed_round: Round, panel_study: Study) -> None:
-    second = make_round(panel_study, status=Round.Status.OPEN)
+    second = make_round(panel_study, status=Round.Status.CLOSED)
     rate_everything(second)
     make_round(panel_study, status=Round.Status.DRAFT)
     output = run("--study", str(panel_study.uuid))

@@ -58,8 +58,8 @@ def test_an_open_round_with_newer_ratings_is_stale(panel_study: Study) -> None:
 
 
 def test_drafts_and_rounds_without_ratings_are_left_alone(panel_study: Study) -> None:
-    make_round(panel_study, status=Round.Status.DRAFT)
     make_round(panel_study, status=Round.Status.CLOSED)
+    make_round(panel_study, status=Round.Status.DRAFT)
     assert jobs.stale_round_ids() == []
 
 

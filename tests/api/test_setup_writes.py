@@ -15,6 +15,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from elicitation.models import Area, AuditEvent, ConsensusRule, Criterion, Expert, Round, Study
+from elicitation.rounds.services.lifecycle import round_close
 from tests.api.helpers import token_client
 from tests.factories import make_round
 
@@ -199,8 +200,7 @@ def test_the_next_round_is_planned_from_a_closed_round_by_code(study_a: Study, c
     item = {"area": study_a.areas.earliest("order").code, "criterion": study_a.criteria.earliest("order").code}
     url = f"/api/v1/rounds/{open_round.uuid}/plan-next/"
     assert client.post(url, {"items": [item]}, format="json").status_code == 409
-    closed = make_round(study_a, status=Round.Status.CLOSED)
-    Round.objects.filter(pk=open_round.pk).update(status=Round.Status.CLOSED)
+    closed = round_close(round=open_round, user=coordinator_a)
     url = f"/api/v1/rounds/{closed.uuid}/plan-next/"
     planned = client.post(url, {"items": [item]}, format="json")
     assert planned.status_code == 201, planned.json()

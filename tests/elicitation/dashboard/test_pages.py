@@ -12,6 +12,7 @@ from django.utils.html import escape
 
 from aggregation.models import AggregationRun, ItemResult
 from elicitation.models import Area, Round, RoundItem
+from elicitation.rounds.services.lifecycle import round_close
 from tests.elicitation.dashboard.results import make_results, make_run, study_with_results
 from tests.factories import make_round
 
@@ -83,6 +84,7 @@ def test_updating_shows_while_a_newer_run_is_queued(coordinator_client, study_a,
 
 
 def test_a_round_without_results_says_so(coordinator_client, study_a, rounds_a):
+    round_close(round=rounds_a[1], user=None)
     make_round(study_a, number=3)
     html = _get(coordinator_client, study_a, "consensus", "round=3")
     assert "No results have been computed for this round yet." in html
@@ -203,6 +205,7 @@ def test_no_divided_items_says_so(coordinator_client, study_a):
 
 def test_report_states_the_rule_in_words_and_sorts_items_by_outcome(coordinator_client, study_a, rounds_a):
     # Round 3 drops the first area's no-consensus items of round 2, which is reported.
+    round_close(round=rounds_a[1], user=None)
     round3 = make_round(study_a, number=3)
     first_area = Area.objects.filter(study=study_a).order_by("order").first()
     no_consensus = ItemResult.objects.filter(round=rounds_a[1], group="", consensus=False, area=first_area)

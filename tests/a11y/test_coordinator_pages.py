@@ -35,6 +35,32 @@ NOT_COORDINATOR_PAGES = {
     "password_reset_done": "public, before signing in",
     "password_reset_confirm": "a one-time link from an email",
     "password_reset_complete": "public, before signing in",
+    # Sign-in (allauth): audited in tests/a11y/test_signin_pages.py, or not a page.
+    "account_login": "the log-in page under allauth's name: tests/a11y/test_signin_pages.py",
+    "account_logout": "form action (the log-out under allauth's name)",
+    "mfa_index": "tests/a11y/test_signin_pages.py",
+    "mfa_activate_totp": "tests/a11y/test_signin_pages.py",
+    "mfa_authenticate": "tests/a11y/test_signin_pages.py",
+    "mfa_deactivate_totp": "tests/a11y/test_signin_pages.py",
+    "mfa_reauthenticate": "tests/a11y/test_signin_pages.py",
+    "mfa_view_recovery_codes": "tests/a11y/test_signin_pages.py",
+    "mfa_generate_recovery_codes": "tests/a11y/test_signin_pages.py",
+    "account_reauthenticate": "tests/a11y/test_signin_pages.py",
+    "socialaccount_connections": "tests/a11y/test_signin_pages.py",
+    "socialaccount_login_cancelled": "tests/a11y/test_signin_pages.py",
+    "socialaccount_login_error": "tests/a11y/test_signin_pages.py",
+    "mfa_download_recovery_codes": "a text file",
+    "openid_connect_login": "form action: redirects to the institution",
+    "openid_connect_callback": "the institution's redirect back: signs in and redirects",
+    "socialaccount_signup": (
+        "redirects to the log-in page unless an institution's first sign-in is pending "
+        "(tests/core/test_institution_signin.py)"
+    ),
+    # Reuse and piloting: audited in tests/a11y/test_reuse_pages.py.
+    "study-reuse": "tests/a11y/test_reuse_pages.py",
+    "template-list": "tests/a11y/test_reuse_pages.py",
+    "study-import": "tests/a11y/test_reuse_pages.py",
+    "round-pilot": "tests/a11y/test_reuse_pages.py",
 }
 
 

@@ -4,11 +4,14 @@ page with its error."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
 from coopsurvey.env import oidc_socialaccount_settings
 from tests.a11y.axe import audit, describe
+from tests.core.totp import totp_code
 from tests.factories import make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -42,7 +45,8 @@ def test_the_sign_in_pages_are_accessible(live_server, browser_page, console_log
     settings.OIDC_PROVIDERS = [PROVIDER]
     settings.SOCIALACCOUNT_PROVIDERS = oidc_socialaccount_settings([PROVIDER])
     make_user("alice")
-    TOTP.activate(make_user("bob"), generate_totp_secret())
+    secret = generate_totp_secret()
+    TOTP.activate(make_user("bob"), secret)
     page = browser_page
     page.context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
 
@@ -51,7 +55,14 @@ def test_the_sign_in_pages_are_accessible(live_server, browser_page, console_log
     assert_accessible(page)
 
     log_in(page, live_server, "alice")
-    for path in ("/accounts/2fa/", "/accounts/2fa/totp/activate/"):
+    for path in (
+        "/accounts/2fa/",
+        "/accounts/2fa/totp/activate/",
+        "/accounts/reauthenticate/",
+        "/accounts/institution/",
+        "/accounts/institution/login/cancelled/",
+        "/accounts/institution/login/error/",
+    ):
         page.goto(f"{live_server.url}{path}")
         assert page.locator("html").get_attribute("lang") == language
         assert_accessible(page)
@@ -66,4 +77,22 @@ def test_the_sign_in_pages_are_accessible(live_server, browser_page, console_log
     page.wait_for_load_state()
     assert page.locator("main .errorlist").count() >= 1
     assert_accessible(page)
+
+    # A coordinator signed in with a code: recovery codes, removing the app, confirming with a code.
+    page.fill("input[name=code]", totp_code(secret, time.time()))
+    page.locator("main form button[type=submit]").first.click()
+    page.wait_for_load_state()
+    assert "/accounts/2fa/authenticate/" not in page.url
+    page.goto(f"{live_server.url}/accounts/2fa/recovery-codes/generate/")
+    assert_accessible(page)
+    page.locator("main form button[type=submit]").first.click()  # codes exist from here on
+    page.wait_for_load_state()
+    for path in (
+        "/accounts/2fa/recovery-codes/",
+        "/accounts/2fa/totp/deactivate/",
+        "/accounts/2fa/reauthenticate/",
+    ):
+        page.goto(f"{live_server.url}{path}")
+        assert page.locator("html").get_attribute("lang") == language, path
+        assert_accessible(page)
     assert console_log.errors == []

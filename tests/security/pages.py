@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, reverse
 
-from elicitation.models import AreaResponse, Expert, Study
+from elicitation.models import (
+    AreaResponse,
+    Expert,
+    PilotResponse,
+    SavedTemplate,
+    Study,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from elicitation.rounds import urls as urls_rounds
 from elicitation.setup import urls as urls_study
 
@@ -31,6 +39,22 @@ def coordinator_urls(study: Study, *, expert: Expert | None = None) -> list[str]
         "round_uuid": round_.uuid if round_ else None,
         "response_id": AreaResponse.objects.filter(round__study=study).values_list("pk", flat=True).first(),
         "member_uuid": study.memberships.order_by("pk").values_list("uuid", flat=True).first(),  # the team's routes
+        "template_uuid": SavedTemplate.objects.filter(owner__in=study.coordinators)
+        .order_by("pk")
+        .values_list("uuid", flat=True)
+        .first(),
+        "pilot_uuid": PilotResponse.objects.filter(round__study=study)
+        .order_by("pk")
+        .values_list("uuid", flat=True)
+        .first(),
+        "endpoint_uuid": WebhookEndpoint.objects.filter(study=study)
+        .order_by("pk")
+        .values_list("uuid", flat=True)
+        .first(),
+        "delivery_uuid": WebhookDelivery.objects.filter(endpoint__study=study)
+        .order_by("pk")
+        .values_list("uuid", flat=True)
+        .first(),
     }
     urls = []
     for pattern in _patterns([*urls_study.urlpatterns, *urls_rounds.urlpatterns]):

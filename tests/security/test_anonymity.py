@@ -25,7 +25,17 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from elicitation.expert.services.answers import AnswerInput, answers_save
-from elicitation.models import AreaResponse, Participation, Rating, Round
+from elicitation.models import (
+    AreaResponse,
+    Participation,
+    PilotResponse,
+    Rating,
+    Round,
+    SavedTemplate,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 from elicitation.rounds.services.invitations import invitation_deliver, reminder_deliver
 from elicitation.rounds.services.lifecycle import round_close
 from exports.models import ExportJob
@@ -73,6 +83,14 @@ def route_values(world: World, coordinator_a: Any) -> tuple[dict[str, Any], dict
     other = world.others[0].expert
     response = AreaResponse.objects.filter(round=world.previous, expert=other).first()
     token, _secret = api_token_create(user=coordinator_a, name="laptop")
+    template = SavedTemplate.objects.create(owner=coordinator_a, title="Kept", definition={"study": {"title": "Kept"}})
+    pilot = PilotResponse.objects.create(round=world.current, tester=coordinator_a, language="en")
+    endpoint = WebhookEndpoint.objects.create(
+        study=world.study, url="https://hooks.example.org/in", secret="s", events=[WebhookEvent.ROUND_CLOSED]
+    )
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint, event_id=world.current.uuid, event=WebhookEvent.ROUND_CLOSED, payload={}
+    )
     job = ExportJob.objects.create(
         study=world.study, requested_by=coordinator_a, format=ExportJob.Format.CSV, table=ExportJob.Table.RATINGS
     )
@@ -102,6 +120,11 @@ def route_values(world: World, coordinator_a: Any) -> tuple[dict[str, Any], dict
         "app_label": "auth",
         "url": "no-such-page/",
         "provider_id": "uni",  # institutional sign-in (no provider configured: 404)
+        "template_uuid": template.uuid,
+        "member_uuid": world.study.memberships.order_by("pk").values_list("uuid", flat=True).first(),
+        "pilot_uuid": pilot.uuid,
+        "endpoint_uuid": endpoint.uuid,
+        "delivery_uuid": delivery.uuid,
     }
     per_route = {
         "api-v1:study-detail": world.study.uuid,
@@ -121,6 +144,14 @@ def route_values(world: World, coordinator_a: Any) -> tuple[dict[str, Any], dict
         "api-v1:round-reminders": world.current.uuid,
         "api-v1:email-job-detail": email_sending(study=world.study, round_=world.current, coordinator=coordinator_a),
         "api-v1:token-revoke": token.uuid,
+        "api-v1:study-definition": world.study.uuid,
+        "api-v1:study-duplicate": world.study.uuid,
+        "api-v1:study-save-template": world.study.uuid,
+        "api-v1:round-schedule": world.current.uuid,
+        "api-v1:round-pilot-runs": world.current.uuid,
+        "api-v1:template-detail": template.uuid,
+        "api-v1:template-start": template.uuid,
+        "api-v1:pilot-run-detail": pilot.uuid,
     }
     return values, per_route
 

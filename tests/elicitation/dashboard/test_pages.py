@@ -336,20 +336,22 @@ def _dissent(round_, experts, item):
     )
 
 
-def test_the_heatmap_and_the_report_show_dissent_beside_the_verdict_counted_only_from_k(signed_in, study_a, rounds_a):
+def test_the_heatmap_and_the_report_show_dissent_beside_the_verdict_counted_only_from_k(
+    coordinator_client, study_a, rounds_a
+):
     second = rounds_a[1]
     items = list(second.items.order_by("id"))
     experts = list(study_a.experts.order_by("number"))
     _dissent(second, experts[:2], items[0])  # fewer than k = 5: only that it exists
     _dissent(second, experts[:6], items[1])
-    html = _get(signed_in, study_a, "consensus")
+    html = _get(coordinator_client, study_a, "consensus")
     assert html.count("Dissent recorded (fewer than 5 experts)") == 1
     assert html.count("Dissent: 6 experts") == 1
     assert "Dissent: 2" not in html
     assert "No." not in html.split("<main")[-1].replace("No consensus", "")  # never the statements
-    bloc = _get(signed_in, study_a, "consensus", "bloc=Other")
+    bloc = _get(coordinator_client, study_a, "consensus", "bloc=Other")
     assert "Dissent" not in bloc  # dissent is the panel's, shown beside the panel's verdicts
-    report = _get(signed_in, study_a, "report", "round=2")
+    report = _get(coordinator_client, study_a, "report", "round=2")
     assert "Dissent on the record" in report
     # Each item stands twice: in its outcome's table and in the table of every item.
     assert report.count("Recorded, fewer than 5 experts") == 2

@@ -9,6 +9,7 @@ override them.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -38,6 +39,12 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG el
 SITE_URL = env_url("SITE_URL", schemes={"http", "https"}, default="http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [SITE_URL])
 
+
+# drf-spectacular's extension for allauth's headless API (which this project does not use) imports a class
+# allauth 65 deprecates; the schema is generated with --fail-on-warn, so this one third-party notice is muted.
+warnings.filterwarnings(
+    "ignore", message=r"allauth\.headless\.tokens\.base\.AbstractTokenStrategy is deprecated", category=UserWarning
+)
 # --------------------------------------------------------------------------------------------------
 # Core: applications, middleware, templates
 

@@ -5,9 +5,32 @@ import uuid
 from django.conf import settings
 from django.db import migrations, models
 
+from coopsurvey.migration_columns import add_columns
+
+SCHEDULE_CHECK = migrations.AddConstraint(
+    model_name="round",
+    constraint=models.CheckConstraint(
+        condition=models.Q(
+            ("scheduled_open_at__isnull", True),
+            models.Q(("scheduled_deadline__gt", models.F("scheduled_open_at")), ("scheduled_deadline__isnull", False)),
+            _connector="OR",
+        ),
+        name="round_scheduled_deadline_after_opening",
+    ),
+)
+
+
+def add_schedule_check(apps, schema_editor):
+    if schema_editor.connection.vendor != "sqlite":
+        schema_editor.add_constraint(apps.get_model("elicitation", "Round"), SCHEDULE_CHECK.constraint)
+
+
+def remove_schedule_check(apps, schema_editor):
+    if schema_editor.connection.vendor != "sqlite":
+        schema_editor.remove_constraint(apps.get_model("elicitation", "Round"), SCHEDULE_CHECK.constraint)
+
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("elicitation", "0018_reuse_saved_template"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
@@ -15,53 +38,87 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='PilotResponse',
+            name="PilotResponse",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('tester_label', models.CharField(blank=True, help_text='Who tried the form, e.g. a colleague.', max_length=100)),
-                ('language', models.CharField(max_length=10)),
-                ('answers', models.JSONField(default=list, help_text='[{"area": code, "criterion": code, "value": 7, "cannot_judge": false}, …]')),
-                ('area_notes', models.JSONField(default=dict, help_text='{area code: {"confidence": 4, "rationale": "…"}}')),
-                ('comment', models.TextField(blank=True, help_text="The tester's remarks on the form itself.")),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "tester_label",
+                    models.CharField(blank=True, help_text="Who tried the form, e.g. a colleague.", max_length=100),
+                ),
+                ("language", models.CharField(max_length=10)),
+                (
+                    "answers",
+                    models.JSONField(
+                        default=list,
+                        help_text='[{"area": code, "criterion": code, "value": 7, "cannot_judge": false}, …]',
+                    ),
+                ),
+                (
+                    "area_notes",
+                    models.JSONField(default=dict, help_text='{area code: {"confidence": 4, "rationale": "…"}}'),
+                ),
+                ("comment", models.TextField(blank=True, help_text="The tester's remarks on the form itself.")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['round', 'created_at', 'id'],
+                "ordering": ["round", "created_at", "id"],
             },
         ),
+        add_columns(
+            "elicitation",
+            [
+                migrations.AddField(
+                    model_name="round",
+                    name="schedule_problem",
+                    field=models.TextField(blank=True, help_text="Why the round did not open at its set time."),
+                ),
+            ],
+        ),
+        # Nullable columns without a default: SQLite adds them in place, no rebuild.
         migrations.AddField(
-            model_name='round',
-            name='schedule_problem',
-            field=models.TextField(blank=True, help_text='Why the round did not open at its set time.'),
+            model_name="round",
+            name="scheduled_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='round',
-            name='scheduled_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
-        ),
-        migrations.AddField(
-            model_name='round',
-            name='scheduled_deadline',
+            model_name="round",
+            name="scheduled_deadline",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='round',
-            name='scheduled_open_at',
+            model_name="round",
+            name="scheduled_open_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
-        migrations.AddConstraint(
-            model_name='round',
-            constraint=models.CheckConstraint(condition=models.Q(('scheduled_open_at__isnull', True), models.Q(('scheduled_deadline__gt', models.F('scheduled_open_at')), ('scheduled_deadline__isnull', False)), _connector='OR'), name='round_scheduled_deadline_after_opening'),
+        # The check on PostgreSQL only: SQLite (the demo) would rebuild the round table, which the rating
+        # triggers of 0002 name (coopsurvey.migration_columns); the services check the same rule.
+        migrations.SeparateDatabaseAndState(
+            state_operations=[SCHEDULE_CHECK],
+            database_operations=[migrations.RunPython(add_schedule_check, remove_schedule_check)],
         ),
         migrations.AddField(
-            model_name='pilotresponse',
-            name='round',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='pilot_responses', to='elicitation.round'),
+            model_name="pilotresponse",
+            name="round",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="pilot_responses", to="elicitation.round"
+            ),
         ),
         migrations.AddField(
-            model_name='pilotresponse',
-            name='tester',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="pilotresponse",
+            name="tester",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
     ]

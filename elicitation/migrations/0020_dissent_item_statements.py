@@ -3,6 +3,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from coopsurvey.migration_columns import add_columns
 
 
 # Statement revisions are append-only in the database too; as for answer revisions (0003), an erased
@@ -46,57 +47,187 @@ def drop_append_only(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("elicitation", "0019_reuse_round_schedule_and_pilot"),
-        ('quantities', '0001_idea_quantity_questions'),
+        ("quantities", "0001_idea_quantity_questions"),
     ]
 
     operations = [
-        migrations.AddField(
-            model_name='study',
-            name='change_reason_threshold',
-            field=models.PositiveSmallIntegerField(blank=True, default=3, help_text="Points on the scale between an expert's rating and their rating of the item in their previous round; beyond it the form asks (optionally) for the reason. Empty: never ask.", null=True, verbose_name='Ask for a reason when a rating moves by more than'),
+        add_columns(
+            "elicitation",
+            [
+                migrations.AddField(
+                    model_name="study",
+                    name="change_reason_threshold",
+                    field=models.PositiveSmallIntegerField(
+                        blank=True,
+                        default=3,
+                        help_text="Points on the scale between an expert's rating and their rating of the item in their previous round; beyond it the form asks (optionally) for the reason. Empty: never ask.",
+                        null=True,
+                        verbose_name="Ask for a reason when a rating moves by more than",
+                    ),
+                ),
+            ],
         ),
         migrations.CreateModel(
-            name='ItemStatement',
+            name="ItemStatement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('dissent', 'Dissent'), ('change_reason', 'Reason for a change')], max_length=14)),
-                ('text', models.TextField(blank=True, max_length=1000)),
-                ('language', models.CharField(blank=True, help_text='The language it was written in.', max_length=10)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('area', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='elicitation.area')),
-                ('criterion', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='elicitation.criterion')),
-                ('expert', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='item_statements', to='elicitation.expert')),
-                ('question', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='quantities.quantityquestion')),
-                ('round', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='item_statements', to='elicitation.round')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("dissent", "Dissent"), ("change_reason", "Reason for a change")], max_length=14
+                    ),
+                ),
+                ("text", models.TextField(blank=True, max_length=1000)),
+                ("language", models.CharField(blank=True, help_text="The language it was written in.", max_length=10)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "area",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="elicitation.area",
+                    ),
+                ),
+                (
+                    "criterion",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="elicitation.criterion",
+                    ),
+                ),
+                (
+                    "expert",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="item_statements",
+                        to="elicitation.expert",
+                    ),
+                ),
+                (
+                    "question",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="quantities.quantityquestion",
+                    ),
+                ),
+                (
+                    "round",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="item_statements",
+                        to="elicitation.round",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['round', 'kind'], name='item_statement_round_kind')],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('area__isnull', False), ('criterion__isnull', False), ('question__isnull', True)), models.Q(('area__isnull', True), ('criterion__isnull', True), ('question__isnull', False)), _connector='OR'), name='item_statement_one_target'), models.CheckConstraint(condition=models.Q(('kind', 'dissent'), ('question__isnull', True), _connector='OR'), name='item_statement_reason_on_ratings'), models.UniqueConstraint(condition=models.Q(('question__isnull', True)), fields=('round', 'expert', 'kind', 'area', 'criterion'), name='item_statement_unique_rating_item'), models.UniqueConstraint(condition=models.Q(('question__isnull', False)), fields=('round', 'expert', 'kind', 'question'), name='item_statement_unique_question')],
+                "indexes": [models.Index(fields=["round", "kind"], name="item_statement_round_kind")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("area__isnull", False), ("criterion__isnull", False), ("question__isnull", True)),
+                            models.Q(("area__isnull", True), ("criterion__isnull", True), ("question__isnull", False)),
+                            _connector="OR",
+                        ),
+                        name="item_statement_one_target",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("kind", "dissent"), ("question__isnull", True), _connector="OR"),
+                        name="item_statement_reason_on_ratings",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("question__isnull", True)),
+                        fields=("round", "expert", "kind", "area", "criterion"),
+                        name="item_statement_unique_rating_item",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("question__isnull", False)),
+                        fields=("round", "expert", "kind", "question"),
+                        name="item_statement_unique_question",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ItemStatementRevision',
+            name="ItemStatementRevision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('dissent', 'Dissent'), ('change_reason', 'Reason for a change')], max_length=14)),
-                ('old_text', models.TextField(blank=True, null=True)),
-                ('new_text', models.TextField(blank=True)),
-                ('source', models.CharField(max_length=8)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('area', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='elicitation.area')),
-                ('criterion', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='elicitation.criterion')),
-                ('expert', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='elicitation.expert')),
-                ('question', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='quantities.quantityquestion')),
-                ('round', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='elicitation.round')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("dissent", "Dissent"), ("change_reason", "Reason for a change")], max_length=14
+                    ),
+                ),
+                ("old_text", models.TextField(blank=True, null=True)),
+                ("new_text", models.TextField(blank=True)),
+                ("source", models.CharField(max_length=8)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "area",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="elicitation.area",
+                    ),
+                ),
+                (
+                    "criterion",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="elicitation.criterion",
+                    ),
+                ),
+                (
+                    "expert",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="elicitation.expert"
+                    ),
+                ),
+                (
+                    "question",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="quantities.quantityquestion",
+                    ),
+                ),
+                (
+                    "round",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="elicitation.round"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
-                'indexes': [models.Index(fields=['round', 'expert'], name='item_statement_rev_round_exp')],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('area__isnull', False), ('criterion__isnull', False), ('question__isnull', True)), models.Q(('area__isnull', True), ('criterion__isnull', True), ('question__isnull', False)), _connector='OR'), name='item_statement_revision_one_target')],
+                "ordering": ["created_at", "id"],
+                "indexes": [models.Index(fields=["round", "expert"], name="item_statement_rev_round_exp")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("area__isnull", False), ("criterion__isnull", False), ("question__isnull", True)),
+                            models.Q(("area__isnull", True), ("criterion__isnull", True), ("question__isnull", False)),
+                            _connector="OR",
+                        ),
+                        name="item_statement_revision_one_target",
+                    )
+                ],
             },
         ),
         migrations.RunPython(append_only, drop_append_only),

@@ -266,18 +266,12 @@ def test_a_job_whose_pool_child_is_killed_mid_task_is_found_by_the_sweep_and_com
             wait_for(lambda: child not in worker.pool_children() and worker.pool_children(), timeout=30,
                      what="the worker to start a new pool child")  # fmt: skip
             assert worker.running, "the worker itself survives its child"
-            assert row.get().status == "running", "the dead child's claim holds until its lease ends"
-            wait_for(lambda: row.get().lease_until < timezone.now(), timeout=30, what="the dead child's lease to end")
-            lease_ended = time.monotonic()
+            # The task comes back at once (acknowledged late); it runs again once the dead child's lease has
+            # ended, by its own retry or by the sweep: on a quiet machine that can be before this line.
             _sweep_until(lambda: row.get().status not in {"queued", "running"}, timeout=90, what="the job to complete")
         finally:
             worker.stop()
-    _figure(
-        f"pool child killed, {kind}",
-        recovered_s=time.monotonic() - killed,
-        after_lease_s=time.monotonic() - lease_ended,
-        lease_s=LEASE,
-    )
+    _figure(f"pool child killed, {kind}", recovered_s=time.monotonic() - killed, lease_s=LEASE)
     assert "WorkerLostError" in worker.log_path.read_text(errors="replace")
     _assert_done_once(kind, row.get())
 

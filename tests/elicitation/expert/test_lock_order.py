@@ -149,7 +149,8 @@ def test_a_save_arriving_while_a_close_waits_queues_behind_the_close(study_a, co
     for thread in threads:
         thread.join(20)
 
-    assert order[0] == "first saved"
+    # Once the first save commits, its thread and the close's race to the list; the results say who got in.
+    assert sorted(order) == ["closed", "first saved", "late refused"]
     assert results == {"first": "first", "close": "closed", "late": "refused"}
     stored = list(Rating.objects.filter(round=round_).values_list("expert_id", flat=True))
     assert stored == [first_id]

@@ -12,15 +12,15 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from coopsurvey import jobs
 from core.audit import audit
 from core.errors import IllegalTransition, InvalidInput, ServiceError
+from core.job_retry import REQUEUED, refuse_unless_stuck
 from core.webhooks import webhook_event_record
-from elicitation.models import AuditEvent, Study, StudyMember, WebhookEvent
+from elicitation.models import Study, StudyMember, WebhookEvent
 from exports.bundle import bundle_tables, write_bundle
 from exports.models import ExportJob
 from exports.progress import clear_progress, record_progress
@@ -48,8 +48,6 @@ FILE_TYPES = {
     "bundle": "application/zip",
 }
 PROGRESS_INTERVAL_SECONDS = 1.0
-STUCK_AFTER = dt.timedelta(minutes=15)  # no progress for this long: the worker's message was lost
-
 User = AbstractBaseUser | AnonymousUser
 
 
@@ -179,24 +177,15 @@ def export_job_retry(*, job: ExportJob, user: User, now: dt.datetime | None = No
     job = ExportJob.objects.select_for_update(of=("self",), no_key=True).select_related("study").get(pk=job.pk)
     if job.status == ExportJob.Status.DONE:
         raise IllegalTransition(_("This export finished; its file is ready, there is nothing to retry."))
-    if job.status != ExportJob.Status.FAILED and _last_moved(job) > now - STUCK_AFTER:
-        minutes = int(STUCK_AFTER.total_seconds() // 60)
-        raise IllegalTransition(
-            _("This export is still %(status)s; retry it only when it has not moved for %(minutes)d minutes.")
-            % {"status": job.get_status_display().lower(), "minutes": minutes}
-        )
-    previous = job.status
-    ExportJob.objects.filter(pk=job.pk).update(
-        status=ExportJob.Status.QUEUED,
-        error="",
-        started_at=None,
-        finished_at=None,
-        rows_written=0,
-        attempts=0,
-        not_before=None,
-        dispatched_at=None,
-        lease_until=None,
+    refuse_unless_stuck(
+        job,
+        now=now,
+        retry_action="export.job_retry",
+        target=str(job.uuid),
+        still=_("This export is still %(status)s; retry it only when it has not moved for %(minutes)d minutes."),
     )
+    previous = job.status
+    ExportJob.objects.filter(pk=job.pk).update(**REQUEUED, rows_written=0)
     audit(
         action="export.job_retry",
         study=job.study,
@@ -210,14 +199,6 @@ def export_job_retry(*, job: ExportJob, user: User, now: dt.datetime | None = No
     _queue_run(job)
     job.refresh_from_db()
     return job
-
-
-def _last_moved(job: ExportJob) -> dt.datetime:
-    """When the job was last queued (created, or retried: the audit log has the time) or started."""
-    retried = AuditEvent.objects.filter(action="export.job_retry", target=str(job.uuid)).aggregate(
-        latest=Max("created_at")
-    )["latest"]
-    return max(moment for moment in (job.created_at, job.started_at, retried) if moment is not None)
 
 
 def export_file_path(job: ExportJob) -> Path:

@@ -8,9 +8,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from core.job_retry import STUCK_AFTER
 from elicitation.models import AuditEvent
 from exports.models import ExportJob
-from exports.services import STUCK_AFTER
 from tests.admin_support import client_for, fill_study, superuser  # noqa: F401
 
 pytestmark = pytest.mark.django_db

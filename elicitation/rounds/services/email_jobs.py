@@ -14,16 +14,14 @@ from collections.abc import Iterable
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from coopsurvey import jobs
 from core.audit import audit
 from core.errors import IllegalTransition
-from elicitation.models import AuditEvent, EmailJob
-
-STUCK_AFTER = dt.timedelta(minutes=15)  # no progress for this long: the worker's message was lost
+from core.job_retry import REQUEUED, refuse_unless_stuck
+from elicitation.models import EmailJob
 
 
 def email_jobs_queue(
@@ -67,23 +65,15 @@ def email_job_retry(*, job: EmailJob, user: AbstractBaseUser, now: dt.datetime |
         job = EmailJob.objects.select_for_update().select_related("expert__study").get(pk=job.pk)
         if job.status == EmailJob.Status.DONE:
             raise IllegalTransition(_("This email job finished; there is nothing to retry."))
-        if job.status != EmailJob.Status.FAILED and _last_moved(job) > now - STUCK_AFTER:
-            minutes = int(STUCK_AFTER.total_seconds() // 60)
-            raise IllegalTransition(
-                _("This email job is still %(status)s; retry it only when it has not moved for %(minutes)d minutes.")
-                % {"status": job.get_status_display().lower(), "minutes": minutes}
-            )
-        previous = job.status
-        EmailJob.objects.filter(pk=job.pk).update(
-            status=EmailJob.Status.QUEUED,
-            error="",
-            started_at=None,
-            finished_at=None,
-            attempts=0,
-            not_before=None,
-            dispatched_at=None,
-            lease_until=None,
+        refuse_unless_stuck(
+            job,
+            now=now,
+            retry_action="email.job_retry",
+            target=str(job.pk),
+            still=_("This email job is still %(status)s; retry it only when it has not moved for %(minutes)d minutes."),
         )
+        previous = job.status
+        EmailJob.objects.filter(pk=job.pk).update(**REQUEUED)
         audit(
             action="email.job_retry",
             study=job.expert.study,
@@ -97,11 +87,3 @@ def email_job_retry(*, job: EmailJob, user: AbstractBaseUser, now: dt.datetime |
         jobs.enqueue("email", job.pk)
         job.refresh_from_db()
     return job
-
-
-def _last_moved(job: EmailJob) -> dt.datetime:
-    """When the job was last queued (created, or retried: the audit log has the time) or started."""
-    retried = AuditEvent.objects.filter(action="email.job_retry", target=str(job.pk)).aggregate(
-        latest=Max("created_at")
-    )["latest"]
-    return max(moment for moment in (job.created_at, job.started_at, retried) if moment is not None)

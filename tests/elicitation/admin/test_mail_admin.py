@@ -10,8 +10,8 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from core.job_retry import STUCK_AFTER
 from elicitation.models import AuditEvent, EmailJob
-from elicitation.rounds.services.email_jobs import STUCK_AFTER
 from tests.admin_support import client_for, fill_study, superuser, viewer  # noqa: F401
 
 pytestmark = pytest.mark.django_db

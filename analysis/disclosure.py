@@ -110,15 +110,16 @@ def mark_suppressed(rows: pd.DataFrame, min_group_size: int) -> pd.DataFrame:
     """
     result = rows.copy()
     suppressed = np.zeros(len(result), dtype=bool)
-    groups = result["group"].to_numpy()
-    counts = result["n"].to_numpy()
-    for _, index in result.reset_index(drop=True).groupby(["area", "criterion"], sort=False).indices.items():
-        panel = [i for i in index if groups[i] == PANEL]
-        blocs = {str(groups[i]): int(counts[i]) for i in index if groups[i] != PANEL}
-        total = int(counts[panel[0]]) if panel else sum(blocs.values())
-        total_hidden, hidden = withheld_groups(total, blocs, k=min_group_size)
-        for i in index:
-            suppressed[i] = total_hidden if groups[i] == PANEL else str(groups[i]) in hidden
+    if len(result):
+        groups = result["group"].to_numpy(dtype=object)
+        counts = result["n"].to_numpy()
+        for rows_of_item in _items_to_check(result, groups, min_group_size):
+            panel = [i for i in rows_of_item if groups[i] == PANEL]
+            blocs = {str(groups[i]): int(counts[i]) for i in rows_of_item if groups[i] != PANEL}
+            total = int(counts[panel[0]]) if panel else sum(blocs.values())
+            total_hidden, hidden = withheld_groups(total, blocs, k=min_group_size)
+            for i in rows_of_item:
+                suppressed[i] = total_hidden if groups[i] == PANEL else str(groups[i]) in hidden
     result["suppressed"] = suppressed
     if suppressed.any():
         result.loc[suppressed, list(HIDDEN_COLUMNS)] = np.nan
@@ -130,6 +131,40 @@ def mark_suppressed(rows: pd.DataFrame, min_group_size: int) -> pd.DataFrame:
         if "consensus_band" in result.columns:
             result.loc[suppressed, "consensus_band"] = ""
     return result
+
+
+def _items_to_check(rows: pd.DataFrame, groups: np.ndarray, k: int) -> list[np.ndarray]:
+    """The row positions of each (area, criterion) on which :func:`withheld_groups` may withhold something.
+
+    Vectorised over all items: an item withholds nothing when neither its total (the panel row's n, else the
+    sum of its blocs') nor any bloc is 1 to k - 1 and its experts without a bloc (total minus the blocs) are
+    none or at least k: no primary suppression, and the relation "total = sum of parts" exposes no part. Only
+    the other items (few: every item of a round with more than k experts per bloc is of the first kind) go
+    through :func:`withheld_groups` one by one. One row per (area, criterion, group), as ``summarize`` gives.
+    """
+    item = rows.groupby(["area", "criterion"], sort=False).ngroup().to_numpy()  # -1: a missing key, never checked
+    n = rows["n"].to_numpy(dtype=np.int64)
+    is_panel = (groups == PANEL) & (item >= 0)
+    is_bloc = (groups != PANEL) & (item >= 0)
+    items = int(item.max()) + 1
+    if items == 0:
+        return []
+    panel_rows = np.flatnonzero(is_panel)
+    _, first = np.unique(item[panel_rows], return_index=True)  # the first panel row of an item is its total
+    has_panel = np.zeros(items, dtype=bool)
+    panel_total = np.zeros(items, dtype=np.int64)
+    has_panel[item[panel_rows[first]]] = True
+    panel_total[item[panel_rows[first]]] = n[panel_rows[first]]
+    bloc_sum = np.bincount(item[is_bloc], weights=n[is_bloc], minlength=items).astype(np.int64)
+    total = np.where(has_panel, panel_total, bloc_sum)
+    rest = total - bloc_sum
+    small_bloc = np.bincount(item[is_bloc & (n > 0) & (n < k)], minlength=items) > 0
+    check = ((total > 0) & (total < k)) | small_bloc | ((rest > 0) & (rest < k))
+    chosen = np.flatnonzero((item >= 0) & check[np.maximum(item, 0)])
+    if not chosen.size:
+        return []
+    order = chosen[np.argsort(item[chosen], kind="stable")]
+    return np.split(order, np.flatnonzero(np.diff(item[order])) + 1)
 
 
 def blank_below_k(frame: pd.DataFrame, contributors: pd.Series, columns: Sequence[str], *, k: int) -> pd.DataFrame:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final, cast
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -56,83 +56,75 @@ def area_verdicts(summary: pd.DataFrame, kinds: Mapping[Any, str], thresholds: T
     ``kinds`` maps criterion id to "benefit", "risk" or "mitigability" (other criteria are ignored);
     ``detail`` maps the criterion id (as a string) to its median and consensus. Panel rows come first, one
     per area of the summary; then bloc rows, in bloc order, for the areas each bloc has unsuppressed rows on.
+
+    Every (group, area) is one integer code (group position x areas + area position), and each test of the
+    verdict is a count of rows per code (``np.bincount``) or a running minimum or maximum (``ufunc.at``): one
+    pass over the rows for every group and area, no pandas group-by and no look-up per (group, area).
     """
+    areas = pd.Index(pd.unique(summary["area"]))
     rows = summary
     if "suppressed" in rows.columns:
-        rows = rows[~rows["suppressed"].astype(bool)]
-    rows = rows.copy()
-    rows["kind"] = rows["criterion"].map(kinds)
+        rows = rows[~rows["suppressed"].to_numpy(dtype=bool)]
+    criterion_codes, criteria = pd.factorize(rows["criterion"].to_numpy(dtype=object))
+    kind = np.array([kinds.get(criterion) for criterion in criteria] + [None], dtype=object)[criterion_codes]
     study_asks_mitigability = MITIGABILITY in set(kinds.values())
-    panel = rows[rows["kind"].isin([BENEFIT, RISK, MITIGABILITY])]
-    areas = pd.Index(pd.unique(summary["area"]), name="area")
-    if panel.empty:
-        empty = pd.DataFrame({"area": areas, "group": PANEL, "verdict": "no_consensus_yet"})
-        return empty.assign(
-            min_benefit_median=np.nan,
-            max_risk_median=np.nan,
-            benefits_agreed=False,
-            risks_agreed=False,
-            detail=cast(Any, [{}] * len(areas)),
-        )[list(VERDICT_COLUMNS)]
-    median = panel["median"].astype(float)
-    agreed = panel["consensus"] == True  # noqa: E712
-    is_benefit = panel["kind"] == BENEFIT
-    is_risk = panel["kind"] == RISK
-    is_mitigability = panel["kind"] == MITIGABILITY
-    frame = panel.assign(
-        agreed=agreed,
-        benefit_ok=~is_benefit | ((median >= thresholds.benefit) & agreed),
-        risk_low_ok=~is_risk | ((median <= thresholds.risk_low) & agreed),
-        avoid=is_risk & (median >= thresholds.risk_avoid) & agreed,
-        safeguard=is_risk & (median >= thresholds.risk_safeguard),
-        benefit_median=median.where(is_benefit),
-        risk_median=median.where(is_risk),
-        benefit_agreed=~is_benefit | agreed,
-        risk_agreed=~is_risk | agreed,
-        has_benefit=is_benefit & median.notna(),
-        mitigable=is_mitigability & (median >= thresholds.benefit) & agreed,
-    )
-    grouped = frame.groupby(["group", "area"], sort=False).agg(
-        benefit_ok=("benefit_ok", "all"),
-        risk_low_ok=("risk_low_ok", "all"),
-        avoid=("avoid", "any"),
-        safeguard=("safeguard", "any"),
-        min_benefit_median=("benefit_median", "min"),
-        max_risk_median=("risk_median", "max"),
-        benefits_agreed=("benefit_agreed", "all"),
-        risks_agreed=("risk_agreed", "all"),
-        has_benefit=("has_benefit", "any"),
-        mitigable=("mitigable", "any"),
-    )
-    safeguards_hold = grouped["mitigable"] if study_asks_mitigability else True
-    grouped["verdict"] = np.select(
-        [
-            grouped["avoid"],
-            grouped["has_benefit"] & grouped["benefit_ok"] & grouped["risk_low_ok"],
-            grouped["has_benefit"] & grouped["benefit_ok"] & grouped["safeguard"] & safeguards_hold,
-        ],
+    is_benefit, is_risk, is_mitigability = kind == BENEFIT, kind == RISK, kind == MITIGABILITY
+    chosen = is_benefit | is_risk | is_mitigability
+    group = rows["group"].to_numpy(dtype=object)[chosen]
+    blocs = sorted(name for name in pd.unique(group) if name != PANEL)
+    group_at = pd.Index([PANEL, *blocs], dtype=object).get_indexer(group)
+    area = rows["area"].to_numpy()[chosen]
+    code = group_at * len(areas) + areas.get_indexer(area)
+    size = (len(blocs) + 1) * len(areas)
+    is_benefit, is_risk, is_mitigability = is_benefit[chosen], is_risk[chosen], is_mitigability[chosen]
+    median = rows["median"].to_numpy(dtype=np.float64, na_value=np.nan)[chosen]
+    consensus = rows["consensus"].to_numpy(dtype=object)[chosen]
+    agreed = np.asarray(consensus == True, dtype=bool)  # noqa: E712 - None and False are not agreement
+
+    def any_of(condition: np.ndarray) -> np.ndarray:
+        return np.bincount(code[condition], minlength=size) > 0
+
+    def all_of(condition: np.ndarray) -> np.ndarray:
+        return ~any_of(~condition)
+
+    with np.errstate(invalid="ignore"):
+        high_benefit, high_risk = median >= thresholds.benefit, median >= thresholds.risk_avoid
+        benefit_ok = all_of(~is_benefit | (high_benefit & agreed))
+        risk_low_ok = all_of(~is_risk | ((median <= thresholds.risk_low) & agreed))
+        avoid = any_of(is_risk & high_risk & agreed)
+        safeguard = any_of(is_risk & (median >= thresholds.risk_safeguard))
+        mitigable = any_of(is_mitigability & high_benefit & agreed)
+    has_benefit = any_of(is_benefit & ~np.isnan(median))
+    safeguards_hold = mitigable if study_asks_mitigability else True
+    verdict = np.select(
+        [avoid, has_benefit & benefit_ok & risk_low_ok, has_benefit & benefit_ok & safeguard & safeguards_hold],
         ["avoid", "promising", "safeguards"],
         default="no_consensus_yet",
+    ).astype(object)
+    min_benefit, max_risk = np.full(size, np.nan), np.full(size, np.nan)
+    np.fmin.at(min_benefit, code[is_benefit], median[is_benefit])  # fmin/fmax skip NaN, as pandas' min/max
+    np.fmax.at(max_risk, code[is_risk], median[is_risk])
+    detail: list[dict[str, dict[str, Any]]] = [{} for _ in range(size)]
+    for at, criterion, median_value, agreed_value in zip(
+        code.tolist(), rows["criterion"].to_numpy(dtype=object)[chosen], median.tolist(), consensus, strict=True
+    ):  # one pass over plain values of the rows (groups x areas x criteria), not a Python function per group
+        detail[at][str(criterion)] = {"median": _float_or_none(median_value), "consensus": agreed_value}
+    present = np.bincount(code, minlength=size) > 0
+    shown = np.concatenate([np.arange(len(areas)), len(areas) + np.flatnonzero(present[len(areas) :])])
+    group_names = np.array([PANEL, *blocs], dtype=object)
+    return pd.DataFrame(
+        {
+            "area": areas.take(shown % len(areas)) if len(areas) else areas,
+            "group": group_names[shown // max(len(areas), 1)],
+            "verdict": np.where(present, verdict, "no_consensus_yet")[shown],
+            "min_benefit_median": min_benefit[shown],
+            "max_risk_median": max_risk[shown],
+            "benefits_agreed": (present & all_of(~is_benefit | agreed))[shown],
+            "risks_agreed": (present & all_of(~is_risk | agreed))[shown],
+            "detail": pd.Series([detail[at] for at in shown.tolist()], dtype=object),
+        },
+        columns=list(VERDICT_COLUMNS),
     )
-    detail: dict[Any, dict[str, dict[str, Any]]] = {}
-    columns = (frame[name].to_numpy(dtype=object) for name in ("group", "area", "criterion", "median", "consensus"))
-    for group, area, criterion, median_value, agreed_value in zip(
-        *columns, strict=True
-    ):  # one pass over plain arrays of the rows (groups x areas x criteria), not a Python function per group
-        detail.setdefault((group, area), {})[str(criterion)] = {
-            "median": _float_or_none(median_value),
-            "consensus": agreed_value,
-        }
-    grouped["detail"] = pd.Series([detail.get(key, {}) for key in grouped.index], index=grouped.index, dtype="object")
-    blocs = sorted(group for group in pd.unique(frame["group"]) if group != PANEL)
-    order = [(PANEL, area) for area in areas]
-    order += [(bloc, area) for bloc in blocs for area in areas if (bloc, area) in grouped.index]
-    result = grouped.reindex(pd.MultiIndex.from_tuples(order, names=["group", "area"]))
-    result["verdict"] = result["verdict"].fillna("no_consensus_yet")
-    result["detail"] = result["detail"].apply(lambda d: d if isinstance(d, dict) else {})
-    result["benefits_agreed"] = result["benefits_agreed"].fillna(False).astype(bool)
-    result["risks_agreed"] = result["risks_agreed"].fillna(False).astype(bool)
-    return result.reset_index()[list(VERDICT_COLUMNS)]
 
 
 def _float_or_none(value: float) -> float | None:

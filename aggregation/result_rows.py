@@ -121,7 +121,12 @@ def _plain(column: pd.Series) -> list[Any]:
     values = column.tolist()
     if column.dtype.kind == "f":
         return [None if value != value else value for value in values]
+    if column.dtype.kind in "biu" or set(map(type, values)) <= _PLAIN_TYPES:
+        return values  # already Python values without NaN: no call per value
     return [plain_value(value) for value in values]
+
+
+_PLAIN_TYPES = frozenset({bool, int, str, type(None), list, dict})  # as the database takes them (no float: NaN)
 
 
 def plain_value(value: Any) -> Any:

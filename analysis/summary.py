@@ -57,6 +57,7 @@ PANEL: Final = ""
 _IPRAS_TOLERANCE: Final = 1e-9  # as metrics.rand: a tie IPR == IPRAS is not disagreement
 _EXACT_WILCOXON_MAX: Final = 50  # scipy: exact p-value up to 50 pairs without ties or zeros
 _PERMUTATION_WILCOXON_MAX: Final = 13  # scipy: permutation p-value up to 13 pairs with ties or zeros
+_JOINT_CELLS_MAX: Final = 2**22  # stability's joint histogram of (value, previous value) per key, at most
 
 
 def positions_in(index: pd.Index, wanted: np.ndarray) -> IntArray:
@@ -201,12 +202,11 @@ def count_ratings(ratings: pd.DataFrame) -> RatingCounts:
     point = np.full(values.size, -1, dtype=np.int64)
     point[rated] = values[rated].astype(np.int64) - low[rated]
     width = int((high - low).max()) + 1
-    size = keys.size * width
-    panel_cell, bloc_cell = panel_key[rated] * width + point[rated], bloc_key[rated] * width + point[rated]
-    table = np.bincount(panel_cell, minlength=size) + np.bincount(bloc_cell[bloc_cell >= 0], minlength=size)
-    cannot_judge = np.bincount(panel_key[~rated], minlength=keys.size)
-    cannot_judge += np.bincount(bloc_key[~rated & (bloc_key >= 0)], minlength=keys.size)
-    table = table.reshape(keys.size, width)
+    table = _key_histogram(panel_key[rated], bloc_key[rated], point[rated], width, keys)
+    unrated = ~rated
+    cannot_judge = _key_histogram(panel_key[unrated], bloc_key[unrated], np.zeros(unrated.sum(), np.int64), 1, keys)[
+        :, 0
+    ]
     # One scale per criterion, hence per item: set on the panel keys, copied to the item's bloc keys; 0 on keys
     # without a rating.
     scale_min = np.zeros(keys.size, dtype=np.int64)
@@ -398,10 +398,9 @@ def _stability(counts: RatingCounts, ratings: pd.DataFrame, previous: pd.DataFra
     # round's values and the differences, each one bincount over the pairs (panel and bloc keys).
     low = int(min(current.min(), before.min()))
     span = int(max(current.max(), before.max())) - low + 1
-    current_counts = _key_histogram(panel, bloc, current - low, span, keys.size)
-    before_counts = _key_histogram(panel, bloc, before - low, span, keys.size)
-    reach = int(np.abs(current - before).max())
-    differences = _key_histogram(panel, bloc, current - before + reach, 2 * reach + 1, keys.size)
+    current_counts, before_counts, differences, reach = _pair_histograms(
+        panel, bloc, current - low, before - low, span, keys
+    )
     n = differences.sum(axis=1)
     result["stability_pairs"] = n
     zeros = differences[:, reach]
@@ -420,12 +419,42 @@ def _stability(counts: RatingCounts, ratings: pd.DataFrame, previous: pd.DataFra
     return result
 
 
-def _key_histogram(panel: IntArray, bloc: IntArray, cell: IntArray, width: int, size: int) -> IntArray:
-    """Counts per (key, cell) of rows counted in their panel key and in their bloc key (when they have one)."""
-    table = np.bincount(panel * width + cell, minlength=size * width)
-    in_bloc = bloc >= 0
-    table += np.bincount(bloc[in_bloc] * width + cell[in_bloc], minlength=size * width)
-    return table.reshape(size, width)
+def _key_histogram(panel: IntArray, bloc: IntArray, cell: IntArray, width: int, keys: ItemKeys) -> IntArray:
+    """Counts per (key, cell) of rows counted in their panel key and in their bloc key (when they have one).
+
+    One ``np.bincount`` over the rows: each row lands in its bloc's key, or (no bloc) in its panel key, and
+    each panel key then adds up its item's keys, which hold every rating of the item exactly once.
+    """
+    own = np.where(bloc >= 0, bloc, panel)
+    table = np.bincount(own * width + cell, minlength=keys.size * width).reshape(-1, keys.n_groups, width)
+    table[:, 0, :] = table.sum(axis=1)
+    return table.reshape(keys.size, width)
+
+
+def _pair_histograms(
+    panel: IntArray, bloc: IntArray, current: IntArray, before: IntArray, span: int, keys: ItemKeys
+) -> tuple[IntArray, IntArray, IntArray, int]:
+    """Per key: the counts of the round's values, of the previous round's, and of their differences (width
+    2 reach + 1, reach the largest absolute difference of any pair), values as offsets in ``range(span)``.
+
+    All three come from one joint histogram of (value, previous value) per key, while it stays small (a
+    1-9 scale: 81 cells a key); on long scales from three histograms of the pairs.
+    """
+    if keys.size * span * span > _JOINT_CELLS_MAX:
+        reach = int(np.abs(current - before).max())
+        return (
+            _key_histogram(panel, bloc, current, span, keys),
+            _key_histogram(panel, bloc, before, span, keys),
+            _key_histogram(panel, bloc, current - before + reach, 2 * reach + 1, keys),
+            reach,
+        )
+    joint = _key_histogram(panel, bloc, current * span + before, span * span, keys).reshape(keys.size, span, span)
+    seen_current, seen_before = np.nonzero(joint.any(axis=0))
+    reach = int(np.abs(seen_current - seen_before).max())
+    differences = np.zeros((keys.size, 2 * reach + 1), dtype=joint.dtype)
+    for offset in range(-reach, reach + 1):  # the diagonal ``before = current + offset``: difference -offset
+        differences[:, reach - offset] = np.diagonal(joint, offset=offset, axis1=1, axis2=2).sum(axis=1)
+    return joint.sum(axis=2), joint.sum(axis=1), differences, reach
 
 
 def _pair_positions(previous_pair: IntArray, current_pair: IntArray, space: int) -> IntArray:

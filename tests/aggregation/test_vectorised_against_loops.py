@@ -4,7 +4,9 @@
 ``analysis.disclosure.mark_suppressed`` called ``withheld_groups`` for every item. Both now work on whole
 columns at once. The loops are kept here, as they were, as the reference: on random summaries (ties,
 missing medians and consensus, suppressed rows, absent panel rows, small blocs, experts without a bloc,
-every k from 1 to 7) both must give the same rows, value for value.
+every k from 1 to 7) both must give the same rows, value for value. The summary's histograms count each
+rating once (panel keys add up their blocs' keys) and stability reads its three histograms off one joint
+table: both compared with the counting they replaced.
 """
 
 from __future__ import annotations
@@ -12,13 +14,15 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from typing import Any, cast
+from unittest import mock
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from analysis.disclosure import HIDDEN_COLUMNS, mark_suppressed, withheld_groups
-from analysis.summary import PANEL
+from analysis.summary import PANEL, RATING_COLUMNS, ItemKeys, summarize
+from analysis.summary import _key_histogram as key_histogram
 from analysis.verdicts import BENEFIT, MITIGABILITY, RISK, VERDICT_COLUMNS, Thresholds, area_verdicts
 
 
@@ -235,3 +239,57 @@ def test_suppression_of_a_round_with_large_blocs_withholds_nothing_and_checks_no
     frame["ipras_disagreement"] = frame["classic_disagreement"] = None
     assert not mark_suppressed(frame, 5)["suppressed"].any()
     assert suppressed_item_by_item(frame, 5).tolist() == [False] * len(rows)
+
+
+def key_histogram_twice(panel: np.ndarray, bloc: np.ndarray, cell: np.ndarray, width: int, size: int) -> np.ndarray:
+    """The counts per (key, cell) as they were counted: one bincount for the panel keys, one for the blocs'."""
+    table = np.bincount(panel * width + cell, minlength=size * width)
+    in_bloc = bloc >= 0
+    table += np.bincount(bloc[in_bloc] * width + cell[in_bloc], minlength=size * width)
+    return table.reshape(size, width)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_one_bincount_per_histogram_counts_what_two_did(seed: int) -> None:
+    rng = np.random.default_rng(2000 + seed)
+    keys = ItemKeys(pd.Index(range(int(rng.integers(1, 5)))), pd.Index(range(3)), pd.Index(BLOCS[: seed % 4 + 1]))
+    rows = int(rng.integers(0, 400))
+    item = rng.integers(0, keys.size // keys.n_groups, size=rows)
+    bloc = rng.integers(0, keys.n_groups, size=rows)  # 0: an expert without a bloc
+    panel_key = item * keys.n_groups
+    bloc_key = np.where(bloc > 0, panel_key + bloc, -1)
+    width = int(rng.integers(1, 12))
+    cell = rng.integers(0, width, size=rows)
+    found = key_histogram(panel_key, bloc_key, cell, width, keys)
+    np.testing.assert_array_equal(found, key_histogram_twice(panel_key, bloc_key, cell, width, keys.size))
+
+
+def random_ratings(rng: np.random.Generator, *, scale: tuple[int, int]) -> pd.DataFrame:
+    """A round of random ratings: missing answers, "cannot judge", experts without a bloc, small blocs."""
+    rows = []
+    for expert in range(int(rng.integers(2, 40))):
+        bloc = [None, *BLOCS][int(rng.integers(0, 5))]
+        for area in range(3):
+            for criterion in range(2):
+                if rng.random() < 0.15:
+                    continue
+                value = math.nan if rng.random() < 0.1 else float(rng.integers(scale[0], scale[1] + 1))
+                rows.append((area, criterion, expert, bloc, value, *scale))
+    return pd.DataFrame(rows, columns=list(RATING_COLUMNS))
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_stability_from_the_joint_histogram_equals_the_three_histograms(seed: int) -> None:
+    rng = np.random.default_rng(3000 + seed)
+    scale = [(1, 9), (0, 4), (0, 100)][seed % 3]
+    current = random_ratings(rng, scale=scale)
+    previous = current.copy()
+    moved = rng.random(len(previous)) < 0.5
+    shift = rng.integers(-3, 4, size=len(previous))
+    previous.loc[moved, "value"] = np.clip(previous["value"][moved] + shift[moved], *scale)
+    previous = previous.sample(frac=0.9, random_state=seed)  # pairs missing on the previous side
+    joint = summarize(current, previous=previous)
+    with mock.patch("analysis.summary._JOINT_CELLS_MAX", 0):
+        three = summarize(current, previous=previous)
+    pd.testing.assert_frame_equal(joint, three)
+    assert joint["stability_pairs"].sum() > 0

@@ -104,11 +104,14 @@ class ItemKeys:
         self.size = len(areas) * len(criteria) * self.n_groups
 
     @classmethod
-    def for_ratings(cls, ratings: pd.DataFrame) -> ItemKeys:
+    def for_ratings(cls, ratings: pd.DataFrame, blocs_of_experts: np.ndarray | None = None) -> ItemKeys:
+        """The keys of the ratings' items and blocs (``blocs_of_experts``: from ``expert_blocs``, when at hand)."""
+
         def sorted_unique(values: np.ndarray) -> pd.Index:
             return pd.Index(pd.unique(values)).sort_values()
 
-        _, blocs_of_experts = expert_blocs(ratings)
+        if blocs_of_experts is None:
+            _, blocs_of_experts = expert_blocs(ratings)
         return cls(
             sorted_unique(ratings["area"].to_numpy()),
             sorted_unique(ratings["criterion"].to_numpy()),
@@ -127,11 +130,19 @@ class ItemKeys:
         panel_key, bloc_key, _, _ = self.keys_and_experts(frame)
         return panel_key, bloc_key
 
-    def keys_and_experts(self, frame: pd.DataFrame) -> tuple[IntArray, IntArray, IntArray, np.ndarray]:
-        """:meth:`panel_and_bloc_keys`, each row's expert code and the expert of each code (``expert_codes``)."""
+    def keys_and_experts(
+        self, frame: pd.DataFrame, experts_found: tuple[IntArray, np.ndarray, np.ndarray] | None = None
+    ) -> tuple[IntArray, IntArray, IntArray, np.ndarray]:
+        """:meth:`panel_and_bloc_keys`, each row's expert code and the expert of each code (``expert_codes``).
+
+        ``experts_found``: the frame's expert codes, experts and their blocs (``expert_blocs``), when at hand.
+        """
         item = self.item_codes(frame)
-        codes, experts = expert_codes(frame)
-        blocs_of_experts = _blocs_of(frame, codes, len(experts))
+        if experts_found is None:
+            codes, experts = expert_codes(frame)
+            blocs_of_experts = _blocs_of(frame, codes, len(experts))
+        else:
+            codes, experts, blocs_of_experts = experts_found
         bloc = (self.blocs.get_indexer(pd.Index(blocs_of_experts)).astype(np.int64) + 1)[codes]
         panel_key = np.where(item < 0, -1, item * self.n_groups)
         bloc_key = np.where((item < 0) | (bloc < 1), -1, item * self.n_groups + bloc)
@@ -193,8 +204,10 @@ class RatingCounts:
 
 def count_ratings(ratings: pd.DataFrame) -> RatingCounts:
     """The :class:`RatingCounts` of a ratings DataFrame (columns :data:`RATING_COLUMNS`, at least one row)."""
-    keys = ItemKeys.for_ratings(ratings)
-    panel_key, bloc_key, expert, experts = keys.keys_and_experts(ratings)
+    codes, experts = expert_codes(ratings)  # once: hashing every rating's expert is the costly step
+    blocs_of_experts = _blocs_of(ratings, codes, len(experts))
+    keys = ItemKeys.for_ratings(ratings, blocs_of_experts)
+    panel_key, bloc_key, expert, experts = keys.keys_and_experts(ratings, (codes, experts, blocs_of_experts))
     values = ratings["value"].to_numpy(dtype=np.float64)
     low = ratings["scale_min"].to_numpy(dtype=np.int64)
     high = ratings["scale_max"].to_numpy(dtype=np.int64)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from unittest import mock
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -35,18 +37,30 @@ def test_a_packing_unpacks_what_it_packs() -> None:
     assert found["value"].tolist() == value.tolist()
 
 
+def test_a_study_whose_packed_ratings_fit_an_integer_reads_four_bytes_a_rating() -> None:
+    fits = Packing.of(list(range(100)), list(range(6)), list(range(1000)))  # 77 million < 2^31
+    assert fits is not None
+    assert (fits.bytes, fits.dtype) == (4, ">i4")
+    assert "int4send" in fits.sql()[0]
+    large = Packing.of(list(range(100)), list(range(6)), list(range(30_000)))
+    assert large is not None
+    assert (large.bytes, large.dtype) == (8, ">i8")
+    assert "int8send" in large.sql()[0]
+
+
 def test_ids_spread_too_far_apart_do_not_pack() -> None:
     assert Packing.of([1, 2**40], [1, 2**10], [1, 2**10]) is None
     assert Packing.of([], [], []) is not None  # an empty study packs (nothing to read)
 
 
 @pytest.mark.django_db
-def test_the_packed_read_gives_the_rows_and_snapshot_of_the_orm_read() -> None:
+@pytest.mark.parametrize("packed_bytes", [4, 8])
+def test_the_packed_read_gives_the_rows_and_snapshot_of_the_orm_read(packed_bytes: int) -> None:
     if connection.vendor != "postgresql":
         pytest.skip("the packed read is PostgreSQL's")
     study, rounds = make_generated_study(21, ConsensusRule.Inclusion.SUBMITTED)
     ids = [round_.pk for round_ in rounds]
-    with consistent_read():
+    with consistent_read(), mock.patch.object(Packing, "bytes", new=packed_bytes):  # the small study fits 4
         packed = ratings_reader.read_rounds(ids, study_id=study.pk)
     original = Packing.of
     try:

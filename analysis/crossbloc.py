@@ -71,30 +71,21 @@ def cross_bloc(
     result = pd.DataFrame(index=panel.index)
     result["panel_consensus"] = panel["consensus"]
     index = result.index
-    result["blocs_compared"] = _per_item(_grouped(compared, _append, list), index, list)
-    without = compared[compared["consensus"] == False]  # noqa: E712
-    result["blocs_without_consensus"] = _per_item(_grouped(without, _append, list), index, list)
-    small = blocs[~shown_bloc].groupby(item, sort=False).size()
-    result["blocs_suppressed"] = small.reindex(result.index, fill_value=0).astype(int)
-    agreed = compared[compared["consensus"] == True]  # noqa: E712
-    ends = _grouped(agreed, lambda found, group, band: found.__setitem__(str(group), str(band)), dict, "consensus_band")
-    result["bloc_ends"] = _per_item(ends, index, dict)
-    shown = compared[~compared["suppressed"].astype(bool) & compared["median"].notna()]
-    medians = _grouped(shown, lambda found, group, median: found.__setitem__(str(group), float(median)), dict, "median")
-    result["group_medians"] = _per_item(medians, index, dict)
-    spread = shown.groupby(item, sort=False)["median"].agg(["max", "min", "count"])
-    difference = (spread["max"] - spread["min"]).where(spread["count"] >= 2)
-    result["max_median_difference"] = difference.reindex(result.index).astype(float)
+    lists = _per_item(compared, blocs[~shown_bloc], index)
+    result["blocs_compared"], result["blocs_without_consensus"] = lists["compared"], lists["without"]
+    result["blocs_suppressed"] = lists["suppressed"]
+    result["bloc_ends"], result["group_medians"] = lists["ends"], lists["medians"]
+    result["max_median_difference"] = lists["difference"]
 
-    n_compared = result["blocs_compared"].apply(len).to_numpy()
+    n_compared = np.fromiter(map(len, lists["compared"]), dtype=np.int64, count=len(index))
     has_rule = result["panel_consensus"].notna().to_numpy()
-    every = (result["blocs_without_consensus"].apply(len) == 0).to_numpy()
+    every = np.fromiter((not found for found in lists["without"]), dtype=bool, count=len(index))
     result["consensus_in_every_bloc"] = pd.Series(
         [bool(e) if r and n >= 2 else None for e, r, n in zip(every, has_rule, n_compared, strict=True)],
         index=result.index,
         dtype="object",
     )
-    distinct_ends = result["bloc_ends"].apply(lambda found: len(set(found.values()))).to_numpy()
+    distinct_ends = np.fromiter((len(set(found.values())) for found in lists["ends"]), dtype=np.int64, count=len(index))
     opposite_ends = distinct_ends >= 2
     if divide_threshold is None:
         far_apart = np.zeros(len(result), dtype=bool)
@@ -112,29 +103,48 @@ def cross_bloc(
     return result.reset_index()[list(CROSS_BLOC_COLUMNS)]
 
 
-def _append(found: list[Any], group: Any) -> None:
-    found.append(group)
+def _per_item(compared: pd.DataFrame, hidden: pd.DataFrame, index: pd.Index) -> dict[str, Any]:
+    """Per row of ``index`` (area, criterion), in one pass over the compared bloc rows (in their order):
 
-
-def _grouped(rows: pd.DataFrame, add: Any, empty: Any, *columns: str) -> dict[tuple[Any, Any], Any]:
-    """Per (area, criterion) of ``rows``, in row order: ``add(found, group, *values)`` into a fresh ``empty()``.
-
-    A loop over plain arrays: a few thousand rows, where pandas' grouped ``agg(list)`` calls Python per group.
+    ``compared``, the blocs compared; ``without``, those of them without consensus; ``ends``, bloc -> the end
+    each agreed bloc agrees on; ``medians``, bloc -> median of the compared blocs shown with a median;
+    ``difference``, the largest minus the smallest of those medians (NaN with fewer than two); and
+    ``suppressed``, the number of the item's bloc rows in ``hidden``. A loop over plain arrays of a few
+    thousand rows: pandas' grouped ``agg(list)`` would call Python per group, and four group-bys per table.
     """
-    found: dict[tuple[Any, Any], Any] = {}
-    arrays = [rows[name].to_numpy(dtype=object) for name in ("area", "criterion", "group", *columns)]
-    for area, criterion, group, *values in zip(*arrays, strict=True):
-        key = (area, criterion)
-        if key not in found:
-            found[key] = empty()
-        add(found[key], group, *values)
-    return found
-
-
-def _per_item(found: dict[tuple[Any, Any], Any], index: pd.Index, empty: Any) -> pd.Series:
-    """One value per result row (a fresh ``empty()`` where the item has none), as an object column."""
-    keys = zip(*(index.get_level_values(level).to_numpy(dtype=object) for level in range(2)), strict=True)
-    return pd.Series([found.get(key) or empty() for key in keys], index=index, dtype="object")
+    found: dict[tuple[Any, Any], tuple[list[Any], list[Any], dict[str, str], dict[str, float]]] = {}
+    arrays = [
+        compared[name].to_numpy(dtype=object)
+        for name in ("area", "criterion", "group", "consensus", "consensus_band", "suppressed", "median")
+    ]
+    for area, criterion, group, agreed, band, suppressed, median in zip(*arrays, strict=True):
+        entry = found.get((area, criterion))
+        if entry is None:
+            entry = found[(area, criterion)] = ([], [], {}, {})
+        entry[0].append(group)
+        if agreed == False:  # noqa: E712 - None is no verdict, not disagreement
+            entry[1].append(group)
+        elif agreed == True:  # noqa: E712
+            entry[2][str(group)] = str(band)
+        if not bool(suppressed) and not pd.isna(median):
+            entry[3][str(group)] = float(median)
+    small: dict[tuple[Any, Any], int] = {}
+    for key in zip(hidden["area"].to_numpy(dtype=object), hidden["criterion"].to_numpy(dtype=object), strict=True):
+        small[key] = small.get(key, 0) + 1
+    keys = list(zip(*(index.get_level_values(level).to_numpy(dtype=object) for level in range(2)), strict=True))
+    empty: tuple[list[Any], list[Any], dict[str, str], dict[str, float]] = ([], [], {}, {})
+    entries = [found.get(key, empty) for key in keys]
+    differences = [
+        max(medians.values()) - min(medians.values()) if len(medians) >= 2 else np.nan for *_, medians in entries
+    ]
+    return {
+        "compared": pd.Series([list(entry[0]) for entry in entries], index=index, dtype="object"),
+        "without": pd.Series([list(entry[1]) for entry in entries], index=index, dtype="object"),
+        "ends": pd.Series([dict(entry[2]) for entry in entries], index=index, dtype="object"),
+        "medians": pd.Series([dict(entry[3]) for entry in entries], index=index, dtype="object"),
+        "difference": pd.Series(differences, index=index, dtype=np.float64),
+        "suppressed": pd.Series([small.get(key, 0) for key in keys], index=index, dtype=int),
+    }
 
 
 def _tests(result: pd.DataFrame, ratings: pd.DataFrame, min_group_size: int, counts: RatingCounts | None) -> None:

@@ -6,7 +6,8 @@ columns at once. The loops are kept here, as they were, as the reference: on ran
 missing medians and consensus, suppressed rows, absent panel rows, small blocs, experts without a bloc,
 every k from 1 to 7) both must give the same rows, value for value. The summary's histograms count each
 rating once (panel keys add up their blocs' keys) and stability reads its three histograms off one joint
-table: both compared with the counting they replaced.
+table: both compared with the counting they replaced. The divides between blocs take their lists per item
+in one pass over the compared blocs, compared with the four passes and group-bys they replaced.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.crossbloc import cross_bloc
 from analysis.disclosure import HIDDEN_COLUMNS, mark_suppressed, withheld_groups
 from analysis.summary import PANEL, RATING_COLUMNS, ItemKeys, summarize
 from analysis.summary import _key_histogram as key_histogram
@@ -293,3 +295,87 @@ def test_stability_from_the_joint_histogram_equals_the_three_histograms(seed: in
         three = summarize(current, previous=previous)
     pd.testing.assert_frame_equal(joint, three)
     assert joint["stability_pairs"].sum() > 0
+
+
+def cross_bloc_by_group(summary: pd.DataFrame, *, min_group_size: int, divide_threshold: float | None) -> pd.DataFrame:
+    """The part of ``cross_bloc`` before its tests as it was: a pass over the rows per column, pandas group-bys."""
+
+    def grouped(rows: pd.DataFrame, add: Any, empty: Any, *columns: str) -> dict[tuple[Any, Any], Any]:
+        found: dict[tuple[Any, Any], Any] = {}
+        arrays = [rows[name].to_numpy(dtype=object) for name in ("area", "criterion", "group", *columns)]
+        for area, criterion, group, *values in zip(*arrays, strict=True):
+            key = (area, criterion)
+            if key not in found:
+                found[key] = empty()
+            add(found[key], group, *values)
+        return found
+
+    def per_item(found: dict[tuple[Any, Any], Any], index: pd.Index, empty: Any) -> pd.Series:
+        keys = zip(*(index.get_level_values(level).to_numpy(dtype=object) for level in range(2)), strict=True)
+        return pd.Series([found.get(key) or empty() for key in keys], index=index, dtype="object")
+
+    item = ["area", "criterion"]
+    panel = summary[summary["group"] == PANEL].set_index(item)
+    blocs = summary[summary["group"] != PANEL]
+    shown_bloc = (blocs["n"] >= min_group_size) & ~blocs["suppressed"].astype(bool)
+    compared = blocs[shown_bloc].sort_values([*item, "n", "group"], ascending=[True, True, False, True])
+    result = pd.DataFrame(index=panel.index)
+    result["panel_consensus"] = panel["consensus"]
+    index = result.index
+    result["blocs_compared"] = per_item(grouped(compared, lambda found, group: found.append(group), list), index, list)
+    without = compared[compared["consensus"] == False]  # noqa: E712
+    result["blocs_without_consensus"] = per_item(
+        grouped(without, lambda found, group: found.append(group), list), index, list
+    )
+    small = blocs[~shown_bloc].groupby(item, sort=False).size()
+    result["blocs_suppressed"] = small.reindex(result.index, fill_value=0).astype(int)
+    agreed = compared[compared["consensus"] == True]  # noqa: E712
+    ends = grouped(agreed, lambda found, group, band: found.__setitem__(str(group), str(band)), dict, "consensus_band")
+    result["bloc_ends"] = per_item(ends, index, dict)
+    shown = compared[~compared["suppressed"].astype(bool) & compared["median"].notna()]
+    medians = grouped(shown, lambda found, group, median: found.__setitem__(str(group), float(median)), dict, "median")
+    result["group_medians"] = per_item(medians, index, dict)
+    spread = shown.groupby(item, sort=False)["median"].agg(["max", "min", "count"])
+    difference = (spread["max"] - spread["min"]).where(spread["count"] >= 2)
+    result["max_median_difference"] = difference.reindex(result.index).astype(float)
+    n_compared = result["blocs_compared"].apply(len).to_numpy()
+    has_rule = result["panel_consensus"].notna().to_numpy()
+    every = (result["blocs_without_consensus"].apply(len) == 0).to_numpy()
+    result["consensus_in_every_bloc"] = pd.Series(
+        [bool(e) if r and n >= 2 else None for e, r, n in zip(every, has_rule, n_compared, strict=True)],
+        index=result.index,
+        dtype="object",
+    )
+    distinct_ends = result["bloc_ends"].apply(lambda found: len(set(found.values()))).to_numpy()
+    opposite_ends = distinct_ends >= 2
+    if divide_threshold is None:
+        far_apart = np.zeros(len(result), dtype=bool)
+    else:
+        far_apart = result["max_median_difference"].to_numpy(dtype=np.float64) >= divide_threshold - 1e-9
+    result["split_reason"] = np.select(
+        [opposite_ends & far_apart, opposite_ends, far_apart], ["ends_and_distance", "ends", "distance"], default=""
+    )
+    result["verdict"] = np.select(
+        [~has_rule, n_compared < 2, opposite_ends | far_apart, every & (distinct_ends == 1)],
+        ["no_rule", "too_few_blocs", "split", "shared"],
+        default="not_split",
+    )
+    return result.reset_index()
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_divides_equal_the_group_bys_on_random_summaries(seed: int) -> None:
+    rng = np.random.default_rng(4000 + seed)
+    summary = random_summary(rng, string_ids=seed % 2 == 0)
+    if seed % 3 == 0:
+        summary["consensus"] = None  # no rule
+    k = 1 + seed % 6
+    threshold = [None, 2.0, 3.5][seed % 3]
+    found = cross_bloc(
+        summary, pd.DataFrame(columns=list(RATING_COLUMNS)), min_group_size=k, divide_threshold=threshold
+    )
+    expected = cross_bloc_by_group(summary, min_group_size=k, divide_threshold=threshold)
+    assert len(found) == len(expected)
+    for one, other in zip(records(found), records(expected), strict=True):
+        for name in other:
+            assert same(one[name], other[name]), (seed, name, one, other)

@@ -171,7 +171,7 @@ def same(found: Any, expected: Any) -> bool:
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [
-        {name: (value.item() if isinstance(value, np.generic) else value) for name, value in row.items()}
+        {str(name): (value.item() if isinstance(value, np.generic) else value) for name, value in row.items()}
         for row in frame.to_dict("records")
     ]
 

@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from core.db_sessions import SessionStore
+from core.redis_cache import RedisCache
 from tests.reliability.private_services import PrivateRedis, private_redis  # noqa: F401 - fixture
 
 
@@ -51,6 +52,7 @@ def test_the_redis_cache_makes_its_client_once_and_behaves_as_djangos(private_re
     settings_caches = {"default": {"BACKEND": "core.redis_cache.RedisCache", "LOCATION": private_redis.url}}
     with override_settings(CACHES=settings_caches):
         cache = caches.create_connection("default")
+        assert isinstance(cache, RedisCache)
         client = cache._cache.get_client(write=True)
         assert cache._cache.get_client(write=True) is client
         assert cache._cache.get_client() is client  # one server: reads and writes share the pool

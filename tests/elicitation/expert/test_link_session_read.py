@@ -51,7 +51,7 @@ def test_it_builds_the_expert_and_study_the_orm_builds(expert_a: Expert):
 )
 def test_an_unusable_link_gives_no_expert(expert_a: Expert, study_a: Study, change: str):
     token = _token(expert_a)
-    expert_id = expert_a.pk
+    expert_id: int | None = expert_a.pk
     if change == "revoked":
         InvitationToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
     elif change == "expired":
@@ -62,6 +62,7 @@ def test_an_unusable_link_gives_no_expert(expert_a: Expert, study_a: Study, chan
         Expert.objects.filter(pk=expert_a.pk).update(erased_at=timezone.now())
     else:
         expert_id = study_a.experts.exclude(pk=expert_a.pk).values_list("pk", flat=True).first()
+    assert expert_id is not None
     assert live_link_expert(token_id=token.pk, expert_id=expert_id) is None
     usable = InvitationToken.objects.usable().filter(pk=token.pk, expert_id=expert_id, expert__erased_at__isnull=True)
     assert not usable.exists()  # the ORM's rule agrees

@@ -214,9 +214,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 # Rate limits, coalescing, health: CACHE_URL, else Redis when configured, else in-process memory.
 CACHE_URL = env_url("CACHE_URL", schemes={"redis", "rediss", "locmem"}, default=REDIS_URL or "locmem://")
 if CACHE_URL.startswith("redis"):
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL, "KEY_PREFIX": "cs"}
-    }
+    CACHES = {"default": {"BACKEND": "core.redis_cache.RedisCache", "LOCATION": CACHE_URL, "KEY_PREFIX": "cs"}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -357,11 +355,7 @@ SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 24 * 14, minimum=60
 # at the price that a session ended while Redis was unreachable may come back for that many seconds. A
 # per-process cache would let one worker keep a session another ended, so without Redis they stay in the DB.
 SESSION_CACHE_SECONDS = env_int("SESSION_CACHE_SECONDS", 0, minimum=0)
-SESSION_ENGINE = (
-    "core.sessions"
-    if CACHE_URL.startswith("redis") and SESSION_CACHE_SECONDS
-    else "django.contrib.sessions.backends.db"
-)
+SESSION_ENGINE = "core.sessions" if CACHE_URL.startswith("redis") and SESSION_CACHE_SECONDS else "core.db_sessions"
 
 # --------------------------------------------------------------------------------------------------
 # Health

@@ -20,10 +20,12 @@ from django.contrib.sessions.backends.cached_db import SessionStore as CachedDbS
 from django.contrib.sessions.backends.db import SessionStore as DbStore
 from django.core.cache import BaseCache, caches
 
+from core.db_sessions import SessionRowRead
+
 logger = logging.getLogger(__name__)
 
 
-class SessionStore(CachedDbStore):
+class SessionStore(SessionRowRead, CachedDbStore):
     @property
     def _shared(self) -> BaseCache:
         return caches[settings.SESSION_CACHE_ALIAS]
@@ -39,7 +41,7 @@ class SessionStore(CachedDbStore):
             data = None
         if data is not None:
             return data
-        stored = self._get_session_from_db()  # type: ignore[attr-defined]
+        stored = self._get_session_from_db()
         if not stored:
             return {}
         data = self.decode(stored.session_data)

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 import zoneinfo
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, Concatenate, ParamSpec
 
 from django.conf import settings
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import translation
+from django.utils import timezone, translation
 
-from elicitation.models import Expert, InvitationToken
+from core.raw_rows import row_shape
+from elicitation.models import Expert, InvitationToken, Study
 
 SESSION_KEY = "coopsurvey_expert"  # {"expert": id, "token": id}: the session marker of a link
 P = ParamSpec("P")
+_EXPERT_STUDY = Expert._meta.get_field("study")
 
 
 def no_referrer(response: HttpResponse) -> HttpResponse:
@@ -44,17 +48,44 @@ def session_expert(request: HttpRequest) -> Expert | None:
     token_id, expert_id = marker.get("token"), marker.get("expert")
     if not isinstance(token_id, int) or not isinstance(expert_id, int):
         return None
-    token = (
-        InvitationToken.objects.usable()
-        .filter(pk=token_id, expert_id=expert_id, expert__erased_at__isnull=True)
-        .select_related("expert", "expert__study")
-        .first()
-    )
-    if token is None:
+    expert = live_link_expert(token_id=token_id, expert_id=expert_id)
+    if expert is None:
         request.session.pop(SESSION_KEY, None)
         request.session.cycle_key()
         return None
-    return token.expert
+    return expert
+
+
+def live_link_expert(*, token_id: int, expert_id: int) -> Expert | None:
+    """The expert (with their study) whose link ``token_id`` is usable now, read on every request.
+
+    The same rule as ``InvitationToken.objects.usable()`` and an erased expert refused, in one statement
+    written once: the ORM would build and compile the query on each of an expert's autosaves.
+    """
+    expert_shape, study_shape = row_shape(Expert, "e"), row_shape(Study, "s")
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(_live_link_sql(), [token_id, expert_id, now])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    expert = expert_shape.instance(row)
+    _EXPERT_STUDY.set_cached_value(expert, study_shape.instance(row, expert_shape.width))
+    return expert
+
+
+@functools.cache
+def _live_link_sql() -> str:
+    # Table and column names come from the models; every value is a parameter.
+    return " ".join(
+        [
+            f"SELECT {row_shape(Expert, 'e').select}, {row_shape(Study, 's').select}",
+            f"FROM {InvitationToken._meta.db_table} t JOIN {Expert._meta.db_table} e ON e.id = t.expert_id",
+            f"JOIN {Study._meta.db_table} s ON s.id = e.study_id",
+            "WHERE t.id = %s AND t.expert_id = %s AND t.revoked_at IS NULL",
+            "AND e.is_active AND e.erased_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > %s)",
+        ]
+    )
 
 
 def expert_required(

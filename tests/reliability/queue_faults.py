@@ -30,7 +30,7 @@ def app_pointed_at(url: str) -> Iterator[None]:
     saved = (app.conf.broker_url, app.conf.task_always_eager)
     app.conf.update(broker_url=url, task_always_eager=False)
     reset_connections()
-    caches = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}}
+    caches = {"default": {"BACKEND": "core.redis_cache.RedisCache", "LOCATION": url}}
     try:
         with override_settings(CELERY_BROKER_URL=url, CELERY_TASK_ALWAYS_EAGER=False, CACHES=caches):
             yield

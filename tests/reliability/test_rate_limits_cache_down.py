@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db]
 def test_with_redis_down_links_open_logins_answer_and_a_warning_is_logged(private_redis, study_a, caplog):
     make_round(study_a, status=Round.Status.OPEN)
     expert = study_a.experts.earliest("number")
-    redis_cache = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": private_redis.url}}
+    redis_cache = {"default": {"BACKEND": "core.redis_cache.RedisCache", "LOCATION": private_redis.url}}
     with override_settings(CACHES=redis_cache):
         client = Client(REMOTE_ADDR="198.51.100.30")
         for _ in range(settings.LINK_RATE_LIMIT):

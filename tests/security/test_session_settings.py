@@ -85,7 +85,7 @@ def test_the_login_cookie_carries_the_lifetime_and_flags(client: Client):
 
 
 @pytest.mark.django_db
-@override_settings(SESSION_ENGINE="django.contrib.sessions.backends.db")
+@override_settings(SESSION_ENGINE="core.db_sessions")
 def test_an_expired_session_no_longer_logs_anyone_in(client: Client, coordinator_a):
     client.force_login(coordinator_a)
     assert client.get(reverse("study-list")).status_code == 200

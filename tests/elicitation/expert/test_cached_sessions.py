@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db]
 
 @pytest.fixture
 def cached_sessions(private_redis: PrivateRedis) -> Iterator[PrivateRedis]:  # noqa: F811 - the fixture
-    caches = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": private_redis.url}}
+    caches = {"default": {"BACKEND": "core.redis_cache.RedisCache", "LOCATION": private_redis.url}}
     with override_settings(CACHES=caches, SESSION_ENGINE="core.sessions", SESSION_CACHE_SECONDS=300):
         yield private_redis
 

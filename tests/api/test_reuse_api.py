@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -157,7 +158,7 @@ def test_a_bad_definition_answers_400_with_its_line_or_field_path_and_nothing_is
 
 def test_a_definition_with_a_true_value_or_an_unknown_area_answers_400_by_field_path(coordinator_a: User) -> None:
     client, count = token_client(coordinator_a), Study.objects.count()
-    document = {
+    document: dict[str, Any] = {
         "study": {"title": "Q"},
         "areas": [{"code": "verification", "title": "Verification"}],
         "quantity_format": {"format": "quantiles", "quantiles": [0.5, 0.1]},

@@ -28,6 +28,7 @@ from exports.plan_tables import plan_json
 from exports.tables import TABLE_NAMES, Scope, Table, build_table
 from exports.version import software_versions
 from exports.writers import write_codebook_csv, write_csv
+from quantities.setup.definition import quantity_definition
 
 # Every table but ``rationales``, whose hidden rationales stay with the coordinators: the moderated copy ships.
 BUNDLE_TABLES = [name for name in TABLE_NAMES if name != "rationales"]
@@ -187,6 +188,8 @@ def study_configuration(scope: Scope) -> dict[str, Any]:
             }
             for rule in study.consensus_rules.order_by("version")
         ],
+        # The quantity questions as a definition file holds them (no true value: those are in quantity_questions.csv).
+        **quantity_definition(study),
         "files": {
             "ratings.csv": "every rating, tidy long form",
             "rationales_moderated.csv": "rationales shown as feedback (hidden ones left out)",

@@ -8,8 +8,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.access import member_can
-from elicitation.models import Capability, Study
+from elicitation.models import Study
 from exports.models import ExportJob
+from exports.selectors import content_needs
 
 STREAM_TABLES = [(value, label) for value, label in ExportJob.Table.choices if value != "all"]
 
@@ -23,12 +24,18 @@ class _RoundsMixin(forms.Form):
         super().__init__(*args, **kwargs)
         numbers = study.rounds.order_by("number").values_list("number", flat=True)
         self.fields["rounds"].choices = [(n, _("Round %(number)d") % {"number": n}) for n in numbers]  # type: ignore[attr-defined]
-        if "table" in self.fields and not member_can(study, Capability.MANAGE):
-            # The unmoderated rationales are the coordinators' (docs/roles.md): not offered to analysts.
-            table = self.fields["table"]
-            table.choices = [(v, label) for v, label in table.choices if v != ExportJob.Table.RATIONALES]  # type: ignore[attr-defined]
-            if "format" in self.fields and table.initial == ExportJob.Table.ALL:
-                self.fields["format"].initial = ExportJob.Format.BUNDLE  # a workbook of every table holds them
+        if "table" in self.fields and "format" in self.fields:
+            # Only what the viewer's role may have (exports.selectors; docs/roles.md): an analyst is not
+            # offered the unmoderated rationales, nor a default (a workbook of every table) that holds them.
+            table, fmt = self.fields["table"], self.fields["format"]
+            formats = [value for value, _label in fmt.choices]  # type: ignore[attr-defined]
+
+            def allowed(name: str, file_format: str) -> bool:
+                return member_can(study, content_needs(name, file_format))
+
+            table.choices = [(v, label) for v, label in table.choices if any(allowed(v, f) for f in formats)]  # type: ignore[attr-defined]
+            if fmt.initial and not allowed(table.initial, fmt.initial):
+                fmt.initial = ExportJob.Format.BUNDLE  # the other file of every table, with the moderated copy
 
 
 class DownloadForm(_RoundsMixin):

@@ -20,10 +20,11 @@ from core.audit import audit
 from core.errors import IllegalTransition, InvalidInput, ServiceError
 from core.job_retry import REQUEUED, refuse_unless_stuck
 from core.webhooks import webhook_event_record
-from elicitation.models import Study, StudyMember, WebhookEvent
+from elicitation.models import Study, WebhookEvent
 from exports.bundle import bundle_tables, write_bundle
 from exports.models import ExportJob
 from exports.progress import clear_progress, record_progress
+from exports.selectors import may_have_export
 from exports.statfiles import write_spss, write_stata
 from exports.tables import TABLE_NAMES, Scope, Table, build_table, scope_for
 from exports.writers import csv_chunks, json_chunks, write_csv, write_parquet, write_xlsx
@@ -71,18 +72,9 @@ def export_scope(*, study: Study, round_numbers: Sequence[int] = ()) -> Scope:
     return scope_for(study, list(found.values()))
 
 
-def holds_hidden_rationales(table: str, fmt: str) -> bool:
-    """Whether a file of ``table`` in ``fmt`` holds the unmoderated rationales (a workbook of every table does;
-    a bundle ships the moderated copy only)."""
-    return table == ExportJob.Table.RATIONALES or (table == ExportJob.Table.ALL and fmt == ExportJob.Format.XLSX)
-
-
 def _refuse_hidden_rationales(*, user: User, study: Study, table: str, fmt: str) -> None:
     """Hidden rationales stay with the study's coordinators (docs/roles.md): analysts get the moderated copy."""
-    if not holds_hidden_rationales(table, fmt):
-        return
-    coordinator = StudyMember.objects.filter(study=study, user=user.pk, role=StudyMember.Role.COORDINATOR)
-    if coordinator.exists():
+    if may_have_export(user=user, study=study, table=table, fmt=fmt):
         return
     message = _("Hidden rationales are for the study's coordinators: choose the moderated rationales or a bundle.")
     raise InvalidInput(message, field_errors={"table": [message]})

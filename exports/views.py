@@ -21,6 +21,7 @@ from elicitation.models import Capability, Study
 from exports.forms import DownloadForm, JobForm
 from exports.models import ExportJob
 from exports.progress import with_live_progress
+from exports.selectors import export_jobs_for
 from exports.services import FILE_TYPES, export_job_create, export_job_file, export_stream
 
 RECENT_JOBS = 20
@@ -29,7 +30,8 @@ RECENT_JOBS = 20
 def _page(
     request: HttpRequest, study: Study, *, download: DownloadForm, job: JobForm, status: int = 200
 ) -> HttpResponse:
-    recent = ExportJob.objects.filter(study=study).select_related("study").order_by("-created_at", "-id")
+    # Only the jobs this person's role may have (exports.selectors): an analyst never sees a hidden-rationale file.
+    recent = export_jobs_for(request.user).filter(study=study).select_related("study").order_by("-created_at", "-id")
     jobs = list(recent[:RECENT_JOBS])
     with_live_progress(jobs)
     context = {
@@ -110,7 +112,7 @@ def export_job_new(request: HttpRequest, study_uuid: UUID) -> HttpResponse:
 
 def _job(request: HttpRequest, study_uuid: UUID, job_uuid: UUID) -> ExportJob:
     study = study_for_member(request.user, study_uuid, needs=Capability.RESULTS)
-    job = ExportJob.objects.select_related("study").filter(study=study, uuid=job_uuid).first()
+    job = export_jobs_for(request.user).select_related("study").filter(study=study, uuid=job_uuid).first()
     if job is None:
         raise Http404
     return job

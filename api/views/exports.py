@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.access import coordinated_study_ids, study_in_scope
+from api.access import study_in_scope
 from api.inputs import StrictInput
 from api.lists import STUDY_PARAMETER, UUID_PATTERN, ListFilters, Pagination
 from api.schema import ErrorSerializer, deprecated
@@ -27,6 +27,7 @@ from coopsurvey.jobs import QUEUE_DOWN
 from elicitation.models import Capability
 from exports.models import ExportJob
 from exports.progress import with_live_progress
+from exports.selectors import export_jobs_for
 from exports.services import FILE_TYPES, export_job_create, export_job_file, export_stream
 from exports.tables import TABLE_NAMES
 
@@ -131,9 +132,8 @@ class ExportJobViewSet(
     lookup_value_regex = UUID_PATTERN
 
     def get_queryset(self) -> QuerySet[ExportJob]:
-        queryset = ExportJob.objects.select_related("study").filter(
-            study__in=coordinated_study_ids(self.request.user, needs=Capability.RESULTS)
-        )
+        # The jobs this person's role may have on each study (exports.selectors), as on the export page.
+        queryset = export_jobs_for(self.request.user).select_related("study")
         if self.action == "list":
             filters = ListFilters(data=self.request.query_params)
             filters.is_valid(raise_exception=True)

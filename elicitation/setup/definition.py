@@ -15,10 +15,13 @@ field by its path (``areas[2].code``), line 0 (the checks run on the parsed docu
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.utils.translation import gettext as _
 
 from elicitation.models import Criterion, Study
@@ -53,6 +56,35 @@ CRITERION_KEYS = {"code", "kind", "title", "description", "scale_min", "scale_ma
 RULE_DECIMALS = ("max_iqr", "min_percent_in_band", "max_percent_opposite_band", "max_cv", "min_cns", "divide_threshold")
 RULE_KEYS = {*RULE_DECIMALS, "version", "frozen_at", "band", "require_rand_agreement", "parts_by_kind",
              "parts_by_criterion", "inclusion"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DefinitionPart:
+    """A part of the definition that an app above ``elicitation.setup`` owns (the quantity questions).
+
+    ``keys`` are the file's top-level keys it reads and writes; ``export`` writes them for a study;
+    ``check`` reads them from the parsed file (with the file's checked areas) into clean values, adding
+    problems by field path; ``build`` creates them in a new study through that app's services and returns
+    the problems its services found. The app registers its part when Django starts (its ``AppConfig.ready``),
+    so this module stays below the services it cannot import.
+    """
+
+    name: str
+    keys: tuple[str, ...]
+    export: Callable[[Study], dict[str, Any]]
+    check: Callable[[dict[str, Any], list[dict[str, Any]], Checker], Any]
+    build: Callable[[Study, User, Any], list[Problem]]
+
+
+_PARTS: dict[str, DefinitionPart] = {}
+
+
+def register_definition_part(part: DefinitionPart) -> None:
+    _PARTS[part.name] = part
+
+
+def definition_parts() -> list[DefinitionPart]:
+    return list(_PARTS.values())
 
 
 def _decimal_text(value: Decimal | float | None) -> str | None:
@@ -105,7 +137,7 @@ def study_definition(study: Study) -> dict[str, Any]:
             for c in study.criteria.order_by("order", "id")
         ],
         "consensus_rules": [] if rule is None else [rule_definition(rule)],
-    }
+    } | {key: value for part in definition_parts() for key, value in part.export(study).items()}
 
 
 def rule_definition(rule: Any) -> dict[str, Any]:
@@ -127,7 +159,7 @@ def definition_json(definition: dict[str, Any]) -> bytes:
 # Reading a file -------------------------------------------------------------------------------
 
 
-class _Checker:
+class Checker:
     """Collects (line, path, message) problems while a parsed document is checked."""
 
     def __init__(self) -> None:
@@ -254,25 +286,27 @@ def parse_definition(data: bytes) -> tuple[dict[str, Any] | None, list[Problem]]
 
 def check_definition(document: Any) -> tuple[dict[str, Any] | None, list[Problem]]:
     """A parsed document checked field by field: the values to create a study from, or every problem."""
-    check = _Checker()
+    check = Checker()
     definition = _check_document(document, check)
     if check.problems:
         return None, check.problems
     return definition, []
 
 
-def _check_document(document: Any, check: _Checker) -> dict[str, Any]:
+def _check_document(document: Any, check: Checker) -> dict[str, Any]:
     top = check.mapping(document, "(file)")
     if top is None:
         return {}
-    check.unknown(top, "", {*IGNORED_TOP, "study", "areas", "criteria", "consensus_rules"})
+    parts = definition_parts()
+    check.unknown(top, "", {*IGNORED_TOP, "study", "areas", "criteria", "consensus_rules",
+                            *(key for part in parts for key in part.keys)})  # fmt: skip
     if "format_version" in top and top["format_version"] != FORMAT_VERSION:
         check.add("format_version", _("Only format version %(n)d can be read.") % {"n": FORMAT_VERSION})
     if "study" not in top:
         check.add("study", _("This field is required."))
     study = _check_study(top.get("study", {}), check)
-    areas = _check_items(top.get("areas", []), "areas", check, _check_area)
-    criteria = _check_items(top.get("criteria", []), "criteria", check, _check_criterion)
+    areas = check_items(top.get("areas", []), "areas", check, _check_area)
+    criteria = check_items(top.get("criteria", []), "criteria", check, _check_criterion)
     rules = top.get("consensus_rules", [])
     rule: dict[str, Any] | None = None
     if not isinstance(rules, list):
@@ -281,10 +315,11 @@ def _check_document(document: Any, check: _Checker) -> dict[str, Any]:
         # The latest version is the one a new study starts from; it is checked in full when it is saved.
         last = len(rules) - 1
         rule = _check_rule(rules[last], f"consensus_rules[{last}]", check)
-    return {"study": study, "areas": areas, "criteria": criteria, "rule": rule}
+    return {"study": study, "areas": areas, "criteria": criteria, "rule": rule,
+            "parts": {part.name: part.check(top, areas, check) for part in parts}}  # fmt: skip
 
 
-def _check_study(value: Any, check: _Checker) -> dict[str, Any]:
+def _check_study(value: Any, check: Checker) -> dict[str, Any]:
     found = check.mapping(value, "study")
     if found is None:
         return {}
@@ -330,7 +365,7 @@ def _check_study(value: Any, check: _Checker) -> dict[str, Any]:
     return {name: value for name, value in clean.items() if value is not None}
 
 
-def _check_items(value: Any, part: str, check: _Checker, one: Any) -> list[dict[str, Any]]:
+def check_items(value: Any, part: str, check: Checker, one: Any) -> list[dict[str, Any]]:
     if not isinstance(value, list):
         check.add(part, _("Expected a list."))
         return []
@@ -348,7 +383,7 @@ def _check_items(value: Any, part: str, check: _Checker, one: Any) -> list[dict[
     return items
 
 
-def _check_area(value: Any, path: str, check: _Checker) -> dict[str, Any]:
+def _check_area(value: Any, path: str, check: Checker) -> dict[str, Any]:
     found = check.mapping(value, path)
     if found is None:
         return {}
@@ -366,7 +401,7 @@ def _check_area(value: Any, path: str, check: _Checker) -> dict[str, Any]:
     return {name: value for name, value in item.items() if value is not None}
 
 
-def _check_criterion(value: Any, path: str, check: _Checker) -> dict[str, Any]:
+def _check_criterion(value: Any, path: str, check: Checker) -> dict[str, Any]:
     found = check.mapping(value, path)
     if found is None:
         return {}
@@ -394,7 +429,7 @@ def _check_criterion(value: Any, path: str, check: _Checker) -> dict[str, Any]:
     return {name: value for name, value in item.items() if value is not None}
 
 
-def _check_rule(value: Any, path: str, check: _Checker) -> dict[str, Any] | None:
+def _check_rule(value: Any, path: str, check: Checker) -> dict[str, Any] | None:
     found = check.mapping(value, path)
     if found is None:
         return None

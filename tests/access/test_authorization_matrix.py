@@ -449,3 +449,72 @@ def test_no_one_but_staff_gets_past_the_admin_and_posting_there_changes_nothing(
                 wrong.append(f"POST {url} as {role}: got {got}")
     assert not wrong, "\n".join(wrong)
     assert (User.objects.count(), list(User.objects.values_list("username", "is_staff", "is_superuser"))) == before
+
+
+# Export jobs by their content (exports.selectors.content_needs): the rule that refuses an analyst a file of
+# the unmoderated rationales also keeps a coordinator's job for one out of the analyst's lists and downloads.
+JOBS_BY_CONTENT = {  # (table, format): whether study A's analyst may see and download the job
+    ("rationales", "csv"): False,
+    ("rationales", "parquet"): False,
+    ("all", "xlsx"): False,  # a workbook of every table holds the unmoderated rationales
+    ("all", "bundle"): True,  # the bundle ships the moderated copy only
+    ("rationales_moderated", "csv"): True,
+    ("ratings", "xlsx"): True,
+}
+
+
+@pytest.mark.django_db
+def test_an_analyst_neither_sees_nor_downloads_jobs_whose_content_is_the_coordinators(world, settings, tmp_path):
+    from exports.models import ExportJob
+
+    settings.EXPORTS_ROOT = str(tmp_path)
+    study, coordinator = world["study"], StudyMember.objects.get(study=world["study"], role="coordinator").user
+    jobs = {}
+    for (table, fmt), _allowed in JOBS_BY_CONTENT.items():
+        name = f"{table}-{fmt}.bin"
+        (tmp_path / name).write_bytes(b"a\n1\n")
+        jobs[table, fmt] = ExportJob.objects.create(
+            study=study, requested_by=coordinator, table=table, format=fmt, status="done", file_name=name
+        )
+    page_url = reverse("export-page", kwargs={"study_uuid": study.uuid})
+    api_list = reverse("api-v1:export-list")
+    for role in ("coordinator_a", "analyst_a"):
+        client = world["clients"][role]
+        page = client.get(page_url).content.decode()
+        listed = client.get(api_list).content.decode()
+        for key, job in jobs.items():
+            allowed = role == "coordinator_a" or JOBS_BY_CONTENT[key]
+            urls = {
+                "export-job-download": reverse(
+                    "export-job-download", kwargs={"study_uuid": study.uuid, "job_uuid": job.uuid}
+                ),
+                "export-job-status": reverse(
+                    "export-job-status", kwargs={"study_uuid": study.uuid, "job_uuid": job.uuid}
+                ),
+                "api-v1:export-detail": reverse("api-v1:export-detail", kwargs={"uuid": job.uuid}),
+                "api-v1:export-download": reverse("api-v1:export-download", kwargs={"uuid": job.uuid}),
+            }
+            assert (str(job.uuid) in page) == allowed, f"export page as {role}: {key}"
+            assert (str(job.uuid) in listed) == allowed, f"API export list as {role}: {key}"
+            for name, url in urls.items():
+                got = outcome(client.get(url, HTTP_ACCEPT="*/*"))
+                assert got == ("ok" if allowed else "404"), f"{name} as {role}: {key}"
+    downloads = AuditEvent.objects.filter(action="export.job_download")
+    assert downloads.filter(actor_user=coordinator).count() == 2 * len(JOBS_BY_CONTENT)
+    assert downloads.exclude(actor_user=coordinator).count() == 2 * sum(JOBS_BY_CONTENT.values())
+
+
+@pytest.mark.django_db
+def test_the_job_rule_and_the_creation_rule_are_one(study_a, analyst_a, coordinator_a):
+    """Every (table, format) an analyst may not queue is exactly what they are not shown, and the reverse."""
+    from exports.models import ExportJob
+    from exports.selectors import export_jobs_for, may_have_export
+
+    for table in ExportJob.Table.values:
+        for fmt in ExportJob.Format.values:
+            if (table == "all") != (fmt == "bundle") and not (table == "all" and fmt == "xlsx"):
+                continue  # no such file (the job's check constraints)
+            job = ExportJob.objects.create(study=study_a, requested_by=coordinator_a, table=table, format=fmt)
+            shown = export_jobs_for(analyst_a).filter(pk=job.pk).exists()
+            assert shown == may_have_export(user=analyst_a, study=study_a, table=table, fmt=fmt), (table, fmt)
+            assert export_jobs_for(coordinator_a).filter(pk=job.pk).exists(), (table, fmt)

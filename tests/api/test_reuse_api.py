@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -152,6 +153,29 @@ def test_a_bad_definition_answers_400_with_its_line_or_field_path_and_nothing_is
     deep = b"[" * 100_000 + b"]" * 100_000
     response = client.post("/api/v1/studies/import/", deep, content_type="application/json")
     assert response.status_code == 400
+    assert Study.objects.count() == count
+
+
+def test_a_definition_with_a_true_value_or_an_unknown_area_answers_400_by_field_path(coordinator_a: User) -> None:
+    client, count = token_client(coordinator_a), Study.objects.count()
+    document: dict[str, Any] = {
+        "study": {"title": "Q"},
+        "areas": [{"code": "verification", "title": "Verification"}],
+        "quantity_format": {"format": "quantiles", "quantiles": [0.5, 0.1]},
+        "quantity_questions": [
+            {"code": "s1", "area": "elsewhere", "title": "Seed", "seed": True, "realization": 3},
+            {"code": "t1", "area": "verification", "title": "Target", "scale": "log"},
+        ],
+    }
+    response = client.post("/api/v1/studies/import/", document, format="json")
+    assert response.status_code == 400
+    paths = {problem["column"] for problem in response.json()["problems"]}
+    assert paths == {"quantity_questions[0].area", "quantity_questions[0].realization"}
+    del document["quantity_questions"][0]  # well formed now: the quantity services refuse the rest
+    response = client.post("/api/v1/studies/import/", document, format="json")
+    assert response.status_code == 400
+    paths = {problem["column"] for problem in response.json()["problems"]}
+    assert paths == {"quantity_format.quantiles", "quantity_questions[0].lower_bound"}
     assert Study.objects.count() == count
 
 

@@ -20,7 +20,13 @@ from core.audit import audit
 from core.errors import ImportFailed, InvalidInput
 from elicitation.models import Expert, SavedTemplate, Study, StudyMember
 from elicitation.models.panel import email_key
-from elicitation.setup.definition import Problem, check_definition, parse_definition, study_definition
+from elicitation.setup.definition import (
+    Problem,
+    check_definition,
+    definition_parts,
+    parse_definition,
+    study_definition,
+)
 from elicitation.setup.services import items, rules, studies
 
 MAX_TEMPLATE_TITLE = 200
@@ -74,6 +80,7 @@ def _build(*, user: User, definition: dict[str, Any], title: str, template_key: 
             items.area_create(study=study, user=user, **area)
         except InvalidInput as exc:
             problems.extend(_problems(exc, f"areas[{index}]"))
+    areas_stand = not problems
     for index, criterion in enumerate(definition.get("criteria", [])):
         try:
             items.criterion_create(study=study, user=user, **criterion)
@@ -85,6 +92,10 @@ def _build(*, user: User, definition: dict[str, Any], title: str, template_key: 
             rules.rule_save(study=study, user=user, **rule)
         except InvalidInput as exc:
             problems.extend(_problems(exc, "consensus_rules[-1]"))
+    if areas_stand:  # the other apps' parts (quantity questions) hang on the areas
+        for part in definition_parts():
+            if part.name in definition.get("parts", {}):
+                problems.extend(part.build(study, user, definition["parts"][part.name]))
     if problems:
         raise ImportFailed(_("Nothing was created."), problems=problems)
     return study

@@ -130,6 +130,20 @@ def test_schema_problems_are_listed_by_field_path(client_a):
     assert not Study.objects.filter(title="X").exists()
 
 
+def test_quantity_question_problems_are_listed_by_field_path(client_a):
+    document = {
+        "study": {"title": "Q"},
+        "areas": [{"code": "verification", "title": "Verification"}],
+        "quantity_questions": [{"code": "s1", "area": "elsewhere", "title": "Seed", "seed": True, "realization": 3}],
+    }
+    response = _upload(client_a, json.dumps(document).encode())
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "<code>quantity_questions[0].area</code>" in body
+    assert "<code>quantity_questions[0].realization</code>" in body
+    assert not Study.objects.filter(title="Q").exists()
+
+
 def test_a_good_file_creates_a_study_the_importer_coordinates(client_a, coordinator_a, study_a):
     data = client_a.get(reverse("study-definition", args=[study_a.uuid])).content
     response = _upload(client_a, data, title="Imported copy")

@@ -272,7 +272,9 @@ class StudyResultsSummaryView(APIView):
         for language in study.languages or [study.default_language]:
             email = results_summary_preview(study=study, language=language)
             if email is not None:
-                previews.append({"language": language, "subject": email.subject, "text": email.text, "html": email.html})
+                previews.append(
+                    {"language": language, "subject": email.subject, "text": email.text, "html": email.html}
+                )
         body = {
             "round": round_.uuid if round_ else None,
             "took_part": len(took_part(study)),

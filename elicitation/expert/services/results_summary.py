@@ -59,6 +59,7 @@ def results_summary_send(
     if round_ is None:
         raise IllegalTransition(_("The study has not ended: a results summary goes out once no round is open."))
     ids = results_summary_recipients(study, resend=resend)
+    sending: dict[str, Any] = {"batch": str(batch)} if batch else {}  # the API reports on the sending by it
     audit(
         action="results_summary.resend" if resend else "results_summary.send",
         study=study,
@@ -66,11 +67,9 @@ def results_summary_send(
         target=f"round {round_.number}",
         round_id=round_.pk,
         experts=len(ids),
-        **({"batch": str(batch)} if batch else {}),
+        **sending,
     )
-    email_jobs_queue(
-        kind=EmailJob.Kind.RESULTS_SUMMARY, expert_ids=ids, round_id=round_.pk, resend=resend, batch=batch
-    )
+    email_jobs_queue(kind=EmailJob.Kind.RESULTS_SUMMARY, expert_ids=ids, round_id=round_.pk, resend=resend, batch=batch)
     return len(ids)
 
 
@@ -92,7 +91,9 @@ def results_summary_preview(*, study: Study, language: str) -> RenderedEmail | N
     summary = _summary(sample)
     if summary is None:
         return None
-    return email_render(expert=sample, template=TEMPLATE, context=_context(expert=sample, summary=summary, link=PREVIEW_LINK))
+    return email_render(
+        expert=sample, template=TEMPLATE, context=_context(expert=sample, summary=summary, link=PREVIEW_LINK)
+    )
 
 
 @transaction.atomic
@@ -127,4 +128,3 @@ def results_summary_deliver(*, job_id: int) -> bool:
         resend=job.resend,
     )
     return True
-

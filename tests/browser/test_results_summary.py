@@ -39,7 +39,8 @@ def test_a_coordinator_previews_and_sends_the_summary_and_an_expert_opens_it(bro
     study = make_bilingual_study(coordinator=coordinator, min_group_size=3)
     experts = make_experts(study, 4)
     experts[3].language = "zh-hans"
-    experts[3].save(update_fields=["language"])
+    experts[3].consented_at = experts[3].created_at  # as everyone who took part
+    experts[3].save(update_fields=["language", "consented_at"])
     rate_everything(make_round(study, status=Round.Status.CLOSED))
     rate_everything(make_round(study, status=Round.Status.CLOSED))
     page = _signed_in(browser, live_server, coordinator)
@@ -63,6 +64,10 @@ def test_a_coordinator_previews_and_sends_the_summary_and_an_expert_opens_it(bro
     page.wait_for_load_state()
     expect(page.get_by_role("alert")).to_contain_text("Tick the box to confirm the sending.")
     assert not EmailJob.objects.exists()
+    assert [error for error in console_log.errors if "favicon" not in error] == [
+        "Failed to load resource: the server responded with a status of 400 (Bad Request)"  # that refusal
+    ]
+    console_log.errors.clear()
     page.get_by_label("I have read the preview: send the summary.").check()
     page.get_by_role("button", name="Send the results summary").click()
     page.wait_for_load_state()

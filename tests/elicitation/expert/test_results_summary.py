@@ -253,12 +253,17 @@ def test_the_coordinator_previews_in_either_language_and_sends_on_confirmation(c
     assert len(_summaries()) == 12
 
 
-def test_the_rounds_page_offers_the_summary_only_once_the_study_ended(client, ended):
+def test_the_rounds_pages_offer_the_summary_only_once_the_study_ended(client, ended):
     study, coordinator, _experts, _idle, _final = ended
     client.force_login(coordinator)
     assert _page(study) in client.get(f"/studies/{study.uuid}/rounds/").content.decode()
+    final = study.rounds.get(number=2)
+    assert _page(study) in client.get(f"/studies/{study.uuid}/rounds/{final.uuid}/").content.decode()
+    first = study.rounds.get(number=1)
+    assert _page(study) not in client.get(f"/studies/{study.uuid}/rounds/{first.uuid}/").content.decode()
     make_round(study, status=Round.Status.OPEN)
     assert _page(study) not in client.get(f"/studies/{study.uuid}/rounds/").content.decode()
+    assert _page(study) not in client.get(f"/studies/{study.uuid}/rounds/{final.uuid}/").content.decode()
     page = client.get(_page(study)).content.decode()
     assert "The study has not ended" in page
     assert client.post(_page(study), {"confirm": "yes"}).status_code == 409

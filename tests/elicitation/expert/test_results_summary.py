@@ -334,3 +334,26 @@ def test_the_summary_page_shows_nothing_to_an_expert_not_sent_it(client, ended):
     response = client.get("/e/summary/")
     assert response.status_code == 302
     assert response["Location"] == "/e/round/"
+
+
+def test_the_experts_summary_page_runs_a_fixed_number_of_queries(client, ended, send):
+    from elicitation.setup.services.tokens import token_issue
+
+    study, coordinator, experts, _idle, final = ended
+    experts[0].consented_at = experts[0].created_at
+    experts[0].save(update_fields=["consented_at"])
+    send(study=study, user=coordinator)
+    client.get(f"/e/{token_issue(expert=experts[0])}/?to=summary")
+    client.get("/e/summary/")
+    with CaptureQueriesContext(connection) as small:
+        assert client.get("/e/summary/").status_code == 200
+    more = make_experts(study, 9)
+    Rating.objects.bulk_create(
+        Rating(round=final, expert=expert, area_id=item.area_id, criterion_id=item.criterion_id, value=5)
+        for expert in more
+        for item in final.items.all()
+    )
+    mark_submitted(final, more)
+    with CaptureQueriesContext(connection) as large:
+        assert client.get("/e/summary/").status_code == 200
+    assert len(large) == len(small)

@@ -229,6 +229,20 @@ class RemindersInput(StrictInput):
     pass
 
 
+class ResultsSummaryInput(StrictInput):
+    confirm = serializers.BooleanField(help_text="Must be true: the sending is explicit (read the GET preview first).")
+    resend = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Send again to everyone who took part, those who already received it included.",
+    )
+
+    def validate_confirm(self, value: bool) -> bool:
+        if not value:
+            raise serializers.ValidationError(_("Confirm the sending with true."))
+        return value
+
+
 class TokenInput(StrictInput):
     name = serializers.CharField(max_length=MAX_TEXT, allow_blank=True)
 

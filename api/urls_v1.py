@@ -43,6 +43,11 @@ urlpatterns = [
     path("rounds/<uuid:uuid>/plan-next/", actions.RoundPlanView.as_view(), name="round-plan-next"),
     path("rounds/<uuid:uuid>/invitations/", actions.RoundInvitationsView.as_view(), name="round-invitations"),
     path("rounds/<uuid:uuid>/reminders/", actions.RoundRemindersView.as_view(), name="round-reminders"),
+    path(
+        "studies/<uuid:uuid>/results-summary/",
+        actions.StudyResultsSummaryView.as_view(),
+        name="study-results-summary",
+    ),
     path("email-jobs/<uuid:uuid>/", actions.EmailJobView.as_view(), name="email-job-detail"),
     path("tokens/", tokens.ApiTokenListView.as_view(), name="token-list"),
     path("tokens/<uuid:uuid>/revoke/", tokens.ApiTokenRevokeView.as_view(), name="token-revoke"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 
-EXPERT_PAGES = ("round", "consent", "thanks", "language", "new-link")
+EXPERT_PAGES = ("round", "consent", "thanks", "language", "new-link", "summary")
 _TOKEN_PATH = re.compile(r"/e/(?!(?:{})(?:[/?#\s\"']|$))[^/?#\s\"']+".format("|".join(EXPERT_PAGES)))
 # Django's password-reset links: /accounts/reset/<uidb64>/<token>/ (its own next step is "set-password").
 _RESET_PATH = re.compile(r"(/reset/[^/?#\s\"']+/)(?!set-password(?:[/?#\s\"']|$))[^/?#\s\"']+")

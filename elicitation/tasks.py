@@ -11,6 +11,7 @@ from coopsurvey import jobs
 from core.errors import IllegalTransition
 from core.webhooks import webhook_delivery_send
 from elicitation.expert.services.link_requests import expert_new_link_deliver
+from elicitation.expert.services.results_summary import results_summary_deliver
 from elicitation.models import EmailJob, Participation, Round
 from elicitation.rounds.services.invitations import invitation_deliver, reminder_deliver, reminders_queue_due
 from elicitation.rounds.services.lifecycle import round_close
@@ -26,6 +27,8 @@ def email_job_deliver(job_id: int) -> None:
         sent = expert_new_link_deliver(expert_id=job.expert_id)
     elif job.round_id is None:
         raise ValueError(f"email job {job_id}: a round's message without its round")  # a database constraint
+    elif job.kind == EmailJob.Kind.RESULTS_SUMMARY:
+        sent = results_summary_deliver(job_id=job_id)
     elif job.kind == EmailJob.Kind.INVITATION:
         sent = invitation_deliver(round_id=job.round_id, expert_id=job.expert_id, resend=job.resend)
     else:
@@ -39,7 +42,7 @@ def email_job_deliver(job_id: int) -> None:
 
 @shared_task(name="elicitation.send_email", acks_late=True, reject_on_worker_lost=True)
 def send_email(job_id: int) -> str:
-    """Send one email job's message (an invitation, a reminder, a new link) if it is still wanted.
+    """Send one email job's message (an invitation, a reminder, a new link, a results summary) if still wanted.
 
     On the durable job path (``coopsurvey.jobs``): a mail server that is down or refuses is retried with a
     growing back-off held in the job's row, up to the kind's attempts.

@@ -25,6 +25,12 @@ from api.lookups import items_named
 from api.schema import ErrorSerializer, ImportErrorSerializer
 from coopsurvey import jobs
 from coopsurvey.jobs import QUEUE_DOWN
+from elicitation.expert.services.results_summary import (
+    results_summary_preview,
+    results_summary_recipients,
+    results_summary_send,
+)
+from elicitation.expert.summary import final_round, took_part
 from elicitation.models import AuditEvent, EmailJob, Expert, Round
 from elicitation.rounds.services.invitations import invitations_send, reminders_send
 from elicitation.rounds.services.lifecycle import round_close, round_open
@@ -181,7 +187,7 @@ def email_batch(batch: uuid_module.UUID, *, kind: str, round_: Round | None) -> 
     return {"job": batch, "kind": kind, "round": round_.uuid if round_ else None, "status": state, **counts}
 
 
-def _accepted(batch: uuid_module.UUID, kind: str, round_: Round, unsent: list[Any]) -> Response:
+def _accepted(batch: uuid_module.UUID, kind: str, round_: Round | None, unsent: list[Any]) -> Response:
     body = dict(EmailBatchSerializer(email_batch(batch, kind=kind, round_=round_)).data)
     if unsent:
         body["detail"] = str(QUEUE_DOWN)
@@ -236,15 +242,80 @@ class RoundRemindersView(APIView):
         return _accepted(batch, EmailJob.Kind.REMINDER, round_, unsent)
 
 
+class ResultsSummaryPreviewSerializer(serializers.Serializer[dict[str, Any]]):
+    """The e-mail one language group receives (a stand-in expert: no personal link, no own answers)."""
+
+    language = serializers.CharField()
+    subject = serializers.CharField()
+    text = serializers.CharField()
+    html = serializers.CharField()
+
+
+class ResultsSummarySerializer(serializers.Serializer[dict[str, Any]]):
+    round = serializers.UUIDField(
+        allow_null=True, help_text="The final round the summary reports on; null while the study has not ended."
+    )
+    took_part = serializers.IntegerField(help_text="Experts who submitted in a round and are still on the panel.")
+    waiting = serializers.IntegerField(help_text="Of them, those who have not received the summary.")
+    previews = ResultsSummaryPreviewSerializer(many=True, help_text="One per study language; empty before the end.")
+
+
+class StudyResultsSummaryView(APIView):
+    @extend_schema(
+        summary="Preview the results summary e-mailed to the experts at the study's end, in every study language",
+        responses=ResultsSummarySerializer,
+    )
+    def get(self, request: Request, uuid: str) -> Response:
+        study = study_in_scope(request.user, uuid)
+        round_ = final_round(study)
+        previews = []
+        for language in study.languages or [study.default_language]:
+            email = results_summary_preview(study=study, language=language)
+            if email is not None:
+                previews.append(
+                    {"language": language, "subject": email.subject, "text": email.text, "html": email.html}
+                )
+        body = {
+            "round": round_.uuid if round_ else None,
+            "took_part": len(took_part(study)),
+            "waiting": len(results_summary_recipients(study)),
+            "previews": previews,
+        }
+        return Response(ResultsSummarySerializer(body).data)
+
+    @extend_schema(
+        summary="Send the results summary to the experts who took part (confirm: true)",
+        description="Once no round is open and one has closed. Queues one email job per expert who submitted in "
+        "a round and has not received the summary (`resend`: to all of them) and answers 202 with the sending's "
+        "`job` id; follow it at `email-jobs/{job}/`. Sending twice without `resend` e-mails nobody twice.",
+        request=inputs.ResultsSummaryInput,
+        responses={202: EmailBatchSerializer, 409: CONFLICT},
+    )
+    def post(self, request: Request, uuid: str) -> Response:
+        study = study_in_scope(request.user, uuid)
+        given = inputs.ResultsSummaryInput(data=request.data)
+        given.is_valid(raise_exception=True)
+        batch = uuid_module.uuid4()
+        user = request.user if isinstance(request.user, User) else None
+        with jobs.watching_sends() as unsent:
+            results_summary_send(study=study, user=user, resend=given.validated_data["resend"], batch=batch)
+        return _accepted(batch, EmailJob.Kind.RESULTS_SUMMARY, final_round(study), unsent)
+
+
 SENDINGS = {
     "invitations.send": EmailJob.Kind.INVITATION,
     "invitations.resend": EmailJob.Kind.INVITATION,
     "reminders.send": EmailJob.Kind.REMINDER,
+    "results_summary.send": EmailJob.Kind.RESULTS_SUMMARY,
+    "results_summary.resend": EmailJob.Kind.RESULTS_SUMMARY,
 }
 
 
 class EmailJobView(APIView):
-    @extend_schema(summary="A sending of invitations or reminders, with its progress", responses=EmailBatchSerializer)
+    @extend_schema(
+        summary="A sending of invitations, reminders or a results summary, with its progress",
+        responses=EmailBatchSerializer,
+    )
     def get(self, request: Request, uuid: uuid_module.UUID) -> Response:
         # The sending's audit event names it even when it queued nothing (everyone was already invited).
         event = (

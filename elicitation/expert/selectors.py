@@ -198,12 +198,30 @@ def round_feedback(
 
     ``only`` restricts the work to one item (the autosave endpoint refreshes one item at a time).
     """
-    study = round_.study
-    k = study.min_group_size
     source = feedback_source(round_)
-    result = RoundFeedback(source=source, live=source is not None and source.pk == round_.pk, min_group_size=k)
     if source is None:
-        return result
+        return RoundFeedback(source=None, live=False, min_group_size=round_.study.min_group_size)
+    source.study = round_.study
+    return source_feedback(source=source, live=source.pk == round_.pk, expert=expert, items=items, only=only)
+
+
+def source_feedback(
+    *,
+    source: Round,
+    live: bool,
+    expert: Expert,
+    items: Iterable[tuple[ItemKey, int, int]],
+    only: ItemKey | None = None,
+) -> RoundFeedback:
+    """The group's answers to ``items`` of ``source``, with the disclosure control of the feedback page.
+
+    ``live``: read the published run's rows (a real-time round still open), else the counted ratings. The
+    results summary sent at a study's end reads its final round through this too, so it shows exactly what
+    this page would (``elicitation.expert.summary``).
+    """
+    study = source.study
+    k = study.min_group_size
+    result = RoundFeedback(source=source, live=live, min_group_size=k)
     # Counted as the results count them: submitted answers unless the rule counts every saved one.
     ratings = counted_ratings(source.pk)
     own_ratings = Rating.objects.filter(round=source, expert=expert)  # their own answer, submitted or not

@@ -5,7 +5,7 @@ Page names under /e/ must be listed in core.link_redaction.EXPERT_PAGES, or logs
 
 from django.urls import path
 
-from elicitation.expert.views import link_request, pages, preview
+from elicitation.expert.views import link_request, pages, preview, results_summary
 
 urlpatterns = [
     path("e/", pages.start, name="expert-start"),
@@ -16,8 +16,15 @@ urlpatterns = [
     path("e/round/<uuid:round_uuid>/suggest/", pages.suggest, name="expert-suggest"),
     path("e/thanks/", pages.thanks, name="expert-thanks"),
     path("e/language/", pages.language, name="expert-language"),
+    path("e/summary/", results_summary.expert_results_summary, name="expert-summary"),
     path("e/new-link/", link_request.link_request, name="expert-link-request"),  # before the token pattern
     path("e/<str:token>/", pages.link_open, name="expert-link"),
     # A coordinator trying the form as an expert: preview in any language, or a pilot run (issue 20).
     path("studies/<uuid:study_uuid>/rounds/<uuid:round_uuid>/try/", preview.round_try, name="round-try"),
+    # The results summary e-mailed to the experts at the study's end: preview and send (issue 20).
+    path(
+        "studies/<uuid:study_uuid>/results-summary/",
+        results_summary.study_results_summary,
+        name="study-results-summary",
+    ),
 ]

@@ -11,7 +11,9 @@ from elicitation.models.rounds import Round
 
 
 class EmailJob(DurableJob):
-    """An invitation, a reminder or a new personal link for one expert, sent by a worker (``coopsurvey.jobs``).
+    """An invitation, a reminder, a new link or a study's results summary for one expert, sent by a worker.
+
+    On the durable job path (``coopsurvey.jobs``).
 
     Delivery decides again when it runs (``elicitation.rounds.services.invitations``), so a job that runs twice,
     or a message no longer wanted (the expert submitted, left the panel, the round closed), sends nothing.
@@ -21,6 +23,7 @@ class EmailJob(DurableJob):
         INVITATION = "invitation", _("Invitation")
         REMINDER = "reminder", _("Reminder")
         NEW_LINK = "new_link", _("New personal link")
+        RESULTS_SUMMARY = "summary", _("Results summary")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -31,7 +34,7 @@ class EmailJob(DurableJob):
     kind = models.CharField(max_length=10, choices=Kind)
     expert = models.ForeignKey(Expert, on_delete=models.CASCADE, related_name="email_jobs")
     round = models.ForeignKey(Round, null=True, blank=True, on_delete=models.CASCADE, related_name="email_jobs")
-    resend = models.BooleanField(default=False, help_text=_("An invitation sent again by hand."))
+    resend = models.BooleanField(default=False, help_text=_("An invitation or results summary sent again by hand."))
     not_reminded_since = models.DateTimeField(
         null=True, blank=True, help_text=_("A reminder goes out only if the expert was not reminded since then.")
     )

@@ -140,6 +140,7 @@ def world(live_server, browser_page) -> dict[str, Any]:
         "round-preview": reverse("round-preview", kwargs=s | {"round_uuid": open_round.uuid}),
         "round-moderation": reverse("round-moderation", kwargs=s | {"round_uuid": closed.uuid}),
         "round-plan": reverse("round-plan", kwargs=p | {"round_uuid": draft.uuid}),
+        "study-results-summary": reverse("study-results-summary", kwargs=p),  # round 1 closed: the study has ended
         "quantity-list": reverse("quantity-list", kwargs=s),
         "quantity-format": reverse("quantity-format", kwargs=s),
         "quantity-create": reverse("quantity-create", kwargs=s),
@@ -175,7 +176,7 @@ AUDITED = (
     "round-moderation", "round-plan", "quantity-list", "quantity-format", "quantity-create", "quantity-edit",
     "quantity-import", "quantity-results", "export-page", "dashboard:overview", "dashboard:map",
     "dashboard:consensus", "dashboard:convergence", "dashboard:divided", "dashboard:report",
-    "study-webhooks", "study-webhook-deliveries",
+    "study-webhooks", "study-webhook-deliveries", "study-results-summary",
 )  # fmt: skip
 
 

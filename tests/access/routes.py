@@ -134,6 +134,7 @@ def route_values(*, study: Any, round_: Any, expert: Any, coordinator: Any) -> R
         "api-v1:round-invitations": round_.uuid,
         "api-v1:round-reminders": round_.uuid,
         "api-v1:email-job-detail": sending,
+        "api-v1:study-results-summary": study.uuid,
         "api-v1:token-revoke": token.uuid,
         # Study reuse, scheduling and pilot runs (issue 20).
         "api-v1:study-duplicate": study.uuid,

@@ -630,6 +630,8 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("round-schedule", "POST"): _round_schedule,
     ("round-unschedule", "POST"): _round_unschedule,
     ("round-try", "POST"): _round_try_pilot,
+    # The results summary at the study's end (issue 20): once the round is closed.
+    ("study-results-summary", "POST"): _coordinator_post("study-results-summary", {"confirm": "yes"}, closed=True),
     ("round-pilot-delete", "POST"): _coordinator_post("round-pilot-delete"),
     ("round-deadline", "POST"): _coordinator_post("round-deadline", lambda w: {"deadline": later(9)}),
     ("round-close", "POST"): _coordinator_post("round-close"),
@@ -671,6 +673,7 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("api-token-revoke", "POST"): _coordinator_post("api-token-revoke"),
     ("export-job-new", "POST"): _coordinator_post("export-job-new", {"format": "csv", "table": "ratings"}),
     ("api-v1:round-open", "POST"): _api_round_open,
+    ("api-v1:study-results-summary", "POST"): _api_post("api-v1:study-results-summary", {"confirm": True}, closed=True),
     ("api-v1:round-close", "POST"): _api_round_close,
     ("api-v1:study-experts-import", "POST"): _api_experts_import,
     ("api-v1:export-list", "POST"): _api_export_create,

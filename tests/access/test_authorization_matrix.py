@@ -153,6 +153,7 @@ EXPECTED: dict[str, dict[str, str] | None] = {
     "round-schedule": COORDINATOR_ACTION,
     "round-unschedule": COORDINATOR_ACTION,
     "round-try": COORDINATOR_PAGE,  # the expert's form as the coordinator tries it
+    "study-results-summary": COORDINATOR_PAGE,  # preview (GET) and send (POST) the summary at the study's end
     "round-pilot": COORDINATOR_PAGE,
     "round-pilot-delete": COORDINATOR_ACTION,
     "round-plan": COORDINATOR_PAGE | {"coordinator_a": "409"},  # planning starts from a closed round
@@ -169,6 +170,7 @@ EXPECTED: dict[str, dict[str, str] | None] = {
     "expert-language": EXPERT_ACTION,
     "expert-round": EXPERT_PAGE,
     "expert-thanks": EXPERT_PAGE,
+    "expert-summary": EXPERT_PAGE,  # the results summary the expert was e-mailed (else back to the form)
     "expert-round-post": EXPERT_ACTION,
     "expert-autosave": EXPERT_ACTION,
     "expert-suggest": EXPERT_ACTION,
@@ -213,6 +215,7 @@ EXPECTED: dict[str, dict[str, str] | None] = {
     "api-v1:round-invitations": API_ACTION,
     "api-v1:round-reminders": API_ACTION,
     "api-v1:email-job-detail": API_DETAIL,
+    "api-v1:study-results-summary": API_DETAIL,  # GET previews; POST (confirmed) sends
     "api-v1:token-list": API_LIST,  # the caller's own tokens only (tests/api/test_tokens_api.py)
     "api-v1:token-revoke": API_ACTION,
     # Study reuse, scheduling and pilot runs (issue 20): a study's own coordinators; templates their owner's.

@@ -27,6 +27,7 @@ from rest_framework.test import APIClient
 from elicitation.expert.services.answers import AnswerInput, answers_save
 from elicitation.models import (
     AreaResponse,
+    EmailJob,
     Participation,
     PilotResponse,
     Rating,
@@ -60,7 +61,7 @@ pytestmark = pytest.mark.django_db
 NOT_POSTED = {"logout", "account_logout"}  # account_logout: the same view under allauth's name
 # Exports, stored results and the dashboard: an expert is refused (a redirect goes to the login page).
 REFUSED = {302, 401, 403, 404, 405}
-COORDINATOR_DATA = ("export", "table", "aggregate", "dashboard", "participation")
+COORDINATOR_DATA = ("export", "table", "aggregate", "dashboard", "participation", "results-summary")
 
 
 @pytest.fixture
@@ -143,6 +144,7 @@ def route_values(world: World, coordinator_a: Any) -> tuple[dict[str, Any], dict
         "api-v1:round-invitations": world.current.uuid,
         "api-v1:round-reminders": world.current.uuid,
         "api-v1:email-job-detail": email_sending(study=world.study, round_=world.current, coordinator=coordinator_a),
+        "api-v1:study-results-summary": world.study.uuid,
         "api-v1:token-revoke": token.uuid,
         "api-v1:study-definition": world.study.uuid,
         "api-v1:study-duplicate": world.study.uuid,
@@ -378,6 +380,67 @@ def test_the_emails_an_expert_receives_name_only_them(world):
         )
         problems += [f"{message.subject} to {recipient}: {found}" for found in leaks(text, markers)]
     assert not problems, "\n".join(problems)
+
+
+def test_the_results_summary_names_nobody_and_shows_no_figure_of_a_pair(world, coordinator_a):
+    """The summary at the study's end (issue 20): its final round answered as round 1 was, a pair included."""
+    from elicitation.expert.services.results_summary import results_summary_deliver, results_summary_send
+
+    answered = Rating.objects.filter(round=world.previous)
+    Rating.objects.bulk_create(
+        Rating(
+            round=world.current, expert_id=r.expert_id, area_id=r.area_id, criterion_id=r.criterion_id, value=r.value
+        )
+        for r in answered
+    )
+    for expert_id in set(answered.values_list("expert_id", flat=True)):
+        Participation.objects.update_or_create(
+            round=world.current, expert_id=expert_id, defaults={"submitted_at": OTHER_TIME}
+        )
+    round_close(round=world.current, user=coordinator_a)
+    results_summary_send(study=world.study, user=coordinator_a)
+    for job in EmailJob.objects.filter(kind=EmailJob.Kind.RESULTS_SUMMARY):
+        results_summary_deliver(job_id=job.pk)
+    assert len(mail.outbox) == world.study.experts.filter(participations__round=world.current).distinct().count() > 5
+
+    problems = []
+    for message in mail.outbox:
+        recipient = message.to[0]
+        markers = {
+            f"{person.expert.pseudonym}/{what}": text
+            for person in [world.me, *world.others]
+            if person.expert.email != recipient
+            for what, text in person.markers.items()
+        }
+        markers.update(world.shared_markers)
+        markers.update({"a bloc": BIG, "another bloc": MIDDLE})  # the summary names no bloc at all
+        markers.update(time_markers(OTHER_TIME, "another expert's time"))
+        assert isinstance(message, EmailMultiAlternatives)
+        text = "\n".join(
+            [str(message.subject), str(message.body), *(str(body) for body, _kind in message.alternatives)]
+        )
+        problems += [f"{message.subject} to {recipient}: {found}" for found in leaks(text, markers)]
+        for rationale in world.visible_rationales:  # nobody's reasons, not even those the feedback shows
+            assert rationale not in text
+    assert not problems, "\n".join(problems)
+
+    mine = next(message for message in mail.outbox if message.to[0] == world.me.expert.email)
+    pair_criterion = world.study.criteria.get(pk=world.pair_item[1]).title
+    pair_area = world.study.areas.get(pk=world.pair_item[0]).title
+    pair_block = str(mine.body).split(pair_area)[1].split("\n\n")[0]
+    assert f"{pair_criterion}: not shown" in pair_block
+    assert "Verdict: not shown" in pair_block
+    assert "median" not in pair_block.split(pair_criterion)[1].split("\n")[0]
+
+    client = Client()
+    link = re.search(r"/e/[\w-]{20,}/\?to=summary", str(mine.body))
+    assert link is not None
+    client.get(link.group(0))
+    page = client.get(reverse("expert-summary"))
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert not leaks(body, forbidden(world) | {"a bloc": BIG, "another bloc": MIDDLE})
+    assert not exact_times(body)
 
 
 # --- Feedback: no statistic that gives away one other person's rating, no bloc below k ---------------

@@ -74,8 +74,11 @@ def link_open(request: HttpRequest, token: str) -> HttpResponse:
         return link_invalid(request)
     hit(scope="link_each", key=token, limit=settings.LINK_OPENINGS_PER_LINK, window_seconds=LINK_WINDOW_SECONDS)
     session_start(request, found)
-    # A returning expert (consent already given) goes straight back to the form.
-    return no_referrer(redirect("expert-round" if found.expert.consented_at else "expert-start"))
+    # A returning expert (consent already given) goes straight back to the form, or to the results summary
+    # their link came with (the summary page sends them on to the form while it has nothing to show).
+    if not found.expert.consented_at:
+        return no_referrer(redirect("expert-start"))
+    return no_referrer(redirect("expert-summary" if request.GET.get("to") == "summary" else "expert-round"))
 
 
 def _open_round(expert: Expert) -> Round | None:
@@ -417,5 +420,5 @@ def language(request: HttpRequest, expert: Expert) -> HttpResponse:
     except InvalidInput:
         return HttpResponseBadRequest(_("This language is not offered."))
     next_url = request.POST.get("next", "")
-    pages = {reverse(name) for name in ("expert-start", "expert-round", "expert-thanks")}
+    pages = {reverse(name) for name in ("expert-start", "expert-round", "expert-thanks", "expert-summary")}
     return redirect(next_url if next_url in pages else reverse("expert-start"))

@@ -51,7 +51,11 @@ def round_list(request: HttpRequest, study_uuid: UUID) -> HttpResponse:
     study_obj = study_for_coordinator(request.user, study_uuid)
     round_rows = list(rounds_for_study(study_obj))
     unfinished = next((r for r in round_rows if r.status != Round.Status.CLOSED), None)
-    context = {"study": study_obj, "rounds": round_rows, "can_create": unfinished is None}
+    ended = not any(r.status == Round.Status.OPEN for r in round_rows) and any(
+        r.status == Round.Status.CLOSED for r in round_rows
+    )
+    # A study has ended when no round is open and one has closed: its results summary can go to the experts.
+    context = {"study": study_obj, "rounds": round_rows, "can_create": unfinished is None, "can_summarise": ended}
     return render(request, "elicitation/rounds/list.html", context)
 
 

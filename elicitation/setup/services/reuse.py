@@ -20,7 +20,7 @@ from core.audit import audit
 from core.errors import ImportFailed, InvalidInput
 from elicitation.models import Expert, SavedTemplate, Study, StudyMember
 from elicitation.models.panel import email_key
-from elicitation.setup.definition import Problem, check_definition, parse_definition, study_definition
+from elicitation.setup.definition import Problem, check_definition, locate, parse_definition, study_definition
 from elicitation.setup.services import items, rules, studies
 
 MAX_TEMPLATE_TITLE = 200
@@ -190,7 +190,8 @@ def study_import(*, user: User, data: bytes, title: str = "") -> Study:
         raise ImportFailed(_("The file was not imported."), problems=[(0, "study.title", errors["title"][0])])
     try:
         study = _build(user=user, definition=definition, title=title)
-    except ImportFailed as exc:
-        raise ImportFailed(_("The file was not imported."), problems=exc.problems) from exc
+    except ImportFailed as exc:  # the services' field errors, placed on the file's lines too
+        problems = locate(data.decode("utf-8-sig"), exc.problems)
+        raise ImportFailed(_("The file was not imported."), problems=problems) from exc
     audit(action="study.imported", study=study, user=user, target=str(study.uuid), bytes=len(data))
     return study

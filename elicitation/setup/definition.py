@@ -19,7 +19,6 @@ import bisect
 import json
 import re
 from decimal import Decimal, InvalidOperation
-from json.decoder import scanstring
 from typing import Any
 
 from django.conf import settings
@@ -294,7 +293,7 @@ def field_lines(text: str) -> dict[str, int]:
             return position + 1
         while True:
             if opening == "{":
-                key, after = scanstring(text, position + 1)
+                key, after = decoder.raw_decode(text, position)  # the key: a JSON string
                 child = f"{path}.{key}" if path else key
                 lines.setdefault(child, line(position))  # the key's line, where a person looks for the field
                 position = value(skip(after) + 1, child)  # after the colon

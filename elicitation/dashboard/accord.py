@@ -58,6 +58,14 @@ def _rounds_text(rounds: Sequence[Round]) -> str:
     return "; ".join(parts)
 
 
+def _join_sentences(*sentences: str) -> str:
+    """Sentences one after the other: a space after a Latin full stop, none after a Chinese one (。)."""
+    joined = ""
+    for sentence in sentences:
+        joined += ("" if not joined or joined.endswith("。") else " ") + sentence
+    return joined
+
+
 def accord_items(
     study: Study,
     rounds: Sequence[Round],
@@ -157,14 +165,15 @@ def accord_items(
             method,
             _("Changes to items and their provenance"),
             FILLED,
-            _("Reworded areas: %(reworded)s.") % {"reworded": reworded_text or _("none")}
-            + " "
-            + ngettext(
-                "Suggestions from the panel: %(total)d, of which %(adopted)d became an area.",
-                "Suggestions from the panel: %(total)d, of which %(adopted)d became areas.",
-                suggestions["adopted"],
-            )
-            % {"total": suggestions["total"], "adopted": suggestions["adopted"]},
+            _join_sentences(
+                _("Reworded areas: %(reworded)s.") % {"reworded": reworded_text or _("none")},
+                ngettext(
+                    "Suggestions from the panel: %(total)d, of which %(adopted)d became an area.",
+                    "Suggestions from the panel: %(total)d, of which %(adopted)d became areas.",
+                    suggestions["adopted"],
+                )
+                % {"total": suggestions["total"], "adopted": suggestions["adopted"]},
+            ),
         ),
         AccordItem(method, _("Evidence and materials given to the panel"), AUTHORS, ""),
         AccordItem(

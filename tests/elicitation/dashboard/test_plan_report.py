@@ -182,5 +182,5 @@ def test_accord_counts_take_their_grammatical_number(study_a, coordinator_a):
     assert items["Items asked in each round"].text == "round 1: 24 items"
     with translation.override("zh-hans"):
         chinese = {item.topic: item for item in accord_items(study_a, list(study_a.rounds.order_by("number")))}
-    assert "1 个领域" in chinese["条目的修改及其来源"].text
+    assert "第 2 轮前 1 个领域。专家组提出的建议" in chinese["条目的修改及其来源"].text  # no space after 。
     assert "(s)" not in " ".join(item.text for item in [*items.values(), *chinese.values()])

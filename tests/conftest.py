@@ -43,6 +43,20 @@ def _clear_cache() -> None:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test leaves the default language behind: a request in Chinese (Accept-Language, the language
+    cookie) activates it in the thread through LocaleMiddleware, which no one deactivates, so the next test
+    in the same process read Chinese messages (and failed, in an order pytest-randomly may pick)."""
+    yield
+    from django.conf import settings
+
+    if settings.configured:
+        from django.utils import translation
+
+        translation.deactivate()
+
+
 @pytest.fixture
 def eager_celery(request: pytest.FixtureRequest) -> Iterator[None]:
     """Tasks run in the test's process (``apply_async`` runs the task at once), unless the test starts a real worker.

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from aggregation.models import AggregationRun, ItemResult
 from elicitation.dashboard import report, selectors
@@ -56,6 +56,14 @@ def _rounds_text(rounds: Sequence[Round]) -> str:
             % {"n": r.number, "status": r.get_status_display(), "opened": opened, "closed": closed}
         )
     return "; ".join(parts)
+
+
+def _join_sentences(*sentences: str) -> str:
+    """Sentences one after the other: a space after a Latin full stop, none after a Chinese one (。)."""
+    joined = ""
+    for sentence in sentences:
+        joined += ("" if not joined or joined.endswith("。") else " ") + sentence
+    return joined
 
 
 def accord_items(
@@ -105,7 +113,9 @@ def accord_items(
     current_plan = history[-1].plan if history else None
     method, results, other = _("Methods"), _("Results"), _("Other information")
     reworded_text = ", ".join(
-        _("%(n)d (%(areas)d areas)") % {"n": number, "areas": count} for number, count in sorted(reworded.items())
+        ngettext("%(areas)d area before round %(n)d", "%(areas)d areas before round %(n)d", count)
+        % {"n": number, "areas": count}
+        for number, count in sorted(reworded.items())
     )
     scales_text = ", ".join(f"{low}–{high}" for low, high in scales)
     items = [
@@ -113,7 +123,8 @@ def accord_items(
             _("Title"),
             _("Name the consensus method"),
             PARTLY,
-            _("A Delphi study: %(mode)s, %(n)d round(s).") % {"mode": study.get_mode_display(), "n": len(rounds)},
+            ngettext("A Delphi study: %(mode)s, %(n)d round.", "A Delphi study: %(mode)s, %(n)d rounds.", len(rounds))
+            % {"mode": study.get_mode_display(), "n": len(rounds)},
         ),
         AccordItem(_("Introduction"), _("Background and why a consensus method"), AUTHORS, ""),
         AccordItem(_("Introduction"), _("Aim"), PARTLY, _("The question asked: %(q)s") % {"q": study.question or "—"}),
@@ -144,7 +155,8 @@ def accord_items(
             _("Items asked in each round"),
             FILLED,
             "; ".join(
-                _("round %(n)d: %(items)d items") % {"n": number, "items": len(asked[number])}
+                ngettext("round %(n)d: %(items)d item", "round %(n)d: %(items)d items", len(asked[number]))
+                % {"n": number, "items": len(asked[number])}
                 for number in sorted(asked)
             )
             or "—",
@@ -153,15 +165,15 @@ def accord_items(
             method,
             _("Changes to items and their provenance"),
             FILLED,
-            _(
-                "Areas reworded before round(s): %(reworded)s. Suggestions from the panel: %(total)d, of which "
-                "%(adopted)d became areas."
-            )
-            % {
-                "reworded": reworded_text or _("none"),
-                "total": suggestions["total"],
-                "adopted": suggestions["adopted"],
-            },
+            _join_sentences(
+                _("Reworded areas: %(reworded)s.") % {"reworded": reworded_text or _("none")},
+                ngettext(
+                    "Suggestions from the panel: %(total)d, of which %(adopted)d became an area.",
+                    "Suggestions from the panel: %(total)d, of which %(adopted)d became areas.",
+                    suggestions["adopted"],
+                )
+                % {"total": suggestions["total"], "adopted": suggestions["adopted"]},
+            ),
         ),
         AccordItem(method, _("Evidence and materials given to the panel"), AUTHORS, ""),
         AccordItem(
@@ -190,7 +202,11 @@ def accord_items(
             method,
             _("Stopping rule"),
             PARTLY,
-            _("The app records no stopping rule; the study held %(n)d round(s). State the rule that ended it.")
+            ngettext(
+                "The app records no stopping rule; the study held %(n)d round. State the rule that ended it.",
+                "The app records no stopping rule; the study held %(n)d rounds. State the rule that ended it.",
+                len(rounds),
+            )
             % {"n": len(rounds)},
         ),
         AccordItem(

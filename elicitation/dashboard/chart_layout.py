@@ -21,6 +21,29 @@ def text_width(text: str, font_size: float = 12) -> float:
     return sum(font_size * (1.0 if unicodedata.east_asian_width(ch) in "WF" else 0.6) for ch in text)
 
 
+def wrap_label(text: str, width: float, font_size: float = 12) -> list[str]:
+    """``text`` in lines no wider than ``width``, broken between words; a word wider than a line (a long code,
+    or CJK text, which has no spaces) is broken between characters. Nothing is dropped: the lines joined
+    (with the spaces they were broken at) give ``text`` back."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split(" "):
+        candidate = f"{line} {word}" if line else word
+        if text_width(candidate, font_size) <= width:
+            line = candidate
+            continue
+        if line:
+            lines.append(line)
+        line = ""
+        for character in word:
+            if line and text_width(line + character, font_size) > width:
+                lines.append(line)
+                line = ""
+            line += character
+    lines.append(line)
+    return lines
+
+
 def nice_ticks(low: float, high: float, *, most: int = 6) -> list[float]:
     """Ticks at round numbers (1, 2, 2.5 or 5 times a power of ten) covering ``low`` to ``high``.
 

@@ -21,6 +21,7 @@ from elicitation.dashboard.chart_layout import (
     place_labels,
     side_by_side,
     text_width,
+    wrap_label,
 )
 
 # Verdict colours chosen to stay distinguishable for the common colour-vision deficiencies
@@ -372,6 +373,7 @@ class DotRow:
 
 GROUP_SHAPES = ("circle", "square", "diamond", "triangle")
 DOT_ROW_HEIGHT = 28
+DOT_LINE_HEIGHT = 14
 
 
 def group_dots(
@@ -390,7 +392,10 @@ def group_dots(
 
     Groups differ by colour *and* shape; the legend under the plot names them.
     """
-    plot_height = max(len(rows), 1) * DOT_ROW_HEIGHT
+    # Row labels wrap onto as many lines as they need, never cut: two items of one area differ at the end.
+    label_lines = [wrap_label(row.label, label_width - 12) for row in rows]
+    row_heights = [max(DOT_ROW_HEIGHT, len(lines) * DOT_LINE_HEIGHT + 12) for lines in label_lines]
+    plot_height = sum(row_heights) or DOT_ROW_HEIGHT
     top, axis_gap = 8, 44
     height = top + plot_height + axis_gap + legend_height(groups, width=width, left=label_width)
     left, right = label_width, width - 16
@@ -411,13 +416,16 @@ def group_dots(
         name: (SERIES_COLOURS[i % len(SERIES_COLOURS)], GROUP_SHAPES[i % len(GROUP_SHAPES)])
         for i, name in enumerate(groups)
     }
-    for index, row in enumerate(rows):
-        y = top + index * DOT_ROW_HEIGHT + DOT_ROW_HEIGHT / 2
-        label = row.label
-        while len(label) > 1 and text_width(label) > label_width - 12:
-            label = label[:-2] + "…"
+    row_top: float = top
+    for row, lines, row_height in zip(rows, label_lines, row_heights, strict=True):
+        y = row_top + row_height / 2
+        row_top += row_height
         parts.append(f'<g class="dot-row"><title>{escape(row.label)}</title>')
-        parts.append(_text(label_width - 8, y + 4, label, anchor="end", extra=' fill="#1b1f24"'))
+        first = y + 4 - (len(lines) - 1) * DOT_LINE_HEIGHT / 2
+        parts += [
+            _text(label_width - 8, first + i * DOT_LINE_HEIGHT, line, anchor="end", extra=' fill="#1b1f24"')
+            for i, line in enumerate(lines)
+        ]
         shown = [(name, value) for name, value in row.values.items() if name in style]
         if len(shown) > 1:
             low, high = min(v for _, v in shown), max(v for _, v in shown)

@@ -9,12 +9,15 @@ the study's remaining settings. docs/reuse.md describes every field, with an exa
 
 :func:`parse_definition` turns a file's bytes into a checked definition or a list of problems
 ``(line, field path, message)``: a JSON syntax error names its line and column; a schema error names the
-field by its path (``areas[2].code``), line 0 (the checks run on the parsed document).
+field by its path (``areas[2].code``) and the line where that field is written (:func:`locate`), or where
+its object starts when the field is missing.
 """
 
 from __future__ import annotations
 
+import bisect
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -281,7 +284,81 @@ def parse_definition(data: bytes) -> tuple[dict[str, Any] | None, list[Problem]]
                        % {"line": exc.lineno, "column": exc.colno, "reason": exc.msg})]  # fmt: skip
     except RecursionError:  # lists or objects nested hundreds deep: no definition is
         return None, [(0, "", _("The file nests lists or objects too deeply."))]
-    return check_definition(document)
+    definition, problems = check_definition(document)
+    return definition, locate(text, problems)
+
+
+_SPACE = re.compile(r"[ \t\n\r]*")
+_PARENT = re.compile(r"(\.[^.\[]*|\[-?\d+\])$")  # a path's last step: ``.code`` or ``[2]``
+_LAST = re.compile(r"^([^\[]+)\[-1\]")  # ``consensus_rules[-1]``: the list's last entry
+
+
+def _last_index(lines: dict[str, int], prefix: str) -> int:
+    index = 0
+    while f"{prefix}[{index + 1}]" in lines:
+        index += 1
+    return index
+
+
+def field_lines(text: str) -> dict[str, int]:
+    """The line each field path of a JSON document starts on (``areas[2].code`` → 14); the first of a
+    repeated key. Empty for a text that is not one JSON document (its syntax error has a line already)."""
+    newlines = [index for index, char in enumerate(text) if char == "\n"]
+    lines: dict[str, int] = {}
+    decoder = json.JSONDecoder()
+
+    def skip(index: int) -> int:
+        match = _SPACE.match(text, index)
+        return match.end() if match else index
+
+    def line(index: int) -> int:
+        return bisect.bisect_right(newlines, index - 1) + 1
+
+    def value(index: int, path: str) -> int:
+        index = skip(index)
+        lines.setdefault(path, line(index))
+        opening = text[index]
+        if opening not in "{[":
+            return int(decoder.raw_decode(text, index)[1])
+        closing, position, count = ("}" if opening == "{" else "]"), skip(index + 1), 0
+        if text[position] == closing:
+            return position + 1
+        while True:
+            if opening == "{":
+                key, after = decoder.raw_decode(text, position)  # the key: a JSON string
+                child = f"{path}.{key}" if path else key
+                lines.setdefault(child, line(position))  # the key's line, where a person looks for the field
+                position = value(skip(after) + 1, child)  # after the colon
+            else:
+                position = value(position, f"{path}[{count}]")
+            count += 1
+            position = skip(position)
+            if text[position] == closing:
+                return position + 1
+            position = skip(position + 1)  # the comma
+
+    try:
+        value(skip(len("\ufeff") if text.startswith("\ufeff") else 0), "")
+    except (ValueError, IndexError, RecursionError):
+        return {}
+    return lines
+
+
+def locate(text: str, problems: list[Problem]) -> list[Problem]:
+    """``problems`` with the line of their field in ``text``: the field's own line, or else the nearest
+    enclosing object's (a missing field is reported where its object starts). Lines already known stay."""
+    if not problems or all(line for line, _path, _message in problems):
+        return problems
+    lines = field_lines(text)
+    located: list[Problem] = []
+    for line, path, message in problems:
+        step = _LAST.sub(lambda match: f"{match[1]}[{_last_index(lines, match[1])}]", path)  # a rule's [-1]
+        while not line and step:
+            line = lines.get(step, 0)
+            parent = _PARENT.sub("", step)
+            step = parent if parent != step else ""  # a top-level field has no parent but the file
+        located.append((line, path, message))
+    return located
 
 
 def check_definition(document: Any) -> tuple[dict[str, Any] | None, list[Problem]]:

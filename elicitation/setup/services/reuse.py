@@ -24,6 +24,7 @@ from elicitation.setup.definition import (
     Problem,
     check_definition,
     definition_parts,
+    locate,
     parse_definition,
     study_definition,
 )
@@ -201,7 +202,8 @@ def study_import(*, user: User, data: bytes, title: str = "") -> Study:
         raise ImportFailed(_("The file was not imported."), problems=[(0, "study.title", errors["title"][0])])
     try:
         study = _build(user=user, definition=definition, title=title)
-    except ImportFailed as exc:
-        raise ImportFailed(_("The file was not imported."), problems=exc.problems) from exc
+    except ImportFailed as exc:  # the services' field errors, placed on the file's lines too
+        problems = locate(data.decode("utf-8-sig"), exc.problems)
+        raise ImportFailed(_("The file was not imported."), problems=problems) from exc
     audit(action="study.imported", study=study, user=user, target=str(study.uuid), bytes=len(data))
     return study

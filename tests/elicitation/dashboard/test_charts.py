@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import xml.etree.ElementTree as ET
 from typing import Any
 
+from elicitation.dashboard.chart_layout import wrap_label
 from elicitation.dashboard.charts import (
     Bar,
     DotRow,
@@ -213,14 +215,14 @@ def test_group_dots_name_every_group_in_the_legend_and_escape_labels():
     assert row.find(f"{SVG}line") is None  # a single group has no gap to draw
 
 
-def test_group_dots_shorten_long_item_labels_but_keep_them_whole_in_the_tooltip():
+def test_group_dots_wrap_long_item_labels_and_keep_them_whole_in_the_tooltip():
     long = "Verification mechanisms / B3 Added value of working jointly"
     root = _dots([DotRow(long, {"A": 3})], ["A"])
     row = next(g for g in root.iter(f"{SVG}g") if g.get("class") == "dot-row")
     assert row.find(f"{SVG}title").text == long
-    shown = row.find(f"{SVG}text").text
-    assert shown.endswith("…")
-    assert text_width(shown) <= 188
+    shown = [t.text for t in row.findall(f"{SVG}text")]
+    assert " ".join(shown) == long
+    assert all(text_width(line) <= 188 for line in shown)
 
 
 def test_bars_are_grouped_labelled_and_scaled_to_the_largest():
@@ -364,3 +366,46 @@ def _centre(marker: Any) -> tuple[float, float]:
     points = [tuple(map(float, pair.split(","))) for pair in marker.get("points").split()]
     xs, ys = [p[0] for p in points], [p[1] for p in points]
     return (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
+
+
+def test_divided_item_labels_wrap_whole_and_rows_never_overlap():
+    """Issue 20 (labels never cut): the demo's divided plot read "Dangerous-capability eval…", without the
+    criterion, so two split items of one area could not be told apart."""
+    labels = [
+        "Dangerous-capability evaluations / R2",
+        "Dangerous-capability evaluations / R3",
+        "危险能力评估与共同的安全基础设施 / R2",
+    ]
+    root = _parse(
+        group_dots(
+            [DotRow(label, {"A": 2.0, "B": 8.0}) for label in labels],
+            groups=["A", "B"],
+            chart_id="d",
+            title="t",
+            desc="d",
+            x_label="Median",
+        )
+    )
+    rows = [g for g in root.iter(f"{SVG}g") if g.get("class") == "dot-row"]
+    spans = []
+    for label, row in zip(labels, rows, strict=True):
+        lines = row.findall(f"{SVG}text")
+        shown = [t.text or "" for t in lines]
+        assert "…" not in "".join(shown)
+        assert "".join(shown).replace(" ", "") == label.replace(" ", "")  # every character, in order
+        assert len(lines) > 1  # too wide for one line at 200 px
+        for t in lines:
+            assert float(t.get("x")) - text_width(t.text or "") >= 0  # inside the chart on the left
+        ys = [float(t.get("y")) for t in lines]
+        spans.append((min(ys) - 12, max(ys)))  # a line's text stands about 12 px above its baseline
+    for (_top, bottom), (next_top, _bottom) in itertools.pairwise(spans):
+        assert bottom < next_top  # one row's label ends before the next row's begins
+    height = float(root.get("viewBox").split()[3])
+    assert spans[-1][1] < height
+
+
+def test_wrap_label_breaks_between_words_and_inside_a_word_only_when_it_must():
+    assert wrap_label("Shared protocols / R1", 200) == ["Shared protocols / R1"]
+    assert wrap_label("Dangerous-capability evaluations / R2", 188) == ["Dangerous-capability", "evaluations / R2"]
+    assert wrap_label("x" * 40, 120) == ["x" * 16, "x" * 16, "x" * 8]  # 7.2 px a character
+    assert wrap_label("", 100) == [""]

@@ -162,3 +162,25 @@ def test_the_plan_changed_between_rounds_is_found_in_the_report_and_the_bundle(
     assert "| The authors must add it |" in accord
     for name in ("plan.json", "plan_versions.csv", "deviations.csv", "accord.md"):
         assert f"  {name}\n" in sums
+
+
+def test_accord_counts_take_their_grammatical_number(study_a, coordinator_a):
+    """Issue 20's "6 invitation(s)", in the report: "1 round(s)", "(1 areas)" and "1 became areas" read wrong."""
+    from django.utils import translation
+
+    from elicitation.rounds.services.planning import area_reword
+
+    run_round(study_a, coordinator_a)
+    area = study_a.areas.earliest("order")
+    area_reword(area=area, user=coordinator_a, title="Reworded once", description="")  # shown from round 2 on
+    items = {item.topic: item for item in accord_items(study_a, list(study_a.rounds.order_by("number")))}
+    assert items["Name the consensus method"].text.endswith(", 1 round.")
+    assert "the study held 1 round." in items["Stopping rule"].text
+    assert items["Changes to items and their provenance"].text == (
+        "Reworded areas: 1 area before round 2. Suggestions from the panel: 0, of which 0 became areas."
+    )
+    assert items["Items asked in each round"].text == "round 1: 24 items"
+    with translation.override("zh-hans"):
+        chinese = {item.topic: item for item in accord_items(study_a, list(study_a.rounds.order_by("number")))}
+    assert "第 2 轮前 1 个领域。专家组提出的建议" in chinese["条目的修改及其来源"].text  # no space after 。
+    assert "(s)" not in " ".join(item.text for item in [*items.values(), *chinese.values()])

@@ -335,3 +335,30 @@ def test_no_answer_is_taken_before_consent(client, link_a, open_round):
     assert client.post(f"/e/round/{open_round.uuid}/suggest/", {"text": "Idea"})["Location"] == "/e/"
     assert not Rating.objects.exists()
     assert not Suggestion.objects.exists()
+
+
+def test_a_returning_expert_lands_on_the_form_with_last_rounds_reasons_and_a_jump_link(client, two_rounds, expert_a):
+    """Issue 20 item 2 without a browser (tests/browser/test_expert_form_phone.py drives it on a phone): a
+    returning expert skips the welcome page, finds their round-1 reasons in the box, editable, and a failed
+    submit names the count and links to the first unanswered item."""
+    first, second = two_rounds
+    area = first.study.areas.earliest("order")
+    AreaResponse.objects.create(round=first, expert=expert_a, area=area, rationale="Shared suites first.")
+    expert_a.consented_at = timezone.now()  # consented in round 1
+    expert_a.save(update_fields=["consented_at"])
+    response = client.get(f"/e/{token_issue(expert=expert_a)}/")
+    assert response["Location"] == "/e/round/"
+    body = client.get("/e/round/").content.decode()
+    box = re.search(rf'<textarea[^>]*id="rationale-{area.pk}"[^>]*>([^<]*)</textarea>', body)
+    assert box is not None
+    assert box.group(1) == "Shared suites first."
+    assert f'id="rationale-{area.pk}-carried"' in body
+    assert "Your reasons from round 1, carried over" in body
+    items = list(second.items.order_by("area__order", "criterion__order"))
+    posted = {field(item): "5" for item in items[1:]}  # the form's first item left out
+    response = client.post(f"/e/round/{second.uuid}/", posted | {"action": "submit"})
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "1 item still needs an answer" in body
+    assert f'href="#item-{items[0].area_id}-{items[0].criterion_id}"' in body
+    assert f'id="item-{items[0].area_id}-{items[0].criterion_id}"' in body

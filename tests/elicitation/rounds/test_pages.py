@@ -262,3 +262,22 @@ def test_counts_in_messages_are_plural_or_singular(client_a, study_a):
     page = client_a.post(url("round-invite", round_), {"expert": str(one.uuid)}, follow=True).content.decode()
     assert "1 invitation is being sent." in page
     assert "(s)" not in page
+
+
+@pytest.mark.parametrize(
+    ("hours", "language", "words"),
+    [
+        (0, "en", "0 hours before the deadline"),
+        (1, "en", "1 hour before the deadline"),
+        (48, "en", "48 hours before the deadline"),
+        (0, "zh-hans", "截止前 0 小时"),
+        (1, "zh-hans", "截止前 1 小时"),
+    ],
+)
+def test_the_reminder_window_says_hours_with_their_number(client_a, study_a, hours, language, words):
+    """Issue 20: the round page read "0 hour" before the deadline."""
+    study_a.reminder_hours_before_deadline = hours
+    study_a.save(update_fields=["reminder_hours_before_deadline"])
+    round_ = make_round(study_a, status=Round.Status.OPEN, deadline=timezone.now() + dt.timedelta(days=5))
+    page = client_a.get(url("round-detail", round_), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert words in page

@@ -159,6 +159,11 @@ def test_schema_errors_name_every_field_path_and_nothing_is_written(coordinator_
     with pytest.raises(ImportFailed) as caught:
         study_import(user=coordinator_a, data=data)
     paths = {path for _line, path, _message in caught.value.problems}
+    lines = {path: line for line, path, _message in caught.value.problems}
+    text = data.decode().splitlines()
+    for path in ("study.title", "study.colour", "areas[1].code", "criteria[0].scale_max", "consensus_rules[0].max_iqr"):
+        assert text[lines[path] - 1].strip().startswith(f'"{path.rsplit(".", 1)[-1]}":'), path  # the field's line
+    assert text[lines["areas[2].code"] - 1].strip() == "{"  # a missing field: where its object starts
     assert {
         "study.title",
         "study.mode",
@@ -181,10 +186,14 @@ def test_problems_found_by_the_services_are_reported_by_path_and_roll_back(coord
         "areas": [{"code": "bad code!", "title": "Spaces"}],
         "criteria": [{"code": "B1", "kind": "benefit", "title": "Benefit"}],
     }
+    data = json.dumps(document, indent=2).encode()
     with pytest.raises(ImportFailed) as caught:
-        study_import(user=coordinator_a, data=json.dumps(document).encode())
-    paths = {path for _line, path, _message in caught.value.problems}
-    assert {"study.default_language", "areas[0].code"} <= paths
+        study_import(user=coordinator_a, data=data)
+    lines = {path: line for line, path, _message in caught.value.problems}
+    assert {"study.default_language", "areas[0].code"} <= set(lines)
+    text = data.decode().splitlines()
+    assert text[lines["study.default_language"] - 1].strip().startswith('"default_language":')
+    assert text[lines["areas[0].code"] - 1].strip().startswith('"code": "bad code!"')
     assert not Study.objects.exists()
     assert not AuditEvent.objects.exists()
 
@@ -195,9 +204,13 @@ def test_an_invalid_rule_is_reported_and_nothing_is_kept(coordinator_a):
         "criteria": [{"code": "B1", "kind": "benefit", "title": "Benefit"}],
         "consensus_rules": [{"band": "high"}],  # a band without its percentage
     }
+    data = json.dumps(document, indent=2).encode()
     with pytest.raises(ImportFailed) as caught:
-        study_import(user=coordinator_a, data=json.dumps(document).encode())
-    assert "consensus_rules[-1].min_percent_in_band" in {p for _l, p, _m in caught.value.problems}
+        study_import(user=coordinator_a, data=data)
+    lines = {path: line for line, path, _message in caught.value.problems}
+    assert "consensus_rules[-1].min_percent_in_band" in lines
+    # Missing from the file: reported where the last rule's object starts.
+    assert data.decode().splitlines()[lines["consensus_rules[-1].min_percent_in_band"] - 1].strip() == "{"
     assert not Study.objects.exists()
 
 
@@ -210,3 +223,14 @@ def test_a_file_that_is_not_utf8_or_too_large_is_refused(coordinator_a):
     user = make_user()
     with pytest.raises(ImportFailed):
         study_import(user=user, data=b"[]")
+
+
+def test_locate_finds_a_fields_line_its_objects_or_none():
+    from elicitation.setup.definition import locate
+
+    text = '{\n  "study": {\n    "mode":\n      "weekly"\n  },\n  "areas": [\n    {"title": 5}\n  ]\n}'
+    problems = [(0, "study.mode", "m"), (0, "study.title", "t"), (0, "areas[0].code", "c"), (0, "criteria", "x")]
+    assert locate(text, problems) == [(3, "study.mode", "m"), (2, "study.title", "t"), (7, "areas[0].code", "c"),
+                                      (0, "criteria", "x")]  # fmt: skip
+    assert locate("not json", [(0, "study", "s")]) == [(0, "study", "s")]
+    assert locate(text, [(9, "", "kept")]) == [(9, "", "kept")]

@@ -122,10 +122,10 @@ def test_a_bad_file_is_shown_with_its_line_and_column_and_nothing_is_created(cli
 
 def test_schema_problems_are_listed_by_field_path(client_a):
     document = {"study": {"title": "X", "mode": "weekly"}, "criteria": [{"code": "B1", "title": "B"}]}
-    response = _upload(client_a, json.dumps(document).encode())
+    response = _upload(client_a, json.dumps(document, indent=2).encode())
     body = response.content.decode()
     assert response.status_code == 400
-    assert "<code>study.mode</code>" in body
+    assert "<tr><td>4</td><td><code>study.mode</code></td>" in body  # issue 20: line and field
     assert "<code>criteria[0].kind</code>" in body
     assert not Study.objects.filter(title="X").exists()
 

@@ -19,13 +19,20 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.authentication.experts import ExpertSessionAuthentication, InvitationAuthentication, IsExpert
-from api.inputs import ConsentInput, StrictInput, SubmitInput
+from api.inputs import ConsentInput, StrictInput, SubmitInput, SuggestionInput
 from api.schema import ErrorSerializer
 from api.serializers import UtcDayField
 from core.errors import InvalidInput, RoundNotOpen
 from elicitation.expert.services.access import expert_consent
-from elicitation.expert.services.answers import AnswerInput, Source, ratings_save, round_submit, unanswered_items
-from elicitation.models import Expert, Participation, Rating, Round, RoundItem
+from elicitation.expert.services.answers import (
+    AnswerInput,
+    Source,
+    ratings_save,
+    round_submit,
+    suggestion_add,
+    unanswered_items,
+)
+from elicitation.models import Expert, Participation, Rating, Round, RoundItem, Suggestion
 
 MAX_ANSWERS = 2000  # more than any round asks
 UNKNOWN_ID = 0  # an area or criterion not in the study: the service reports it as not asked
@@ -309,6 +316,45 @@ class MySubmitView(APIView):
             raise
         participation.round = round_
         return _no_store(Response(MySubmissionSerializer(participation).data))
+
+
+class MySuggestionSerializer(serializers.Serializer[Suggestion]):
+    uuid = serializers.UUIDField()
+    round = serializers.UUIDField(source="round.uuid")
+    round_number = serializers.IntegerField(source="round.number")
+    text = serializers.CharField()
+
+
+class MySuggestionsView(APIView):
+    """A new area proposed in round 1, as the form's "Suggest a new area" box."""
+
+    authentication_classes = [InvitationAuthentication, ExpertSessionAuthentication]
+    permission_classes = [IsExpert]
+
+    @extend_schema(
+        summary="Suggest a new area (round 1 of a study that asks for suggestions; experts only)",
+        description="The coordinators see it at `studies/{uuid}/suggestions/` and may add an area from it. "
+        "400 if the round takes no suggestions, the text is empty or too long, or you made too many.",
+        request=SuggestionInput,
+        responses={
+            201: MySuggestionSerializer,
+            403: OpenApiResponse(ErrorSerializer, description="Consent has not been given yet."),
+            409: OpenApiResponse(ErrorSerializer, description="No round is open (any more)."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        expert = _expert(request)
+        if expert.consented_at is None:
+            raise PermissionDenied(_("Open your personal link and give your consent before answering."))
+        given = SuggestionInput(data=request.data)
+        given.is_valid(raise_exception=True)
+        round_uuid = given.validated_data.get("round")
+        round_ = _open_round(expert) if round_uuid is None else _round_of(expert, round_uuid)
+        if round_ is None:
+            raise RoundNotOpen(_("No round is open for answers."))
+        suggestion = suggestion_add(expert=expert, round_id=round_.pk, text=given.validated_data["text"])
+        suggestion.round = round_
+        return _no_store(Response(MySuggestionSerializer(suggestion).data, status=201))
 
 
 def _round_of(expert: Expert, round_uuid: Any) -> Round:

@@ -65,6 +65,7 @@ urlpatterns = [
     path("me/ratings/", me.MyRatingsView.as_view(), name="me-ratings"),
     path("me/consent/", me.MyConsentView.as_view(), name="me-consent"),
     path("me/submit/", me.MySubmitView.as_view(), name="me-submit"),
+    path("me/reasons/", me.MyReasonsView.as_view(), name="me-reasons"),
     path("me/suggestions/", me.MySuggestionsView.as_view(), name="me-suggestions"),
     path("aggregates/", results.AggregateListView.as_view(), name="aggregate-list"),
     path("divides/", results.DivideListView.as_view(), name="divide-list"),

@@ -46,8 +46,10 @@ class RationaleSerializer(serializers.Serializer[AreaResponse]):
     """An expert's reason for an area, as the moderation page shows it."""
 
     uuid = serializers.UUIDField()
+    round = serializers.UUIDField(source="round.uuid")
     round_number = serializers.IntegerField(source="round.number")
-    area = serializers.CharField(source="area.code", help_text="The area's code.")
+    area = serializers.UUIDField(source="area.uuid")
+    area_code = serializers.CharField(source="area.code")
     expert = serializers.SerializerMethodField(help_text="The pseudonym; null in strict anonymity mode.")
     confidence = serializers.IntegerField(allow_null=True, help_text="1 to 5, or null.")
     rationale = serializers.CharField(help_text="As the expert wrote it.")
@@ -231,6 +233,7 @@ class SuggestionSerializer(serializers.Serializer[Suggestion]):
     """An expert's suggestion of a new area (who made it is not given)."""
 
     uuid = serializers.UUIDField()
+    round = serializers.UUIDField(source="round.uuid")
     round_number = serializers.IntegerField(source="round.number")
     text = serializers.CharField()
     created_on = UtcDayField(source="created_at", help_text="The UTC day it was made.")

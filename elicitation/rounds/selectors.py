@@ -128,6 +128,7 @@ def rationale_rows(round_: Round) -> QuerySet[AreaResponse]:
             "hidden_at",
             "confidence",
             "round_id",
+            "area__uuid",
             "area__code",
             "area__title",
             "area__order",

@@ -57,7 +57,8 @@ def test_the_rationales_list_names_each_by_its_uuid_and_area_code(study_a: Study
     AreaResponse.objects.create(round=round_, expert=study_a.experts.order_by("number")[4], area=written[0].area)
     rows = ok(token_client(coordinator_a).get(f"/api/v1/rounds/{round_.uuid}/rationales/"))["results"]
     assert [row["uuid"] for row in rows] == [str(response.uuid) for response in written]  # without a reason: not listed
-    assert rows[0]["area"] == written[0].area.code
+    assert (rows[0]["area"], rows[0]["area_code"]) == (str(written[0].area.uuid), written[0].area.code)
+    assert (rows[0]["round"], rows[0]["round_number"]) == (str(round_.uuid), round_.number)
     assert rows[0]["expert"] == "E-01"
     assert (rows[0]["rationale"], rows[0]["hidden"], rows[0]["erased"]) == ("Because 1.", False, False)
     assert "id" not in rows[0]
@@ -196,6 +197,7 @@ def test_an_area_added_between_rounds_joins_the_drafted_round_and_names_its_sugg
     assert listed == [
         {
             "uuid": str(suggestion.uuid),
+            "round": str(first.uuid),
             "round_number": 1,
             "text": "Chip registries",
             "created_on": timezone.now().date().isoformat(),
@@ -248,6 +250,7 @@ def test_the_open_rounds_deadline_moves(study_a: Study, coordinator_a: User) -> 
     moved = ok(client.post(url, {"deadline": later(9)}, format="json"))
     round_.refresh_from_db()
     assert moved["deadline"]
+    assert round_.deadline is not None
     assert round_.deadline > timezone.now() + timedelta(days=8)
     past = client.post(url, {"deadline": (timezone.now() - timedelta(hours=1)).isoformat()}, format="json")
     assert past.status_code == 400
@@ -336,6 +339,36 @@ def test_suggestions_need_consent_an_open_first_round_and_a_study_that_asks(stud
     assert refused.status_code == 400
     assert "text" in refused.json()["field_errors"]
     assert not Suggestion.objects.exists()
+
+
+def test_an_expert_gives_confidence_and_reasons_per_area(study_a: Study) -> None:
+    round_ = make_round(study_a, status=Round.Status.OPEN, deadline=timezone.now() + timedelta(days=3))
+    expert = study_a.experts.earliest("number")
+    first, second = study_a.areas.order_by("order")[:2]
+    client = expert_client(expert)
+    assert ok(client.get("/api/v1/me/reasons/")) == {"round": str(round_.uuid), "round_number": 1, "reasons": []}
+    body = {
+        "reasons": [
+            {"area": str(first.uuid), "confidence": 4, "rationale": "Labs already share evals."},
+            {"area": str(second.uuid), "confidence": 2},
+        ]
+    }
+    saved = ok(client.put("/api/v1/me/reasons/", body, format="json"))
+    assert [(row["area_code"], row["confidence"], row["rationale"]) for row in saved["reasons"]] == [
+        (first.code, 4, "Labs already share evals."),
+        (second.code, 2, ""),
+    ]
+    only_confidence = {"reasons": [{"area": str(first.uuid), "confidence": 5}]}
+    kept = ok(client.put("/api/v1/me/reasons/", only_confidence, format="json"))
+    assert kept["reasons"][0]["rationale"] == "Labs already share evals."  # a field left out is kept
+    assert AuditEvent.objects.filter(action="answers.area_saved", actor_expert=expert).count() == 3
+
+    bad = {"reasons": [{"area": str(first.uuid), "confidence": 1}, {"area": str(uuid.uuid4()), "rationale": "x"}]}
+    refused = client.put("/api/v1/me/reasons/", bad, format="json")
+    assert refused.status_code == 400
+    assert "reasons.1.area" in refused.json()["field_errors"]
+    assert AreaResponse.objects.get(expert=expert, area=first).confidence == 5  # all or nothing
+    assert client.put("/api/v1/me/reasons/", {"reasons": [], "note": "x"}, format="json").status_code == 400
 
 
 # Participation by round number -------------------------------------------------------------------------

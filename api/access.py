@@ -15,9 +15,9 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from core.access import member_study_ids, study_for_member
-from elicitation.models import Area, Capability, Criterion, Round, Study
+from elicitation.models import Area, AreaResponse, Capability, Criterion, Expert, Round, Study
 
-ScopedT = TypeVar("ScopedT", Round, Area, Criterion)
+ScopedT = TypeVar("ScopedT", Round, Area, Criterion, Expert)
 
 
 def coordinated_study_ids(
@@ -49,6 +49,26 @@ def criterion_in_scope(
     user: AbstractBaseUser | AnonymousUser, criterion_uuid: UUID | str, *, needs: str = Capability.MANAGE
 ) -> Criterion:
     return _in_scope(user, Criterion.objects.all(), criterion_uuid, needs=needs)
+
+
+def expert_in_scope(user: AbstractBaseUser | AnonymousUser, expert_uuid: UUID | str) -> Expert:
+    """A panel member: names and addresses, so coordinators only."""
+    return _in_scope(user, Expert.objects.select_related("study"), expert_uuid, needs=Capability.MANAGE)
+
+
+def rationale_in_scope(user: AbstractBaseUser | AnonymousUser, response_uuid: UUID | str) -> AreaResponse:
+    """An expert's reason for an area, which coordinators moderate (as the moderation page: coordinators only)."""
+    if not user.is_authenticated:
+        raise Http404
+    found = (
+        AreaResponse.objects.select_related("round__study", "area", "expert")
+        .filter(uuid=response_uuid, round__study_id__in=member_study_ids(user, needs=Capability.MANAGE))
+        .exclude(rationale="")
+        .first()
+    )
+    if found is None:
+        raise Http404
+    return found
 
 
 def _in_scope(

@@ -287,3 +287,76 @@ class RuleInput(RulePartsInput):
     inclusion = serializers.ChoiceField(choices=ConsensusRule.Inclusion.choices, required=False)
     divide_threshold = _part()
     reason = serializers.CharField(required=False, allow_blank=True, max_length=MAX_TEXT)
+
+
+# Between rounds (issue 20 item 10): the steps a coordinator takes on the moderation and planning pages.
+
+
+class RationaleHideInput(StrictInput):
+    reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=MAX_TEXT, help_text="Why (kept in the audit trail)."
+    )
+
+
+class RationaleUnhideInput(StrictInput):
+    pass
+
+
+class RationaleTranslationInput(StrictInput):
+    translation = serializers.CharField(
+        allow_blank=True, max_length=MAX_TEXT, help_text="The coordinators' translation; empty removes it."
+    )
+    language = serializers.ChoiceField(
+        choices=settings.LANGUAGES, required=False, help_text="One of the study's languages other than the original's."
+    )
+
+
+def _area_translations() -> serializers.DictField:
+    return serializers.DictField(
+        child=serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=MAX_TEXT)),
+        required=False,
+        help_text='Title and description in the study\'s other languages: {"zh-hans": {"title": "…", '
+        '"description": "…"}}. A language left out keeps its wording.',
+    )
+
+
+class AreaRewordInput(StrictInput):
+    title = serializers.CharField(max_length=MAX_TEXT, help_text="In the study's default language.")
+    description = _text()
+    translations = _area_translations()
+
+
+class AreaAddInput(StrictInput):
+    title = serializers.CharField(max_length=MAX_TEXT, help_text="In the study's default language.")
+    description = _text()
+    translations = _area_translations()
+    suggestions = serializers.ListField(
+        child=serializers.UUIDField(),
+        required=False,
+        max_length=MAX_LIST,
+        help_text="The experts' suggestions (`studies/{uuid}/suggestions/`) this area comes from.",
+    )
+
+
+class RoundMessagesInput(StrictInput):
+    messages = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=MAX_TEXT),
+        help_text='The message per language, e.g. {"en": "…", "zh-hans": "…"} (PUT replaces them all; '
+        "a language left out or empty has no message).",
+    )
+
+
+class RoundDeadlineInput(StrictInput):
+    deadline = serializers.DateTimeField(help_text="The open round's new deadline, in the future.")
+
+
+class ExpertEraseInput(StrictInput):
+    confirm = serializers.CharField(
+        max_length=MAX_TEXT,
+        help_text="The expert's pseudonym (E-07), or in strict anonymity their email address: irreversible.",
+    )
+
+
+class SuggestionInput(StrictInput):
+    text = serializers.CharField(max_length=MAX_TEXT, help_text="The area you propose (round 1 only).")
+    round = serializers.UUIDField(required=False, help_text="The round; default: the open one.")

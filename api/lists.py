@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.http import QueryDict
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
@@ -17,7 +18,6 @@ from rest_framework.request import Request
 UUID_PATTERN = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
 
 STUDY_PARAMETER = OpenApiParameter("study", OpenApiTypes.UUID, description="Only objects of this study.")
-ROUND_PARAMETER = OpenApiParameter("round", OpenApiTypes.UUID, description="Only objects of this round.")
 
 
 class Pagination(LimitOffsetPagination):
@@ -60,6 +60,8 @@ class QueryFilters(serializers.Serializer[dict[str, Any]]):
     """Query-string filters: a filter given empty or more than once is a 400, never silently dropped."""
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
+        repeatable = [name for name, field in self.fields.items() if isinstance(field, serializers.ListField)]
+        data = _commas_split(data, repeatable)
         errors: dict[str, list[str]] = {}
         for name, field in self.fields.items():
             given = data.getlist(name) if hasattr(data, "getlist") else [data[name]] if name in data else []
@@ -75,6 +77,36 @@ class QueryFilters(serializers.Serializer[dict[str, Any]]):
         return super().to_internal_value(data)
 
 
+def _commas_split(data: Any, names: list[str]) -> Any:
+    """A repeatable filter given as one comma-separated value too: ``rounds=1,2`` is ``rounds=1&rounds=2``."""
+    if not names or not isinstance(data, QueryDict):
+        return data
+    split = data.copy()
+    for name in names:
+        if name in data:
+            split.setlist(name, [part.strip() for value in data.getlist(name) for part in value.split(",")])
+    return split
+
+
 class ListFilters(QueryFilters):
     study = serializers.UUIDField(required=False)
     round = serializers.UUIDField(required=False)
+
+
+class ParticipationFilters(ListFilters):
+    """``rounds`` by number, as the export tables and ``aggregates/``; ``round`` (a UUID) is its deprecated alias."""
+
+    rounds = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2_147_483_647), required=False, max_length=1000
+    )
+
+
+ROUNDS_PARAMETER = OpenApiParameter(
+    "rounds",
+    OpenApiTypes.INT,
+    many=True,
+    description="Only these round numbers (the export tables' name): `rounds=1&rounds=2`, or `rounds=1,2`.",
+)
+DEPRECATED_ROUND_PARAMETER = OpenApiParameter(
+    "round", OpenApiTypes.UUID, deprecated=True, description="Only this round (by UUID). Deprecated: use `rounds`."
+)

@@ -3,7 +3,7 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from api.views import actions, exports, me, results, reuse, studies, tokens, trials
+from api.views import actions, between, exports, me, results, reuse, studies, tokens, trials
 
 router = SimpleRouter()
 router.register("studies", studies.StudyViewSet, basename="study")
@@ -28,6 +28,22 @@ urlpatterns = [
     path("rounds/<uuid:uuid>/schedule/", trials.RoundScheduleView.as_view(), name="round-schedule"),
     path("rounds/<uuid:uuid>/pilot-runs/", trials.RoundPilotListView.as_view(), name="round-pilot-runs"),
     path("pilot-runs/<uuid:uuid>/", trials.PilotRunDetailView.as_view(), name="pilot-run-detail"),
+    # Between rounds (issue 20 item 10): before the router, as the study routes above.
+    path("studies/<uuid:uuid>/add-area/", between.StudyAreaAddView.as_view(), name="study-add-area"),
+    path("studies/<uuid:uuid>/suggestions/", between.StudySuggestionListView.as_view(), name="study-suggestions"),
+    path("areas/<uuid:uuid>/reword/", between.AreaRewordView.as_view(), name="area-reword"),
+    path("experts/<uuid:uuid>/erase/", between.ExpertEraseView.as_view(), name="expert-erase"),
+    path("rounds/<uuid:uuid>/rationales/", between.RoundRationaleListView.as_view(), name="round-rationales"),
+    path("rationales/<uuid:uuid>/hide/", between.RationaleHideView.as_view(), name="rationale-hide"),
+    path("rationales/<uuid:uuid>/unhide/", between.RationaleUnhideView.as_view(), name="rationale-unhide"),
+    path(
+        "rationales/<uuid:uuid>/translation/",
+        between.RationaleTranslationView.as_view(),
+        name="rationale-translation",
+    ),
+    path("rounds/<uuid:uuid>/messages/", between.RoundMessagesView.as_view(), name="round-messages"),
+    path("rounds/<uuid:uuid>/email-preview/", between.RoundEmailPreviewView.as_view(), name="round-email-preview"),
+    path("rounds/<uuid:uuid>/deadline/", between.RoundDeadlineView.as_view(), name="round-deadline"),
     path("", include(router.urls)),
     path(
         "studies/<uuid:uuid>/tables/<slug:table>/",
@@ -54,6 +70,8 @@ urlpatterns = [
     path("me/ratings/", me.MyRatingsView.as_view(), name="me-ratings"),
     path("me/consent/", me.MyConsentView.as_view(), name="me-consent"),
     path("me/submit/", me.MySubmitView.as_view(), name="me-submit"),
+    path("me/reasons/", me.MyReasonsView.as_view(), name="me-reasons"),
+    path("me/suggestions/", me.MySuggestionsView.as_view(), name="me-suggestions"),
     path("aggregates/", results.AggregateListView.as_view(), name="aggregate-list"),
     path("divides/", results.DivideListView.as_view(), name="divide-list"),
     path("verdicts/", results.AreaVerdictListView.as_view(), name="verdict-list"),

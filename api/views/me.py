@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Value
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -19,13 +19,22 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.authentication.experts import ExpertSessionAuthentication, InvitationAuthentication, IsExpert
-from api.inputs import ConsentInput, StrictInput, SubmitInput
+from api.inputs import ConsentInput, StrictInput, SubmitInput, SuggestionInput
 from api.schema import ErrorSerializer
 from api.serializers import UtcDayField
 from core.errors import InvalidInput, RoundNotOpen
 from elicitation.expert.services.access import expert_consent
-from elicitation.expert.services.answers import AnswerInput, Source, ratings_save, round_submit, unanswered_items
-from elicitation.models import Expert, Participation, Rating, Round, RoundItem
+from elicitation.expert.services.answers import (
+    KEEP,
+    AnswerInput,
+    Source,
+    area_response_save,
+    ratings_save,
+    round_submit,
+    suggestion_add,
+    unanswered_items,
+)
+from elicitation.models import Area, AreaResponse, Expert, Participation, Rating, Round, RoundItem, Suggestion
 
 MAX_ANSWERS = 2000  # more than any round asks
 UNKNOWN_ID = 0  # an area or criterion not in the study: the service reports it as not asked
@@ -309,6 +318,139 @@ class MySubmitView(APIView):
             raise
         participation.round = round_
         return _no_store(Response(MySubmissionSerializer(participation).data))
+
+
+class MyReasonsSerializer(serializers.Serializer[dict[str, Any]]):
+    class ReasonSerializer(serializers.Serializer[AreaResponse]):
+        area = serializers.UUIDField(source="area.uuid")
+        area_code = serializers.CharField(source="area.code")
+        confidence = serializers.IntegerField(allow_null=True, help_text="1 to 5, or null.")
+        rationale = serializers.CharField(help_text="Your reason, as other experts read it in feedback.")
+
+    round = serializers.UUIDField(source="round.uuid")
+    round_number = serializers.IntegerField(source="round.number")
+    reasons = ReasonSerializer(many=True, help_text="Your confidence and reason per area so far.")
+
+
+class MyReasonsInputSerializer(StrictInput):
+    class ReasonInput(StrictInput):
+        area = serializers.UUIDField()
+        confidence = serializers.IntegerField(
+            allow_null=True, required=False, help_text="1 to 5, or null; left out: kept as it is."
+        )
+        rationale = serializers.CharField(
+            allow_blank=True, required=False, max_length=20_000, help_text="Left out: kept as it is."
+        )
+
+    round = serializers.UUIDField(required=False, help_text="The round; refused (409) if it is no longer open.")
+    reasons = ReasonInput(many=True, max_length=MAX_ANSWERS)  # type: ignore[call-arg]  # DRF >= 3.14
+
+
+def _reasons_body(expert: Expert, round_: Round) -> dict[str, Any]:
+    rows = (
+        AreaResponse.objects.filter(round=round_, expert=expert)
+        .select_related("area")
+        .order_by("area__order", "area_id")
+    )
+    return dict(MyReasonsSerializer({"round": round_, "reasons": list(rows)}).data)
+
+
+class MyReasonsView(APIView):
+    """Confidence and reason per area, as the form's boxes under each area."""
+
+    authentication_classes = [InvitationAuthentication, ExpertSessionAuthentication]
+    permission_classes = [IsExpert]
+
+    @extend_schema(
+        summary="Your confidence and reasons per area in the open round (experts only)",
+        responses={200: MyReasonsSerializer, 404: OpenApiResponse(ErrorSerializer, description="No round is open.")},
+    )
+    def get(self, request: Request) -> Response:
+        expert = _expert(request)
+        round_ = _open_round(expert)
+        if round_ is None:
+            raise Http404(_("No round is open."))
+        return _no_store(Response(_reasons_body(expert, round_)))
+
+    @extend_schema(
+        summary="Save your confidence and reasons for areas (all or nothing; errors keyed reasons.<index>)",
+        description="Coordinators may hide a reason from feedback or add a translation beside it; it stays yours.",
+        request=MyReasonsInputSerializer,
+        responses={
+            200: MyReasonsSerializer,
+            403: OpenApiResponse(ErrorSerializer, description="Consent has not been given yet."),
+            409: OpenApiResponse(ErrorSerializer, description="The round is not open (any more)."),
+        },
+    )
+    def put(self, request: Request) -> Response:
+        expert = _expert(request)
+        if expert.consented_at is None:
+            raise PermissionDenied(_("Open your personal link and give your consent before answering."))
+        given = MyReasonsInputSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        round_uuid = given.validated_data.get("round")
+        round_ = _open_round(expert) if round_uuid is None else _round_of(expert, round_uuid)
+        if round_ is None:
+            raise RoundNotOpen(_("No round is open for answers."))
+        reasons = given.validated_data["reasons"]
+        named = Area.objects.filter(study_id=expert.study_id, uuid__in=[reason["area"] for reason in reasons])
+        areas = dict(named.values_list("uuid", "pk"))
+        with transaction.atomic():  # all or nothing, as me/ratings/
+            for index, reason in enumerate(reasons):
+                try:
+                    area_response_save(
+                        expert=expert,
+                        round_id=round_.pk,
+                        area_id=areas.get(reason["area"], UNKNOWN_ID),
+                        confidence=reason.get("confidence", KEEP),
+                        rationale=reason.get("rationale", KEEP),
+                        source=Source.API,
+                    )
+                except InvalidInput as refused:
+                    refused.field_errors = {
+                        f"reasons.{index}.{name}": problems for name, problems in refused.field_errors.items()
+                    }
+                    raise
+        return _no_store(Response(_reasons_body(expert, round_)))
+
+
+class MySuggestionSerializer(serializers.Serializer[Suggestion]):
+    uuid = serializers.UUIDField()
+    round = serializers.UUIDField(source="round.uuid")
+    round_number = serializers.IntegerField(source="round.number")
+    text = serializers.CharField()
+
+
+class MySuggestionsView(APIView):
+    """A new area proposed in round 1, as the form's "Suggest a new area" box."""
+
+    authentication_classes = [InvitationAuthentication, ExpertSessionAuthentication]
+    permission_classes = [IsExpert]
+
+    @extend_schema(
+        summary="Suggest a new area (round 1 of a study that asks for suggestions; experts only)",
+        description="The coordinators see it at `studies/{uuid}/suggestions/` and may add an area from it. "
+        "400 if the round takes no suggestions, the text is empty or too long, or you made too many.",
+        request=SuggestionInput,
+        responses={
+            201: MySuggestionSerializer,
+            403: OpenApiResponse(ErrorSerializer, description="Consent has not been given yet."),
+            409: OpenApiResponse(ErrorSerializer, description="No round is open (any more)."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        expert = _expert(request)
+        if expert.consented_at is None:
+            raise PermissionDenied(_("Open your personal link and give your consent before answering."))
+        given = SuggestionInput(data=request.data)
+        given.is_valid(raise_exception=True)
+        round_uuid = given.validated_data.get("round")
+        round_ = _open_round(expert) if round_uuid is None else _round_of(expert, round_uuid)
+        if round_ is None:
+            raise RoundNotOpen(_("No round is open for answers."))
+        suggestion = suggestion_add(expert=expert, round_id=round_.pk, text=given.validated_data["text"])
+        suggestion.round = round_
+        return _no_store(Response(MySuggestionSerializer(suggestion).data, status=201))
 
 
 def _round_of(expert: Expert, round_uuid: Any) -> Round:

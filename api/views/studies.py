@@ -21,7 +21,15 @@ from rest_framework.response import Response
 from api import inputs
 from api import serializers as out
 from api.access import coordinated_study_ids, round_in_scope, study_in_scope
-from api.lists import ROUND_PARAMETER, STUDY_PARAMETER, UUID_PATTERN, ListFilters, Pagination
+from api.lists import (
+    DEPRECATED_ROUND_PARAMETER,
+    ROUNDS_PARAMETER,
+    STUDY_PARAMETER,
+    UUID_PATTERN,
+    ListFilters,
+    Pagination,
+    ParticipationFilters,
+)
 from api.lookups import items_named
 from api.schema import ErrorSerializer
 from core.access import studies_for_member
@@ -246,7 +254,10 @@ class RoundViewSet(ScopedViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Participation per expert and round", parameters=[STUDY_PARAMETER, ROUND_PARAMETER])
+    list=extend_schema(
+        summary="Participation per expert and round",
+        parameters=[STUDY_PARAMETER, ROUNDS_PARAMETER, DEPRECATED_ROUND_PARAMETER],
+    )
 )
 class ParticipationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Participation]):
     serializer_class = out.ParticipationSerializer
@@ -256,8 +267,10 @@ class ParticipationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Partic
         queryset = Participation.objects.select_related("round__study", "expert").filter(
             round__study__in=coordinated_study_ids(self.request.user, needs=Capability.RESULTS)
         )
-        filters = ListFilters(data=self.request.query_params)
+        filters = ParticipationFilters(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
+        if filters.validated_data.get("rounds"):
+            queryset = queryset.filter(round__number__in=filters.validated_data["rounds"])
         if "study" in filters.validated_data:
             queryset = queryset.filter(
                 round__study=study_in_scope(

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -55,6 +57,7 @@ class AreaResponse(models.Model):
     translation marked as the coordinators'.
     """
 
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)  # its public id (the API's)
     round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="area_responses")
     expert = models.ForeignKey(Expert, on_delete=models.PROTECT, related_name="area_responses")
     area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="responses")
@@ -98,6 +101,7 @@ class AreaResponse(models.Model):
 class Suggestion(models.Model):
     """A new area proposed by an expert in round 1."""
 
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)  # its public id (the API's)
     round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="suggestions")
     expert = models.ForeignKey(Expert, on_delete=models.PROTECT, related_name="suggestions")
     text = models.TextField(max_length=SUGGESTION_MAX_LENGTH)

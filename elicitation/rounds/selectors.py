@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
 from elicitation.models import (
@@ -108,11 +108,17 @@ def item_grid(study: Study, *, chosen: set[tuple[int, int]], consensus: set[tupl
 
 
 def rationales_of_round(round_: Round) -> list[AreaResponse]:
-    return list(
+    return list(rationale_rows(round_))
+
+
+def rationale_rows(round_: Round) -> QuerySet[AreaResponse]:
+    """The round's rationales to moderate (the page's and the API's list), by area and then expert; one query."""
+    return (
         round_.area_responses.exclude(rationale="")
         .select_related("area", "expert", "hidden_by", "translated_by")
         .order_by("area__order", "area_id", "expert__number")
         .only(
+            "uuid",
             "rationale",
             "rationale_language",
             "translation",
@@ -122,6 +128,8 @@ def rationales_of_round(round_: Round) -> list[AreaResponse]:
             "hidden_at",
             "confidence",
             "round_id",
+            "area__uuid",
+            "area__code",
             "area__title",
             "area__order",
             "expert__number",
@@ -135,6 +143,16 @@ def suggestions_of_study(study: Study) -> list[Suggestion]:
         Suggestion.objects.filter(round__study=study)
         .select_related("round", "expert")
         .annotate(area_count=Count("areas"))
+        .order_by("round__number", "created_at", "pk")
+    )
+
+
+def suggestion_rows(study: Study) -> QuerySet[Suggestion]:
+    """The experts' suggestions of new areas (the API's list), each with the areas made from it; two queries."""
+    return (
+        Suggestion.objects.filter(round__study=study)
+        .select_related("round")
+        .prefetch_related(Prefetch("areas", queryset=Area.objects.only("pk", "code").order_by("order", "pk")))
         .order_by("round__number", "created_at", "pk")
     )
 

@@ -145,6 +145,18 @@ def route_values(*, study: Any, round_: Any, expert: Any, coordinator: Any) -> R
         "api-v1:round-schedule": round_.uuid,
         "api-v1:round-pilot-runs": round_.uuid,
         "api-v1:pilot-run-detail": pilot.uuid,
+        # Between rounds (issue 20 item 10).
+        "api-v1:study-add-area": study.uuid,
+        "api-v1:study-suggestions": study.uuid,
+        "api-v1:area-reword": area.uuid,
+        "api-v1:expert-erase": expert.uuid,
+        "api-v1:round-rationales": round_.uuid,
+        "api-v1:rationale-hide": response.uuid,
+        "api-v1:rationale-unhide": response.uuid,
+        "api-v1:rationale-translation": response.uuid,
+        "api-v1:round-messages": round_.uuid,
+        "api-v1:round-email-preview": round_.uuid,
+        "api-v1:round-deadline": round_.uuid,
     }
     return RouteValues(values=values, per_route=per_route, response=response, job=job)
 

@@ -308,6 +308,23 @@ def _api_round_unschedule(w: World) -> Act:
     return lambda: client.delete(f"/api/v1/rounds/{draft.uuid}/schedule/")
 
 
+def _api_rationale_unhide(w: World) -> Act:
+    rationale_hide(response=w.response, user=None, reason="test")
+    client, url = w.api_client(), w.url("api-v1:rationale-unhide")
+    return lambda: client.post(url, {}, format="json")
+
+
+def _api_me_suggest(w: World) -> Act:
+    client = _invitation_client(w)
+    return lambda: client.post(w.url("api-v1:me-suggestions"), {"text": "Chip registries"}, format="json")
+
+
+def _api_me_reasons(w: World) -> Act:
+    client = _invitation_client(w)
+    body = {"reasons": [{"area": str(w.response.area.uuid), "confidence": 4, "rationale": "Because of the labs."}]}
+    return lambda: client.put(w.url("api-v1:me-reasons"), body, format="json")
+
+
 def _invitation_client(w: World, *, consented: bool = True) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Invitation {token_issue(expert=w.expert)}")
@@ -720,6 +737,21 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("api-v1:round-schedule", "DELETE"): _api_round_unschedule,
     ("api-v1:pilot-run-detail", "DELETE"): _api_post("api-v1:pilot-run-detail", method="delete"),
     ("api-v1:me-submit", "POST"): _api_me_submit,
+    # Between rounds through the API (issue 20 item 10): the same services, and events, as the pages.
+    ("api-v1:study-add-area", "POST"): _api_post("api-v1:study-add-area", {"title": "Chip registries"}),
+    ("api-v1:area-reword", "POST"): _api_post("api-v1:area-reword", {"title": "Reworded"}, closed=True),
+    ("api-v1:expert-erase", "POST"): _api_post("api-v1:expert-erase", lambda w: {"confirm": w.expert.pseudonym}),
+    ("api-v1:rationale-hide", "POST"): _api_post("api-v1:rationale-hide", {"reason": "personal data"}),
+    ("api-v1:rationale-unhide", "POST"): _api_rationale_unhide,
+    ("api-v1:rationale-translation", "PUT"): _api_post(
+        "api-v1:rationale-translation", {"translation": "因为。", "language": "zh-hans"}, method="put"
+    ),
+    ("api-v1:round-messages", "PUT"): _api_post(
+        "api-v1:round-messages", {"messages": {"en": "What changed: nothing."}}, method="put"
+    ),
+    ("api-v1:round-deadline", "POST"): _api_post("api-v1:round-deadline", lambda w: {"deadline": later(9)}),
+    ("api-v1:me-suggestions", "POST"): _api_me_suggest,
+    ("api-v1:me-reasons", "PUT"): _api_me_reasons,
     # Django's admin (a superuser); its log-in and password pages are the site's views (core/accounts.py).
     ("admin-login", "POST"): _admin_login,
     ("admin:login", "POST"): _admin_login,

@@ -229,6 +229,20 @@ EXPECTED: dict[str, dict[str, str] | None] = {
     "api-v1:round-schedule": API_ACTION,  # PUT and DELETE
     "api-v1:round-pilot-runs": API_DETAIL,
     "api-v1:pilot-run-detail": API_DETAIL,
+    # Between rounds (issue 20 item 10): the moderation, planning, round and panel pages' steps; coordinators only.
+    "api-v1:study-add-area": API_ACTION,
+    "api-v1:study-suggestions": API_DETAIL,
+    "api-v1:area-reword": API_ACTION,
+    "api-v1:expert-erase": API_ACTION,
+    "api-v1:round-rationales": API_DETAIL,
+    "api-v1:rationale-hide": API_ACTION,
+    "api-v1:rationale-unhide": API_ACTION,
+    "api-v1:rationale-translation": API_ACTION,  # PUT-only
+    "api-v1:round-messages": API_DETAIL,  # GET, and PUT to set them
+    "api-v1:round-email-preview": API_DETAIL,
+    "api-v1:round-deadline": API_ACTION,
+    "api-v1:me-suggestions": API_EXPERT_ACTION,
+    "api-v1:me-reasons": API_EXPERT,
     "api-v1:me-consent": API_EXPERT,
     "api-v1:me-submit": API_EXPERT_ACTION,
     "api-v1:me-ratings": API_EXPERT,

@@ -44,6 +44,21 @@ STUDY_STEPS = {
     "GET /api/v1/me/consent/",
     "POST /api/v1/me/consent/",
     "POST /api/v1/me/submit/",
+    # Between rounds (issue 20 item 10).
+    "GET /api/v1/rounds/{uuid}/rationales/",
+    "POST /api/v1/rationales/{uuid}/hide/",
+    "POST /api/v1/rationales/{uuid}/unhide/",
+    "PUT /api/v1/rationales/{uuid}/translation/",
+    "POST /api/v1/areas/{uuid}/reword/",
+    "POST /api/v1/studies/{uuid}/add-area/",
+    "GET /api/v1/studies/{uuid}/suggestions/",
+    "GET /api/v1/rounds/{uuid}/messages/",
+    "PUT /api/v1/rounds/{uuid}/messages/",
+    "GET /api/v1/rounds/{uuid}/email-preview/",
+    "POST /api/v1/rounds/{uuid}/deadline/",
+    "POST /api/v1/experts/{uuid}/erase/",
+    "PUT /api/v1/me/reasons/",
+    "POST /api/v1/me/suggestions/",
 }
 
 

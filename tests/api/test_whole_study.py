@@ -2,8 +2,11 @@
 
 Create a token and a study, its areas, criteria, rule and panel; create, open and invite a round (the
 invitations go out through the durable job path, and the experts read their links from the emails);
-each expert consents, rates every item and submits; the coordinator closes the round, reads results that
-name their run and say they are final, and plans the next round by item codes. Only public ids are used.
+each expert consents, rates every item, gives reasons, may suggest an area, and submits; the coordinator
+closes the round, reads results that name their run and say they are final, and takes the steps between
+rounds: moderates the reasons, rewords an area, plans the next round by item codes, adds the suggested area,
+writes the round's message and previews its email, opens it and extends its deadline. Only public ids are
+used, and no page.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from django.core import mail
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from elicitation.models import AuditEvent, Participation, Rating, Round
+from elicitation.models import AreaRevision, AuditEvent, Participation, Rating, Round
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
@@ -96,6 +99,11 @@ def test_a_client_drives_a_whole_study_through_the_api(run_on_commit: Callable[.
             for item in form["items"]
         ]
         ok(run_on_commit(expert.put, "/api/v1/me/ratings/", {"answers": answers}, format="json"))
+        area = next(item["area"] for item in form["items"] if item["area_code"] == "registries")
+        reason = {"area": area, "confidence": 4, "rationale": f"Reason {index}: registries exist for chips."}
+        ok(run_on_commit(expert.put, "/api/v1/me/reasons/", {"reasons": [reason]}, format="json"))
+        if index == 0:
+            ok(expert.post("/api/v1/me/suggestions/", {"text": "Joint red-teaming"}, format="json"), 201)
         submitted = ok(run_on_commit(expert.post, "/api/v1/me/submit/", {}, format="json"))
         assert submitted["submitted_on"] == timezone.now().date().isoformat()
 
@@ -112,15 +120,52 @@ def test_a_client_drives_a_whole_study_through_the_api(run_on_commit: Callable[.
     assert {row["area_code"] for row in results} == {"registries", "evals"}
     assert all(row["consensus"] is True for row in results), results
 
-    plan = {"items": [{"area": "evals", "criterion": "risk"}]}
+    # Between rounds: moderate the reasons before they are shown as feedback.
+    rationales = ok(api.get(f"/api/v1/rounds/{round_['uuid']}/rationales/"))["results"]
+    assert len(rationales) == 6
+    assert {row["area_code"] for row in rationales} == {"registries"}
+    hidden = ok(api.post(f"/api/v1/rationales/{rationales[0]['uuid']}/hide/", {"reason": "off topic"}, format="json"))
+    assert hidden["hidden"] is True
+
+    # Reword an area experts have seen, plan the next round, and add the area an expert suggested.
+    registries = next(row["area"] for row in rationales)
+    body = {"title": "National chip registries", "description": "Who holds which accelerators."}
+    ok(api.post(f"/api/v1/areas/{registries}/reword/", body, format="json"))
+    plan = {"items": [{"area": "evals", "criterion": "risk"}, {"area": "registries", "criterion": "benefit"}]}
     following = ok(api.post(f"/api/v1/rounds/{round_['uuid']}/plan-next/", plan, format="json"), 201)
     assert (following["number"], following["status"]) == (2, "draft")
-    assert following["items"] == [{"area": "evals", "criterion": "risk"}]
+    assert sorted(following["items"], key=str) == sorted(plan["items"], key=str)
+    (suggestion,) = ok(api.get(f"/api/v1/studies/{study_id}/suggestions/"))["results"]
+    assert (suggestion["text"], suggestion["areas"]) == ("Joint red-teaming", [])
+    added = {"title": suggestion["text"], "suggestions": [suggestion["uuid"]]}
+    area = ok(api.post(f"/api/v1/studies/{study_id}/add-area/", added, format="json"), 201)
+    assert ok(api.get(f"/api/v1/studies/{study_id}/suggestions/"))["results"][0]["areas"] == [area["code"]]
+    following = ok(api.get(f"/api/v1/rounds/{following['uuid']}/"))
+    assert {item["area"] for item in following["items"]} == {"evals", "registries", area["code"]}
+
+    # The round's message, and exactly what experts will receive; then open it and extend its deadline.
+    message = {"messages": {"en": "One area was reworded and one added, as you suggested."}}
+    ok(api.put(f"/api/v1/rounds/{following['uuid']}/messages/", message, format="json"))
+    preview = ok(api.get(f"/api/v1/rounds/{following['uuid']}/email-preview/", {"language": "en"}))
+    assert message["messages"]["en"] in preview["text"]
+    assert "National chip registries" in preview["text"]  # what changed since round 1
+    first_deadline = ok(api.post(f"/api/v1/rounds/{following['uuid']}/open/", {"deadline": deadline}, format="json"))[
+        "deadline"
+    ]
+    extended = (timezone.now() + timedelta(days=14)).isoformat()
+    opened = ok(api.post(f"/api/v1/rounds/{following['uuid']}/deadline/", {"deadline": extended}, format="json"))
+    assert opened["status"] == "open"
+    assert opened["deadline"] > first_deadline
+    first_round_rows = ok(api.get("/api/v1/participation/", {"study": study_id, "rounds": "1"}))["results"]
+    assert len(first_round_rows) == 6
 
     # Everything was written, by the API's callers, through the services that audit.
     assert Rating.objects.filter(round__uuid=round_["uuid"]).count() == 24
     assert Participation.objects.filter(round__uuid=round_["uuid"], submitted_at__isnull=False).count() == 6
     assert Round.objects.filter(study__uuid=study_id).count() == 2
+    assert AreaRevision.objects.filter(area__uuid=registries, new_title="National chip registries").count() == 1
     actions = set(AuditEvent.objects.filter(study__uuid=study_id).values_list("action", flat=True))
     assert {"study.created", "area.created", "criterion.created", "expert.added", "round.create"} <= actions
     assert {"round.open", "invitations.send", "expert.consented", "round.submitted", "round.close"} <= actions
+    assert {"answers.area_saved", "suggestion.added", "rationale.hide", "area.reword", "area.add"} <= actions
+    assert {"round.messages", "round.deadline"} <= actions

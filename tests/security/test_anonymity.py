@@ -154,6 +154,18 @@ def route_values(world: World, coordinator_a: Any) -> tuple[dict[str, Any], dict
         "api-v1:template-detail": template.uuid,
         "api-v1:template-start": template.uuid,
         "api-v1:pilot-run-detail": pilot.uuid,
+        # Between rounds (issue 20 item 10): another expert's reason, and that expert.
+        "api-v1:study-add-area": world.study.uuid,
+        "api-v1:study-suggestions": world.study.uuid,
+        "api-v1:area-reword": values["area_uuid"],
+        "api-v1:expert-erase": other.uuid,
+        "api-v1:round-rationales": world.previous.uuid,
+        "api-v1:rationale-hide": response.uuid if response else uuid.uuid4(),
+        "api-v1:rationale-unhide": response.uuid if response else uuid.uuid4(),
+        "api-v1:rationale-translation": response.uuid if response else uuid.uuid4(),
+        "api-v1:round-messages": world.current.uuid,
+        "api-v1:round-email-preview": world.current.uuid,
+        "api-v1:round-deadline": world.current.uuid,
     }
     return values, per_route
 

@@ -36,8 +36,10 @@ from elicitation.models import (
     ItemStatement,
     ItemStatementRevision,
     Round,
+    Study,
     Suggestion,
 )
+from elicitation.models.panel import email_key
 from elicitation.setup.services.tokens import tokens_revoke
 
 ERASED_TEXT = "[erased]"
@@ -46,6 +48,15 @@ ERASED_TEXT = "[erased]"
 def erased_email_key(expert: Expert) -> str:
     """Unique within the study (and everywhere), and not an address: the uniqueness constraint holds."""
     return f"erased:{expert.uuid}"
+
+
+def erasure_confirmed(expert: Expert, typed: str) -> bool:
+    """Whether ``typed`` confirms erasing ``expert``: the pseudonym (any case), or in strict anonymity, where no
+    pseudonym is paired with a person, the email address. The page and the API ask for the same confirmation."""
+    typed = typed.strip()
+    if expert.study.anonymity == Study.Anonymity.STRICT:
+        return bool(typed) and email_key(typed) == email_key(expert.email)
+    return typed.upper() == expert.pseudonym
 
 
 @transaction.atomic

@@ -17,8 +17,7 @@ from django.views.decorators.http import require_http_methods
 from core.access import study_for_coordinator
 from core.errors import ServiceError
 from elicitation.models import Expert, Study
-from elicitation.models.panel import email_key
-from elicitation.setup.services.erasure import expert_erase
+from elicitation.setup.services.erasure import erasure_confirmed, expert_erase
 
 TEMPLATE = "elicitation/setup/expert_erase.html"
 
@@ -41,13 +40,11 @@ class EraseForm(forms.Form):
 
     def clean_pseudonym(self) -> str:
         given = str(self.cleaned_data["pseudonym"])
+        if erasure_confirmed(self.expert, given):
+            return given if self.strict else given.upper()
         if self.strict:
-            if email_key(given) != email_key(self.expert.email):
-                raise forms.ValidationError(_("This is not the email address of the expert to erase."))
-            return given
-        if given.upper() != self.expert.pseudonym:
-            raise forms.ValidationError(_("This is not the pseudonym of the expert to erase."))
-        return given.upper()
+            raise forms.ValidationError(_("This is not the email address of the expert to erase."))
+        raise forms.ValidationError(_("This is not the pseudonym of the expert to erase."))
 
 
 @login_required

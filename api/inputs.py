@@ -27,7 +27,8 @@ class StrictInput(serializers.Serializer[dict[str, Any]]):
     """A body (or nested object) with a key this serializer does not declare is refused: 400, the key named.
 
     A JSON value of the wrong type is refused too, where DRF would convert it: ``{"name": 5}`` is not the
-    text "5", ``{"consent": 1}`` not true, ``{"order": "3"}`` not 3 (the schema promises these types).
+    text "5", ``{"consent": 1}`` not true, ``{"order": "3"}`` not 3 (the schema promises these types); and a
+    text longer than its ``maxLength`` before DRF trims its whitespace.
     """
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
@@ -52,6 +53,10 @@ def _type_error(field: serializers.Field[Any, Any, Any, Any], value: Any) -> str
         return _("Give true or false.")
     if isinstance(field, serializers.CharField) and not isinstance(value, str):
         return _("Give a text.")
+    if isinstance(field, serializers.CharField) and field.max_length is not None and len(value) > field.max_length:
+        # Checked on the text as sent: DRF trims whitespace first, so 20,001 spaces would pass a limit of 20,000
+        # that the schema's maxLength (which counts every character) promises to refuse.
+        return str(field.error_messages["max_length"]).format(max_length=field.max_length)
     if isinstance(field, serializers.IntegerField) and (isinstance(value, bool) or not isinstance(value, int)):
         return _("Give a whole number.")
     if isinstance(field, serializers.DecimalField) and (

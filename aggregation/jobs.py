@@ -19,7 +19,10 @@ number of times. Nothing here ever raises into the caller's request.
 :func:`sweep` (the periodic task ``aggregation.sweep_stale_rounds``) queues rounds whose results are missing
 or stale and have no job waiting: rounds, open or closed, without a current run or whose current run's
 snapshot (highest rating revision, rating count, newest rating change; ``aggregation.runs``) differs from
-what the database holds now. Jobs that never reached the broker, or lost their worker, are the job sweep's.
+what the database holds now, or whose current run computed under another analysis plan than the study's
+latest version (a deviation recorded after the run: the re-run appends a run under the new version, as
+docs/analysis-plan.md says, so results, feedback and exports agree on whose answers count).
+Jobs that never reached the broker, or lost their worker, are the job sweep's.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -41,7 +44,7 @@ from aggregation.models import AggregationRun
 from coopsurvey import jobs
 from core.audit import audit
 from core.errors import IllegalTransition
-from elicitation.models import Rating, Round
+from elicitation.models import AnalysisPlan, Rating, Round
 
 logger = logging.getLogger(__name__)
 
@@ -187,11 +190,16 @@ def round_aggregation_rerun(*, round: Round, user: AbstractBaseUser | AnonymousU
 def stale_round_ids() -> list[int]:
     """Rounds (not drafts) with ratings whose results are missing or stale, and no job queued or running."""
     in_flight = AggregationRun.objects.filter(round=OuterRef("pk"), status__in=IN_FLIGHT)
+    latest_plan = AnalysisPlan.objects.filter(study_id=OuterRef("study_id")).order_by("-version")
     rounds = list(
         Round.objects.exclude(status=Round.Status.DRAFT)
-        .annotate(has_ratings=Exists(Rating.objects.filter(round=OuterRef("pk"))), in_flight=Exists(in_flight))
+        .annotate(
+            has_ratings=Exists(Rating.objects.filter(round=OuterRef("pk"))),
+            in_flight=Exists(in_flight),
+            plan_sha256=Subquery(latest_plan.values("content_sha256")[:1]),
+        )
         .filter(has_ratings=True, in_flight=False)
-        .values("id", "has_ratings", "in_flight")
+        .values("id", "has_ratings", "in_flight", "plan_sha256")
     )
     checked = [row["id"] for row in rounds]
     current = {run.round_id: run for run in AggregationRun.objects.filter(round_id__in=checked, is_current=True)}
@@ -202,6 +210,8 @@ def stale_round_ids() -> list[int]:
 def _is_stale(row: Mapping[str, Any], current: AggregationRun | None, in_database: runs_module.Snapshot | None) -> bool:
     if current is None:
         return True
+    if row["plan_sha256"] and current.plan_sha256 != row["plan_sha256"]:
+        return True  # computed under an earlier plan version: a deviation since changes what counts
     stored = runs_module.run_snapshot(current)
     # Open or closed, the current run must have read what the database holds; after the close this catches
     # a late job's results and anything that changed the ratings without a job.

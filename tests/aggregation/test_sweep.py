@@ -90,3 +90,38 @@ def test_the_sweep_is_scheduled() -> None:
     entry = settings.CELERY_BEAT_SCHEDULE["aggregation-sweep"]
     assert entry["task"] == "aggregation.sweep_stale_rounds"
     assert entry["schedule"] == pytest.approx(300.0)
+
+
+def test_a_plan_deviation_after_a_round_was_aggregated_makes_its_results_stale(panel_study: Study) -> None:
+    """Found while building the factories through the services: a deviation that counts every saved answer,
+    recorded after round 1's results were stored, left them computed under version 1 for good, while the
+    exports (``counted_ratings``) already read version 2 and the bundle's recompute.py disagreed with them.
+    The sweep now re-runs such a round; the new run appends under the new version and the old one stays."""
+    from elicitation.models import ConsensusRule, Participation
+    from elicitation.rounds.services.lifecycle import round_close
+    from elicitation.setup.services.rules import RULE_PARTS, rule_save
+    from tests.factories import open_round
+
+    round_ = open_round(panel_study)
+    rate_everything(round_, [7, 8, 8, 9, 3, 8, 2, 7, 8, 3, 8, 8, 6])
+    Participation.objects.filter(round=round_, expert__number__lte=5).update(submitted_at=None)
+    round_close(round=round_, user=None)
+    first = round_aggregate(round_id=round_.pk)
+    assert first.plan_version == 1
+    assert jobs.stale_round_ids() == []
+
+    current = panel_study.consensus_rules.order_by("-version").first()
+    parts = {name: getattr(current, name) for name in RULE_PARTS} | {"inclusion": ConsensusRule.Inclusion.ALL_SAVED}
+    rule_save(study=panel_study, user=None, reason="Count every saved answer.", **parts)
+    assert jobs.stale_round_ids() == [round_.pk], "computed under version 1, version 2 is in force"
+
+    second = round_aggregate(round_id=round_.pk, trigger=AggregationRun.Trigger.SWEEP)
+    assert second.plan_version == 2
+    assert jobs.stale_round_ids() == []
+    first.refresh_from_db()
+    assert not first.is_current, "the new run is the current one"
+    assert first.status == AggregationRun.Status.DONE, "the earlier run is kept"
+    counted = {
+        run.pk: ItemResult.objects.filter(run=run).values_list("n", flat=True).first() for run in (first, second)
+    }
+    assert counted[second.pk] > counted[first.pk], "the unsubmitted experts' answers count under version 2"

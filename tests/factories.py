@@ -213,6 +213,19 @@ def mark_submitted(round_: Round, experts: Iterable[Expert]) -> None:
             raise ValueError(f"mark_submitted: {expert} has no participation in round {round_.number} to submit")
 
 
+def change_rule(study: Study, *, user: User | None = None, reason: str = "", **changes: Any) -> ConsensusRule:
+    """The study's consensus rule with ``changes``, saved through ``rule_save`` as the rule page saves it.
+
+    Before round 1 opens this edits the draft rule; afterwards it is a recorded plan deviation (a new rule
+    version and plan version) and needs a ``reason``.
+    """
+    from elicitation.setup.services.rules import RULE_PARTS, rule_save
+
+    current = study.current_rule()
+    parts = {name: getattr(current, name) for name in RULE_PARTS} if current is not None else {}
+    return rule_save(study=study, user=user, reason=reason, **{**parts, **changes})
+
+
 def open_round(study: Study, *, user: User | None = None, days: int = 7) -> Round:
     """A new round opened through the services, as a coordinator opens it: the study's first freezes its rule."""
     from elicitation.rounds.services.lifecycle import round_create, round_open

@@ -56,6 +56,7 @@ def test_results_feedback_and_participation_count_the_same_submitted_experts(six
 
 def test_a_rule_counting_all_saved_answers_counts_the_unsubmitted_expert_everywhere_but_participation() -> None:
     study, first, second = six_experts_five_submitted_under(ConsensusRule.Inclusion.ALL_SAVED)
+    assert first.consensus_rule is not None
     assert first.consensus_rule.inclusion == ConsensusRule.Inclusion.ALL_SAVED  # the rule round 1 froze
     stored, shown, submitted = counts(study, first, second)
     assert (stored, shown) == (6, 6)

@@ -9,7 +9,7 @@ import pytest
 from elicitation.models import Rating, Round
 from elicitation.setup.services.tokens import token_issue
 from tests.a11y.axe import audit, describe
-from tests.factories import make_experts, make_round, make_study, rate_everything
+from tests.factories import make_experts, make_round, make_study, rate_everything, translate_into_chinese
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -22,6 +22,7 @@ def _second_round_study(language: str) -> tuple[Any, Round, str]:
         blocs=["United States", "China"],
         languages=["en", "zh-hans"],
     )
+    translate_into_chinese(study)  # a round opens to Chinese-reading experts only with every text in Chinese
     experts = make_experts(study, 8, language=language)
     rate_everything(make_round(study, status=Round.Status.CLOSED), [3, 5, 7, 8, 6, None])
     second = make_round(study, status=Round.Status.OPEN)

@@ -8,6 +8,7 @@ from django.utils.text import capfirst
 
 from aggregation.models import AggregationRun, ItemResult
 from elicitation.models import AuditEvent, Round
+from elicitation.rounds.services.lifecycle import round_close
 from tests.admin_support import client_for, fill_study, superuser  # noqa: F401
 from tests.factories import make_round
 
@@ -36,6 +37,7 @@ def test_re_running_a_round_queues_a_job_that_computes_it_and_is_audited(
 
 def test_a_draft_round_is_not_re_run_and_the_operator_is_told_why(superuser, django_capture_on_commit_callbacks):  # noqa: F811
     filled = fill_study(experts=3)
+    round_close(round=filled.round, user=None, reason="test")  # the next round is planned once this one is over
     draft = make_round(filled.study, status=Round.Status.DRAFT)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = client_for(superuser).post(

@@ -10,13 +10,14 @@ from django.utils import timezone
 from scipy import stats
 
 import coopsurvey
+from aggregation import runs
 from aggregation.code_version import code_version
 from aggregation.models import AggregationRun, AreaVerdict, CriterionAgreement, CrossBloc, ItemResult
 from aggregation.selectors import shown_runs
 from aggregation.services import round_aggregate
 from aggregation.tasks import aggregate_round
-from elicitation.models import ConsensusRule, Rating, Round, Study
-from tests.factories import make_round, rate_everything
+from elicitation.models import Rating, Round, Study
+from tests.factories import change_rule, make_round, rate_everything
 
 RESULT_MODELS = (ItemResult, CriterionAgreement, CrossBloc, AreaVerdict)
 
@@ -75,15 +76,19 @@ def test_a_later_rule_version_does_not_change_a_round_frozen_on_the_earlier_one(
     rate_everything(round_1, [8, 8, 8, 9, 7, 8, 3])
     rule_1 = panel_study.current_rule()
     assert rule_1 is not None
-    ConsensusRule.objects.filter(pk=rule_1.pk).update(frozen_at=round_1.opened_at)
-    # After round 1 the coordinator tightens the rule: a new version, used by round 2 only.
-    ConsensusRule.objects.create(study=panel_study, version=2, max_iqr=0, band="high", min_percent_in_band=95)
+    assert rule_1.is_frozen  # round 1's opening froze it
+    run_1 = round_aggregate(round_id=round_1.pk)  # round 1's close stores its results under rule 1
+    agreed_1 = ItemResult.objects.filter(round=round_1, group="", consensus=True).count()
+    # After round 1 the coordinator tightens the rule: a recorded plan deviation (rule and plan version 2).
+    change_rule(panel_study, reason="Round 2 asks for near-unanimity.", max_iqr=0, min_percent_in_band=95)
     round_2 = make_round(panel_study, status=Round.Status.CLOSED)
     rate_everything(round_2, [8, 8, 8, 9, 7, 8, 3])
-    run_1 = round_aggregate(round_id=round_1.pk)
     run_2 = round_aggregate(round_id=round_2.pk)
     assert (run_1.rule_version, run_2.rule_version) == (1, 2)
-    agreed_1 = ItemResult.objects.filter(round=round_1, group="", consensus=True).count()
+    # Round 1's stored results are untouched by version 2 (a re-run of round 1 would now use the plan in force,
+    # version 2: aggregation.plan computes every run with the study's latest plan).
+    assert ItemResult.objects.filter(round=round_1, group="", consensus=True).count() == agreed_1
+    assert runs.current_run(round_1.pk) == run_1
     agreed_2 = ItemResult.objects.filter(round=round_2, group="", consensus=True).count()
     assert agreed_1 > agreed_2 == 0
 
@@ -156,13 +161,13 @@ def test_the_task_is_idempotent_and_late_acknowledged(closed_round: Round, eager
 
 def test_verdicts_follow_the_ratings(panel_study: Study) -> None:
     # Every benefit rated 8 and every risk 2 by everyone: promising in every area.
+    change_rule(panel_study, band="", min_percent_in_band=None)  # IQR <= 1 alone, saved before round 1 opens
     round_ = make_round(panel_study, status=Round.Status.CLOSED)
     ratings = []
     for rating in rate_everything(round_, [5]):
         rating.value = 8 if rating.criterion.kind == "benefit" else 2
         ratings.append(rating)
     Rating.objects.bulk_update(ratings, ["value"])
-    panel_study.consensus_rules.update(band="", min_percent_in_band=None)  # IQR <= 1 alone
     round_aggregate(round_id=round_.pk)
     assert set(AreaVerdict.objects.filter(round=round_, group="").values_list("verdict", flat=True)) == {"promising"}
     assert set(CrossBloc.objects.filter(round=round_).values_list("verdict", flat=True)) == {"shared"}

@@ -10,7 +10,14 @@ from django.utils import timezone
 from elicitation.models import AreaResponse, Round, Study
 from elicitation.setup.services.tokens import token_issue
 from tests.a11y.axe import audit, describe
-from tests.factories import make_experts, make_round, make_study, make_user, rate_everything
+from tests.factories import (
+    make_experts,
+    make_round,
+    make_study,
+    make_user,
+    rate_everything,
+    translate_into_chinese,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -29,6 +36,7 @@ def test_a_coordinator_translates_a_chinese_rationale_and_an_english_expert_read
         languages=["en", "zh-hans"],
         feedback_timing=Study.FeedbackTiming.BEFORE,
     )
+    translate_into_chinese(study)  # a round opens to a Chinese-reading expert only with every text in Chinese
     chinese, english, *_others = make_experts(study, 6)
     chinese.language = "zh-hans"
     chinese.save(update_fields=["language"])

@@ -17,7 +17,7 @@ from django.utils.formats import date_format
 from aggregation.services import round_aggregate
 from elicitation.dashboard.accord import AUTHORS, FILLED, accord_items
 from elicitation.models import AnalysisPlan, Round, Study
-from elicitation.rounds.services.lifecycle import round_close, round_open
+from elicitation.rounds.services.lifecycle import round_close
 from elicitation.setup.services.rules import rule_save
 from elicitation.setup.services.studies import study_update_settings
 from exports.bundle import write_bundle
@@ -30,8 +30,8 @@ BEFORE_RATINGS = "when round 1 opened, before the ratings were seen"
 
 
 def run_round(study: Study, user, *, close: bool = True) -> Round:
-    round_ = make_round(study)
-    round_open(round=round_, user=user, deadline=timezone.now() + dt.timedelta(days=5))
+    # opened by ``user``, its invitations delivered (make_round), then every expert opens the link and rates
+    round_ = make_round(study, status=Round.Status.OPEN, user=user, deadline=timezone.now() + dt.timedelta(days=5))
     rate_everything(round_, [7, 8, 8, 9, 6, 8, 2])
     if close:
         round_close(round=Round.objects.get(pk=round_.pk), user=user)
@@ -100,7 +100,7 @@ def test_accord_fills_what_the_record_holds_across_rounds_and_marks_the_rest(stu
     items = {item.topic: item for item in accord_items(study_a, list(study_a.rounds.order_by("number")))}
     response = items["Response in each round"]
     assert response.status == FILLED
-    assert response.text == ("round 1: 8 invited, 0 opened, 8 submitted; round 2: 8 invited, 0 opened, 8 submitted")
+    assert response.text == ("round 1: 8 invited, 8 opened, 8 submitted; round 2: 8 invited, 8 opened, 8 submitted")
     assert items["Rounds"].text.startswith("round 1 (Closed, ")
     assert "round 2 (Closed, " in items["Rounds"].text
     assert items["Items asked in each round"].text == "round 1: 24 items; round 2: 24 items"

@@ -17,7 +17,7 @@ from django.conf import settings
 
 from elicitation.models import Expert, Round
 from elicitation.setup.services.tokens import token_issue
-from tests.factories import make_round, rate_everything, save_answer
+from tests.factories import make_round, rate_everything, save_answer, translate_into_chinese
 from tests.po import msgids
 
 pytestmark = pytest.mark.django_db
@@ -85,6 +85,7 @@ def chinese_expert(study_a) -> Expert:
     for criterion in study_a.criteria.all():
         criterion.translations = {"zh-hans": {"title": f"标准{criterion.order}", "label_min": "低", "label_max": "高"}}
         criterion.save()
+    translate_into_chinese(study_a)  # the rest of what an expert reads, as before any round opens to Chinese
     expert = study_a.experts.earliest("number")
     expert.language = "zh-hans"
     expert.save()

@@ -139,8 +139,9 @@ def test_pilot_runs_are_deleted_by_a_coordinator_with_an_audit_event(client_a, c
     assert AuditEvent.objects.filter(action="pilot.deleted", target=str(pilot.uuid)).exists()
 
 
-def test_pilot_answers_are_refused_for_items_not_asked_and_closed_rounds(coordinator_a, draft, bilingual):
+def test_pilot_answers_are_refused_for_items_not_asked_and_closed_rounds(coordinator_a, bilingual):
     other = make_round(bilingual, status=Round.Status.CLOSED)
+    draft = make_round(bilingual, status=Round.Status.DRAFT)  # planned once round 1 is over
     area_id, criterion_id = _first_item(draft)
     with pytest.raises(InvalidInput):
         pilot_record(round=draft, user=coordinator_a, language="en", answers=[PilotAnswer(area_id, 10**9, 5)], areas={})

@@ -13,11 +13,11 @@ import pandas as pd
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from elicitation.models import AreaResponse, Expert, Round, Study
+from elicitation.rounds.services.lifecycle import round_close
 from elicitation.setup.services.tokens import token_issue
-from tests.factories import make_round, rate_everything
+from tests.factories import make_round, rate_everything, translate_into_chinese
 
 pytestmark = pytest.mark.django_db
 
@@ -39,6 +39,7 @@ def bilingual_round(study_a: Study) -> tuple[Study, Round, Expert, Expert]:
     """Study A in English and Chinese: E-01 answers in Chinese, E-02 in English; round 1 open and rated."""
     Study.objects.filter(pk=study_a.pk).update(languages=["en", "zh-hans"], feedback_timing=Study.FeedbackTiming.BEFORE)
     study_a.refresh_from_db()
+    translate_into_chinese(study_a)  # round 1 opens only once its texts are in Chinese too (bilingual parity)
     Expert.objects.filter(study=study_a, number=1).update(language="zh-hans")
     chinese, english = study_a.experts.order_by("number")[:2]
     first = make_round(study_a, status=Round.Status.OPEN)
@@ -57,7 +58,7 @@ def translate(client: Client, response: AreaResponse, **data: str) -> Any:
 
 
 def close(round_: Round) -> None:
-    Round.objects.filter(pk=round_.pk).update(status=Round.Status.CLOSED, closed_at=timezone.now())
+    round_close(round=round_, user=None)
 
 
 def test_a_rationale_records_the_language_its_expert_writes_in(bilingual_round):

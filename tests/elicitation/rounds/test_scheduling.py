@@ -15,8 +15,10 @@ from django.utils import timezone
 
 from coopsurvey.celery import app
 from core.errors import IllegalTransition, InvalidInput
+from elicitation.expert.services.access import expert_language_set
 from elicitation.models import AuditEvent, EmailJob, Round
 from elicitation.rounds.services.scheduling import round_schedule, round_unschedule, rounds_open_scheduled
+from elicitation.setup.services.studies import study_update_settings
 from elicitation.tasks import open_scheduled_rounds
 from tests.factories import make_round
 
@@ -77,7 +79,10 @@ def test_the_beat_task_is_scheduled_every_minute_or_so(draft, coordinator_a):
 def test_a_round_that_cannot_open_stays_a_draft_with_the_reason_shown(study_a, draft, coordinator_a):
     opens_at = _later(minutes=1)
     round_schedule(round=draft, user=coordinator_a, opens_at=opens_at, deadline=_later(days=3))
-    make_round(study_a, status=Round.Status.OPEN, deadline=_later(days=1))  # another round is open then
+    # Chinese joins the study after the scheduling and an expert chooses it before any text is translated:
+    # the round cannot open (bilingual parity).
+    study_update_settings(study=study_a, user=coordinator_a, languages=[*study_a.languages, "zh-hans"])
+    expert_language_set(expert=study_a.experts.first(), language="zh-hans")
 
     assert rounds_open_scheduled(now=opens_at + dt.timedelta(seconds=1)) == []
     draft.refresh_from_db()

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from aggregation.services import round_aggregate
 from elicitation.expert.services.results_summary import results_summary_preview, results_summary_send
-from elicitation.models import AuditEvent, EmailJob, Rating, Round, Study
+from elicitation.models import AuditEvent, EmailJob, Participation, Rating, Round, Study
 from elicitation.setup.services.erasure import expert_erase
 from elicitation.setup.services.panel import expert_deactivate
 from tests.factories import make_bilingual_study, make_experts, make_round, make_user, mark_submitted
@@ -296,6 +296,10 @@ def test_the_coordinators_page_runs_a_fixed_number_of_queries(client, ended):
         for expert in more
         for item in final.items.all()
     )
+    # Invited to the final round as the services invite (experts added later have no participation in it).
+    Participation.objects.bulk_create(
+        Participation(round=final, expert=expert, invited_at=final.opened_at) for expert in more
+    )
     mark_submitted(final, more)
     with CaptureQueriesContext(connection) as large:
         client.get(_page(study))
@@ -352,6 +356,10 @@ def test_the_experts_summary_page_runs_a_fixed_number_of_queries(client, ended, 
         Rating(round=final, expert=expert, area_id=item.area_id, criterion_id=item.criterion_id, value=5)
         for expert in more
         for item in final.items.all()
+    )
+    # Invited to the final round as the services invite (experts added later have no participation in it).
+    Participation.objects.bulk_create(
+        Participation(round=final, expert=expert, invited_at=final.opened_at) for expert in more
     )
     mark_submitted(final, more)
     with CaptureQueriesContext(connection) as large:

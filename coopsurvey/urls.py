@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from api.urls import account_patterns
 from coopsurvey.health import healthz, livez
 from coopsurvey.pages import accessibility
 from core.accounts import admin_login, admin_password_change
@@ -17,7 +18,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     # REST API, API tokens and exports (issue 6).
     path("api/", include("api.urls")),
-    path("account/", include("api.urls_account")),
+    path("account/", include(account_patterns)),
     path("studies/", include("exports.urls")),
     path("", include("quantities.urls")),  # quantity questions (issue 19), before elicitation's /e/<token>/
     path("", include("elicitation.urls")),

@@ -11,8 +11,9 @@ import pytest
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
     from django.test import Client
+    from rest_framework.test import APIClient
 
-    from elicitation.models import Study
+    from elicitation.models import Expert, Study
 from tests.browser_support import browser, browser_page, console_log  # noqa: F401 - fixtures
 from tests.services import celery_worker_process, redis_client  # noqa: F401 - fixtures
 
@@ -83,6 +84,22 @@ def client_for(user: User) -> Client:
 
     client = Client()
     client.force_login(user)
+    return client
+
+
+def invitation_client(expert: Expert, *, consented: bool = False) -> APIClient:
+    """An API client that speaks as ``expert`` through a new invitation link (``Authorization: Invitation``);
+    ``consented`` records the expert's consent first, as the welcome page does."""
+    from django.utils import timezone
+    from rest_framework.test import APIClient
+
+    from elicitation.models import Expert
+    from elicitation.setup.services.tokens import token_issue
+
+    if consented:
+        Expert.objects.filter(pk=expert.pk).update(consented_at=timezone.now())
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Invitation {token_issue(expert=expert)}")
     return client
 
 

@@ -43,6 +43,7 @@ from tests.access import signin_recipes
 from tests.access.routes import Route, all_routes, route_values
 from tests.access.test_admin_access import ACTIONS as ADMIN_ACTIONS
 from tests.access.test_authorization_matrix import EXPECTED, url_for
+from tests.conftest import invitation_client
 from tests.elicitation.setup.test_views_flows import settings_data
 from tests.factories import make_round
 
@@ -315,31 +316,23 @@ def _api_rationale_unhide(w: World) -> Act:
 
 
 def _api_me_suggest(w: World) -> Act:
-    client = _invitation_client(w)
+    client = invitation_client(w.expert, consented=True)
     return lambda: client.post(w.url("api-v1:me-suggestions"), {"text": "Chip registries"}, format="json")
 
 
 def _api_me_reasons(w: World) -> Act:
-    client = _invitation_client(w)
+    client = invitation_client(w.expert, consented=True)
     body = {"reasons": [{"area": str(w.response.area.uuid), "confidence": 4, "rationale": "Because of the labs."}]}
     return lambda: client.put(w.url("api-v1:me-reasons"), body, format="json")
 
 
-def _invitation_client(w: World, *, consented: bool = True) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Invitation {token_issue(expert=w.expert)}")
-    if consented:
-        Expert.objects.filter(pk=w.expert.pk).update(consented_at=timezone.now())
-    return client
-
-
 def _api_me_consent(w: World) -> Act:
-    client = _invitation_client(w, consented=False)
+    client = invitation_client(w.expert)
     return lambda: client.post(w.url("api-v1:me-consent"), {"consent": True}, format="json")
 
 
 def _api_me_submit(w: World) -> Act:
-    client = _invitation_client(w)
+    client = invitation_client(w.expert, consented=True)
     items = w.round.items.select_related("area", "criterion")
     answers = [{"area": str(i.area.uuid), "criterion": str(i.criterion.uuid), "value": 5} for i in items]
     assert client.put(w.url("api-v1:me-ratings"), {"answers": answers}, format="json").status_code == 200

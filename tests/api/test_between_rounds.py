@@ -15,13 +15,12 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from elicitation.models import AreaResponse, AreaRevision, AuditEvent, Expert, Round, Study, Suggestion
 from elicitation.rounds.services.lifecycle import round_close
 from elicitation.setup.services.erasure import ERASED_TEXT
-from elicitation.setup.services.tokens import token_issue
 from tests.api.helpers import token_client
+from tests.conftest import invitation_client
 from tests.factories import make_experts, make_round, make_study
 
 pytestmark = pytest.mark.django_db
@@ -301,18 +300,10 @@ def test_a_strict_study_confirms_erasure_by_the_address(coordinator_a: User) -> 
 # Suggestions ---------------------------------------------------------------------------------------------
 
 
-def expert_client(expert: Expert, *, consented: bool = True) -> APIClient:
-    if consented:
-        Expert.objects.filter(pk=expert.pk).update(consented_at=timezone.now())
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Invitation {token_issue(expert=expert)}")
-    return client
-
-
 def test_an_expert_suggests_an_area_in_round_one(study_a: Study, coordinator_a: User) -> None:
     round_ = make_round(study_a, status=Round.Status.OPEN, deadline=timezone.now() + timedelta(days=3))
     expert = study_a.experts.earliest("number")
-    client = expert_client(expert)
+    client = invitation_client(expert, consented=True)
     made = ok(client.post("/api/v1/me/suggestions/", {"text": "  Joint red-teaming "}, format="json"), 201)
     suggestion = Suggestion.objects.get()
     assert made == {
@@ -332,12 +323,17 @@ def test_an_expert_suggests_an_area_in_round_one(study_a: Study, coordinator_a: 
 
 def test_suggestions_need_consent_an_open_first_round_and_a_study_that_asks(study_a: Study) -> None:
     expert = study_a.experts.earliest("number")
-    assert expert_client(expert).post("/api/v1/me/suggestions/", {"text": "Idea"}, format="json").status_code == 409
+    assert (
+        invitation_client(expert, consented=True)
+        .post("/api/v1/me/suggestions/", {"text": "Idea"}, format="json")
+        .status_code
+        == 409
+    )
     make_round(study_a, status=Round.Status.OPEN, deadline=timezone.now() + timedelta(days=3))
-    unconsented = expert_client(study_a.experts.order_by("number")[1], consented=False)
+    unconsented = invitation_client(study_a.experts.order_by("number")[1])
     assert unconsented.post("/api/v1/me/suggestions/", {"text": "Idea"}, format="json").status_code == 403
     Study.objects.filter(pk=study_a.pk).update(suggestions_enabled=False)
-    refused = expert_client(expert).post("/api/v1/me/suggestions/", {"text": "Idea"}, format="json")
+    refused = invitation_client(expert, consented=True).post("/api/v1/me/suggestions/", {"text": "Idea"}, format="json")
     assert refused.status_code == 400
     assert "text" in refused.json()["field_errors"]
     assert not Suggestion.objects.exists()
@@ -347,7 +343,7 @@ def test_an_expert_gives_confidence_and_reasons_per_area(study_a: Study) -> None
     round_ = make_round(study_a, status=Round.Status.OPEN, deadline=timezone.now() + timedelta(days=3))
     expert = study_a.experts.earliest("number")
     first, second = study_a.areas.order_by("order")[:2]
-    client = expert_client(expert)
+    client = invitation_client(expert, consented=True)
     assert ok(client.get("/api/v1/me/reasons/")) == {"round": str(round_.uuid), "round_number": 1, "reasons": []}
     body = {
         "reasons": [

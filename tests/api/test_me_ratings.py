@@ -17,6 +17,7 @@ from elicitation.models import AnswerRevision, Expert, Rating, Round, Study
 from elicitation.rounds.services.lifecycle import round_close
 from elicitation.setup.services.tokens import token_issue
 from tests.api.helpers import token_client
+from tests.conftest import invitation_client
 from tests.factories import make_round
 
 pytestmark = pytest.mark.django_db
@@ -34,12 +35,6 @@ def expert_of(study: Study, number: int = 1) -> Expert:
     expert.consented_at = timezone.now()
     expert.save(update_fields=["consented_at"])
     return expert
-
-
-def invitation_client(expert: Expert) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Invitation {token_issue(expert=expert)}")
-    return client
 
 
 def answers_for(round_: Round, value: int | None = 7) -> list[dict[str, Any]]:

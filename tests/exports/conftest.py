@@ -5,8 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import User
-from django.test import Client
 from django.utils import timezone
 
 from elicitation.models import AreaResponse, Expert, Study
@@ -64,10 +62,3 @@ def rated_study(study_a: Study) -> Study:
     second.participations.filter(expert__number=2).update(submitted_at=None)
     add_responses(study_a)
     return study_a
-
-
-@pytest.fixture
-def client_a(coordinator_a: User) -> Client:
-    client = Client()
-    client.force_login(coordinator_a)
-    return client

@@ -40,8 +40,8 @@ def number(cell: str) -> float | None:
     return float(cell) if cell else None
 
 
-def test_agreement_holds_each_rounds_stored_w_and_alpha(aggregated: Study, client_a: Client) -> None:
-    rows = csv_rows(client_a, aggregated, "agreement")
+def test_agreement_holds_each_rounds_stored_w_and_alpha(aggregated: Study, coordinator_client: Client) -> None:
+    rows = csv_rows(coordinator_client, aggregated, "agreement")
     stored = CriterionAgreement.objects.filter(round__study=aggregated).select_related("round", "criterion")
     expected = {(str(r.round.number), r.criterion.code): r for r in stored}
     assert len(rows) == len(expected) == 12  # 2 rounds x 6 criteria
@@ -54,9 +54,9 @@ def test_agreement_holds_each_rounds_stored_w_and_alpha(aggregated: Study, clien
 
 
 def test_stability_holds_every_round_after_the_first_with_its_previous_round(
-    aggregated: Study, client_a: Client
+    aggregated: Study, coordinator_client: Client
 ) -> None:
-    rows = csv_rows(client_a, aggregated, "stability")
+    rows = csv_rows(coordinator_client, aggregated, "stability")
     later = ItemResult.objects.filter(round__study=aggregated, round__number=2)
     assert len(rows) == later.count() > 0
     assert {row["round"] for row in rows} == {"2"}
@@ -72,10 +72,14 @@ def test_stability_holds_every_round_after_the_first_with_its_previous_round(
 
 @pytest.mark.parametrize("table", ["agreement", "stability"])
 def test_each_format_holds_the_same_rows(
-    table: str, aggregated: Study, client_a: Client, coordinator_a: User, django_capture_on_commit_callbacks: object
+    table: str,
+    aggregated: Study,
+    coordinator_client: Client,
+    coordinator_a: User,
+    django_capture_on_commit_callbacks: object,
 ) -> None:
-    expected = pd.read_csv(io.BytesIO(download(client_a, aggregated, table=table, format="csv")))
-    as_json = pd.DataFrame(json.loads(download(client_a, aggregated, table=table, format="json")))
+    expected = pd.read_csv(io.BytesIO(download(coordinator_client, aggregated, table=table, format="csv")))
+    as_json = pd.DataFrame(json.loads(download(coordinator_client, aggregated, table=table, format="json")))
     files: dict[str, Path] = {
         fmt: job_file(coordinator_a, aggregated, fmt, table, django_capture_on_commit_callbacks)
         for fmt in ("parquet", "dta", "sav")
@@ -97,11 +101,11 @@ def test_each_format_holds_the_same_rows(
 
 @pytest.mark.parametrize("table", ["agreement", "stability"])
 def test_the_download_runs_as_many_queries_for_one_round_as_for_two(
-    table: str, aggregated: Study, client_a: Client
+    table: str, aggregated: Study, coordinator_client: Client
 ) -> None:
     def queries(rounds: list[str]) -> tuple[int, int]:
         with CaptureQueriesContext(connection) as captured:
-            response = client_a.get(
+            response = coordinator_client.get(
                 f"/studies/{aggregated.uuid}/exports/download/", {"table": table, "format": "csv", "rounds": rounds}
             )
             lines = b"".join(response.streaming_content).count(b"\n")  # type: ignore[attr-defined]

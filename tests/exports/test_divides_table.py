@@ -36,9 +36,13 @@ def split_study(study_a: Study) -> tuple[Study, Round]:
     return study_a, round_
 
 
-def test_divides_come_largest_first_with_their_tests(client_a: Client, split_study: tuple[Study, Round]) -> None:
+def test_divides_come_largest_first_with_their_tests(
+    coordinator_client: Client, split_study: tuple[Study, Round]
+) -> None:
     study, round_ = split_study
-    rows = list(csv.DictReader(io.StringIO(download(client_a, study, table="divides", format="csv").decode())))
+    rows = list(
+        csv.DictReader(io.StringIO(download(coordinator_client, study, table="divides", format="csv").decode()))
+    )
     assert len(rows) == round_.items.count()
     first, second = rows[0], rows[1]
     assert (first["rank"], first["verdict"], first["max_median_difference"]) == ("1", "split", "5.0")

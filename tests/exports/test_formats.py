@@ -55,8 +55,8 @@ def job_file(user: User, study: Study, fmt: str, table: str, django_capture_on_c
     return Path(settings.EXPORTS_ROOT) / job.file_name
 
 
-def test_ratings_csv_equals_the_database(rated_study: Study, client_a: Client) -> None:
-    data = download(client_a, rated_study, table="ratings", format="csv")
+def test_ratings_csv_equals_the_database(rated_study: Study, coordinator_client: Client) -> None:
+    data = download(coordinator_client, rated_study, table="ratings", format="csv")
     frame = read_csv(data).replace({"": None})
     assert list(frame.columns) == RATING_COLUMNS
     expected = expected_ratings(rated_study)
@@ -66,23 +66,23 @@ def test_ratings_csv_equals_the_database(rated_study: Study, client_a: Client) -
     )
 
 
-def test_csv_is_rfc_4180_with_an_optional_bom(rated_study: Study, client_a: Client) -> None:
-    plain = download(client_a, rated_study, table="rationales", format="csv")
+def test_csv_is_rfc_4180_with_an_optional_bom(rated_study: Study, coordinator_client: Client) -> None:
+    plain = download(coordinator_client, rated_study, table="rationales", format="csv")
     assert not plain.startswith(b"\xef\xbb\xbf")
     assert plain.endswith(b"\r\n")
     assert b'"Because ""trust"", mostly,\nand verification' in plain  # quotes doubled, line break quoted
-    with_bom = download(client_a, rated_study, table="rationales", format="csv", bom="on")
+    with_bom = download(coordinator_client, rated_study, table="rationales", format="csv", bom="on")
     assert with_bom == b"\xef\xbb\xbf" + plain
     plain.decode("utf-8")
 
 
 def test_rationales_csv_flags_hidden_ones_and_the_moderated_variant_leaves_them_out(
-    rated_study: Study, client_a: Client
+    rated_study: Study, coordinator_client: Client
 ) -> None:
     texts = ["rationale", "rationale_language", "translation", "translation_language"]
     columns = ["study", "round", "area", "pseudonym", *texts]
     keys = ["round", "area", "pseudonym"]
-    everything = read_csv(download(client_a, rated_study, table="rationales", format="csv"))
+    everything = read_csv(download(coordinator_client, rated_study, table="rationales", format="csv"))
     assert list(everything.columns) == [*columns[:4], "bloc", "sector", "confidence", *texts, "hidden", "day"]
     assert "'=1+1 因为信任" in set(everything["translation"])  # a translation is neutralised like the original
     assert set(everything["translation_language"]) == {"", "zh-hans"}
@@ -91,15 +91,15 @@ def test_rationales_csv_flags_hidden_ones_and_the_moderated_variant_leaves_them_
         normalise(everything, [*columns, "hidden"], keys), normalise(expected, [*columns, "hidden"], keys)
     )
     assert (everything["hidden"] == "True").sum() > 0
-    moderated = read_csv(download(client_a, rated_study, table="rationales_moderated", format="csv"))
+    moderated = read_csv(download(coordinator_client, rated_study, table="rationales_moderated", format="csv"))
     assert "hidden" not in moderated.columns
     expected_moderated = expected_rationales(rated_study, include_hidden=False)
     pd.testing.assert_frame_equal(normalise(moderated, columns, keys), normalise(expected_moderated, columns, keys))
     assert len(moderated) == len(everything) - (everything["hidden"] == "True").sum()
 
 
-def test_ratings_json_equals_the_database(rated_study: Study, client_a: Client) -> None:
-    data = download(client_a, rated_study, table="ratings", format="json")
+def test_ratings_json_equals_the_database(rated_study: Study, coordinator_client: Client) -> None:
+    data = download(coordinator_client, rated_study, table="ratings", format="json")
     records = json.loads(data)
     frame = pd.DataFrame.from_records(records)
     assert list(frame.columns) == RATING_COLUMNS
@@ -107,12 +107,12 @@ def test_ratings_json_equals_the_database(rated_study: Study, client_a: Client) 
     assert pd.read_json(io.BytesIO(data), orient="records").shape == frame.shape
 
 
-def test_a_round_selection_limits_every_table(rated_study: Study, client_a: Client) -> None:
-    frame = read_csv(download(client_a, rated_study, table="ratings", format="csv", rounds="2"))
+def test_a_round_selection_limits_every_table(rated_study: Study, coordinator_client: Client) -> None:
+    frame = read_csv(download(coordinator_client, rated_study, table="ratings", format="csv", rounds="2"))
     assert set(frame["round"]) == {"2"}
     for round_ in rated_study.rounds.all():  # aggregates are the stored runs' rows
         round_aggregate(round_id=round_.pk)
-    aggregates = read_csv(download(client_a, rated_study, table="aggregates", format="csv", rounds="1"))
+    aggregates = read_csv(download(coordinator_client, rated_study, table="aggregates", format="csv", rounds="1"))
     assert set(aggregates["round"]) == {"1"}
     assert len(aggregates) == 24
 
@@ -192,10 +192,10 @@ def test_parquet_of_an_empty_table_is_readable(
     assert pq.read_table(path).num_rows == 0
 
 
-def test_aggregates_csv_matches_the_summary_of_the_ratings(rated_study: Study, client_a: Client) -> None:
+def test_aggregates_csv_matches_the_summary_of_the_ratings(rated_study: Study, coordinator_client: Client) -> None:
     for round_ in rated_study.rounds.all():
         round_aggregate(round_id=round_.pk)
-    frame = pd.read_csv(io.BytesIO(download(client_a, rated_study, table="aggregates", format="csv")))
+    frame = pd.read_csv(io.BytesIO(download(coordinator_client, rated_study, table="aggregates", format="csv")))
     everything = expected_ratings(rated_study)
     assert not everything["submitted"].all()  # one expert's saved round-2 answers are not submitted
     ratings = everything[everything["submitted"]]  # results count submitted answers only (the default)

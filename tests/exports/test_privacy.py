@@ -56,9 +56,9 @@ def all_export_bytes(client: Client, user: User, study: Study, on_commit: object
 
 
 def test_no_export_holds_an_email_or_a_name(
-    rated_study: Study, client_a: Client, coordinator_a: User, django_capture_on_commit_callbacks: object
+    rated_study: Study, coordinator_client: Client, coordinator_a: User, django_capture_on_commit_callbacks: object
 ) -> None:
-    files = all_export_bytes(client_a, coordinator_a, rated_study, django_capture_on_commit_callbacks)
+    files = all_export_bytes(coordinator_client, coordinator_a, rated_study, django_capture_on_commit_callbacks)
     experts = list(rated_study.experts.all())
     needles = [e.email.encode() for e in experts] + [e.name.encode() for e in experts]
     needles += [b"@example.org", coordinator_a.username.encode()]
@@ -68,17 +68,21 @@ def test_no_export_holds_an_email_or_a_name(
 
 
 def test_strict_mode_exports_nothing_that_joins_a_person_to_ratings(
-    rated_study: Study, client_a: Client, coordinator_a: User, django_capture_on_commit_callbacks: object
+    rated_study: Study, coordinator_client: Client, coordinator_a: User, django_capture_on_commit_callbacks: object
 ) -> None:
     rated_study.anonymity = Study.Anonymity.STRICT
     rated_study.save()
-    ratings = pd.read_csv(io.BytesIO(download(client_a, rated_study, table="ratings", format="csv")), dtype=str)
+    ratings = pd.read_csv(
+        io.BytesIO(download(coordinator_client, rated_study, table="ratings", format="csv")), dtype=str
+    )
     assert list(ratings.columns) == ["study", "round", "area", "criterion", "value", "cannot_judge", "submitted"]
     assert len(ratings) == 8 * 24  # round 1; round 2 is open, and its answers wait for the close
     for table in ["rationales", "rationales_moderated"]:
-        rationales = pd.read_csv(io.BytesIO(download(client_a, rated_study, table=table, format="csv")), dtype=str)
+        rationales = pd.read_csv(
+            io.BytesIO(download(coordinator_client, rated_study, table=table, format="csv")), dtype=str
+        )
         assert {"pseudonym", "bloc", "sector", "confidence", "day"}.isdisjoint(rationales.columns)
-    files = all_export_bytes(client_a, coordinator_a, rated_study, django_capture_on_commit_callbacks)
+    files = all_export_bytes(coordinator_client, coordinator_a, rated_study, django_capture_on_commit_callbacks)
     for name, data in files.items():
         if name.split(":")[-1].startswith(("ratings", "rationales")):
             assert b"E-0" not in data, name
@@ -91,10 +95,10 @@ def test_strict_mode_exports_nothing_that_joins_a_person_to_ratings(
     workbook.close()
 
 
-def test_strict_ratings_rows_are_sorted_by_item_then_value(rated_study: Study, client_a: Client) -> None:
+def test_strict_ratings_rows_are_sorted_by_item_then_value(rated_study: Study, coordinator_client: Client) -> None:
     rated_study.anonymity = Study.Anonymity.STRICT
     rated_study.save()
-    records = pd.read_csv(io.BytesIO(download(client_a, rated_study, table="ratings", format="csv")))
+    records = pd.read_csv(io.BytesIO(download(coordinator_client, rated_study, table="ratings", format="csv")))
     area_order = {a.code: a.pk for a in rated_study.areas.all()}
     criterion_order = {c.code: c.pk for c in rated_study.criteria.all()}
     keys = [
@@ -120,9 +124,9 @@ def test_numbers_are_never_neutralised() -> None:
 
 
 def test_hostile_cells_arrive_neutralised_in_every_format(
-    rated_study: Study, client_a: Client, coordinator_a: User, django_capture_on_commit_callbacks: object
+    rated_study: Study, coordinator_client: Client, coordinator_a: User, django_capture_on_commit_callbacks: object
 ) -> None:
-    files = all_export_bytes(client_a, coordinator_a, rated_study, django_capture_on_commit_callbacks)
+    files = all_export_bytes(coordinator_client, coordinator_a, rated_study, django_capture_on_commit_callbacks)
     csv_text = files["rationales.csv"].decode()
     parquet_text = files["rationales.parquet.text"].decode()
     for hostile in HOSTILE:

@@ -28,13 +28,6 @@ def draft(bilingual) -> Round:
     return make_round(bilingual, status=Round.Status.DRAFT)
 
 
-@pytest.fixture
-def client_a(coordinator_a) -> Client:
-    client = Client()
-    client.force_login(coordinator_a)
-    return client
-
-
 def _url(round_: Round, **query: str) -> str:
     url = reverse("round-try", kwargs={"study_uuid": round_.study.uuid, "round_uuid": round_.uuid})
     return url + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
@@ -55,9 +48,9 @@ def _stored() -> tuple[int, int, int, int]:
     )
 
 
-def test_the_preview_shows_the_form_in_each_language_of_the_study(client_a, draft):
-    english = client_a.get(_url(draft, language="en")).content.decode()
-    chinese = client_a.get(_url(draft, language="zh-hans")).content.decode()
+def test_the_preview_shows_the_form_in_each_language_of_the_study(coordinator_client, draft):
+    english = coordinator_client.get(_url(draft, language="en")).content.decode()
+    chinese = coordinator_client.get(_url(draft, language="zh-hans")).content.decode()
     area = draft.study.areas.order_by("order").first()
     assert area.title in english
     assert area.translations["zh-hans"]["title"] in chinese
@@ -69,23 +62,23 @@ def test_the_preview_shows_the_form_in_each_language_of_the_study(client_a, draf
     assert "htmx-2.min.js" not in chinese  # no autosave: its hx- attributes stay inert
 
 
-def test_submitting_the_preview_checks_the_answers_and_stores_nothing(client_a, draft):
+def test_submitting_the_preview_checks_the_answers_and_stores_nothing(coordinator_client, draft):
     area_id, criterion_id = _first_item(draft)
     before, events = _stored(), AuditEvent.objects.count()
-    good = client_a.post(_url(draft, language="en"), {f"r-{area_id}-{criterion_id}": "7", "action": "submit"})
+    good = coordinator_client.post(_url(draft, language="en"), {f"r-{area_id}-{criterion_id}": "7", "action": "submit"})
     assert good.status_code == 200
     assert "These answers would be accepted" in good.content.decode()
-    bad = client_a.post(_url(draft, language="en"), {f"r-{area_id}-{criterion_id}": "99", "action": "submit"})
+    bad = coordinator_client.post(_url(draft, language="en"), {f"r-{area_id}-{criterion_id}": "99", "action": "submit"})
     assert bad.status_code == 400
     assert "Choose a value from 1 to 9." in bad.content.decode()
     assert _stored() == before
     assert AuditEvent.objects.count() == events
 
 
-def test_pilot_answers_are_kept_apart_and_never_become_ratings(client_a, coordinator_a, draft):
+def test_pilot_answers_are_kept_apart_and_never_become_ratings(coordinator_client, coordinator_a, draft):
     area_id, criterion_id = _first_item(draft)
     before = _stored()
-    response = client_a.post(
+    response = coordinator_client.post(
         _url(draft, language="zh-hans", mode="pilot"),
         {
             f"r-{area_id}-{criterion_id}": "cj",
@@ -109,23 +102,25 @@ def test_pilot_answers_are_kept_apart_and_never_become_ratings(client_a, coordin
     assert _stored()[:3] == before[:3]  # no rating, response or revision
     assert AuditEvent.objects.filter(action="pilot.recorded", actor_user=coordinator_a).exists()
 
-    page = client_a.get(reverse("round-pilot", kwargs={"study_uuid": draft.study.uuid, "round_uuid": draft.uuid}))
+    page = coordinator_client.get(
+        reverse("round-pilot", kwargs={"study_uuid": draft.study.uuid, "round_uuid": draft.uuid})
+    )
     body = page.content.decode()
     assert "Colleague W." in body
     assert "试一试" in body
     assert "The scale labels are clear." in body
 
 
-def test_a_pilot_run_with_bad_answers_keeps_nothing(client_a, draft):
+def test_a_pilot_run_with_bad_answers_keeps_nothing(coordinator_client, draft):
     area_id, criterion_id = _first_item(draft)
-    response = client_a.post(
+    response = coordinator_client.post(
         _url(draft, mode="pilot"), {f"r-{area_id}-{criterion_id}": "0", f"confidence-{area_id}": "9"}
     )
     assert response.status_code == 400
     assert not PilotResponse.objects.exists()
 
 
-def test_pilot_runs_are_deleted_by_a_coordinator_with_an_audit_event(client_a, coordinator_a, draft):
+def test_pilot_runs_are_deleted_by_a_coordinator_with_an_audit_event(coordinator_client, coordinator_a, draft):
     area_id, criterion_id = _first_item(draft)
     pilot = pilot_record(
         round=draft, user=coordinator_a, language="en", answers=[PilotAnswer(area_id, criterion_id, 5)], areas={}
@@ -134,7 +129,7 @@ def test_pilot_runs_are_deleted_by_a_coordinator_with_an_audit_event(client_a, c
         "round-pilot-delete",
         kwargs={"study_uuid": draft.study.uuid, "round_uuid": draft.uuid, "pilot_uuid": pilot.uuid},
     )
-    assert client_a.post(url).status_code == 302
+    assert coordinator_client.post(url).status_code == 302
     assert not PilotResponse.objects.exists()
     assert AuditEvent.objects.filter(action="pilot.deleted", target=str(pilot.uuid)).exists()
 
@@ -162,7 +157,9 @@ def test_another_coordinator_can_neither_preview_nor_pilot(coordinator_b, draft)
     assert not PilotResponse.objects.exists()
 
 
-def test_the_preview_and_the_pilot_data_page_run_a_fixed_number_of_queries(client_a, coordinator_a, bilingual, draft):
+def test_the_preview_and_the_pilot_data_page_run_a_fixed_number_of_queries(
+    coordinator_client, coordinator_a, bilingual, draft
+):
     area_id, criterion_id = _first_item(draft)
     pilot_record(
         round=draft, user=coordinator_a, language="en", answers=[PilotAnswer(area_id, criterion_id, 5)], areas={}
@@ -173,9 +170,9 @@ def test_the_preview_and_the_pilot_data_page_run_a_fixed_number_of_queries(clien
         for _ in range(more):
             pilot_record(round=draft, user=coordinator_a, language="zh-hans", answers=[], areas={})
         with CaptureQueriesContext(connection) as preview:
-            assert client_a.get(_url(draft, language="zh-hans")).status_code == 200
+            assert coordinator_client.get(_url(draft, language="zh-hans")).status_code == 200
         with CaptureQueriesContext(connection) as pilot:
-            assert client_a.get(pilot_page).status_code == 200
+            assert coordinator_client.get(pilot_page).status_code == 200
         counts.append((len(preview), len(pilot)))
     assert counts[0] == counts[1]
 

@@ -48,12 +48,6 @@ def test_hiding_twice_is_one_event(responses, coordinator_a):
     assert AuditEvent.objects.filter(action="rationale.hide").count() == 1
 
 
-@pytest.fixture
-def client_a(client, coordinator_a):
-    client.force_login(coordinator_a)
-    return client
-
-
 def page_url(round_):
     return reverse("round-moderation", kwargs={"study_uuid": round_.study.uuid, "round_uuid": round_.uuid})
 
@@ -63,42 +57,42 @@ def action_url(response, action):
     return reverse(f"round-moderation-{action}", kwargs=kwargs)
 
 
-def test_the_page_lists_the_rounds_rationales_escaped(client_a, responses):
+def test_the_page_lists_the_rounds_rationales_escaped(coordinator_client, responses):
     AreaResponse.objects.filter(pk=responses[1].pk).update(rationale="<script>alert(1)</script> مرحبا")
-    body = client_a.get(page_url(responses[0].round)).content.decode()
+    body = coordinator_client.get(page_url(responses[0].round)).content.decode()
     assert "Reason of 1" in body
     assert "&lt;script&gt;alert(1)&lt;/script&gt; مرحبا" in body
     assert "<script>alert(1)" not in body
     assert "E-01" in body
 
 
-def test_strict_anonymity_shows_no_pseudonyms(client_a, responses):
+def test_strict_anonymity_shows_no_pseudonyms(coordinator_client, responses):
     Study.objects.filter(pk=responses[0].round.study_id).update(anonymity=Study.Anonymity.STRICT)
-    body = client_a.get(page_url(responses[0].round)).content.decode()
+    body = coordinator_client.get(page_url(responses[0].round)).content.decode()
     assert "Reason of 1" in body
     assert "E-01" not in body
 
 
-def test_hide_and_show_through_the_page(client_a, responses, coordinator_a):
-    response = client_a.post(action_url(responses[0], "hide"), {"reason": "personal data"})
+def test_hide_and_show_through_the_page(coordinator_client, responses, coordinator_a):
+    response = coordinator_client.post(action_url(responses[0], "hide"), {"reason": "personal data"})
     assert response.status_code == 303
     responses[0].refresh_from_db()
     assert responses[0].hidden_by == coordinator_a
-    assert "hidden" in client_a.get(page_url(responses[0].round)).content.decode()
-    assert client_a.post(action_url(responses[0], "unhide")).status_code == 303
+    assert "hidden" in coordinator_client.get(page_url(responses[0].round)).content.decode()
+    assert coordinator_client.post(action_url(responses[0], "unhide")).status_code == 303
     responses[0].refresh_from_db()
     assert responses[0].hidden_at is None
     assert AreaResponse.objects.count() == 3  # nothing was deleted
 
 
-def test_an_overlong_reason_is_a_400(client_a, responses):
-    assert client_a.post(action_url(responses[0], "hide"), {"reason": "x" * 501}).status_code == 400
+def test_an_overlong_reason_is_a_400(coordinator_client, responses):
+    assert coordinator_client.post(action_url(responses[0], "hide"), {"reason": "x" * 501}).status_code == 400
     responses[0].refresh_from_db()
     assert responses[0].hidden_at is None
 
 
-def test_moderation_is_post_only(client_a, responses):
-    assert client_a.get(action_url(responses[0], "hide")).status_code == 405
+def test_moderation_is_post_only(coordinator_client, responses):
+    assert coordinator_client.get(action_url(responses[0], "hide")).status_code == 405
 
 
 def test_another_coordinator_cannot_moderate(client, coordinator_b, responses):
@@ -109,7 +103,7 @@ def test_another_coordinator_cannot_moderate(client, coordinator_b, responses):
     assert responses[0].hidden_at is None
 
 
-def test_a_response_of_another_round_is_404(client_a, responses, study_a):
+def test_a_response_of_another_round_is_404(coordinator_client, responses, study_a):
     other = make_round(study_a, status=Round.Status.OPEN)
     kwargs = {"study_uuid": study_a.uuid, "round_uuid": other.uuid, "response_id": responses[0].pk}
-    assert client_a.post(reverse("round-moderation-hide", kwargs=kwargs)).status_code == 404
+    assert coordinator_client.post(reverse("round-moderation-hide", kwargs=kwargs)).status_code == 404

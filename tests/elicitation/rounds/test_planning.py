@@ -158,64 +158,58 @@ def test_area_codes_stay_unique(closed_round, coordinator_a):
 # Pages
 
 
-@pytest.fixture
-def client_a(client, coordinator_a):
-    client.force_login(coordinator_a)
-    return client
-
-
 def plan_url(round_):
     return reverse("round-plan", kwargs={"study_uuid": round_.study.uuid, "round_uuid": round_.uuid})
 
 
-def test_the_plan_page_preselects_and_saves_the_next_round(client_a, closed_round):
-    page = client_a.get(plan_url(closed_round))
+def test_the_plan_page_preselects_and_saves_the_next_round(coordinator_client, closed_round):
+    page = coordinator_client.get(plan_url(closed_round))
     assert page.status_code == 200
     assert page.content.decode().count(" checked") == 24
     items = list(closed_round.items.values_list("area_id", "criterion_id"))[:3]
-    response = client_a.post(plan_url(closed_round), {"item": [f"{a}:{c}" for a, c in items]})
+    response = coordinator_client.post(plan_url(closed_round), {"item": [f"{a}:{c}" for a, c in items]})
     assert response.status_code == 303
     draft = Round.objects.get(study=closed_round.study, number=2)
     assert set(draft.items.values_list("area_id", "criterion_id")) == set(items)
 
 
 @pytest.mark.parametrize("items", [[], ["nonsense"], ["1:2:3"]])
-def test_a_bad_plan_is_a_400_and_writes_nothing(client_a, closed_round, items):
-    assert client_a.post(plan_url(closed_round), {"item": items}).status_code == 400
+def test_a_bad_plan_is_a_400_and_writes_nothing(coordinator_client, closed_round, items):
+    assert coordinator_client.post(plan_url(closed_round), {"item": items}).status_code == 400
     assert not Round.objects.filter(number=2).exists()
 
 
-def test_items_of_another_study_are_refused_by_the_plan_page(client_a, closed_round, study_b):
+def test_items_of_another_study_are_refused_by_the_plan_page(coordinator_client, closed_round, study_b):
     foreign = f"{study_b.areas.first().pk}:{study_b.criteria.first().pk}"
-    assert client_a.post(plan_url(closed_round), {"item": [foreign]}).status_code == 400
+    assert coordinator_client.post(plan_url(closed_round), {"item": [foreign]}).status_code == 400
     assert not Round.objects.filter(number=2).exists()
 
 
-def test_a_draft_rounds_items_are_edited_on_the_same_page(client_a, study_a):
+def test_a_draft_rounds_items_are_edited_on_the_same_page(coordinator_client, study_a):
     draft = round_create(study=study_a)
     area = study_a.areas.first()
     chosen = [f"{area.pk}:{c.pk}" for c in study_a.criteria.all()]
-    assert client_a.post(plan_url(draft), {"item": chosen}).status_code == 303
+    assert coordinator_client.post(plan_url(draft), {"item": chosen}).status_code == 303
     assert draft.items.count() == 6
 
 
-def test_an_open_round_has_no_plan_page(client_a, study_a):
+def test_an_open_round_has_no_plan_page(coordinator_client, study_a):
     round_ = make_round(study_a, status=Round.Status.OPEN, deadline=timezone.now() + dt.timedelta(days=1))
-    assert client_a.get(plan_url(round_)).status_code == 409
+    assert coordinator_client.get(plan_url(round_)).status_code == 409
 
 
-def test_reword_and_add_through_the_pages(client_a, closed_round):
+def test_reword_and_add_through_the_pages(coordinator_client, closed_round):
     study = closed_round.study
     area = study.areas.first()
     suggestion = Suggestion.objects.create(round=closed_round, expert=study.experts.first(), text="Chip registries")
-    response = client_a.post(
+    response = coordinator_client.post(
         reverse("round-area-reword", kwargs={"study_uuid": study.uuid, "area_uuid": area.uuid}),
         {"title": "Reworded", "description": "New text", "round": str(closed_round.uuid)},
     )
     assert response.status_code == 303
     assert response["Location"] == plan_url(closed_round)
     assert AreaRevision.objects.get(area=area).new_title == "Reworded"
-    response = client_a.post(
+    response = coordinator_client.post(
         reverse("round-area-add", kwargs={"study_uuid": study.uuid}),
         {
             "title": "Chip registries",
@@ -226,16 +220,16 @@ def test_reword_and_add_through_the_pages(client_a, closed_round):
     )
     assert response.status_code == 303
     assert list(Area.objects.get(title="Chip registries").suggestions.all()) == [suggestion]
-    page = client_a.get(plan_url(closed_round)).content.decode()
+    page = coordinator_client.get(plan_url(closed_round)).content.decode()
     assert "Chip registries" in page
     assert "used in 1 area" in page
 
 
-def test_bad_area_input_is_a_400(client_a, closed_round):
+def test_bad_area_input_is_a_400(coordinator_client, closed_round):
     study = closed_round.study
-    response = client_a.post(reverse("round-area-add", kwargs={"study_uuid": study.uuid}), {"title": ""})
+    response = coordinator_client.post(reverse("round-area-add", kwargs={"study_uuid": study.uuid}), {"title": ""})
     assert response.status_code == 400
-    response = client_a.post(
+    response = coordinator_client.post(
         reverse("round-area-add", kwargs={"study_uuid": study.uuid}), {"title": "Ok", "suggestions": ["999999"]}
     )
     assert response.status_code == 400
@@ -253,18 +247,18 @@ def test_another_coordinator_cannot_reword_or_add(client, coordinator_b, closed_
     assert study.areas.count() == 4
 
 
-def test_only_the_latest_round_plans_the_next(client_a, closed_round, coordinator_a):
+def test_only_the_latest_round_plans_the_next(coordinator_client, closed_round, coordinator_a):
     later = make_round(closed_round.study, status=Round.Status.OPEN, deadline=timezone.now() + dt.timedelta(days=1))
     with pytest.raises(IllegalTransition, match="already followed"):
         round_plan_next(closed_round=closed_round, items=[], user=coordinator_a)
-    assert client_a.get(plan_url(closed_round)).status_code == 409
+    assert coordinator_client.get(plan_url(closed_round)).status_code == 409
     detail = reverse("round-detail", kwargs={"study_uuid": later.study.uuid, "round_uuid": closed_round.uuid})
-    assert plan_url(closed_round) not in client_a.get(detail).content.decode()
+    assert plan_url(closed_round) not in coordinator_client.get(detail).content.decode()
 
 
-def test_a_drafted_next_round_does_not_block_planning(client_a, closed_round):
+def test_a_drafted_next_round_does_not_block_planning(coordinator_client, closed_round):
     round_create(study=closed_round.study)
-    assert client_a.get(plan_url(closed_round)).status_code == 200
+    assert coordinator_client.get(plan_url(closed_round)).status_code == 200
 
 
 def test_rewording_twice_shows_the_wording_experts_last_saw(closed_round, coordinator_a):
@@ -283,7 +277,7 @@ def test_round_one_shows_no_rewording(study_a, coordinator_a):
     assert area_revisions_for_round(draft) == {}
 
 
-def test_the_aggregations_panel_verdicts_say_what_reached_consensus(study_a, client_a):
+def test_the_aggregations_panel_verdicts_say_what_reached_consensus(study_a, coordinator_client):
     from aggregation.services import round_aggregate
 
     round_ = make_round(study_a, status=Round.Status.CLOSED)
@@ -300,6 +294,6 @@ def test_the_aggregations_panel_verdicts_say_what_reached_consensus(study_a, cli
     asked = set(round_.items.values_list("area_id", "criterion_id"))
     assert reached == asked - {(split.area_id, split.criterion_id)}
     assert preselect_continuing_items(round_, reached) == {(split.area_id, split.criterion_id)}
-    body = client_a.get(plan_url(round_)).content.decode()
+    body = coordinator_client.get(plan_url(round_)).content.decode()
     assert body.count(" checked") == 1
     assert body.count('class="badge"') == 23

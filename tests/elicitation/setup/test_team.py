@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from core.errors import IllegalTransition, InvalidInput
 from elicitation.models import AuditEvent, Study, StudyMember
 from elicitation.setup.services.members import study_member_add, study_member_change_role, study_member_remove
+from tests.conftest import client_for
 from tests.factories import add_member, make_user
 
 pytestmark = pytest.mark.django_db
@@ -16,12 +16,6 @@ pytestmark = pytest.mark.django_db
 
 def membership(study: Study, user) -> StudyMember:
     return StudyMember.objects.get(study=study, user=user)
-
-
-def logged_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 # Services
@@ -121,7 +115,7 @@ def test_one_person_has_one_role_per_study_in_the_database(study_a, coordinator_
 
 
 def test_the_team_page_lists_every_member_with_their_role(study_a, coordinator_a, analyst_a, observer_a):
-    page = logged_in(coordinator_a).get(reverse("study-team", args=[study_a.uuid])).content.decode()
+    page = client_for(coordinator_a).get(reverse("study-team", args=[study_a.uuid])).content.decode()
     for name in ("alice", "anna", "oscar"):
         assert name in page
     assert "The last coordinator stays" in page
@@ -129,7 +123,7 @@ def test_the_team_page_lists_every_member_with_their_role(study_a, coordinator_a
 
 
 def test_a_coordinator_adds_changes_and_removes_members_on_the_page(study_a, coordinator_a, coordinator_b):
-    client = logged_in(coordinator_a)
+    client = client_for(coordinator_a)
     team = reverse("study-team", args=[study_a.uuid])
     assert client.post(team, {"username": "bob", "role": "observer"})["Location"] == team
     member = membership(study_a, coordinator_b)
@@ -140,11 +134,11 @@ def test_a_coordinator_adds_changes_and_removes_members_on_the_page(study_a, coo
     remove_url = reverse("study-member-remove", args=[study_a.uuid, member.uuid])
     assert client.post(remove_url)["Location"] == team
     assert not StudyMember.objects.filter(study=study_a, user=coordinator_b).exists()
-    assert logged_in(coordinator_b).get(reverse("study-detail", args=[study_a.uuid])).status_code == 404
+    assert client_for(coordinator_b).get(reverse("study-detail", args=[study_a.uuid])).status_code == 404
 
 
 def test_refusals_on_the_page_say_why_and_change_nothing(study_a, coordinator_a):
-    client = logged_in(coordinator_a)
+    client = client_for(coordinator_a)
     own = membership(study_a, coordinator_a)
     response = client.post(reverse("study-member-remove", args=[study_a.uuid, own.uuid]))
     assert response.status_code == 409
@@ -161,12 +155,12 @@ def test_refusals_on_the_page_say_why_and_change_nothing(study_a, coordinator_a)
 
 def test_a_coordinator_stepping_down_lands_where_the_new_role_may_go(study_a, coordinator_a, coordinator_b):
     add_member(study_a, coordinator_b, "coordinator")
-    client = logged_in(coordinator_a)
+    client = client_for(coordinator_a)
     own = membership(study_a, coordinator_a)
     response = client.post(reverse("study-member-role", args=[study_a.uuid, own.uuid]), {"role": "observer"})
     assert response["Location"] == reverse("dashboard:overview", args=[study_a.uuid])
     assert client.get(response["Location"]).status_code == 200
-    client = logged_in(coordinator_b)
+    client = client_for(coordinator_b)
     own = membership(study_a, coordinator_b)
     assert client.post(reverse("study-member-remove", args=[study_a.uuid, own.uuid])).status_code == 409  # last one
 
@@ -175,7 +169,7 @@ def test_a_member_of_another_study_answers_404_on_this_studys_team_routes(
     study_a, study_b, coordinator_a, coordinator_b
 ):
     other = membership(study_b, coordinator_b)
-    client = logged_in(coordinator_a)
+    client = client_for(coordinator_a)
     assert client.post(reverse("study-member-remove", args=[study_a.uuid, other.uuid])).status_code == 404
     assert (
         client.post(reverse("study-member-role", args=[study_a.uuid, other.uuid]), {"role": "observer"}).status_code
@@ -193,7 +187,7 @@ def test_the_study_list_names_each_role_and_links_where_it_may_go(study_a, analy
         (analyst_a, reverse("dashboard:overview", args=[study_a.uuid])),
         (observer_a, reverse("dashboard:overview", args=[study_a.uuid])),
     ):
-        page = logged_in(user).get(reverse("study-list")).content.decode()
+        page = client_for(user).get(reverse("study-list")).content.decode()
         assert f'href="{link}"' in page, user
 
 
@@ -202,19 +196,19 @@ def test_the_tab_bar_shows_only_what_the_role_may_open(study_a, analyst_a, obser
     settings_url = reverse("study-settings", args=[study_a.uuid])
     exports_url = reverse("export-page", args=[study_a.uuid])
     team_url = reverse("study-team", args=[study_a.uuid])
-    observer_page = logged_in(observer_a).get(dashboard).content.decode()
+    observer_page = client_for(observer_a).get(dashboard).content.decode()
     assert dashboard in observer_page
     assert settings_url not in observer_page
     assert exports_url not in observer_page
     assert team_url not in observer_page
     assert reverse("study-detail", args=[study_a.uuid]) + '"' not in observer_page  # breadcrumbs lead to the dashboard
-    analyst_page = logged_in(analyst_a).get(exports_url).content.decode()
+    analyst_page = client_for(analyst_a).get(exports_url).content.decode()
     assert exports_url in analyst_page
     assert settings_url not in analyst_page
 
 
 def test_the_team_page_reads_in_chinese(study_a, coordinator_a, analyst_a):
-    client = logged_in(coordinator_a)
+    client = client_for(coordinator_a)
     page = client.get(reverse("study-team", args=[study_a.uuid]), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert '<html lang="zh-hans">' in page
     assert "分析员" in page

@@ -195,9 +195,7 @@ class MyRatingsView(APIView):
     )
     def get(self, request: Request) -> Response:
         expert = _expert(request)
-        round_ = _open_round(expert)
-        if round_ is None:
-            raise Http404(_("No round is open."))
+        round_ = _shown_round(expert)
         return _no_store(Response(_body(expert, round_)))
 
     @extend_schema(
@@ -210,9 +208,7 @@ class MyRatingsView(APIView):
         },
     )
     def put(self, request: Request) -> Response:
-        expert = _expert(request)
-        if expert.consented_at is None:
-            raise PermissionDenied(_("Open your personal link and give your consent before answering."))
+        expert = _consented_expert(request)
         given = MyRatingsInputSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         round_uuid = given.validated_data.get("round")
@@ -297,15 +293,11 @@ class MySubmitView(APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        expert = _expert(request)
-        if expert.consented_at is None:
-            raise PermissionDenied(_("Open your personal link and give your consent before answering."))
+        expert = _consented_expert(request)
         given = SubmitInput(data=request.data)
         given.is_valid(raise_exception=True)
         round_uuid = given.validated_data.get("round")
-        round_ = _open_round(expert) if round_uuid is None else _round_of(expert, round_uuid)
-        if round_ is None:
-            raise RoundNotOpen(_("No round is open for answers."))
+        round_ = _answer_round(expert, round_uuid)
         try:
             participation = round_submit(expert=expert, round_id=round_.pk)
         except InvalidInput as refused:
@@ -367,9 +359,7 @@ class MyReasonsView(APIView):
     )
     def get(self, request: Request) -> Response:
         expert = _expert(request)
-        round_ = _open_round(expert)
-        if round_ is None:
-            raise Http404(_("No round is open."))
+        round_ = _shown_round(expert)
         return _no_store(Response(_reasons_body(expert, round_)))
 
     @extend_schema(
@@ -383,15 +373,11 @@ class MyReasonsView(APIView):
         },
     )
     def put(self, request: Request) -> Response:
-        expert = _expert(request)
-        if expert.consented_at is None:
-            raise PermissionDenied(_("Open your personal link and give your consent before answering."))
+        expert = _consented_expert(request)
         given = MyReasonsInputSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         round_uuid = given.validated_data.get("round")
-        round_ = _open_round(expert) if round_uuid is None else _round_of(expert, round_uuid)
-        if round_ is None:
-            raise RoundNotOpen(_("No round is open for answers."))
+        round_ = _answer_round(expert, round_uuid)
         reasons = given.validated_data["reasons"]
         named = Area.objects.filter(study_id=expert.study_id, uuid__in=[reason["area"] for reason in reasons])
         areas = dict(named.values_list("uuid", "pk"))
@@ -439,15 +425,11 @@ class MySuggestionsView(APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        expert = _expert(request)
-        if expert.consented_at is None:
-            raise PermissionDenied(_("Open your personal link and give your consent before answering."))
+        expert = _consented_expert(request)
         given = SuggestionInput(data=request.data)
         given.is_valid(raise_exception=True)
         round_uuid = given.validated_data.get("round")
-        round_ = _open_round(expert) if round_uuid is None else _round_of(expert, round_uuid)
-        if round_ is None:
-            raise RoundNotOpen(_("No round is open for answers."))
+        round_ = _answer_round(expert, round_uuid)
         suggestion = suggestion_add(expert=expert, round_id=round_.pk, text=given.validated_data["text"])
         suggestion.round = round_
         return _no_store(Response(MySuggestionSerializer(suggestion).data, status=201))
@@ -463,6 +445,30 @@ def _round_of(expert: Expert, round_uuid: Any) -> Round:
 def _expert(request: Request) -> Expert:
     assert isinstance(request.auth, Expert)  # IsExpert let the request in
     return request.auth
+
+
+def _consented_expert(request: Request) -> Expert:
+    """The expert of a write: one who has not given consent yet is refused (403), as the form refuses them."""
+    expert = _expert(request)
+    if expert.consented_at is None:
+        raise PermissionDenied(_("Open your personal link and give your consent before answering."))
+    return expert
+
+
+def _shown_round(expert: Expert) -> Round:
+    """The open round a read shows; 404 when none is open."""
+    round_ = _open_round(expert)
+    if round_ is None:
+        raise Http404(_("No round is open."))
+    return round_
+
+
+def _answer_round(expert: Expert, round_uuid: Any) -> Round:
+    """The round a write is for: the one named (400 if not the expert's study's), else the open one (409 if none)."""
+    round_ = _open_round(expert) if round_uuid is None else _round_of(expert, round_uuid)
+    if round_ is None:
+        raise RoundNotOpen(_("No round is open for answers."))
+    return round_
 
 
 def _no_store(response: Response) -> Response:

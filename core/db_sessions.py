@@ -15,6 +15,7 @@ from django.contrib.sessions.models import Session
 from django.db import connections, router
 from django.utils import timezone
 
+from core.prepared import fetch_one
 from core.raw_rows import row_shape
 
 
@@ -30,9 +31,7 @@ class SessionRowRead:
         alias = router.db_for_read(Session)
         connection = connections[alias]
         now = connection.ops.adapt_datetimefield_value(timezone.now())
-        with connection.cursor() as cursor:
-            cursor.execute(_session_sql(alias), [self.session_key, now])
-            row = cursor.fetchone()
+        row = fetch_one(_session_sql(alias), [self.session_key, now], alias=alias)
         if row is None:
             self._session_key = None  # as Django's engine: an unknown or expired key is dropped
             return None

@@ -26,11 +26,13 @@ and is refused with ``RoundNotOpen``: never accepted and then lost, and never de
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from django.db import connection, transaction
 
 from core.errors import RoundNotOpen
+from core.prepared import fetch_one
 from elicitation.models import Expert, Round, Study
 from elicitation.models.audit import AUDIT_CHAIN_LOCK, chain_lock_id
 
@@ -82,6 +84,7 @@ def _round_columns() -> list[str]:
     return [str(f.column) for f in Round._meta.concrete_fields]
 
 
+@functools.lru_cache(maxsize=16)
 def answer_lock_sql(condition: str, *, chain: bool) -> str:
     """One statement: the study's gate shared, then the round ``FOR SHARE`` and the expert ``FOR NO KEY UPDATE``
     (with the round's study's aggregation interval and the expert's study and activity), then, with ``chain``,
@@ -135,9 +138,7 @@ def lock_round_for_answer(*, expert: Expert, round_id: int, chain: bool = False)
     params: list[int] = [ROUND_GATE, gate_key(expert.study_id), expert.pk, round_id]
     if chain:
         params += [AUDIT_CHAIN_LOCK, chain_lock_id(expert.study_id)]
-    with connection.cursor() as cursor:
-        cursor.execute(answer_lock_sql("r.id = %s", chain=chain), params)
-        row = cursor.fetchone()
+    row = fetch_one(answer_lock_sql("r.id = %s", chain=chain), params)
     if row is None:
         raise Round.DoesNotExist
     locked = locked_from_row(row)

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone, translation
 
+from core.prepared import fetch_one
 from core.raw_rows import row_shape
 from elicitation.models import Expert, InvitationToken, Study
 
@@ -64,9 +65,7 @@ def live_link_expert(*, token_id: int, expert_id: int) -> Expert | None:
     """
     expert_shape, study_shape = row_shape(Expert, "e"), row_shape(Study, "s")
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    with connection.cursor() as cursor:
-        cursor.execute(_live_link_sql(), [token_id, expert_id, now])
-        row = cursor.fetchone()
+    row = fetch_one(_live_link_sql(), [token_id, expert_id, now])
     if row is None:
         return None
     expert = expert_shape.instance(row)

@@ -18,6 +18,7 @@ serialises writers anyway (every transaction is IMMEDIATE).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from uuid import UUID
 from django.db import connection
 from django.utils import timezone
 
+from core.prepared import fetch_one
 from elicitation.locks import ROUND_GATE, LockedForAnswer, answer_lock_sql, gate_key, locked_from_row
 from elicitation.models import (
     AnswerRevision,
@@ -96,9 +98,7 @@ def lock_round_shared(*, expert: Expert, where: RoundWanted) -> LockedForAnswer:
     else:
         raise Round.DoesNotExist
     params = [ROUND_GATE, gate_key(expert.study_id), expert.pk, *keys, AUDIT_CHAIN_LOCK, chain_lock_id(expert.study_id)]
-    with connection.cursor() as cursor:
-        cursor.execute(answer_lock_sql(condition, chain=True), params)
-        row = cursor.fetchone()
+    row = fetch_one(answer_lock_sql(condition, chain=True), params)
     if row is None:
         raise Round.DoesNotExist
     locked = locked_from_row(row)
@@ -221,6 +221,7 @@ SELECT
 """
 
 
+@functools.cache
 def _save_sql() -> str:
     return _SAVE_SQL.format(
         item=RoundItem._meta.db_table,
@@ -290,9 +291,9 @@ def ratings_upsert_statement(
         "before": before,
         "after": after,
     }
-    with connection.cursor() as cursor:
-        cursor.execute(_save_sql(), params)
-        facts, upserted, answered, total, complete_areas, _changed, _audited = cursor.fetchone()
+    row = fetch_one(_save_sql(), params)
+    assert row is not None  # the statement's SELECT has no FROM: always one row
+    facts, upserted, answered, total, complete_areas, _changed, _audited = row
     facts = _json(facts) or []
     upserted = _json(upserted)
     rules: list[ItemRules | None] = []

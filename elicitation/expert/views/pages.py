@@ -291,7 +291,7 @@ def autosave(request: HttpRequest, expert: Expert, round_uuid: str) -> HttpRespo
         message = " ".join(problem for problems in errors.values() for problem in problems)
         return render(request, template, {**expert_context(expert, round=round_), "error": message}, status=400)
     round_ = saved.round
-    context = _saved_context(expert, round_, posted, saved.answered, saved.total, saved.scales)
+    context = _saved_context(expert, round_, posted, saved.answered, saved.total, saved.scales, saved.newly_answered)
     if round_.study.feedback_timing == Study.FeedbackTiming.AFTER_OWN:
         new_areas = {area for area, _criterion in saved.newly_answered} & saved.complete_areas
         context["completed_cards"] = _completed_cards(expert, round_, new_areas)
@@ -315,7 +315,8 @@ def _autosave_form_fields(request: HttpRequest, expert: Expert, round_uuid: str,
     # A save is all or nothing: now every posted item is answered (progress without another query).
     answered = answered_before | {(answer.area_id, answer.criterion_id) for answer in posted.answers}
     asked = _asked_items(round_)
-    context = _saved_context(expert, round_, posted, len(answered), len(asked), asked)
+    newly = {(a.area_id, a.criterion_id) for a in posted.answers} - answered_before
+    context = _saved_context(expert, round_, posted, len(answered), len(asked), asked, newly)
     if round_.study.feedback_timing == Study.FeedbackTiming.AFTER_OWN:
         new_areas = {a.area_id for a in posted.answers if (a.area_id, a.criterion_id) not in answered_before}
         # Only an area whose last item this save answered shows anything new.
@@ -343,13 +344,24 @@ def _saved_context(
     answered: int,
     total: int,
     asked: dict[Item, tuple[int, int]],
+    newly_answered: set[Item],
 ) -> dict[str, Any]:
-    """The status line after a save: the progress and the posted items' fresh feedback."""
+    """The status line after a save: the progress and the posted items' fresh feedback.
+
+    An item's feedback is sent when it can differ from what the page shows: on its first answer of the
+    round (with "after own rating" timing, that reveals it) and in a real-time study (the group answer is
+    the round's own, republished as contributors join). A classic round's feedback is the closed round
+    before it, and the expert's answer there: changing an answer now changes neither, so a re-save sends
+    none and costs no query.
+    """
     refreshed = []
     source_number, live = None, False
+    realtime = round_.study.mode == Study.Mode.REALTIME
     for answer in posted.answers:
         key = (answer.area_id, answer.criterion_id)
         if key not in asked:  # retired by a coordinator since the save: no feedback to refresh
+            continue
+        if not realtime and key not in newly_answered:
             continue
         scale_min, scale_max = asked[key]
         feedback = round_feedback(round_=round_, expert=expert, items=[(key, scale_min, scale_max)], only=key)

@@ -68,6 +68,41 @@ def test_after_own_timing_hides_feedback_until_the_item_is_rated(client, panel_r
     assert body.count('<svg class="chart"') == 1
 
 
+@pytest.mark.parametrize("timing", [Study.FeedbackTiming.AFTER_OWN, Study.FeedbackTiming.BEFORE])
+def test_a_resave_in_round_two_sends_no_feedback_and_reads_none(client, panel_round_two, timing):
+    """The feedback of a classic round is the closed round before it: a changed answer cannot change it, so
+    only the item's first answer sends it (revealing it with "after own rating"); a re-save costs no feedback
+    query. A second round's autosave stays within the six statements of a first round's
+    (tests/elicitation/expert/test_save_statements.py)."""
+    from django.core.cache import cache
+    from django.test.utils import CaptureQueriesContext
+
+    from aggregation.jobs import coalescing_key
+
+    study, _experts, second = panel_round_two
+    study.feedback_timing = timing
+    study.save()
+    cache.set(coalescing_key(second.pk), 1, timeout=600)  # a live run is already scheduled for this interval
+    item = second.items.all()[0]
+    url, name = f"/e/round/{second.uuid}/save/", f"r-{item.area_id}-{item.criterion_id}"
+    block = f'id="fb-item-{item.area_id}-{item.criterion_id}" hx-swap-oob="true"'
+    first = client.post(url, {name: "5"}, **HTMX).content.decode()
+    assert block in first
+    assert "median 6.5" in first
+    for value in ["6", "cj", "2"]:
+        with CaptureQueriesContext(connection) as captured:
+            again = client.post(url, {name: value}, **HTMX)
+        assert again.status_code == 200
+        assert block not in again.content.decode()
+        statements = [query["sql"] for query in captured.captured_queries]
+        if connection.vendor == "postgresql":
+            assert len(statements) <= 6, "\n".join(statements)
+        assert not any("elicitation_rating" in sql and "GROUP BY" in sql for sql in statements)
+    body = client.get("/e/round/").content.decode()
+    assert body.count('<svg class="chart"') == (1 if timing == Study.FeedbackTiming.AFTER_OWN else 24)
+    assert "median 6.5" in body
+
+
 def test_the_panels_reasons_appear_when_the_last_criterion_of_an_area_is_rated(client, panel_round_two):
     _study, _experts, second = panel_round_two
     first_area = second.items.all()[0].area_id
@@ -143,6 +178,6 @@ def test_the_form_page_takes_a_fixed_number_of_queries(client, size, django_asse
     item = second.items.all()[0]
     # session, link and expert, savepoint (BEGIN), the round locked with the expert check (and the audit
     # chain's lock), the one save statement (with the progress, the scales and the chained audit event),
-    # release (COMMIT), feedback: source round, counts, own answer
-    with django_assert_num_queries(session + (8 if connection.vendor == "postgresql" else 21)):
+    # release (COMMIT); no feedback: the item was answered before, and last round's answers cannot change
+    with django_assert_num_queries(session + (5 if connection.vendor == "postgresql" else 18)):
         client.post(f"/e/round/{second.uuid}/save/", {f"r-{item.area_id}-{item.criterion_id}": "1"}, **HTMX)

@@ -349,14 +349,16 @@ def _saved_context(
     """The status line after a save: the progress and the posted items' fresh feedback.
 
     An item's feedback is sent when it can differ from what the page shows: on its first answer of the
-    round (with "after own rating" timing, that reveals it) and in a real-time study (the group answer is
+    round with "after own rating" timing (that reveals it), and in a real-time study (the group answer is
     the round's own, republished as contributors join). A classic round's feedback is the closed round
-    before it, and the expert's answer there: changing an answer now changes neither, so a re-save sends
-    none and costs no query.
+    before it, and the expert's answer there: changing an answer now changes neither, so a re-save (or any
+    save, when the page showed the feedback before the rating) sends none and costs no query.
     """
     refreshed = []
     source_number, live = None, False
     realtime = round_.study.mode == Study.Mode.REALTIME
+    if not realtime and round_.study.feedback_timing != Study.FeedbackTiming.AFTER_OWN:
+        newly_answered = set()  # the page already shows every item's feedback
     for answer in posted.answers:
         key = (answer.area_id, answer.criterion_id)
         if key not in asked:  # retired by a coordinator since the save: no feedback to refresh

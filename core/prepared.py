@@ -94,7 +94,7 @@ def fetch_one(sql: str, params: Sequence[Any] | Mapping[str, Any], *, alias: str
     connection.ensure_connection()
     connection.validate_thread_sharing()
     with connection.wrap_database_errors:
-        raw = PreparedCursor(connection.connection)
+        raw: Any = PreparedCursor(connection.connection)  # Django types its wrappers for its own cursors
     cursor = connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
     with cursor:
         cursor.execute(text, values)

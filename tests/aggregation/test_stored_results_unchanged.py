@@ -99,3 +99,24 @@ def test_the_job_runs_the_same_statements_for_a_small_and_a_large_round() -> Non
     small, large = _statements(8), _statements(60)
     assert small == large
     assert large <= 30
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        [[1, 5], [2, 0], [9, 12]],
+        {"United States": 6.5, "China": float("nan"), "中国": [1, 2]},
+        {"pairs": [{"a": "x\"y\\z\n", "p": 1e-300, "q": -0.0}], "ok": True, "none": None},
+        [],
+        {},
+        "text",
+        7,
+        2.5,
+        None,
+    ],
+)
+def test_the_copy_writes_json_as_json_dumps_does(value: Any) -> None:
+    """``result_rows.dumps`` makes its C encoder once; what it writes is ``json.dumps``' text, byte for byte."""
+    from aggregation.result_rows import dumps
+
+    assert dumps(value) == json.dumps(value)

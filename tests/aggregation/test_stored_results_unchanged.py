@@ -106,7 +106,7 @@ def test_the_job_runs_the_same_statements_for_a_small_and_a_large_round() -> Non
     [
         [[1, 5], [2, 0], [9, 12]],
         {"United States": 6.5, "China": float("nan"), "中国": [1, 2]},
-        {"pairs": [{"a": "x\"y\\z\n", "p": 1e-300, "q": -0.0}], "ok": True, "none": None},
+        {"pairs": [{"a": 'x"y\\z\n', "p": 1e-300, "q": -0.0}], "ok": True, "none": None},
         [],
         {},
         "text",

@@ -204,3 +204,22 @@ def test_both_write_paths_answer_and_store_the_same(client, expert_a, link_a, st
     assert [status for status, _line in single[0]] == [200, 200, 200, 400, 400, 200]
     assert single[0][5][1].endswith("3 of 24 answered.")
     assert single == portable_outcome
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+def test_an_autosave_runs_prepared_statements_on_their_generic_plan(consented, open_round):
+    """The session, the link check, the lock and the save are planned once per connection (``core.prepared``):
+    PostgreSQL had re-planned the save on every tap, 1.7 ms of its 2.5 ms."""
+    items = list(open_round.items.order_by("pk"))
+    url = f"/e/round/{open_round.uuid}/save/"
+    _hold_coalescing(open_round)
+    for item, value in [(items[0], "7"), (items[1], "6"), (items[0], "3"), (items[2], "cj")]:
+        assert consented.post(url, {field(item): value}, **HTMX).status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements")
+        prepared = cursor.fetchall()
+    save = [row for row in prepared if "ON CONFLICT" in row[0]]  # the one data-modifying statement
+    assert save, prepared
+    assert all(custom == 0 for _statement, _generic, custom in prepared), prepared
+    assert sum(generic for _statement, generic, _custom in save) >= 4
+    assert any("pg_advisory_xact_lock_shared" in statement for statement, _g, _c in prepared)

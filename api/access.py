@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 from uuid import UUID
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -18,6 +18,11 @@ from core.access import member_study_ids, study_for_member
 from elicitation.models import Area, AreaResponse, Capability, Criterion, Expert, Round, Study
 
 ScopedT = TypeVar("ScopedT", Round, Area, Criterion, Expert)
+
+
+def acting_user(user: AbstractBaseUser | AnonymousUser) -> User | None:
+    """The account a service records as acting (audit events, webhooks): the request's user, None for none."""
+    return user if isinstance(user, User) else None
 
 
 def coordinated_study_ids(

@@ -7,7 +7,6 @@ from __future__ import annotations
 import uuid as uuid_module
 from typing import Any
 
-from django.contrib.auth.models import User
 from django.db.models import Count, Q
 from django.http import Http404
 from django.urls import reverse
@@ -20,7 +19,7 @@ from rest_framework.views import APIView
 
 from api import inputs
 from api import serializers as out
-from api.access import coordinated_study_ids, round_in_scope, study_in_scope
+from api.access import acting_user, coordinated_study_ids, round_in_scope, study_in_scope
 from api.lookups import items_named
 from api.schema import ErrorSerializer, ImportErrorSerializer
 from coopsurvey import jobs
@@ -94,7 +93,7 @@ class ExpertsImportView(APIView):
         given = self.ExpertsImportInputSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         data = bytes(given.validated_data["file"].read(MAX_IMPORT_BYTES + 1))
-        user = request.user if isinstance(request.user, User) else None
+        user = acting_user(request.user)
         experts = experts_import(study=study, user=user, data=data)
         for expert in experts:
             expert.study = study
@@ -116,7 +115,7 @@ class StudyRuleView(APIView):
         given.is_valid(raise_exception=True)
         parts = {name: _plain(value) for name, value in given.validated_data.items()}
         reason = parts.pop("reason", "")
-        user = request.user if isinstance(request.user, User) else None
+        user = acting_user(request.user)
         rule = rule_save(study=study, user=user, reason=reason, **parts)
         return Response(out.ConsensusRuleSerializer(rule).data)
 
@@ -141,7 +140,7 @@ class RoundPlanView(APIView):
         given = inputs.RoundPlanInput(data=request.data)
         given.is_valid(raise_exception=True)
         chosen = items_named(closed.study, given.validated_data["items"])
-        user = request.user if isinstance(request.user, User) else None
+        user = acting_user(request.user)
         draft = round_plan_next(
             closed_round=closed, items=chosen, user=user, deadline=given.validated_data.get("deadline")
         )
@@ -211,7 +210,7 @@ class RoundInvitationsView(APIView):
         if "experts" in given.validated_data:
             expert_ids = _experts_of(round_, given.validated_data["experts"])
         batch = uuid_module.uuid4()
-        user = request.user if isinstance(request.user, User) else None
+        user = acting_user(request.user)
         with jobs.watching_sends() as unsent:
             invitations_send(round=round_, user=user, expert_ids=expert_ids, resend=expert_ids is not None, batch=batch)
         return _accepted(batch, EmailJob.Kind.INVITATION, round_, unsent)
@@ -236,7 +235,7 @@ class RoundRemindersView(APIView):
         round_ = round_in_scope(request.user, uuid)
         inputs.RemindersInput(data=request.data).is_valid(raise_exception=True)
         batch = uuid_module.uuid4()
-        user = request.user if isinstance(request.user, User) else None
+        user = acting_user(request.user)
         with jobs.watching_sends() as unsent:
             reminders_send(round=round_, user=user, batch=batch)
         return _accepted(batch, EmailJob.Kind.REMINDER, round_, unsent)
@@ -296,7 +295,7 @@ class StudyResultsSummaryView(APIView):
         given = inputs.ResultsSummaryInput(data=request.data)
         given.is_valid(raise_exception=True)
         batch = uuid_module.uuid4()
-        user = request.user if isinstance(request.user, User) else None
+        user = acting_user(request.user)
         with jobs.watching_sends() as unsent:
             results_summary_send(study=study, user=user, resend=given.validated_data["resend"], batch=batch)
         return _accepted(batch, EmailJob.Kind.RESULTS_SUMMARY, final_round(study), unsent)

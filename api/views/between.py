@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import User
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -20,7 +19,14 @@ from rest_framework.views import APIView
 
 from api import inputs
 from api import serializers as out
-from api.access import area_in_scope, expert_in_scope, rationale_in_scope, round_in_scope, study_in_scope
+from api.access import (
+    acting_user,
+    area_in_scope,
+    expert_in_scope,
+    rationale_in_scope,
+    round_in_scope,
+    study_in_scope,
+)
 from api.lists import Pagination
 from api.schema import ErrorSerializer
 from api.serializers import UtcDayField
@@ -33,11 +39,6 @@ from elicitation.rounds.services.messages import email_preview, round_set_messag
 from elicitation.rounds.services.moderation import rationale_hide, rationale_translate, rationale_unhide
 from elicitation.rounds.services.planning import area_add, area_reword
 from elicitation.setup.services.erasure import ERASED_TEXT, erasure_confirmed, expert_erase
-
-
-def _user(request: Request) -> User | None:
-    return request.user if isinstance(request.user, User) else None
-
 
 # Moderation ---------------------------------------------------------------------------------------
 
@@ -107,7 +108,9 @@ class RationaleHideView(APIView):
         response = rationale_in_scope(request.user, uuid)
         given = inputs.RationaleHideInput(data=request.data)
         given.is_valid(raise_exception=True)
-        saved = rationale_hide(response=response, user=_user(request), reason=given.validated_data.get("reason", ""))
+        saved = rationale_hide(
+            response=response, user=acting_user(request.user), reason=given.validated_data.get("reason", "")
+        )
         return Response(rationale_output(_with(saved, response), response.round.study))
 
 
@@ -120,7 +123,7 @@ class RationaleUnhideView(APIView):
     def post(self, request: Request, uuid: str) -> Response:
         response = rationale_in_scope(request.user, uuid)
         inputs.RationaleUnhideInput(data=request.data).is_valid(raise_exception=True)
-        saved = rationale_unhide(response=response, user=_user(request))
+        saved = rationale_unhide(response=response, user=acting_user(request.user))
         return Response(rationale_output(_with(saved, response), response.round.study))
 
 
@@ -137,7 +140,7 @@ class RationaleTranslationView(APIView):
         given.is_valid(raise_exception=True)
         saved = rationale_translate(
             response=response,
-            user=_user(request),
+            user=acting_user(request.user),
             text=given.validated_data["translation"],
             language=given.validated_data.get("language", ""),
         )
@@ -172,7 +175,7 @@ class AreaRewordView(APIView):
         data = given.validated_data
         area_reword(
             area=area,
-            user=_user(request),
+            user=acting_user(request.user),
             title=data["title"],
             description=data.get("description", ""),
             translations=_texts(data.get("translations")),
@@ -210,7 +213,7 @@ class StudyAreaAddView(APIView):
         data = given.validated_data
         area = area_add(
             study=study,
-            user=_user(request),
+            user=acting_user(request.user),
             title=data["title"],
             description=data.get("description", ""),
             suggestion_ids=_suggestions_of(study, data.get("suggestions", [])),
@@ -283,7 +286,9 @@ class RoundMessagesView(APIView):
         given = inputs.RoundMessagesInput(data=request.data)
         given.is_valid(raise_exception=True)
         try:
-            saved = round_set_messages(round=round_, user=_user(request), messages=given.validated_data["messages"])
+            saved = round_set_messages(
+                round=round_, user=acting_user(request.user), messages=given.validated_data["messages"]
+            )
         except InvalidInput as refused:  # the page's fields are message_<language>; here messages.<language>
             refused.field_errors = {
                 f"messages.{name.removeprefix('message_')}": problems for name, problems in refused.field_errors.items()
@@ -355,7 +360,7 @@ class RoundDeadlineView(APIView):
         round_ = round_in_scope(request.user, uuid)
         given = inputs.RoundDeadlineInput(data=request.data)
         given.is_valid(raise_exception=True)
-        round_set_deadline(round=round_, user=_user(request), deadline=given.validated_data["deadline"])
+        round_set_deadline(round=round_, user=acting_user(request.user), deadline=given.validated_data["deadline"])
         return Response(round_output(round_))
 
 
@@ -386,5 +391,5 @@ class ExpertEraseView(APIView):
                 else _("This is not the pseudonym of the expert to erase.")
             )
             raise serializers.ValidationError({"confirm": [message]})
-        erased = expert_erase(expert=expert, user=_user(request))
+        erased = expert_erase(expert=expert, user=acting_user(request.user))
         return Response(out.ExpertSerializer(erased).data)

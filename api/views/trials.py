@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import User
 from django.http import Http404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -20,18 +19,11 @@ from rest_framework.views import APIView
 
 from api import inputs
 from api import serializers as out
-from api.access import coordinated_study_ids, round_in_scope
-from api.schema import ErrorSerializer
-from api.views.actions import round_output
+from api.access import acting_user, coordinated_study_ids, round_in_scope
+from api.views.actions import CONFLICT, round_output
 from elicitation.models import PilotResponse
 from elicitation.rounds.services import pilot
 from elicitation.rounds.services.scheduling import round_schedule, round_unschedule
-
-CONFLICT = OpenApiResponse(ErrorSerializer, description="Not allowed in the round's present state.")
-
-
-def _user(request: Request) -> User | None:
-    return request.user if isinstance(request.user, User) else None
 
 
 class RoundScheduleView(APIView):
@@ -48,7 +40,7 @@ class RoundScheduleView(APIView):
         round_ = round_in_scope(request.user, uuid)
         given = self.RoundScheduleInput(data=request.data)
         given.is_valid(raise_exception=True)
-        round_schedule(round=round_, user=_user(request), **given.validated_data)
+        round_schedule(round=round_, user=acting_user(request.user), **given.validated_data)
         return Response(round_output(round_))
 
     @extend_schema(
@@ -58,7 +50,7 @@ class RoundScheduleView(APIView):
     )
     def delete(self, request: Request, uuid: str) -> Response:
         round_ = round_in_scope(request.user, uuid)
-        round_unschedule(round=round_, user=_user(request))
+        round_unschedule(round=round_, user=acting_user(request.user))
         return Response(round_output(round_))
 
 
@@ -95,7 +87,7 @@ class PilotRunDetailView(APIView):
 
     @extend_schema(summary="Delete a pilot run", responses={204: None})
     def delete(self, request: Request, uuid: str) -> Response:
-        pilot.pilot_delete(response=_pilot_in_scope(request, uuid), user=_user(request))
+        pilot.pilot_delete(response=_pilot_in_scope(request, uuid), user=acting_user(request.user))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

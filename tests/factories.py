@@ -251,6 +251,18 @@ def save_answer(
     return changed[0] if changed else None
 
 
+def rating_of(round_: Round, expert: Expert, item: RoundItem, value: int | None) -> Rating:
+    """An unsaved rating of ``item`` by ``expert``; ``None``: cannot judge."""
+    return Rating(
+        round=round_,
+        expert=expert,
+        area_id=item.area_id,
+        criterion_id=item.criterion_id,
+        value=value,
+        cannot_judge=value is None,
+    )
+
+
 def rate_everything(
     round_: Round, values: Sequence[int | None] | None = None, *, submitted: bool = True
 ) -> list[Rating]:
@@ -273,16 +285,7 @@ def rate_everything(
     for expert in experts:
         for item in items:
             value = next(cycle)
-            ratings.append(
-                Rating(
-                    round=round_,
-                    expert=expert,
-                    area_id=item.area_id,
-                    criterion_id=item.criterion_id,
-                    value=value,
-                    cannot_judge=value is None,
-                )
-            )
+            ratings.append(rating_of(round_, expert, item, value))
     created = Rating.objects.bulk_create(ratings)
     AnswerRevision.objects.bulk_create(
         AnswerRevision(

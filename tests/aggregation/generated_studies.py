@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from aggregation.models import AggregationRun, AreaVerdict, CriterionAgreement, CrossBloc, ItemResult
 from elicitation.models import ConsensusRule, Criterion, Participation, Rating, Round
-from tests.factories import make_experts, make_round, make_study
+from tests.factories import make_experts, make_round, make_study, rating_of
 
 BLOCS = ("United States", "China", "Europe", "Other")
 SIZES = (8, 8, 7, 3)  # "Other" stays below k = 5: suppressed rows, fewer blocs compared
@@ -44,16 +44,7 @@ def make_generated_study(seed: int, inclusion: str = ConsensusRule.Inclusion.SUB
                 value = None
                 if draw >= 0.10:  # else cannot judge
                     value = int(np.clip(np.rint(centre + rng.normal(position % 4 - 1.5, 1.6)), low, high))
-                ratings.append(
-                    Rating(
-                        round=round_,
-                        expert=expert,
-                        area_id=item.area_id,
-                        criterion_id=item.criterion_id,
-                        value=value,
-                        cannot_judge=value is None,
-                    )
-                )
+                ratings.append(rating_of(round_, expert, item, value))
         Rating.objects.bulk_create(ratings)
         unsubmitted = experts[:2] if number == 2 else []
         Participation.objects.filter(round=round_).exclude(expert__in=unsubmitted).update(submitted_at=timezone.now())

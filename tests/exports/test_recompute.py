@@ -18,7 +18,7 @@ from elicitation.demo import load_demo
 from elicitation.models import ConsensusRule, Criterion, Rating, Round, Study
 from elicitation.setup.services.rules import rule_save
 from tests.exports.bundles import run_script, unpacked_bundle
-from tests.factories import make_experts, make_round, make_study, mark_submitted
+from tests.factories import make_experts, make_round, make_study, mark_submitted, rating_of
 
 pytestmark = pytest.mark.django_db
 
@@ -70,16 +70,7 @@ def generated_study(coordinator: User, **fields: Any) -> Study:
                 centre = 5 + pull * (CENTRES[expert.bloc][item.criterion.kind] - 5)
                 drawn = rng.gauss(centre, SPREAD.get(expert.bloc, 1.3))
                 value = None if rng.random() < 0.06 else min(9, max(1, round(drawn)))
-                ratings.append(
-                    Rating(
-                        round=round_,
-                        expert=expert,
-                        area_id=item.area_id,
-                        criterion_id=item.criterion_id,
-                        value=value,
-                        cannot_judge=value is None,
-                    )
-                )
+                ratings.append(rating_of(round_, expert, item, value))
         Rating.objects.bulk_create(ratings)
         mark_submitted(round_, experts[: -2 if number >= 2 else None])  # two never submit rounds 2 and 3
         round_aggregate(round_id=round_.pk)

@@ -11,7 +11,7 @@ from elicitation.expert.selectors import (
     shown_blocs,
 )
 from elicitation.models import AreaResponse, Expert, Rating, Round, Study
-from tests.factories import make_experts, make_round, make_study, mark_submitted
+from tests.factories import make_experts, make_round, make_study, mark_submitted, rating_of
 
 # Pure functions -----------------------------------------------------------------------------------------------
 
@@ -63,14 +63,7 @@ def test_chart_bars_scale_to_the_tallest_and_mark_the_own_answer():
 def rate(round_: Round, experts: list[Expert], values: list[int | None]) -> None:
     """Each expert gives one value (None: cannot judge) to every item of the round."""
     Rating.objects.bulk_create(
-        Rating(
-            round=round_,
-            expert=expert,
-            area_id=item.area_id,
-            criterion_id=item.criterion_id,
-            value=value,
-            cannot_judge=value is None,
-        )
+        rating_of(round_, expert, item, value)
         for expert, value in zip(experts, values, strict=True)
         for item in round_.items.all()
     )

@@ -32,6 +32,7 @@ from django.db.models import Count, Max
 from aggregation.inclusion import counted_ratings
 from aggregation.runs import Snapshot, consistent_read, database_now
 from analysis.summary import RATING_COLUMNS
+from core.prepared import wrapped_cursor
 from elicitation.models import (
     AnalysisPlan,
     AnswerRevision,
@@ -264,10 +265,12 @@ def _binary_cursor() -> Any:
     string arrives as it is, not hex-encoded by the server and decoded here (a third of the read's time)."""
     import psycopg
 
-    connection.ensure_connection()
-    raw: Any = psycopg.Cursor(connection.connection)  # server-side binding: Django's ClientCursor cannot do binary
-    raw.format = psycopg.pq.Format.BINARY
-    return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+    def binary(psycopg_connection: Any) -> Any:
+        raw = psycopg.Cursor(psycopg_connection)  # server-side binding: Django's ClientCursor cannot do binary
+        raw.format = psycopg.pq.Format.BINARY
+        return raw
+
+    return wrapped_cursor(binary)
 
 
 def _read_orm(round_ids: Sequence[int]) -> dict[int, tuple[Snapshot, dict[str, np.ndarray]]]:

@@ -13,14 +13,15 @@ The settings make the connection run prepared statements on their generic plan (
 PostgreSQL would otherwise re-plan the save for each tap's values, because a custom plan looks no dearer
 than the generic one. On other databases it is Django's cursor as usual; with ``DB_PREPARED_STATEMENTS=0``
 the statements are sent unprepared. Prepared statements live as long as the connection; a migration that
-changes a table makes PostgreSQL re-plan them.
+changes a table makes PostgreSQL re-plan them. ``wrapped_cursor`` is that wrapping for any psycopg cursor:
+the aggregation's binary read (``aggregation.ratings_reader``) uses it too.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,13 +90,19 @@ def fetch_one(sql: str, params: Sequence[Any] | Mapping[str, Any], *, alias: str
         if isinstance(params, Mapping) or len(params) != order:
             raise TypeError(f"the statement takes {order} positional parameters")
         values = list(params)
-    # As Django's own cursor(): the health check, the connection, then its wrapper (logging, counting).
+    with wrapped_cursor(PreparedCursor, alias=alias) as cursor:
+        cursor.execute(text, values)
+        return cursor.fetchone()
+
+
+def wrapped_cursor(make: Callable[[Any], Any], *, alias: str = "default") -> Any:
+    """A psycopg cursor that ``make`` builds on Django's connection, in Django's wrapper, as
+    ``connection.cursor()`` gives its own: the health check, the connection, then execute wrappers, the query
+    log, query counting and Django's error classes."""
+    connection = connections[alias]
     connection.close_if_health_check_failed()
     connection.ensure_connection()
     connection.validate_thread_sharing()
     with connection.wrap_database_errors:
-        raw: Any = PreparedCursor(connection.connection)  # Django types its wrappers for its own cursors
-    cursor = connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
-    with cursor:
-        cursor.execute(text, values)
-        return cursor.fetchone()
+        raw = make(connection.connection)
+    return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)

@@ -6,8 +6,8 @@ client-side, so each execution is a new statement to PostgreSQL: parsed and plan
 planning alone was 1.7 ms of its 2.5 ms in PostgreSQL's log), and the save's text, too long for psycopg's
 cache of converted queries, scanned in Python every time too.
 
-``fetch_one`` sends such a statement with server-side parameters (``$1``, ``$2``... written once per SQL
-text) as a named prepared statement of the connection, through Django's cursor wrapper, so execute
+``fetch_one`` (and ``fetch_all``) sends such a statement with server-side parameters (``$1``, ``$2``...
+written once per SQL text) as a named prepared statement of the connection, through Django's cursor wrapper, so execute
 wrappers, ``CaptureQueriesContext``, debug logging and error translation see it as any other statement.
 The settings make the connection run prepared statements on their generic plan (``plan_cache_mode``):
 PostgreSQL would otherwise re-plan the save for each tap's values, because a custom plan looks no dearer
@@ -76,11 +76,20 @@ def numbered(sql: str) -> tuple[str, tuple[str, ...] | int]:
 
 def fetch_one(sql: str, params: Sequence[Any] | Mapping[str, Any], *, alias: str = "default") -> tuple[Any, ...] | None:
     """The first row of ``sql`` (``%s`` or ``%(name)s`` placeholders), prepared on PostgreSQL."""
+    return _fetch(sql, params, alias=alias, many=False)
+
+
+def fetch_all(sql: str, params: Sequence[Any] | Mapping[str, Any], *, alias: str = "default") -> list[tuple[Any, ...]]:
+    """Every row of ``sql``, as :func:`fetch_one` sends it."""
+    return _fetch(sql, params, alias=alias, many=True)
+
+
+def _fetch(sql: str, params: Sequence[Any] | Mapping[str, Any], *, alias: str, many: bool) -> Any:
     connection = connections[alias]
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            return cursor.fetchone()
+            return cursor.fetchall() if many else cursor.fetchone()
     text, order = numbered(sql)
     if isinstance(order, tuple):
         if not isinstance(params, Mapping):
@@ -92,7 +101,7 @@ def fetch_one(sql: str, params: Sequence[Any] | Mapping[str, Any], *, alias: str
         values = list(params)
     with wrapped_cursor(PreparedCursor, alias=alias) as cursor:
         cursor.execute(text, values)
-        return cursor.fetchone()
+        return cursor.fetchall() if many else cursor.fetchone()
 
 
 def wrapped_cursor(make: Callable[[Any], Any], *, alias: str = "default") -> Any:

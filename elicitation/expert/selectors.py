@@ -23,14 +23,15 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 
 from aggregation.inclusion import counted_ratings
 from aggregation.numbers import number_text
 from aggregation.selectors import shown_item_rows
 from analysis import disclosure
 from analysis.metrics import quantile
-from elicitation.models import AreaResponse, Expert, Rating, Round, Study
+from core.compiled_queries import CompiledQuery
+from elicitation.models import AreaResponse, Expert, Rating, Round, RoundItem, Study
 
 ItemKey = tuple[int, int]  # (area_id, criterion_id)
 
@@ -177,13 +178,20 @@ def chart_bars(counts: Mapping[int, int], *, scale_min: int, scale_max: int, own
     return bars
 
 
+_ROUND_FIELDS = tuple(field.attname for field in Round._meta.concrete_fields)
+_ROUND_NUMBERED = CompiledQuery(
+    lambda study_id, number: Round.objects.filter(study_id=study_id, number=number).values_list(*_ROUND_FIELDS), 2
+)
+
+
 def feedback_source(round_: Round) -> Round | None:
     """The round whose answers feed back: the round itself in real-time mode, else the one before it."""
     if round_.study.mode == Study.Mode.REALTIME:
         return round_
     if round_.number < 2:
         return None
-    return Round.objects.filter(study_id=round_.study_id, number=round_.number - 1).first()
+    row = next(iter(_ROUND_NUMBERED.rows(round_.study_id, round_.number - 1)), None)
+    return None if row is None else Round.from_db("default", _ROUND_FIELDS, row)
 
 
 def _shuffled(rationales: Iterable[PanelRationale]) -> list[PanelRationale]:
@@ -192,17 +200,74 @@ def _shuffled(rationales: Iterable[PanelRationale]) -> list[PanelRationale]:
 
 
 def round_feedback(
-    *, round_: Round, expert: Expert, items: Iterable[tuple[ItemKey, int, int]], only: ItemKey | None = None
+    *,
+    round_: Round,
+    expert: Expert,
+    items: Iterable[tuple[ItemKey, int, int]],
+    only: ItemKey | None = None,
+    source: Round | None = None,
 ) -> RoundFeedback:
     """Feedback for ``items`` ((area_id, criterion_id), scale_min, scale_max) of ``round_``, in 4 queries.
 
-    ``only`` restricts the work to one item (the autosave endpoint refreshes one item at a time).
+    ``only`` restricts the work to one item (the autosave endpoint refreshes one item at a time); ``source``
+    is :func:`feedback_source` of the round when the caller has it already.
     """
-    source = feedback_source(round_)
+    source = source or feedback_source(round_)
     if source is None:
         return RoundFeedback(source=None, live=False, min_group_size=round_.study.min_group_size)
     source.study = round_.study
     return source_feedback(source=source, live=source.pk == round_.pk, expert=expert, items=items, only=only)
+
+
+# What one item's feedback reads on an expert's first answer (the reveal of "after own rating"), compiled once.
+_ITEM_COUNTS = CompiledQuery(
+    lambda round_id, area_id, criterion_id: (
+        counted_ratings(round_id)
+        .filter(area_id=area_id, criterion_id=criterion_id)
+        .values_list("area_id", "criterion_id", "value", "expert__bloc")
+        .annotate(n=Count("id"))
+        .order_by()
+    ),
+    3,
+)
+_OWN_ITEM = CompiledQuery(
+    lambda round_id, expert_id, area_id, criterion_id: Rating.objects.filter(
+        round_id=round_id, expert_id=expert_id, area_id=area_id, criterion_id=criterion_id
+    ).values_list("area_id", "criterion_id", "value", "cannot_judge"),
+    4,
+)
+_AREA_RATERS = CompiledQuery(
+    lambda source_id, round_id, area_id: (
+        counted_ratings(source_id)
+        .filter(area_id=area_id, criterion_id__in=_asked_criteria(round_id, area_id))
+        .values_list("criterion_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    ),
+    3,
+)
+
+
+def _asked_criteria(round_id: int, area_id: int) -> QuerySet[RoundItem, int]:
+    """The criteria of ``area_id`` that ``round_id`` asks (both active), as the form lists them."""
+    items = RoundItem.objects.filter(round_id=round_id, area_id=area_id)
+    return items.filter(area__is_active=True, criterion__is_active=True).values_list("criterion_id", flat=True)
+
+
+def _counted_rows(source: Round, only: ItemKey | None) -> Iterable[tuple[int, int, int | None, str, int]]:
+    """(area, criterion, value, bloc, count) of the counted ratings of ``source`` (of one item, or all)."""
+    if only is not None:
+        return _ITEM_COUNTS.rows(source.pk, *only)
+    rows = counted_ratings(source.pk).values_list("area_id", "criterion_id", "value", "expert__bloc")
+    return rows.annotate(n=Count("id")).order_by()
+
+
+def _own_rows(source: Round, expert: Expert, only: ItemKey | None) -> Iterable[tuple[int, int, int | None, bool]]:
+    """The expert's own answers in ``source``, submitted or not (of one item, or all)."""
+    if only is not None:
+        return _OWN_ITEM.rows(source.pk, expert.pk, *only)
+    rows = Rating.objects.filter(round=source, expert=expert)
+    return rows.values_list("area_id", "criterion_id", "value", "cannot_judge")
 
 
 def source_feedback(
@@ -222,12 +287,6 @@ def source_feedback(
     study = source.study
     k = study.min_group_size
     result = RoundFeedback(source=source, live=live, min_group_size=k)
-    # Counted as the results count them: submitted answers unless the rule counts every saved one.
-    ratings = counted_ratings(source.pk)
-    own_ratings = Rating.objects.filter(round=source, expert=expert)  # their own answer, submitted or not
-    if only is not None:
-        ratings = ratings.filter(area_id=only[0], criterion_id=only[1])
-        own_ratings = own_ratings.filter(area_id=only[0], criterion_id=only[1])
 
     # value -> count per item, and raters per item and bloc ("cannot judge" counts as a rater only for rationales)
     counts: dict[ItemKey, dict[int, int]] = defaultdict(dict)
@@ -237,8 +296,8 @@ def source_feedback(
     if result.live:
         _published_counts(source, only, counts, bloc_counts, bloc_sizes, cannot_judge)
     else:
-        rows = ratings.values_list("area_id", "criterion_id", "value", "expert__bloc").annotate(n=Count("id"))
-        for area_id, criterion_id, value, bloc, n in rows.order_by():
+        # Counted as the results count them: submitted answers unless the rule counts every saved one.
+        for area_id, criterion_id, value, bloc, n in _counted_rows(source, only):
             key = (area_id, criterion_id)
             if value is None:
                 cannot_judge[key] += n
@@ -249,9 +308,7 @@ def source_feedback(
 
     own = {
         (area_id, criterion_id): (value, judged)
-        for area_id, criterion_id, value, judged in own_ratings.values_list(
-            "area_id", "criterion_id", "value", "cannot_judge"
-        )
+        for area_id, criterion_id, value, judged in _own_rows(source, expert, only)
     }
 
     area_panel: dict[int, int] = defaultdict(int)
@@ -287,31 +344,65 @@ def source_feedback(
             own_cannot_judge=own_cannot_judge,
             blocs=blocs,
         )
-
     if only is None:
-        texts: dict[int, list[PanelRationale]] = defaultdict(list)
-        visible = (
-            AreaResponse.objects.filter(round=source, hidden_at__isnull=True, area_id__in=list(area_panel))
-            .exclude(rationale="")
-            .values_list("area_id", "rationale", "rationale_language", "translation", "translation_language")
-        )
-        for area_id, rationale, language, translation, translation_language in visible:
-            # A reader of the original's language needs no translation; anyone else gets it, marked as such.
-            translated = bool(translation) and language != expert.language
-            texts[area_id].append(
-                PanelRationale(
-                    text=rationale,
-                    language=language,
-                    translation=translation if translated else "",
-                    translation_language=translation_language if translated else "",
-                )
-            )
-        for area_id, panel in area_panel.items():
-            if disclosure.too_few(panel, k=k):  # texts have no relation to derive from: primary suppression only
-                result.rationales_suppressed.add(area_id)
-            elif texts.get(area_id):
-                result.rationales[area_id] = _shuffled(texts[area_id])
+        _add_rationales(result, expert, area_panel)
     return result
+
+
+def area_rationales(*, round_: Round, source: Round, expert: Expert, area_id: int) -> RoundFeedback:
+    """The panel's reasons for one area of ``round_``, exactly as :func:`round_feedback` gives them with the
+    whole form: what an autosave shows when the expert has just rated the area's last criterion ("after own
+    rating"), without reading every item's feedback.
+
+    Two queries: the raters of each item of the area that ``round_`` asks, in ``source`` ("cannot judge"
+    included; the largest decides the suppression), and the visible texts.
+    """
+    source.study = round_.study
+    live = source.pk == round_.pk
+    result = RoundFeedback(source=source, live=live, min_group_size=round_.study.min_group_size)
+    if live:
+        counts: dict[ItemKey, dict[int, int]] = defaultdict(dict)
+        cannot_judge: dict[ItemKey, int] = defaultdict(int)
+        blocs: dict[ItemKey, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
+        sizes: dict[ItemKey, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        _published_counts(source, None, counts, blocs, sizes, cannot_judge)
+        raters = [
+            sum(counts.get((area_id, c), {}).values()) + cannot_judge.get((area_id, c), 0)
+            for c in _asked_criteria(round_.pk, area_id)
+        ]
+    else:
+        raters = [n for _criterion, n in _AREA_RATERS.rows(source.pk, round_.pk, area_id)]
+    _add_rationales(result, expert, {area_id: max(raters, default=0)})
+    return result
+
+
+def _add_rationales(result: RoundFeedback, expert: Expert, area_panel: Mapping[int, int]) -> None:
+    """The moderated reasons of each area in ``area_panel`` (area -> its largest item panel, "cannot judge"
+    included), or the area marked suppressed when that panel is below k."""
+    source, k = result.source, result.min_group_size
+    assert source is not None
+    texts: dict[int, list[PanelRationale]] = defaultdict(list)
+    visible = (
+        AreaResponse.objects.filter(round=source, hidden_at__isnull=True, area_id__in=list(area_panel))
+        .exclude(rationale="")
+        .values_list("area_id", "rationale", "rationale_language", "translation", "translation_language")
+    )
+    for area_id, rationale, language, translation, translation_language in visible:
+        # A reader of the original's language needs no translation; anyone else gets it, marked as such.
+        translated = bool(translation) and language != expert.language
+        texts[area_id].append(
+            PanelRationale(
+                text=rationale,
+                language=language,
+                translation=translation if translated else "",
+                translation_language=translation_language if translated else "",
+            )
+        )
+    for area_id, panel in area_panel.items():
+        if disclosure.too_few(panel, k=k):  # texts have no relation to derive from: primary suppression only
+            result.rationales_suppressed.add(area_id)
+        elif texts.get(area_id):
+            result.rationales[area_id] = _shuffled(texts[area_id])
 
 
 def _published_counts(

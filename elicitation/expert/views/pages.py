@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -25,7 +26,7 @@ from elicitation.expert.forms import (
     rating_field,
     round_form,
 )
-from elicitation.expert.selectors import feedback_source, round_feedback
+from elicitation.expert.selectors import PanelRationale, area_rationales, feedback_source, round_feedback
 from elicitation.expert.services.access import expert_consent, expert_language_set, expert_link_open
 from elicitation.expert.services.answers import (
     answers_save,
@@ -359,14 +360,14 @@ def _saved_context(
     realtime = round_.study.mode == Study.Mode.REALTIME
     if not realtime and round_.study.feedback_timing != Study.FeedbackTiming.AFTER_OWN:
         newly_answered = set()  # the page already shows every item's feedback
-    for answer in posted.answers:
-        key = (answer.area_id, answer.criterion_id)
-        if key not in asked:  # retired by a coordinator since the save: no feedback to refresh
-            continue
-        if not realtime and key not in newly_answered:
-            continue
+    keys = [(answer.area_id, answer.criterion_id) for answer in posted.answers]
+    # Not retired by a coordinator since the save, and new to the expert (every save's, in real time)
+    keys = [key for key in keys if key in asked and (realtime or key in newly_answered)]
+    source = feedback_source(round_) if keys else None
+    for key in keys if source is not None else []:
         scale_min, scale_max = asked[key]
-        feedback = round_feedback(round_=round_, expert=expert, items=[(key, scale_min, scale_max)], only=key)
+        items = [(key, scale_min, scale_max)]
+        feedback = round_feedback(round_=round_, expert=expert, items=items, only=key, source=source)
         item_feedback = feedback.items.get(key)
         if item_feedback is not None and feedback.source is not None:
             source_number, live = feedback.source.number, feedback.live
@@ -383,15 +384,31 @@ def _saved_context(
     )
 
 
+@dataclass(frozen=True)
+class _RevealedArea:
+    """What ``_rationales.html`` reads of a form's area card, for an area the expert has just completed."""
+
+    area_id: int
+    rationales: list[PanelRationale]
+    rationales_suppressed: bool
+    show_rationales: bool = True
+
+
 def _completed_cards(expert: Expert, round_: Round, new_areas: set[int]) -> dict[str, Any]:
-    """With "after own rating" timing, an area's rationales appear when its last criterion is rated."""
-    if not new_areas or feedback_source(round_) is None:  # round 1 of a classic study: no query, nothing to show
+    """With "after own rating" timing, an area's rationales appear when its last criterion is rated.
+
+    Only the completed areas' reasons are read (``selectors.area_rationales``), as the whole form would give
+    them; round 1 of a classic study has no feedback and costs no query.
+    """
+    source = feedback_source(round_) if new_areas else None
+    if source is None:
         return {}
-    form = round_form(expert=expert, round_=round_)  # built only when an area was just completed
-    if form.feedback.source is None:
-        return {}
-    cards = [card for card in form.cards if card.area_id in new_areas and card.show_rationales]
-    return {"form": form, "cards": cards} if cards else {}
+    cards = []
+    for area_id in sorted(new_areas):
+        feedback = area_rationales(round_=round_, source=source, expert=expert, area_id=area_id)
+        suppressed = area_id in feedback.rationales_suppressed
+        cards.append(_RevealedArea(area_id, feedback.rationales.get(area_id, []), suppressed))
+    return {"form": {"feedback": {"source": source}}, "cards": cards}
 
 
 @require_POST

@@ -34,7 +34,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -45,6 +45,7 @@ from coopsurvey import jobs
 from core.audit import audit
 from core.errors import IllegalTransition
 from elicitation.models import AnalysisPlan, Rating, Round
+from elicitation.models.rounds import ROUND_GATE, ROUND_GATE_SQL
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +149,8 @@ def run_job(run_id: int) -> None:
     from aggregation import services
 
     run = AggregationRun.objects.select_related("round").get(pk=run_id)
+    if run.trigger == AggregationRun.Trigger.RATINGS:
+        wait_for_saves_in_flight(run.round_id)
     release_coalescing(run.round_id)  # ratings arriving from now on need a new job
     reason = _nothing_new(run) if run.trigger == AggregationRun.Trigger.RATINGS else None
     if reason:
@@ -157,6 +160,23 @@ def run_job(run_id: int) -> None:
         )
         return
     services.round_aggregate(round_id=run.round_id, run_id=run.pk, trigger=run.trigger)
+
+
+def wait_for_saves_in_flight(round_id: int) -> None:
+    """Wait until every save in flight in the round's study has committed: take the study's round gate
+    exclusively (``elicitation.locks``: saves hold it shared from their lock to their commit) and let go.
+
+    A save on PostgreSQL asks nothing of the cache when its statement sees this live run still queued
+    (``rating_writes``: the run will read it). The run is running by now (its claim committed), so a save
+    that saw it queued took its snapshot before that and holds the gate until it commits: waiting for the
+    gate here makes the read after it see every such save. Saves that see the run running queue the next
+    one. The gate queues fairly, so a stream of saves cannot starve this wait; the saves behind it wait
+    only as long as the saves before it take to commit.
+    """
+    if connection.vendor != "postgresql":
+        return  # SQLite opens every writing transaction IMMEDIATE: no save is in flight while this runs
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(ROUND_GATE_SQL, [ROUND_GATE, 2**31, round_id])
 
 
 def _nothing_new(run: AggregationRun) -> str | None:

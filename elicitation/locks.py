@@ -35,14 +35,7 @@ from core.errors import RoundNotOpen
 from core.prepared import fetch_one
 from elicitation.models import Expert, Round, Study
 from elicitation.models.audit import AUDIT_CHAIN_LOCK, chain_lock_id
-
-# pg_advisory_xact_lock(classid, objid): this class id keeps the round gates apart from any other lock.
-ROUND_GATE = 0x67617465  # "gate"
-
-
-def gate_key(study_id: int) -> int:
-    """The second key of a study's round gate: ``pg_advisory_xact_lock(ROUND_GATE, gate_key(study_id))``."""
-    return study_id % 2**31
+from elicitation.models.rounds import ROUND_GATE, ROUND_GATE_SQL, gate_key
 
 
 def _require_atomic(name: str) -> None:
@@ -58,9 +51,7 @@ def lock_round(*, round_id: int) -> Round:
     _require_atomic("lock_round")
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            gate = "SELECT pg_advisory_xact_lock(%s, mod(study_id, %s)::int)"
-            sql = " ".join([gate, f"FROM {Round._meta.db_table} WHERE id = %s"])
-            cursor.execute(sql, [ROUND_GATE, 2**31, round_id])
+            cursor.execute(ROUND_GATE_SQL, [ROUND_GATE, 2**31, round_id])
     return Round.objects.select_for_update(of=("self",), no_key=True).select_related("study").get(pk=round_id)
 
 

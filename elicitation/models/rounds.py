@@ -10,6 +10,16 @@ from django.utils.translation import gettext_lazy as _
 from elicitation.models.panel import Expert
 from elicitation.models.study import Area, Criterion, Study
 
+# The study's round gate (elicitation.locks, the lock order): pg_advisory_xact_lock(classid, objid); this
+# class id keeps the round gates apart from any other lock. Here beside the round, as the audit chain's lock
+# is beside the audit log, so that the aggregation job can wait at it too (aggregation.jobs).
+ROUND_GATE = 0x67617465  # "gate"
+
+
+def gate_key(study_id: int) -> int:
+    """The second key of a study's round gate: ``pg_advisory_xact_lock(ROUND_GATE, gate_key(study_id))``."""
+    return study_id % 2**31
+
 
 class Round(models.Model):
     """One round of a study. Status changes only through elicitation.rounds.services.lifecycle."""
@@ -125,3 +135,9 @@ class PilotResponse(models.Model):
 
     def __str__(self) -> str:
         return f"pilot answers {self.pk} in {self.round}"
+
+
+# The gate of a round's study, taken exclusively: parameters ROUND_GATE, 2**31, the round's id.
+ROUND_GATE_SQL = " ".join(
+    ["SELECT pg_advisory_xact_lock(%s, mod(study_id, %s)::int)", f"FROM {Round._meta.db_table} WHERE id = %s"]
+)

@@ -15,7 +15,7 @@ from tests.factories import make_experts, make_round, make_study
 pytestmark = pytest.mark.django_db
 
 
-def _experts(study_id: int, bloc: str):  # type: ignore[no-untyped-def]
+def _experts(study_id: int, bloc: str):
     return Expert.objects.filter(study_id=study_id, bloc=bloc).order_by("number")
 
 
@@ -34,7 +34,7 @@ def test_rows_are_the_orms_for_every_value_with_its_converters():
 def test_a_query_is_built_and_compiled_once():
     built = []
 
-    def build(study_id: int):  # type: ignore[no-untyped-def]
+    def build(study_id: int):
         built.append(study_id)
         return Round.objects.filter(study_id=study_id).values_list("number").annotate(n=Count("id")).order_by()
 

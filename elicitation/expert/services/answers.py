@@ -184,7 +184,7 @@ def ratings_save(
             saved = _ratings_save_statement(expert, answers, source, where)
         else:
             saved = _ratings_save_portable(expert, answers, source, where)
-        if saved.changed:
+        if saved.changed and not saved.live_run_waiting:  # a run waiting already will read this save
             _after_commit_aggregate(saved.round)
         return saved
 

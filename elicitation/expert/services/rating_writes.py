@@ -28,6 +28,7 @@ from uuid import UUID
 from django.db import connection
 from django.utils import timezone
 
+from aggregation.models import AggregationRun
 from core.prepared import fetch_one
 from elicitation.locks import ROUND_GATE, LockedForAnswer, answer_lock_sql, gate_key, locked_from_row
 from elicitation.models import (
@@ -69,6 +70,9 @@ class RatingsSaved:
     scales: dict[Item, tuple[int, int]]  # the posted items that are asked, with their scale
     newly_answered: set[Item] = field(default_factory=set)  # posted items without an answer before
     complete_areas: set[int] = field(default_factory=set)  # posted areas now answered in full
+    # A live aggregation run of the round was queued when the save's statement ran (PostgreSQL's path): it
+    # will read this save, since its job waits for the saves holding the round (aggregation.jobs.run_job).
+    live_run_waiting: bool = False
 
 
 def uses_single_statement() -> bool:
@@ -217,7 +221,8 @@ SELECT
        AND NOT EXISTS (SELECT 1 FROM asked t WHERE t.area_id = s.area_id
                        AND (t.area_id, t.criterion_id) NOT IN (SELECT area_id, criterion_id FROM answered_after))),
     (SELECT n FROM changed),
-    (SELECT count(*) FROM audited)
+    (SELECT count(*) FROM audited),
+    EXISTS (SELECT 1 FROM {run} WHERE round_id = %(round)s AND trigger = %(live)s AND status = %(queued)s)
 """
 
 
@@ -231,6 +236,7 @@ def _save_sql() -> str:
         revision=AnswerRevision._meta.db_table,
         participation=Participation._meta.db_table,
         audit=AuditEvent._meta.db_table,
+        run=AggregationRun._meta.db_table,
     )
 
 
@@ -290,10 +296,12 @@ def ratings_upsert_statement(
         "genesis": GENESIS,
         "before": before,
         "after": after,
+        "live": AggregationRun.Trigger.RATINGS,
+        "queued": AggregationRun.Status.QUEUED,
     }
     row = fetch_one(_save_sql(), params)
     assert row is not None  # the statement's SELECT has no FROM: always one row
-    facts, upserted, answered, total, complete_areas, _changed, _audited = row
+    facts, upserted, answered, total, complete_areas, _changed, _audited, live_run_waiting = row
     facts = _json(facts) or []
     upserted = _json(upserted)
     rules: list[ItemRules | None] = []
@@ -332,6 +340,7 @@ def ratings_upsert_statement(
         scales=scales,
         newly_answered={item for item, new in zip(items, newly, strict=True) if new},
         complete_areas=set(_json(complete_areas)),
+        live_run_waiting=bool(live_run_waiting),
     )
     return StatementResult(rules=rules, newly_answered=newly, items=items, saved=saved)
 

@@ -19,6 +19,10 @@ items, messages, an erasure during a round), takes its locks in this order and n
    or is only ``KEY SHARE``-locked by foreign keys, which the services here never block: they lock
    studies, experts, areas and criteria ``FOR NO KEY UPDATE``.
 
+A live aggregation job also takes the gate exclusively, alone and for no more than the wait, before it reads
+the ratings (``aggregation.jobs.wait_for_saves_in_flight``): every save that saw its run queued has then
+committed.
+
 On SQLite the settings open every transaction IMMEDIATE, which serialises writers; the gate is a no-op.
 So a save either commits before the close and is in the closed round's results, or waits for the close
 and is refused with ``RoundNotOpen``: never accepted and then lost, and never deadlocked.

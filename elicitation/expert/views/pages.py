@@ -291,11 +291,10 @@ def autosave(request: HttpRequest, expert: Expert, round_uuid: str) -> HttpRespo
         errors = _rating_errors(posted, error)
         message = " ".join(problem for problems in errors.values() for problem in problems)
         return render(request, template, {**expert_context(expert, round=round_), "error": message}, status=400)
-    round_ = saved.round
-    context = _saved_context(expert, round_, posted, saved.answered, saved.total, saved.scales, saved.newly_answered)
-    if round_.study.feedback_timing == Study.FeedbackTiming.AFTER_OWN:
-        new_areas = {area for area, _criterion in saved.newly_answered} & saved.complete_areas
-        context["completed_cards"] = _completed_cards(expert, round_, new_areas)
+    completed = {area for area, _criterion in saved.newly_answered} & saved.complete_areas
+    context = _saved_context(
+        expert, saved.round, posted, saved.answered, saved.total, saved.scales, saved.newly_answered, completed
+    )
     return render(request, template, context)
 
 
@@ -317,12 +316,9 @@ def _autosave_form_fields(request: HttpRequest, expert: Expert, round_uuid: str,
     answered = answered_before | {(answer.area_id, answer.criterion_id) for answer in posted.answers}
     asked = _asked_items(round_)
     newly = {(a.area_id, a.criterion_id) for a in posted.answers} - answered_before
-    context = _saved_context(expert, round_, posted, len(answered), len(asked), asked, newly)
-    if round_.study.feedback_timing == Study.FeedbackTiming.AFTER_OWN:
-        new_areas = {a.area_id for a in posted.answers if (a.area_id, a.criterion_id) not in answered_before}
-        # Only an area whose last item this save answered shows anything new.
-        new_areas = {area for area in new_areas if {key for key in asked if key[0] == area} <= answered}
-        context["completed_cards"] = _completed_cards(expert, round_, new_areas)
+    # Only an area whose last item this save answered shows anything new.
+    completed = {area for area, _criterion in newly if {key for key in asked if key[0] == area} <= answered}
+    context = _saved_context(expert, round_, posted, len(answered), len(asked), asked, newly, completed)
     return render(request, template, context)
 
 
@@ -346,24 +342,29 @@ def _saved_context(
     total: int,
     asked: dict[Item, tuple[int, int]],
     newly_answered: set[Item],
+    completed_areas: set[int],
 ) -> dict[str, Any]:
-    """The status line after a save: the progress and the posted items' fresh feedback.
+    """The status line after a save: the progress, the posted items' fresh feedback, and the reasons of the
+    areas whose last item this save answered (``completed_areas``) with "after own rating" timing.
 
     An item's feedback is sent when it can differ from what the page shows: on its first answer of the
     round with "after own rating" timing (that reveals it), and in a real-time study (the group answer is
     the round's own, republished as contributors join). A classic round's feedback is the closed round
     before it, and the expert's answer there: changing an answer now changes neither, so a re-save (or any
-    save, when the page showed the feedback before the rating) sends none and costs no query.
+    save, when the page showed the feedback before the rating) sends none and costs no query. The round
+    whose answers feed back is read once, and only when something is to be sent.
     """
     refreshed = []
     source_number, live = None, False
     realtime = round_.study.mode == Study.Mode.REALTIME
-    if not realtime and round_.study.feedback_timing != Study.FeedbackTiming.AFTER_OWN:
-        newly_answered = set()  # the page already shows every item's feedback
+    if round_.study.feedback_timing != Study.FeedbackTiming.AFTER_OWN:
+        completed_areas = set()  # the page shows every area's reasons already
+        if not realtime:
+            newly_answered = set()  # and every item's feedback
     keys = [(answer.area_id, answer.criterion_id) for answer in posted.answers]
     # Not retired by a coordinator since the save, and new to the expert (every save's, in real time)
     keys = [key for key in keys if key in asked and (realtime or key in newly_answered)]
-    source = feedback_source(round_) if keys else None
+    source = feedback_source(round_) if keys or completed_areas else None
     for key in keys if source is not None else []:
         scale_min, scale_max = asked[key]
         items = [(key, scale_min, scale_max)]
@@ -380,7 +381,7 @@ def _saved_context(
         refreshed=refreshed,
         source_number=source_number,
         live=live,
-        completed_cards={},
+        completed_cards=_completed_cards(expert, round_, source, completed_areas),
     )
 
 
@@ -394,14 +395,13 @@ class _RevealedArea:
     show_rationales: bool = True
 
 
-def _completed_cards(expert: Expert, round_: Round, new_areas: set[int]) -> dict[str, Any]:
+def _completed_cards(expert: Expert, round_: Round, source: Round | None, new_areas: set[int]) -> dict[str, Any]:
     """With "after own rating" timing, an area's rationales appear when its last criterion is rated.
 
     Only the completed areas' reasons are read (``selectors.area_rationales``), as the whole form would give
-    them; round 1 of a classic study has no feedback and costs no query.
+    them; round 1 of a classic study has no ``source`` and nothing to show.
     """
-    source = feedback_source(round_) if new_areas else None
-    if source is None:
+    if source is None or not new_areas:
         return {}
     cards = []
     for area_id in sorted(new_areas):

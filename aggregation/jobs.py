@@ -45,7 +45,7 @@ from coopsurvey import jobs
 from core.audit import audit
 from core.errors import IllegalTransition
 from elicitation.models import AnalysisPlan, Rating, Round
-from elicitation.models.rounds import ROUND_GATE, ROUND_GATE_SQL
+from elicitation.models.rounds import round_gate_take
 
 logger = logging.getLogger(__name__)
 
@@ -175,8 +175,8 @@ def wait_for_saves_in_flight(round_id: int) -> None:
     """
     if connection.vendor != "postgresql":
         return  # SQLite opens every writing transaction IMMEDIATE: no save is in flight while this runs
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(ROUND_GATE_SQL, [ROUND_GATE, 2**31, round_id])
+    with transaction.atomic():
+        round_gate_take(round_id)
 
 
 def _nothing_new(run: AggregationRun) -> str | None:

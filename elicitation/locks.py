@@ -39,7 +39,7 @@ from core.errors import RoundNotOpen
 from core.prepared import fetch_one
 from elicitation.models import Expert, Round, Study
 from elicitation.models.audit import AUDIT_CHAIN_LOCK, chain_lock_id
-from elicitation.models.rounds import ROUND_GATE, ROUND_GATE_SQL, gate_key
+from elicitation.models.rounds import ROUND_GATE, gate_key, round_gate_take
 
 
 def _require_atomic(name: str) -> None:
@@ -54,8 +54,7 @@ def lock_round(*, round_id: int) -> Round:
     """
     _require_atomic("lock_round")
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(ROUND_GATE_SQL, [ROUND_GATE, 2**31, round_id])
+        round_gate_take(round_id)
     return Round.objects.select_for_update(of=("self",), no_key=True).select_related("study").get(pk=round_id)
 
 

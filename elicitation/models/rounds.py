@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -14,11 +14,12 @@ from elicitation.models.study import Area, Criterion, Study
 # class id keeps the round gates apart from any other lock. Here beside the round, as the audit chain's lock
 # is beside the audit log, so that the aggregation job can wait at it too (aggregation.jobs).
 ROUND_GATE = 0x67617465  # "gate"
+_GATE_KEYS = 2**31
 
 
 def gate_key(study_id: int) -> int:
     """The second key of a study's round gate: ``pg_advisory_xact_lock(ROUND_GATE, gate_key(study_id))``."""
-    return study_id % 2**31
+    return study_id % _GATE_KEYS
 
 
 class Round(models.Model):
@@ -137,7 +138,10 @@ class PilotResponse(models.Model):
         return f"pilot answers {self.pk} in {self.round}"
 
 
-# The gate of a round's study, taken exclusively: parameters ROUND_GATE, 2**31, the round's id.
-ROUND_GATE_SQL = " ".join(
-    ["SELECT pg_advisory_xact_lock(%s, mod(study_id, %s)::int)", f"FROM {Round._meta.db_table} WHERE id = %s"]
-)
+def round_gate_take(round_id: int) -> None:
+    """Take the round's study's gate exclusively, until the transaction ends (PostgreSQL, inside one)."""
+    sql = " ".join(
+        ["SELECT pg_advisory_xact_lock(%s, mod(study_id, %s)::int)", f"FROM {Round._meta.db_table} WHERE id = %s"]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ROUND_GATE, _GATE_KEYS, round_id])

@@ -23,6 +23,7 @@ from django.db import connections
 from django.db.models import QuerySet
 
 from core.prepared import fetch_all
+from core.raw_rows import Converter, convert
 
 # Two sets of stand-in values, from these up (one per parameter of a query).
 _STAND_INS = (20011, 30029)
@@ -33,7 +34,7 @@ class _Compiled:
     sql: str
     params: tuple[Any, ...]
     places: tuple[tuple[int, int], ...]  # (position among the SQL's parameters, index of the caller's value)
-    converters: tuple[tuple[int, tuple[Callable[..., Any], ...], Any], ...]  # (column, converters, expression)
+    converters: tuple[tuple[int, tuple[Converter, ...], Any], ...]  # (column, converters, expression)
 
 
 class CompiledQuery:
@@ -60,9 +61,7 @@ class CompiledQuery:
         converted = []
         for row in rows:
             cells = list(row)
-            for column, converters, expression in compiled.converters:
-                for converter in converters:
-                    cells[column] = converter(cells[column], expression, connection)
+            convert(cells, compiled.converters, connection)
             converted.append(tuple(cells))
         return converted
 

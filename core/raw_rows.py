@@ -9,7 +9,7 @@ would apply (JSON, and on SQLite booleans, dates and UUIDs), so the instances ar
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -28,7 +28,7 @@ class RowShape(Generic[M]):
     alias: str  # the database
     select: str
     attnames: tuple[str, ...]
-    converters: tuple[tuple[tuple[Converter, ...], Any], ...]  # per column: (converters, the column expression)
+    converters: tuple[tuple[int, tuple[Converter, ...], Any], ...]  # (column, its converters, its expression)
 
     @property
     def width(self) -> int:
@@ -36,12 +36,16 @@ class RowShape(Generic[M]):
 
     def instance(self, row: Sequence[Any], start: int = 0) -> M:
         """The model instance of ``row[start : start + width]``."""
-        connection = connections[self.alias]
         values = list(row[start : start + self.width])
-        for index, (converters, expression) in enumerate(self.converters):
-            for converter in converters:
-                values[index] = converter(values[index], expression, connection)
+        convert(values, self.converters, connections[self.alias])
         return self.model.from_db(self.alias, self.attnames, values)
+
+
+def convert(values: list[Any], columns: Iterable[tuple[int, Sequence[Converter], Any]], connection: Any) -> None:
+    """Apply to ``values``, in place, the converters the ORM applies to each (column, converters, expression)."""
+    for index, converters, expression in columns:
+        for converter in converters:
+            values[index] = converter(values[index], expression, connection)
 
 
 @functools.cache
@@ -51,10 +55,11 @@ def row_shape(model: type[M], table_alias: str, alias: str = "default") -> RowSh
     fields = model._meta.concrete_fields
     quote = connection.ops.quote_name
     converters = []
-    for field in fields:
+    for index, field in enumerate(fields):
         column = field.get_col(table_alias)
         found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-        converters.append((tuple(found), column))
+        if found:
+            converters.append((index, tuple(found), column))
     return RowShape(
         model=model,
         alias=alias,

@@ -50,13 +50,14 @@ def test_welcome_form_feedback_and_thanks_have_no_serious_violations(live_server
     page.locator(f'input[name="r-{first.area_id}-{first.criterion_id}"][value="5"]').check()
     page.locator(f"#fb-item-{first.area_id}-{first.criterion_id} svg.chart").wait_for()
     _assert_accessible(page, "form with feedback")
-    for item in second.items.all():
+    for answered, item in enumerate(second.items.all(), start=1):
+        # One answer at a time, as a person gives them: each reveal inserts a chart that moves the items
+        # below it, so a click sent while a save's answer is still landing can hit the wrong spot.
         page.locator(f'input[name="r-{item.area_id}-{item.criterion_id}"][value="6"]').check()
-    total = second.items.count()
-    page.wait_for_function(
-        f"() => document.querySelector('#progress').textContent.includes('{total}')"
-        " && !document.querySelector('.htmx-request')"
-    )
+        page.wait_for_function(
+            f"() => document.querySelector('#progress progress').value === {answered}"
+            " && !document.querySelector('.htmx-request')"
+        )
     page.locator("button[type=submit][form=round-form]").last.click()  # the buttons follow the suggestion box
     page.wait_for_load_state()
     _assert_accessible(page, f"after submitting ({page.url})")

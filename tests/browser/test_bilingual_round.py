@@ -70,7 +70,7 @@ def walk_round(page: Any, live_server: Any, study: Study, round_: Round, languag
     items = list(round_.items.all())
     for number, item in enumerate(items, start=1):
         page.locator(f'input[name="r-{item.area_id}-{item.criterion_id}"][value="{number % 9 + 1}"]').check()
-        expect(page.locator("#progress")).to_contain_text(str(number))
+        expect(page.locator("#progress progress")).to_have_attribute("value", str(number))  # this save landed
     page.wait_for_function("() => !document.querySelector('.htmx-request')")
     texts.append(page_text(page))  # with the panel's answers and the breakdown by bloc, shown after rating
     page.locator("button[name=action][value=submit]").click()

@@ -36,13 +36,21 @@ class StrictInput(serializers.Serializer[dict[str, Any]]):
             unknown = sorted(str(key) for key in data if key not in self.fields or self.fields[key].read_only)
             if unknown:
                 raise serializers.ValidationError({key: [_("Unknown field.")] for key in unknown})
-            if not isinstance(data, QueryDict):  # a form's values are all text: only JSON has types
-                wrong = {
-                    key: [message] for key, value in data.items() if (message := _type_error(self.fields[key], value))
-                }
-                if wrong:
-                    raise serializers.ValidationError(wrong)
+            # A form's values are all text: only JSON has types, but both can send a text too long.
+            check = _too_long if isinstance(data, QueryDict) else _type_error
+            wrong = {key: [message] for key, value in data.items() if (message := check(self.fields[key], value))}
+            if wrong:
+                raise serializers.ValidationError(wrong)
         return super().to_internal_value(data)
+
+
+def _too_long(field: serializers.Field[Any, Any, Any, Any], value: Any) -> str:
+    """Checked on the text as sent: DRF trims whitespace first, so 20,001 spaces would pass a limit of 20,000
+    that the schema's maxLength (which counts every character) promises to refuse."""
+    limit = field.max_length if isinstance(field, serializers.CharField) else None
+    if limit is not None and isinstance(value, str) and len(value) > limit:
+        return str(field.error_messages["max_length"]).format(max_length=limit)
+    return ""
 
 
 def _type_error(field: serializers.Field[Any, Any, Any, Any], value: Any) -> str:
@@ -53,10 +61,8 @@ def _type_error(field: serializers.Field[Any, Any, Any, Any], value: Any) -> str
         return _("Give true or false.")
     if isinstance(field, serializers.CharField) and not isinstance(value, str):
         return _("Give a text.")
-    if isinstance(field, serializers.CharField) and field.max_length is not None and len(value) > field.max_length:
-        # Checked on the text as sent: DRF trims whitespace first, so 20,001 spaces would pass a limit of 20,000
-        # that the schema's maxLength (which counts every character) promises to refuse.
-        return str(field.error_messages["max_length"]).format(max_length=field.max_length)
+    if too_long := _too_long(field, value):
+        return too_long
     if isinstance(field, serializers.IntegerField) and (isinstance(value, bool) or not isinstance(value, int)):
         return _("Give a whole number.")
     if isinstance(field, serializers.DecimalField) and (

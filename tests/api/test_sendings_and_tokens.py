@@ -141,3 +141,17 @@ def test_a_text_longer_than_its_limit_is_refused_before_whitespace_is_trimmed(co
     assert "20000" in response.content.decode()
     assert not ApiToken.objects.filter(user=coordinator_a, name="a").exists()
     assert client.post("/api/v1/tokens/", {"name": "a" + " " * 19_999}, format="json").status_code == 201
+
+
+def test_a_form_encoded_text_longer_than_its_limit_is_refused_before_whitespace_is_trimmed(
+    coordinator_a: User,
+) -> None:
+    """The same through a form-encoded body, which the check had skipped (a form's values are all text): the
+    negative run sent a name of a few characters and 20,000 record separators (U+001E, whitespace to Python's
+    ``strip``) as ``application/x-www-form-urlencoded``, and the token was created (201)."""
+    client = token_client(coordinator_a)
+    response = client.post("/api/v1/tokens/", {"name": "pTR7M" + "\x1e" * 20_000})
+    assert response.status_code == 400, response.content
+    assert "20000" in response.content.decode()
+    assert not ApiToken.objects.filter(user=coordinator_a, name="pTR7M").exists()
+    assert client.post("/api/v1/tokens/", {"name": "pTR7M" + "\x1e" * 19_995}).status_code == 201

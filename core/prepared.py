@@ -90,18 +90,22 @@ def _fetch(sql: str, params: Sequence[Any] | Mapping[str, Any], *, alias: str, m
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall() if many else cursor.fetchone()
+    text, values = numbered_values(sql, params)
+    with wrapped_cursor(PreparedCursor, alias=alias) as cursor:
+        cursor.execute(text, values)
+        return cursor.fetchall() if many else cursor.fetchone()
+
+
+def numbered_values(sql: str, params: Sequence[Any] | Mapping[str, Any]) -> tuple[str, list[Any]]:
+    """``sql`` with ``$n`` placeholders and ``params`` in their order (see :func:`numbered`)."""
     text, order = numbered(sql)
     if isinstance(order, tuple):
         if not isinstance(params, Mapping):
             raise TypeError("named placeholders take a mapping of parameters")
-        values = [params[name] for name in order]
-    else:
-        if isinstance(params, Mapping) or len(params) != order:
-            raise TypeError(f"the statement takes {order} positional parameters")
-        values = list(params)
-    with wrapped_cursor(PreparedCursor, alias=alias) as cursor:
-        cursor.execute(text, values)
-        return cursor.fetchall() if many else cursor.fetchone()
+        return text, [params[name] for name in order]
+    if isinstance(params, Mapping) or len(params) != order:
+        raise TypeError(f"the statement takes {order} positional parameters")
+    return text, list(params)
 
 
 def wrapped_cursor(make: Callable[[Any], Any], *, alias: str = "default") -> Any:

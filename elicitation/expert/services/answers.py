@@ -21,8 +21,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aggregation.jobs import request_aggregation
+from core import pipelined
 from core.audit import audit
 from core.errors import InvalidInput, RoundNotOpen
+from core.prepared import fetch_one
 from elicitation.expert.services.rating_writes import (
     ItemRules,
     RatingsSaved,
@@ -179,21 +181,33 @@ def ratings_save(
     ``RoundNotOpen``, and ``InvalidInput`` (keyed ``answers.<index>``) with nothing written.
     """
     where = RoundWanted(round_id=round_id, round_uuid=round_uuid, open_in_study=open_round)
-    with transaction.atomic():
-        if uses_single_statement():
-            saved = _ratings_save_statement(expert, answers, source, where)
-        else:
-            saved = _ratings_save_portable(expert, answers, source, where)
-        if saved.changed and not saved.live_run_waiting:  # a run waiting already will read this save
-            _after_commit_aggregate(saved.round)
-        return saved
+    if uses_single_statement() and pipelined.available():
+        # Its own transaction, BEGIN sent with the lock and COMMIT with the save: two round trips, not four.
+        with pipelined.PipelinedTransaction() as tx:
+            saved = _ratings_save_statement(expert, answers, source, where, tx)
+    else:
+        with transaction.atomic():
+            if uses_single_statement():
+                saved = _ratings_save_statement(expert, answers, source, where)
+            else:
+                saved = _ratings_save_portable(expert, answers, source, where)
+    if saved.changed and not saved.live_run_waiting:  # a run waiting already will read this save
+        _after_commit_aggregate(saved.round)  # at once, or when the caller's own transaction commits
+    return saved
 
 
 def _ratings_save_statement(
-    expert: Expert, answers: Sequence[AnswerInput], source: str, where: RoundWanted
+    expert: Expert,
+    answers: Sequence[AnswerInput],
+    source: str,
+    where: RoundWanted,
+    tx: pipelined.PipelinedTransaction | None = None,
 ) -> RatingsSaved:
-    """PostgreSQL: the shared round lock joined with the expert check, then one statement (see rating_writes)."""
-    locked = lock_round_shared(expert=expert, where=where)
+    """PostgreSQL: the shared round lock joined with the expert check, then one statement (see rating_writes).
+
+    With ``tx`` the two statements carry BEGIN and COMMIT; the problems found in the answers are raised after
+    the commit, which is safe because the statement writes nothing unless every answer passes."""
+    locked = lock_round_shared(expert=expert, where=where, fetch=tx.first_row if tx else fetch_one)
     round_ = locked.round
     if round_.status != Round.Status.OPEN:  # checked before the study, as lock_open_round does
         raise RoundNotOpen("This round is not open for answers.")
@@ -214,9 +228,11 @@ def _ratings_save_statement(
         )
         for answer in answers
     ]
-    result = ratings_upsert_statement(expert=expert, round_=round_, answers=rows, source=source)
+    result = ratings_upsert_statement(
+        expert=expert, round_=round_, answers=rows, source=source, fetch=tx.last_row if tx else fetch_one
+    )
     found = [replace(a, area_id=item[0], criterion_id=item[1]) for a, item in zip(answers, result.items, strict=True)]
-    _raise_problems(found, result.rules)  # raising rolls back whatever the statement wrote
+    _raise_problems(found, result.rules)  # the statement wrote nothing then: it writes only valid answers
     return result.saved
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -88,10 +88,14 @@ class RoundWanted:
     open_in_study: bool = False
 
 
-def lock_round_shared(*, expert: Expert, where: RoundWanted) -> LockedForAnswer:
+Fetch = Callable[[str, Sequence[Any] | Mapping[str, Any]], tuple[Any, ...] | None]
+
+
+def lock_round_shared(*, expert: Expert, where: RoundWanted, fetch: Fetch = fetch_one) -> LockedForAnswer:
     """One statement, in the order of ``elicitation.locks``: the study's gate shared, the round ``FOR SHARE``
     and the expert's row, then the study's audit chain, so that the save's statement, which starts after
-    this one, reads the chain's newest head. Raises ``Round.DoesNotExist``."""
+    this one, reads the chain's newest head. Raises ``Round.DoesNotExist``. ``fetch`` sends it: a pipelined
+    transaction's ``first_row`` sends BEGIN with it (``core.pipelined``)."""
     keys: list[int | str]
     if where.round_id is not None:
         condition, keys = "r.id = %s", [where.round_id]
@@ -102,7 +106,7 @@ def lock_round_shared(*, expert: Expert, where: RoundWanted) -> LockedForAnswer:
     else:
         raise Round.DoesNotExist
     params = [ROUND_GATE, gate_key(expert.study_id), expert.pk, *keys, AUDIT_CHAIN_LOCK, chain_lock_id(expert.study_id)]
-    row = fetch_one(answer_lock_sql(condition, chain=True), params)
+    row = fetch(answer_lock_sql(condition, chain=True), params)
     if row is None:
         raise Round.DoesNotExist
     locked = locked_from_row(row)
@@ -254,8 +258,10 @@ def ratings_upsert_statement(
     round_: Round,
     answers: Sequence[tuple[ItemKey, ItemKey, int | None, bool]],
     source: str,
+    fetch: Fetch = fetch_one,
 ) -> StatementResult:
-    """Run the one data-modifying statement for (area, criterion, value, cannot judge) answers.
+    """Run the one data-modifying statement for (area, criterion, value, cannot judge) answers (sent by
+    ``fetch``: a pipelined transaction's ``last_row`` sends COMMIT with it).
 
     Areas and criteria are given by id, or by UUID (looked up in the expert's study by the statement;
     ``items`` in the result has the ids). Writes only when every answer passes the checks; the caller
@@ -299,7 +305,7 @@ def ratings_upsert_statement(
         "live": AggregationRun.Trigger.RATINGS,
         "queued": AggregationRun.Status.QUEUED,
     }
-    row = fetch_one(_save_sql(), params)
+    row = fetch(_save_sql(), params)
     assert row is not None  # the statement's SELECT has no FROM: always one row
     facts, upserted, answered, total, complete_areas, _changed, _audited, live_run_waiting = row
     facts = _json(facts) or []

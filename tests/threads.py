@@ -22,3 +22,19 @@ def in_thread(target: Callable[[], object], results: dict[str, object], key: str
     thread = threading.Thread(target=run, name=key)
     thread.start()
     return thread
+
+
+def read_committed(sql: str, params: list[object] | None = None) -> list[tuple[object, ...]]:
+    """The rows of ``sql`` as another connection reads them: only what has committed."""
+
+    def read() -> list[tuple[object, ...]]:
+        with connections["default"].cursor() as cursor:
+            cursor.execute(sql, params)
+            return list(cursor.fetchall())
+
+    results: dict[str, object] = {}
+    in_thread(read, results, "reader").join()
+    found = results["reader"]
+    if isinstance(found, Exception):
+        raise found
+    return found  # type: ignore[return-value]

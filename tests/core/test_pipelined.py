@@ -3,16 +3,15 @@ last; anything else leaves nothing written and the connection idle and usable.""
 
 from __future__ import annotations
 
-import threading
-
 import psycopg
 import pytest
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from psycopg.pq import TransactionStatus
 
 from core import pipelined
 from core.pipelined import PipelinedTransaction
+from tests.threads import read_committed
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="pipeline mode is psycopg's, on PostgreSQL"),
@@ -32,22 +31,8 @@ def probe():
         cursor.execute("DROP TABLE pipelined_probe")
 
 
-def _seen_elsewhere() -> list[tuple[int, str]]:
-    """The table as another connection sees it: only what has committed."""
-    rows: list[tuple[int, str]] = []
-
-    def read() -> None:
-        try:
-            with connections["default"].cursor() as cursor:
-                cursor.execute("SELECT id, word FROM pipelined_probe ORDER BY id")
-                rows.extend(cursor.fetchall())
-        finally:
-            connections["default"].close()
-
-    thread = threading.Thread(target=read)
-    thread.start()
-    thread.join()
-    return rows
+def _seen_elsewhere() -> list[tuple[object, ...]]:
+    return read_committed("SELECT id, word FROM pipelined_probe ORDER BY id")
 
 
 def _idle() -> bool:

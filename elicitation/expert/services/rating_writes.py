@@ -12,6 +12,9 @@ statement before, the head it reads is the newest (docs/security.md). It writes 
 answer is valid; Python then words the problems with the same rules as the portable path
 (``answers._answer_problems``), so both give the same messages.
 
+Outside a caller's transaction those four travel in two round trips: BEGIN with the lock statement and COMMIT
+with the save (``core.pipelined``, chosen by ``answers.ratings_save``).
+
 Other databases (SQLite, the demo's default) take the portable ORM path in ``answers``; SQLite
 serialises writers anyway (every transaction is IMMEDIATE).
 """

@@ -3,17 +3,16 @@
 
 from __future__ import annotations
 
-import threading
-
 import psycopg
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from elicitation.models import AnswerRevision, AuditEvent, Rating
 from elicitation.models.audit_chain import chain_findings
 from tests.elicitation.expert.test_round_views import HTMX, field
 from tests.elicitation.expert.test_save_statements import _hold_coalescing
+from tests.threads import read_committed
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="the pipelined save is PostgreSQL's"),
@@ -28,25 +27,10 @@ def consented(client, expert_a, link_a):
     return client
 
 
-def _committed_value(expert_id: int, area_id: int, criterion_id: int) -> object:
+def _committed_value(expert_id: int, area_id: int, criterion_id: int) -> list[object]:
     """What another connection reads: the rating as committed."""
-    found: list[object] = []
-
-    def read() -> None:
-        try:
-            with connections["default"].cursor() as cursor:
-                cursor.execute(
-                    "SELECT value FROM elicitation_rating WHERE expert_id = %s AND area_id = %s AND criterion_id = %s",
-                    [expert_id, area_id, criterion_id],
-                )
-                found.extend(row[0] for row in cursor.fetchall())
-        finally:
-            connections["default"].close()
-
-    thread = threading.Thread(target=read)
-    thread.start()
-    thread.join()
-    return found
+    sql = "SELECT value FROM elicitation_rating WHERE expert_id = %s AND area_id = %s AND criterion_id = %s"
+    return [row[0] for row in read_committed(sql, [expert_id, area_id, criterion_id])]
 
 
 def test_an_autosave_sends_begin_with_the_lock_and_commit_with_the_save(consented, expert_a, open_round, monkeypatch):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from django.db import connections
 
@@ -24,10 +25,10 @@ def in_thread(target: Callable[[], object], results: dict[str, object], key: str
     return thread
 
 
-def read_committed(sql: str, params: list[object] | None = None) -> list[tuple[object, ...]]:
+def read_committed(sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
     """The rows of ``sql`` as another connection reads them: only what has committed."""
 
-    def read() -> list[tuple[object, ...]]:
+    def read() -> list[tuple[Any, ...]]:
         with connections["default"].cursor() as cursor:
             cursor.execute(sql, params)
             return list(cursor.fetchall())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -22,6 +23,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         if isinstance(exc, ImportFailed):
             body["problems"] = [{"line": line, "column": column, "message": msg} for line, column, msg in exc.problems]
         return Response(body, status=exc.status_code)
+    if isinstance(exc, RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent):
+        # Django's limits on a form body (DATA_UPLOAD_MAX_*), met while DRF reads it: Django would answer with
+        # its HTML 400 page; an API client gets the API's shape. Nothing was read, so nothing was written.
+        body = {"detail": _("The request body is too large or has too many fields."), "field_errors": {}}
+        return Response(body, status=400)
     if isinstance(exc, exceptions.ValidationError):
         response = drf_exception_handler(exc, context)
         if response is None:  # pragma: no cover - DRF always handles its own exceptions

@@ -1,4 +1,9 @@
-"""Schemathesis against /api/schema/: generated requests get no server error and no schema violation."""
+"""Schemathesis against /api/schema/: generated requests get no server error and no schema violation.
+
+The examples are derandomized: the same ones on every run, so CI fails only for a change of the project's.
+Random exploration found two real faults on 7 Dec 2026 (a form body's raw length, Django's HTML 400 for a body
+past its limits), each now a test of its own; run it again with random seeds by dropping ``derandomize``.
+"""
 
 from __future__ import annotations
 
@@ -99,7 +104,9 @@ def test_the_api_conforms_to_its_schema(study_a: Study, coordinator_a: User) -> 
         operation = result.ok()  # type: ignore[union-attr]  # an invalid schema raises here, failing the test
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @settings(
+            max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), database=None, derandomize=True
+        )
         def check(case: schemathesis.Case) -> None:
             # Schema-valid is not always meaningful: a well-formed UUID of no item is a 400 with field errors.
             case.call_and_validate(headers=headers_for(case.operation.path), excluded_checks=[positive_data_acceptance])
@@ -129,7 +136,9 @@ def test_the_api_rejects_invalid_data_and_enforces_auth(study_a: Study, coordina
         operation = result.ok()  # type: ignore[union-attr]
 
         @given(case=operation.as_strategy(generation_mode=schemathesis.GenerationMode.NEGATIVE))
-        @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @settings(
+            max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), database=None, derandomize=True
+        )
         def check(case: schemathesis.Case) -> None:
             case.call_and_validate(headers=headers_for(case.operation.path), checks=NEGATIVE_CHECKS)
 

@@ -13,11 +13,13 @@ items, messages, an erasure during a round), takes its locks in this order and n
 3. **The expert's row** (``FOR NO KEY UPDATE``): one expert's saves queue; their deactivation or erasure
    waits for a save in flight, and a save after it sees it.
 4. The rows the write changes (the expert's ratings, area responses, participation).
-5. **The study's audit chain** (``core.audit``), last. A rating save takes it at the end of its lock
-   statement (step 3), before its writes, so that its one data-modifying statement reads the chain's
-   newest head; this is safe because every row that statement locks is the expert's own (behind step 3)
-   or is only ``KEY SHARE``-locked by foreign keys, which the services here never block: they lock
-   studies, experts, areas and criteria ``FOR NO KEY UPDATE``.
+5. **The study's audit chain** (``core.audit``), last. A rating save takes it inside its one
+   data-modifying statement, right before it reads the chain's head (the database function
+   ``coopsurvey_audit_chain_head``, which reads the head with a fresh snapshot once the lock is held), so
+   a study's saves queue on it only for the rest of that statement; this is safe because every row that
+   statement locks is the expert's own (behind step 3) or is only ``KEY SHARE``-locked by foreign keys,
+   which the services here never block: they lock studies, experts, areas and criteria
+   ``FOR NO KEY UPDATE``.
 
 A live aggregation job also takes the gate exclusively, alone and for no more than the wait, before it reads
 the ratings (``aggregation.jobs.wait_for_saves_in_flight``): every save that saw its run queued has then
@@ -38,7 +40,6 @@ from django.db import connection, transaction
 from core.errors import RoundNotOpen
 from core.prepared import fetch_one
 from elicitation.models import Expert, Round, Study
-from elicitation.models.audit import AUDIT_CHAIN_LOCK, chain_lock_id
 from elicitation.models.rounds import ROUND_GATE, gate_key, round_gate_take
 
 
@@ -79,15 +80,14 @@ def _round_columns() -> list[str]:
 
 
 @functools.lru_cache(maxsize=16)
-def answer_lock_sql(condition: str, *, chain: bool) -> str:
+def answer_lock_sql(condition: str) -> str:
     """One statement: the study's gate shared, then the round ``FOR SHARE`` and the expert ``FOR NO KEY UPDATE``
-    (with the round's study's aggregation interval and the expert's study and activity), then, with ``chain``,
-    the study's audit chain. Parameters: the gate's two keys, the expert's id, ``condition``'s, and with
-    ``chain`` the chain's two keys (``AUDIT_CHAIN_LOCK``, ``chain_lock_id(study)``).
+    (with the round's study's aggregation interval and the expert's study and activity). Parameters: the
+    gate's two keys, the expert's id, then ``condition``'s.
 
     The gate is taken in a MATERIALIZED part the rows are joined with, so it is held before any row is
     locked; the row locks then read the newest committed round and expert (a close that committed while
-    this waited shows as closed). The chain's lock is taken in the outer list, after the rows.
+    this waited shows as closed).
     """
     selected = ", ".join(f'r."{column}"' for column in _round_columns())
     # Table and column names come from the models; every value is a parameter.
@@ -100,7 +100,7 @@ def answer_lock_sql(condition: str, *, chain: bool) -> str:
             f"FROM gate, {Round._meta.db_table} r JOIN {Study._meta.db_table} s ON s.id = r.study_id",
             f"JOIN {Expert._meta.db_table} e ON e.id = %s",
             f"WHERE {condition} FOR SHARE OF r FOR NO KEY UPDATE OF e)",
-            "SELECT locked.*, pg_advisory_xact_lock(%s, %s)::text FROM locked" if chain else "SELECT * FROM locked",
+            "SELECT * FROM locked",
         ]
     )
 
@@ -117,8 +117,8 @@ def locked_from_row(row: tuple[object, ...]) -> LockedForAnswer:
     )
 
 
-def lock_round_for_answer(*, expert: Expert, round_id: int, chain: bool = False) -> LockedForAnswer:
-    """For an answer: steps 1–3 of the order (5 too with ``chain``), in one statement on PostgreSQL.
+def lock_round_for_answer(*, expert: Expert, round_id: int) -> LockedForAnswer:
+    """For an answer: steps 1–3 of the order, in one statement on PostgreSQL.
 
     Raises ``Round.DoesNotExist``; the caller checks the status, the study and the expert.
     On SQLite: the round's row (the IMMEDIATE transaction already serialises writers) and the expert's.
@@ -129,10 +129,7 @@ def lock_round_for_answer(*, expert: Expert, round_id: int, chain: bool = False)
         found = Expert.objects.filter(pk=expert.pk).values_list("study_id", "is_active", "erased_at").first()
         study_id, active = (found[0], found[1] and found[2] is None) if found else (None, False)
         return LockedForAnswer(round_, study_id, active, round_.study.aggregation_interval_seconds)
-    params: list[int] = [ROUND_GATE, gate_key(expert.study_id), expert.pk, round_id]
-    if chain:
-        params += [AUDIT_CHAIN_LOCK, chain_lock_id(expert.study_id)]
-    row = fetch_one(answer_lock_sql("r.id = %s", chain=chain), params)
+    row = fetch_one(answer_lock_sql("r.id = %s"), [ROUND_GATE, gate_key(expert.study_id), expert.pk, round_id])
     if row is None:
         raise Round.DoesNotExist
     locked = locked_from_row(row)

@@ -19,8 +19,9 @@ AUDIT_CHAIN_LOCK = 0x61756469  # "audi"
 def chain_lock_id(study_id: int | None) -> int:
     """The second key of a chain's advisory lock: ``pg_advisory_xact_lock(AUDIT_CHAIN_LOCK, chain_lock_id(...))``.
 
-    Whoever writes to a chain takes it first (the rating save takes it in its round lock, see
-    services.rating_writes), so that the head it reads next is the newest."""
+    Whoever writes to a chain takes it first (the rating save takes it in its statement, through the database
+    function ``coopsurvey_audit_chain_head``, see services.rating_writes), so that the head it reads next is
+    the newest."""
     return (study_id or 0) % 2**31
 
 

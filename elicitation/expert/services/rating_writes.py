@@ -4,19 +4,16 @@ On PostgreSQL a save is, after the link look-up, exactly BEGIN, one ``SELECT`` t
 order of ``elicitation.locks`` (the study's round gate shared, the round ``FOR SHARE``: saves run side by
 side but never beside a close, which takes the gate exclusively and is never starved by them; the expert's
 row ``FOR NO KEY UPDATE``: one expert's saves queue behind each other, so every revision's old value is the
-value it replaced; then the study's audit-chain lock), one data-modifying statement and COMMIT. That one
-statement checks every answer against the round's items, upserts the changed ratings, appends their
-revisions, marks the participation started, appends the audit event (counts, never values) after the
-chain's head with its hash, and reads back the progress. Because the chain's lock is taken by the
-statement before, the head it reads is the newest (docs/security.md). It writes nothing unless every
-answer is valid; Python then words the problems with the same rules as the portable path
-(``answers._answer_problems``), so both give the same messages.
-
-Outside a caller's transaction those four travel in two round trips: BEGIN with the lock statement and COMMIT
-with the save (``core.pipelined``, chosen by ``answers.ratings_save``).
-
-Other databases (SQLite, the demo's default) take the portable ORM path in ``answers``; SQLite
-serialises writers anyway (every transaction is IMMEDIATE).
+value it replaced), one data-modifying statement and COMMIT. That one statement checks every answer against
+the round's items, upserts the changed ratings, appends their revisions, marks the participation started,
+appends the audit event (counts, never values) after the chain's head with its hash, and reads back the
+progress. It takes the study's audit-chain lock itself, as late as it can: the database function
+``coopsurvey_audit_chain_head`` (migration 0024) takes the lock and then reads the head with a snapshot of
+its own, so the head is the newest although the statement began before the lock was granted
+(docs/security.md). The saves of one study so queue on the chain only for the rest of one statement and its
+COMMIT, not across a round trip to the app. It writes nothing unless every answer is valid; Python then
+words the problems with the same rules as the portable path (``answers._answer_problems``), so both give
+the same messages.
 """
 
 from __future__ import annotations
@@ -96,9 +93,9 @@ Fetch = Callable[[str, Sequence[Any] | Mapping[str, Any]], tuple[Any, ...] | Non
 
 def lock_round_shared(*, expert: Expert, where: RoundWanted, fetch: Fetch = fetch_one) -> LockedForAnswer:
     """One statement, in the order of ``elicitation.locks``: the study's gate shared, the round ``FOR SHARE``
-    and the expert's row, then the study's audit chain, so that the save's statement, which starts after
-    this one, reads the chain's newest head. Raises ``Round.DoesNotExist``. ``fetch`` sends it: a pipelined
-    transaction's ``first_row`` sends BEGIN with it (``core.pipelined``)."""
+    and the expert's row (the save's statement takes the audit chain's lock, the last of the order).
+    Raises ``Round.DoesNotExist``. ``fetch`` sends it: a pipelined transaction's ``first_row`` sends BEGIN
+    with it (``core.pipelined``)."""
     keys: list[int | str]
     if where.round_id is not None:
         condition, keys = "r.id = %s", [where.round_id]
@@ -108,8 +105,7 @@ def lock_round_shared(*, expert: Expert, where: RoundWanted, fetch: Fetch = fetc
         condition, keys = "r.uuid = %s AND r.study_id = %s", [str(where.round_uuid), expert.study_id]
     else:
         raise Round.DoesNotExist
-    params = [ROUND_GATE, gate_key(expert.study_id), expert.pk, *keys, AUDIT_CHAIN_LOCK, chain_lock_id(expert.study_id)]
-    row = fetch(answer_lock_sql(condition, chain=True), params)
+    row = fetch(answer_lock_sql(condition), [ROUND_GATE, gate_key(expert.study_id), expert.pk, *keys])
     if row is None:
         raise Round.DoesNotExist
     locked = locked_from_row(row)
@@ -177,8 +173,8 @@ revisions AS (
 changed AS (
     SELECT count(*) AS n FROM revisions
 ),
-head AS (
-    SELECT sequence, hash FROM {audit} WHERE study_id = %(study)s ORDER BY sequence DESC LIMIT 1
+head AS (  -- takes the chain's lock, then reads the newest head (migration 0024)
+    SELECT sequence, hash FROM coopsurvey_audit_chain_head(%(study)s, %(chain_lock)s, %(chain_key)s)
 ),
 audited AS (
     INSERT INTO {audit} (study_id, actor_user_id, actor_expert_id, action, target, detail, created_at,
@@ -307,6 +303,8 @@ def ratings_upsert_statement(
         "after": after,
         "live": AggregationRun.Trigger.RATINGS,
         "queued": AggregationRun.Status.QUEUED,
+        "chain_lock": AUDIT_CHAIN_LOCK,
+        "chain_key": chain_lock_id(expert.study_id),
     }
     row = fetch(_save_sql(), params)
     assert row is not None  # the statement's SELECT has no FROM: always one row

@@ -1,24 +1,27 @@
-"""A short write transaction in two round trips: BEGIN travels with its first statement, COMMIT with its last.
+"""A short write transaction in one round trip: BEGIN, its statements and COMMIT sent together.
 
 Through Django's ``transaction.atomic`` a transaction of two statements is four round trips to PostgreSQL:
 psycopg sends ``BEGIN`` and waits for it before the first statement, and ``COMMIT`` after the last. On a
-machine where each round trip wakes two processes, those two extra waits are a large part of a small
-write's cost (docs/benchmarks.md, "Issue 18, session 10"). Here the connection stays in autocommit mode
-and the transaction is sent in psycopg's pipeline mode: ``BEGIN`` and the first statement in one message
-batch, then (after Python has looked at the first row) the last statement and ``COMMIT`` in another. The
-server runs them in order as one transaction; the last call returns only once ``COMMIT`` has succeeded,
-so what it wrote is durable before the caller answers anyone.
+machine where each round trip wakes two processes, those waits are a large part of a small write's cost
+(docs/benchmarks.md, "Issue 18"). Here the connection stays in autocommit mode and the transaction is sent
+in psycopg's pipeline mode, in one message batch: the server runs the statements in order as one
+transaction, each with a snapshot taken when it starts (read committed), so a statement sees the rows the
+ones before it locked as they are once locked. ``transaction_rows`` returns only once ``COMMIT`` has
+succeeded, so what the statements wrote is durable before the caller answers anyone.
+
+Nothing runs in Python between the statements, so a statement that must not write in some case (a closed
+round, say) carries that condition itself; the caller reads why from the rows afterwards. Any error
+PostgreSQL reports rolls the whole transaction back and leaves the connection idle. Statements go through
+Django's cursor wrapper, as ``core.prepared`` sends them: query log, counting and error classes.
 
 Use it only where ``transaction.atomic`` is not active (``available()``); inside an atomic block the
-caller's transaction decides. Leaving the block without ``last_row`` (an early return or an exception)
-rolls back, and so does any error PostgreSQL reports, so the connection is always left idle. Statements go
-through Django's cursor wrapper, as ``core.prepared`` sends them: query log, counting and error classes.
+caller's transaction decides.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from types import TracebackType
+from contextlib import ExitStack
 from typing import Any
 
 import psycopg
@@ -27,6 +30,8 @@ from psycopg.pq import TransactionStatus
 
 from core.prepared import PreparedCursor, numbered_values, wrapped_cursor
 
+Statement = tuple[str, Sequence[Any] | Mapping[str, Any]]
+
 
 def available(alias: str = "default") -> bool:
     """PostgreSQL, in autocommit mode, outside any ``transaction.atomic``."""
@@ -34,61 +39,35 @@ def available(alias: str = "default") -> bool:
     return connection.vendor == "postgresql" and not connection.in_atomic_block and connection.get_autocommit()
 
 
-class PipelinedTransaction:
-    """``with PipelinedTransaction() as tx: row = tx.first_row(...); ...; row = tx.last_row(...)``."""
-
-    def __init__(self, alias: str = "default") -> None:
-        self.alias = alias
-        self.begun = False
-        self.committed = False
-
-    def __enter__(self) -> PipelinedTransaction:
-        if not available(self.alias):
-            raise RuntimeError("a pipelined transaction needs PostgreSQL in autocommit mode, outside atomic blocks")
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        if self.begun and not self.committed:
-            self._rollback()
-
-    def first_row(self, sql: str, params: Sequence[Any] | Mapping[str, Any]) -> tuple[Any, ...] | None:
-        """BEGIN and ``sql`` (prepared, as ``core.prepared.fetch_one``) in one round trip: its first row."""
-        if self.begun:
-            raise RuntimeError("the transaction has begun already")
-        self.begun = True
-        return self._send(sql, params, before=b"BEGIN")
-
-    def last_row(self, sql: str, params: Sequence[Any] | Mapping[str, Any]) -> tuple[Any, ...] | None:
-        """``sql`` and COMMIT in one round trip: its first row, once the transaction has committed."""
-        if not self.begun or self.committed:
-            raise RuntimeError("no transaction is open")
-        row = self._send(sql, params, after=b"COMMIT")
-        self.committed = True
-        return row
-
-    def _send(
-        self, sql: str, params: Sequence[Any] | Mapping[str, Any], *, before: bytes = b"", after: bytes = b""
-    ) -> tuple[Any, ...] | None:
-        connection = connections[self.alias]
-        text, values = numbered_values(sql, params)
-        with (
-            wrapped_cursor(PreparedCursor, alias=self.alias) as statement,
-            wrapped_cursor(psycopg.Cursor, alias=self.alias) as command,
-        ):
+def transaction_rows(statements: Sequence[Statement], alias: str = "default") -> list[tuple[Any, ...] | None]:
+    """BEGIN, ``statements`` (each prepared, as ``core.prepared.fetch_one``) and COMMIT in one round trip:
+    the first row of each statement (None where it has none), once the transaction has committed."""
+    if not statements:
+        raise ValueError("a transaction needs at least one statement")
+    if not available(alias):
+        raise RuntimeError("a pipelined transaction needs PostgreSQL in autocommit mode, outside atomic blocks")
+    connection = connections[alias]
+    numbered = [numbered_values(sql, params) for sql, params in statements]
+    committed = False
+    try:
+        with ExitStack() as cursors:
+            command = cursors.enter_context(wrapped_cursor(psycopg.Cursor, alias=alias))
+            sent = [cursors.enter_context(wrapped_cursor(PreparedCursor, alias=alias)) for _ in numbered]
             with connection.wrap_database_errors, connection.connection.pipeline():
-                if before:
-                    command.execute(before)
-                statement.execute(text, values)
-                if after:
-                    command.execute(after)
-            return statement.fetchone()
+                command.execute(b"BEGIN")
+                for cursor, (text, values) in zip(sent, numbered, strict=True):
+                    cursor.execute(text, values)
+                command.execute(b"COMMIT")
+            committed = True
+            return [cursor.fetchone() if cursor.description is not None else None for cursor in sent]
+    finally:
+        if not committed:
+            _rollback(alias)
 
-    def _rollback(self) -> None:
-        connection = connections[self.alias]
-        raw = connection.connection
-        if raw is None or raw.closed or raw.info.transaction_status == TransactionStatus.IDLE:
-            return
-        with wrapped_cursor(psycopg.Cursor, alias=self.alias) as command:
-            command.execute(b"ROLLBACK")
+
+def _rollback(alias: str) -> None:
+    raw = connections[alias].connection
+    if raw is None or raw.closed or raw.info.transaction_status == TransactionStatus.IDLE:
+        return
+    with wrapped_cursor(psycopg.Cursor, alias=alias) as command:
+        command.execute(b"ROLLBACK")

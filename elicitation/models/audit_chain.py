@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,15 +54,35 @@ def canonical_content_around(event: Mapping[str, Any], key: str) -> tuple[bytes,
     ``n``, because JSON writes an integer as its decimal digits, as PostgreSQL's ``bigint::text`` does. So the
     statement that counts can hash the event without a second serialiser to keep in step with this one.
     """
-    marker = str(_MARKER).encode()
-    content = canonical_content({**event, "detail": {**(event["detail"] or {}), key: _MARKER}})
-    before, found, after = content.partition(marker)
-    if not found or marker in after:
-        raise ValueError(f"the event's content must hold its {key!r} number once and nothing else like it")
+    before, after = canonical_content_gaps({**event, "detail": {**(event["detail"] or {}), key: GAPS[0]}}, GAPS[:1])
     return before, after
 
 
+def canonical_content_gaps(event: Mapping[str, Any], gaps: Sequence[int]) -> list[bytes]:
+    """The canonical content of ``event`` cut where each of ``gaps`` (numbers of ``GAPS``) is written: the
+    pieces around them, one more than the gaps. A gap stands for a whole number the database puts in: as a
+    detail value, or as digits inside a string (``"round 7000…2"``), where digits need no escaping either.
+
+    ``pieces[0] + str(n0).encode() + pieces[1] + … == canonical_content(event with the numbers put in)``.
+    Each gap must be written once, in the order given (the content's keys are sorted: ``detail`` comes
+    before ``target``), and nothing else in the event may look like one.
+    """
+    content = canonical_content(event)
+    pieces: list[bytes] = []
+    for gap in gaps:
+        marker = str(gap).encode()
+        piece, found, content = content.partition(marker)
+        if not found:
+            raise ValueError("the event's content must hold each gap once, in the order given, and nothing like it")
+        pieces.append(piece)
+    pieces.append(content)
+    if any(str(gap).encode() in piece for piece in pieces for gap in GAPS):
+        raise ValueError("the event's content must hold each gap once, in the order given, and nothing like it")
+    return pieces
+
+
 _MARKER = 7 * 10**40 + 1  # far beyond any count, so never a real value
+GAPS = (_MARKER, _MARKER + 1)  # as many as a statement fills in; the same length, so none holds another
 
 
 def event_hash(previous_hash: str, event: Mapping[str, Any]) -> str:

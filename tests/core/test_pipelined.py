@@ -1,5 +1,5 @@
-"""A write transaction in two round trips (``core.pipelined``): BEGIN with the first statement, COMMIT with the
-last; anything else leaves nothing written and the connection idle and usable."""
+"""A write transaction in one round trip (``core.pipelined``): BEGIN, the statements and COMMIT sent together;
+any error leaves nothing written and the connection idle and usable."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from psycopg.pq import TransactionStatus
 
 from core import pipelined
-from core.pipelined import PipelinedTransaction
+from core.pipelined import transaction_rows
 from tests.threads import read_committed
 
 pytestmark = [
@@ -52,16 +52,13 @@ def _count_separate_round_trips(monkeypatch) -> list[bytes]:
     return sent
 
 
-def test_both_statements_run_in_one_transaction_and_commit(probe, monkeypatch):
+def test_the_statements_run_in_one_transaction_sent_at_once_and_commit(probe, monkeypatch):
     separate = _count_separate_round_trips(monkeypatch)
-    with CaptureQueriesContext(connection) as captured, PipelinedTransaction() as tx:
-        first = tx.first_row(INSERT_NOW, [1, "one"])
-        assert not _idle()
-        assert _seen_elsewhere() == []  # not committed yet
-        last = tx.last_row(INSERT_NOW, [2, "two"])
+    with CaptureQueriesContext(connection) as captured:
+        first, second = transaction_rows([(INSERT_NOW, [1, "one"]), (INSERT_NOW, [2, "two"])])
     assert first is not None
-    assert last is not None
-    assert first[1] == last[1], "one transaction"
+    assert second is not None
+    assert first[1] == second[1], "one transaction"
     assert _idle()
     assert _seen_elsewhere() == [(1, "one"), (2, "two")]
     sent = [query["sql"] for query in captured.captured_queries]
@@ -74,31 +71,53 @@ def test_both_statements_run_in_one_transaction_and_commit(probe, monkeypatch):
     assert separate == [b"BEGIN", b"COMMIT"]
 
 
-def test_leaving_without_the_last_statement_rolls_back(probe):
-    with PipelinedTransaction() as tx:
-        assert tx.first_row(INSERT, [1, "one"]) == (1,)
-    assert _idle()
-    assert _seen_elsewhere() == []
+def test_one_round_trip_for_all_of_it(probe, monkeypatch):
+    """One Sync for the whole transaction, and the client waits for the server only after it has sent it."""
+    from psycopg import waiting
+    from psycopg._pipeline_base import BasePipeline
+
+    events: list[str] = []
+    original_wait, original_sync = waiting.wait, BasePipeline._enqueue_sync
+
+    def wait(gen, *args, **kwargs):
+        def watched():
+            try:
+                state = next(gen)
+                while True:
+                    if state == waiting.Wait.R:
+                        events.append("wait for the server")
+                    state = gen.send((yield state))
+            except StopIteration as stop:
+                return stop.value
+
+        return original_wait(watched(), *args, **kwargs)
+
+    def sync(self):
+        events.append("sync")
+        return original_sync(self)
+
+    monkeypatch.setattr(waiting, "wait", wait)
+    monkeypatch.setattr(BasePipeline, "_enqueue_sync", sync)
+    rows = transaction_rows([(INSERT, [1, "one"]), (INSERT, [2, "two"]), ("SELECT count(*) FROM pipelined_probe", [])])
+    monkeypatch.undo()
+    assert rows == [(1,), (2,), (2,)]
+    assert events.count("sync") == 1, events
+    assert events.index("sync") == 0, f"the client waited for the server before it had sent everything: {events}"
 
 
-def _check_fails_between_the_statements() -> None:
-    with PipelinedTransaction() as tx:
-        tx.first_row(INSERT, [1, "one"])
-        raise LookupError("a check in Python failed")
+def test_a_later_statement_sees_what_an_earlier_one_wrote(probe):
+    rows = transaction_rows([(INSERT, [1, "one"]), ("SELECT count(*) FROM pipelined_probe WHERE %s", [True])])
+    assert rows == [(1,), (1,)]
 
 
-def test_an_exception_between_the_statements_rolls_back(probe):
-    with pytest.raises(LookupError):
-        _check_fails_between_the_statements()
-    assert _idle()
-    assert _seen_elsewhere() == []
+def test_a_statement_without_rows_gives_none(probe):
+    assert transaction_rows([("INSERT INTO pipelined_probe VALUES (%s, %s)", [1, "one"])]) == [None]
+    assert _seen_elsewhere() == [(1, "one")]
 
 
-def test_a_failing_last_statement_commits_nothing_and_says_so_in_djangos_terms(probe):
-    with PipelinedTransaction() as tx:
-        tx.first_row(INSERT, [1, "one"])
-        with pytest.raises(IntegrityError):
-            tx.last_row(INSERT, [1, "again"])  # the same key
+def test_a_failing_statement_commits_nothing_and_says_so_in_djangos_terms(probe):
+    with pytest.raises(IntegrityError):
+        transaction_rows([(INSERT, [1, "one"]), (INSERT, [1, "again"])])  # the same key
     assert _idle()
     assert _seen_elsewhere() == []
     with connection.cursor() as cursor:  # the connection is usable at once
@@ -107,12 +126,11 @@ def test_a_failing_last_statement_commits_nothing_and_says_so_in_djangos_terms(p
 
 
 def test_a_failing_first_statement_leaves_the_connection_idle(probe):
-    with PipelinedTransaction() as tx, pytest.raises(IntegrityError):
-        tx.first_row("INSERT INTO pipelined_probe VALUES (%s, NULL) RETURNING id", [1])
+    with pytest.raises(IntegrityError):
+        transaction_rows([("INSERT INTO pipelined_probe VALUES (%s, NULL) RETURNING id", [1]), (INSERT, [2, "two"])])
     assert _idle()
-    with PipelinedTransaction() as tx:  # and the next transaction runs as usual
-        tx.first_row(INSERT, [1, "one"])
-        tx.last_row("SELECT count(*) FROM pipelined_probe WHERE %s", [True])
+    assert _seen_elsewhere() == []
+    transaction_rows([(INSERT, [1, "one"])])  # and the next transaction runs as usual
     assert _seen_elsewhere() == [(1, "one")]
 
 
@@ -120,16 +138,10 @@ def test_it_is_refused_inside_an_atomic_block_where_the_callers_transaction_deci
     assert pipelined.available()
     with transaction.atomic():
         assert not pipelined.available()
-        with pytest.raises(RuntimeError, match="outside atomic blocks"), PipelinedTransaction():
-            pass
+        with pytest.raises(RuntimeError, match="outside atomic blocks"):
+            transaction_rows([("SELECT %s", [1])])
 
 
-def test_the_statements_are_sent_in_their_order(probe):
-    with PipelinedTransaction() as tx:
-        with pytest.raises(RuntimeError, match="no transaction is open"):
-            tx.last_row("SELECT %s", [1])
-        tx.first_row("SELECT %s", [1])
-        with pytest.raises(RuntimeError, match="begun already"):
-            tx.first_row("SELECT %s", [1])
-        tx.last_row("SELECT %s", [1])
-    assert _idle()
+def test_no_statement_is_refused():
+    with pytest.raises(ValueError, match="at least one"):
+        transaction_rows([])

@@ -24,13 +24,16 @@ from aggregation.jobs import request_aggregation
 from core import pipelined
 from core.audit import audit
 from core.errors import InvalidInput, RoundNotOpen
+from core.pipelined import transaction_rows as pipelined_rows
 from core.prepared import fetch_one
 from elicitation.expert.services.rating_writes import (
     ItemRules,
     RatingsSaved,
     RoundWanted,
-    lock_round_shared,
-    ratings_upsert_statement,
+    lock_statement,
+    locked_round,
+    save_result,
+    save_statement,
     uses_single_statement,
 )
 from elicitation.locks import lock_round_for_answer
@@ -182,13 +185,12 @@ def ratings_save(
     """
     where = RoundWanted(round_id=round_id, round_uuid=round_uuid, open_in_study=open_round)
     if uses_single_statement() and pipelined.available():
-        # Its own transaction, BEGIN sent with the lock and COMMIT with the save: two round trips, not four.
-        with pipelined.PipelinedTransaction() as tx:
-            saved = _ratings_save_statement(expert, answers, source, where, tx)
+        # Its own transaction, in one round trip: BEGIN, the lock, the save and COMMIT sent together.
+        saved = _ratings_save_statement(expert, answers, source, where, one_round_trip=True)
     else:
         with transaction.atomic():
             if uses_single_statement():
-                saved = _ratings_save_statement(expert, answers, source, where)
+                saved = _ratings_save_statement(expert, answers, source, where, one_round_trip=False)
             else:
                 saved = _ratings_save_portable(expert, answers, source, where)
     if saved.changed and not saved.live_run_waiting:  # a run waiting already will read this save
@@ -197,26 +199,14 @@ def ratings_save(
 
 
 def _ratings_save_statement(
-    expert: Expert,
-    answers: Sequence[AnswerInput],
-    source: str,
-    where: RoundWanted,
-    tx: pipelined.PipelinedTransaction | None = None,
+    expert: Expert, answers: Sequence[AnswerInput], source: str, where: RoundWanted, *, one_round_trip: bool
 ) -> RatingsSaved:
     """PostgreSQL: the shared round lock joined with the expert check, then one statement (see rating_writes).
 
-    With ``tx`` the two statements carry BEGIN and COMMIT; the problems found in the answers are raised after
-    the commit, which is safe because the statement writes nothing unless every answer passes."""
-    locked = lock_round_shared(expert=expert, where=where, fetch=tx.first_row if tx else fetch_one)
-    round_ = locked.round
-    if round_.status != Round.Status.OPEN:  # checked before the study, as lock_open_round does
-        raise RoundNotOpen("This round is not open for answers.")
-    if round_.study_id != expert.study_id:
-        raise Round.DoesNotExist
-    if locked.expert_study_id is None or not locked.expert_active:
-        raise _expert_inactive()
-    if not answers:
-        return RatingsSaved(round=round_, changed=[], answered=0, total=0, scales={})
+    ``one_round_trip``: both go with BEGIN and COMMIT in one round trip, and the lock's row is checked after the
+    commit; that is safe because the save's statement writes nothing unless the round and expert pass the same
+    checks, and nothing unless every answer passes (the problems are raised afterwards too)."""
+    lock = lock_statement(expert=expert, where=where)
     # A value that is not a whole number (or too big for any scale) is never sent: the statement treats it
     # as missing and writes nothing; it is refused below with the portable path's words.
     rows = [
@@ -228,9 +218,24 @@ def _ratings_save_statement(
         )
         for answer in answers
     ]
-    result = ratings_upsert_statement(
-        expert=expert, round_=round_, answers=rows, source=source, fetch=tx.last_row if tx else fetch_one
-    )
+    save = save_statement(expert=expert, where=where, answers=rows, source=source) if answers else None
+    if one_round_trip:
+        sent = [lock, (save.sql, save.params)] if save else [lock]
+        lock_row, *save_rows = pipelined_rows(sent)
+    else:
+        lock_row, save_rows = fetch_one(*lock), []
+    locked = locked_round(lock_row, expert=expert)
+    round_ = locked.round
+    if round_.status != Round.Status.OPEN:  # checked before the study, as lock_open_round does
+        raise RoundNotOpen("This round is not open for answers.")
+    if round_.study_id != expert.study_id:
+        raise Round.DoesNotExist
+    if locked.expert_study_id is None or not locked.expert_active:
+        raise _expert_inactive()
+    if save is None:
+        return RatingsSaved(round=round_, changed=[], answered=0, total=0, scales={})
+    save_row = save_rows[0] if one_round_trip else fetch_one(save.sql, save.params)
+    result = save_result(save_row, statement=save, expert=expert, round_=round_)
     found = [replace(a, area_id=item[0], criterion_id=item[1]) for a, item in zip(answers, result.items, strict=True)]
     _raise_problems(found, result.rules)  # the statement wrote nothing then: it writes only valid answers
     return result.saved

@@ -14,13 +14,18 @@ its own, so the head is the newest although the statement began before the lock 
 COMMIT, not across a round trip to the app. It writes nothing unless every answer is valid; Python then
 words the problems with the same rules as the portable path (``answers._answer_problems``), so both give
 the same messages.
+
+Outside a caller's transaction all four travel in one round trip (``core.pipelined``, chosen by
+``answers.ratings_save``): nothing runs in Python between the lock and the save, so the save statement
+finds the round itself and writes nothing where the lock's row will refuse (``rating_save_sql``). The
+lock's row is read first all the same, and its refusals win.
 """
 
 from __future__ import annotations
 
-import functools
+import datetime
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -30,20 +35,11 @@ from django.utils import timezone
 
 from aggregation.models import AggregationRun
 from core.prepared import fetch_one
+from elicitation.expert.services.rating_save_sql import save_sql
 from elicitation.locks import ROUND_GATE, LockedForAnswer, answer_lock_sql, gate_key, locked_from_row
-from elicitation.models import (
-    AnswerRevision,
-    Area,
-    AuditEvent,
-    Criterion,
-    Expert,
-    Participation,
-    Rating,
-    Round,
-    RoundItem,
-)
+from elicitation.models import Expert, Rating, Round
 from elicitation.models.audit import AUDIT_CHAIN_LOCK, chain_lock_id
-from elicitation.models.audit_chain import GENESIS, canonical_content_around
+from elicitation.models.audit_chain import GAPS, GENESIS, canonical_content_gaps
 
 Item = tuple[int, int]  # (area id, criterion id)
 ItemKey = int | UUID | None  # an area's or criterion's id, or (from the API) its UUID: 0 or unknown is not asked
@@ -88,14 +84,13 @@ class RoundWanted:
     open_in_study: bool = False
 
 
-Fetch = Callable[[str, Sequence[Any] | Mapping[str, Any]], tuple[Any, ...] | None]
+Statement = tuple[str, dict[str, Any] | list[Any]]
 
 
-def lock_round_shared(*, expert: Expert, where: RoundWanted, fetch: Fetch = fetch_one) -> LockedForAnswer:
+def lock_statement(*, expert: Expert, where: RoundWanted) -> Statement:
     """One statement, in the order of ``elicitation.locks``: the study's gate shared, the round ``FOR SHARE``
-    and the expert's row (the save's statement takes the audit chain's lock, the last of the order).
-    Raises ``Round.DoesNotExist``. ``fetch`` sends it: a pipelined transaction's ``first_row`` sends BEGIN
-    with it (``core.pipelined``)."""
+    and the expert's row (the save's statement takes the audit chain's lock, the last of the order). Its
+    row is read by ``locked_round``. Raises ``Round.DoesNotExist`` when ``where`` names no round."""
     keys: list[int | str]
     if where.round_id is not None:
         condition, keys = "r.id = %s", [where.round_id]
@@ -105,7 +100,12 @@ def lock_round_shared(*, expert: Expert, where: RoundWanted, fetch: Fetch = fetc
         condition, keys = "r.uuid = %s AND r.study_id = %s", [str(where.round_uuid), expert.study_id]
     else:
         raise Round.DoesNotExist
-    row = fetch(answer_lock_sql(condition), [ROUND_GATE, gate_key(expert.study_id), expert.pk, *keys])
+    return answer_lock_sql(condition), [ROUND_GATE, gate_key(expert.study_id), expert.pk, *keys]
+
+
+def locked_round(row: tuple[Any, ...] | None, *, expert: Expert) -> LockedForAnswer:
+    """The lock statement's row: the round as locked, and the expert's study and activity. Raises
+    ``Round.DoesNotExist`` for no row; the caller checks the status, the study and the expert."""
     if row is None:
         raise Round.DoesNotExist
     locked = locked_from_row(row)
@@ -115,132 +115,9 @@ def lock_round_shared(*, expert: Expert, where: RoundWanted, fetch: Fetch = fetc
     return locked
 
 
-_SAVE_SQL = """
-WITH input AS (
-    SELECT t.ord,
-           coalesce(t.area_id, (SELECT a.id FROM {area} a WHERE a.study_id = %(study)s AND a.uuid = t.area_uuid),
-                    0) AS area_id,
-           coalesce(t.criterion_id, (SELECT c.id FROM {criterion} c
-                                     WHERE c.study_id = %(study)s AND c.uuid = t.criterion_uuid), 0) AS criterion_id,
-           t.value, t.cannot_judge
-    FROM unnest(%(ords)s::int[], %(areas)s::bigint[], %(criteria)s::bigint[], %(area_uuids)s::uuid[],
-                %(criterion_uuids)s::uuid[], %(values)s::int[], %(judged)s::bool[])
-         AS t(ord, area_id, criterion_id, area_uuid, criterion_uuid, value, cannot_judge)
-),
-checked AS (
-    SELECT i.*, ri.id IS NOT NULL AS asked, c.allow_cannot_judge, c.scale_min, c.scale_max,
-           count(*) OVER (PARTITION BY i.area_id, i.criterion_id) AS times
-    FROM input i
-    LEFT JOIN ({item} ri JOIN {area} a ON a.id = ri.area_id AND a.is_active
-               JOIN {criterion} c ON c.id = ri.criterion_id AND c.is_active)
-        ON ri.round_id = %(round)s AND ri.area_id = i.area_id AND ri.criterion_id = i.criterion_id
-),
-valid AS (
-    SELECT coalesce(bool_and(asked AND times = 1 AND CASE WHEN cannot_judge
-               THEN allow_cannot_judge AND value IS NULL
-               ELSE value IS NOT NULL AND value BETWEEN scale_min AND scale_max END), false) AS ok
-    FROM checked
-),
-old AS (
-    SELECT r.area_id, r.criterion_id,
-           CASE WHEN r.cannot_judge THEN 'cannot_judge' ELSE r.value::text END AS old_text
-    FROM {rating} r JOIN input i ON i.area_id = r.area_id AND i.criterion_id = r.criterion_id
-    WHERE r.round_id = %(round)s AND r.expert_id = %(expert)s
-),
-changes AS (
-    SELECT k.ord, k.area_id, k.criterion_id, k.cannot_judge,
-           CASE WHEN k.cannot_judge THEN NULL ELSE k.value END AS value,
-           o.old_text, CASE WHEN k.cannot_judge THEN 'cannot_judge' ELSE k.value::text END AS new_text
-    FROM checked k LEFT JOIN old o ON o.area_id = k.area_id AND o.criterion_id = k.criterion_id
-    WHERE (SELECT ok FROM valid)
-      AND o.old_text IS DISTINCT FROM CASE WHEN k.cannot_judge THEN 'cannot_judge' ELSE k.value::text END
-),
-upserted AS (
-    INSERT INTO {rating} (round_id, expert_id, area_id, criterion_id, value, cannot_judge, created_at, updated_at)
-    SELECT %(round)s, %(expert)s, area_id, criterion_id, value, cannot_judge, %(now)s, %(now)s
-    FROM changes ORDER BY ord
-    ON CONFLICT (round_id, expert_id, area_id, criterion_id)
-    DO UPDATE SET value = EXCLUDED.value, cannot_judge = EXCLUDED.cannot_judge, updated_at = EXCLUDED.updated_at
-    RETURNING id, area_id, criterion_id, value, cannot_judge, created_at, updated_at
-),
-revisions AS (
-    INSERT INTO {revision} (round_id, expert_id, area_id, criterion_id, field, old_value, new_value, source,
-                            created_at)
-    SELECT %(round)s, %(expert)s, area_id, criterion_id, 'value', old_text, new_text, %(source)s, %(now)s
-    FROM changes ORDER BY ord
-    RETURNING 1
-),
-changed AS (
-    SELECT count(*) AS n FROM revisions
-),
-head AS (  -- takes the chain's lock, then reads the newest head (migration 0024)
-    SELECT sequence, hash FROM coopsurvey_audit_chain_head(%(study)s, %(chain_lock)s, %(chain_key)s)
-),
-audited AS (
-    INSERT INTO {audit} (study_id, actor_user_id, actor_expert_id, action, target, detail, created_at,
-                         sequence, previous_hash, hash)
-    SELECT %(study)s, NULL, %(expert)s, %(action)s, %(target)s,
-           jsonb_build_object('ratings', c.n, 'source', %(source)s::text), %(now)s,
-           coalesce(h.sequence, 0) + 1, coalesce(h.hash, %(genesis)s),
-           encode(sha256(convert_to(coalesce(h.hash, %(genesis)s) || E'\n', 'UTF8')
-                         || %(before)s::bytea || convert_to(c.n::text, 'UTF8') || %(after)s::bytea), 'hex')
-    FROM changed c LEFT JOIN head h ON true
-    WHERE c.n > 0
-    RETURNING 1
-),
-started AS (
-    INSERT INTO {participation} (round_id, expert_id, opened_at, started_at, reminder_count)
-    SELECT %(round)s, %(expert)s, %(now)s, %(now)s, 0 WHERE EXISTS (SELECT 1 FROM changes)
-    ON CONFLICT (round_id, expert_id) DO UPDATE
-    SET started_at = coalesce({participation}.started_at, EXCLUDED.started_at),
-        opened_at = coalesce({participation}.opened_at, EXCLUDED.opened_at)
-    RETURNING 1
-),
-answered_before AS (
-    SELECT r.area_id, r.criterion_id FROM {rating} r
-    JOIN {area} a ON a.id = r.area_id AND a.is_active JOIN {criterion} c ON c.id = r.criterion_id AND c.is_active
-    WHERE r.round_id = %(round)s AND r.expert_id = %(expert)s
-),
-asked AS (
-    SELECT ri.area_id, ri.criterion_id FROM {item} ri
-    JOIN {area} a ON a.id = ri.area_id AND a.is_active JOIN {criterion} c ON c.id = ri.criterion_id AND c.is_active
-    WHERE ri.round_id = %(round)s
-),
-answered_after AS (
-    SELECT area_id, criterion_id FROM answered_before
-    UNION SELECT area_id, criterion_id FROM checked WHERE asked AND (SELECT ok FROM valid)
-)
-SELECT
-    (SELECT json_agg(json_build_array(ord, asked, allow_cannot_judge, scale_min, scale_max,
-                                      (area_id, criterion_id) NOT IN (SELECT * FROM answered_before),
-                                      area_id, criterion_id)
-                     ORDER BY ord) FROM checked),
-    (SELECT coalesce(json_agg(json_build_array(id, area_id, criterion_id, value, cannot_judge, created_at,
-                                               updated_at)), '[]') FROM upserted),
-    (SELECT count(*) FROM answered_after),
-    (SELECT count(*) FROM asked),
-    (SELECT coalesce(json_agg(DISTINCT s.area_id), '[]') FROM asked s
-     WHERE s.area_id IN (SELECT area_id FROM input)
-       AND NOT EXISTS (SELECT 1 FROM asked t WHERE t.area_id = s.area_id
-                       AND (t.area_id, t.criterion_id) NOT IN (SELECT area_id, criterion_id FROM answered_after))),
-    (SELECT n FROM changed),
-    (SELECT count(*) FROM audited),
-    EXISTS (SELECT 1 FROM {run} WHERE round_id = %(round)s AND trigger = %(live)s AND status = %(queued)s)
-"""
-
-
-@functools.cache
-def _save_sql() -> str:
-    return _SAVE_SQL.format(
-        item=RoundItem._meta.db_table,
-        area=Area._meta.db_table,
-        criterion=Criterion._meta.db_table,
-        rating=Rating._meta.db_table,
-        revision=AnswerRevision._meta.db_table,
-        participation=Participation._meta.db_table,
-        audit=AuditEvent._meta.db_table,
-        run=AggregationRun._meta.db_table,
-    )
+def lock_round_shared(*, expert: Expert, where: RoundWanted) -> LockedForAnswer:
+    """The lock statement, sent on its own (inside the caller's transaction)."""
+    return locked_round(fetch_one(*lock_statement(expert=expert, where=where)), expert=expert)
 
 
 @dataclass(frozen=True)
@@ -251,39 +128,54 @@ class StatementResult:
     saved: RatingsSaved
 
 
-def ratings_upsert_statement(
-    *,
-    expert: Expert,
-    round_: Round,
-    answers: Sequence[tuple[ItemKey, ItemKey, int | None, bool]],
-    source: str,
-    fetch: Fetch = fetch_one,
-) -> StatementResult:
-    """Run the one data-modifying statement for (area, criterion, value, cannot judge) answers (sent by
-    ``fetch``: a pipelined transaction's ``last_row`` sends COMMIT with it).
+@dataclass(frozen=True)
+class SaveStatement:
+    """The one data-modifying statement, ready to send, and the time it stamps its rows with."""
+
+    sql: str
+    params: dict[str, Any]
+    now: datetime.datetime
+
+
+def save_statement(
+    *, expert: Expert, where: RoundWanted, answers: Sequence[tuple[ItemKey, ItemKey, int | None, bool]], source: str
+) -> SaveStatement:
+    """The statement for (area, criterion, value, cannot judge) answers, to run right after the lock statement.
 
     Areas and criteria are given by id, or by UUID (looked up in the expert's study by the statement;
-    ``items`` in the result has the ids). Writes only when every answer passes the checks; the caller
-    words the problems from ``rules``.
+    ``items`` in the result has the ids). Writes only when every answer passes the checks and the round and
+    expert let the lock statement's caller go on (``rating_save_sql``); the caller words the problems from
+    ``rules``.
     """
     now = timezone.now()
     source = str(source)
-    target = f"round {round_.number}"
     # The audit event (counts, never values) is written by the statement too, in its place in the study's
-    # hash chain: Python serialises its content once, and the statement puts in the count it makes.
-    before, after = canonical_content_around(
+    # hash chain: Python serialises its content once, and the statement puts in the count it makes and the
+    # round's number, which it reads itself.
+    before, between, after = canonical_content_gaps(
         {
             "study_id": expert.study_id,
             "actor_user_id": None,
             "actor_expert_id": expert.pk,
             "action": SAVED_ACTION,
-            "target": target,
-            "detail": {"source": source},
+            "target": f"round {GAPS[1]}",
+            "detail": {"source": source, "ratings": GAPS[0]},
             "created_at": now,
         },
-        "ratings",
+        GAPS,
     )
+    round_keys: dict[str, Any]
+    if where.round_id is not None:
+        condition, round_keys = "id", {"round_id": where.round_id}
+    elif where.open_in_study:
+        condition, round_keys = "open", {}
+    elif where.round_uuid is not None:
+        condition, round_keys = "uuid", {"round_uuid": str(where.round_uuid)}
+    else:
+        raise Round.DoesNotExist
     params: dict[str, Any] = {
+        **round_keys,
+        "open": str(Round.Status.OPEN),
         "ords": list(range(len(answers))),
         "areas": [None if isinstance(answer[0], UUID) else answer[0] for answer in answers],
         "criteria": [None if isinstance(answer[1], UUID) else answer[1] for answer in answers],
@@ -291,22 +183,28 @@ def ratings_upsert_statement(
         "criterion_uuids": [answer[1] if isinstance(answer[1], UUID) else None for answer in answers],
         "values": [answer[2] for answer in answers],
         "judged": [answer[3] for answer in answers],
-        "round": round_.pk,
         "expert": expert.pk,
         "study": expert.study_id,
         "action": SAVED_ACTION,
-        "target": target,
         "source": source,
         "now": now,
         "genesis": GENESIS,
         "before": before,
+        "between": between,
         "after": after,
         "live": AggregationRun.Trigger.RATINGS,
         "queued": AggregationRun.Status.QUEUED,
         "chain_lock": AUDIT_CHAIN_LOCK,
         "chain_key": chain_lock_id(expert.study_id),
     }
-    row = fetch(_save_sql(), params)
+    return SaveStatement(sql=save_sql(condition), params=params, now=now)
+
+
+def save_result(
+    row: tuple[Any, ...] | None, *, statement: SaveStatement, expert: Expert, round_: Round
+) -> StatementResult:
+    """Read the statement's row, for the round the lock statement's row gave (and the caller checked)."""
+    now = statement.now
     assert row is not None  # the statement's SELECT has no FROM: always one row
     facts, upserted, answered, total, complete_areas, _changed, _audited, live_run_waiting = row
     facts = _json(facts) or []

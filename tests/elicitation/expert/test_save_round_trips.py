@@ -1,5 +1,5 @@
-"""An autosave outside any test transaction, as a server runs it: its transaction travels in two round trips
-(``core.pipelined``), BEGIN with the round lock and COMMIT with the save, and commits before it answers."""
+"""An autosave outside any test transaction, as a server runs it: its transaction travels in one round trip
+(``core.pipelined``), BEGIN, the round lock, the save and COMMIT together, and commits before it answers."""
 
 from __future__ import annotations
 
@@ -82,3 +82,53 @@ def test_a_refused_autosave_writes_nothing_and_leaves_the_connection_idle(consen
     assert response.status_code == 409
     assert not Rating.objects.filter(expert=expert_a).exists()
     assert connection.connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+
+
+def _one_answer(round_, value):
+    from elicitation.expert.services.answers import AnswerInput
+
+    item = round_.items.order_by("pk").first()
+    return [AnswerInput(area_id=item.area_id, criterion_id=item.criterion_id, value=value)]
+
+
+@pytest.mark.parametrize("named_by", ["id", "uuid", "open"])
+def test_the_save_finds_the_round_itself_however_it_is_named(expert_a, open_round, named_by):
+    from elicitation.expert.services.answers import ratings_save
+
+    where = {"id": {"round_id": open_round.pk}, "uuid": {"round_uuid": open_round.uuid}, "open": {"open_round": True}}
+    saved = ratings_save(expert=expert_a, answers=_one_answer(open_round, 6), **where[named_by])
+    assert saved.round.pk == open_round.pk
+    assert [rating.value for rating in saved.changed] == [6]
+    assert Rating.objects.get(expert=expert_a, round=open_round).value == 6
+    event = AuditEvent.objects.get(actor_expert=expert_a, action="answers.saved")
+    assert event.target == f"round {open_round.number}"  # the statement writes the number it read
+    assert event.detail == {"ratings": 1, "source": "web"}
+    assert chain_findings(list(AuditEvent.chain(expert_a.study_id).values())) == []
+
+
+def test_an_expert_deactivated_since_the_request_began_is_refused_and_nothing_is_written(expert_a, open_round):
+    from core.errors import InvalidInput
+    from elicitation.expert.services.answers import ratings_save
+    from elicitation.models import Expert
+
+    Expert.objects.filter(pk=expert_a.pk).update(is_active=False)  # expert_a, in memory, still says active
+    before = AuditEvent.objects.count()
+    with pytest.raises(InvalidInput, match="no longer active"):
+        ratings_save(expert=expert_a, round_id=open_round.pk, answers=_one_answer(open_round, 6))
+    assert not Rating.objects.filter(expert=expert_a).exists()
+    assert not AnswerRevision.objects.filter(expert=expert_a).exists()
+    assert AuditEvent.objects.count() == before
+    assert connection.connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+
+
+def test_a_round_of_another_study_is_unknown_and_nothing_is_written(expert_a, expert_b, open_round, study_b):
+    from elicitation.expert.services.answers import ratings_save
+    from elicitation.models import Round
+    from tests.factories import make_round
+
+    other = make_round(study_b, status=Round.Status.OPEN)
+    for where in ({"round_id": other.pk}, {"round_uuid": other.uuid}):
+        with pytest.raises(Round.DoesNotExist):
+            ratings_save(expert=expert_a, answers=_one_answer(other, 6), **where)
+    assert not Rating.objects.exists()
+    assert not AuditEvent.objects.filter(action="answers.saved").exists()

@@ -105,16 +105,25 @@ def answer_lock_sql(condition: str) -> str:
     )
 
 
-def locked_from_row(row: tuple[object, ...]) -> LockedForAnswer:
+def locked_from_row(row: tuple[object, ...] | None, *, expert: Expert) -> LockedForAnswer:
+    """The row of ``answer_lock_sql``: the round as locked (its study the expert's, with the aggregation
+    interval as of the lock), and the expert's study and activity. Raises ``Round.DoesNotExist`` for no row;
+    the caller checks the status, the study and the expert."""
+    if row is None:
+        raise Round.DoesNotExist
     columns = len(_round_columns())
     round_ = Round.from_db("default", [f.attname for f in Round._meta.concrete_fields], row[:columns])
     interval, expert_study_id, active = row[columns : columns + 3]
-    return LockedForAnswer(
+    locked = LockedForAnswer(
         round=round_,
         expert_study_id=expert_study_id,  # type: ignore[arg-type]
         expert_active=bool(active),
         aggregation_interval=interval,  # type: ignore[arg-type]
     )
+    if round_.study_id == expert.study_id:
+        round_.study = expert.study
+        expert.study.aggregation_interval_seconds = locked.aggregation_interval  # as of the lock
+    return locked
 
 
 def lock_round_for_answer(*, expert: Expert, round_id: int) -> LockedForAnswer:
@@ -130,10 +139,4 @@ def lock_round_for_answer(*, expert: Expert, round_id: int) -> LockedForAnswer:
         study_id, active = (found[0], found[1] and found[2] is None) if found else (None, False)
         return LockedForAnswer(round_, study_id, active, round_.study.aggregation_interval_seconds)
     row = fetch_one(answer_lock_sql("r.id = %s"), [ROUND_GATE, gate_key(expert.study_id), expert.pk, round_id])
-    if row is None:
-        raise Round.DoesNotExist
-    locked = locked_from_row(row)
-    if locked.round.study_id == expert.study_id:
-        locked.round.study = expert.study
-        expert.study.aggregation_interval_seconds = locked.aggregation_interval  # as of the lock
-    return locked
+    return locked_from_row(row, expert=expert)

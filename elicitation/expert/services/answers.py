@@ -31,12 +31,11 @@ from elicitation.expert.services.rating_writes import (
     RatingsSaved,
     RoundWanted,
     lock_statement,
-    locked_round,
     save_result,
     save_statement,
     uses_single_statement,
 )
-from elicitation.locks import lock_round_for_answer
+from elicitation.locks import lock_round_for_answer, locked_from_row
 from elicitation.models import (
     AnswerRevision,
     Area,
@@ -224,7 +223,7 @@ def _ratings_save_statement(
         lock_row, *save_rows = pipelined_rows(sent)
     else:
         lock_row, save_rows = fetch_one(*lock), []
-    locked = locked_round(lock_row, expert=expert)
+    locked = locked_from_row(lock_row, expert=expert)
     round_ = locked.round
     if round_.status != Round.Status.OPEN:  # checked before the study, as lock_open_round does
         raise RoundNotOpen("This round is not open for answers.")

@@ -34,9 +34,9 @@ from django.db import connection
 from django.utils import timezone
 
 from aggregation.models import AggregationRun
-from core.prepared import fetch_one
+from core.pipelined import Statement
 from elicitation.expert.services.rating_save_sql import save_sql
-from elicitation.locks import ROUND_GATE, LockedForAnswer, answer_lock_sql, gate_key, locked_from_row
+from elicitation.locks import ROUND_GATE, answer_lock_sql, gate_key
 from elicitation.models import Expert, Rating, Round
 from elicitation.models.audit import AUDIT_CHAIN_LOCK, chain_lock_id
 from elicitation.models.audit_chain import GAPS, GENESIS, canonical_content_gaps
@@ -83,41 +83,32 @@ class RoundWanted:
     round_uuid: UUID | str | None = None
     open_in_study: bool = False
 
-
-Statement = tuple[str, dict[str, Any] | list[Any]]
+    def named_by(self) -> str:
+        """``id``, ``open`` or ``uuid``, in that precedence: the lock and the save statement find the same
+        round. Raises ``Round.DoesNotExist`` when nothing names one."""
+        if self.round_id is not None:
+            return "id"
+        if self.open_in_study:
+            return "open"
+        if self.round_uuid is not None:
+            return "uuid"
+        raise Round.DoesNotExist
 
 
 def lock_statement(*, expert: Expert, where: RoundWanted) -> Statement:
     """One statement, in the order of ``elicitation.locks``: the study's gate shared, the round ``FOR SHARE``
     and the expert's row (the save's statement takes the audit chain's lock, the last of the order). Its
-    row is read by ``locked_round``. Raises ``Round.DoesNotExist`` when ``where`` names no round."""
-    keys: list[int | str]
-    if where.round_id is not None:
+    row is read by ``elicitation.locks.locked_from_row``. Raises ``Round.DoesNotExist`` when ``where`` names
+    no round."""
+    keys: list[Any]
+    named_by = where.named_by()
+    if named_by == "id":
         condition, keys = "r.id = %s", [where.round_id]
-    elif where.open_in_study:  # at most one open round per study (a constraint)
+    elif named_by == "open":  # at most one open round per study (a constraint)
         condition, keys = "r.study_id = %s AND r.status = %s", [expert.study_id, str(Round.Status.OPEN)]
-    elif where.round_uuid is not None:
-        condition, keys = "r.uuid = %s AND r.study_id = %s", [str(where.round_uuid), expert.study_id]
     else:
-        raise Round.DoesNotExist
+        condition, keys = "r.uuid = %s AND r.study_id = %s", [str(where.round_uuid), expert.study_id]
     return answer_lock_sql(condition), [ROUND_GATE, gate_key(expert.study_id), expert.pk, *keys]
-
-
-def locked_round(row: tuple[Any, ...] | None, *, expert: Expert) -> LockedForAnswer:
-    """The lock statement's row: the round as locked, and the expert's study and activity. Raises
-    ``Round.DoesNotExist`` for no row; the caller checks the status, the study and the expert."""
-    if row is None:
-        raise Round.DoesNotExist
-    locked = locked_from_row(row)
-    if locked.round.study_id == expert.study_id:
-        locked.round.study = expert.study
-        expert.study.aggregation_interval_seconds = locked.aggregation_interval  # as of the lock
-    return locked
-
-
-def lock_round_shared(*, expert: Expert, where: RoundWanted) -> LockedForAnswer:
-    """The lock statement, sent on its own (inside the caller's transaction)."""
-    return locked_round(fetch_one(*lock_statement(expert=expert, where=where)), expert=expert)
 
 
 @dataclass(frozen=True)
@@ -164,17 +155,14 @@ def save_statement(
         },
         GAPS,
     )
-    round_keys: dict[str, Any]
-    if where.round_id is not None:
-        condition, round_keys = "id", {"round_id": where.round_id}
-    elif where.open_in_study:
-        condition, round_keys = "open", {}
-    elif where.round_uuid is not None:
-        condition, round_keys = "uuid", {"round_uuid": str(where.round_uuid)}
-    else:
-        raise Round.DoesNotExist
+    named_by = where.named_by()
+    round_keys: dict[str, dict[str, Any]] = {
+        "id": {"round_id": where.round_id},
+        "open": {},
+        "uuid": {"round_uuid": str(where.round_uuid)},
+    }
     params: dict[str, Any] = {
-        **round_keys,
+        **round_keys[named_by],
         "open": str(Round.Status.OPEN),
         "ords": list(range(len(answers))),
         "areas": [None if isinstance(answer[0], UUID) else answer[0] for answer in answers],
@@ -197,7 +185,7 @@ def save_statement(
         "chain_lock": AUDIT_CHAIN_LOCK,
         "chain_key": chain_lock_id(expert.study_id),
     }
-    return SaveStatement(sql=save_sql(condition), params=params, now=now)
+    return SaveStatement(sql=save_sql(named_by), params=params, now=now)
 
 
 def save_result(

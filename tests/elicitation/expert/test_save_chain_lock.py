@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 from django.db import connection, transaction
 
 from core.audit import audit
+from core.prepared import fetch_one
 from elicitation.expert.services.answers import AnswerInput, ratings_save
-from elicitation.expert.services.rating_writes import RoundWanted, lock_round_shared
+from elicitation.expert.services.rating_writes import RoundWanted, lock_statement
 from elicitation.models import AuditEvent, Rating, Round
 from elicitation.models.audit_chain import chain_findings
 from tests.factories import make_round
@@ -44,32 +47,42 @@ def _waiting_on_advisory_locks() -> int:
     return int(rows[0][0])
 
 
+@contextmanager
+def _open_transaction(hold: Callable[[], object]) -> Iterator[dict[str, object]]:
+    """Run ``hold`` in a transaction of its own, in a thread, and keep that transaction open (its locks held,
+    its writes uncommitted) until the block ends. ``results["held"]`` is what ``hold`` returned."""
+    holding, release = threading.Event(), threading.Event()
+
+    def run() -> object:
+        with transaction.atomic():
+            value = hold()
+            holding.set()
+            release.wait(WAIT)
+        return value
+
+    results: dict[str, object] = {}
+    thread = in_thread(run, results, "held")
+    try:
+        assert holding.wait(WAIT), results.get("held")
+        yield results
+    finally:
+        release.set()
+        thread.join(WAIT)
+
+
 def test_a_save_does_not_queue_behind_another_experts_lock_statement(study_a):
     round_ = make_round(study_a, status=Round.Status.OPEN)
     first, second = study_a.experts.order_by("number")[:2]
-    holding, release = threading.Event(), threading.Event()
-
-    def hold_the_first_experts_locks() -> str:
-        # What a save holds between its two statements: the gate shared, the round, its expert.
-        with transaction.atomic():
-            lock_round_shared(expert=first, where=RoundWanted(round_id=round_.pk))
-            holding.set()
-            release.wait(WAIT)
-        return "released"
-
-    results: dict[str, object] = {}
-    holder = in_thread(hold_the_first_experts_locks, results, "holder")
-    try:
-        assert holding.wait(WAIT)
+    # What a save's lock statement takes, held open: the gate shared, the round, its expert (and, before the
+    # chain's lock moved into the save statement, the chain, which made every other save of the study wait).
+    lock = lock_statement(expert=first, where=RoundWanted(round_id=round_.pk))
+    with _open_transaction(lambda: fetch_one(*lock)) as results:
         saver = in_thread(
             lambda: ratings_save(expert=second, round_id=round_.pk, answers=_answer(round_, 7)), results, "save"
         )
         saver.join(WAIT / 2)
         assert not saver.is_alive(), "the second expert's save waited for the first one's transaction"
-    finally:
-        release.set()
-        holder.join(WAIT)
-    assert results["holder"] == "released"
+    assert not isinstance(results["held"], Exception), results["held"]
     assert not isinstance(results["save"], Exception), results["save"]
     assert Rating.objects.get(expert=second).value == 7
     assert chain_findings(list(AuditEvent.chain(study_a.pk).values())) == []
@@ -78,19 +91,8 @@ def test_a_save_does_not_queue_behind_another_experts_lock_statement(study_a):
 def test_a_save_that_waits_for_the_chain_chains_after_the_event_committed_meanwhile(study_a):
     round_ = make_round(study_a, status=Round.Status.OPEN)
     expert = study_a.experts.order_by("number")[0]
-    holding, release = threading.Event(), threading.Event()
-
-    def write_an_event_and_wait() -> int:
-        with transaction.atomic():  # the model takes the chain's lock and appends, uncommitted until release
-            event = audit(action="test.held", study=study_a, target="held")
-            holding.set()
-            release.wait(WAIT)
-        return event.pk
-
-    results: dict[str, object] = {}
-    writer = in_thread(write_an_event_and_wait, results, "writer")
-    try:
-        assert holding.wait(WAIT)
+    # The model takes the chain's lock and appends; the event stays uncommitted until the block ends.
+    with _open_transaction(lambda: audit(action="test.held", study=study_a, target="held").pk) as results:
         saver = in_thread(
             lambda: ratings_save(expert=expert, round_id=round_.pk, answers=_answer(round_, 5)), results, "save"
         )
@@ -98,13 +100,10 @@ def test_a_save_that_waits_for_the_chain_chains_after_the_event_committed_meanwh
         while _waiting_on_advisory_locks() == 0:  # the save's statement has begun, and waits for the chain
             assert time.monotonic() < deadline, "the save never waited for the chain's lock"
             time.sleep(0.02)
-    finally:
-        release.set()
-        writer.join(WAIT)
     saver.join(WAIT)
     assert not isinstance(results["save"], Exception), results["save"]
-    assert isinstance(results["writer"], int), results["writer"]
-    held = AuditEvent.objects.get(pk=results["writer"])
+    assert isinstance(results["held"], int), results["held"]
+    held = AuditEvent.objects.get(pk=results["held"])
     saved = AuditEvent.objects.get(study=study_a, action="answers.saved")
     assert (saved.sequence, saved.previous_hash) == (held.sequence + 1, held.hash)
     assert chain_findings(list(AuditEvent.chain(study_a.pk).values())) == []

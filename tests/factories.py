@@ -406,3 +406,14 @@ def make_bilingual_study(*, coordinator: User | None = None, **fields: Any) -> S
         criterion.description = f"How to judge {criterion.title}."
         criterion.save(update_fields=["translations", "description"])
     return study
+
+
+def session_and_link_statements() -> int:
+    """The statements an expert's request spends on its session and its link: one on PostgreSQL with
+    sessions in the database (the link is read with the session's row: ``core.db_sessions``, read-alongs),
+    the link alone when Redis holds the session (``core.sessions``), and both apart on SQLite."""
+    from django.conf import settings
+
+    if settings.SESSION_ENGINE == "core.sessions":
+        return 1
+    return 1 if connection.vendor == "postgresql" else 2

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import zoneinfo
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any, Concatenate, ParamSpec
 
@@ -14,8 +14,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone, translation
 
+from core.db_sessions import ReadAlong, ReadAlongRow
 from core.prepared import fetch_one
 from core.raw_rows import row_shape
+from elicitation.expert.link_hints import link_hints
 from elicitation.models import Expert, InvitationToken, Study
 
 SESSION_KEY = "coopsurvey_expert"  # {"expert": id, "token": id}: the session marker of a link
@@ -36,9 +38,11 @@ def link_invalid(request: HttpRequest, *, status: int = 404) -> HttpResponse:
 
 
 def session_start(request: HttpRequest, token: InvitationToken) -> None:
+    link_hints.forget(request.session.session_key)
     request.session.pop(SESSION_KEY, None)
     request.session.cycle_key()  # a new session id: nothing fixed before the link carries over
     request.session[SESSION_KEY] = {"expert": token.expert_id, "token": token.pk}
+    link_hints.remember(request.session.session_key, (token.pk, token.expert_id))
 
 
 def session_expert(request: HttpRequest) -> Expert | None:
@@ -49,11 +53,18 @@ def session_expert(request: HttpRequest) -> Expert | None:
     token_id, expert_id = marker.get("token"), marker.get("expert")
     if not isinstance(token_id, int) or not isinstance(expert_id, int):
         return None
-    expert = live_link_expert(token_id=token_id, expert_id=expert_id)
+    along = getattr(request.session, "read_along", None)
+    if isinstance(along, ReadAlongRow) and along.key == (token_id, expert_id):
+        expert = _expert_from_row(along.row)  # read with the session's row, for this very link
+    else:
+        expert = live_link_expert(token_id=token_id, expert_id=expert_id)
+    session_key = request.session.session_key
     if expert is None:
+        link_hints.forget(session_key)
         request.session.pop(SESSION_KEY, None)
         request.session.cycle_key()
         return None
+    link_hints.remember(session_key, (token_id, expert_id))
     return expert
 
 
@@ -63,11 +74,19 @@ def live_link_expert(*, token_id: int, expert_id: int) -> Expert | None:
     The same rule as ``InvitationToken.objects.usable()`` and an erased expert refused, in one statement
     written once: the ORM would build and compile the query on each of an expert's autosaves.
     """
-    expert_shape, study_shape = row_shape(Expert, "e"), row_shape(Study, "s")
+    return _expert_from_row(fetch_one(_live_link_sql(), _live_link_params(token_id, expert_id)))
+
+
+def _live_link_params(token_id: int, expert_id: int) -> dict[str, Any]:
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    row = fetch_one(_live_link_sql(), [token_id, expert_id, now])
-    if row is None:
+    return {"link_token": token_id, "link_expert": expert_id, "link_now": now}
+
+
+def _expert_from_row(row: Sequence[Any] | None) -> Expert | None:
+    """The expert and their study from a row of ``_live_link_sql`` (None for no row, or a row of NULLs)."""
+    if row is None or row[0] is None:
         return None
+    expert_shape, study_shape = row_shape(Expert, "e"), row_shape(Study, "s")
     expert = expert_shape.instance(row)
     _EXPERT_STUDY.set_cached_value(expert, study_shape.instance(row, expert_shape.width))
     return expert
@@ -81,10 +100,23 @@ def _live_link_sql() -> str:
             f"SELECT {row_shape(Expert, 'e').select}, {row_shape(Study, 's').select}",
             f"FROM {InvitationToken._meta.db_table} t JOIN {Expert._meta.db_table} e ON e.id = t.expert_id",
             f"JOIN {Study._meta.db_table} s ON s.id = e.study_id",
-            "WHERE t.id = %s AND t.expert_id = %s AND t.revoked_at IS NULL",
-            "AND e.is_active AND e.erased_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > %s)",
+            "WHERE t.id = %(link_token)s AND t.expert_id = %(link_expert)s AND t.revoked_at IS NULL",
+            "AND e.is_active AND e.erased_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > %(link_now)s)",
         ]
     )
+
+
+def link_read_along(session_key: str) -> ReadAlong | None:
+    """The link check read with the session's row (``core.db_sessions``), for the link this process last saw
+    the session use: one round trip for both on an expert's every request. ``session_expert`` uses the row
+    only when the session, as read, names that same link; a session this process has not seen yet (or whose
+    link it saw fail) is read alone, and its link after it."""
+    hint = link_hints.get(session_key)
+    if hint is None:
+        return None
+    token_id, expert_id = hint
+    width = row_shape(Expert, "e").width + row_shape(Study, "s").width
+    return ReadAlong(key=hint, sql=_live_link_sql(), params=_live_link_params(token_id, expert_id), width=width)
 
 
 def expert_required(

@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.db import connection
 
 from aggregation.services import round_aggregate
@@ -153,7 +152,7 @@ def test_the_chart_has_a_text_alternative(client, panel_round_two):
 def test_the_form_page_takes_a_fixed_number_of_queries(client, size, django_assert_num_queries):
     """Same count at 4 areas x 6 criteria x 8 experts and at 12 areas x 6 criteria x 40 experts."""
     from elicitation.setup.services.tokens import token_issue
-    from tests.factories import AREAS, rate_everything
+    from tests.factories import AREAS, rate_everything, session_and_link_statements
 
     areas = AREAS if size == "small" else [(f"area{i}", f"Area {i}") for i in range(12)]
     study = make_study(title=f"Size {size}", areas=areas, min_group_size=3)
@@ -166,19 +165,19 @@ def test_the_form_page_takes_a_fixed_number_of_queries(client, size, django_asse
     rate_everything(second)
     client.get(f"/e/{token_issue(expert=experts[0])}/")
     client.post("/e/consent/", {"consent": "yes"})
-    # session (none when read from Redis: core.sessions), link and expert, open round, items, rewordings,
+    # session and link with the expert (session_and_link_statements), open round, items, rewordings,
     # ratings, area responses, participation, own reasons of the last round (carried over), feedback: source
     # round, counts, own previous answers, rationales; the expert's statements (dissent, reasons), their ratings
     # of the round before (to ask why one moved), dissent per item in the feedback's round; the study's quantity
     # questions (none)
-    session = 0 if settings.SESSION_ENGINE == "core.sessions" else 1
-    with django_assert_num_queries(16 + session):
+    with django_assert_num_queries(15 + session_and_link_statements()):
         response = client.get("/e/round/")
     assert response.status_code == 200
     assert response.content.decode().count('<svg class="chart"') == len(areas) * 5  # one in six: cannot judge
     item = second.items.all()[0]
-    # session, link and expert, savepoint (BEGIN), the round locked with the expert check (and the audit
-    # chain's lock), the one save statement (with the progress, the scales and the chained audit event),
-    # release (COMMIT); no feedback: the item was answered before, and last round's answers cannot change
-    with django_assert_num_queries(session + (5 if connection.vendor == "postgresql" else 18)):
+    # session with the link and expert (session_and_link_statements), savepoint (BEGIN), the round locked
+    # with the expert check (and the audit chain's lock), the one save statement (with the progress, the
+    # scales and the chained audit event), release (COMMIT); no feedback: the item was answered before, and
+    # last round's answers cannot change
+    with django_assert_num_queries(session_and_link_statements() + (4 if connection.vendor == "postgresql" else 17)):
         client.post(f"/e/round/{second.uuid}/save/", {f"r-{item.area_id}-{item.criterion_id}": "1"}, **HTMX)

@@ -13,13 +13,12 @@ import re
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from aggregation.services import round_aggregate
 from elicitation.models import AreaResponse, Rating, Round, Study
-from tests.factories import AREAS, make_experts, make_round, make_study, mark_submitted
+from tests.factories import AREAS, make_experts, make_round, make_study, mark_submitted, session_and_link_statements
 
 pytestmark = pytest.mark.django_db
 
@@ -143,14 +142,14 @@ def test_a_reveal_takes_a_fixed_number_of_statements(client, size):
     _log_in(client, panel[0])
     url = f"/e/round/{second.uuid}/save/"
     items = list(second.items.filter(area_id=second.items.all()[0].area_id))
-    session = 0 if settings.SESSION_ENGINE == "core.sessions" else 1
     postgresql = connection.vendor == "postgresql"
     for index, item in enumerate(items):
         fragment, statements = _statements(client, url, f"r-{item.area_id}-{item.criterion_id}")
         assert f'id="fb-item-{item.area_id}-{item.criterion_id}"' in fragment
         completes = index == len(items) - 1
         assert (f'id="rationales-{item.area_id}"' in fragment) is completes
-        # the save's 5 (link, BEGIN, lock, save, COMMIT); the item's feedback: the round before (read once
+        # the session and link (session_and_link_statements); the save's 4 (BEGIN, lock, save, COMMIT); the
+        # item's feedback: the round before (read once
         # per save), its counts, the expert's answer then; completing the area: its raters, its reasons
-        expected = session + (5 if postgresql else 18) + 3 + (2 if completes else 0)
+        expected = session_and_link_statements() + (4 if postgresql else 17) + 3 + (2 if completes else 0)
         assert len(statements) == expected, "\n".join(statements)

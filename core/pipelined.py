@@ -26,7 +26,7 @@ from typing import Any
 
 import psycopg
 from django.db import connections
-from psycopg.pq import TransactionStatus
+from psycopg.pq import ExecStatus, TransactionStatus
 
 from core.prepared import PreparedCursor, numbered_values, wrapped_cursor
 
@@ -59,10 +59,16 @@ def transaction_rows(statements: Sequence[Statement], alias: str = "default") ->
                     cursor.execute(text, values)
                 command.execute(b"COMMIT")
             committed = True
-            return [cursor.fetchone() if cursor.description is not None else None for cursor in sent]
+            # Whether a statement gave rows, from its result's status: ``description`` would build its columns.
+            return [cursor.fetchone() if _has_rows(cursor) else None for cursor in sent]
     finally:
         if not committed:
             _rollback(alias)
+
+
+def _has_rows(cursor: Any) -> bool:
+    result = cursor.pgresult
+    return result is not None and result.status == ExecStatus.TUPLES_OK
 
 
 def _rollback(alias: str) -> None:

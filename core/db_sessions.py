@@ -78,11 +78,8 @@ class SessionRowRead:
         connection = connections[alias]
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         along = _read_along_for(self.session_key) if connection.vendor == "postgresql" else None
-        if along is None:
-            row = fetch_one(_session_sql(alias), [self.session_key, now], alias=alias)
-        else:
-            params = {**along.params, "session_key": self.session_key, "session_now": now}
-            row = fetch_one(_session_along_sql(alias, along.sql), params, alias=alias)
+        params = {**(along.params if along else {}), "session_key": self.session_key, "session_now": now}
+        row = fetch_one(_session_sql(alias, along.sql if along else None), params, alias=alias)
         if row is None:
             self._session_key = None  # as Django's engine: an unknown or expired key is dropped
             return None
@@ -100,29 +97,19 @@ def _read_along_for(session_key: str) -> ReadAlong | None:
     return None
 
 
-@functools.cache
-def _session_sql(alias: str) -> str:
-    quote = connections[alias].ops.quote_name
-    shape = row_shape(Session, "s", alias)
-    # Table and column names come from the model; the key and the time are parameters.
-    return " ".join(
-        [
-            f"SELECT {shape.select}",
-            f"FROM {quote(Session._meta.db_table)} s",
-            f"WHERE s.{quote('session_key')} = %s AND s.{quote('expire_date')} > %s",
-        ]
-    )
-
-
 @functools.lru_cache(maxsize=16)
-def _session_along_sql(alias: str, along_sql: str) -> str:
+def _session_sql(alias: str, along_sql: str | None = None) -> str:
     quote = connections[alias].ops.quote_name
     shape = row_shape(Session, "s", alias)
-    # The read-along's own aliases are its own: a LATERAL subquery's names shadow the outer ones.
+    # Table and column names come from the model; the key and the time are parameters. A read-along's own
+    # aliases are its own: a LATERAL subquery's names shadow the outer ones.
+    selected, joined = (
+        ("", "") if along_sql is None else (", along.*", f" LEFT JOIN LATERAL ({along_sql}) along ON true")
+    )
     return " ".join(
         [
-            f"SELECT {shape.select}, along.*",
-            f"FROM {quote(Session._meta.db_table)} s LEFT JOIN LATERAL ({along_sql}) along ON true",
+            f"SELECT {shape.select}{selected}",
+            f"FROM {quote(Session._meta.db_table)} s{joined}",
             f"WHERE s.{quote('session_key')} = %(session_key)s AND s.{quote('expire_date')} > %(session_now)s",
         ]
     )

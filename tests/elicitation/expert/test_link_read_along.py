@@ -7,8 +7,6 @@ a wrong or missing hint costs one statement more, never a wrong answer.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -20,6 +18,7 @@ from elicitation.expert.link_hints import LinkHints, link_hints
 from elicitation.expert.session import SESSION_KEY, live_link_expert
 from elicitation.models import Expert, InvitationToken, Study
 from elicitation.setup.services.tokens import token_issue
+from tests.elicitation.expert.test_link_session_read import make_unusable
 
 pytestmark = [
     pytest.mark.django_db,
@@ -88,14 +87,7 @@ def test_the_expert_read_along_is_the_one_read_alone(client, expert_a: Expert):
 def test_a_link_made_unusable_ends_the_session_at_the_next_request(client, expert_a: Expert, change: str):
     token = _open(client, expert_a)
     assert _welcome(client)[0] == 200  # the hint is warm: the next read checks the link along
-    if change == "revoked":
-        InvitationToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
-    elif change == "expired":
-        InvitationToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - dt.timedelta(seconds=1))
-    elif change == "deactivated":
-        Expert.objects.filter(pk=expert_a.pk).update(is_active=False)
-    else:
-        Expert.objects.filter(pk=expert_a.pk).update(erased_at=timezone.now())
+    make_unusable(token, change)
     status, sent = _welcome(client)
     assert status == 403
     assert len(_session_statements(sent)) == 1

@@ -25,6 +25,20 @@ def _token(expert: Expert) -> InvitationToken:
     return InvitationToken.objects.filter(expert=expert).latest("pk")
 
 
+def make_unusable(token: InvitationToken, change: str) -> None:
+    """Make ``token``'s link unusable: "revoked", "expired", or its expert "deactivated" or "erased"."""
+    if change == "revoked":
+        InvitationToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
+    elif change == "expired":
+        InvitationToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+    elif change == "deactivated":
+        Expert.objects.filter(pk=token.expert_id).update(is_active=False)
+    elif change == "erased":
+        Expert.objects.filter(pk=token.expert_id).update(erased_at=timezone.now())
+    else:
+        raise ValueError(change)
+
+
 def _fields(instance: Expert | Study) -> dict[str, object]:
     return {field.attname: getattr(instance, field.attname) for field in type(instance)._meta.concrete_fields}
 
@@ -52,16 +66,10 @@ def test_it_builds_the_expert_and_study_the_orm_builds(expert_a: Expert):
 def test_an_unusable_link_gives_no_expert(expert_a: Expert, study_a: Study, change: str):
     token = _token(expert_a)
     expert_id: int | None = expert_a.pk
-    if change == "revoked":
-        InvitationToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
-    elif change == "expired":
-        InvitationToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - dt.timedelta(seconds=1))
-    elif change == "deactivated":
-        Expert.objects.filter(pk=expert_a.pk).update(is_active=False)
-    elif change == "erased":
-        Expert.objects.filter(pk=expert_a.pk).update(erased_at=timezone.now())
-    else:
+    if change == "another expert's token":
         expert_id = study_a.experts.exclude(pk=expert_a.pk).values_list("pk", flat=True).first()
+    else:
+        make_unusable(token, change)
     assert expert_id is not None
     assert live_link_expert(token_id=token.pk, expert_id=expert_id) is None
     usable = InvitationToken.objects.usable().filter(pk=token.pk, expert_id=expert_id, expert__erased_at__isnull=True)

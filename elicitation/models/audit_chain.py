@@ -46,22 +46,13 @@ def canonical_content(event: Mapping[str, Any]) -> bytes:
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def canonical_content_around(event: Mapping[str, Any], key: str) -> tuple[bytes, bytes]:
-    """The canonical content of an event whose ``detail[key]`` is a whole number known only to the database
-    (the save's count of changed ratings): the bytes before and after that number.
-
-    ``before + str(n).encode() + after == canonical_content(event with detail[key] = n)`` for every integer
-    ``n``, because JSON writes an integer as its decimal digits, as PostgreSQL's ``bigint::text`` does. So the
-    statement that counts can hash the event without a second serialiser to keep in step with this one.
-    """
-    before, after = canonical_content_gaps({**event, "detail": {**(event["detail"] or {}), key: GAPS[0]}}, GAPS[:1])
-    return before, after
-
-
 def canonical_content_gaps(event: Mapping[str, Any], gaps: Sequence[int]) -> list[bytes]:
     """The canonical content of ``event`` cut where each of ``gaps`` (numbers of ``GAPS``) is written: the
-    pieces around them, one more than the gaps. A gap stands for a whole number the database puts in: as a
-    detail value, or as digits inside a string (``"round 7000…2"``), where digits need no escaping either.
+    pieces around them, one more than the gaps. A gap stands for a whole number known only to the database
+    (the save's count of changed ratings, the round's number): as a detail value, or as digits inside a
+    string (``"round 7000…2"``), where digits need no escaping either. JSON writes an integer as its
+    decimal digits, as PostgreSQL's ``bigint::text`` does, so the statement can hash the event without a
+    second serialiser to keep in step with this one.
 
     ``pieces[0] + str(n0).encode() + pieces[1] + … == canonical_content(event with the numbers put in)``.
     Each gap must be written once, in the order given (the content's keys are sorted: ``detail`` comes

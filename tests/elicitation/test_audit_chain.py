@@ -115,7 +115,7 @@ def test_an_event_created_through_the_model_is_chained_too(study_a):
 @pytest.mark.parametrize("count", [0, 1, 9, 10, 2000, 2**40])
 def test_the_content_around_a_number_is_the_content_with_any_number_put_in(target, count):
     """The save's statement hashes ``before + its count + after``: byte for byte what ``canonical_content`` gives."""
-    from elicitation.models.audit_chain import canonical_content, canonical_content_around
+    from elicitation.models.audit_chain import GAPS, canonical_content, canonical_content_gaps
 
     event = {
         "study_id": 7,
@@ -126,13 +126,13 @@ def test_the_content_around_a_number_is_the_content_with_any_number_put_in(targe
         "detail": {"source": "web"},
         "created_at": dt.datetime(2026, 5, 1, 9, 0, 0, 123456, tzinfo=dt.UTC),
     }
-    before, after = canonical_content_around(event, "ratings")
+    before, after = canonical_content_gaps({**event, "detail": {"ratings": GAPS[0], "source": "web"}}, GAPS[:1])
     whole = canonical_content({**event, "detail": {"ratings": count, "source": "web"}})
     assert before + str(count).encode() + after == whole
 
 
 def test_a_content_holding_the_marker_twice_is_refused():
-    from elicitation.models.audit_chain import _MARKER, canonical_content_around
+    from elicitation.models.audit_chain import _MARKER, canonical_content_gaps
 
     event: dict[str, Any] = {
         "study_id": 7,
@@ -140,8 +140,8 @@ def test_a_content_holding_the_marker_twice_is_refused():
         "actor_expert_id": 12,
         "action": "answers.saved",
         "target": f"round {_MARKER}",
-        "detail": {},
+        "detail": {"ratings": _MARKER},
         "created_at": dt.datetime(2026, 5, 1, tzinfo=dt.UTC),
     }
     with pytest.raises(ValueError, match="once"):
-        canonical_content_around(event, "ratings")
+        canonical_content_gaps(event, [_MARKER])

@@ -48,10 +48,6 @@ class ReadAlongRow:
     key: Hashable
     row: Sequence[Any]
 
-    @property
-    def found(self) -> bool:
-        return any(value is not None for value in self.row)
-
 
 ReadAlongFor = Callable[[str], ReadAlong | None]
 _read_alongs: list[ReadAlongFor] = []

@@ -55,16 +55,17 @@ def session_expert(request: HttpRequest) -> Expert | None:
         return None
     along = getattr(request.session, "read_along", None)
     if isinstance(along, ReadAlongRow) and along.key == (token_id, expert_id):
-        expert = _expert_from_row(along.row)  # read with the session's row, for this very link
+        expert, hinted = _expert_from_row(along.row), True  # read with the session's row, for this very link
     else:
-        expert = live_link_expert(token_id=token_id, expert_id=expert_id)
+        expert, hinted = live_link_expert(token_id=token_id, expert_id=expert_id), False
     session_key = request.session.session_key
     if expert is None:
         link_hints.forget(session_key)
         request.session.pop(SESSION_KEY, None)
         request.session.cycle_key()
         return None
-    link_hints.remember(session_key, (token_id, expert_id))
+    if not hinted:  # a hint that found the link is right already
+        link_hints.remember(session_key, (token_id, expert_id))
     return expert
 
 

@@ -68,7 +68,6 @@ def test_the_expert_read_along_is_the_one_read_alone(client, expert_a: Expert):
     along = store.read_along
     assert isinstance(along, ReadAlongRow)
     assert along.key == (token.pk, expert_a.pk)
-    assert along.found
     from elicitation.expert.session import _expert_from_row
 
     read_along = _expert_from_row(along.row)

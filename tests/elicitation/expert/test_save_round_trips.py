@@ -135,3 +135,24 @@ def test_a_round_of_another_study_is_unknown_and_nothing_is_written(expert_a, ex
             ratings_save(expert=expert_a, answers=_one_answer(other, 6), **where)
     assert not Rating.objects.exists()
     assert not AuditEvent.objects.filter(action="answers.saved").exists()
+
+
+def test_a_chinese_expert_reads_the_status_line_in_chinese(client, expert_a, open_round):
+    """The status line is rendered without the request's context processors: the language is the expert's all
+    the same, in the status, the progress and the Content-Language header."""
+    from elicitation.models import Expert
+    from elicitation.setup.services.tokens import token_issue
+
+    Expert.objects.filter(pk=expert_a.pk).update(language="zh-hans")
+    client.get(f"/e/{token_issue(expert=expert_a)}/")
+    assert client.post("/e/consent/", {"consent": "yes"}).status_code == 302
+    item = open_round.items.order_by("pk").first()
+    _hold_coalescing(open_round)
+    response = client.post(f"/e/round/{open_round.uuid}/save/", {field(item): "7"}, **HTMX)
+    assert response.status_code == 200, response.content
+    assert response["Content-Language"] == "zh-hans"
+    body = response.content.decode()
+    assert "已保存。已回答 1 / 24。" in body
+    assert "已回答 1 / 24" in body.split('id="progress"', 1)[1]
+    assert "Saved." not in body
+    assert 'id="progress" class="progress" hx-swap-oob="true"' in body
